@@ -1,0 +1,12 @@
+/// @file bootstrap_commands.hpp
+/// @brief The `m2mdm` sub-commands contributed by the bootstrap component.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace m2mdm::cli {
+
+/// Registers this component's sub-commands on the top-level `m2mdm` application.
+void add_bootstrap_commands(CLI::App& app);
+
+}  // namespace m2mdm::cli

@@ -1,0 +1,27 @@
+/// @file error.hpp
+/// @brief The client component's error codes (category "m2mdm.client").
+#pragma once
+
+#include <string>
+#include <system_error>
+
+namespace m2mdm::client {
+
+/// Why a client operation failed. Values are stable (they appear in logs); add new ones at the end.
+enum class errc {
+  ok = 0,
+  invalid_argument = 1,  ///< a caller passed a value outside the documented domain
+  malformed = 2,         ///< input bytes do not parse
+  not_found = 3,         ///< the named thing does not exist
+  io_error = 4,          ///< the storage or transport adapter failed
+};
+
+/// The category of m2mdm::client::errc.
+const std::error_category& category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
+
+}  // namespace m2mdm::client
+
+template <>
+struct std::is_error_code_enum<m2mdm::client::errc> : std::true_type {};

@@ -1,0 +1,27 @@
+# m2mdm_component(NAME [DEPS targets...] [PRIVATE_DEPS targets...])
+# One library per folder: headers in <folder>/include/m2mdm/<NAME>/, sources in <folder>/src/.
+# Sources are globbed (CONFIGURE_DEPENDS) so that adding a file needs no CMake edit.
+function(m2mdm_component NAME)
+  cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS" ${ARGN})
+  file(GLOB_RECURSE _srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/src/*.cpp")
+  file(GLOB_RECURSE _hdrs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/include/*.hpp")
+  add_library(m2mdm_${NAME} STATIC ${_srcs} ${_hdrs})
+  add_library(m2mdm::${NAME} ALIAS m2mdm_${NAME})
+  target_include_directories(m2mdm_${NAME}
+    PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:include>
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(m2mdm_${NAME} PUBLIC ${ARG_DEPS} PRIVATE m2mdm_options ${ARG_PRIVATE_DEPS})
+  set_target_properties(m2mdm_${NAME} PROPERTIES EXPORT_NAME ${NAME})
+  install(TARGETS m2mdm_${NAME} EXPORT m2mdmTargets ARCHIVE DESTINATION lib)
+  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION include)
+endfunction()
+
+# m2mdm_cli_part(NAME [DEPS ...]): the command-line part a component contributes to `m2mdm`
+# (sources in <folder>/cli/). Kept out of the library so that integrators never link CLI11.
+function(m2mdm_cli_part NAME)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB _srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/cli/*.cpp")
+  add_library(m2mdm_${NAME}_cli STATIC ${_srcs})
+  target_include_directories(m2mdm_${NAME}_cli PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/cli)
+  target_link_libraries(m2mdm_${NAME}_cli PUBLIC CLI11::CLI11 ${ARG_DEPS} PRIVATE m2mdm_options)
+endfunction()

@@ -23,6 +23,7 @@ class Category final : public std::error_category {
       case errc::truncated: return "truncated input";
       case errc::encode_failed: return "encoding failed";
       case errc::crypto_failed: return "cryptographic primitive failed";
+      case errc::bad_header: return "malformed header value";
     }
     return "unknown m2mdm.syncml error";
   }

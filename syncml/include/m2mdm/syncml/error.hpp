@@ -27,6 +27,7 @@ enum class errc {
   truncated = 12,           ///< input ends before a complete structure
   encode_failed = 13,       ///< an encoder (libxml2/libwbxml) refused the model
   crypto_failed = 14,       ///< an OpenSSL primitive failed
+  bad_header = 15,          ///< a transport header value (e.g. x-syncml-hmac) is malformed
 };
 
 /// The category of m2mdm::syncml::errc.

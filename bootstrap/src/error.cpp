@@ -13,6 +13,15 @@ class Category final : public std::error_category {
       case errc::malformed: return "malformed input";
       case errc::not_found: return "not found";
       case errc::io_error: return "I/O error";
+      case errc::wsp_truncated: return "WSP/SMS data truncated";
+      case errc::wsp_bad_uintvar: return "malformed WSP uintvar";
+      case errc::wsp_bad_pdu_type: return "not a WSP push PDU";
+      case errc::wsp_bad_content_type: return "malformed WSP content type";
+      case errc::wsp_bad_header: return "malformed WSP header";
+      case errc::sms_bad_udh: return "malformed SMS user-data header";
+      case errc::sms_segment_conflict: return "conflicting duplicate SMS segment";
+      case errc::sms_reassembly_limit: return "SMS reassembly limit exceeded";
+      case errc::push_too_large: return "push PDU too large for its framing";
     }
     return "unknown m2mdm.bootstrap error";
   }

@@ -14,6 +14,15 @@ enum class errc {
   malformed = 2,         ///< input bytes do not parse
   not_found = 3,         ///< the named thing does not exist
   io_error = 4,          ///< the storage or transport adapter failed
+  wsp_truncated = 5,           ///< WSP/SMS bytes end before a complete structure
+  wsp_bad_uintvar = 6,         ///< a WSP uintvar is longer than 5 octets, overlong or exceeds 32 bits
+  wsp_bad_pdu_type = 7,        ///< the WSP PDU is not a (connectionless) Push PDU
+  wsp_bad_content_type = 8,    ///< the WSP Content-Type value or one of its parameters is malformed
+  wsp_bad_header = 9,          ///< a WSP header (field name or value) is malformed
+  sms_bad_udh = 10,            ///< the SMS user-data header or one of its IEs is malformed
+  sms_segment_conflict = 11,   ///< a duplicate SMS segment carries different bytes
+  sms_reassembly_limit = 12,   ///< a reassembly bound (messages, parts, bytes) was exceeded
+  push_too_large = 13,         ///< a PDU does not fit the framing (header length, 255 SMS segments)
 };
 
 /// The category of m2mdm::bootstrap::errc.

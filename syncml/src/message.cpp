@@ -1,0 +1,53 @@
+#include "m2mdm/syncml/message.hpp"
+
+#include <array>
+#include <string_view>
+#include <utility>
+
+namespace m2mdm::syncml {
+namespace {
+
+constexpr std::array<std::pair<CommandKind, const char*>, 11> kNames{{
+    {CommandKind::Add, "Add"},
+    {CommandKind::Alert, "Alert"},
+    {CommandKind::Atomic, "Atomic"},
+    {CommandKind::Copy, "Copy"},
+    {CommandKind::Delete, "Delete"},
+    {CommandKind::Exec, "Exec"},
+    {CommandKind::Get, "Get"},
+    {CommandKind::Replace, "Replace"},
+    {CommandKind::Results, "Results"},
+    {CommandKind::Sequence, "Sequence"},
+    {CommandKind::Status, "Status"},
+}};
+
+}  // namespace
+
+const char* command_name(CommandKind kind) noexcept {
+  for (const auto& [k, n] : kNames)
+    if (k == kind) return n;
+  return "?";
+}
+
+std::optional<CommandKind> command_from_name(std::string_view name) noexcept {
+  for (const auto& [k, n] : kNames)
+    if (name == n) return k;
+  return std::nullopt;
+}
+
+CommandKind Command::kind() const noexcept {
+  struct Visitor {
+    CommandKind operator()(const Alert&) const { return CommandKind::Alert; }
+    CommandKind operator()(const ItemCommand& c) const { return c.kind; }
+    CommandKind operator()(const Status&) const { return CommandKind::Status; }
+    CommandKind operator()(const Results&) const { return CommandKind::Results; }
+    CommandKind operator()(const Container& c) const { return c.kind; }
+  };
+  return std::visit(Visitor{}, value);
+}
+
+std::uint32_t Command::cmd_id() const noexcept {
+  return std::visit([](const auto& c) { return c.cmd_id; }, value);
+}
+
+}  // namespace m2mdm::syncml

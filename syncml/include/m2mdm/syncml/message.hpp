@@ -181,7 +181,5 @@ struct Message {
 /// MIME types of DM messages (DM_RepPro 1.2 §5.4 / DM_Protocol 1.2).
 inline constexpr const char* kContentTypeXml = "application/vnd.syncml.dm+xml";
 inline constexpr const char* kContentTypeWbxml = "application/vnd.syncml.dm+wbxml";
-/// Meta Type of a Generic Alert item is a URN; Meta Format of base64 data.
-inline constexpr const char* kFormatB64 = "b64";
 
 }  // namespace m2mdm::syncml

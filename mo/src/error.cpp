@@ -13,6 +13,9 @@ class Category final : public std::error_category {
       case errc::malformed: return "malformed input";
       case errc::not_found: return "not found";
       case errc::io_error: return "I/O error";
+      case errc::crypto_error: return "cryptographic operation failed";
+      case errc::mac_mismatch: return "authentication code mismatch";
+      case errc::sqn_exhausted: return "sequence number space exhausted";
     }
     return "unknown m2mdm.mo error";
   }

@@ -14,6 +14,10 @@ enum class errc {
   malformed = 2,         ///< input bytes do not parse
   not_found = 3,         ///< the named thing does not exist
   io_error = 4,          ///< the storage or transport adapter failed
+  // Milenage / AKA (h7-aka), 300+
+  crypto_error = 300,     ///< OpenSSL failed inside Milenage (AES) or RAND generation
+  mac_mismatch = 301,     ///< an AKA MAC (e.g. MAC-S in AUTS) did not verify
+  sqn_exhausted = 302,    ///< the 48-bit SQN space is used up
 };
 
 /// The category of m2mdm::mo::errc.

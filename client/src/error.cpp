@@ -13,6 +13,12 @@ class Category final : public std::error_category {
       case errc::malformed: return "malformed input";
       case errc::not_found: return "not found";
       case errc::io_error: return "I/O error";
+      case errc::tre_storage_corrupt: return "TRE stored item fails its integrity check";
+      case errc::tre_mid_blocked: return "MID is blocked";
+      case errc::tre_bad_id: return "invalid MID identifier";
+      case errc::registry_corrupt: return "MCIM registry state is corrupt";
+      case errc::registry_bad_transition: return "lifecycle transition not allowed";
+      case errc::registry_exists: return "an MCIM with that identifier already exists";
     }
     return "unknown m2mdm.client error";
   }

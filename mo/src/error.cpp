@@ -16,6 +16,31 @@ class Category final : public std::error_category {
       case errc::crypto_error: return "cryptographic operation failed";
       case errc::mac_mismatch: return "authentication code mismatch";
       case errc::sqn_exhausted: return "sequence number space exhausted";
+      case errc::profile_malformed: return "MCIM profile is not well-formed JSON or a field has the wrong type";
+      case errc::profile_unknown_field: return "MCIM profile has an unknown field";
+      case errc::profile_missing_field: return "MCIM profile lacks a required field";
+      case errc::profile_duplicate_field: return "MCIM profile repeats a field";
+      case errc::profile_bad_length: return "MCIM profile field has the wrong length";
+      case errc::profile_bad_digits: return "MCIM profile field has bad digits";
+      case errc::profile_bad_value: return "MCIM profile field value out of range";
+      case errc::profile_unbound: return "MCIM profile has no binding";
+      case errc::seal_malformed: return "sealed package is malformed";
+      case errc::seal_unsupported_algorithm: return "sealed package uses an algorithm m2mdm refuses";
+      case errc::seal_wrong_recipient: return "sealed package is not addressed to this platform key";
+      case errc::seal_key_unwrap_failed: return "sealed package content key does not unwrap";
+      case errc::seal_tag_mismatch: return "sealed package authentication tag mismatch (tampered ciphertext)";
+      case errc::seal_bad_signature: return "SHO signature does not verify";
+      case errc::seal_untrusted_signer: return "SHO signer does not chain to the trust anchors";
+      case errc::seal_test_signer_in_production: return "package signed under a test root refused by a production device";
+      case errc::seal_signer_sho_mismatch: return "signer certificate does not belong to the profile's SHO";
+      case errc::seal_wrong_device: return "package is bound to another device";
+      case errc::seal_expired: return "package has expired";
+      case errc::seal_not_yet_valid: return "package issue time is in the future";
+      case errc::seal_replayed: return "package counter equals the last installed counter (replay)";
+      case errc::seal_rolled_back: return "package counter is below the last installed counter (rollback)";
+      case errc::trust_anchor_kind_mismatch: return "trust anchor kind does not match the anchor set (test vs production)";
+      case errc::crypto_failure: return "cryptographic library failure";
+      case errc::bad_key: return "key or certificate unusable";
     }
     return "unknown m2mdm.mo error";
   }

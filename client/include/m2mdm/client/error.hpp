@@ -14,6 +14,12 @@ enum class errc {
   malformed = 2,         ///< input bytes do not parse
   not_found = 3,         ///< the named thing does not exist
   io_error = 4,          ///< the storage or transport adapter failed
+  tre_storage_corrupt = 600,  ///< TRE stored item fails its integrity check
+  tre_mid_blocked = 601,  ///< MID is blocked
+  tre_bad_id = 602,  ///< invalid MID identifier
+  registry_corrupt = 603,  ///< MCIM registry state is corrupt
+  registry_bad_transition = 604,  ///< lifecycle transition not allowed
+  registry_exists = 605,  ///< an MCIM with that identifier already exists
 };
 
 /// The category of m2mdm::client::errc.

@@ -18,6 +18,31 @@ enum class errc {
   crypto_error = 300,     ///< OpenSSL failed inside Milenage (AES) or RAND generation
   mac_mismatch = 301,     ///< an AKA MAC (e.g. MAC-S in AUTS) did not verify
   sqn_exhausted = 302,    ///< the 48-bit SQN space is used up
+  profile_malformed = 600,  ///< MCIM profile is not well-formed JSON or a field has the wrong type
+  profile_unknown_field = 601,  ///< MCIM profile has an unknown field
+  profile_missing_field = 602,  ///< MCIM profile lacks a required field
+  profile_duplicate_field = 603,  ///< MCIM profile repeats a field
+  profile_bad_length = 604,  ///< MCIM profile field has the wrong length
+  profile_bad_digits = 605,  ///< MCIM profile field has bad digits
+  profile_bad_value = 606,  ///< MCIM profile field value out of range
+  profile_unbound = 607,  ///< MCIM profile has no binding
+  seal_malformed = 620,  ///< sealed package is malformed
+  seal_unsupported_algorithm = 621,  ///< sealed package uses an algorithm m2mdm refuses
+  seal_wrong_recipient = 622,  ///< sealed package is not addressed to this platform key
+  seal_key_unwrap_failed = 623,  ///< sealed package content key does not unwrap
+  seal_tag_mismatch = 624,  ///< sealed package authentication tag mismatch (tampered ciphertext)
+  seal_bad_signature = 625,  ///< SHO signature does not verify
+  seal_untrusted_signer = 626,  ///< SHO signer does not chain to the trust anchors
+  seal_test_signer_in_production = 627,  ///< package signed under a test root refused by a production device
+  seal_signer_sho_mismatch = 628,  ///< signer certificate does not belong to the profile's SHO
+  seal_wrong_device = 629,  ///< package is bound to another device
+  seal_expired = 630,  ///< package has expired
+  seal_not_yet_valid = 631,  ///< package issue time is in the future
+  seal_replayed = 632,  ///< package counter equals the last installed counter (replay)
+  seal_rolled_back = 633,  ///< package counter is below the last installed counter (rollback)
+  trust_anchor_kind_mismatch = 634,  ///< trust anchor kind does not match the anchor set (test vs production)
+  crypto_failure = 635,  ///< cryptographic library failure
+  bad_key = 636,  ///< key or certificate unusable
 };
 
 /// The category of m2mdm::mo::errc.

@@ -13,6 +13,12 @@ class Category final : public std::error_category {
       case errc::malformed: return "malformed input";
       case errc::not_found: return "not found";
       case errc::io_error: return "I/O error";
+      case errc::store_corrupt: return "store file is corrupt or not an m2mdm store";
+      case errc::decrypt_failed: return "secret at rest failed authentication";
+      case errc::conflict: return "conflict with existing state";
+      case errc::tls_error: return "TLS setup failed";
+      case errc::bind_failed: return "cannot listen on the address";
+      case errc::config_error: return "invalid configuration";
     }
     return "unknown m2mdm.server error";
   }

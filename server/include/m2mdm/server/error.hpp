@@ -14,6 +14,12 @@ enum class errc {
   malformed = 2,         ///< input bytes do not parse
   not_found = 3,         ///< the named thing does not exist
   io_error = 4,          ///< the storage or transport adapter failed
+  store_corrupt = 5,     ///< the database file is not a (valid) m2mdm SQLite store
+  decrypt_failed = 6,    ///< a secret at rest failed AES-GCM authentication (wrong key or tampered)
+  conflict = 7,          ///< the change conflicts with existing state (duplicate key, busy device)
+  tls_error = 8,         ///< TLS context setup failed (certificate, key, protocol settings)
+  bind_failed = 9,       ///< the listening socket could not be opened
+  config_error = 10,     ///< the server configuration is invalid
 };
 
 /// The category of m2mdm::server::errc.

@@ -1,0 +1,88 @@
+/// @file api.hpp
+/// @brief The RO's HTTP front: a router (`ApiRouter`, an HttpHandler) that serves `/dm` (to a
+///        DmEndpoint), the REST API under `/api/v1/` (SHO, VNO and operator functions, JSON),
+///        `/metrics` (Prometheus text) and `/healthz`.
+#pragma once
+
+#include "m2mdm/server/http.hpp"
+#include "m2mdm/server/http_server.hpp"
+#include "m2mdm/server/pva.hpp"
+#include "m2mdm/server/store.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace m2mdm::server {
+
+/// Generates authentication vectors for the ICF (TS 33.102 §6.3.2) from a PCID's K/OPc.
+struct AuthVector {
+  Bytes rand, xres, ck, ik, autn;  ///< 16, 8, 16, 16, 16 bytes
+};
+/// The Milenage-based generator (TS 35.206): AUTN = SQN xor AK || AMF || MAC-A.
+Result<AuthVector> generate_auth_vector(ByteView k, ByteView opc, std::uint64_t sqn, ByteView amf, ByteView rand);
+/// Verifies AUTS = SQN_MS xor AK* || MAC-S (TS 33.102 §6.3.5) for @p rand; returns SQN_MS.
+Result<std::uint64_t> verify_auts(ByteView k, ByteView opc, ByteView rand, ByteView auts);
+
+/// Settings of the REST API.
+struct ApiOptions {
+  Bytes admin_token_hash;               ///< SHA-256 of the operator token; empty = no operator access
+  std::vector<Bytes> vno_token_hashes;  ///< SHA-256 of VNO tokens (ICF); the operator token works too
+  std::int64_t default_job_ttl = 7 * 24 * 3600;  ///< job deadline = now + this, unless the SHO gives one
+  std::size_t max_import_devices = 100000;
+  std::uint16_t icf_max_vectors = 16;
+  std::string default_dpf_address;      ///< used by import when a device gives none
+};
+
+/// Request counters for /metrics.
+class Metrics {
+ public:
+  /// Counts one request; @p route is a low-cardinality template ("/api/v1/devices/{devId}").
+  void count(std::string_view route, std::string_view method, int status);
+  /// Prometheus text exposition format 0.0.4.
+  std::string render(const StoreStats* store, const HttpServerStats* http) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+};
+
+/// The whole HTTP surface. Thread-safe.
+/// Authentication: `Authorization: Bearer <token>`; the token's SHA-256 is compared in
+/// constant time with the operator/VNO hashes and looked up among the SHOs. Every `/api/v1/`
+/// request without valid credentials gets 401 whatever the path.
+class ApiRouter final : public HttpHandler {
+ public:
+  using Clock = std::function<std::int64_t()>;  ///< Unix seconds
+  ApiRouter(Store& store, const Pva& pva, ApiOptions options, Clock clock = {});
+
+  /// Installs the DM engine (nullptr = back to the 503 endpoint).
+  void set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint);
+  /// Lets /metrics report connection gauges of the running server.
+  void set_http_stats(std::function<HttpServerStats()> stats);
+
+  HttpResponse handle(const HttpRequest& request) override;
+  const Metrics& metrics() const noexcept { return metrics_; }
+
+ private:
+  struct Caller;
+  HttpResponse route(const HttpRequest& request, std::string& route_name);
+  HttpResponse api(const HttpRequest& request, std::string& route_name);
+  std::int64_t now() const;
+
+  Store& store_;
+  const Pva& pva_;
+  ApiOptions options_;
+  Clock clock_;
+  mutable std::mutex dm_mutex_;
+  std::shared_ptr<DmEndpoint> dm_;
+  std::function<HttpServerStats()> http_stats_;
+  Metrics metrics_;
+};
+
+}  // namespace m2mdm::server

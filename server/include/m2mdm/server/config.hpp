@@ -1,0 +1,61 @@
+/// @file config.hpp
+/// @brief `m2mdm server` configuration: a TOML file (toml++) whose every setting is also a
+///        command-line flag; flags override the file.
+#pragma once
+
+#include "m2mdm/server/api.hpp"
+#include "m2mdm/server/http_server.hpp"
+#include "m2mdm/syncml/result.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace m2mdm::server {
+
+/// Everything the server command needs. Defaults: 127.0.0.1:8080 (plain) or :8443 (TLS),
+/// state dir ./m2mdm-state, store = <state-dir>/m2mdm.sqlite, key = <state-dir>/store.key.
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";
+  std::optional<std::uint16_t> listen_port;  ///< unset = 8080 plain / 8443 TLS
+  std::filesystem::path state_dir = "m2mdm-state";
+  std::optional<std::filesystem::path> tls_cert;
+  std::optional<std::filesystem::path> tls_key;
+  unsigned threads = 0;
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t max_connections = 1024;
+  unsigned header_timeout_ms = 10'000;
+  unsigned read_timeout_ms = 30'000;
+  unsigned idle_timeout_ms = 60'000;
+  std::optional<std::filesystem::path> admin_token_file;
+  std::vector<std::filesystem::path> vno_token_files;
+  std::vector<std::filesystem::path> manufacturer_cas;
+  std::vector<std::filesystem::path> manufacturer_crls;
+  std::string dpf_address;  ///< public DPF URL written into bootstraps; empty = the listen URL + /dm
+  std::string log_level = "info";
+  std::int64_t job_ttl_seconds = 7 * 24 * 3600;
+
+  std::uint16_t port() const noexcept { return listen_port ? *listen_port : (tls_cert ? 8443 : 8080); }
+  std::filesystem::path db_path() const { return state_dir / "m2mdm.sqlite"; }
+  std::filesystem::path key_path() const { return state_dir / "store.key"; }
+};
+
+/// Reads a TOML config file into @p config (only keys present change it). Fails with
+/// errc::config_error and a message naming the file/key through @p why.
+/// Keys: listen = "ADDR:PORT", state_dir, threads, body_limit, max_connections,
+/// header_timeout_ms, read_timeout_ms, idle_timeout_ms, log_level, dpf_address, job_ttl_seconds,
+/// [tls] cert, key; [auth] admin_token_file, vno_token_files = [...];
+/// [pva] manufacturer_ca = [...], manufacturer_crl = [...].
+Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& config, std::string& why);
+
+/// Parses "ADDR:PORT" / "[v6]:PORT" into the config (port 0 = ephemeral).
+Result<void> parse_listen(std::string_view text, ServerConfig& config);
+
+/// Checks cross-field rules (cert and key both or neither, body limit > 0...).
+Result<void> validate_config(const ServerConfig& config, std::string& why);
+
+/// Reads a token file (first line, trailing whitespace stripped; must be >= 16 characters).
+Result<std::string> read_token_file(const std::filesystem::path& file);
+
+}  // namespace m2mdm::server

@@ -1,0 +1,86 @@
+/// @file rest_json.hpp
+/// @brief Strict validators for the REST API's JSON request bodies (network input: fuzzed by
+///        tests/fuzz/fuzz_rest_json.cpp). Each returns the typed request or a one-line reason
+///        the router sends back as a 400 detail. Unknown members are rejected.
+#pragma once
+
+#include "m2mdm/server/store.hpp"
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace m2mdm::server {
+
+/// A validated value or the reason it was refused.
+template <class T>
+using Parsed = std::expected<T, std::string>;
+
+/// Limits of the validators.
+inline constexpr std::size_t kMaxIdLength = 64;        ///< devId, pcid
+inline constexpr std::size_t kMaxNameLength = 128;     ///< SHO name, DM usernames
+inline constexpr std::size_t kMaxSecretLength = 128;   ///< DM passwords, PIN
+inline constexpr std::size_t kMaxUrlLength = 2048;
+inline constexpr std::size_t kMaxAuthorisationLength = 16 * 1024;
+
+/// One device of a bulk import. JSON object members (camelCase):
+/// devId, pcid (required strings); shoId (integer, operator only); dpfAddress, pushAddress
+/// (strings); k, opc (32 hex digits); sqn (integer < 2^48); devicePin (string);
+/// dm {serverId, serverUsername, serverPassword, clientUsername, clientPassword} (strings).
+struct ImportedDevice {
+  Device device;
+  bool sho_given = false;  ///< "shoId" was present
+};
+
+/// Parses a JSON array of device objects, or NDJSON (one object per non-empty line) when
+/// @p ndjson. At most @p max_devices. A duplicate devId or pcid within the batch is refused.
+Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, bool ndjson,
+                                                         std::size_t max_devices);
+
+/// POST /api/v1/shos: {"name": "..."}.
+Parsed<std::string> parse_sho_create(std::string_view body);
+
+/// PUT /api/v1/callback: {"url": "http(s)://..."}.
+Parsed<std::string> parse_callback_registration(std::string_view body);
+
+/// POST /api/v1/devices/{devId}/jobs:
+/// {"kind": "install"|..., "object": "<base64 sealed M2MSIMMobj>", "authorisation": "...",
+///  "ttlSeconds": n (optional, 60..31536000), "correlator": "..." (optional)}.
+struct JobSubmission {
+  JobKind kind = JobKind::install;
+  Bytes object;
+  std::string authorisation;
+  std::optional<std::int64_t> ttl_seconds;
+  std::string correlator;
+};
+Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t max_object_bytes);
+
+/// POST /api/v1/icf/vectors: {"pcid": "...", "count": 1..max}.
+struct VectorRequest {
+  std::string pcid;
+  std::uint32_t count = 1;
+};
+Parsed<VectorRequest> parse_vector_request(std::string_view body, std::uint32_t max_count);
+
+/// POST /api/v1/icf/resync: {"pcid": "...", "rand": "<32 hex>", "auts": "<28 hex>"}.
+struct ResyncRequest {
+  std::string pcid;
+  Bytes rand;  ///< 16 bytes
+  Bytes auts;  ///< 14 bytes
+};
+Parsed<ResyncRequest> parse_resync_request(std::string_view body);
+
+/// POST /api/v1/pva/validate with Content-Type application/json:
+/// {"pfc": "<PEM, or base64 DER>", "chain": "<PEM intermediates>" (optional),
+///  "devId": "..." (optional: record the verdict on that device)}.
+struct PvaRequest {
+  Bytes pfc;           ///< PEM text or DER bytes
+  Bytes intermediates; ///< PEM
+  std::string dev_id;
+};
+Parsed<PvaRequest> parse_pva_request(std::string_view body);
+
+}  // namespace m2mdm::server

@@ -41,6 +41,9 @@ class Category final : public std::error_category {
       case errc::trust_anchor_kind_mismatch: return "trust anchor kind does not match the anchor set (test vs production)";
       case errc::crypto_failure: return "cryptographic library failure";
       case errc::bad_key: return "key or certificate unusable";
+      case errc::store_corrupt: return "stored tree file is corrupt (checksum or structure)";
+      case errc::store_version: return "stored tree file has an unsupported format version";
+      case errc::store_missing: return "no stored tree generation exists";
     }
     return "unknown m2mdm.mo error";
   }

@@ -43,6 +43,10 @@ enum class errc {
   trust_anchor_kind_mismatch = 634,  ///< trust anchor kind does not match the anchor set (test vs production)
   crypto_failure = 635,  ///< cryptographic library failure
   bad_key = 636,  ///< key or certificate unusable
+  // DM tree persistence (h5-tree), 100+
+  store_corrupt = 100,        ///< a stored tree file fails its checksum or does not parse
+  store_version = 101,        ///< a stored tree file has an unsupported format version
+  store_missing = 102,        ///< no stored tree generation exists
 };
 
 /// The category of m2mdm::mo::errc.

@@ -19,6 +19,9 @@ class Category final : public std::error_category {
       case errc::registry_corrupt: return "MCIM registry state is corrupt";
       case errc::registry_bad_transition: return "lifecycle transition not allowed";
       case errc::registry_exists: return "an MCIM with that identifier already exists";
+      case errc::session_aborted: return "DM session aborted";
+      case errc::transport_failed: return "transport failed";
+      case errc::tls_pin_mismatch: return "server public key does not match the bootstrap pin";
     }
     return "unknown m2mdm.client error";
   }

@@ -20,6 +20,9 @@ enum class errc {
   registry_corrupt = 603,  ///< MCIM registry state is corrupt
   registry_bad_transition = 604,  ///< lifecycle transition not allowed
   registry_exists = 605,  ///< an MCIM with that identifier already exists
+  session_aborted = 700,  ///< the DM session was aborted (see SessionReport::abort_reason)
+  transport_failed = 701,  ///< the transport could not deliver a message or got no answer
+  tls_pin_mismatch = 702,  ///< the server's public key does not match the pin from the bootstrap
 };
 
 /// The category of m2mdm::client::errc.

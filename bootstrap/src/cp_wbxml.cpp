@@ -1,0 +1,321 @@
+// PROV 1.0 WBXML codec: our token walker (bounds, public id, old value tokens) + libwbxml2's
+// conversion API (WBXML <-> XML text) + the libxml2 reader of cp_document.cpp.
+// Token values: WAP-192-WBXML 1.3 §5.8 (global tokens), OMA-WAP-ProvCont 1.1 §7 (PROV tables).
+#include "m2mdm/bootstrap/cp_document.hpp"
+
+#include <wbxml.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string_view>
+
+namespace m2mdm::bootstrap {
+namespace {
+
+// WBXML 1.3 §5.8.1 global tokens.
+constexpr std::uint8_t kSwitchPage = 0x00, kEnd = 0x01, kEntity = 0x02, kStrI = 0x03, kLiteral = 0x04,
+                       kExtI0 = 0x40, kExtI2 = 0x42, kPi = 0x43, kLiteralC = 0x44, kExtT0 = 0x80,
+                       kExtT2 = 0x82, kStrT = 0x83, kLiteralA = 0x84, kExt0 = 0xC0, kExt2 = 0xC2,
+                       kOpaque = 0xC3, kLiteralAC = 0xC4;
+constexpr std::uint32_t kPublicIdProv10 = 0x0B;  // "-//WAPFORUM//DTD PROV 1.0//EN"
+constexpr std::uint32_t kPublicIdUnknown = 0x01;
+constexpr std::string_view kProvFpi = "-//WAPFORUM//DTD PROV 1.0//EN";
+
+class Reader {
+ public:
+  Reader(ByteView in, const CpLimits& limits) : in_(in), limits_(limits) {}
+
+  Result<Bytes> run() {
+    if (in_.size() > limits_.max_bytes) return fail(errc::cp_too_large);
+    out_.assign(in_.begin(), in_.end());
+    if (auto r = header(); !r) return fail(r.error());
+    if (auto r = body(); !r) return fail(r.error());
+    return std::move(out_);
+  }
+
+ private:
+  ByteView in_;
+  const CpLimits& limits_;
+  Bytes out_;
+  std::size_t pos_ = 0;
+  std::uint32_t strtbl_len_ = 0;
+  std::size_t strtbl_start_ = 0;
+  std::uint8_t attr_page_ = 0;
+  std::size_t nodes_ = 0;
+
+  static std::error_code bad() { return make_error_code(errc::cp_bad_wbxml); }
+
+  Result<std::uint8_t> byte() {
+    if (pos_ >= in_.size()) return fail(bad());
+    return in_[pos_++];
+  }
+  // WBXML §5.1 mb_u_int32: at most 5 octets, 32 bits.
+  Result<std::uint32_t> mb() {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 5; ++i) {
+      auto b = byte();
+      if (!b) return fail(b.error());
+      v = (v << 7) | (*b & 0x7Fu);
+      if ((*b & 0x80u) == 0) {
+        if (v > 0xFFFFFFFFu) return fail(bad());
+        return static_cast<std::uint32_t>(v);
+      }
+    }
+    return fail(bad());
+  }
+  Result<void> termstr() {
+    while (true) {
+      auto b = byte();
+      if (!b) return fail(b.error());
+      if (*b == 0) return {};
+    }
+  }
+  Result<void> strtbl_ref() {
+    auto off = mb();
+    if (!off) return fail(off.error());
+    if (*off >= strtbl_len_) return fail(bad());
+    return {};
+  }
+
+  Result<void> header() {
+    auto version = byte();
+    if (!version) return fail(version.error());
+    if (*version > 0x03) return fail(bad());
+    auto pid = mb();
+    if (!pid) return fail(pid.error());
+    std::uint32_t pid_index = 0;
+    const bool pid_in_table = *pid == 0;
+    if (pid_in_table) {
+      if (*version == 0x00) return fail(bad());  // WBXML 1.0 has no string-table public id
+      auto idx = mb();
+      if (!idx) return fail(idx.error());
+      pid_index = *idx;
+    }
+    if (*version >= 0x01) {
+      auto charset = mb();
+      if (!charset) return fail(charset.error());
+      // 0 = unknown, 3 = US-ASCII, 106 = UTF-8: the only ones we hand to libxml2 as UTF-8.
+      if (*charset != 0 && *charset != 3 && *charset != 106) return fail(bad());
+    }
+    auto len = mb();
+    if (!len) return fail(len.error());
+    if (*len > in_.size() - pos_) return fail(bad());
+    strtbl_len_ = *len;
+    strtbl_start_ = pos_;
+    pos_ += *len;
+    if (pid_in_table) {
+      if (pid_index >= strtbl_len_) return fail(bad());
+      const auto* s = reinterpret_cast<const char*>(in_.data() + strtbl_start_ + pid_index);
+      const std::size_t max = strtbl_len_ - pid_index;
+      std::string_view fpi(s, strnlen(s, max));
+      if (fpi != kProvFpi) return fail(bad());
+    } else if (*pid != kPublicIdProv10 && *pid != kPublicIdUnknown) {
+      return fail(bad());
+    }
+    return {};
+  }
+
+  // Attribute list up to and including its END (WBXML §5.8.3 attribute production).
+  Result<void> attributes() {
+    while (true) {
+      auto t = byte();
+      if (!t) return fail(t.error());
+      switch (*t) {
+        case kEnd: return {};
+        case kSwitchPage: {
+          auto p = byte();
+          if (!p) return fail(p.error());
+          attr_page_ = *p;
+          break;
+        }
+        case kEntity: {
+          auto e = mb();
+          if (!e) return fail(e.error());
+          break;
+        }
+        case kStrI:
+          if (auto r = termstr(); !r) return r;
+          break;
+        case kLiteral:
+          if (auto r = strtbl_ref(); !r) return r;
+          break;
+        case kStrT:
+          if (attr_page_ == 1 && strtbl_len_ == 0) {
+            out_[pos_ - 1] = 0x93;  // old page-1 value token 0x83 = "DIGEST" (ProvCont 1.0 table)
+            break;
+          }
+          if (auto r = strtbl_ref(); !r) return r;
+          break;
+        case kOpaque: {
+          auto n = mb();
+          if (!n) return fail(n.error());
+          if (*n > in_.size() - pos_) return fail(bad());
+          pos_ += *n;
+          break;
+        }
+        default:
+          if (*t >= kExtI0 && *t <= kExtI2) {
+            if (auto r = termstr(); !r) return r;
+          } else if (*t >= kExtT0 && *t <= kExtT2) {
+            if (attr_page_ == 1) {
+              // Old value tokens 0x80-0x82 (',', "HTTP-", "BASIC") now sit at 0x90-0x92; PROV
+              // defines no EXT_T use, so on page 1 these octets can only be the old tokens.
+              out_[pos_ - 1] = static_cast<std::uint8_t>(*t + 0x10);
+              break;
+            }
+            auto e = mb();
+            if (!e) return fail(e.error());
+          } else if (*t == kPi || *t == kLiteralA || *t == kLiteralC || *t == kLiteralAC) {
+            return fail(bad());
+          }
+          // otherwise an attribute start (< 0x80) or value (>= 0x85) token of the current page
+          break;
+      }
+    }
+  }
+
+  Result<void> body() {
+    std::size_t depth = 0;  // open elements with content
+    bool seen_root = false;
+    while (pos_ < in_.size()) {
+      auto t = byte();
+      if (!t) return fail(t.error());
+      if (*t == kSwitchPage) {
+        if (auto p = byte(); !p) return fail(p.error());
+        continue;
+      }
+      if (*t == kPi) {  // PI: attrStart attribute* END
+        if (auto r = attributes(); !r) return r;
+        continue;
+      }
+      if (depth == 0 && seen_root) return fail(bad());  // trailing element after the root
+      if (*t == kEnd) {
+        if (depth == 0) return fail(bad());
+        --depth;
+        if (depth == 0) {
+          // only PIs may follow the root element
+          while (pos_ < in_.size()) {
+            auto u = byte();
+            if (!u || *u != kPi) return fail(bad());
+            if (auto r = attributes(); !r) return r;
+          }
+          return {};
+        }
+        continue;
+      }
+      if (*t == kEntity) {
+        if (depth == 0) return fail(bad());
+        if (auto e = mb(); !e) return fail(e.error());
+        continue;
+      }
+      if (*t == kStrI || (*t >= kExtI0 && *t <= kExtI2)) {
+        if (depth == 0) return fail(bad());
+        if (auto r = termstr(); !r) return r;
+        continue;
+      }
+      if (*t == kStrT || (*t >= kExtT0 && *t <= kExtT2)) {
+        if (depth == 0) return fail(bad());
+        if (*t == kStrT) {
+          if (auto r = strtbl_ref(); !r) return r;
+        } else if (auto e = mb(); !e) {
+          return fail(e.error());
+        }
+        continue;
+      }
+      if (*t == kOpaque) {
+        if (depth == 0) return fail(bad());
+        auto n = mb();
+        if (!n) return fail(n.error());
+        if (*n > in_.size() - pos_) return fail(bad());
+        pos_ += *n;
+        continue;
+      }
+      if (*t >= kExt0 && *t <= kExt2) {
+        if (depth == 0) return fail(bad());
+        continue;
+      }
+      // A tag: literal or tokenised, bit 7 = attributes follow, bit 6 = content follows.
+      if (*t == kLiteral || *t == kLiteralA || *t == kLiteralC || *t == kLiteralAC) {
+        if (auto r = strtbl_ref(); !r) return r;
+      }
+      if (++nodes_ > limits_.max_nodes) return fail(errc::cp_too_large);
+      seen_root = true;
+      if ((*t & 0x80u) != 0) {
+        if (auto r = attributes(); !r) return r;
+      }
+      if ((*t & 0x40u) != 0) {
+        ++depth;
+        // wap-provisioningdoc + max_depth characteristics, each holding parms
+        if (depth > limits_.max_depth + 2) return fail(errc::cp_too_deep);
+      } else if (depth == 0) {
+        // an empty root element: the document is complete
+        while (pos_ < in_.size()) {
+          auto u = byte();
+          if (!u || *u != kPi) return fail(bad());
+          if (auto r = attributes(); !r) return r;
+        }
+        return {};
+      }
+    }
+    return fail(bad());  // ended inside an element (or no root at all)
+  }
+};
+
+struct WbxmlBuffer {
+  void operator()(WB_UTINY* p) const noexcept { std::free(p); }  // libwbxml allocates with malloc
+};
+
+}  // namespace
+
+bool looks_like_cp_wbxml(ByteView data) noexcept {
+  return data.size() >= 4 && data[0] <= 0x03 && (data[1] == kPublicIdProv10 || data[1] == kPublicIdUnknown ||
+                                                  (data[1] == 0x00 && data[0] != 0x00));
+}
+
+Result<Bytes> normalize_cp_wbxml(ByteView wbxml, const CpLimits& limits) {
+  return Reader(wbxml, limits).run();
+}
+
+Result<ProvisioningDoc> decode_cp_wbxml(ByteView wbxml, const CpLimits& limits) {
+  auto norm = normalize_cp_wbxml(wbxml, limits);
+  if (!norm) return fail(norm.error());
+  WBXMLConvWBXML2XML* conv = nullptr;
+  if (wbxml_conv_wbxml2xml_create(&conv) != WBXML_OK) return fail(errc::cp_bad_wbxml);
+  std::unique_ptr<WBXMLConvWBXML2XML, void (*)(WBXMLConvWBXML2XML*)> guard(conv, wbxml_conv_wbxml2xml_destroy);
+  wbxml_conv_wbxml2xml_set_gen_type(conv, WBXML_GEN_XML_COMPACT);
+  wbxml_conv_wbxml2xml_set_language(conv, WBXML_LANG_PROV10);  // also for public id 0x01
+  wbxml_conv_wbxml2xml_set_charset(conv, WBXML_CHARSET_UTF_8);
+  WB_UTINY* xml = nullptr;
+  WB_ULONG xml_len = 0;
+  const WBXMLError rc = wbxml_conv_wbxml2xml_run(conv, norm->data(), static_cast<WB_ULONG>(norm->size()), &xml, &xml_len);
+  std::unique_ptr<WB_UTINY, WbxmlBuffer> xml_guard(xml);
+  if (rc != WBXML_OK || xml == nullptr) return fail(errc::cp_bad_wbxml);
+  // The XML libwbxml writes can be longer than the WBXML; bound it by the document limits.
+  CpLimits xml_limits = limits;
+  xml_limits.max_bytes = limits.max_bytes * 16 + 4096;
+  return parse_cp_xml(std::string_view(reinterpret_cast<const char*>(xml), xml_len), xml_limits);
+}
+
+Result<Bytes> encode_cp_wbxml(const ProvisioningDoc& doc) {
+  std::string xml = to_cp_xml(doc);
+  WBXMLConvXML2WBXML* conv = nullptr;
+  if (wbxml_conv_xml2wbxml_create(&conv) != WBXML_OK) return fail(errc::cp_encode_failed);
+  std::unique_ptr<WBXMLConvXML2WBXML, void (*)(WBXMLConvXML2WBXML*)> guard(conv, wbxml_conv_xml2wbxml_destroy);
+  wbxml_conv_xml2wbxml_set_version(conv, WBXML_VERSION_13);
+  // No string table: every string inline (STR_I), so the header is 03 0B 6A 00 and a receiver
+  // needs no table handling (ProvBoot receivers vary in string-table support).
+  wbxml_conv_xml2wbxml_disable_string_table(conv);
+  WB_UTINY* out = nullptr;
+  WB_ULONG out_len = 0;
+  const WBXMLError rc = wbxml_conv_xml2wbxml_run(conv, reinterpret_cast<WB_UTINY*>(xml.data()),
+                                                 static_cast<WB_ULONG>(xml.size()), &out, &out_len);
+  std::unique_ptr<WB_UTINY, WbxmlBuffer> out_guard(out);
+  if (rc != WBXML_OK || out == nullptr) return fail(errc::cp_encode_failed);
+  Bytes bytes(out, out + out_len);
+  if (bytes.size() < 4 || bytes[0] != 0x03 || bytes[1] != 0x0B || bytes[2] != 0x6A || bytes[3] != 0x00)
+    return fail(errc::cp_encode_failed);
+  return bytes;
+}
+
+}  // namespace m2mdm::bootstrap

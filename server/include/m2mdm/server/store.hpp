@@ -177,7 +177,7 @@ struct StoreStats {
 };
 
 /// The RO's storage. Implementations must make every method atomic; errors are
-/// server::errc::not_found (missing row), invalid_argument (constraint violated),
+/// server::errc::not_found (missing row), conflict (a uniqueness constraint), invalid_argument,
 /// io_error / store_corrupt (the backing store failed).
 class Store {
  public:
@@ -196,7 +196,7 @@ class Store {
 
   // --- devices
   /// Inserts or updates all devices in ONE transaction (all or nothing), keyed by dev_id.
-  /// A device whose PCID is already used by another dev_id fails the whole batch (invalid_argument).
+  /// A device whose PCID is already used by another dev_id fails the whole batch (errc::conflict).
   virtual Result<ImportCounts> upsert_devices(std::span<const Device> devices, std::int64_t now) = 0;
   virtual Result<Device> get_device(std::string_view dev_id) = 0;
   virtual Result<Device> get_device_by_pcid(std::string_view pcid) = 0;
@@ -222,7 +222,7 @@ class Store {
 
   // --- jobs
   /// Queues a job for an existing device (not_found if the device does not exist; invalid_argument
-  /// if the correlator is taken).
+  /// if the correlator is taken: errc::conflict).
   virtual Result<Job> create_job(const NewJob& job, std::int64_t now) = 0;
   virtual Result<Job> get_job(std::int64_t id) = 0;
   virtual Result<Job> get_job_by_correlator(std::string_view correlator) = 0;

@@ -409,10 +409,17 @@ struct ClientSession::Impl {
     if (meta.type) value.type = *meta.type;
     const std::string& data = item.data ? *item.data : std::string{};
     if (value.format == mo::Format::B64) {
-      // b64 on the wire: the node holds the decoded bytes.
+      // b64 on the wire: the node holds the decoded bytes. A node described as bin takes them
+      // as bin (XML cannot carry raw binary, so bin values travel as b64).
       auto decoded = base64_decode(data);
       if (!decoded) return std::unexpected(StatusCode::BadRequest);
       value.data = std::move(*decoded);
+      if (const auto uri = item_target(item)) {
+        if (auto parsed = mo::Uri::parse(*uri, tree.options().limits)) {
+          if (const auto* rule = tree.rule_for(*parsed); rule && rule->format == mo::Format::Bin)
+            value.format = mo::Format::Bin;
+        }
+      }
     } else {
       value.data.assign(data.begin(), data.end());
     }
@@ -661,6 +668,13 @@ struct ClientSession::Impl {
       return flush(true, false);
     }
 
+    // A message without Final that carries Alert 1222 asks for the rest of OUR package; one
+    // without Final and without it announces more of the server's (DM_Protocol 1.2 §8.2.1).
+    const bool server_asks_next = std::any_of(msg.body.begin(), msg.body.end(), [](const Command& c) {
+      const auto* a = std::get_if<syncml::Alert>(&c.value);
+      return a && a->data == syncml::code(AlertCode::NextMessage);
+    });
+
     std::vector<Command> responses;
     responses.push_back(Command{hdr_status});
     bool has_operations = false;
@@ -695,8 +709,8 @@ struct ClientSession::Impl {
       return std::optional<Outgoing>{};
     }
     queue.insert(queue.begin(), responses.begin(), responses.end());
-    const bool ask_next = !msg.final;  // the server's package has more messages
-    auto out = flush(msg.final, ask_next);
+    const bool ask_next = !msg.final && !server_asks_next;  // the server's package has more messages
+    auto out = flush(msg.final || server_asks_next, ask_next);
     if (!out) return fail(out.error());
     return std::optional<Outgoing>{std::move(*out)};
   }

@@ -22,7 +22,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 namespace m2mdm::bootstrap {
@@ -76,8 +75,17 @@ std::string_view sec_method_name(std::uint32_t code) noexcept;
 /// Value of a CP SEC method name (case-insensitive), if known.
 std::optional<std::uint32_t> sec_method_code(std::string_view name) noexcept;
 
-/// A parameter or header value: Integer-value (Short- or Long-integer) or Text-value.
-using Value = std::variant<std::uint64_t, std::string>;
+/// A parameter value: Integer-value (Short- or Long-integer) or Text-value.
+/// (A struct rather than std::variant<uint64_t, string>: g++ 12 -Werror trips on the latter.)
+struct Value {
+  std::optional<std::uint64_t> integer;  ///< set for an Integer-value (then `text` is empty)
+  std::string text;                      ///< the Text-value when `integer` is unset; "" = No-value
+
+  static Value num(std::uint64_t v) { return Value{v, {}}; }
+  static Value str(std::string s) { return Value{std::nullopt, std::move(s)}; }
+  bool is_integer() const noexcept { return integer.has_value(); }
+  bool operator==(const Value&) const = default;
+};
 
 /// One Content-Type parameter (WAP-230-WSP §8.4.2.4 Parameter).
 struct Parameter {
@@ -87,7 +95,7 @@ struct Parameter {
   /// ("SEC", "MAC", ...) for display and encode ignores it.
   std::string name;
   /// The value. A Text-value of "" is encoded as No-value (0x00).
-  Value value;
+  Value value{};
 
   bool operator==(const Parameter&) const = default;
 };
@@ -112,7 +120,14 @@ struct ContentType {
 };
 
 /// X-Wap-Application-Id value: App-assigned-code (integer) or Uri-value (text).
-using AppId = std::variant<std::uint32_t, std::string>;
+struct AppId {
+  std::optional<std::uint32_t> code;  ///< App-assigned-code, e.g. kAppIdSyncmlDm
+  std::string uri;                    ///< Uri-value when `code` is unset (non-empty)
+
+  static AppId of(std::uint32_t c) { return AppId{c, {}}; }
+  static AppId of(std::string u) { return AppId{std::nullopt, std::move(u)}; }
+  bool operator==(const AppId&) const = default;
+};
 
 /// A decoded (or to-be-encoded) connectionless WSP Push PDU.
 struct PushPdu {

@@ -1,0 +1,226 @@
+#include "m2mdm/mo/standard_objects.hpp"
+
+#include "m2mdm/mo/error.hpp"
+
+namespace m2mdm::mo {
+namespace {
+
+constexpr AccessTypes kGet = kAccessGet;
+constexpr AccessTypes kAddGetReplace = kAccessAdd | kAccessGet | kAccessReplace;
+constexpr AccessTypes kAddReplace = kAccessAdd | kAccessReplace;
+constexpr AccessTypes kAddDeleteGetReplace = kAccessAdd | kAccessDelete | kAccessGet | kAccessReplace;
+
+NodeRule rule(std::string pattern, AccessTypes access, Scope scope, Format format, std::string type = {}) {
+  NodeRule r;
+  r.pattern = std::move(pattern);
+  r.access = access;
+  r.scope = scope;
+  r.format = format;
+  r.type = std::move(type);
+  return r;
+}
+
+StatusCode first_error(std::initializer_list<StatusCode> codes) {
+  for (StatusCode s : codes) {
+    if (s != StatusCode::Ok) return s;
+  }
+  return StatusCode::Ok;
+}
+
+std::string text_or_empty(const Tree& tree, const std::string& uri) { return tree.get_text(uri).value_or(""); }
+
+}  // namespace
+
+StatusCode install_devinfo(Tree& tree, const DevInfo& info) {
+  // DM_StdObj 1.2 §5.1 (DevInfo): every node permanent and Get-only.
+  constexpr Scope P = Scope::Permanent;
+  tree.describe("./DevInfo", {
+      rule("./DevInfo", kGet, P, Format::Node, std::string(kDevInfoUrn)),
+      rule("./DevInfo/DevId", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevInfo/Man", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevInfo/Mod", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevInfo/DmV", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevInfo/Lang", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevInfo/Ext", kGet, P, Format::Node),
+  });
+  return first_error({
+      tree.ensure_interior("./DevInfo", kDevInfoUrn),
+      tree.set_text("./DevInfo/DevId", info.dev_id),
+      tree.set_text("./DevInfo/Man", info.man),
+      tree.set_text("./DevInfo/Mod", info.mod),
+      tree.set_text("./DevInfo/DmV", info.dm_v),
+      tree.set_text("./DevInfo/Lang", info.lang),
+      tree.ensure_interior("./DevInfo/Ext"),
+  });
+}
+
+StatusCode install_devdetail(Tree& tree, const DevDetail& d) {
+  // DM_StdObj 1.2 §5.3 (DevDetail).
+  constexpr Scope P = Scope::Permanent;
+  tree.describe("./DevDetail", {
+      rule("./DevDetail", kGet, P, Format::Node, std::string(kDevDetailUrn)),
+      rule("./DevDetail/URI", kGet, P, Format::Node),
+      rule("./DevDetail/URI/MaxDepth", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/URI/MaxTotLen", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/URI/MaxSegLen", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/DevTyp", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/OEM", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/FwV", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/SwV", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/HwV", kGet, P, Format::Chr, "text/plain"),
+      rule("./DevDetail/LrgObj", kGet, P, Format::Bool, "text/plain"),
+      rule("./DevDetail/Ext", kGet, P, Format::Node),
+  });
+  return first_error({
+      tree.ensure_interior("./DevDetail", kDevDetailUrn),
+      tree.ensure_interior("./DevDetail/URI"),
+      tree.set_text("./DevDetail/URI/MaxDepth", std::to_string(d.uri.max_depth)),
+      tree.set_text("./DevDetail/URI/MaxTotLen", std::to_string(d.uri.max_tot_len)),
+      tree.set_text("./DevDetail/URI/MaxSegLen", std::to_string(d.uri.max_seg_len)),
+      tree.set_text("./DevDetail/DevTyp", d.dev_typ),
+      tree.set_text("./DevDetail/OEM", d.oem),
+      tree.set_text("./DevDetail/FwV", d.fw_v),
+      tree.set_text("./DevDetail/SwV", d.sw_v),
+      tree.set_text("./DevDetail/HwV", d.hw_v),
+      tree.set_text("./DevDetail/LrgObj", d.lrg_obj ? "true" : "false", Format::Bool),
+      tree.ensure_interior("./DevDetail/Ext"),
+  });
+}
+
+StatusCode install_dmacc(Tree& tree) {
+  // DM_StdObj 1.2 Appendix (DMAcc MO, urn:oma:mo:oma-dm-dmacc:1.0).
+  constexpr Scope D = Scope::Dynamic;
+  const std::string t = "text/plain";
+  NodeRule nbr = rule("./DMAcc/*/AppAddr/*/Port/*/PortNbr", kAddGetReplace, D, Format::Int, t);
+  nbr.also_formats = 1u << static_cast<unsigned>(Format::Chr);
+  NodeRule data = rule("./DMAcc/*/AppAuth/*/AAuthData", kAddReplace, D, Format::Bin);
+  data.also_formats = 1u << static_cast<unsigned>(Format::B64);
+  tree.describe("./DMAcc", {
+      rule("./DMAcc", kGet, Scope::Permanent, Format::Node),
+      rule("./DMAcc/*", kAddDeleteGetReplace, D, Format::Node, std::string(kDmAccUrn)),
+      rule("./DMAcc/*/AppID", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/ServerID", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/Name", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/PrefConRef", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/AppAddr", kAddDeleteGetReplace, D, Format::Node),
+      rule("./DMAcc/*/AppAddr/*", kAddDeleteGetReplace, D, Format::Node),
+      rule("./DMAcc/*/AppAddr/*/Addr", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/AppAddr/*/AddrType", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/AppAddr/*/Port", kAddDeleteGetReplace, D, Format::Node),
+      rule("./DMAcc/*/AppAddr/*/Port/*", kAddDeleteGetReplace, D, Format::Node),
+      std::move(nbr),
+      rule("./DMAcc/*/AAuthPref", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/AppAuth", kAddDeleteGetReplace, D, Format::Node),
+      rule("./DMAcc/*/AppAuth/*", kAddDeleteGetReplace, D, Format::Node),
+      rule("./DMAcc/*/AppAuth/*/AAuthLevel", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/AppAuth/*/AAuthType", kAddGetReplace, D, Format::Chr, t),
+      rule("./DMAcc/*/AppAuth/*/AAuthName", kAddGetReplace, D, Format::Chr, t),
+      // Secrets are never readable (DM_StdObj 1.2: AAuthSecret/AAuthData AccessType Add, Replace).
+      rule("./DMAcc/*/AppAuth/*/AAuthSecret", kAddReplace, D, Format::Chr, t),
+      std::move(data),
+      rule("./DMAcc/*/Ext", kAddDeleteGetReplace, D, Format::Node),
+  });
+  return tree.ensure_interior("./DMAcc");
+}
+
+StatusCode write_dm_account(Tree& tree, const DmAccountView& a) {
+  if (!is_valid_segment(a.node_name) || a.server_id.empty()) return StatusCode::BadRequest;
+  auto acl = Acl::parse("Delete=" + a.server_id + "&Get=" + a.server_id + "&Replace=" + a.server_id);
+  if (!acl) return acl.error();
+  const std::string base = "./DMAcc/" + a.node_name;
+  const TreeSnapshot before = tree.snapshot();
+  auto fail = [&](StatusCode s) {
+    tree.restore(before);
+    return s;
+  };
+  if (tree.exists(base)) {
+    if (const StatusCode s = tree.erase(base); s != StatusCode::Ok) return fail(s);
+  }
+  StatusCode s = first_error({
+      tree.ensure_interior(base, kDmAccUrn),
+      tree.set_text(base + "/AppID", a.app_id),
+      tree.set_text(base + "/ServerID", a.server_id),
+      tree.set_text(base + "/Name", a.name),
+      tree.set_text(base + "/PrefConRef", a.pref_con_ref),
+      tree.set_text(base + "/AAuthPref", a.aauth_pref),
+      tree.ensure_interior(base + "/AppAddr"),
+      tree.ensure_interior(base + "/AppAuth"),
+  });
+  if (s != StatusCode::Ok) return fail(s);
+  for (const auto& addr : a.app_addr) {
+    if (!is_valid_segment(addr.name)) return fail(StatusCode::BadRequest);
+    const std::string p = base + "/AppAddr/" + addr.name;
+    s = first_error({tree.ensure_interior(p), tree.set_text(p + "/Addr", addr.addr),
+                     tree.set_text(p + "/AddrType", addr.addr_type)});
+    if (s != StatusCode::Ok) return fail(s);
+    for (std::size_t i = 0; i < addr.ports.size(); ++i) {
+      const std::string port = p + "/Port/" + std::to_string(i + 1);
+      s = first_error({tree.ensure_interior(port), tree.set_text(port + "/PortNbr", addr.ports[i], Format::Int)});
+      if (s != StatusCode::Ok) return fail(s);
+    }
+  }
+  for (const auto& auth : a.app_auth) {
+    if (!is_valid_segment(auth.name)) return fail(StatusCode::BadRequest);
+    const std::string p = base + "/AppAuth/" + auth.name;
+    s = first_error({tree.ensure_interior(p), tree.set_text(p + "/AAuthLevel", auth.level),
+                     tree.set_text(p + "/AAuthType", auth.type), tree.set_text(p + "/AAuthName", auth.auth_name),
+                     tree.set_text(p + "/AAuthSecret", auth.secret),
+                     tree.set(p + "/AAuthData", NodeValue{Format::Bin, "application/octet-stream", auth.data})});
+    if (s != StatusCode::Ok) return fail(s);
+  }
+  if (s = tree.set_acl(base, *acl); s != StatusCode::Ok) return fail(s);
+  return StatusCode::Ok;
+}
+
+Result<DmAccountView> read_dm_account(const Tree& tree, std::string_view node_name) {
+  const std::string base = "./DMAcc/" + std::string(node_name);
+  const Node* n = tree.find(base);
+  if (n == nullptr || !n->interior()) return fail(make_error_code(errc::not_found));
+  DmAccountView a;
+  a.node_name = std::string(node_name);
+  a.app_id = text_or_empty(tree, base + "/AppID");
+  a.server_id = text_or_empty(tree, base + "/ServerID");
+  a.name = text_or_empty(tree, base + "/Name");
+  a.pref_con_ref = text_or_empty(tree, base + "/PrefConRef");
+  a.aauth_pref = text_or_empty(tree, base + "/AAuthPref");
+  for (const auto& x : tree.children(base + "/AppAddr")) {
+    const std::string p = base + "/AppAddr/" + x;
+    DmAppAddr addr;
+    addr.name = x;
+    addr.addr = text_or_empty(tree, p + "/Addr");
+    addr.addr_type = text_or_empty(tree, p + "/AddrType");
+    for (const auto& port : tree.children(p + "/Port")) {
+      addr.ports.push_back(text_or_empty(tree, p + "/Port/" + port + "/PortNbr"));
+    }
+    a.app_addr.push_back(std::move(addr));
+  }
+  for (const auto& x : tree.children(base + "/AppAuth")) {
+    const std::string p = base + "/AppAuth/" + x;
+    DmAppAuth auth;
+    auth.name = x;
+    auth.level = text_or_empty(tree, p + "/AAuthLevel");
+    auth.type = text_or_empty(tree, p + "/AAuthType");
+    auth.auth_name = text_or_empty(tree, p + "/AAuthName");
+    auth.secret = text_or_empty(tree, p + "/AAuthSecret");
+    auth.data = tree.get_bytes(p + "/AAuthData").value_or(Bytes{});
+    a.app_auth.push_back(std::move(auth));
+  }
+  return a;
+}
+
+std::vector<DmAccountView> list_dm_accounts(const Tree& tree) {
+  std::vector<DmAccountView> out;
+  for (const auto& x : tree.children("./DMAcc")) {
+    if (auto a = read_dm_account(tree, x)) out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+std::optional<DmAccountView> find_dm_account(const Tree& tree, std::string_view server_id) {
+  for (auto& a : list_dm_accounts(tree)) {
+    if (a.server_id == server_id) return std::move(a);
+  }
+  return std::nullopt;
+}
+
+}  // namespace m2mdm::mo

@@ -1,0 +1,252 @@
+// The DPF DM endpoint: HTTP requests -> DM server sessions, sessions -> the Store.
+#include "m2mdm/server/dpf_service.hpp"
+
+#include "m2mdm/mo/m2msim_object.hpp"
+#include "m2mdm/syncml/encoding.hpp"
+
+#include <openssl/rand.h>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace m2mdm::server {
+namespace {
+
+std::string random_token() {
+  unsigned char raw[16];
+  if (RAND_bytes(raw, sizeof raw) != 1) return {};
+  return hex_encode(ByteView(raw, sizeof raw));
+}
+
+std::string query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+// DmBackend over the Store for one session.
+class StoreBackend final : public DmBackend {
+ public:
+  StoreBackend(Store& store, std::function<std::int64_t()> clock, std::string peer)
+      : store_(store), clock_(std::move(clock)), peer_(std::move(peer)) {}
+
+  Result<DmCredentials> credentials(std::string_view dev_id) override {
+    auto device = store_.get_device(dev_id);
+    if (!device) return fail(device.error());
+    return device->dm;
+  }
+
+  void save_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce) override {
+    if (auto r = store_.set_dm_nonces(dev_id, server_nonce, client_nonce, clock_()); !r)
+      spdlog::warn("dpf: cannot store nonces of {}: {}", dev_id, r.error().message());
+  }
+
+  void on_device_info(std::string_view dev_id, const std::map<std::string, std::string>& devinfo) override {
+    (void)store_.touch_device(dev_id, {}, clock_());
+    auto device = store_.get_device(dev_id);
+    if (device && (device->state == DeviceState::imported || device->state == DeviceState::bootstrapped))
+      (void)store_.set_device_state(dev_id, DeviceState::registered, clock_());
+    std::string detail = "peer=" + peer_;
+    for (const auto& [k, v] : devinfo) detail += " " + k + "=" + v;
+    audit(dev_id, "dm.session", detail);
+  }
+
+  bool wants_pfc(std::string_view dev_id) override {
+    auto device = store_.get_device(dev_id);
+    return device && device->pfc_der.empty();
+  }
+
+  void on_pfc(std::string_view dev_id, ByteView der) override {
+    if (auto r = store_.set_device_pfc(dev_id, der, clock_()); !r)
+      spdlog::warn("dpf: cannot store the PfC of {}: {}", dev_id, r.error().message());
+    audit(dev_id, "dm.pfc", std::to_string(der.size()) + " bytes");
+  }
+
+  std::optional<Job> next_job(std::string_view dev_id) override {
+    // A job whose delivery was cut off (session lost, server restarted) is delivered again
+    // from the start; the device installs a given transaction once (TRE counter check).
+    if (auto active = store_.active_job(dev_id); active && *active) {
+      const Job& job = **active;
+      if (job.state == JobState::delivering || job.state == JobState::delivered) return job;
+      return std::nullopt;  // awaiting_result: the device's Generic Alert is still to come
+    }
+    auto claimed = store_.claim_next_job(dev_id, clock_());
+    if (!claimed || !*claimed) return std::nullopt;
+    (void)store_.set_device_state(dev_id, DeviceState::provisioning, clock_());
+    audit(dev_id, "job.deliver", "job " + std::to_string((*claimed)->id));
+    return **claimed;
+  }
+
+  void on_job_state(const Job& job, JobState to) override {
+    auto current = store_.get_job(job.id);
+    if (!current || current->state == to) return;
+    (void)store_.transition_job(job.id, current->state, to, clock_());
+  }
+
+  void on_job_failed(const Job& job, int code, std::string_view message) override {
+    (void)store_.record_result(job.correlator, code, message, clock_());
+    audit(job.dev_id, "job.failed", "job " + std::to_string(job.id) + " code " + std::to_string(code));
+  }
+
+  bool on_generic_alert(std::string_view dev_id, const DeviceAlert& alert) override {
+    if (alert.correlator.empty()) {
+      // Unsolicited (e.g. an MCIM blocked at TRE start): recorded in the audit log.
+      audit(dev_id, "device.alert", alert.type + " " + alert.data);
+      return true;
+    }
+    auto parsed = mo::parse_m2msim_alert_data(alert.data);
+    if (!parsed) {
+      audit(dev_id, "device.alert.malformed", alert.correlator + " " + alert.data);
+      return true;  // acknowledged so the device stops resending garbage; nothing recorded
+    }
+    auto job = store_.get_job_by_correlator(alert.correlator);
+    if (!job || job->dev_id != dev_id) {
+      audit(dev_id, "device.alert.unknown", alert.correlator);
+      return true;
+    }
+    auto outcome = store_.record_result(alert.correlator, parsed->first, parsed->second, clock_());
+    if (!outcome) {
+      spdlog::error("dpf: cannot record the result of job {}: {}", job->id, outcome.error().message());
+      return false;  // 500: the device keeps the alert and sends it again
+    }
+    return true;
+  }
+
+ private:
+  void audit(std::string_view dev_id, std::string_view action, std::string detail) {
+    AuditEntry e;
+    e.at = clock_();
+    e.actor = "device:" + std::string(dev_id);
+    e.action = std::string(action);
+    e.subject = std::string(dev_id);
+    e.detail = std::move(detail);
+    (void)store_.append_audit(e);
+  }
+
+  Store& store_;
+  std::function<std::int64_t()> clock_;
+  std::string peer_;
+};
+
+}  // namespace
+
+struct DpfService::Entry {
+  std::mutex mutex;  // one message of a session at a time
+  std::unique_ptr<StoreBackend> backend;
+  std::unique_ptr<DmServerSession> session;
+  std::chrono::steady_clock::time_point last_used;
+};
+
+DpfService::DpfService(Store& store, DpfOptions options) : store_(store), options_(std::move(options)) {
+  if (!options_.clock) {
+    options_.clock = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+}
+
+DpfService::~DpfService() = default;
+
+std::int64_t DpfService::now() const { return options_.clock(); }
+
+HttpResponse DpfService::handle_dm(const HttpRequest& request) {
+  if (request.method != "POST") return HttpResponse::make(405, "text/plain", "POST only\n").set_header("Allow", "POST");
+  const auto content_type = request.header("content-type").value_or("");
+  if (!syncml::encoding_from_content_type(content_type))
+    return HttpResponse::make(415, "text/plain", "expected application/vnd.syncml.dm+xml or +wbxml\n");
+  const auto hmac = request.header(syncml_hmac_header);
+  const std::string token = query_param(request.query(), "s");
+
+  std::shared_ptr<Entry> entry;
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.messages;
+    if (!token.empty()) {
+      auto it = sessions_.find(token);
+      if (it == sessions_.end()) return HttpResponse::make(404, "text/plain", "no such DM session\n");
+      entry = it->second;
+    }
+  }
+  std::string new_token;
+  if (!entry) {
+    std::lock_guard lock(mutex_);
+    if (sessions_.size() >= options_.max_sessions) return HttpResponse::make(503, "text/plain", "too many sessions\n");
+    new_token = random_token();
+    const std::string host = std::string(request.header("host").value_or("127.0.0.1"));
+    const std::string base = options_.public_base.empty()
+                                 ? std::string(request.tls ? "https://" : "http://") + host
+                                 : options_.public_base;
+    DmServerConfig config;
+    config.server_uri = options_.server_uri.empty() ? base + "/dm" : options_.server_uri;
+    config.resp_uri = base + "/dm?s=" + new_token;
+    config.max_msg_size = options_.max_msg_size;
+    config.max_obj_size = options_.max_obj_size;
+    entry = std::make_shared<Entry>();
+    entry->backend = std::make_unique<StoreBackend>(store_, options_.clock, request.peer);
+    entry->session = std::make_unique<DmServerSession>(*entry->backend, config);
+    sessions_[new_token] = entry;
+    ++stats_.sessions_started;
+  }
+
+  std::lock_guard session_lock(entry->mutex);
+  entry->last_used = std::chrono::steady_clock::now();
+  auto reply = entry->session->handle(as_bytes(request.body), content_type, hmac);
+  const auto state = entry->session->state();
+  const bool finished = state == DmServerState::Completed || state == DmServerState::Aborted;
+  if (finished || !reply) {
+    std::lock_guard lock(mutex_);
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (it->second == entry) {
+        sessions_.erase(it);
+        break;
+      }
+    }
+    if (state == DmServerState::Completed) ++stats_.sessions_completed;
+    else ++stats_.sessions_aborted;
+    if (!entry->session->report().device_authenticated) ++stats_.auth_failures;
+  }
+  if (!reply) {
+    spdlog::info("dpf: refused a DM message from {}: {} ({})", request.peer, reply.error().message(),
+                 entry->session->report().abort_reason);
+    return HttpResponse::make(400, "text/plain", "bad DM message\n");
+  }
+  if (state == DmServerState::Aborted)
+    spdlog::info("dpf: session {} with {} aborted: {}", entry->session->session_id(),
+                 entry->session->report().dev_id, entry->session->report().abort_reason);
+  HttpResponse response = HttpResponse::make(200, reply->content_type, std::string(as_chars(reply->body)));
+  if (reply->hmac_header) response.set_header(syncml_hmac_header, *reply->hmac_header);
+  return response;
+}
+
+std::size_t DpfService::expire_idle() {
+  const auto cutoff = std::chrono::steady_clock::now() - options_.session_idle_timeout;
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    if (it->second->last_used < cutoff) {
+      it = sessions_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  stats_.sessions_expired += n;
+  return n;
+}
+
+DpfStats DpfService::stats() const {
+  std::lock_guard lock(mutex_);
+  DpfStats s = stats_;
+  s.sessions_open = sessions_.size();
+  return s;
+}
+
+}  // namespace m2mdm::server

@@ -36,7 +36,7 @@ inline constexpr std::size_t kMaxUserData = 140;
 struct SegmentOptions {
   std::uint16_t reference = 0;   ///< concatenation reference (must be < 256 unless use_16bit_ref)
   bool use_16bit_ref = false;    ///< IE 0x08 instead of IE 0x00
-  std::size_t max_user_data = kMaxUserData;  ///< octets per segment incl. UDHL and UDH (>= 20)
+  std::size_t max_user_data = kMaxUserData;  ///< octets per segment incl. UDHL and UDH (20..140)
   std::uint16_t dst_port = wdp::kPortPush;
   std::uint16_t src_port = wdp::kPortWspConnectionless;
   bool always_concat = false;    ///< emit the concatenation IE even for a single segment
@@ -46,7 +46,7 @@ struct SegmentOptions {
 /// segment carries only the port IE; otherwise every segment carries the port IE and the
 /// concatenation IE (sequence numbers from 1). Fails with push_too_large above 255 segments,
 /// invalid_argument for an empty PDU, a reference >= 256 with 8-bit references, or a
-/// max_user_data that leaves no room for payload.
+/// max_user_data outside 20..140.
 Result<std::vector<Bytes>> segment_push(ByteView wsp_pdu, const SegmentOptions& opt = {});
 
 /// One segment's user data, decoded.
@@ -81,6 +81,8 @@ struct Reassembled {
   std::optional<std::uint16_t> dst_port;
   std::optional<std::uint16_t> src_port;
   Bytes payload;  ///< the concatenated payload (e.g. the WSP PDU)
+
+  bool operator==(const Reassembled&) const = default;
 };
 
 /// Reassembles concatenated SMS keyed by (originator, reference width, reference, total).

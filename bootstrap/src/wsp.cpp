@@ -318,6 +318,7 @@ Result<ContentType> read_content_type(Reader& r) {
   if (*b >= 0x20) {  // Constrained-media: Extension-media
     auto t = r.text("content type");
     if (!t) return fail(t.error());
+    if (t->empty()) return r.err(r.code, start, "empty media type");
     ct.media = std::move(*t);
     return ct;
   }
@@ -341,8 +342,10 @@ Result<ContentType> read_content_type(Reader& r) {
     ct.code = *c32;
     ct.media = std::string(content_type_name(*c32));
   } else if (*m >= 0x20) {
+    const std::size_t at = sub.pos;
     auto t = sub.text("media type");
     if (!t) return fail(t.error());
+    if (t->empty()) return sub.err(sub.code, at, "empty media type");
     ct.media = std::move(*t);
   } else {
     return sub.bad("media type is neither well-known nor text");
@@ -410,6 +413,7 @@ Result<void> read_app_id(Reader& r, std::optional<AppId>& out) {
   if (*b >= 0x20) {
     auto t = r.text("X-Wap-Application-Id");
     if (!t) return fail(t.error());
+    if (t->empty()) return r.err(r.code, at, "empty X-Wap-Application-Id URI");
     out = AppId::of(std::move(*t));
     return {};
   }

@@ -13,21 +13,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 namespace m2mdm::server {
-
-/// Generates authentication vectors for the ICF (TS 33.102 §6.3.2) from a PCID's K/OPc.
-struct AuthVector {
-  Bytes rand, xres, ck, ik, autn;  ///< 16, 8, 16, 16, 16 bytes
-};
-/// The Milenage-based generator (TS 35.206): AUTN = SQN xor AK || AMF || MAC-A.
-Result<AuthVector> generate_auth_vector(ByteView k, ByteView opc, std::uint64_t sqn, ByteView amf, ByteView rand);
-/// Verifies AUTS = SQN_MS xor AK* || MAC-S (TS 33.102 §6.3.5) for @p rand; returns SQN_MS.
-Result<std::uint64_t> verify_auts(ByteView k, ByteView opc, ByteView rand, ByteView auts);
 
 /// Settings of the REST API.
 struct ApiOptions {
@@ -36,6 +28,7 @@ struct ApiOptions {
   std::int64_t default_job_ttl = 7 * 24 * 3600;  ///< job deadline = now + this, unless the SHO gives one
   std::size_t max_import_devices = 100000;
   std::uint16_t icf_max_vectors = 16;
+  Bytes icf_amf = {0x80, 0x00};         ///< AMF in generated AUTNs (separation bit set, TS 33.102 Annex H)
   std::string default_dpf_address;      ///< used by import when a device gives none
 };
 
@@ -63,6 +56,8 @@ class ApiRouter final : public HttpHandler {
 
   /// Installs the DM engine (nullptr = back to the 503 endpoint).
   void set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint);
+  /// Sets the DPF URL given to imported devices that name none (known only once the server has bound).
+  void set_default_dpf_address(std::string url);
   /// Lets /metrics report connection gauges of the running server.
   void set_http_stats(std::function<HttpServerStats()> stats);
 

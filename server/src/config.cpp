@@ -1,0 +1,182 @@
+// ServerConfig from TOML (toml++).
+#include "m2mdm/server/config.hpp"
+#include "m2mdm/server/error.hpp"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <fstream>
+
+namespace m2mdm::server {
+namespace {
+std::error_code cfg_err() { return make_error_code(errc::config_error); }
+
+template <class T>
+bool get_int(const toml::table& t, std::string_view key, T& out, std::string& why, std::int64_t lo, std::int64_t hi) {
+  auto node = t[key];
+  if (!node) return true;
+  auto v = node.value<std::int64_t>();
+  if (!v || *v < lo || *v > hi) {
+    why = "\"" + std::string(key) + "\" must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+    return false;
+  }
+  out = static_cast<T>(*v);
+  return true;
+}
+
+bool get_str(const toml::table& t, std::string_view key, std::string& out, std::string& why) {
+  auto node = t[key];
+  if (!node) return true;
+  auto v = node.value<std::string>();
+  if (!v) {
+    why = "\"" + std::string(key) + "\" must be a string";
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
+bool get_paths(const toml::table& t, std::string_view key, std::vector<std::filesystem::path>& out, std::string& why) {
+  auto node = t[key];
+  if (!node) return true;
+  if (auto s = node.value<std::string>()) {
+    out = {*s};
+    return true;
+  }
+  auto* arr = node.as_array();
+  if (!arr) {
+    why = "\"" + std::string(key) + "\" must be a string or an array of strings";
+    return false;
+  }
+  out.clear();
+  for (const auto& e : *arr) {
+    auto s = e.value<std::string>();
+    if (!s) {
+      why = "\"" + std::string(key) + "\" must hold strings";
+      return false;
+    }
+    out.emplace_back(*s);
+  }
+  return true;
+}
+}  // namespace
+
+Result<void> parse_listen(std::string_view text, ServerConfig& config) {
+  std::string_view host, port;
+  if (text.starts_with('[')) {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return fail(cfg_err());
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return fail(cfg_err());
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned p = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (host.empty() || ec != std::errc{} || ptr != port.data() + port.size() || p > 65535) return fail(cfg_err());
+  config.listen_address = std::string(host);
+  config.listen_port = static_cast<std::uint16_t>(p);
+  return {};
+}
+
+Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c, std::string& why) {
+  toml::table t;
+  try {
+    t = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    why = file.string() + ": " + std::string(e.description());
+    return fail(cfg_err());
+  }
+  static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "body_limit", "max_connections",
+                                               "header_timeout_ms", "read_timeout_ms", "idle_timeout_ms",
+                                               "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva"};
+  for (const auto& [k, v] : t) {
+    bool ok = false;
+    for (auto n : known) ok = ok || n == k.str();
+    if (!ok) {
+      why = file.string() + ": unknown key \"" + std::string(k.str()) + "\"";
+      return fail(cfg_err());
+    }
+  }
+  std::string s;
+  auto bad = [&] {
+    why = file.string() + ": " + why;
+    return fail(cfg_err());
+  };
+  if (t["listen"]) {
+    if (!get_str(t, "listen", s, why)) return bad();
+    if (!parse_listen(s, c)) {
+      why = "\"listen\" must be ADDR:PORT";
+      return bad();
+    }
+  }
+  if (t["state_dir"]) {
+    if (!get_str(t, "state_dir", s, why)) return bad();
+    c.state_dir = s;
+  }
+  if (!get_int(t, "threads", c.threads, why, 0, 256) || !get_int(t, "body_limit", c.body_limit, why, 1, 1 << 30) ||
+      !get_int(t, "max_connections", c.max_connections, why, 1, 1'000'000) ||
+      !get_int(t, "header_timeout_ms", c.header_timeout_ms, why, 1, 3'600'000) ||
+      !get_int(t, "read_timeout_ms", c.read_timeout_ms, why, 1, 3'600'000) ||
+      !get_int(t, "idle_timeout_ms", c.idle_timeout_ms, why, 1, 3'600'000) ||
+      !get_int(t, "job_ttl_seconds", c.job_ttl_seconds, why, 60, 365 * 24 * 3600) ||
+      !get_str(t, "log_level", c.log_level, why) || !get_str(t, "dpf_address", c.dpf_address, why))
+    return bad();
+  if (auto* tls = t["tls"].as_table()) {
+    if (tls->contains("cert")) {
+      if (!get_str(*tls, "cert", s, why)) return bad();
+      c.tls_cert = s;
+    }
+    if (tls->contains("key")) {
+      if (!get_str(*tls, "key", s, why)) return bad();
+      c.tls_key = s;
+    }
+  }
+  if (auto* auth = t["auth"].as_table()) {
+    if (auth->contains("admin_token_file")) {
+      if (!get_str(*auth, "admin_token_file", s, why)) return bad();
+      c.admin_token_file = s;
+    }
+    if (!get_paths(*auth, "vno_token_files", c.vno_token_files, why)) return bad();
+  }
+  if (auto* pva = t["pva"].as_table()) {
+    if (!get_paths(*pva, "manufacturer_ca", c.manufacturer_cas, why) ||
+        !get_paths(*pva, "manufacturer_crl", c.manufacturer_crls, why))
+      return bad();
+  }
+  return {};
+}
+
+Result<void> validate_config(const ServerConfig& c, std::string& why) {
+  if (c.tls_cert.has_value() != c.tls_key.has_value()) {
+    why = "--tls-cert and --tls-key go together";
+    return fail(cfg_err());
+  }
+  if (c.body_limit == 0) {
+    why = "the body limit must be positive";
+    return fail(cfg_err());
+  }
+  static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  bool ok = false;
+  for (auto l : levels) ok = ok || l == c.log_level;
+  if (!ok) {
+    why = "log level must be one of trace, debug, info, warn, error, critical, off";
+    return fail(cfg_err());
+  }
+  return {};
+}
+
+Result<std::string> read_token_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return fail(make_error_code(errc::io_error));
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+  if (line.size() < 16) return fail(cfg_err());
+  return line;
+}
+
+}  // namespace m2mdm::server

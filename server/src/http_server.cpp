@@ -1,0 +1,312 @@
+// The Boost.Beast adapter: accepts TCP (optionally TLS) connections, reads HTTP/1.1 requests
+// within limits and timeouts, hands them to an HttpHandler as plain structs and writes the
+// responses back (keep-alive). One io_context, N threads; each connection is its own strand.
+#include "m2mdm/server/error.hpp"
+#include "m2mdm/server/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <thread>
+
+namespace m2mdm::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+struct Shared {
+  HttpServerOptions options;
+  HttpHandler* handler = nullptr;
+  std::atomic<std::size_t> active{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<bool> stopping{false};
+};
+
+/// Builds the plain HttpRequest out of a Beast request.
+HttpRequest to_plain(const http::request<http::string_body>& req, const std::string& peer, bool tls) {
+  HttpRequest out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  for (const auto& f : req) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  out.body = req.body();
+  out.peer = peer;
+  out.tls = tls;
+  return out;
+}
+
+http::response<http::string_body> to_beast(HttpResponse&& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "m2mdm/0.1");
+  for (auto& [k, v] : r.headers) res.insert(k, v);
+  res.body() = std::move(r.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> canned(int status, std::string_view text, unsigned version = 11) {
+  HttpResponse r = HttpResponse::json_error(status, text);
+  return to_beast(std::move(r), version, false);
+}
+
+/// One connection. Stream = beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(std::shared_ptr<Shared> shared, Stream stream, std::string peer, bool tls)
+      : shared_(std::move(shared)), stream_(std::move(stream)), peer_(std::move(peer)), tls_(tls) {}
+  ~Session() { shared_->active.fetch_sub(1); }
+
+  void start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      read(shared_->options.header_timeout);
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(shared_->options.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  spdlog::debug("http: TLS handshake with {} failed: {}", self->peer_, ec.message());
+                                  return;
+                                }
+                                self->read(self->shared_->options.header_timeout);
+                              });
+    }
+  }
+
+ private:
+  void read(std::chrono::milliseconds header_timeout) {
+    if (shared_->stopping) return close();
+    parser_.emplace();
+    parser_->body_limit(shared_->options.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
+    beast::get_lowest_layer(stream_).expires_after(header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+      self->on_body(e);
+    });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit) return reply_and_close(413, "request body too large");
+    if (ec == http::error::header_limit) return reply_and_close(431, "request header too large");
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated)
+      return close();
+    if (ec.category() == http::make_error_code(http::error::bad_target).category()) return reply_and_close(400, "malformed request");
+    spdlog::debug("http: read from {} failed: {}", peer_, ec.message());
+    close();
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    auto req = parser_->release();
+    const bool keep = req.keep_alive() && !shared_->stopping;
+    const unsigned version = req.version();
+    shared_->in_flight.fetch_add(1);
+    HttpResponse r;
+    try {
+      r = shared_->handler->handle(to_plain(req, peer_, tls_));
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler threw: {}", e.what());
+      r = HttpResponse::json_error(500, "internal error");
+    }
+    write(std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), version, keep)), keep, true);
+  }
+
+  void reply_and_close(int status, std::string_view text) {
+    write(std::make_shared<http::response<http::string_body>>(canned(status, text)), false, false);
+  }
+
+  void write(std::shared_ptr<http::response<http::string_body>> res, bool keep, bool counted) {
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep, counted](beast::error_code ec, std::size_t) {
+      if (counted) self->shared_->in_flight.fetch_sub(1);
+      if (ec || !keep) return self->close();
+      self->read(self->shared_->options.idle_timeout);
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    } else {
+      // No TLS close_notify round trip: it could hang on a misbehaving peer.
+      beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  }
+
+  std::shared_ptr<Shared> shared_;
+  Stream stream_;
+  std::string peer_;
+  bool tls_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  asio::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+  std::atomic<bool> stopped{false};
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        spdlog::warn("http: accept failed: {}", ec.message());
+        return accept();
+      }
+      on_accept(std::move(socket));
+      accept();
+    });
+  }
+
+  void on_accept(tcp::socket socket) {
+    beast::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    std::string peer = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    shared->accepted.fetch_add(1);
+    if (shared->active.fetch_add(1) >= shared->options.max_connections) {
+      shared->active.fetch_sub(1);
+      shared->rejected.fetch_add(1);
+      // Over the cap: a best-effort plain 503 (on TLS listeners the bytes are not TLS, so the
+      // client just sees the connection fail), then close.
+      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+      auto res = std::make_shared<http::response<http::string_body>>(canned(503, "too many connections"));
+      stream->expires_after(std::chrono::seconds(2));
+      if (tls) {
+        stream->socket().close(ec);
+        return;
+      }
+      http::async_write(*stream, *res, [stream, res](beast::error_code, std::size_t) {
+        beast::error_code ignored;
+        stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      });
+      return;
+    }
+    if (tls) {
+      auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          shared, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls), std::move(peer), true);
+      s->start();
+    } else {
+      auto s = std::make_shared<Session<beast::tcp_stream>>(shared, beast::tcp_stream(std::move(socket)),
+                                                            std::move(peer), false);
+      s->start();
+    }
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { stop(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options, HttpHandler& handler) {
+  auto impl = std::make_unique<Impl>();
+  impl->shared->options = options;
+  impl->shared->handler = &handler;
+  if (options.body_limit == 0 || options.max_connections == 0) return fail(make_error_code(errc::config_error));
+
+  if (options.tls) {
+    impl->tls.emplace(ssl::context::tls_server);
+    auto& ctx = *impl->tls;
+    // TLS 1.2 minimum (RFC 8996 deprecates 1.0/1.1); no compression, no renegotiation.
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
+                    ssl::context::no_compression);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx.native_handle(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // TLS 1.2 suites: forward secrecy + AEAD only (TLS 1.3 suites are OpenSSL's defaults).
+    if (SSL_CTX_set_cipher_list(ctx.native_handle(),
+                                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") != 1)
+      return fail(make_error_code(errc::tls_error));
+    beast::error_code ec;
+    ctx.use_certificate_chain_file(options.tls->cert_chain.string(), ec);
+    if (ec) {
+      spdlog::error("http: cannot load certificate {}: {}", options.tls->cert_chain.string(), ec.message());
+      return fail(make_error_code(errc::tls_error));
+    }
+    ctx.use_private_key_file(options.tls->private_key.string(), ssl::context::pem, ec);
+    if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+      spdlog::error("http: cannot load private key {} (or it does not match the certificate)",
+                    options.tls->private_key.string());
+      return fail(make_error_code(errc::tls_error));
+    }
+  }
+
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(options.address, ec);
+  if (ec) return fail(make_error_code(errc::config_error));
+  tcp::endpoint ep{addr, options.port};
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::error("http: cannot listen on {}:{}: {}", options.address, options.port, ec.message());
+    return fail(make_error_code(errc::bind_failed));
+  }
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->accept();
+  unsigned n = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
+
+std::string HttpServer::url() const {
+  std::string host = impl_->shared->options.address;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(impl_->tls ? "https" : "http") + "://" + host + ":" + std::to_string(impl_->port);
+}
+
+HttpServerStats HttpServer::stats() const noexcept {
+  return {impl_->shared->active.load(), impl_->shared->accepted.load(), impl_->shared->rejected.load()};
+}
+
+void HttpServer::stop() {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  impl_->shared->stopping = true;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  // Drain: let requests being handled finish writing (bounded), then stop the loop.
+  auto deadline = std::chrono::steady_clock::now() + impl_->shared->options.write_timeout;
+  while (impl_->shared->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+}
+
+}  // namespace m2mdm::server

@@ -1,0 +1,307 @@
+// Strict validators for REST request bodies. Every member is type- and size-checked; unknown
+// members are refused so that typos do not silently drop data.
+#include "m2mdm/server/rest_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <limits>
+#include <set>
+
+namespace m2mdm::server {
+namespace {
+using json = nlohmann::json;
+using Err = std::unexpected<std::string>;
+
+constexpr int kMaxDepth = 16;
+
+/// Rejects nesting deeper than kMaxDepth before nlohmann's recursive parser sees it.
+bool depth_ok(std::string_view s) {
+  int depth = 0;
+  bool in_str = false, esc = false;
+  for (char c : s) {
+    if (in_str) {
+      if (esc) esc = false;
+      else if (c == '\\') esc = true;
+      else if (c == '"') in_str = false;
+      continue;
+    }
+    if (c == '"') in_str = true;
+    else if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth) return false;
+    } else if (c == '}' || c == ']') --depth;
+  }
+  return true;
+}
+
+Parsed<json> parse_object(std::string_view body) {
+  if (!depth_ok(body)) return Err("JSON nested too deeply");
+  json j = json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_discarded()) return Err("body is not valid JSON");
+  if (!j.is_object()) return Err("body must be a JSON object");
+  return j;
+}
+
+Parsed<void> only_keys(const json& j, std::initializer_list<std::string_view> allowed, std::string_view where = {}) {
+  for (const auto& [k, v] : j.items()) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || a == k;
+    if (!ok) return Err("unknown member \"" + k.substr(0, 64) + "\"" + (where.empty() ? "" : " in " + std::string(where)));
+  }
+  return {};
+}
+
+bool printable(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+/// A required or optional string member with a size limit (and no control characters).
+Parsed<std::optional<std::string>> str(const json& j, const char* key, std::size_t max, bool required,
+                                       bool allow_empty = false) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) return Err(std::string("missing \"") + key + "\"");
+    return std::optional<std::string>{};
+  }
+  if (!it->is_string()) return Err(std::string("\"") + key + "\" must be a string");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > max) return Err(std::string("\"") + key + "\" is longer than " + std::to_string(max));
+  if (s.empty() && !allow_empty) return Err(std::string("\"") + key + "\" must not be empty");
+  if (!printable(s)) return Err(std::string("\"") + key + "\" contains control characters");
+  return std::optional<std::string>{s};
+}
+
+Parsed<std::optional<std::int64_t>> integer(const json& j, const char* key, std::int64_t lo, std::int64_t hi,
+                                            bool required) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) return Err(std::string("missing \"") + key + "\"");
+    return std::optional<std::int64_t>{};
+  }
+  if (!it->is_number_integer()) return Err(std::string("\"") + key + "\" must be an integer");
+  std::int64_t v = 0;
+  if (it->is_number_unsigned()) {
+    auto u = it->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(hi)) return Err(std::string("\"") + key + "\" is out of range");
+    v = static_cast<std::int64_t>(u);
+  } else {
+    v = it->get<std::int64_t>();
+  }
+  if (v < lo || v > hi) return Err(std::string("\"") + key + "\" is out of range");
+  return std::optional<std::int64_t>{v};
+}
+
+Parsed<Bytes> hex_member(const json& j, const char* key, std::size_t bytes) {
+  auto s = str(j, key, bytes * 2, false);
+  if (!s) return Err(s.error());
+  if (!*s) return Bytes{};
+  auto b = hex_decode(**s);
+  if (!b || b->size() != bytes)
+    return Err(std::string("\"") + key + "\" must be " + std::to_string(bytes * 2) + " hex digits");
+  return std::move(*b);
+}
+
+bool valid_id(std::string_view s) {
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || c == ':' || c == '-' || c == '_' || c == '.')) return false;
+  return !s.empty();
+}
+
+bool valid_url(std::string_view s) {
+  return (s.starts_with("http://") && s.size() > 7) || (s.starts_with("https://") && s.size() > 8);
+}
+
+#define M2MDM_GET(var, expr)                  \
+  auto var = (expr);                          \
+  if (!var) return Err(var.error())
+
+Parsed<ImportedDevice> parse_device(const json& j) {
+  if (!j.is_object()) return Err("each device must be a JSON object");
+  if (auto r = only_keys(j, {"devId", "pcid", "shoId", "dpfAddress", "pushAddress", "k", "opc", "sqn", "devicePin", "dm"},
+                         "device");
+      !r)
+    return Err(r.error());
+  ImportedDevice out;
+  Device& d = out.device;
+  M2MDM_GET(dev_id, str(j, "devId", kMaxIdLength, true));
+  M2MDM_GET(pcid, str(j, "pcid", kMaxIdLength, true));
+  if (!valid_id(**dev_id)) return Err("\"devId\" may hold only letters, digits and : - _ .");
+  if (!valid_id(**pcid)) return Err("\"pcid\" may hold only letters, digits and : - _ .");
+  d.dev_id = **dev_id;
+  d.pcid = **pcid;
+  M2MDM_GET(sho, integer(j, "shoId", 1, std::numeric_limits<std::int64_t>::max(), false));
+  if (*sho) {
+    d.sho_id = **sho;
+    out.sho_given = true;
+  }
+  M2MDM_GET(dpf, str(j, "dpfAddress", kMaxUrlLength, false));
+  if (*dpf) {
+    if (!valid_url(**dpf)) return Err("\"dpfAddress\" must be an http(s) URL");
+    d.dpf_address = **dpf;
+  }
+  M2MDM_GET(push, str(j, "pushAddress", 64, false));
+  if (*push) d.push_address = **push;
+  M2MDM_GET(k, hex_member(j, "k", 16));
+  M2MDM_GET(opc, hex_member(j, "opc", 16));
+  if (k->empty() != opc->empty()) return Err("\"k\" and \"opc\" go together");
+  d.k = std::move(*k);
+  d.opc = std::move(*opc);
+  M2MDM_GET(sqn, integer(j, "sqn", 0, (std::int64_t{1} << 48) - 1, false));
+  if (*sqn) d.sqn = static_cast<std::uint64_t>(**sqn);
+  M2MDM_GET(pin, str(j, "devicePin", kMaxSecretLength, false));
+  if (*pin) d.device_pin.assign(pin->value().begin(), pin->value().end());
+  if (auto it = j.find("dm"); it != j.end()) {
+    if (!it->is_object()) return Err("\"dm\" must be an object");
+    if (auto r = only_keys(*it, {"serverId", "serverUsername", "serverPassword", "clientUsername", "clientPassword"},
+                           "dm");
+        !r)
+      return Err(r.error());
+    M2MDM_GET(sid, str(*it, "serverId", kMaxNameLength, false));
+    M2MDM_GET(su, str(*it, "serverUsername", kMaxNameLength, false));
+    M2MDM_GET(sp, str(*it, "serverPassword", kMaxSecretLength, false));
+    M2MDM_GET(cu, str(*it, "clientUsername", kMaxNameLength, false));
+    M2MDM_GET(cp, str(*it, "clientPassword", kMaxSecretLength, false));
+    d.dm.server_id = sid->value_or("");
+    d.dm.server_username = su->value_or("");
+    d.dm.server_password = sp->value_or("");
+    d.dm.client_username = cu->value_or("");
+    d.dm.client_password = cp->value_or("");
+  }
+  return out;
+}
+
+}  // namespace
+
+Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, bool ndjson, std::size_t max_devices) {
+  std::vector<ImportedDevice> out;
+  auto add = [&](const json& j) -> Parsed<void> {
+    if (out.size() >= max_devices) return Err("more than " + std::to_string(max_devices) + " devices");
+    auto d = parse_device(j);
+    if (!d) return Err("device " + std::to_string(out.size() + 1) + ": " + d.error());
+    out.push_back(std::move(*d));
+    return {};
+  };
+  if (ndjson) {
+    std::size_t line_no = 0;
+    while (!body.empty()) {
+      auto nl = body.find('\n');
+      std::string_view line = body.substr(0, nl);
+      body = nl == std::string_view::npos ? std::string_view{} : body.substr(nl + 1);
+      ++line_no;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+      if (line.empty()) continue;
+      if (!depth_ok(line)) return Err("line " + std::to_string(line_no) + ": JSON nested too deeply");
+      json j = json::parse(line.begin(), line.end(), nullptr, false);
+      if (j.is_discarded()) return Err("line " + std::to_string(line_no) + ": not valid JSON");
+      if (auto r = add(j); !r) return Err(r.error());
+    }
+  } else {
+    if (!depth_ok(body)) return Err("JSON nested too deeply");
+    json j = json::parse(body.begin(), body.end(), nullptr, false);
+    if (j.is_discarded()) return Err("body is not valid JSON");
+    if (!j.is_array()) return Err("body must be a JSON array of devices");
+    for (const auto& e : j)
+      if (auto r = add(e); !r) return Err(r.error());
+  }
+  if (out.empty()) return Err("no devices in the body");
+  std::set<std::string_view> ids, pcids;
+  for (const auto& d : out) {
+    if (!ids.insert(d.device.dev_id).second) return Err("duplicate devId " + d.device.dev_id);
+    if (!pcids.insert(d.device.pcid).second) return Err("duplicate pcid " + d.device.pcid);
+  }
+  return out;
+}
+
+Parsed<std::string> parse_sho_create(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"name"}); !r) return Err(r.error());
+  M2MDM_GET(name, str(*j, "name", kMaxNameLength, true));
+  return **name;
+}
+
+Parsed<std::string> parse_callback_registration(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"url"}); !r) return Err(r.error());
+  M2MDM_GET(url, str(*j, "url", kMaxUrlLength, true));
+  if (!valid_url(**url)) return Err("\"url\" must be an http(s) URL");
+  return **url;
+}
+
+Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t max_object_bytes) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"kind", "object", "authorisation", "ttlSeconds", "correlator"}); !r) return Err(r.error());
+  JobSubmission out;
+  M2MDM_GET(kind, str(*j, "kind", 32, true));
+  auto k = job_kind_from_string(**kind);
+  if (!k) return Err("\"kind\" must be one of install, activate, deactivate, delete, reset, operator_change");
+  out.kind = *k;
+  M2MDM_GET(object, str(*j, "object", (max_object_bytes + 2) / 3 * 4 + 4, true));
+  auto bytes = base64_decode(**object);
+  if (!bytes) return Err("\"object\" is not valid base64");
+  if (bytes->size() > max_object_bytes) return Err("\"object\" is too large");
+  out.object = std::move(*bytes);
+  M2MDM_GET(auth, str(*j, "authorisation", kMaxAuthorisationLength, true));
+  out.authorisation = **auth;
+  M2MDM_GET(ttl, integer(*j, "ttlSeconds", 60, 365 * 24 * 3600, false));
+  out.ttl_seconds = *ttl;
+  M2MDM_GET(corr, str(*j, "correlator", kMaxIdLength, false));
+  if (*corr) {
+    if (!valid_id(**corr)) return Err("\"correlator\" may hold only letters, digits and : - _ .");
+    out.correlator = **corr;
+  }
+  return out;
+}
+
+Parsed<VectorRequest> parse_vector_request(std::string_view body, std::uint32_t max_count) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"pcid", "count"}); !r) return Err(r.error());
+  VectorRequest out;
+  M2MDM_GET(pcid, str(*j, "pcid", kMaxIdLength, true));
+  out.pcid = **pcid;
+  M2MDM_GET(count, integer(*j, "count", 1, max_count, false));
+  if (*count) out.count = static_cast<std::uint32_t>(**count);
+  return out;
+}
+
+Parsed<ResyncRequest> parse_resync_request(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"pcid", "rand", "auts"}); !r) return Err(r.error());
+  ResyncRequest out;
+  M2MDM_GET(pcid, str(*j, "pcid", kMaxIdLength, true));
+  out.pcid = **pcid;
+  if (!j->contains("rand") || !j->contains("auts")) return Err("\"rand\" and \"auts\" are required");
+  M2MDM_GET(rand, hex_member(*j, "rand", 16));
+  M2MDM_GET(auts, hex_member(*j, "auts", 14));
+  out.rand = std::move(*rand);
+  out.auts = std::move(*auts);
+  return out;
+}
+
+Parsed<PvaRequest> parse_pva_request(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"pfc", "chain", "devId"}); !r) return Err(r.error());
+  PvaRequest out;
+  M2MDM_GET(pfc, str(*j, "pfc", 64 * 1024, true));
+  const std::string& p = **pfc;
+  if (p.find("-----BEGIN") != std::string::npos) {
+    out.pfc.assign(p.begin(), p.end());
+  } else {
+    auto der = base64_decode(p);
+    if (!der) return Err("\"pfc\" must be PEM or base64 DER");
+    out.pfc = std::move(*der);
+  }
+  auto it = j->find("chain");
+  if (it != j->end()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 256 * 1024)
+      return Err("\"chain\" must be a PEM string");
+    const auto& c = it->get_ref<const std::string&>();
+    out.intermediates.assign(c.begin(), c.end());
+  }
+  M2MDM_GET(dev, str(*j, "devId", kMaxIdLength, false));
+  if (*dev) out.dev_id = **dev;
+  return out;
+}
+
+}  // namespace m2mdm::server

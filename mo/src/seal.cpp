@@ -1,5 +1,6 @@
 #include "m2mdm/mo/seal.hpp"
 
+#include "crypto_der_check.hpp"
 #include "crypto_raii.hpp"
 #include "m2mdm/mo/error.hpp"
 
@@ -101,6 +102,8 @@ Result<SecretBytes> cms_decrypt(ByteView sealed, const PrivateKey& platform_key,
   const int type = OBJ_obj2nid(CMS_get0_type(cms));
   if (type == NID_pkcs7_enveloped) return fail(errc::seal_unsupported_algorithm);  // no integrity
   if (type != NID_id_smime_ct_authEnvelopedData) return fail(errc::seal_malformed);
+  // Fields OpenSSL accepts without authenticating them (versions, content type, GCM parameters).
+  if (const errc e = check_auth_enveloped_der(sealed); e != errc::ok) return fail(e);
 
   STACK_OF(CMS_RecipientInfo)* ris = CMS_get0_RecipientInfos(cms);
   if (ris == nullptr) return openssl_fail(errc::seal_malformed);
@@ -167,6 +170,20 @@ Result<OpenedMcim> verify_signed_profile(ByteView signed_der, const Certificate&
   if (sis == nullptr || sk_CMS_SignerInfo_num(sis) != 1) return openssl_fail(errc::seal_malformed);
   const ASN1_OCTET_STRING* const* econtent = CMS_get0_content(cms);
   if (econtent == nullptr || *econtent == nullptr) return openssl_fail(errc::seal_malformed);  // detached
+  if (const errc e = check_signed_data_der(signed_der); e != errc::ok) return fail(e);
+  {
+    // Only the algorithms a SHO uses; an altered (unsigned) algorithm identifier is refused.
+    X509_ALGOR* dig = nullptr;
+    X509_ALGOR* sig = nullptr;
+    CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, 0), nullptr, nullptr, &dig, &sig);
+    const int dn = dig != nullptr ? OBJ_obj2nid(dig->algorithm) : NID_undef;
+    const int sn = sig != nullptr ? OBJ_obj2nid(sig->algorithm) : NID_undef;
+    const bool dig_ok = dn == NID_sha256 || dn == NID_sha384 || dn == NID_sha512;
+    const bool sig_ok = sn == NID_ecdsa_with_SHA256 || sn == NID_ecdsa_with_SHA384 || sn == NID_ecdsa_with_SHA512 ||
+                        sn == NID_X9_62_id_ecPublicKey || sn == NID_rsaEncryption || sn == NID_sha256WithRSAEncryption ||
+                        sn == NID_sha384WithRSAEncryption || sn == NID_sha512WithRSAEncryption || sn == NID_rsassaPss;
+    if (!dig_ok || !sig_ok) return fail(errc::seal_unsupported_algorithm);
+  }
 
   // 1. The signature over the content (RFC 5652 §5.6), signer chain checked separately below so
   //    that "bad signature" and "untrusted signer" stay distinct.

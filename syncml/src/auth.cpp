@@ -10,15 +10,17 @@
 #include <optional>
 
 namespace m2mdm::syncml {
-namespace detail {
 namespace {
 
+/// RAII owner of an EVP_MD_CTX.
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 }  // namespace
+
+namespace auth_detail {
 
 Result<Md5Digest> md5_parts(std::initializer_list<ByteView> parts) {
   MdCtx ctx{EVP_MD_CTX_new()};
@@ -49,11 +51,11 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-}  // namespace detail
+}  // namespace auth_detail
 
 namespace {
 
-using detail::iequals;
+using auth_detail::iequals;
 
 constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 constexpr bool is_ctl(char c) noexcept {
@@ -89,13 +91,27 @@ bool digest_matches(std::string_view received_b64, const Md5Digest& expected) {
   return constant_time_equal(*got, expected);
 }
 
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+Result<Sha256Digest> sha256_parts(std::initializer_list<ByteView> parts) {
+  MdCtx ctx{EVP_MD_CTX_new()};
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return fail(errc::crypto_failed);
+  for (const ByteView p : parts) {
+    if (!p.empty() && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1) return fail(errc::crypto_failed);
+  }
+  Sha256Digest out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) return fail(errc::crypto_failed);
+  return out;
+}
+
 Result<Md5Digest> md5_credential_digest(std::string_view user_key_b64, ByteView nonce) {
-  return detail::md5_parts({as_bytes(user_key_b64), as_bytes(":"), nonce});
+  return auth_detail::md5_parts({as_bytes(user_key_b64), as_bytes(":"), nonce});
 }
 
 }  // namespace
 
-Result<Md5Digest> md5(ByteView data) { return detail::md5_parts({data}); }
+Result<Md5Digest> md5(ByteView data) { return auth_detail::md5_parts({data}); }
 
 std::string_view auth_type_string(AuthType type) noexcept {
   switch (type) {
@@ -135,16 +151,17 @@ Result<BasicCredential> parse_basic_credential(std::string_view credential_b64) 
 bool verify_basic_credential(std::string_view credential_b64, std::string_view user, std::string_view password) {
   const auto got = base64_decode(credential_b64);
   if (!got) return false;
-  std::string expected;
-  expected.reserve(user.size() + 1 + password.size());
-  expected.append(user).append(":").append(password);
-  return constant_time_equal(*got, as_bytes(expected));
+  // Compare fixed-size SHA-256 digests so that the time does not reveal the expected length
+  // (that is, the password's length).
+  const auto expected = sha256_parts({as_bytes(user), as_bytes(":"), as_bytes(password)});
+  const auto received = sha256_parts({*got});
+  return expected && received && constant_time_equal(*expected, *received);
 }
 
 // ----- md5 (DM_Security 1.2 §5.1.3.2) -----
 
 Result<std::string> md5_user_key(std::string_view user, std::string_view password) {
-  auto h = detail::md5_parts({as_bytes(user), as_bytes(":"), as_bytes(password)});
+  auto h = auth_detail::md5_parts({as_bytes(user), as_bytes(":"), as_bytes(password)});
   if (!h) return fail(h.error());
   return base64_encode(*h);
 }
@@ -176,7 +193,7 @@ bool verify_md5_digest_credential(std::string_view credential_b64, std::string_v
 // ----- auth-MAC (DM_Security 1.2 §5.1.4) -----
 
 Result<std::string> hmac_mac_from_key(std::string_view user_key_b64, ByteView nonce, ByteView body) {
-  auto d = detail::mac_digest(user_key_b64, nonce, body);
+  auto d = auth_detail::mac_digest(user_key_b64, nonce, body);
   if (!d) return fail(d.error());
   return base64_encode(*d);
 }
@@ -302,7 +319,7 @@ Result<HmacHeader> parse_hmac_header(std::string_view value) {
 
 bool verify_hmac_from_key(const HmacHeader& header, std::string_view user_key_b64, ByteView nonce, ByteView body) {
   if (!iequals(header.algorithm, "MD5")) return false;
-  const auto d = detail::mac_digest(user_key_b64, nonce, body);
+  const auto d = auth_detail::mac_digest(user_key_b64, nonce, body);
   return d && digest_matches(header.mac, *d);
 }
 

@@ -6,7 +6,7 @@
 #include <initializer_list>
 #include <string_view>
 
-namespace m2mdm::syncml::detail {
+namespace m2mdm::syncml::auth_detail {
 
 /// MD5 over the concatenation of @p parts (EVP, one context).
 Result<Md5Digest> md5_parts(std::initializer_list<ByteView> parts);
@@ -19,4 +19,4 @@ Result<Md5Digest> mac_digest(std::string_view user_key_b64, ByteView nonce, Byte
 /// ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
-}  // namespace m2mdm::syncml::detail
+}  // namespace m2mdm::syncml::auth_detail

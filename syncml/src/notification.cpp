@@ -98,7 +98,7 @@ Result<Md5Digest> notification_digest(std::string_view server_id, std::string_vi
                                       ByteView trigger) {
   auto key = md5_user_key(server_id, password);
   if (!key) return fail(key.error());
-  return detail::mac_digest(*key, nonce, trigger);  // same construction as syncml:auth-MAC
+  return auth_detail::mac_digest(*key, nonce, trigger);  // same construction as syncml:auth-MAC
 }
 
 Result<Bytes> encode_notification(const Notification& n, std::string_view server_password, ByteView nonce) {

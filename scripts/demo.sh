@@ -3,6 +3,8 @@
 # (installs its own dependencies). Extra arguments are passed to `m2mdm demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on relative paths below the checkout, so clones in other folders share hits.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 [ "$(id -u)" = 0 ] && ./scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"

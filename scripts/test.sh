@@ -4,6 +4,8 @@
 # Idempotent; run as root on Debian 12 (installs its own dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on relative paths below the checkout, so clones in other folders share hits.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 [ "$(id -u)" = 0 ] && ./scripts/install-deps.sh
 jobs=$(nproc)
 cmake --preset ci >/dev/null

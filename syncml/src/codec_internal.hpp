@@ -56,8 +56,8 @@ struct Node {
   std::vector<Node> children;
 };
 
-/// Builds the message from a decoded tree. Fills @p error when given.
-Result<Message> build_message(const Node& root, const DecodeLimits& limits, DecodeError* error);
+/// Builds the message from a decoded tree (consumed: leaf text is moved out). Fills @p error.
+Result<Message> build_message(Node& root, const DecodeLimits& limits, DecodeError* error);
 
 /// Records an error (if @p out) and returns it.
 std::unexpected<std::error_code> decode_fail(DecodeError* out, errc code, std::string what, std::string where);

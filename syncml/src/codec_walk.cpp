@@ -30,7 +30,7 @@ class Walker {
  public:
   Walker(const DecodeLimits& limits) : limits_(limits) {}
 
-  Message message(const Node& root) {
+  Message message(Node& root) {
     if (root.tag != Tag::SyncML) {
       enter(root, 0);
       fail(errc::unknown_element, "root element is <" + root.name + ">, expected <SyncML>");
@@ -39,7 +39,7 @@ class Walker {
     Message m;
     bool hdr = false, body = false;
     no_text(root);
-    for (const Node& c : root.children) {
+    for (Node& c : root.children) {
       switch (c.tag) {
         case Tag::SyncHdr: once(hdr, c); m.hdr = sync_hdr(c); break;
         case Tag::SyncBody: once(body, c); sync_body(c, m); break;
@@ -68,14 +68,14 @@ class Walker {
 
   [[noreturn]] void fail(errc code, std::string what) { throw Failure{code, std::move(what)}; }
 
-  void enter(const Node& n, std::size_t index) {
+  void enter(Node& n, std::size_t index) {
     std::string p = n.tag == Tag::Unknown ? n.name : tag_info(n.tag).name;
     if (index > 0) p += "[" + std::to_string(index) + "]";
     path_.push_back(std::move(p));
   }
   void leave() { path_.pop_back(); }
 
-  [[noreturn]] void unexpected(const Node& c) {
+  [[noreturn]] void unexpected(Node& c) {
     const std::string parent = path_.empty() ? std::string{} : path_.back();
     enter(c, 0);
     if (c.space == Space::Other)
@@ -85,27 +85,28 @@ class Walker {
   [[noreturn]] void missing(const char* name) {
     fail(errc::missing_element, std::string("mandatory element <") + name + "> is missing");
   }
-  void once(bool& seen, const Node& c) {
+  void once(bool& seen, Node& c) {
     if (seen) {
       enter(c, 0);
       fail(errc::invalid_value, "element <" + c.name + "> appears more than once");
     }
     seen = true;
   }
-  void no_text(const Node& n) {
+  void no_text(Node& n) {
     if (n.has_text) fail(errc::invalid_value, "unexpected text content");
   }
 
   // A leaf: text only. Entered/left by the caller's helpers below.
-  std::string text_of(const Node& n, bool keep_ws) {
+  std::string text_of(Node& n, bool keep_ws) {
     enter(n, 0);
     if (!n.children.empty()) unexpected(n.children.front());
-    std::string v = keep_ws ? n.text : std::string(trim(n.text));
+    // The tree is consumed: leaf text is moved into the model, not copied.
+    std::string v = keep_ws ? std::move(n.text) : std::string(trim(n.text));
     leave();
     return v;
   }
   template <class T>
-  T number_of(const Node& n) {
+  T number_of(Node& n) {
     enter(n, 0);
     if (!n.children.empty()) unexpected(n.children.front());
     const std::string_view t = trim(n.text);
@@ -117,14 +118,14 @@ class Walker {
     leave();
     return static_cast<T>(v);
   }
-  void flag(const Node& n) {
+  void flag(Node& n) {
     enter(n, 0);
     if (!n.children.empty()) unexpected(n.children.front());
     if (n.has_text) fail(errc::invalid_value, "element must be empty");
     leave();
   }
   template <class T>
-  void set_once(std::optional<T>& slot, const Node& c, T value) {
+  void set_once(std::optional<T>& slot, Node& c, T value) {
     if (slot) {
       enter(c, 0);
       fail(errc::invalid_value, "element <" + c.name + "> appears more than once");
@@ -132,11 +133,11 @@ class Walker {
     slot = std::move(value);
   }
 
-  Meta meta(const Node& n) {
+  Meta meta(Node& n) {
     enter(n, 0);
     no_text(n);
     Meta m;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       // MetInf children may carry xmlns="syncml:metinf", inherit SYNCML:SYNCML1.2 or have none.
       switch (c.tag) {
         case Tag::Format: set_once(m.format, c, text_of(c, false)); break;
@@ -155,12 +156,12 @@ class Walker {
     return m;
   }
 
-  Location location(const Node& n) {
+  Location location(Node& n) {
     enter(n, 0);
     no_text(n);
     Location l;
     std::optional<std::string> uri;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::LocURI: set_once(uri, c, text_of(c, false)); break;
         case Tag::LocName: set_once(l.loc_name, c, text_of(c, false)); break;
@@ -173,13 +174,13 @@ class Walker {
     return l;
   }
 
-  Cred cred(const Node& n) {
+  Cred cred(Node& n) {
     enter(n, 0);
     no_text(n);
     Cred cr;
     std::optional<Meta> m;
     std::optional<std::string> data;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::Meta: set_once(m, c, meta(c)); break;
         case Tag::Data: set_once(data, c, text_of(c, false)); break;
@@ -193,11 +194,11 @@ class Walker {
     return cr;
   }
 
-  Chal chal(const Node& n) {
+  Chal chal(Node& n) {
     enter(n, 0);
     no_text(n);
     std::optional<Meta> m;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       if (c.tag == Tag::Meta) set_once(m, c, meta(c));
       else unexpected(c);
     }
@@ -206,12 +207,12 @@ class Walker {
     return Chal{std::move(*m)};
   }
 
-  Item item(const Node& n, std::size_t index) {
+  Item item(Node& n, std::size_t index) {
     enter(n, index);
     no_text(n);
     Item it;
     bool more = false;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::Target: set_once(it.target, c, location(c)); break;
         case Tag::Source: set_once(it.source, c, location(c)); break;
@@ -230,7 +231,7 @@ class Walker {
     return *v;
   }
 
-  Command command(const Node& n, std::size_t index) {
+  Command command(Node& n, std::size_t index) {
     if (++commands_ > limits_.max_commands) {
       enter(n, index);
       fail(errc::too_large, "more than " + std::to_string(limits_.max_commands) + " commands");
@@ -251,14 +252,14 @@ class Walker {
     }
   }
 
-  Alert alert(const Node& n, std::size_t index) {
+  Alert alert(Node& n, std::size_t index) {
     enter(n, index);
     no_text(n);
     Alert a;
     std::optional<std::uint32_t> cmd_id;
     bool no_resp = false;
     std::size_t items = 0;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
         case Tag::NoResp: once(no_resp, c); flag(c); break;
@@ -275,7 +276,7 @@ class Walker {
     return a;
   }
 
-  ItemCommand item_command(const Node& n, std::size_t index, CommandKind kind) {
+  ItemCommand item_command(Node& n, std::size_t index, CommandKind kind) {
     enter(n, index);
     no_text(n);
     ItemCommand ic;
@@ -283,7 +284,7 @@ class Walker {
     std::optional<std::uint32_t> cmd_id;
     bool no_resp = false;
     std::size_t items = 0;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
         case Tag::NoResp: once(no_resp, c); flag(c); break;
@@ -310,7 +311,7 @@ class Walker {
     return ic;
   }
 
-  Status status(const Node& n, std::size_t index) {
+  Status status(Node& n, std::size_t index) {
     enter(n, index);
     no_text(n);
     Status st;
@@ -318,7 +319,7 @@ class Walker {
     std::optional<std::string> cmd;
     std::optional<std::uint16_t> data;
     std::size_t items = 0;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
         case Tag::MsgRef: set_once(msg_ref, c, number_of<std::uint32_t>(c)); break;
@@ -344,13 +345,13 @@ class Walker {
     return st;
   }
 
-  Results results(const Node& n, std::size_t index) {
+  Results results(Node& n, std::size_t index) {
     enter(n, index);
     no_text(n);
     Results r;
     std::optional<std::uint32_t> cmd_id, cmd_ref;
     std::size_t items = 0;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
         case Tag::MsgRef: set_once(r.msg_ref, c, number_of<std::uint32_t>(c)); break;
@@ -371,7 +372,7 @@ class Walker {
 
   // Atomic: (CmdID, NoResp?, Meta?, (Add|Delete|Copy|Atomic|Replace|Sequence|Alert)+)
   // Sequence: the same plus Exec and Get (DM_RepPro 1.2 §6.6.4, §6.6.13).
-  Container container(const Node& n, std::size_t index, CommandKind kind) {
+  Container container(Node& n, std::size_t index, CommandKind kind) {
     enter(n, index);
     no_text(n);
     Container ct;
@@ -379,7 +380,7 @@ class Walker {
     std::optional<std::uint32_t> cmd_id;
     bool no_resp = false;
     std::array<std::size_t, 16> counts{};
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
         case Tag::NoResp: once(no_resp, c); flag(c); break;
@@ -407,7 +408,7 @@ class Walker {
     return ct;
   }
 
-  SyncHdr sync_hdr(const Node& n) {
+  SyncHdr sync_hdr(Node& n) {
     enter(n, 0);
     no_text(n);
     SyncHdr h;
@@ -415,7 +416,7 @@ class Walker {
     std::optional<std::uint32_t> msg_id;
     std::optional<Location> target, source;
     bool no_resp = false;
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::VerDTD: set_once(ver_dtd, c, text_of(c, false)); break;
         case Tag::VerProto: set_once(ver_proto, c, text_of(c, false)); break;
@@ -447,12 +448,12 @@ class Walker {
     return h;
   }
 
-  void sync_body(const Node& n, Message& m) {
+  void sync_body(Node& n, Message& m) {
     enter(n, 0);
     no_text(n);
     bool final = false;
     std::array<std::size_t, 64> counts{};
-    for (const Node& c : n.children) {
+    for (Node& c : n.children) {
       switch (c.tag) {
         case Tag::Add:
         case Tag::Alert:
@@ -482,7 +483,7 @@ class Walker {
 
 }  // namespace
 
-Result<Message> build_message(const Node& root, const DecodeLimits& limits, DecodeError* error) {
+Result<Message> build_message(Node& root, const DecodeLimits& limits, DecodeError* error) {
   Walker w(limits);
   try {
     return w.message(root);

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -179,8 +180,9 @@ class Scanner {
           continue;
         case STR_I: {
           text_here(at);
-          while (byte() != 0) {
-          }
+          const void* nul = std::memchr(b_.data() + pos_, 0, b_.size() - pos_);
+          if (!nul) truncated();
+          pos_ = static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - b_.data()) + 1;
           continue;
         }
         case STR_T: {

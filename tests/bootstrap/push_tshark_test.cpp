@@ -1,6 +1,10 @@
-// Independent cross-check: Wireshark's WSP and WBXML dissectors (tshark) read the pushes m2mdm
-// encodes. The pushes travel as UDP datagrams 9200 -> 2948 in a pcap built here byte by byte
-// (pcap global header, Ethernet II, IPv4, UDP). One tshark invocation for all packets.
+// Independent cross-check: Wireshark's WSP, WBXML and GSM SMS dissectors (tshark) read the
+// pushes m2mdm encodes. A pcapng built here byte by byte holds two interfaces: Ethernet with
+// UDP datagrams 9200 -> 2948 (WDP over UDP), and DLT_USER0 mapped to Wireshark's "gsm_sms"
+// dissector with SMS-DELIVER TPDUs whose user data comes from sms::segment_push (Wireshark
+// parses the UDH, reassembles the concatenated segments and hands the result to WSP).
+// One tshark invocation for all packets.
+#include "m2mdm/bootstrap/sms.hpp"
 #include "m2mdm/bootstrap/wdp.hpp"
 #include "m2mdm/bootstrap/wsp.hpp"
 
@@ -53,25 +57,60 @@ Bytes frame(const wdp::Datagram& d) {
   return f;
 }
 
-Bytes pcap(const std::vector<wdp::Datagram>& ds) {
-  Bytes p;
-  le32(p, 0xA1B2C3D4);  // microsecond pcap, written little-endian
-  le16(p, 2);
-  le16(p, 4);
-  le32(p, 0);
-  le32(p, 0);
-  le32(p, 65535);
-  le32(p, 1);  // LINKTYPE_ETHERNET
-  std::uint32_t ts = 1700000000;
-  for (const auto& d : ds) {
-    const Bytes f = frame(d);
-    le32(p, ts++);
-    le32(p, 0);
-    le32(p, static_cast<std::uint32_t>(f.size()));
-    le32(p, static_cast<std::uint32_t>(f.size()));
-    p.insert(p.end(), f.begin(), f.end());
+// An SMS-DELIVER TPDU (3GPP TS 23.040 §9.2.2.1): TP-MTI 00 with TP-UDHI (0x40) and TP-MMS
+// (0x04), TP-OA +886900000000, TP-PID 00, TP-DCS 04 (8-bit data), TP-SCTS, TP-UDL, TP-UD.
+Bytes sms_deliver(const Bytes& user_data) {
+  Bytes t = {0x44, 0x0C, 0x91, 0x88, 0x96, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04,
+             0x52, 0x11, 0x52, 0x41, 0x00, 0x00, 0x00};
+  t.push_back(static_cast<std::uint8_t>(user_data.size()));
+  t.insert(t.end(), user_data.begin(), user_data.end());
+  return t;
+}
+
+// pcapng (draft-ietf-opsawg-pcapng): SHB, one IDB per link type, EPBs (little-endian).
+void block(Bytes& out, std::uint32_t type, const Bytes& body) {
+  const auto len = static_cast<std::uint32_t>(12 + body.size());
+  le32(out, type);
+  le32(out, len);
+  out.insert(out.end(), body.begin(), body.end());
+  le32(out, len);
+}
+
+struct Packet {
+  std::uint32_t interface;
+  Bytes data;
+};
+
+Bytes pcapng(const std::vector<std::uint16_t>& link_types, const std::vector<Packet>& packets) {
+  Bytes out;
+  Bytes shb;
+  le32(shb, 0x1A2B3C4D);  // byte-order magic
+  le16(shb, 1);
+  le16(shb, 0);
+  le32(shb, 0xFFFFFFFF);  // section length unknown
+  le32(shb, 0xFFFFFFFF);
+  block(out, 0x0A0D0D0A, shb);
+  for (std::uint16_t lt : link_types) {
+    Bytes idb;
+    le16(idb, lt);
+    le16(idb, 0);
+    le32(idb, 65535);
+    block(out, 1, idb);
   }
-  return p;
+  std::uint32_t ts = 1700000000;
+  for (const auto& p : packets) {
+    Bytes epb;
+    le32(epb, p.interface);
+    const std::uint64_t us = std::uint64_t{ts++} * 1000000u;
+    le32(epb, static_cast<std::uint32_t>(us >> 32));
+    le32(epb, static_cast<std::uint32_t>(us));
+    le32(epb, static_cast<std::uint32_t>(p.data.size()));
+    le32(epb, static_cast<std::uint32_t>(p.data.size()));
+    epb.insert(epb.end(), p.data.begin(), p.data.end());
+    while (epb.size() % 4 != 0) epb.push_back(0);
+    block(out, 6, epb);
+  }
+  return out;
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -106,18 +145,35 @@ TEST(PushTshark, WiresharkDecodesOurPushes) {
   auto text = wdp::make_push_datagram(p3);
   ASSERT_TRUE(text);
 
+  // Over SMS: the notification push in one segment; the CP push in 5 segments with an 8-bit
+  // reference (in order) and again with a 16-bit reference (in reverse order).
+  auto sms_note = sms::segment_push(note->payload);
+  auto sms_cp8 = sms::segment_push(cp->payload, sms::SegmentOptions{.reference = 0x2A});
+  auto sms_cp16 = sms::segment_push(cp->payload, sms::SegmentOptions{.reference = 0x1234, .use_16bit_ref = true});
+  ASSERT_TRUE(sms_note && sms_cp8 && sms_cp16);
+  ASSERT_EQ(sms_note->size(), 1u);
+  ASSERT_EQ(sms_cp8->size(), 5u);
+  ASSERT_EQ(sms_cp16->size(), 5u);
+  std::vector<Packet> packets = {{0, frame(*cp)}, {0, frame(*note)}, {0, frame(*text)}};
+  packets.push_back({1, sms_deliver(sms_note->front())});
+  for (const auto& s : *sms_cp8) packets.push_back({1, sms_deliver(s)});
+  for (auto it = sms_cp16->rbegin(); it != sms_cp16->rend(); ++it) packets.push_back({1, sms_deliver(*it)});
+
   const auto dir = std::filesystem::temp_directory_path() / ("m2mdm-push-tshark-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  const auto file = dir / "push.pcap";
+  const auto file = dir / "push.pcapng";
   {
-    const Bytes cap = pcap({*cp, *note, *text});
+    const Bytes cap = pcapng({1 /* LINKTYPE_ETHERNET */, 147 /* LINKTYPE_USER0 */}, packets);
     std::ofstream out(file, std::ios::binary);
     out.write(reinterpret_cast<const char*>(cap.data()), static_cast<std::streamsize>(cap.size()));
   }
   const std::string cmd = "tshark -r '" + file.string() +
-                          "' -T fields -E separator='|' -e frame.number -e wsp.TID -e wsp.pdu_type"
+                          "' -o 'uat:user_dlts:\"User 0 (DLT=147)\",\"gsm_sms\",\"0\",\"\",\"0\",\"\"'"
+                          " -T fields -E separator='|' -e frame.number -e wsp.TID -e wsp.pdu_type"
                           " -e wsp.header.content_type -e wsp.parameter.sec -e wsp.parameter.mac"
                           " -e wsp.header.x_wap_application_id -e wbxml.public_id.known -e wbxml.str_i"
+                          " -e gsm_sms.destination_port -e gsm_sms.originator_port -e gsm_sms.udh.mm.msg_id"
+                          " -e gsm_sms.udh.mm.msg_parts -e gsm_sms.udh.mm.msg_part"
                           " 2>/dev/null";
   std::string output;
   if (FILE* pipe = ::popen(cmd.c_str(), "r")) {
@@ -129,7 +185,7 @@ TEST(PushTshark, WiresharkDecodesOurPushes) {
   std::filesystem::remove_all(dir);
 
   const auto lines = split(output, '\n');
-  ASSERT_EQ(lines.size(), 3u) << output;
+  ASSERT_EQ(lines.size(), packets.size()) << output;
   const auto a = split(lines[0], '|');
   ASSERT_GE(a.size(), 9u) << lines[0];
   EXPECT_EQ(a[1], "0x01");
@@ -154,6 +210,35 @@ TEST(PushTshark, WiresharkDecodesOurPushes) {
   EXPECT_EQ(c[4], "0x00");  // SEC = NETWPIN, after the MAC
   EXPECT_EQ(c[5], "1AF545FE2823DC9347064450F90FF1BBF957E146");
   EXPECT_EQ(c[7], "0x0000000b");
+
+  // SMS, single segment: ports from IE 0x05, no concatenation, WSP dissected.
+  const auto d = split(lines[3], '|');
+  ASSERT_GE(d.size(), 11u) << lines[3];  // trailing empty fields are not split out
+  EXPECT_EQ(d[3], "application/vnd.syncml.notification");
+  EXPECT_EQ(d[6], "x-wap-application:syncml.dm");
+  EXPECT_EQ(d[9], "2948");
+  EXPECT_EQ(d[10], "9200");
+  EXPECT_EQ(d.size() > 11 ? d[11] : std::string(), "");
+  // SMS, concatenated: every segment shows ports, reference, total and its number; the WSP
+  // push (SEC, MAC) and the WBXML body appear in the frame that completes the reassembly.
+  for (std::size_t i = 0; i < 10; ++i) {
+    const auto e = split(lines[4 + i], '|');
+    ASSERT_GE(e.size(), 14u) << lines[4 + i];
+    EXPECT_EQ(e[9], "2948") << i;
+    EXPECT_EQ(e[10], "9200") << i;
+    EXPECT_EQ(e[11], i < 5 ? "42" : "4660") << i;  // 0x2A, 0x1234
+    EXPECT_EQ(e[12], "5") << i;
+    EXPECT_EQ(e[13], std::to_string(i < 5 ? i + 1 : 10 - i)) << i;
+    const bool completes = i == 4 || i == 9;
+    EXPECT_EQ(e[2], completes ? "0x06" : "") << i;
+    if (completes) {
+      EXPECT_EQ(e[3], "application/vnd.wap.connectivity-wbxml");
+      EXPECT_EQ(e[4], "0x01");
+      EXPECT_EQ(e[5], kChtMac);
+      EXPECT_EQ(e[7], "0x0000000b");
+      EXPECT_NE(e[8].find("CHT_emome"), std::string::npos);
+    }
+  }
 }
 
 }  // namespace

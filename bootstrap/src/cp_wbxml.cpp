@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace m2mdm::bootstrap {
 namespace {
@@ -31,7 +32,17 @@ class Reader {
     out_.assign(in_.begin(), in_.end());
     if (auto r = header(); !r) return fail(r.error());
     if (auto r = body(); !r) return fail(r.error());
-    return std::move(out_);
+    if (drop_.empty()) return std::move(out_);
+    Bytes compact;
+    compact.reserve(out_.size());
+    std::size_t next = 0;
+    for (std::size_t at : drop_) {
+      compact.insert(compact.end(), out_.begin() + static_cast<std::ptrdiff_t>(next),
+                     out_.begin() + static_cast<std::ptrdiff_t>(at));
+      next = at + 2;
+    }
+    compact.insert(compact.end(), out_.begin() + static_cast<std::ptrdiff_t>(next), out_.end());
+    return compact;
   }
 
  private:
@@ -43,6 +54,13 @@ class Reader {
   std::size_t strtbl_start_ = 0;
   std::uint8_t attr_page_ = 0;
   std::size_t nodes_ = 0;
+  std::vector<std::size_t> drop_;  // offsets of 2-byte SWITCH_PAGEs to remove (ascending)
+
+  /// libwbxml 0.11.8 misreads a SWITCH_PAGE directly followed by another one (it loses the
+  /// attribute), so a switch that is immediately superseded is dropped: same meaning.
+  void drop_if_superseded(std::size_t switch_at) {
+    if (pos_ < in_.size() && in_[pos_] == kSwitchPage) drop_.push_back(switch_at);
+  }
 
   static std::error_code bad() { return make_error_code(errc::cp_bad_wbxml); }
 
@@ -124,9 +142,11 @@ class Reader {
       switch (*t) {
         case kEnd: return {};
         case kSwitchPage: {
+          const std::size_t at = pos_ - 1;
           auto p = byte();
           if (!p) return fail(p.error());
           attr_page_ = *p;
+          drop_if_superseded(at);
           break;
         }
         case kEntity: {
@@ -182,7 +202,9 @@ class Reader {
       auto t = byte();
       if (!t) return fail(t.error());
       if (*t == kSwitchPage) {
+        const std::size_t at = pos_ - 1;
         if (auto p = byte(); !p) return fail(p.error());
+        drop_if_superseded(at);
         continue;
       }
       if (*t == kPi) {  // PI: attrStart attribute* END

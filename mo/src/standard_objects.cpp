@@ -120,7 +120,9 @@ StatusCode install_dmacc(Tree& tree) {
       std::move(data),
       rule("./DMAcc/*/Ext", kAddDeleteGetReplace, D, Format::Node),
   });
-  return tree.ensure_interior("./DMAcc");
+  if (const StatusCode s = tree.ensure_interior("./DMAcc"); s != StatusCode::Ok) return s;
+  // Accounts are created by bootstrap (the device); servers may only list them.
+  return tree.set_acl("./DMAcc", Acl::of("Get=*"));
 }
 
 StatusCode write_dm_account(Tree& tree, const DmAccountView& a) {

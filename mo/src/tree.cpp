@@ -169,7 +169,7 @@ StatusCode Tree::check_add(const Caller& who, const Uri& uri, Format format, std
     return allowed(who, AclOp::Add, uri.parent()) ? StatusCode::AlreadyExists : StatusCode::PermissionDenied;
   }
   if (!anc_node->interior()) return StatusCode::CommandNotAllowed;  // no children below a leaf
-  if (depth + 1 != uri.depth() && !options_.implicit_interior_add) return StatusCode::NotFound;
+  if (depth + 1 != uri.depth() && !options_.implicit_interior_add && !who.is_device()) return StatusCode::NotFound;
   if (!allowed(who, AclOp::Add, anc)) return StatusCode::PermissionDenied;
   // DDF constraints for each node to be created: anc+1 .. uri.
   for (std::size_t d = depth + 1; d <= uri.depth(); ++d) {

@@ -5,12 +5,14 @@
 
 #include "m2mdm/mo/acl.hpp"
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/result.hpp"
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace m2mdm::mo {
 
@@ -78,5 +80,11 @@ struct NodeRule {
   /// (1u << static_cast<unsigned>(Format)).
   std::uint16_t also_formats = 0;
 };
+
+/// Reads the node descriptions of a DM DDF 1.2 document (DM_DDF 1.2: MgmtTree/Node with
+/// NodeName, DFProperties/AccessType, DFFormat, Scope, DFType, DFTitle) into rules whose
+/// patterns start at the root ("./" + top-level NodeName, "*" for unnamed nodes `<NodeName/>`).
+/// No DTD is loaded and no entity expanded. mo::errc::malformed on anything unexpected.
+Result<std::vector<NodeRule>> rules_from_ddf(std::string_view ddf_xml);
 
 }  // namespace m2mdm::mo

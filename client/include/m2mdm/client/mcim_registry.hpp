@@ -1,0 +1,93 @@
+/// @file mcim_registry.hpp
+/// @brief The TRE's registry of MIDs/MCIMs (seed 002 §5.1.1.1.3; m2msimmobj.md): several stored,
+///        at most one Active, lifecycle states, the last installed counter per SHO (rollback
+///        protection), and atomic switching.
+///
+/// Durability: the whole registry state is one item ("registry") of the TRE's protected storage,
+/// replaced atomically, so every transition (install, activate = "A Inactive + B Active",
+/// deactivate, delete) is one durable write: after a power loss the registry is the old or the
+/// new state, never a mix. Profiles are separate items ("mcim.<id>") written *before* the
+/// registry refers to them and erased *after* it stops referring to them; open() removes items
+/// no entry refers to (the remains of an interrupted install or delete).
+#pragma once
+
+#include "m2mdm/client/tre.hpp"
+#include "m2mdm/mo/mcim_profile.hpp"
+#include "m2mdm/mo/seal.hpp"
+#include "m2mdm/mo/trust.hpp"
+#include "m2mdm/syncml/result.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace m2mdm::client {
+
+/// Lifecycle state of a stored MCIM (m2msimmobj.md).
+enum class McimState { downloaded, installed, active, inactive, blocked, deleted };
+
+/// "Downloaded", "Installed", "Active", "Inactive", "Blocked", "Deleted".
+std::string_view to_string(McimState s) noexcept;
+
+/// One registry entry (no secrets).
+struct McimEntry {
+  std::string id;            ///< [A-Za-z0-9._-]{1,48}
+  McimState state = McimState::downloaded;
+  std::string sho_id;        ///< empty while Downloaded
+  std::string imsi;
+  std::string iccid;
+  std::uint64_t counter = 0;
+  std::string last_result;   ///< "ok" or the message of the last error for this entry
+};
+
+/// The registry, bound to one TRE.
+class McimRegistry {
+ public:
+  /// Loads the registry from @p tre (an empty one if none is stored). Entries whose stored item
+  /// is blocked or missing become Blocked (and lose Active); orphan items are erased; the result
+  /// is persisted. Fails with registry_corrupt if the registry item itself is unreadable.
+  static Result<McimRegistry> open(Tre& tre);
+
+  /// Stores a sealed package as Downloaded (not yet opened).
+  Result<void> store_downloaded(std::string_view id, ByteView sealed);
+  /// Opens the Downloaded package @p id inside the TRE with the registry's last counter for the
+  /// package's SHO, stores the profile, entry -> Installed, counter recorded. On failure the entry
+  /// stays Downloaded with last_result set, and the error is returned.
+  Result<McimEntry> install(std::string_view id, const mo::TrustAnchors& anchors, const mo::OpenPolicy& policy);
+  /// store_downloaded() + install().
+  Result<McimEntry> install_sealed(std::string_view id, ByteView sealed, const mo::TrustAnchors& anchors,
+                                   const mo::OpenPolicy& policy);
+  /// Installed/Inactive -> Active; the previously Active entry -> Inactive, in one write.
+  Result<void> activate(std::string_view id);
+  /// Active -> Inactive.
+  Result<void> deactivate(std::string_view id);
+  /// Any state -> Deleted; the profile is erased (the entry is kept as a record).
+  Result<void> remove(std::string_view id);
+  /// Deletes every MCIM (the pristine state of operator change variant B, seed 001/004); the
+  /// counters per SHO are kept, so old packages stay refused.
+  Result<void> reset_to_pristine();
+
+  /// The profile of an Installed/Active/Inactive entry (for the USIM).
+  Result<mo::McimProfile> profile(std::string_view id) const;
+
+  const std::vector<McimEntry>& entries() const noexcept { return entries_; }
+  std::optional<McimEntry> find(std::string_view id) const;
+  /// The Active entry, if any.
+  std::optional<McimEntry> active() const;
+  /// The last installed counter for @p sho_id.
+  std::optional<std::uint64_t> last_counter(std::string_view sho_id) const;
+
+ private:
+  explicit McimRegistry(Tre& tre) : tre_(&tre) {}
+  Result<void> persist(const std::vector<McimEntry>& entries, const std::map<std::string, std::uint64_t, std::less<>>& counters);
+  McimEntry* find_mut(std::string_view id);
+
+  Tre* tre_;
+  std::vector<McimEntry> entries_;
+  std::map<std::string, std::uint64_t, std::less<>> counters_;
+};
+
+}  // namespace m2mdm::client

@@ -1,8 +1,81 @@
-// m2mdm pki init|device
+// m2mdm pki init|device|revoke: a test PKI for the SHO, the manufacturer (PfCs) and TLS.
+#include "cli_support.hpp"
+
+#include "m2mdm/mo/error.hpp"
+#include "m2mdm/mo/pki.hpp"
+
 #include <CLI/CLI.hpp>
 
-namespace m2mdm::cli {
+#include <iostream>
+#include <memory>
+#include <string>
 
-void add_pki_commands(CLI::App& /*parent*/) {}
+namespace m2mdm::cli {
+namespace {
+
+void print_files(const std::vector<mo::PkiFile>& files) {
+  for (const auto& f : files) std::cout << f.name << ": " << f.path.string() << '\n';
+  std::cout.flush();
+}
+
+}  // namespace
+
+void add_pki_commands(CLI::App& app) {
+  auto* pki = app.add_subcommand("pki", "Test PKI: manufacturer CA (PfCs, CRL), SHO CA + signer, TLS, PVA");
+  pki->require_subcommand(1);
+
+  struct InitOpts {
+    std::string dir;
+    std::string sho_id = "sho.example";
+    bool force = false;
+  };
+  auto init_opts = std::make_shared<InitOpts>();
+  auto* init = pki->add_subcommand("init", "Create a test PKI in a directory; prints one `name: path` line per file");
+  init->add_option("--dir", init_opts->dir, "Directory to create the PKI in")->required();
+  init->add_option("--sho-id", init_opts->sho_id, "SHO id (CN of the SHO signing certificate)")->capture_default_str();
+  init->add_flag("--force", init_opts->force, "Overwrite an existing PKI in the directory");
+  init->callback([init_opts] {
+    mo::PkiInitOptions o;
+    o.sho_id = init_opts->sho_id;
+    o.force = init_opts->force;
+    auto r = mo::init_test_pki(init_opts->dir, o);
+    if (!r) {
+      if (r.error() == mo::errc::invalid_argument)
+        fail("a PKI already exists in " + init_opts->dir + " (use --force to overwrite)");
+      fail("pki init failed: " + r.error().message());
+    }
+    print_files(*r);
+  });
+
+  struct DeviceOpts {
+    std::string dir;
+    std::string id;
+    bool rsa = false;
+  };
+  auto dev_opts = std::make_shared<DeviceOpts>();
+  auto* device = pki->add_subcommand(
+      "device", "Issue a device's platform key + PfC (CN=ID, SAN URI urn:m2mdm:dev:ID) as a software TRE directory");
+  device->add_option("--dir", dev_opts->dir, "Directory of the PKI (from `pki init`)")->required();
+  device->add_option("--id", dev_opts->id, "Device identifier (DevId)")->required();
+  device->add_flag("--rsa", dev_opts->rsa, "RSA-2048 platform key instead of EC P-256");
+  device->callback([dev_opts] {
+    auto r = mo::issue_test_device(dev_opts->dir, dev_opts->id, dev_opts->rsa ? mo::KeyType::rsa : mo::KeyType::ec_p256);
+    if (!r) {
+      if (r.error() == mo::errc::invalid_argument) fail("invalid device id: " + dev_opts->id);
+      fail("pki device failed (is " + dev_opts->dir + " a PKI from `m2mdm pki init`?): " + r.error().message());
+    }
+    print_files(*r);
+  });
+
+  auto rev_opts = std::make_shared<DeviceOpts>();
+  auto* revoke = pki->add_subcommand("revoke", "Revoke a device's PfC: re-issue the manufacturer CRL listing it");
+  revoke->add_option("--dir", rev_opts->dir, "Directory of the PKI")->required();
+  revoke->add_option("--id", rev_opts->id, "Device identifier whose PfC to revoke")->required();
+  revoke->callback([rev_opts] {
+    auto r = mo::revoke_test_device(rev_opts->dir, rev_opts->id);
+    if (!r) fail("pki revoke failed for " + rev_opts->id + ": " + r.error().message());
+    print_files(*r);
+  });
+}
 
 }  // namespace m2mdm::cli

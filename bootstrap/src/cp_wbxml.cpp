@@ -89,6 +89,17 @@ class Reader {
       if (*b == 0) return {};
     }
   }
+  // WBXML §5.8.4.3 ENTITY: a UCS-4 character code. Only Unicode scalar values XML can carry
+  // (libwbxml asserts on codes >= 2^31).
+  Result<void> entity() {
+    auto e = mb();
+    if (!e) return fail(e.error());
+    const std::uint32_t c = *e;
+    const bool xml_char = c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+                          (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+    if (!xml_char) return fail(bad());
+    return {};
+  }
   Result<void> strtbl_ref() {
     auto off = mb();
     if (!off) return fail(off.error());
@@ -149,11 +160,9 @@ class Reader {
           drop_if_superseded(at);
           break;
         }
-        case kEntity: {
-          auto e = mb();
-          if (!e) return fail(e.error());
+        case kEntity:
+          if (auto r = entity(); !r) return r;
           break;
-        }
         case kStrI:
           if (auto r = termstr(); !r) return r;
           break;
@@ -228,7 +237,7 @@ class Reader {
       }
       if (*t == kEntity) {
         if (depth == 0) return fail(bad());
-        if (auto e = mb(); !e) return fail(e.error());
+        if (auto r = entity(); !r) return r;
         continue;
       }
       if (*t == kStrI || (*t >= kExtI0 && *t <= kExtI2)) {

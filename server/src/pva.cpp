@@ -159,7 +159,6 @@ PvaVerdict Pva::validate(ByteView pfc, std::int64_t now, ByteView intermediates_
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now));
   if (!impl_->crls.empty()) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
   if (X509_verify_cert(ctx.get()) == 1) {
     v.valid = true;
     v.reason = "ok";

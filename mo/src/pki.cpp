@@ -142,9 +142,24 @@ Result<Certificate> issue_certificate(const CertSpec& spec, const PrivateKey& su
       !add_ext(cert.get(), &ctx, NID_ext_key_usage, spec.ext_key_usage) ||
       !add_ext(cert.get(), &ctx, NID_subject_key_identifier, "hash") ||
       !add_ext(cert.get(), &ctx, NID_authority_key_identifier, issuer != nullptr ? "keyid:always" : "") ||
-      !add_ext(cert.get(), &ctx, NID_subject_alt_name, san) ||
-      !add_ext(cert.get(), &ctx, NID_certificate_policies, spec.test_policy ? std::string(kTestPolicyOid) : ""))
+      !add_ext(cert.get(), &ctx, NID_subject_alt_name, san))
     return openssl_fail(errc::invalid_argument);
+  if (spec.test_policy) {
+    // certificatePolicies { kTestPolicyOid } (RFC 5280 §4.2.1.4), built directly.
+    CERTIFICATEPOLICIES* pols = sk_POLICYINFO_new_null();
+    POLICYINFO* info = POLICYINFO_new();
+    const std::string oid(kTestPolicyOid);
+    bool ok = pols != nullptr && info != nullptr;
+    if (ok) {
+      info->policyid = OBJ_txt2obj(oid.c_str(), 1);
+      ok = info->policyid != nullptr && sk_POLICYINFO_push(pols, info) > 0;
+      if (ok) info = nullptr;  // owned by the stack
+    }
+    ok = ok && X509_add1_ext_i2d(cert.get(), NID_certificate_policies, pols, 0, 0) == 1;
+    POLICYINFO_free(info);
+    CERTIFICATEPOLICIES_free(pols);
+    if (!ok) return openssl_fail(errc::crypto_failure);
+  }
 
   if (X509_sign(cert.get(), issuer_key.native(), EVP_sha256()) <= 0) return openssl_fail(errc::crypto_failure);
   return Certificate(cert.release());

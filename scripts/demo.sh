@@ -12,5 +12,6 @@ bin=build/release/server
 if "$bin/m2mdm" demo --help >/dev/null 2>&1; then
   exec "$bin/m2mdm" demo "$@"
 fi
-# Until the provisioning server lands (issue 6), the main job shows the command and a codec round trip.
-"$bin/m2mdm" --help
+# Until `m2mdm demo` (the networked demo fleet, issue 6) lands, the main job walks through the
+# provisioning steps with the m2mdm command itself.
+exec ./scripts/walkthrough.sh "$bin/m2mdm"

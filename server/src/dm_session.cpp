@@ -260,6 +260,18 @@ struct DmServerSession::Impl {
         add.items.push_back(std::move(item));
         awaiting[add.cmd_id] = Purpose::AddSlot;
         pending_ops.push_back(Command{add});
+        // The Exec target of the slot is created by the server (docs/m2msimmobj.md).
+        ItemCommand op;
+        op.kind = CommandKind::Add;
+        op.cmd_id = cmd_id();
+        syncml::Item opi;
+        opi.target = syncml::Location{d.slot_uri + "/Operations/Install", std::nullopt};
+        syncml::Meta opm;
+        opm.format = "null";
+        opi.meta = opm;
+        op.items.push_back(std::move(opi));
+        awaiting[op.cmd_id] = Purpose::AddSlot;
+        pending_ops.push_back(Command{op});
         d.slot_sent = true;
         if (!d.job.authorisation.empty()) {
           ItemCommand token;

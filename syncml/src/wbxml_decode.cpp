@@ -174,10 +174,16 @@ class Scanner {
           state_.pop_back();
           if (stack_.empty()) root_done = true;
           continue;
-        case ENTITY:
+        case ENTITY: {
+          // WBXML §5.8.4.3: a UCS-4 character code. Only characters XML can carry are taken
+          // (libwbxml asserts, i.e. aborts the process, on codes >= 2^31).
           text_here(at);
-          (void)mb_uint32();
+          const std::uint32_t c = mb_uint32();
+          const bool xml_char = c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+                                (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+          if (!xml_char) fail(errc::malformed_wbxml, "ENTITY code is not an XML character", at);
           continue;
+        }
         case STR_I: {
           text_here(at);
           const void* nul = std::memchr(b_.data() + pos_, 0, b_.size() - pos_);

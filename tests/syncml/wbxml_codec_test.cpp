@@ -247,6 +247,29 @@ TEST(WbxmlCodec, RefusesAttributesLiteralsAndMixedContent) {
   EXPECT_FALSE(decode_wbxml(trailing));
 }
 
+TEST(WbxmlCodec, EntityTokensMustBeXmlCharacters) {
+  // <SyncML><SyncHdr><VerDTD> ENTITY c </VerDTD>... : libwbxml aborts on codes >= 2^31.
+  auto with_entity = [](std::initializer_list<std::uint8_t> code) {
+    Bytes w{0x02, 0xA4, 0x01, 0x6A, 0x00, 0x6D, 0x6C, 0x71, 0x02};
+    w.insert(w.end(), code);
+    w.insert(w.end(), {0x01, 0x01, 0x01});
+    return w;
+  };
+  for (auto code : {std::initializer_list<std::uint8_t>{0x88, 0x80, 0x80, 0x80, 0x00},  // 2^31
+                    {0x8F, 0xFF, 0xFF, 0xFF, 0x7F},                                   // 2^32-1
+                    {0x00},                                                           // NUL
+                    {0x83, 0xFF, 0x7F}}) {                                            // U+FFFF
+    DecodeError err;
+    auto r = decode_wbxml(with_entity(code), {}, &err);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(errc::malformed_wbxml)) << err.what;
+  }
+  // A valid character entity is accepted by the scan (the message then lacks mandatory parts).
+  auto ok = decode_wbxml(with_entity({0x41}));
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error(), make_error_code(errc::malformed_wbxml));
+}
+
 TEST(WbxmlCodec, OpaqueNextNonceBecomesBase64Text) {
   // A device may send the nonce as OPAQUE bytes; the model holds its base64 text.
   Message m = sample();

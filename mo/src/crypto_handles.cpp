@@ -265,9 +265,10 @@ Result<Bytes> PrivateKey::sign(ByteView data) const {
   if (!k_) return fail(errc::bad_key);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  std::size_t len = 0;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, k_.get()) != 1 ||
-      !setup_pss(pctx, k_.get()) || EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
+  // One EVP_DigestSign call per init (a size query first would consume the context in 3.0).
+  std::size_t len = static_cast<std::size_t>(EVP_PKEY_get_size(k_.get()));
+  if (!ctx || len == 0 || EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, k_.get()) != 1 ||
+      !setup_pss(pctx, k_.get())) {
     ERR_clear_error();
     return fail(errc::crypto_failure);
   }

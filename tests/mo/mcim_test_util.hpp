@@ -1,0 +1,138 @@
+// Shared helpers of the MCIM profile / sealing / TRE tests (tests/mo and tests/client).
+#pragma once
+
+#include "m2mdm/mo/crypto_handles.hpp"
+#include "m2mdm/mo/mcim_profile.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/mo/seal.hpp"
+#include "m2mdm/mo/trust.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace m2mdm::test {
+
+namespace fs = std::filesystem;
+
+inline fs::path make_temp_dir(const std::string& tag) {
+  std::string templ = (fs::temp_directory_path() / ("m2mdm-" + tag + "-XXXXXX")).string();
+  char* made = ::mkdtemp(templ.data());
+  if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+  return fs::path(made);
+}
+
+inline std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline Bytes read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void write_bytes(const fs::path& p, ByteView b) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+/// Runs a shell command; returns its exit status (0 = success).
+inline int run(const std::string& cmd) {
+  const int rc = std::system((cmd + " >/dev/null 2>&1").c_str());
+  return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+struct Device {
+  std::string id;
+  fs::path dir;
+  mo::Certificate pfc;
+  mo::PrivateKey key;
+};
+
+/// One test PKI (from mo::init_test_pki) per test program, with devices created on demand.
+class TestPki {
+ public:
+  static TestPki& instance() {
+    static TestPki pki;
+    return pki;
+  }
+
+  fs::path dir;
+  mo::Certificate sho_ca, sho_cert, manufacturer_ca;
+  mo::PrivateKey sho_key;
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));  // binding checks use this clock
+
+  const Device& device(const std::string& id, mo::KeyType type = mo::KeyType::ec_p256) {
+    auto it = devices_.find(id);
+    if (it != devices_.end()) return it->second;
+    auto files = mo::issue_test_device(dir, id, type);
+    if (!files) throw std::runtime_error("issue_test_device failed");
+    Device d;
+    d.id = id;
+    d.dir = dir / "devices" / id;
+    d.pfc = *mo::Certificate::from_pem(read_text(d.dir / "pfc.pem"));
+    d.key = *mo::PrivateKey::from_pem(read_text(d.dir / "platform-key.pem"));
+    return devices_.emplace(id, std::move(d)).first->second;
+  }
+
+  mo::TrustAnchors anchors() const {
+    mo::TrustAnchors a(mo::AnchorKind::test);
+    if (!a.add(sho_ca)) throw std::runtime_error("anchor");
+    return a;
+  }
+
+ private:
+  TestPki() {
+    dir = make_temp_dir("pki");
+    auto files = mo::init_test_pki(dir);
+    if (!files) throw std::runtime_error("init_test_pki failed");
+    sho_ca = *mo::Certificate::from_pem(read_text(dir / "sho-ca.pem"));
+    sho_cert = *mo::Certificate::from_pem(read_text(dir / "sho-cert.pem"));
+    sho_key = *mo::PrivateKey::from_pem(read_text(dir / "sho-key.pem"));
+    manufacturer_ca = *mo::Certificate::from_pem(read_text(dir / "manufacturer-ca.pem"));
+  }
+  std::map<std::string, Device> devices_;
+};
+
+/// The example profile of docs/examples.
+inline mo::McimProfile example_profile() {
+  const std::string text = read_text(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json");
+  auto p = mo::parse_profile(as_bytes(text));
+  if (!p) throw std::runtime_error("example profile does not parse: " + p.error().message());
+  return std::move(*p);
+}
+
+/// The example profile bound to @p device_id with @p counter, issued at pki.now - 60, valid 1 day.
+inline mo::McimProfile bound_profile(const std::string& device_id, std::uint64_t counter,
+                                     const mo::Certificate* pfc = nullptr) {
+  mo::McimProfile p = example_profile();
+  mo::McimBinding b;
+  b.device_id = device_id;
+  if (pfc != nullptr) b.pfc_spki_sha256 = pfc->spki_sha256();
+  b.transaction_id = "tx-test-1";
+  b.issued = TestPki::instance().now - 60;
+  b.expires = TestPki::instance().now + 86400;
+  b.counter = counter;
+  p.binding = b;
+  return p;
+}
+
+inline mo::OpenPolicy policy_for(const std::string& device_id) {
+  mo::OpenPolicy pol;
+  pol.device_id = device_id;
+  pol.now = TestPki::instance().now;
+  return pol;
+}
+
+}  // namespace m2mdm::test

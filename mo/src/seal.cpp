@@ -136,9 +136,14 @@ Result<SecretBytes> cms_decrypt(ByteView sealed, const PrivateKey& platform_key,
     if (CMS_RecipientInfo_ktri_get0_algs(match, nullptr, nullptr, &alg) != 1 || alg == nullptr)
       return openssl_fail(errc::seal_malformed);
     if (OBJ_obj2nid(alg->algorithm) != NID_rsaesOaep) return fail(errc::seal_unsupported_algorithm);
-    if (CMS_RecipientInfo_set0_pkey(match, platform_key.native()) != 1) return openssl_fail(errc::crypto_failure);
+    // set0 takes ownership of one reference, and set0(nullptr) releases it: lend it one of its own.
+    if (EVP_PKEY_up_ref(platform_key.native()) != 1) return openssl_fail(errc::crypto_failure);
+    if (CMS_RecipientInfo_set0_pkey(match, platform_key.native()) != 1) {
+      EVP_PKEY_free(platform_key.native());
+      return openssl_fail(errc::crypto_failure);
+    }
     const int ok = CMS_RecipientInfo_decrypt(cms, match);
-    CMS_RecipientInfo_set0_pkey(match, nullptr);  // set0 would otherwise take our reference
+    CMS_RecipientInfo_set0_pkey(match, nullptr);  // frees the lent reference
     if (ok != 1) return openssl_fail(errc::seal_key_unwrap_failed);
   } else {
     if (CMS_RecipientInfo_kari_set0_pkey(match, platform_key.native()) != 1)

@@ -260,6 +260,10 @@ struct ClientSession::Impl {
       }
     }
     queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(taken));
+    // Every command, Status included, carries a CmdID (DM_RepPro 1.2 §6.6).
+    for (auto& c : m.body) {
+      if (auto* st = std::get_if<syncml::Status>(&c.value); st && st->cmd_id == 0) st->cmd_id = cmd_id();
+    }
     const bool more = !queue.empty();
     if (ask_next_message || more) {
       // DM_RepPro 1.2 §8.2 / DM_Protocol 1.2 §8.2.1: Alert 1222 asks for the next message.
@@ -514,10 +518,12 @@ struct ClientSession::Impl {
               syncml::Item ri;
               ri.source = syncml::Location{r.uri, std::nullopt};
               syncml::Meta meta;
-              meta.format = std::string(mo::format_name(r.format));
+              // Binary values travel as b64 (XML cannot carry raw bytes).
+              const bool binary = r.format == mo::Format::B64 || r.format == mo::Format::Bin;
+              meta.format = binary ? std::string("b64") : std::string(mo::format_name(r.format));
               if (!r.type.empty()) meta.type = r.type;
               ri.meta = meta;
-              ri.data = r.format == mo::Format::B64 ? base64_encode(r.data) : std::string(as_chars(r.data));
+              ri.data = binary ? base64_encode(r.data) : std::string(as_chars(r.data));
               results->items.push_back(std::move(ri));
             }
           }

@@ -143,6 +143,11 @@ struct DmServerSession::Impl {
   }
 
   Result<DmReply> emit(Message m, bool over) {
+    // Every command, Status and Results included, carries a CmdID (DM_RepPro 1.2 §6.6).
+    for (auto& c : m.body) {
+      if (auto* st = std::get_if<syncml::Status>(&c.value); st && st->cmd_id == 0) st->cmd_id = cmd_id();
+      if (auto* rs = std::get_if<syncml::Results>(&c.value); rs && rs->cmd_id == 0) rs->cmd_id = cmd_id();
+    }
     auto body = syncml::encode(m, encoding);
     if (!body) return fail(body.error());
     DmReply reply;
@@ -456,8 +461,8 @@ struct DmServerSession::Impl {
     hdr_status.target_refs.push_back(config.server_uri);
     hdr_status.source_refs.push_back(device_uri);
 
-    Message reply = new_message();
     if (!syncml::is_success(device_auth)) {
+      Message reply = new_message();
       // Challenge once more after a failure, then stop (DM_Security 1.2 §5.3).
       if (++device_auth_failures > 2) return abort_session("device failed to authenticate");
       hdr_status.chal = new_client_challenge();
@@ -467,9 +472,8 @@ struct DmServerSession::Impl {
     }
     if (device_auth == StatusCode::AuthenticationAccepted && client_auth != AuthType::basic)
       hdr_status.chal = new_client_challenge();  // NextNonce for the device's next session
-    reply.body.push_back(Command{hdr_status});
 
-    // The device's answers to our previous message.
+    // The device's answers to our previous message (they may carry the nonce for our credential).
     bool device_asks_next = false;
     std::map<std::string, std::string> devinfo;
     for (const auto& command : msg.body) {
@@ -477,6 +481,8 @@ struct DmServerSession::Impl {
       if (const auto* res = std::get_if<syncml::Results>(&command.value)) handle_results(*res);
     }
     if (our_auth_attempts > 2) return abort_session("device refused our credentials");
+    Message reply = new_message();
+    reply.body.push_back(Command{hdr_status});
 
     // The device's own commands.
     for (const auto& command : msg.body) {

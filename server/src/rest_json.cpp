@@ -283,8 +283,11 @@ Parsed<PvaRequest> parse_pva_request(std::string_view body) {
   M2MDM_GET(j, parse_object(body));
   if (auto r = only_keys(*j, {"pfc", "chain", "devId"}); !r) return Err(r.error());
   PvaRequest out;
-  M2MDM_GET(pfc, str(*j, "pfc", 64 * 1024, true));
-  const std::string& p = **pfc;
+  auto pit = j->find("pfc");
+  if (pit == j->end()) return Err("missing \"pfc\"");
+  if (!pit->is_string()) return Err("\"pfc\" must be a string");
+  const std::string& p = pit->get_ref<const std::string&>();
+  if (p.empty() || p.size() > 64 * 1024) return Err("\"pfc\" must be 1..65536 characters");  // PEM: newlines allowed
   if (p.find("-----BEGIN") != std::string::npos) {
     out.pfc.assign(p.begin(), p.end());
   } else {

@@ -1,0 +1,418 @@
+// The REST API through ApiRouter::handle (no sockets): authentication on every /api/v1 path,
+// SHO isolation, strict validation, import, jobs, callback, PVA (real test PKI + CRL), ICF
+// (Milenage vectors checked against mo::aka), /metrics, /healthz, /dm routing.
+#include "m2mdm/mo/aka.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/server/api.hpp"
+#include "m2mdm/server/error.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <cctype>
+#include <sstream>
+
+namespace m2mdm::server {
+namespace {
+using json = nlohmann::json;
+using test::open_store;
+using test::TempDir;
+
+/// `name{label="value",...} number` (Prometheus text format 0.0.4, no escapes needed here).
+bool is_prometheus_sample(std::string_view line) {
+  std::size_t i = 0;
+  auto name_char = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':' ||
+           (!first && std::isdigit(static_cast<unsigned char>(c)));
+  };
+  if (line.empty() || !name_char(line[0], true)) return false;
+  while (i < line.size() && name_char(line[i], i == 0)) ++i;
+  if (i < line.size() && line[i] == '{') {
+    ++i;
+    while (i < line.size() && line[i] != '}') {
+      const std::size_t start = i;
+      while (i < line.size() && name_char(line[i], i == start)) ++i;
+      if (i == start || i + 1 >= line.size() || line[i] != '=' || line[i + 1] != '"') return false;
+      i += 2;
+      while (i < line.size() && line[i] != '"') ++i;
+      if (i >= line.size()) return false;
+      ++i;
+      if (i < line.size() && line[i] == ',') ++i;
+    }
+    if (i >= line.size()) return false;
+    ++i;
+  }
+  if (i >= line.size() || line[i] != ' ') return false;
+  std::string_view value = line.substr(i + 1);
+  if (value.empty()) return false;
+  for (char c : value)
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != 'e' && c != '+') return false;
+  return true;
+}
+
+const std::string kAdmin = "admin-token-0123456789abcdef";
+const std::string kVno = "vno-token-0123456789abcdef";
+
+std::filesystem::path file_named(const std::vector<mo::PkiFile>& files, std::string_view name) {
+  for (const auto& f : files)
+    if (f.name == name) return f.path;
+  ADD_FAILURE() << "no PKI file " << name;
+  return {};
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct Rest : ::testing::Test {
+  TempDir dir;
+  std::unique_ptr<SqliteStore> store = open_store(dir.path() / "m2mdm.sqlite");
+  Pva pva;
+  std::unique_ptr<ApiRouter> router;
+  std::int64_t t = 1'800'000'000;
+
+  void SetUp() override {
+    ASSERT_TRUE(store);
+    ApiOptions o;
+    o.admin_token_hash = hash_token(kAdmin);
+    o.vno_token_hashes.push_back(hash_token(kVno));
+    o.default_dpf_address = "https://ro.test/dm";
+    router = std::make_unique<ApiRouter>(*store, pva, o, [this] { return t; });
+  }
+
+  HttpResponse call(std::string method, std::string target, std::string token = {}, std::string body = {},
+                    std::string content_type = "application/json") {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+    if (!body.empty() && !content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
+    r.body = std::move(body);
+    r.peer = "127.0.0.1:5555";
+    return router->handle(r);
+  }
+  static json js(const HttpResponse& r) { return json::parse(r.body); }
+
+  /// Creates an SHO through the API and returns {id, token}.
+  std::pair<std::int64_t, std::string> make_sho(const std::string& name) {
+    auto r = call("POST", "/api/v1/shos", kAdmin, json{{"name", name}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto j = js(r);
+    return {j["id"].get<std::int64_t>(), j["token"].get<std::string>()};
+  }
+};
+
+TEST_F(Rest, EveryApiPathWithoutValidCredentialsIs401) {
+  const std::vector<std::pair<std::string, std::string>> reqs = {
+      {"GET", "/api/v1/devices/IMEI:1"}, {"POST", "/api/v1/devices:import"}, {"POST", "/api/v1/devices/import"},
+      {"GET", "/api/v1/jobs/1"},         {"PUT", "/api/v1/callback"},        {"POST", "/api/v1/shos"},
+      {"POST", "/api/v1/pva/validate"},  {"POST", "/api/v1/icf/vectors"},    {"POST", "/api/v1/icf/resync"},
+      {"GET", "/api/v1/no/such/path"},   {"DELETE", "/api/v1/"},             {"GET", "/api/v1"},
+      {"PATCH", "/api/v1/devices/%zz"}};
+  for (const auto& [m, target] : reqs) {
+    for (const std::string& tok : {std::string(), std::string("wrong-token"), kAdmin + "x"}) {
+      auto r = call(m, target, tok, "{}");
+      EXPECT_EQ(r.status, 401) << m << " " << target << " token=" << tok;
+      EXPECT_EQ(r.header("WWW-Authenticate").value_or(""), "Bearer realm=\"m2mdm\"");
+      EXPECT_EQ(js(r)["error"], "unauthorized");
+    }
+    HttpRequest basic;
+    basic.method = m;
+    basic.target = target;
+    basic.headers.emplace_back("authorization", "Basic YWRtaW46YWRtaW4=");
+    EXPECT_EQ(router->handle(basic).status, 401);
+  }
+  // With a valid token an unknown path is a 404.
+  EXPECT_EQ(call("GET", "/api/v1/no/such/path", kAdmin).status, 404);
+  EXPECT_EQ(call("GET", "/nope").status, 404);
+}
+
+TEST_F(Rest, ShoSeesOnlyItsOwnDevicesAndJobs) {
+  auto [a_id, a] = make_sho("sho-a");
+  auto [b_id, b] = make_sho("sho-b");
+  EXPECT_EQ(call("POST", "/api/v1/shos", a, R"({"name":"x"})").status, 403);  // SHOs cannot create SHOs
+  EXPECT_EQ(call("POST", "/api/v1/shos", kAdmin, R"({"name":"sho-a"})").status, 409);
+
+  auto r = call("POST", "/api/v1/devices:import", a,
+                R"([{"devId":"IMEI:1","pcid":"001010000000001"},{"devId":"IMEI:2","pcid":"001010000000002"}])");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["inserted"], 2);
+  r = call("POST", "/api/v1/devices/import", b, "{\"devId\":\"IMEI:3\",\"pcid\":\"001010000000003\"}\n",
+           "application/x-ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  r = call("GET", "/api/v1/devices/IMEI:1", a);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["pcid"], "001010000000001");
+  EXPECT_EQ(js(r)["dpfAddress"], "https://ro.test/dm");
+  EXPECT_EQ(js(r)["shoId"], a_id);
+  EXPECT_FALSE(js(r).contains("k"));
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI%3A1", a).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:1", b).status, 404);   // not B's
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:3", a).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:9", a).status, 404);   // same answer as "exists elsewhere"
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:3", kAdmin).status, 200);
+  // B cannot take over A's device by importing it.
+  r = call("POST", "/api/v1/devices:import", b, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(js(call("GET", "/api/v1/devices/IMEI:1", kAdmin))["shoId"], a_id);
+  // An SHO may not import into another SHO.
+  EXPECT_EQ(call("POST", "/api/v1/devices:import", a,
+                 R"([{"devId":"IMEI:5","pcid":"5","shoId":)" + std::to_string(b_id) + "}]")
+                .status,
+            400);
+
+  auto list = call("GET", "/api/v1/devices?limit=1", a);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(js(list)["devices"].size(), 1u);
+
+  const std::string obj = base64_encode(Bytes(300, 0x5a));
+  r = call("POST", "/api/v1/devices/IMEI:1/jobs", a,
+           json{{"kind", "install"}, {"object", obj}, {"authorisation", "sho-a-auth"}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto job_id = js(r)["id"].get<std::int64_t>();
+  EXPECT_EQ(js(r)["state"], "queued");
+  EXPECT_EQ(js(r)["objectBytes"], 300);
+  EXPECT_EQ(js(r)["deadline"], t + 7 * 24 * 3600);
+  EXPECT_EQ(r.header("Location").value_or(""), "/api/v1/jobs/" + std::to_string(job_id));
+  EXPECT_EQ(call("POST", "/api/v1/devices/IMEI:1/jobs", b,
+                 json{{"kind", "install"}, {"object", obj}, {"authorisation", "x"}}.dump())
+                .status,
+            404);
+  EXPECT_EQ(call("GET", "/api/v1/jobs/" + std::to_string(job_id), a).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/jobs/" + std::to_string(job_id), b).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/jobs/abc", a).status, 404);
+
+  // The result shows up once the store records it.
+  auto job = store->get_job(job_id);
+  ASSERT_TRUE(store->record_result(job->correlator, 200, "installed", t));
+  r = call("GET", "/api/v1/jobs/" + std::to_string(job_id), a);
+  EXPECT_EQ(js(r)["state"], "succeeded");
+  EXPECT_EQ(js(r)["result"]["code"], 200);
+  EXPECT_EQ(js(call("GET", "/api/v1/devices/IMEI:1/jobs", a))["jobs"].size(), 1u);
+
+  // Callback registration.
+  EXPECT_EQ(call("PUT", "/api/v1/callback", a, R"({"url":"https://sho-a.example/cb"})").status, 200);
+  EXPECT_EQ(store->get_sho(a_id)->callback_url, "https://sho-a.example/cb");
+  EXPECT_EQ(call("PUT", "/api/v1/callback", a, R"({"url":"ftp://x"})").status, 400);
+  EXPECT_EQ(call("PUT", "/api/v1/callback", kAdmin, R"({"url":"https://x"})").status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/callback", a, R"({"url":"https://x"})").status, 405);
+}
+
+TEST_F(Rest, ImportIsIdempotentAndValidatedStrictly) {
+  auto [a_id, a] = make_sho("sho-a");
+  const std::string body = json::array({{{"devId", "IMEI:1"},
+                                         {"pcid", "001010000000001"},
+                                         {"k", std::string(32, 'a')},
+                                         {"opc", std::string(32, 'b')},
+                                         {"devicePin", "123456"},
+                                         {"dm", {{"serverPassword", "s"}, {"clientPassword", "c"}}}}})
+                               .dump();
+  auto r = call("POST", "/api/v1/devices:import", a, body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["inserted"], 1);
+  r = call("POST", "/api/v1/devices:import", a, body);
+  EXPECT_EQ(js(r)["unchanged"], 1);
+  EXPECT_EQ(store->get_device("IMEI:1")->dm.client_password, "c");
+
+  const std::vector<std::string> bad = {
+      "", "{", "[]", "{}", "[1]", R"([{"devId":1,"pcid":"1"}])", R"([{"devId":"a"}])",
+      R"([{"devId":"a","pcid":"1","extra":true}])", R"([{"devId":"a b","pcid":"1"}])",
+      R"([{"devId":"a","pcid":"1","k":"zz"}])", R"([{"devId":"a","pcid":"1","k":")" + std::string(32, 'a') + "\"}]",
+      R"([{"devId":"a","pcid":"1","sqn":-1}])", R"([{"devId":"a","pcid":"1","sqn":281474976710656}])",
+      R"([{"devId":"a","pcid":"1"},{"devId":"a","pcid":"2"}])", R"([{"devId":"a","pcid":"1","dm":{"x":"y"}}])",
+      R"([{"devId":")" + std::string(65, 'a') + R"(","pcid":"1"}])", std::string(100, '[') + std::string(100, ']'),
+      R"([{"devId":"a","pcid":"1","dpfAddress":"javascript:x"}])"};
+  for (const auto& b : bad) {
+    auto resp = call("POST", "/api/v1/devices:import", a, b.empty() ? " " : b);
+    EXPECT_EQ(resp.status, 400) << b;
+    EXPECT_EQ(js(resp)["error"], "bad request") << b;
+    EXPECT_FALSE(js(resp)["detail"].get<std::string>().empty()) << b;
+  }
+  EXPECT_EQ(call("POST", "/api/v1/devices:import", a, "x", "text/plain").status, 415);
+  // Job submissions.
+  for (const auto& b : {R"({"kind":"install"})", R"({"kind":"fly","object":"AA==","authorisation":"a"})",
+                        R"({"kind":"install","object":"!!","authorisation":"a"})",
+                        R"({"kind":"install","object":"AA==","authorisation":"a","ttlSeconds":1})",
+                        R"({"kind":"install","object":"AA==","authorisation":5})"}) {
+    EXPECT_EQ(call("POST", "/api/v1/devices/IMEI:1/jobs", a, b).status, 400) << b;
+  }
+}
+
+TEST_F(Rest, PvaValidatesChainValidityAndRevocation) {
+  auto pki_dir = dir.path() / "pki";
+  auto pki = mo::init_test_pki(pki_dir, {.now = t - 3600});
+  ASSERT_TRUE(pki) << pki.error().message();
+  auto good = mo::issue_test_device(pki_dir, "IMEI:1", mo::KeyType::ec_p256, t - 3600);
+  auto revoked = mo::issue_test_device(pki_dir, "IMEI:2", mo::KeyType::ec_p256, t - 3600);
+  ASSERT_TRUE(good && revoked);
+  auto crl = mo::revoke_test_device(pki_dir, "IMEI:2", t - 1800);
+  ASSERT_TRUE(crl) << crl.error().message();
+  auto loaded = Pva::load({file_named(*pki, "manufacturer-ca")}, {file_named(*crl, "manufacturer-crl")});
+  ASSERT_TRUE(loaded);
+  pva = std::move(*loaded);
+
+  auto [a_id, a] = make_sho("sho-a");
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", a, R"([{"devId":"IMEI:1","pcid":"1"},{"devId":"IMEI:2","pcid":"2"}])").status,
+            200);
+  const std::string good_pem = slurp(file_named(*good, "pfc"));
+  auto r = call("POST", "/api/v1/pva/validate", a, json{{"pfc", good_pem}, {"devId", "IMEI:1"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["valid"], true) << r.body;
+  EXPECT_EQ(js(r)["reason"], "ok");
+  EXPECT_NE(js(r)["subject"].get<std::string>().find("IMEI:1"), std::string::npos);
+  EXPECT_FALSE(js(r)["not_after"].get<std::string>().empty());
+  EXPECT_EQ(js(call("GET", "/api/v1/devices/IMEI:1", a))["pfcValidation"]["valid"], true);
+
+  r = call("POST", "/api/v1/pva/validate?devId=IMEI:2", a, slurp(file_named(*revoked, "pfc")), "application/x-pem-file");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["valid"], false);
+  EXPECT_NE(js(r)["reason"].get<std::string>().find("revoked"), std::string::npos) << r.body;
+
+  // A PfC from another manufacturer (a second, unrelated test PKI).
+  auto other_dir = dir.path() / "other";
+  ASSERT_TRUE(mo::init_test_pki(other_dir, {.now = t - 3600}));
+  auto stranger = mo::issue_test_device(other_dir, "IMEI:1", mo::KeyType::ec_p256, t - 3600);
+  ASSERT_TRUE(stranger);
+  r = call("POST", "/api/v1/pva/validate", a, json{{"pfc", slurp(file_named(*stranger, "pfc"))}}.dump());
+  EXPECT_EQ(js(r)["valid"], false);
+  EXPECT_NE(js(r)["reason"].get<std::string>().find("issuer"), std::string::npos) << r.body;
+
+  // Expired: validate far in the future.
+  t += 20LL * 365 * 24 * 3600;
+  r = call("POST", "/api/v1/pva/validate", a, json{{"pfc", good_pem}}.dump());
+  EXPECT_EQ(js(r)["valid"], false);
+  t -= 20LL * 365 * 24 * 3600;
+
+  EXPECT_EQ(js(call("POST", "/api/v1/pva/validate", a, R"({"pfc":"AAAA"})"))["reason"], "unparseable certificate");
+  EXPECT_EQ(call("POST", "/api/v1/pva/validate", a, R"({"pfc":5})").status, 400);
+  auto [b_id, b] = make_sho("sho-b");
+  EXPECT_EQ(call("POST", "/api/v1/pva/validate", b, json{{"pfc", good_pem}, {"devId", "IMEI:1"}}.dump()).status, 404);
+  auto audit = store->list_audit(50);
+  bool seen = false;
+  for (const auto& e : *audit) seen = seen || e.action == "pva.validate";
+  EXPECT_TRUE(seen);
+
+  // PfC fetch once the device reported it.
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:1/pfc", a).status, 404);
+  auto verdict = pva.validate(as_bytes(good_pem), t);
+  ASSERT_TRUE(store->set_device_pfc("IMEI:1", verdict.der, t));
+  r = call("GET", "/api/v1/devices/IMEI:1/pfc", a);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Content-Type").value_or(""), "application/x-pem-file");
+  EXPECT_TRUE(r.body.starts_with("-----BEGIN CERTIFICATE-----\n"));
+  HttpRequest req;
+  req.method = "GET";
+  req.target = "/api/v1/devices/IMEI:1/pfc";
+  req.headers = {{"Authorization", "Bearer " + a}, {"Accept", "application/pkix-cert"}};
+  auto der_resp = router->handle(req);
+  EXPECT_EQ(der_resp.body, std::string(as_chars(verdict.der)));
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:1/pfc", b).status, 404);
+}
+
+TEST_F(Rest, IcfVectorsAndResync) {
+  auto [a_id, a] = make_sho("sho-a");
+  const std::string k = "465b5ce8b199b49faa5f0a2ee238a6bc", opc = "cd63cb71954a9f4e48a5994e37a02baf";
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", kAdmin,
+                 json::array({{{"devId", "IMEI:1"}, {"pcid", "001010000000001"}, {"shoId", a_id}, {"k", k},
+                               {"opc", opc}, {"sqn", 64}},
+                              {{"devId", "IMEI:2"}, {"pcid", "001010000000002"}}})
+                     .dump())
+                .status,
+            200);
+  EXPECT_EQ(call("POST", "/api/v1/icf/vectors", a, R"({"pcid":"001010000000001"})").status, 403);  // SHO: no
+  auto r = call("POST", "/api/v1/icf/vectors", kVno, R"({"pcid":"001010000000001","count":2})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto vs = js(r)["vectors"];
+  ASSERT_EQ(vs.size(), 2u);
+  const Bytes kb = *hex_decode(k), ob = *hex_decode(opc);
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto rand = *hex_decode(vs[i]["rand"].get<std::string>());
+    auto expect = mo::generate_vector(kb, ob, 64 + i, Bytes{0x80, 0x00}, rand);
+    ASSERT_TRUE(expect);
+    EXPECT_EQ(vs[i]["autn"], hex_encode(expect->autn));
+    EXPECT_EQ(vs[i]["xres"], hex_encode(expect->xres.view()));
+    EXPECT_EQ(vs[i]["ck"], hex_encode(expect->ck.view()));
+  }
+  EXPECT_EQ(store->get_device("IMEI:1")->sqn, 66u);
+  EXPECT_EQ(call("POST", "/api/v1/icf/vectors", kVno, R"({"pcid":"001010000000001","count":99})").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/icf/vectors", kVno, R"({"pcid":"nope"})").status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/icf/vectors", kVno, R"({"pcid":"001010000000002"})").status, 409);  // no K/OPc
+
+  // Resync: the USIM is at SQN 1000.
+  auto m = mo::Milenage::create(kb, ob);
+  ASSERT_TRUE(m);
+  Bytes rand(16, 0x37);
+  auto auts = mo::make_auts(*m, rand, 1000);
+  ASSERT_TRUE(auts);
+  r = call("POST", "/api/v1/icf/resync", kAdmin,
+           json{{"pcid", "001010000000001"}, {"rand", hex_encode(rand)}, {"auts", hex_encode(*auts)}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["sqnMs"], 1000);
+  EXPECT_EQ(store->get_device("IMEI:1")->sqn, 1001u);
+  Bytes tampered = Bytes(auts->begin(), auts->end());
+  tampered.back() ^= 1;
+  r = call("POST", "/api/v1/icf/resync", kVno,
+           json{{"pcid", "001010000000001"}, {"rand", hex_encode(rand)}, {"auts", hex_encode(tampered)}}.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/icf/resync", kVno, R"({"pcid":"001010000000001","rand":"00"})").status, 400);
+}
+
+TEST_F(Rest, HealthzMetricsAndDmRouting) {
+  auto r = call("GET", "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok\n");
+  auto [a_id, a] = make_sho("sho-a");
+  call("GET", "/api/v1/devices/x");  // a 401 to count
+  r = call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.header("Content-Type")->starts_with("text/plain; version=0.0.4"));
+  // Every line is a comment or `name{labels} value` (Prometheus text format 0.0.4).
+  std::istringstream lines(r.body);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) continue;
+    EXPECT_TRUE(is_prometheus_sample(line)) << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 10);
+  EXPECT_NE(r.body.find(R"(m2mdm_http_requests_total{route="/api/v1/unknown",method="GET",status="401"} 1)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"(m2mdm_http_requests_total{route="/api/v1/shos",method="POST",status="201"} 1)"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("m2mdm_jobs{state=\"queued\"} 0"), std::string::npos);
+  EXPECT_NE(r.body.find("m2mdm_outbox_pending 0"), std::string::npos);
+  EXPECT_NE(r.body.find("m2mdm_shos 1"), std::string::npos);
+
+  // /dm: 503 until an engine is installed; content types enforced.
+  EXPECT_EQ(call("GET", "/dm").status, 405);
+  EXPECT_EQ(call("POST", "/dm", "", "<SyncML/>", "text/xml").status, 415);
+  r = call("POST", "/dm", "", "<SyncML/>", "application/vnd.syncml.dm+xml; charset=utf-8");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.header("Retry-After").value_or(""), "30");
+  struct Echo final : DmEndpoint {
+    HttpResponse handle_dm(const HttpRequest& q) override {
+      auto resp = HttpResponse::make(200, dm_wbxml_content_type, q.body);
+      resp.set_header("x-seen-hmac", q.header(syncml_hmac_header).value_or(""));
+      return resp;
+    }
+  };
+  router->set_dm_endpoint(std::make_shared<Echo>());
+  HttpRequest dm;
+  dm.method = "POST";
+  dm.target = "/dm?s=abc";
+  dm.headers = {{"Content-Type", "application/vnd.syncml.dm+wbxml"}, {"X-Syncml-Hmac", "algorithm=MD5, mac=x"}};
+  dm.body = std::string("\x02\x00\x00\x6a", 4);
+  r = router->handle(dm);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, dm.body);
+  EXPECT_EQ(r.header("x-seen-hmac").value_or(""), "algorithm=MD5, mac=x");
+}
+
+}  // namespace
+}  // namespace m2mdm::server

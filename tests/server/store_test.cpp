@@ -1,0 +1,477 @@
+// SqliteStore on real files: schema, secrets at rest, job/outbox workflows, corrupt files and
+// crash consistency (a child process _exit()s inside a transaction, or is SIGKILLed mid-write).
+#include "m2mdm/server/error.hpp"
+#include "m2mdm/server/store.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <csignal>
+#include <fstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace m2mdm::server {
+namespace {
+using test::make_device;
+using test::open_store;
+using test::TempDir;
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct Fixture : ::testing::Test {
+  TempDir dir;
+  std::filesystem::path db = dir.path() / "m2mdm.sqlite";
+  std::unique_ptr<SqliteStore> store = open_store(db);
+  std::int64_t sho = 0;
+  void SetUp() override {
+    ASSERT_TRUE(store);
+    auto s = store->create_sho("sho-a", hash_token("token-a-0123456789"), 1000);
+    ASSERT_TRUE(s) << s.error().message();
+    sho = s->id;
+  }
+};
+
+TEST_F(Fixture, SchemaVersionAndReopenKeepsData) {
+  std::vector<Device> devs{make_device("IMEI:1", "001010000000001", sho)};
+  ASSERT_TRUE(store->upsert_devices(devs, 1000));
+  store.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), SqliteStore::schema_version());
+  sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  store = open_store(db);
+  ASSERT_TRUE(store);
+  auto d = store->get_device("IMEI:1");
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->pcid, "001010000000001");
+  EXPECT_EQ(d->dm.client_password, "client-secret-IMEI:1");
+  EXPECT_EQ(d->k, Bytes(16, 0x11));
+  auto found = store->find_sho_by_token_hash(hash_token("token-a-0123456789"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->name, "sho-a");
+  EXPECT_EQ(store->find_sho_by_token_hash(hash_token("wrong")).error(), make_error_code(errc::not_found));
+}
+
+TEST_F(Fixture, SecretsAreEncryptedAtRestAndBoundToTheirCell) {
+  std::vector<Device> devs{make_device("IMEI:1", "001010000000001", sho), make_device("IMEI:2", "001010000000002", sho)};
+  devs[1].k = Bytes(16, 0x33);
+  ASSERT_TRUE(store->upsert_devices(devs, 1000));
+  store.reset();
+  // Plaintext secrets appear nowhere in the files (db + WAL).
+  std::string all = read_all(db) + read_all(db.string() + "-wal");
+  EXPECT_EQ(all.find("client-secret-IMEI:1"), std::string::npos);
+  EXPECT_EQ(all.find("server-secret-IMEI:1"), std::string::npos);
+  EXPECT_EQ(all.find(std::string(16, '\x11')), std::string::npos);
+  EXPECT_NE(all.find("IMEI:1"), std::string::npos);  // non-secret columns are plain
+
+  // A different key cannot open the secrets.
+  auto other = open_store(db, 0x43);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->get_device("IMEI:1").error(), make_error_code(errc::decrypt_failed));
+  other.reset();
+
+  // Swapping one row's K ciphertext into another row fails authentication (AAD = table|column|rowid).
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE devices SET k = (SELECT k FROM devices WHERE dev_id='IMEI:2') WHERE dev_id='IMEI:1'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  store = open_store(db);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->get_device("IMEI:1").error(), make_error_code(errc::decrypt_failed));
+  EXPECT_TRUE(store->get_device("IMEI:2"));
+}
+
+TEST_F(Fixture, BulkUpsertIsIdempotentAndAtomic) {
+  std::vector<Device> devs;
+  for (int i = 0; i < 50; ++i) devs.push_back(make_device("IMEI:" + std::to_string(i), "0010100000" + std::to_string(10000 + i), sho));
+  auto c = store->upsert_devices(devs, 1000);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->inserted, 50u);
+  c = store->upsert_devices(devs, 1001);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->unchanged, 50u);
+  EXPECT_EQ(c->inserted + c->updated, 0u);
+  devs[3].dm.client_password = "changed";
+  c = store->upsert_devices(devs, 1002);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->updated, 1u);
+  EXPECT_EQ(store->get_device("IMEI:3")->dm.client_password, "changed");
+
+  // A batch where the last device reuses another device's PCID fails entirely.
+  std::vector<Device> bad{make_device("IMEI:new1", "999990000000001", sho), make_device("IMEI:new2", devs[0].pcid, sho)};
+  auto r = store->upsert_devices(bad, 1003);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(errc::conflict));
+  EXPECT_EQ(store->get_device("IMEI:new1").error(), make_error_code(errc::not_found));
+
+  auto page = store->list_devices(sho, "", 10);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->size(), 10u);
+  auto next = store->list_devices(sho, page->back().dev_id, 100);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->size(), 40u);
+  auto other_sho = store->create_sho("sho-b", hash_token("token-b-0123456789"), 1000);
+  ASSERT_TRUE(other_sho);
+  EXPECT_TRUE(store->list_devices(other_sho->id, "", 100)->empty());
+}
+
+TEST_F(Fixture, JobLifecycleClaimOnceResultOnceCallbackEnqueued) {
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{make_device("IMEI:1", "001010000000001", sho)}, 1000));
+  ASSERT_TRUE(store->set_sho_callback(sho, "http://127.0.0.1:9/cb"));
+  NewJob nj{"IMEI:1", sho, JobKind::install, Bytes{1, 2, 3}, "auth", "", 5000};
+  auto j1 = store->create_job(nj, 1000);
+  ASSERT_TRUE(j1) << j1.error().message();
+  auto j2 = store->create_job(nj, 1001);
+  ASSERT_TRUE(j2);
+  EXPECT_NE(j1->correlator, j2->correlator);
+  EXPECT_TRUE(j1->correlator.starts_with("job-" + std::to_string(j1->id) + "-"));
+  EXPECT_EQ(store->create_job(NewJob{"IMEI:nope", sho, JobKind::install, {}, "", "", 0}, 1000).error(),
+            make_error_code(errc::not_found));
+  NewJob dup = nj;
+  dup.correlator = j1->correlator;
+  EXPECT_EQ(store->create_job(dup, 1000).error(), make_error_code(errc::conflict));
+
+  auto c1 = store->claim_next_job("IMEI:1", 1100);
+  ASSERT_TRUE(c1 && *c1);
+  EXPECT_EQ((*c1)->id, j1->id);
+  EXPECT_EQ((*c1)->state, JobState::delivering);
+  EXPECT_EQ((*c1)->attempts, 1);
+  // While j1 is in flight nothing else can be claimed (never two installs at once).
+  auto c2 = store->claim_next_job("IMEI:1", 1100);
+  ASSERT_TRUE(c2);
+  EXPECT_FALSE(*c2);
+  auto active = store->active_job("IMEI:1");
+  ASSERT_TRUE(active && *active);
+  EXPECT_EQ((*active)->id, j1->id);
+  EXPECT_TRUE(*store->transition_job(j1->id, JobState::delivering, JobState::awaiting_result, 1101));
+  EXPECT_FALSE(*store->transition_job(j1->id, JobState::delivering, JobState::delivered, 1101));
+
+  auto rec = store->record_result(j1->correlator, 200, "installed", 1200);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(*rec, RecordOutcome::recorded);
+  rec = store->record_result(j1->correlator, 500, "late duplicate", 1201);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(*rec, RecordOutcome::duplicate);
+  auto res = store->get_result(j1->id);
+  ASSERT_TRUE(res && *res);
+  EXPECT_EQ((*res)->code, 200);
+  EXPECT_EQ((*res)->message, "installed");
+  EXPECT_EQ(store->get_job(j1->id)->state, JobState::succeeded);
+  EXPECT_EQ(store->get_device("IMEI:1")->state, DeviceState::provisioned);
+  EXPECT_EQ(store->record_result("no-such", 200, "", 1).error(), make_error_code(errc::not_found));
+
+  auto due = store->due_callbacks(1200, 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].url, "http://127.0.0.1:9/cb");
+  EXPECT_NE((*due)[0].body.find(j1->correlator), std::string::npos);
+  ASSERT_TRUE(store->reschedule_callback((*due)[0].id, 1300));
+  EXPECT_TRUE(store->due_callbacks(1299, 10)->empty());
+  ASSERT_EQ(store->due_callbacks(1300, 10)->size(), 1u);
+  ASSERT_TRUE(store->mark_callback_acked((*due)[0].id));
+  EXPECT_TRUE(store->due_callbacks(99999, 10)->empty());
+
+  // Now j2 can be claimed; then it expires.
+  auto c3 = store->claim_next_job("IMEI:1", 1300);
+  ASSERT_TRUE(c3 && *c3);
+  EXPECT_EQ((*c3)->id, j2->id);
+  EXPECT_EQ(*store->expire_jobs(6000), 1u);
+  EXPECT_EQ(store->get_job(j2->id)->state, JobState::expired);
+
+  auto stats = store->stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->jobs_by_state["succeeded"], 1);
+  EXPECT_EQ(stats->jobs_by_state["expired"], 1);
+  EXPECT_EQ(stats->devices_by_state["provisioned"], 1);
+  EXPECT_EQ(stats->outbox_pending, 0);
+  auto audit = store->list_audit(10);
+  ASSERT_TRUE(audit);
+  ASSERT_GE(audit->size(), 3u);
+  EXPECT_EQ((*audit)[0].action, "job.result");
+}
+
+TEST_F(Fixture, SqnReservationAndNonces) {
+  auto d = make_device("IMEI:1", "001010000000001", sho);
+  d.sqn = 32;
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{d}, 1000));
+  EXPECT_EQ(*store->reserve_sqn("001010000000001", 3, 1001), 32u);
+  EXPECT_EQ(*store->reserve_sqn("001010000000001", 1, 1001), 35u);
+  EXPECT_EQ(store->reserve_sqn("nope", 1, 1001).error(), make_error_code(errc::not_found));
+  ASSERT_TRUE(store->set_sqn("001010000000001", (std::uint64_t{1} << 48) - 2, 1002));
+  EXPECT_FALSE(store->reserve_sqn("001010000000001", 5, 1003));  // would pass 2^48-1
+  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1, 2}, Bytes{3, 4, 5}, 1004));
+  auto got = store->get_device("IMEI:1");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->dm.server_nonce, (Bytes{1, 2}));
+  EXPECT_EQ(got->dm.client_nonce, (Bytes{3, 4, 5}));
+  EXPECT_EQ(got->dm.client_password, "client-secret-IMEI:1");
+  // Re-import keeps nonces and SQN (registry data vs progress).
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{d}, 1005));
+  got = store->get_device("IMEI:1");
+  EXPECT_EQ(got->dm.client_nonce, (Bytes{3, 4, 5}));
+  EXPECT_EQ(got->sqn, (std::uint64_t{1} << 48) - 2);
+  ASSERT_TRUE(store->touch_device("IMEI:1", "127.0.0.1:4000", 1006));
+  ASSERT_TRUE(store->set_device_pfc("IMEI:1", Bytes{0x30, 0x03}, 1007));
+  got = store->get_device("IMEI:1");
+  EXPECT_EQ(got->push_address, "127.0.0.1:4000");
+  EXPECT_EQ(got->last_seen, 1006);
+  EXPECT_EQ(got->pfc_der, (Bytes{0x30, 0x03}));
+  EXPECT_EQ(store->touch_device("nope", "", 1).error(), make_error_code(errc::not_found));
+}
+
+TEST(StoreFiles, NonDatabaseFileIsRefusedAndLeftIntact) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  const std::string junk(8192, 'x');
+  std::ofstream(db, std::ios::binary) << junk;
+  auto box = SecretBox::from_key(test::test_key());
+  auto s = SqliteStore::open(db, std::move(*box));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
+  EXPECT_EQ(read_all(db), junk);
+}
+
+TEST(StoreFiles, ForeignSqliteDatabaseIsRefused) {
+  TempDir dir;
+  auto db = dir.path() / "other.sqlite";
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "CREATE TABLE t(x); PRAGMA user_version = 1;", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  auto box = SecretBox::from_key(test::test_key());
+  auto s = SqliteStore::open(db, std::move(*box));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
+}
+
+TEST(StoreFiles, CorruptPagesAreReportedNotRewritten) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  {
+    auto store = open_store(db);
+    ASSERT_TRUE(store);
+    auto sho = store->create_sho("s", hash_token("t-0123456789abcdef"), 1);
+    std::vector<Device> devs;
+    for (int i = 0; i < 200; ++i) devs.push_back(make_device("IMEI:" + std::to_string(i), std::to_string(100000 + i), sho->id));
+    ASSERT_TRUE(store->upsert_devices(devs, 1));
+  }
+  // Checkpoint the WAL into the main file, then scribble over a page in the middle.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  std::string bytes = read_all(db);
+  ASSERT_GT(bytes.size(), 4 * 4096u);
+  for (std::size_t i = 2 * 4096; i < 3 * 4096; ++i) bytes[i] = static_cast<char>(0xA5);
+  std::ofstream(db, std::ios::binary | std::ios::trunc) << bytes;
+  auto box = SecretBox::from_key(test::test_key());
+  auto s = SqliteStore::open(db, std::move(*box));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
+  EXPECT_EQ(read_all(db), bytes);
+}
+
+TEST(SecretBoxFile, CreatesPrivateKeyFileAndRefusesLooseOnes) {
+  TempDir dir;
+  auto key = dir.path() / "store.key";
+  auto a = SecretBox::load_or_create(key);
+  ASSERT_TRUE(a);
+  struct stat st {};
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+  auto sealed = a->seal(as_bytes("secret"), "aad");
+  ASSERT_TRUE(sealed);
+  auto b = SecretBox::load_or_create(key);
+  ASSERT_TRUE(b);
+  auto opened = b->open(*sealed, "aad");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(as_chars(*opened), "secret");
+  EXPECT_EQ(b->open(*sealed, "other").error(), make_error_code(errc::decrypt_failed));
+  ::chmod(key.c_str(), 0644);
+  EXPECT_EQ(SecretBox::load_or_create(key).error(), make_error_code(errc::config_error));
+}
+
+// ---------------------------------------------------------------- crash consistency
+
+/// Runs @p body in a child process with M2MDM_STORE_CRASH_AT=@p point; returns its exit status.
+int run_child_crashing_at(const char* point, const std::function<void()>& body) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("M2MDM_STORE_CRASH_AT", point, 1);
+    body();
+    ::_exit(0);  // the crash point was not reached
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(StoreCrash, ImportKilledMidwayLeavesNoPartialBatch) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  std::int64_t sho = 0;
+  {
+    auto s = open_store(db);
+    ASSERT_TRUE(s);
+    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
+  }
+  const int rc = run_child_crashing_at("upsert_devices.mid", [&] {
+    auto s = open_store(db);
+    std::vector<Device> devs;
+    for (int i = 0; i < 10; ++i) devs.push_back(make_device("IMEI:" + std::to_string(i), std::to_string(500 + i), sho));
+    (void)s->upsert_devices(devs, 2);
+  });
+  ASSERT_EQ(rc, 77);
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->list_devices(sho, "", 100)->empty());
+  EXPECT_EQ(s->get_device("IMEI:0").error(), make_error_code(errc::not_found));
+}
+
+TEST(StoreCrash, ResultKilledBeforeCommitIsRecordedOnRetryExactlyOnce) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  std::string correlator;
+  std::int64_t job_id = 0;
+  {
+    auto s = open_store(db);
+    auto sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1);
+    ASSERT_TRUE(s->set_sho_callback(sho->id, "http://127.0.0.1:1/cb"));
+    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho->id)}, 1));
+    auto j = s->create_job(NewJob{"IMEI:1", sho->id, JobKind::install, Bytes{9}, "a", "", 0}, 1);
+    ASSERT_TRUE(j);
+    correlator = j->correlator;
+    job_id = j->id;
+    ASSERT_TRUE(s->claim_next_job("IMEI:1", 2));
+  }
+  ASSERT_EQ(run_child_crashing_at("record_result.after_result",
+                                  [&] { (void)open_store(db)->record_result(correlator, 200, "ok", 3); }),
+            77);
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(*s->get_result(job_id));  // rolled back as a whole
+  EXPECT_EQ(s->get_job(job_id)->state, JobState::delivering);
+  EXPECT_TRUE(s->due_callbacks(100, 10)->empty());
+  // The device repeats its Generic Alert: recorded once, callback enqueued once.
+  EXPECT_EQ(*s->record_result(correlator, 200, "ok", 4), RecordOutcome::recorded);
+  EXPECT_EQ(*s->record_result(correlator, 200, "ok", 5), RecordOutcome::duplicate);
+  EXPECT_EQ(s->due_callbacks(100, 10)->size(), 1u);
+  EXPECT_EQ(s->get_job(job_id)->state, JobState::succeeded);
+}
+
+TEST(StoreCrash, ClaimKilledMidwayLeavesJobQueued) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  std::int64_t job_id = 0;
+  {
+    auto s = open_store(db);
+    auto sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1);
+    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho->id)}, 1));
+    job_id = s->create_job(NewJob{"IMEI:1", sho->id, JobKind::install, Bytes{9}, "a", "", 0}, 1)->id;
+  }
+  ASSERT_EQ(run_child_crashing_at("claim_next_job.mid", [&] { (void)open_store(db)->claim_next_job("IMEI:1", 2); }), 77);
+  auto s = open_store(db);
+  auto j = s->get_job(job_id);
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->state, JobState::queued);
+  EXPECT_EQ(j->attempts, 0);
+  auto c = s->claim_next_job("IMEI:1", 3);
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->attempts, 1);
+}
+
+TEST(StoreCrash, CreateJobKilledBeforeCorrelatorLeavesNoHalfJob) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  std::int64_t sho = 0;
+  {
+    auto s = open_store(db);
+    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
+    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho)}, 1));
+  }
+  ASSERT_EQ(run_child_crashing_at("create_job.mid", [&] {
+              (void)open_store(db)->create_job(NewJob{"IMEI:1", sho, JobKind::install, Bytes{9}, "a", "", 0}, 2);
+            }),
+            77);
+  auto s = open_store(db);
+  EXPECT_TRUE(s->list_jobs("IMEI:1")->empty());
+}
+
+TEST(StoreCrash, WriterSigkilledAtRandomPointsLeavesAConsistentStore) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  std::int64_t sho = 0;
+  {
+    auto s = open_store(db);
+    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
+  }
+  for (int round = 0; round < 3; ++round) {
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(ready[0]);
+      auto s = open_store(db);
+      for (int i = 0;; ++i) {
+        const std::string id = "IMEI:" + std::to_string(round) + "-" + std::to_string(i);
+        std::vector<Device> devs{make_device(id, std::to_string(round * 1000000 + i), sho)};
+        if (!s->upsert_devices(devs, i)) ::_exit(3);
+        auto j = s->create_job(NewJob{id, sho, JobKind::install, Bytes(64, 1), "a", "", 0}, i);
+        if (!j) ::_exit(4);
+        if (!s->claim_next_job(id, i)) ::_exit(5);
+        if (!s->record_result(j->correlator, 200, "ok", i)) ::_exit(6);
+        if (i == 0 && ::write(ready[1], "r", 1) != 1) ::_exit(7);
+      }
+    }
+    ::close(ready[1]);
+    char c = 0;
+    ASSERT_EQ(::read(ready[0], &c, 1), 1);  // the writer has committed at least one round
+    ::close(ready[0]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + 37 * round));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "writer exited early with " << WEXITSTATUS(status);
+  }
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  auto devices = s->list_devices(sho, "", 100000);
+  ASSERT_TRUE(devices);
+  EXPECT_GT(devices->size(), 0u);
+  for (const auto& d : *devices) {
+    // Every device decrypts, and each job is either done with exactly one result or untouched.
+    auto full = s->get_device(d.dev_id);
+    ASSERT_TRUE(full) << d.dev_id;
+    auto jobs = s->list_jobs(d.dev_id);
+    ASSERT_TRUE(jobs);
+    for (const auto& j : *jobs) {
+      EXPECT_FALSE(j.correlator.starts_with("pending-"));
+      auto r = s->get_result(j.id);
+      ASSERT_TRUE(r);
+      if (j.state == JobState::succeeded) EXPECT_TRUE(*r);
+      else EXPECT_FALSE(*r);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace m2mdm::server

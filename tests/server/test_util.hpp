@@ -1,0 +1,63 @@
+// Helpers shared by the server tests: temp dirs and a store on a real SQLite file.
+#pragma once
+
+#include "m2mdm/server/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace m2mdm::server::test {
+
+/// A fresh directory under the system temp dir, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "m2mdm-srv-XXXXXX").string();
+    char* p = ::mkdtemp(tmpl.data());
+    if (p == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = p;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline Bytes test_key(std::uint8_t fill = 0x42) { return Bytes(SecretBox::key_size, fill); }
+
+inline std::unique_ptr<SqliteStore> open_store(const std::filesystem::path& db, std::uint8_t key_fill = 0x42) {
+  auto box = SecretBox::from_key(test_key(key_fill));
+  if (!box) return nullptr;
+  auto s = SqliteStore::open(db, std::move(*box));
+  if (!s) {
+    ADD_FAILURE() << "open " << db << ": " << s.error().message();
+    return nullptr;
+  }
+  return std::move(*s);
+}
+
+inline Device make_device(std::string dev_id, std::string pcid, std::optional<std::int64_t> sho) {
+  Device d;
+  d.dev_id = std::move(dev_id);
+  d.pcid = std::move(pcid);
+  d.sho_id = sho;
+  d.dpf_address = "https://ro.example/dm";
+  d.dm.server_id = "m2mdm-ro";
+  d.dm.server_username = "ro";
+  d.dm.server_password = "server-secret-" + d.dev_id;
+  d.dm.client_username = d.dev_id;
+  d.dm.client_password = "client-secret-" + d.dev_id;
+  d.device_pin = {'1', '2', '3', '4', '5', '6'};
+  d.k = Bytes(16, 0x11);
+  d.opc = Bytes(16, 0x22);
+  return d;
+}
+
+}  // namespace m2mdm::server::test

@@ -192,6 +192,20 @@ class DmEnginesTest : public ::testing::Test {
     return trips;
   }
 
+  // Runs a session whose peers are expected to fall out: stops at the first refusal.
+  static void exchange_until_refused(client::ClientSession& session, server::DmServerSession& dpf) {
+    auto out = session.start_client_initiated();
+    ASSERT_TRUE(out);
+    std::optional<client::Outgoing> next = std::move(*out);
+    for (int i = 0; i < 10 && next; ++i) {
+      auto reply = dpf.handle(next->body, next->content_type, next->hmac_header);
+      if (!reply) break;
+      auto resp = session.on_response(reply->body, reply->content_type, reply->hmac_header);
+      if (!resp) break;
+      next = std::move(*resp);
+    }
+  }
+
   fs::path dir_;
   std::map<std::string, fs::path> pki_;
   std::unique_ptr<client::SoftwareTre> tre_;
@@ -300,16 +314,7 @@ TEST_F(DmEnginesTest, WrongDevicePasswordNeverRunsCommands) {
   backend_.jobs.push_back(job);
   client::ClientSession session(tree_, outbox_, std::string(kServerId));
   server::DmServerSession dpf(backend_, {});
-  auto out = session.start_client_initiated();
-  ASSERT_TRUE(out);
-  std::optional<client::Outgoing> next = std::move(*out);
-  for (int i = 0; i < 10 && next; ++i) {
-    auto reply = dpf.handle(next->body, next->content_type, next->hmac_header);
-    if (!reply) break;
-    auto resp = session.on_response(reply->body, reply->content_type, reply->hmac_header);
-    if (!resp) break;
-    next = std::move(*resp);
-  }
+  exchange_until_refused(session, dpf);
   EXPECT_EQ(session.state(), client::SessionState::Aborted);
   EXPECT_FALSE(dpf.report().device_authenticated);
   EXPECT_TRUE(backend_.states.empty()) << "no job may be claimed for an unauthenticated device";
@@ -326,16 +331,7 @@ TEST_F(DmEnginesTest, ServerWithWrongSecretIsRefusedByTheDevice) {
   backend_.jobs.push_back(job);
   client::ClientSession session(tree_, outbox_, std::string(kServerId));
   server::DmServerSession dpf(backend_, {});
-  auto out = session.start_client_initiated();
-  ASSERT_TRUE(out);
-  std::optional<client::Outgoing> next = std::move(*out);
-  for (int i = 0; i < 10 && next; ++i) {
-    auto reply = dpf.handle(next->body, next->content_type, next->hmac_header);
-    if (!reply) break;
-    auto resp = session.on_response(reply->body, reply->content_type, reply->hmac_header);
-    if (!resp) break;
-    next = std::move(*resp);
-  }
+  exchange_until_refused(session, dpf);
   EXPECT_EQ(session.state(), client::SessionState::Aborted);
   EXPECT_FALSE(session.report().server_authenticated);
   EXPECT_FALSE(registry_->active()) << "an impostor server must not install anything";

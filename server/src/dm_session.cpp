@@ -247,6 +247,22 @@ struct DmServerSession::Impl {
     delivery = std::move(d);
   }
 
+  // Queues an Add of one item and remembers what its Status is for.
+  void queue_add(std::string uri, std::string format, std::optional<std::string> data, Purpose purpose) {
+    ItemCommand add;
+    add.kind = CommandKind::Add;
+    add.cmd_id = cmd_id();
+    syncml::Item item;
+    item.target = syncml::Location{std::move(uri), std::nullopt};
+    syncml::Meta meta;
+    meta.format = std::move(format);
+    item.meta = meta;
+    item.data = std::move(data);
+    add.items.push_back(std::move(item));
+    awaiting[add.cmd_id] = purpose;
+    pending_ops.push_back(Command{add});
+  }
+
   // Queues the next commands of the current delivery. Returns true when our package is not
   // complete yet (a large object continues in the next message).
   bool plan_delivery() {
@@ -254,44 +270,13 @@ struct DmServerSession::Impl {
     auto& d = *delivery;
     if (needs_package(d.job)) {
       if (!d.slot_sent) {
-        ItemCommand add;
-        add.kind = CommandKind::Add;
-        add.cmd_id = cmd_id();
-        syncml::Item item;
-        item.target = syncml::Location{d.slot_uri, std::nullopt};
-        syncml::Meta meta;
-        meta.format = "node";
-        item.meta = meta;
-        add.items.push_back(std::move(item));
-        awaiting[add.cmd_id] = Purpose::AddSlot;
-        pending_ops.push_back(Command{add});
+        queue_add(d.slot_uri, "node", {}, Purpose::AddSlot);
         // The Exec target of the slot is created by the server (docs/m2msimmobj.md).
-        ItemCommand op;
-        op.kind = CommandKind::Add;
-        op.cmd_id = cmd_id();
-        syncml::Item opi;
-        opi.target = syncml::Location{d.slot_uri + "/Operations/Install", std::nullopt};
-        syncml::Meta opm;
-        opm.format = "null";
-        opi.meta = opm;
-        op.items.push_back(std::move(opi));
-        awaiting[op.cmd_id] = Purpose::AddSlot;
-        pending_ops.push_back(Command{op});
+        queue_add(d.slot_uri + "/Operations/Install", "null", {}, Purpose::AddSlot);
+        if (!d.job.authorisation.empty())
+          queue_add(d.slot_uri + "/AuthToken", "b64", base64_encode(as_bytes(d.job.authorisation)),
+                    Purpose::AddAuthToken);
         d.slot_sent = true;
-        if (!d.job.authorisation.empty()) {
-          ItemCommand token;
-          token.kind = CommandKind::Add;
-          token.cmd_id = cmd_id();
-          syncml::Item t;
-          t.target = syncml::Location{d.slot_uri + "/AuthToken", std::nullopt};
-          syncml::Meta tm;
-          tm.format = "b64";
-          t.meta = tm;
-          t.data = base64_encode(as_bytes(d.job.authorisation));
-          token.items.push_back(std::move(t));
-          awaiting[token.cmd_id] = Purpose::AddAuthToken;
-          pending_ops.push_back(Command{token});
-        }
       }
       if (d.offset < d.package.size() || d.package.empty()) {
         // The package: one Add, as large-object chunks when it does not fit one message.

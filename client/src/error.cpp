@@ -22,6 +22,14 @@ class Category final : public std::error_category {
       case errc::session_aborted: return "DM session aborted";
       case errc::transport_failed: return "transport failed";
       case errc::tls_pin_mismatch: return "server public key does not match the bootstrap pin";
+      case errc::bad_url: return "unusable server URL";
+      case errc::tls_handshake_failed: return "TLS handshake failed";
+      case errc::response_too_large: return "server response too large";
+      case errc::timed_out: return "timed out";
+      case errc::http_status: return "unexpected HTTP status";
+      case errc::bad_content_type: return "response is not a SyncML DM message";
+      case errc::push_unverified: return "push failed its authentication";
+      case errc::not_bootstrapped: return "no DM account for that server";
     }
     return "unknown m2mdm.client error";
   }

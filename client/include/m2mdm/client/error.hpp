@@ -23,6 +23,14 @@ enum class errc {
   session_aborted = 700,  ///< the DM session was aborted (see SessionReport::abort_reason)
   transport_failed = 701,  ///< the transport could not deliver a message or got no answer
   tls_pin_mismatch = 702,  ///< the server's public key does not match the pin from the bootstrap
+  bad_url = 703,  ///< a server address is not an http:// or https:// URL we can use
+  tls_handshake_failed = 704,  ///< TLS could not be established (version, chain, hostname, expiry)
+  response_too_large = 705,  ///< the server's response exceeds the configured limit
+  timed_out = 706,  ///< connect, TLS handshake, write or read did not finish in time
+  http_status = 707,  ///< the server answered with an HTTP status other than 200
+  bad_content_type = 708,  ///< the server's response is not a SyncML DM media type
+  push_unverified = 709,  ///< a push (bootstrap or package 0) failed its authentication
+  not_bootstrapped = 710,  ///< no DM account for the requested server
 };
 
 /// The category of m2mdm::client::errc.

@@ -152,9 +152,20 @@ struct HttpTransport::Impl {
     http::response_parser<http::vector_body<std::uint8_t>> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.max_response_bytes);
+    auto too_large = [](const beast::error_code& ec) {
+      return ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow;
+    };
+    if (auto ec = run_op(ioc, [&](auto h) { http::async_read_header(stream, buffer, parser, std::move(h)); })) {
+      if (too_large(ec)) return fail(errc::response_too_large);
+      return fail(io_failure(ec));
+    }
+    // Boost 1.74's parser does not apply body_limit to a Content-Length body (its check
+    // compares against a boost::optional and never fires), so check the declared length here;
+    // chunked and read-to-EOF bodies are bounded by body_limit.
+    if (const auto length = parser.content_length(); length && *length > options.max_response_bytes)
+      return fail(errc::response_too_large);
     if (auto ec = run_op(ioc, [&](auto h) { http::async_read(stream, buffer, parser, std::move(h)); })) {
-      if (ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow)
-        return fail(errc::response_too_large);
+      if (too_large(ec)) return fail(errc::response_too_large);
       return fail(io_failure(ec));
     }
     auto& res = parser.get();

@@ -1,0 +1,328 @@
+// The Device over a real state directory and software TRE: bootstraps built and MAC'd with the
+// bootstrap library (accepted; refused with a wrong PIN, another SEC method, a tampered body or
+// a second time, leaving every stored byte unchanged), package 0 verified (stored and reset
+// nonce) or refused before any byte reaches the server, sessions over HTTPS with the pin from
+// the bootstrap against a scripted server, and a real UDP push through the PushListener.
+#include "test_server.hpp"
+
+#include "m2mdm/bootstrap/builder.hpp"
+#include "m2mdm/bootstrap/security.hpp"
+#include "m2mdm/bootstrap/wsp.hpp"
+#include "m2mdm/client/device.hpp"
+#include "m2mdm/client/error.hpp"
+#include "m2mdm/client/push_listener.hpp"
+#include "m2mdm/mo/m2msim_object.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/syncml/notification.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/udp.hpp>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace m2mdm::client {
+namespace {
+
+namespace fs = std::filesystem;
+namespace bs = m2mdm::bootstrap;
+
+constexpr std::string_view kDevId = "IMEI:490154203237518";
+constexpr std::string_view kServerId = "dpf.ro.example";
+constexpr std::string_view kPin = "8372";
+const Bytes kServerNonce{9, 8, 7};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Every regular file below @p dir with its bytes.
+std::map<std::string, std::string> files_of(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = slurp(e.path());
+  return out;
+}
+
+class DeviceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("m2mdm-device-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto pki = mo::init_test_pki(dir_ / "pki");
+    ASSERT_TRUE(pki) << pki.error().message();
+    for (const auto& f : *pki) pki_[f.name] = f.path;
+    auto device = mo::issue_test_device(dir_ / "pki", kDevId);
+    ASSERT_TRUE(device) << device.error().message();
+    for (const auto& f : *device) pki_[f.name] = f.path;
+    tls_pki_ = test::TestPki::create(dir_);
+    auto [cert, key] = tls_pki_.server_cert({"IP:127.0.0.1"}, test::TestPki::now() - 60, test::TestPki::now() + 3600);
+    server_tls_ = test::TlsSetup{cert, key};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  DeviceOptions options(std::string pin = std::string(kPin)) const {
+    DeviceOptions o;
+    o.state_dir = dir_ / "state";
+    o.tre_dir = pki_.at("tre-dir");
+    auto anchors = mo::TrustAnchors::from_pem(slurp(pki_.at("sho-ca")), mo::AnchorKind::test);
+    EXPECT_TRUE(anchors);
+    o.anchors = std::move(*anchors);
+    o.sec = bs::SecMethod::userpin;
+    o.sec_credentials.pin = std::move(pin);
+    o.ca_file = tls_pki_.ca_file;
+    o.session_on_init = false;
+    return o;
+  }
+
+  std::unique_ptr<Device> open(DeviceOptions o) {
+    auto d = Device::open(std::move(o));
+    EXPECT_TRUE(d) << (d ? "" : d.error().message());
+    return d ? std::move(*d) : nullptr;
+  }
+
+  // The RO's bootstrap for one MCIM provisioning context, as a WSP push PDU.
+  Bytes bootstrap_push(std::string addr, std::string_view pin = kPin, std::uint32_t sec = bs::wsp::kSecUserpin,
+                       bool tamper = false) const {
+    bs::BootstrapSpec spec;
+    spec.name = "RO bootstrap";
+    spec.provurl = "https://drf.ro.example/prov";
+    bs::ContextSpec c;
+    c.role = bs::ContextRole::mcim_provisioning;
+    c.nap.napid = "NAP-MCIM";
+    c.nap.name = "RO APN";
+    c.nap.apn = "m2m.ro.example";
+    c.server.server_id = std::string(kServerId);
+    c.server.name = "RO DPF";
+    c.server.addr = std::move(addr);
+    c.server.auths.push_back(bs::AppAuthSpec{"APPSRV", "DIGEST", std::string(kDevId), "client-secret", {1, 2, 3, 4}});
+    c.server.auths.push_back(bs::AppAuthSpec{"CLIENT", "DIGEST", std::string(kServerId), "server-secret", kServerNonce});
+    c.server.spki_sha256 = server_tls_.cert.spki_sha256();
+    spec.contexts.push_back(c);
+    auto doc = bs::build_bootstrap_doc(spec);
+    EXPECT_TRUE(doc) << (doc ? "" : doc.error().message());
+    auto wbxml = bs::encode_cp_wbxml(*doc);
+    EXPECT_TRUE(wbxml);
+    bs::SecCredentials creds;
+    creds.pin = std::string(pin);
+    auto mac = bs::compute_mac(bs::SecMethod::userpin, creds, *wbxml);
+    EXPECT_TRUE(mac);
+    Bytes body = *wbxml;
+    if (tamper) body[body.size() / 2] ^= 0x01;
+    auto pdu = bs::wsp::encode_push(bs::wsp::make_cp_push(1, body, sec, *mac));
+    EXPECT_TRUE(pdu);
+    return *pdu;
+  }
+
+  Bytes package0(std::string_view password, ByteView nonce, std::uint16_t session_id = 0x1A2B) const {
+    syncml::Notification n;
+    n.server_id = std::string(kServerId);
+    n.session_id = session_id;
+    auto p = syncml::encode_notification(n, password, nonce);
+    EXPECT_TRUE(p);
+    return *p;
+  }
+
+  fs::path dir_;
+  std::map<std::string, fs::path> pki_;
+  test::TestPki tls_pki_;
+  test::TlsSetup server_tls_;
+};
+
+TEST_F(DeviceTest, BootstrapPushCreatesAccountPinAndM2msimObjectAndSurvivesRestart) {
+  {
+    auto device = open(options());
+    ASSERT_TRUE(device);
+    EXPECT_TRUE(device->contexts().empty());
+    auto r = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm"));
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_EQ(r->server_ids.size(), 1u);
+    EXPECT_EQ(r->server_ids[0], kServerId);
+    EXPECT_EQ(r->contexts[0], "mcim-provisioning");
+  }
+  auto device = open(options());
+  ASSERT_TRUE(device);
+  const auto ctx = device->contexts();
+  ASSERT_EQ(ctx.size(), 1u);
+  EXPECT_EQ(ctx[0].server_id, kServerId);
+  ASSERT_TRUE(ctx[0].spki_sha256);
+  EXPECT_EQ(*ctx[0].spki_sha256, server_tls_.cert.spki_sha256());
+  auto account = mo::find_dm_account(device->tree(), kServerId);
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->app_addr.at(0).addr, "https://127.0.0.1:1/dm");
+  EXPECT_EQ(device->tree().get_text("./DevInfo/DevId"), kDevId);
+  EXPECT_TRUE(device->tree().exists(mo::m2msim_uri("Download")));
+  // The DPF may use the M2MSIMMobj, another server may not even read the bootstrap record.
+  EXPECT_EQ(device->tree().get(mo::Caller::server(kServerId), mo::m2msim_uri("DevId")).status, syncml::StatusCode::Ok);
+  EXPECT_NE(device->tree().get(mo::Caller::server("intruder"), "./Vendor/m2mdm/Bootstrap").status,
+            syncml::StatusCode::Ok);
+}
+
+TEST_F(DeviceTest, ReopeningAnUnchangedDeviceRewritesNothing) {
+  { ASSERT_TRUE(open(options())); }
+  {
+    auto device = open(options());
+    ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm")));
+  }
+  const auto before = files_of(dir_ / "state");
+  { ASSERT_TRUE(open(options())); }
+  EXPECT_EQ(files_of(dir_ / "state"), before);
+}
+
+TEST_F(DeviceTest, RefusedBootstrapsChangeNoStoredByte) {
+  { ASSERT_TRUE(open(options())); }
+  const auto state_before = files_of(dir_ / "state");
+  const auto tre_before = files_of(pki_.at("tre-dir"));
+  auto device = open(options("9999"));  // the device's PIN is not the one the RO used
+  ASSERT_TRUE(device);
+  auto wrong_pin = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm"));
+  ASSERT_FALSE(wrong_pin);
+  EXPECT_EQ(wrong_pin.error(), make_error_code(bs::errc::sec_mac_mismatch));
+  device.reset();
+  device = open(options());
+  auto tampered = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm", kPin, 1, true));
+  ASSERT_FALSE(tampered);
+  EXPECT_EQ(tampered.error(), make_error_code(bs::errc::sec_mac_mismatch));
+  auto other_sec = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm", kPin, bs::wsp::kSecNetwpin));
+  ASSERT_FALSE(other_sec);
+  EXPECT_EQ(other_sec.error(), make_error_code(errc::push_unverified));
+  Bytes garbage{0x01, 0x06, 0xFF};
+  EXPECT_FALSE(device->handle_push(garbage));
+  EXPECT_TRUE(device->contexts().empty());
+  device.reset();
+  EXPECT_EQ(files_of(dir_ / "state"), state_before);
+  EXPECT_EQ(files_of(pki_.at("tre-dir")), tre_before);
+}
+
+TEST_F(DeviceTest, SecondBootstrapOfAContextIsRefusedWithoutArm) {
+  auto device = open(options());
+  ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm")));
+  const auto before = files_of(dir_ / "state");
+  auto again = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), make_error_code(bs::errc::already_bootstrapped));
+  EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:1/dm");
+  EXPECT_EQ(files_of(dir_ / "state"), before);
+}
+
+TEST_F(DeviceTest, VerifiedPackage0StartsAServerInitiatedSessionOverPinnedTls) {
+  test::Script garbage;  // the scripted server answers with something that is not SyncML
+  garbage.body = "not a SyncML message";
+  test::ScriptedServer server(garbage, server_tls_, 2);
+  auto device = open(options());
+  ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push(server.url())));
+  // Stored server nonce.
+  auto r = device->handle_notification(package0("server-secret", kServerNonce));
+  EXPECT_FALSE(r) << "a session with a server that answers garbage cannot complete";
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 1u) << "package 0 verified, so package 1 must have been posted";
+  EXPECT_NE(seen[0].body.find("<SessionID>1A2B</SessionID>"), std::string::npos) << seen[0].body;
+  EXPECT_NE(seen[0].body.find("<Data>1200</Data>"), std::string::npos) << seen[0].body;
+  // Reset nonce (DM_Notification 1.2 §6.1).
+  r = device->handle_notification(
+      package0("server-secret", ByteView(syncml::kNotificationResetNonce.data(), 4), 0x00AB));
+  EXPECT_FALSE(r);
+  seen = server.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NE(seen[1].body.find("<SessionID>AB</SessionID>"), std::string::npos) << seen[1].body;
+}
+
+TEST_F(DeviceTest, UnverifiedPackage0NeverReachesTheServer) {
+  test::ScriptedServer server(test::Script{}, server_tls_, 1);
+  auto device = open(options());
+  ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push(server.url())));
+  const auto before = files_of(dir_ / "state");
+  auto wrong_password = device->handle_notification(package0("not-the-secret", kServerNonce));
+  ASSERT_FALSE(wrong_password);
+  EXPECT_EQ(wrong_password.error(), make_error_code(errc::push_unverified));
+  auto wrong_nonce = device->handle_notification(package0("server-secret", Bytes{1, 1, 1}));
+  ASSERT_FALSE(wrong_nonce);
+  EXPECT_EQ(wrong_nonce.error(), make_error_code(errc::push_unverified));
+  Bytes truncated = package0("server-secret", kServerNonce);
+  truncated.resize(20);
+  auto malformed = device->handle_notification(truncated);
+  ASSERT_FALSE(malformed);
+  EXPECT_EQ(malformed.error(), make_error_code(errc::malformed));
+  syncml::Notification other;
+  other.server_id = "unknown.example";
+  auto unknown = device->handle_notification(*syncml::encode_notification(other, "x", kServerNonce));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error(), make_error_code(errc::not_bootstrapped));
+  EXPECT_TRUE(server.requests().empty());
+  device.reset();
+  EXPECT_EQ(files_of(dir_ / "state"), before);
+}
+
+TEST_F(DeviceTest, SessionWithAServerWhoseKeyIsNotThePinIsRefused) {
+  auto [cert, key] = tls_pki_.server_cert({"IP:127.0.0.1"}, test::TestPki::now() - 60, test::TestPki::now() + 3600);
+  test::ScriptedServer impostor(test::Script{}, test::TlsSetup{cert, key}, 1);  // valid chain, other key
+  auto device = open(options());
+  ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push(impostor.url())));
+  const auto before = files_of(dir_ / "state");
+  auto r = device->run_client_session();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(errc::tls_pin_mismatch));
+  EXPECT_TRUE(impostor.requests().empty());
+  device.reset();
+  EXPECT_EQ(files_of(dir_ / "state"), before);
+}
+
+TEST_F(DeviceTest, ClientSessionWithoutBootstrapIsRefused) {
+  auto device = open(options());
+  auto r = device->run_client_session();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(errc::not_bootstrapped));
+}
+
+TEST_F(DeviceTest, PushListenerDeliversARealUdpBootstrapDatagram) {
+  PushListenerOptions lo;
+  lo.port = 0;
+  auto listener = PushListener::open(lo);
+  ASSERT_TRUE(listener) << listener.error().message();
+  const auto datagram = bootstrap_push("https://127.0.0.1:1/dm");
+  boost::asio::io_context io;
+  boost::asio::ip::udp::socket sender(io, boost::asio::ip::udp::endpoint(boost::asio::ip::udp::v4(), 0));
+  const boost::asio::ip::udp::endpoint to(boost::asio::ip::make_address("127.0.0.1"), (*listener)->port());
+  sender.send_to(boost::asio::buffer(datagram), to);
+  auto got = (*listener)->receive(std::chrono::milliseconds(5000));
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->payload, datagram);
+  auto device = open(options());
+  ASSERT_TRUE(device->handle_push((*got)->payload));
+  EXPECT_EQ(device->contexts().size(), 1u);
+  // Nothing more: a timeout is an empty result, not an error.
+  auto none = (*listener)->receive(std::chrono::milliseconds(50));
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  // An oversized datagram is dropped with an error.
+  sender.send_to(boost::asio::buffer(Bytes(lo.max_datagram + 100, 0x55)), to);
+  auto big = (*listener)->receive(std::chrono::milliseconds(5000));
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error(), make_error_code(errc::malformed));
+}
+
+TEST(PushListenerOpen, RefusesBadAddressAndBusyPort) {
+  PushListenerOptions bad;
+  bad.address = "not-an-address";
+  EXPECT_EQ(PushListener::open(bad).error(), make_error_code(errc::invalid_argument));
+  PushListenerOptions first;
+  first.port = 0;
+  auto a = PushListener::open(first);
+  ASSERT_TRUE(a);
+  PushListenerOptions second;
+  second.port = (*a)->port();
+  EXPECT_EQ(PushListener::open(second).error(), make_error_code(errc::io_error));
+}
+
+}  // namespace
+}  // namespace m2mdm::client

@@ -7,6 +7,7 @@
 #include "m2mdm/server/dpf_service.hpp"
 #include "m2mdm/server/http_server.hpp"
 #include "m2mdm/server/pva.hpp"
+#include "m2mdm/server/ro_server.hpp"
 #include "m2mdm/server/store.hpp"
 
 #include <openssl/rand.h>
@@ -42,29 +43,14 @@ struct ServerFlags {
   std::string dpf_address;
   std::string log_level;
   std::int64_t job_ttl = 0;
+  std::string drf_provurl, drf_server_id, drf_apn, drf_spki_pem;
+  std::string drf_app_server_id, drf_app_address, drf_app_apn, drf_app_spki_pem, drf_auth_type;
+  int notify_max_attempts = 0;
+  std::int64_t notify_retry_seconds = 0;
+  std::vector<std::string> callback_cas;
+  std::int64_t callback_retry_seconds = 0, callback_max_retry_seconds = 0;
+  unsigned callback_timeout_ms = 0;
 };
-
-std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-/// The admin token: from --admin-token-file, else <state-dir>/admin.token (created, 0600).
-std::string admin_token(const srv::ServerConfig& c) {
-  std::filesystem::path file = c.admin_token_file ? *c.admin_token_file : c.state_dir / "admin.token";
-  if (!c.admin_token_file && !std::filesystem::exists(file)) {
-    std::uint8_t raw[32];
-    if (RAND_bytes(raw, sizeof raw) != 1) fail("no randomness for the admin token");
-    const std::string token = hex_encode(ByteView(raw, sizeof raw));
-    const mode_t old = ::umask(077);
-    std::ofstream out(file);
-    out << token << '\n';
-    out.close();
-    ::umask(old);
-    if (!out) fail("cannot write " + file.string());
-    spdlog::info("created operator token file {}", file.string());
-  }
-  auto t = srv::read_token_file(file);
-  if (!t) fail("cannot read admin token " + file.string() + " (need one line of at least 16 characters)");
-  return *t;
-}
 
 void run_server(const ServerFlags& f, CLI::App& cmd) {
   srv::ServerConfig c;
@@ -88,6 +74,21 @@ void run_server(const ServerFlags& f, CLI::App& cmd) {
   if (given("--dpf-address")) c.dpf_address = f.dpf_address;
   if (given("--log-level")) c.log_level = f.log_level;
   if (given("--job-ttl")) c.job_ttl_seconds = f.job_ttl;
+  if (given("--drf-provurl")) c.drf.provurl = f.drf_provurl;
+  if (given("--drf-server-id")) c.drf.dpf_server_id = f.drf_server_id;
+  if (given("--drf-apn")) c.drf.dpf_apn = f.drf_apn;
+  if (given("--drf-spki-pem")) c.drf_spki_pem = f.drf_spki_pem;
+  if (given("--drf-app-server-id")) c.drf.app_server_id = f.drf_app_server_id;
+  if (given("--drf-app-address")) c.drf.app_address = f.drf_app_address;
+  if (given("--drf-app-apn")) c.drf.app_apn = f.drf_app_apn;
+  if (given("--drf-app-spki-pem")) c.drf_app_spki_pem = f.drf_app_spki_pem;
+  if (given("--drf-auth-type")) c.drf.auth_type = f.drf_auth_type;
+  if (given("--notify-max-attempts")) c.notify_max_attempts = f.notify_max_attempts;
+  if (given("--notify-retry-seconds")) c.notify_retry_seconds = f.notify_retry_seconds;
+  if (given("--callback-ca")) c.callback_ca_files.assign(f.callback_cas.begin(), f.callback_cas.end());
+  if (given("--callback-retry-seconds")) c.callback_retry_seconds = f.callback_retry_seconds;
+  if (given("--callback-max-retry-seconds")) c.callback_max_retry_seconds = f.callback_max_retry_seconds;
+  if (given("--callback-timeout-ms")) c.callback_timeout_ms = f.callback_timeout_ms;
   if (!srv::validate_config(c, why)) fail(why, 2);
 
   // Logs go to stderr; stdout carries only the "listening:" line that scripts parse.
@@ -96,79 +97,25 @@ void run_server(const ServerFlags& f, CLI::App& cmd) {
   spdlog::set_level(spdlog::level::from_str(c.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 
-  std::error_code ec;
-  const bool created = std::filesystem::create_directories(c.state_dir, ec);
-  if (ec) fail("cannot create state directory " + c.state_dir.string() + ": " + ec.message());
-  if (created) std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all, ec);
-
-  auto box = srv::SecretBox::load_or_create(c.key_path());
-  if (!box) fail("store key " + c.key_path().string() + ": " + box.error().message() + " (must be 32 bytes, mode 0600)");
-  auto store = srv::SqliteStore::open(c.db_path(), std::move(*box));
-  if (!store) fail("store " + c.db_path().string() + ": " + store.error().message());
-
-  auto pva = srv::Pva::load(c.manufacturer_cas, c.manufacturer_crls);
-  if (!pva) fail("PVA trust configuration: " + pva.error().message() + " (see log)");
-
-  srv::ApiOptions api;
-  api.admin_token_hash = srv::hash_token(admin_token(c));
-  for (const auto& v : c.vno_token_files) {
-    auto t = srv::read_token_file(v);
-    if (!t) fail("cannot read VNO token " + v.string());
-    api.vno_token_hashes.push_back(srv::hash_token(*t));
-  }
-  api.default_job_ttl = c.job_ttl_seconds;
-
-  srv::HttpServerOptions http;
-  http.address = c.listen_address;
-  http.port = c.port();
-  http.threads = c.threads;
-  http.body_limit = c.body_limit;
-  http.max_connections = c.max_connections;
-  http.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);
-  http.read_timeout = std::chrono::milliseconds(c.read_timeout_ms);
-  http.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
-  if (c.tls_cert) http.tls = srv::TlsFiles{*c.tls_cert, *c.tls_key};
-
-  // Block SIGINT/SIGTERM in every thread (the I/O threads inherit the mask); main waits for them.
+  // Block SIGINT/SIGTERM in every thread (the server's threads inherit the mask); main waits.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  api.default_dpf_address = c.dpf_address;
-  srv::ApiRouter router(**store, *pva, api);
-  auto server = srv::HttpServer::start(http, router);
-  if (!server) fail("cannot start the server on " + c.listen_address + ":" + std::to_string(http.port) + ": " +
-                    server.error().message());
-  const std::string url = (*server)->url();
-  if (c.dpf_address.empty()) router.set_default_dpf_address(url + "/dm");
-  srv::DpfOptions dpf_opts;
-  dpf_opts.public_base = c.dpf_address.empty() ? url : c.dpf_address.substr(0, c.dpf_address.rfind("/dm"));
-  auto dpf = std::make_shared<srv::DpfService>(**store, dpf_opts);
-  router.set_dm_endpoint(dpf);
-  router.set_http_stats([s = server->get()] { return s->stats(); });
-  std::cout << "listening: " << url << std::endl;
-  spdlog::info("m2mdm server listening on {} (state {}, {} manufacturer CA(s))", url, c.state_dir.string(),
-               pva->ca_count());
-
-  // Main thread: wait for a signal, doing periodic housekeeping every second.
-  std::int64_t last_sweep = 0;
+  auto server = srv::RoServer::start(c, why);
+  if (!server) fail(why);
+  std::cout << "listening: " << (*server)->url() << std::endl;
+  spdlog::info("m2mdm server listening on {} (state {})", (*server)->url(), c.state_dir.string());
   for (;;) {
-    timespec timeout{1, 0};
-    int sig = sigtimedwait(&signals, nullptr, &timeout);
+    const int sig = sigwaitinfo(&signals, nullptr);
     if (sig == SIGINT || sig == SIGTERM) {
       spdlog::info("signal {}: shutting down", sig);
       break;
     }
-    const std::int64_t t = unix_now();
-    if (t - last_sweep >= 30) {
-      last_sweep = t;
-      if (auto n = (*store)->expire_jobs(t); n && *n > 0) spdlog::info("expired {} job(s)", *n);
-      dpf->expire_idle();
-    }
   }
-  (*server)->stop();  // drains in-flight requests, joins the I/O threads
+  (*server)->stop();
   server->reset();
   spdlog::info("stopped");
 }
@@ -200,6 +147,21 @@ void add_server_commands(CLI::App& app) {
   cmd->add_option("--dpf-address", flags->dpf_address, "public DPF URL given to devices (default: the listen URL + /dm)");
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info (default), warn, error, critical, off");
   cmd->add_option("--job-ttl", flags->job_ttl, "seconds before an undelivered job expires (default 604800)");
+  cmd->add_option("--drf-provurl", flags->drf_provurl, "BOOTSTRAP PROVURL written into bootstraps (default: the listen URL + /drf)");
+  cmd->add_option("--drf-server-id", flags->drf_server_id, "ServerID of the DPF's DM account in bootstraps (default m2mdm-dpf)");
+  cmd->add_option("--drf-apn", flags->drf_apn, "APN of the MCIM provisioning context's NAPDEF (default m2m.ro.example)");
+  cmd->add_option("--drf-spki-pem", flags->drf_spki_pem, "PEM certificate or public key whose SPKI SHA-256 is the DPF pin in bootstraps (default: --tls-cert)");
+  cmd->add_option("--drf-app-server-id", flags->drf_app_server_id, "ServerID of the M2M application context (default m2m-app)");
+  cmd->add_option("--drf-app-address", flags->drf_app_address, "DM server URL of the M2M application context (default: the DPF address)");
+  cmd->add_option("--drf-app-apn", flags->drf_app_apn, "APN of the M2M application context (default iot.sho.example)");
+  cmd->add_option("--drf-app-spki-pem", flags->drf_app_spki_pem, "PEM whose SPKI SHA-256 pins the application context's server (default: the DPF pin)");
+  cmd->add_option("--drf-auth-type", flags->drf_auth_type, "AAUTHTYPE of the issued DM accounts: DIGEST (default) or HMAC");
+  cmd->add_option("--notify-max-attempts", flags->notify_max_attempts, "package 0 pushes per job before waiting for the device (default 5)");
+  cmd->add_option("--notify-retry-seconds", flags->notify_retry_seconds, "first package 0 retry delay, doubled per attempt (default 30)");
+  cmd->add_option("--callback-ca", flags->callback_cas, "PEM CA file trusted for https SHO callback URLs (repeatable; default: system store)");
+  cmd->add_option("--callback-retry-seconds", flags->callback_retry_seconds, "first SHO callback retry delay, doubled per failure (default 1)");
+  cmd->add_option("--callback-max-retry-seconds", flags->callback_max_retry_seconds, "cap of the callback back-off (default 300)");
+  cmd->add_option("--callback-timeout-ms", flags->callback_timeout_ms, "time limit of one callback POST (default 5000)");
   cmd->callback([flags, cmd] { run_server(*flags, *cmd); });
 }
 

@@ -92,7 +92,8 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
   }
   static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "body_limit", "max_connections",
                                                "header_timeout_ms", "read_timeout_ms", "idle_timeout_ms",
-                                               "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva"};
+                                               "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva",
+                                               "drf", "notify", "callbacks"};
   for (const auto& [k, v] : t) {
     bool ok = false;
     for (auto n : known) ok = ok || n == k.str();
@@ -147,6 +148,35 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
         !get_paths(*pva, "manufacturer_crl", c.manufacturer_crls, why))
       return bad();
   }
+  if (auto* drf = t["drf"].as_table()) {
+    auto& d = c.drf;
+    if (!get_str(*drf, "provurl", d.provurl, why) || !get_str(*drf, "name", d.name, why) ||
+        !get_str(*drf, "server_id", d.dpf_server_id, why) || !get_str(*drf, "server_name", d.dpf_name, why) ||
+        !get_str(*drf, "apn", d.dpf_apn, why) || !get_str(*drf, "app_server_id", d.app_server_id, why) ||
+        !get_str(*drf, "app_name", d.app_name, why) || !get_str(*drf, "app_address", d.app_address, why) ||
+        !get_str(*drf, "app_apn", d.app_apn, why) || !get_str(*drf, "auth_type", d.auth_type, why))
+      return bad();
+    if (drf->contains("spki_pem")) {
+      if (!get_str(*drf, "spki_pem", s, why)) return bad();
+      c.drf_spki_pem = s;
+    }
+    if (drf->contains("app_spki_pem")) {
+      if (!get_str(*drf, "app_spki_pem", s, why)) return bad();
+      c.drf_app_spki_pem = s;
+    }
+  }
+  if (auto* n = t["notify"].as_table()) {
+    if (!get_int(*n, "max_attempts", c.notify_max_attempts, why, 0, 100) ||
+        !get_int(*n, "retry_seconds", c.notify_retry_seconds, why, 1, 86400))
+      return bad();
+  }
+  if (auto* cb = t["callbacks"].as_table()) {
+    if (!get_paths(*cb, "ca_file", c.callback_ca_files, why) ||
+        !get_int(*cb, "retry_seconds", c.callback_retry_seconds, why, 1, 86400) ||
+        !get_int(*cb, "max_retry_seconds", c.callback_max_retry_seconds, why, 1, 7 * 86400) ||
+        !get_int(*cb, "timeout_ms", c.callback_timeout_ms, why, 100, 600'000))
+      return bad();
+  }
   return {};
 }
 
@@ -157,6 +187,18 @@ Result<void> validate_config(const ServerConfig& c, std::string& why) {
   }
   if (c.body_limit == 0) {
     why = "the body limit must be positive";
+    return fail(cfg_err());
+  }
+  if (c.drf.auth_type != "DIGEST" && c.drf.auth_type != "HMAC") {
+    why = "drf.auth_type must be DIGEST or HMAC";
+    return fail(cfg_err());
+  }
+  if (c.drf.dpf_server_id.empty() || c.drf.app_server_id.empty() || c.drf.dpf_server_id == c.drf.app_server_id) {
+    why = "drf.server_id and drf.app_server_id must be non-empty and different";
+    return fail(cfg_err());
+  }
+  if (c.callback_max_retry_seconds < c.callback_retry_seconds) {
+    why = "callbacks.max_retry_seconds must be >= callbacks.retry_seconds";
     return fail(cfg_err());
   }
   static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};

@@ -96,6 +96,7 @@ json device_json(const Device& d) {
             {"state", to_string(d.state)},
             {"dpfAddress", d.dpf_address},
             {"pushAddress", d.push_address},
+            {"secMethod", d.sec_method},
             {"lastSeen", d.last_seen},
             {"hasPfc", !d.pfc_der.empty()},
             {"created", d.created},
@@ -163,6 +164,16 @@ void ApiRouter::set_default_dpf_address(std::string url) {
 void ApiRouter::set_http_stats(std::function<HttpServerStats()> stats) {
   std::lock_guard lock(dm_mutex_);
   http_stats_ = std::move(stats);
+}
+
+void ApiRouter::set_drf(std::shared_ptr<DrfService> drf) {
+  std::lock_guard lock(dm_mutex_);
+  drf_ = std::move(drf);
+}
+
+void ApiRouter::set_job_listener(std::function<void(const Job&)> listener) {
+  std::lock_guard lock(dm_mutex_);
+  job_listener_ = std::move(listener);
 }
 
 std::int64_t ApiRouter::now() const {
@@ -405,10 +416,74 @@ HttpResponse ApiRouter::api(const HttpRequest& request, std::string& route_name)
     if (!is_op && !is_sho) return forbidden();
     if (s.size() == 2) {
       route_name = "/api/v1/devices/{devId}";
-      if (m != "GET") return method_not_allowed("GET");
+      if (m != "GET" && m != "PATCH") return method_not_allowed("GET, PATCH");
       auto d = visible_device(dev_id);
       if (!d) return store_error(d.error());
-      return json_response(200, device_json(*d));
+      if (m == "GET") return json_response(200, device_json(*d));
+      if (!body_mt.empty() && !ieq(body_mt, "application/json") && !ieq(body_mt, "application/merge-patch+json"))
+        return HttpResponse::json_error(415, "unsupported media type", "use application/json");
+      auto patch = parse_device_patch(request.body);
+      if (!patch) return bad_request(patch.error());
+      if (auto r = store_.patch_device(dev_id, *patch, now()); !r) return store_error(r.error());
+      audit("device.patch", dev_id,
+            (patch->push_address ? "pushAddress=" + *patch->push_address + " " : std::string()) +
+                (patch->sec_method ? "secMethod=" + *patch->sec_method : std::string()));
+      auto updated = store_.get_device(dev_id);
+      if (!updated) return store_error(updated.error());
+      return json_response(200, device_json(*updated));
+    }
+    if (s[2] == "bootstrap") {
+      route_name = "/api/v1/devices/{devId}/bootstrap";
+      if (m != "POST") return method_not_allowed("POST");
+      auto d = visible_device(dev_id);  // an SHO reaches only its own devices (404 otherwise)
+      if (!d) return store_error(d.error());
+      if (!body_mt.empty() && !ieq(body_mt, "application/json"))
+        return HttpResponse::json_error(415, "unsupported media type", "use application/json");
+      auto req = parse_bootstrap_request(request.body);
+      if (!req) return bad_request(req.error());
+      std::shared_ptr<DrfService> drf;
+      {
+        std::lock_guard lock(dm_mutex_);
+        drf = drf_;
+      }
+      if (!drf || !drf->configured())
+        return HttpResponse::json_error(503, "service unavailable", "the DRF is not configured (no DPF key pin)");
+      BootstrapRequest br;
+      br.delivery = req->sms ? BootstrapDelivery::sms : BootstrapDelivery::udp;
+      br.rebootstrap = req->rebootstrap;
+      br.rebootstrap_token = req->rebootstrap_token;
+      br.actor = caller.actor();
+      // Re-bootstrap only for the operator or the device's own SHO (TR 33.812 §5.2.2.6.3.2 FFS).
+      br.caller_may_rebootstrap = is_op || (is_sho && d->sho_id == caller.sho_id);
+      auto out = drf->bootstrap(dev_id, br);
+      if (!out) {
+        if (out.error().status == 409 || out.error().status == 403)
+          audit("drf.bootstrap.refused", dev_id, out.error().reason);
+        return HttpResponse::json_error(out.error().status,
+                                        out.error().status == 409   ? "conflict"
+                                        : out.error().status == 403 ? "forbidden"
+                                        : out.error().status == 503 ? "service unavailable"
+                                        : out.error().status == 502 ? "bad gateway"
+                                                                    : "error",
+                                        out.error().reason);
+      }
+      json body = {{"devId", dev_id},
+                   {"bootstrapId", out->record.id},
+                   {"issued", out->record.issued},
+                   {"secMethod", out->record.sec_method},
+                   {"rebootstrap", out->record.rebootstrap},
+                   {"delivery", req->sms ? "sms" : "push"},
+                   {"serverId", out->issued.dm.server_id},
+                   {"pushBytes", out->issued.push_pdu.size()}};
+      if (req->sms) {
+        json segments = json::array();
+        for (const auto& seg : out->issued.sms) segments.push_back(hex_encode(seg, true));
+        body["smsSegments"] = segments;  // TP-User-Data (UDH + payload), 8-bit data coding, UDHI set
+        body["smsDataCoding"] = "8bit";
+      } else {
+        body["pushAddress"] = out->push_address;
+      }
+      return json_response(req->sms ? 200 : 202, body);
     }
     if (s[2] == "pfc") {
       route_name = "/api/v1/devices/{devId}/pfc";
@@ -451,10 +526,38 @@ HttpResponse ApiRouter::api(const HttpRequest& request, std::string& route_name)
           return HttpResponse::json_error(409, "conflict", "correlator already used");
         return store_error(job.error());
       }
+      std::function<void(const Job&)> listener;
+      {
+        std::lock_guard lock(dm_mutex_);
+        listener = job_listener_;
+      }
+      if (listener) listener(*job);  // package 0 trigger (TR 33.812 step 15)
       auto r = json_response(202, job_json(*job, std::nullopt));
       r.set_header("Location", "/api/v1/jobs/" + std::to_string(job->id));
       return r;
     }
+  }
+
+  // ---------------- /drf/registry/{pcid}: the DRF registry (PCID -> SHO, DPF address)
+  if (s.size() == 3 && s[0] == "drf" && s[1] == "registry") {
+    route_name = "/api/v1/drf/registry/{pcid}";
+    if (!is_op && !is_sho) return forbidden();
+    if (m != "GET") return method_not_allowed("GET");
+    auto d = store_.get_device_by_pcid(s[2]);
+    if (!d) return store_error(d.error());
+    if (is_sho && d->sho_id != caller.sho_id) return HttpResponse::json_error(404, "not found");
+    auto b = store_.active_bootstrap(d->dev_id);
+    if (!b) return store_error(b.error());
+    json out = {{"pcid", d->pcid}, {"devId", d->dev_id}, {"dpfAddress", d->dpf_address},
+                {"pushAddress", d->push_address}, {"secMethod", d->sec_method}};
+    out["shoId"] = d->sho_id ? json(*d->sho_id) : json(nullptr);
+    if (*b)
+      out["activeBootstrap"] = {{"id", (*b)->id},         {"issued", (*b)->issued},
+                                {"delivery", (*b)->delivery}, {"secMethod", (*b)->sec_method},
+                                {"rebootstrap", (*b)->rebootstrap}, {"actor", (*b)->actor}};
+    else
+      out["activeBootstrap"] = nullptr;
+    return json_response(200, out);
   }
 
   // ---------------- /jobs/{id}

@@ -2,6 +2,9 @@
 // members are refused so that typos do not silently drop data.
 #include "m2mdm/server/rest_json.hpp"
 
+#include "m2mdm/server/drf.hpp"
+#include "m2mdm/server/push.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -113,13 +116,23 @@ bool valid_url(std::string_view s) {
   return (s.starts_with("http://") && s.size() > 7) || (s.starts_with("https://") && s.size() > 8);
 }
 
+/// "secMethod": one of the DRF's methods, stored by its canonical name; "" when absent.
+Parsed<std::string> sec_member(const json& j) {
+  auto s = str(j, "secMethod", 32, false);
+  if (!s) return Err(s.error());
+  if (!*s) return std::string();
+  auto m = parse_drf_sec_method(**s);
+  if (!m) return Err("\"secMethod\" must be USERPIN, NETWPIN or USERNETWPIN");
+  return std::string(bootstrap::sec_method_name(*m));
+}
+
 #define M2MDM_GET(var, expr)                  \
   auto var = (expr);                          \
   if (!var) return Err(var.error())
 
 Parsed<ImportedDevice> parse_device(const json& j) {
   if (!j.is_object()) return Err("each device must be a JSON object");
-  if (auto r = only_keys(j, {"devId", "pcid", "shoId", "dpfAddress", "pushAddress", "k", "opc", "sqn", "devicePin", "dm"},
+  if (auto r = only_keys(j, {"devId", "pcid", "shoId", "dpfAddress", "pushAddress", "k", "opc", "sqn", "devicePin", "secMethod", "dm"},
                          "device");
       !r)
     return Err(r.error());
@@ -141,8 +154,13 @@ Parsed<ImportedDevice> parse_device(const json& j) {
     if (!valid_url(**dpf)) return Err("\"dpfAddress\" must be an http(s) URL");
     d.dpf_address = **dpf;
   }
-  M2MDM_GET(push, str(j, "pushAddress", 64, false));
-  if (*push) d.push_address = **push;
+  M2MDM_GET(push, str(j, "pushAddress", kMaxPushAddressLength, false));
+  if (*push) {
+    if (!parse_push_address(**push)) return Err("\"pushAddress\" must be udp:HOST:PORT");
+    d.push_address = **push;
+  }
+  M2MDM_GET(sec, sec_member(j));
+  d.sec_method = *sec;  // "" = keep (or USERPIN for a new device)
   M2MDM_GET(k, hex_member(j, "k", 16));
   M2MDM_GET(opc, hex_member(j, "opc", 16));
   if (k->empty() != opc->empty()) return Err("\"k\" and \"opc\" go together");
@@ -304,6 +322,47 @@ Parsed<PvaRequest> parse_pva_request(std::string_view body) {
   }
   M2MDM_GET(dev, str(*j, "devId", kMaxIdLength, false));
   if (*dev) out.dev_id = **dev;
+  return out;
+}
+
+Parsed<DevicePatch> parse_device_patch(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"pushAddress", "secMethod"}); !r) return Err(r.error());
+  DevicePatch p;
+  M2MDM_GET(push, str(*j, "pushAddress", kMaxPushAddressLength, false, true));
+  if (*push) {
+    if (!(*push)->empty() && !parse_push_address(**push)) return Err("\"pushAddress\" must be udp:HOST:PORT or \"\"");
+    p.push_address = **push;
+  }
+  M2MDM_GET(sec, sec_member(*j));
+  if (!sec->empty()) p.sec_method = *sec;
+  if (!p.push_address && !p.sec_method) return Err("nothing to change: give pushAddress and/or secMethod");
+  return p;
+}
+
+Parsed<BootstrapRequestBody> parse_bootstrap_request(std::string_view body) {
+  BootstrapRequestBody out;
+  std::string_view trimmed = body;
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
+  if (trimmed.empty()) return out;  // defaults: push, no re-bootstrap
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"delivery", "rebootstrap", "rebootstrapToken"}); !r) return Err(r.error());
+  M2MDM_GET(delivery, str(*j, "delivery", 8, false));
+  if (*delivery) {
+    if (**delivery == "push" || **delivery == "udp") out.sms = false;
+    else if (**delivery == "sms") out.sms = true;
+    else return Err("\"delivery\" must be \"push\" or \"sms\"");
+  }
+  if (auto it = j->find("rebootstrap"); it != j->end()) {
+    if (!it->is_boolean()) return Err("\"rebootstrap\" must be a boolean");
+    out.rebootstrap = it->get<bool>();
+  }
+  M2MDM_GET(token, str(*j, "rebootstrapToken", kMaxSecretLength, false));
+  if (*token) {
+    if ((*token)->size() < 16) return Err("\"rebootstrapToken\" must have at least 16 characters");
+    if (!out.rebootstrap) return Err("\"rebootstrapToken\" needs \"rebootstrap\": true");
+    out.rebootstrap_token = **token;
+  }
   return out;
 }
 

@@ -18,7 +18,7 @@
 namespace m2mdm::server {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 constexpr std::int64_t kApplicationId = 0x4D324D44;  // "M2MD"
 
 // Each entry migrates from version (index) to (index + 1).
@@ -85,6 +85,25 @@ CREATE TABLE outbox(
   acknowledged INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX outbox_due ON outbox(acknowledged, next_attempt_at);
 )sql",
+    // 1 -> 2: DRF (per-device SEC method, bootstrap history with the application context's
+    // credentials sealed) and the package 0 trigger's retry state on jobs.
+    R"sql(
+ALTER TABLE devices ADD COLUMN sec_method TEXT NOT NULL DEFAULT 'USERPIN';
+ALTER TABLE jobs ADD COLUMN notify_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN next_notify_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_notify ON jobs(state, next_notify_at);
+CREATE TABLE bootstraps(
+  id INTEGER PRIMARY KEY,
+  dev_id TEXT NOT NULL REFERENCES devices(dev_id),
+  issued INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  sec_method TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  rebootstrap INTEGER NOT NULL DEFAULT 0,
+  active INTEGER NOT NULL DEFAULT 1,
+  app_credentials BLOB);
+CREATE INDEX bootstraps_dev ON bootstraps(dev_id, active);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -121,6 +140,9 @@ class Query {
 
   Query& i64(int i, std::int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
   Query& text(int i, std::string_view v) {
+    // A default-constructed string_view has data() == nullptr, which SQLite binds as NULL:
+    // bind an empty string instead (NOT NULL text columns, comparisons with '').
+    if (v.data() == nullptr) v = std::string_view("", 0);
     return check(sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   }
   Query& blob(int i, ByteView v) {
@@ -200,9 +222,16 @@ bool same_dm(const DmCredentials& a, const DmCredentials& b) {
 
 constexpr const char* kDeviceColumns =
     "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
-    "pfc_validation, state, last_seen, push_address, created, updated";
+    "pfc_validation, state, last_seen, push_address, created, updated, sec_method";
 constexpr const char* kJobColumns =
-    "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated";
+    "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
+    "notify_attempts, next_notify_at";
+constexpr const char* kBootstrapColumns = "id, dev_id, issued, actor, sec_method, delivery, rebootstrap, active";
+
+bool dm_empty(const DmCredentials& dm) {
+  return dm.server_id.empty() && dm.server_username.empty() && dm.server_password.empty() &&
+         dm.client_username.empty() && dm.client_password.empty();
+}
 
 }  // namespace
 
@@ -318,6 +347,7 @@ struct SqliteStore::Impl {
     d.push_address = st.col_text(14);
     d.created = st.col_i64(15);
     d.updated = st.col_i64(16);
+    d.sec_method = st.col_text(17);
     return d;
   }
 
@@ -345,6 +375,8 @@ struct SqliteStore::Impl {
     j.deadline = st.col_i64(9);
     j.created = st.col_i64(10);
     j.updated = st.col_i64(11);
+    j.notify_attempts = static_cast<int>(st.col_i64(12));
+    j.next_notify_at = st.col_i64(13);
     return j;
   }
 
@@ -522,8 +554,8 @@ Result<ImportCounts> SqliteStore::upsert_devices(std::span<const Device> devices
     if (!existing && existing.error() != err(errc::not_found)) return fail(existing.error());
     if (!existing) {
       auto st = impl_->q(
-          "INSERT INTO devices(dev_id, pcid, sho_id, dpf_address, sqn, state, push_address, created, updated) "
-          "VALUES(?,?,?,?,?,?,?,?,?)");
+          "INSERT INTO devices(dev_id, pcid, sho_id, dpf_address, sqn, state, push_address, created, updated, "
+          "sec_method) VALUES(?,?,?,?,?,?,?,?,?,?)");
       if (!st) return fail(st.error());
       st->text(1, d.dev_id).text(2, d.pcid);
       if (d.sho_id)
@@ -535,34 +567,42 @@ Result<ImportCounts> SqliteStore::upsert_devices(std::span<const Device> devices
           .text(6, to_string(d.state))
           .text(7, d.push_address)
           .i64(8, now)
-          .i64(9, now);
+          .i64(9, now)
+          .text(10, d.sec_method.empty() ? std::string_view("USERPIN") : std::string_view(d.sec_method));
       M2MDM_TRY(st->exec());
       M2MDM_TRY(impl_->write_secrets(sqlite3_last_insert_rowid(impl_->db.get()), d));
       ++counts.inserted;
       continue;
     }
     const Device& e = *existing;
-    if (e.pcid == d.pcid && e.sho_id == d.sho_id && e.dpf_address == d.dpf_address && same_dm(e.dm, d.dm) &&
-        e.device_pin == d.device_pin && e.k == d.k && e.opc == d.opc &&
-        (d.push_address.empty() || e.push_address == d.push_address)) {
+    // Secrets and delivery settings the import leaves out are kept (a re-import must not wipe the
+    // DM credentials the DRF issued, nor the PIN or K/OPc).
+    Device merged = d;
+    if (dm_empty(d.dm)) merged.dm = e.dm;
+    if (d.device_pin.empty()) merged.device_pin = e.device_pin;
+    if (d.k.empty()) merged.k = e.k;
+    if (d.opc.empty()) merged.opc = e.opc;
+    if (d.push_address.empty()) merged.push_address = e.push_address;
+    if (d.sec_method.empty()) merged.sec_method = e.sec_method;
+    if (e.pcid == merged.pcid && e.sho_id == merged.sho_id && e.dpf_address == merged.dpf_address &&
+        same_dm(e.dm, merged.dm) && e.device_pin == merged.device_pin && e.k == merged.k && e.opc == merged.opc &&
+        e.push_address == merged.push_address && e.sec_method == merged.sec_method) {
       ++counts.unchanged;
       continue;
     }
     // Keeps state, SQN, PfC, nonces: an import re-states registry data, not progress.
-    DmCredentials dm = d.dm;
-    dm.server_nonce = e.dm.server_nonce;
-    dm.client_nonce = e.dm.client_nonce;
-    Device merged = d;
-    merged.dm = dm;
+    merged.dm.server_nonce = e.dm.server_nonce;
+    merged.dm.client_nonce = e.dm.client_nonce;
     auto st = impl_->q(
-        "UPDATE devices SET pcid = ?, sho_id = ?, dpf_address = ?, push_address = ?, updated = ? WHERE id = ?");
+        "UPDATE devices SET pcid = ?, sho_id = ?, dpf_address = ?, push_address = ?, updated = ?, sec_method = ? "
+        "WHERE id = ?");
     if (!st) return fail(st.error());
     st->text(1, d.pcid);
     if (d.sho_id)
       st->i64(2, *d.sho_id);
     else
       st->null(2);
-    st->text(3, d.dpf_address).text(4, d.push_address.empty() ? e.push_address : d.push_address).i64(5, now).i64(6, e.id);
+    st->text(3, d.dpf_address).text(4, merged.push_address).i64(5, now).text(6, merged.sec_method).i64(7, e.id);
     M2MDM_TRY(st->exec());
     M2MDM_TRY(impl_->write_secrets(e.id, merged));
     ++counts.updated;
@@ -692,6 +732,22 @@ Result<void> SqliteStore::set_sqn(std::string_view pcid, std::uint64_t next_sqn,
   st->i64(1, static_cast<std::int64_t>(next_sqn)).i64(2, now).text(3, pcid);
   M2MDM_TRY(st->exec());
   return impl_->changed_one(impl_->db.get());
+}
+
+Result<void> SqliteStore::patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto dev = impl_->device_where("dev_id", dev_id);
+  if (!dev) return fail(dev.error());
+  auto st = impl_->q("UPDATE devices SET push_address = ?, sec_method = ?, updated = ? WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->text(1, patch.push_address.value_or(dev->push_address))
+      .text(2, patch.sec_method.value_or(dev->sec_method))
+      .i64(3, now)
+      .i64(4, dev->id);
+  M2MDM_TRY(st->exec());
+  return tx.commit();
 }
 
 // ---------------------------------------------------------------- jobs
@@ -836,7 +892,9 @@ Result<RecordOutcome> SqliteStore::record_result(std::string_view correlator, in
     M2MDM_TRY(ins->exec());
   }
   crash_point("record_result.after_result");
-  const bool ok = code >= 200 && code < 300;
+  // 2xx (a SyncML status) or 1200 (the M2MSIMMobj Generic Alert result "Success", see
+  // mo::M2msimResult) is a success; everything else (4xx/5xx, 14xx) a failure.
+  const bool ok = (code >= 200 && code < 300) || code == 1200;
   const JobState final_state = ok ? JobState::succeeded : JobState::failed;
   {
     auto up = impl_->q("UPDATE jobs SET state = ?, updated = ? WHERE id = ?");
@@ -888,6 +946,120 @@ Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
   st->i64(1, now).i64(2, now);
   M2MDM_TRY(st->exec());
   return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
+}
+
+Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  std::string cols;
+  for (std::string_view c : {"id", "dev_id", "sho_id", "kind", "payload", "authorisation", "correlator", "state",
+                             "attempts", "deadline", "created", "updated", "notify_attempts", "next_notify_at"})
+    cols += (cols.empty() ? "j." : ", j.") + std::string(c);
+  auto st = impl_->q("SELECT " + cols +
+                     " FROM jobs j JOIN devices d ON d.dev_id = j.dev_id "
+                     "WHERE j.state IN ('queued','notified') AND d.push_address != '' AND j.notify_attempts < ? "
+                     "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) ORDER BY j.id LIMIT ?");
+  if (!st) return fail(st.error());
+  st->i64(1, max_attempts).i64(2, now).i64(3, now).i64(4, static_cast<std::int64_t>(limit));
+  std::vector<Job> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) out.push_back(Impl::read_job(*st));
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(
+      "UPDATE jobs SET notify_attempts = notify_attempts + 1, next_notify_at = ?, state = 'notified', updated = ? "
+      "WHERE id = ? AND state IN ('queued','notified')");
+  if (!st) return fail(st.error());
+  st->i64(1, next_notify_at).i64(2, now).i64(3, id);
+  M2MDM_TRY(st->exec());
+  return sqlite3_changes(impl_->db.get()) == 1;
+}
+
+// ---------------------------------------------------------------- DRF bootstraps
+
+Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
+                                                      const DmCredentials& app_credentials, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto dev = impl_->device_where("dev_id", record.dev_id);
+  if (!dev) return fail(dev.error());
+  {
+    auto off = impl_->q("UPDATE bootstraps SET active = 0 WHERE dev_id = ? AND active = 1");
+    if (!off) return fail(off.error());
+    off->text(1, record.dev_id);
+    M2MDM_TRY(off->exec());
+  }
+  {
+    auto ins = impl_->q(
+        "INSERT INTO bootstraps(dev_id, issued, actor, sec_method, delivery, rebootstrap, active) "
+        "VALUES(?,?,?,?,?,?,1)");
+    if (!ins) return fail(ins.error());
+    ins->text(1, record.dev_id)
+        .i64(2, now)
+        .text(3, record.actor)
+        .text(4, record.sec_method)
+        .text(5, record.delivery)
+        .i64(6, record.rebootstrap ? 1 : 0);
+    M2MDM_TRY(ins->exec());
+  }
+  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  crash_point("record_bootstrap.mid");
+  {
+    auto app_json = dm_to_json(app_credentials).dump();
+    auto sealed = impl_->box.seal(as_bytes(app_json), aad("bootstraps", "app_credentials", id));
+    if (!sealed) return fail(sealed.error());
+    auto up = impl_->q("UPDATE bootstraps SET app_credentials = ? WHERE id = ?");
+    if (!up) return fail(up.error());
+    up->blob(1, *sealed).i64(2, id);
+    M2MDM_TRY(up->exec());
+  }
+  {
+    auto dm_json = dm_to_json(dm).dump();
+    auto sealed = impl_->seal("dm_credentials", dev->id, as_bytes(dm_json));
+    if (!sealed) return fail(sealed.error());
+    auto up = impl_->q(
+        "UPDATE devices SET dm_credentials = ?, state = CASE WHEN state = 'imported' THEN 'bootstrapped' ELSE state "
+        "END, updated = ? WHERE id = ?");
+    if (!up) return fail(up.error());
+    up->blob(1, *sealed).i64(2, now).i64(3, dev->id);
+    M2MDM_TRY(up->exec());
+  }
+  M2MDM_TRY(impl_->audit({0, now, record.actor, record.rebootstrap ? "drf.rebootstrap" : "drf.bootstrap",
+                          record.dev_id,
+                          "bootstrap " + std::to_string(id) + " " + record.sec_method + " via " + record.delivery}));
+  M2MDM_TRY(tx.commit());
+  BootstrapRecord out = record;
+  out.id = id;
+  out.issued = now;
+  out.active = true;
+  return out;
+}
+
+Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string_view dev_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kBootstrapColumns +
+                     " FROM bootstraps WHERE dev_id = ? AND active = 1 ORDER BY id DESC LIMIT 1");
+  if (!st) return fail(st.error());
+  st->text(1, dev_id);
+  int rc = st->step();
+  if (rc == SQLITE_DONE) return std::optional<BootstrapRecord>{};
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return std::optional<BootstrapRecord>{BootstrapRecord{st->col_i64(0), st->col_text(1), st->col_i64(2),
+                                                        st->col_text(3), st->col_text(4), st->col_text(5),
+                                                        st->col_i64(6) != 0, st->col_i64(7) != 0}};
+}
+
+Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("UPDATE bootstraps SET active = 0 WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->i64(1, id);
+  M2MDM_TRY(st->exec());
+  return impl_->changed_one(impl_->db.get());
 }
 
 // ---------------------------------------------------------------- outbox

@@ -4,6 +4,7 @@
 ///        `/metrics` (Prometheus text) and `/healthz`.
 #pragma once
 
+#include "m2mdm/server/drf_service.hpp"
 #include "m2mdm/server/http.hpp"
 #include "m2mdm/server/http_server.hpp"
 #include "m2mdm/server/pva.hpp"
@@ -60,6 +61,10 @@ class ApiRouter final : public HttpHandler {
   void set_default_dpf_address(std::string url);
   /// Lets /metrics report connection gauges of the running server.
   void set_http_stats(std::function<HttpServerStats()> stats);
+  /// Installs the DRF (POST /api/v1/devices/{devId}/bootstrap; nullptr = 503).
+  void set_drf(std::shared_ptr<DrfService> drf);
+  /// Called after a job was queued (the package 0 trigger wakes up).
+  void set_job_listener(std::function<void(const Job&)> listener);
 
   HttpResponse handle(const HttpRequest& request) override;
   const Metrics& metrics() const noexcept { return metrics_; }
@@ -77,6 +82,8 @@ class ApiRouter final : public HttpHandler {
   mutable std::mutex dm_mutex_;
   std::shared_ptr<DmEndpoint> dm_;
   std::function<HttpServerStats()> http_stats_;
+  std::shared_ptr<DrfService> drf_;
+  std::function<void(const Job&)> job_listener_;
   Metrics metrics_;
 };
 

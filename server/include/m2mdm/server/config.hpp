@@ -4,6 +4,7 @@
 #pragma once
 
 #include "m2mdm/server/api.hpp"
+#include "m2mdm/server/drf.hpp"
 #include "m2mdm/server/http_server.hpp"
 #include "m2mdm/syncml/result.hpp"
 
@@ -35,6 +36,18 @@ struct ServerConfig {
   std::string dpf_address;  ///< public DPF URL written into bootstraps; empty = the listen URL + /dm
   std::string log_level = "info";
   std::int64_t job_ttl_seconds = 7 * 24 * 3600;
+  // [drf] what bootstraps carry (the pins are read from the PEM files at start)
+  DrfSettings drf;
+  std::optional<std::filesystem::path> drf_spki_pem;      ///< DPF key pin source; unset = tls_cert
+  std::optional<std::filesystem::path> drf_app_spki_pem;  ///< application context pin; unset = DPF pin
+  // [notify] package 0 trigger
+  int notify_max_attempts = 5;
+  std::int64_t notify_retry_seconds = 30;
+  // [callbacks] SHO callback delivery
+  std::vector<std::filesystem::path> callback_ca_files;  ///< CAs for https callback URLs; empty = system
+  std::int64_t callback_retry_seconds = 1;
+  std::int64_t callback_max_retry_seconds = 300;
+  unsigned callback_timeout_ms = 5000;
 
   std::uint16_t port() const noexcept { return listen_port ? *listen_port : (tls_cert ? 8443 : 8080); }
   std::filesystem::path db_path() const { return state_dir / "m2mdm.sqlite"; }
@@ -46,7 +59,10 @@ struct ServerConfig {
 /// Keys: listen = "ADDR:PORT", state_dir, threads, body_limit, max_connections,
 /// header_timeout_ms, read_timeout_ms, idle_timeout_ms, log_level, dpf_address, job_ttl_seconds,
 /// [tls] cert, key; [auth] admin_token_file, vno_token_files = [...];
-/// [pva] manufacturer_ca = [...], manufacturer_crl = [...].
+/// [pva] manufacturer_ca = [...], manufacturer_crl = [...];
+/// [drf] provurl, name, server_id, server_name, apn, spki_pem, app_server_id, app_name, app_address,
+/// app_apn, app_spki_pem, auth_type; [notify] max_attempts, retry_seconds;
+/// [callbacks] ca_file = [...], retry_seconds, max_retry_seconds, timeout_ms.
 Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& config, std::string& why);
 
 /// Parses "ADDR:PORT" / "[v6]:PORT" into the config (port 0 = ephemeral).

@@ -25,10 +25,12 @@ inline constexpr std::size_t kMaxNameLength = 128;     ///< SHO name, DM usernam
 inline constexpr std::size_t kMaxSecretLength = 128;   ///< DM passwords, PIN
 inline constexpr std::size_t kMaxUrlLength = 2048;
 inline constexpr std::size_t kMaxAuthorisationLength = 16 * 1024;
+inline constexpr std::size_t kMaxPushAddressLength = 300;
 
 /// One device of a bulk import. JSON object members (camelCase):
-/// devId, pcid (required strings); shoId (integer, operator only); dpfAddress, pushAddress
-/// (strings); k, opc (32 hex digits); sqn (integer < 2^48); devicePin (string);
+/// devId, pcid (required strings); shoId (integer, operator only); dpfAddress (http(s) URL),
+/// pushAddress ("udp:HOST:PORT"); k, opc (32 hex digits); sqn (integer < 2^48); devicePin (string);
+/// secMethod ("USERPIN" default, "NETWPIN", "USERNETWPIN": how the DRF MACs the bootstrap);
 /// dm {serverId, serverUsername, serverPassword, clientUsername, clientPassword} (strings).
 struct ImportedDevice {
   Device device;
@@ -82,5 +84,19 @@ struct PvaRequest {
   std::string dev_id;
 };
 Parsed<PvaRequest> parse_pva_request(std::string_view body);
+
+/// PATCH /api/v1/devices/{devId}: {"pushAddress": "udp:HOST:PORT" or "" (clear),
+/// "secMethod": "USERPIN"|"NETWPIN"|"USERNETWPIN"}; at least one member.
+Parsed<DevicePatch> parse_device_patch(std::string_view body);
+
+/// POST /api/v1/devices/{devId}/bootstrap: empty body, or {"delivery": "push"|"sms" (default
+/// push = UDP to the device's pushAddress), "rebootstrap": bool, "rebootstrapToken": "..." (16+
+/// characters, only with rebootstrap: written into VENDORCONFIG REBOOTSTRAP-TOKEN)}.
+struct BootstrapRequestBody {
+  bool sms = false;
+  bool rebootstrap = false;
+  std::string rebootstrap_token;
+};
+Parsed<BootstrapRequestBody> parse_bootstrap_request(std::string_view body);
 
 }  // namespace m2mdm::server

@@ -73,7 +73,9 @@ struct Device {
   std::string pfc_validation;         ///< JSON of the last PVA verdict; empty = never validated
   DeviceState state = DeviceState::imported;
   std::int64_t last_seen = 0;         ///< last DM session; 0 = never
-  std::string push_address;           ///< "ip:port" for the package-0/bootstrap push; empty = unknown
+  std::string push_address;           ///< "udp:HOST:PORT" (or "HOST:PORT") for the package-0/bootstrap
+                                      ///< WAP push (UDP, WAP-259-WDP); empty = unknown
+  std::string sec_method = "USERPIN"; ///< SEC method the DRF MACs the bootstrap with (ProvBoot 1.1 §5.3)
   std::int64_t created = 0;
   std::int64_t updated = 0;
 };
@@ -120,6 +122,8 @@ struct Job {
   std::int64_t deadline = 0;  ///< after this the job expires; 0 = never
   std::int64_t created = 0;
   std::int64_t updated = 0;
+  int notify_attempts = 0;          ///< package 0 pushes sent for this job
+  std::int64_t next_notify_at = 0;  ///< earliest time of the next package 0 push
 };
 
 /// The parameters of a new job (id, state, attempts, timestamps are store-assigned).
@@ -168,6 +172,24 @@ struct OutboxEntry {
   bool acknowledged = false;
 };
 
+/// One bootstrap the DRF issued (TR 33.812 §5.2.2.6.3.2, seed 003 steps 9-11).
+struct BootstrapRecord {
+  std::int64_t id = 0;
+  std::string dev_id;
+  std::int64_t issued = 0;
+  std::string actor;       ///< who asked for it ("operator", "sho:<id>")
+  std::string sec_method;  ///< "USERPIN", "NETWPIN", "USERNETWPIN"
+  std::string delivery;    ///< "udp" (pushed) or "sms" (segments returned to the caller)
+  bool rebootstrap = false;
+  bool active = true;      ///< the device's current bootstrap (at most one per device)
+};
+
+/// Changes to a device's delivery settings (PATCH); unset members are left alone.
+struct DevicePatch {
+  std::optional<std::string> push_address;  ///< "" clears it
+  std::optional<std::string> sec_method;
+};
+
 /// Counts for /metrics.
 struct StoreStats {
   std::map<std::string, std::int64_t> jobs_by_state;     ///< keyed by to_string(JobState)
@@ -214,6 +236,8 @@ class Store {
   /// Stores the nonces for the next authentication (DM_Security 1.2 §5.4: nonces are per side).
   virtual Result<void> set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
                                      std::int64_t now) = 0;
+  /// Applies @p patch to the device (not_found when it does not exist).
+  virtual Result<void> patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) = 0;
   /// ICF: atomically reserves @p count SQNs for the PCID; returns the first (the stored value
   /// advances by count).
   virtual Result<std::uint64_t> reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) = 0;
@@ -237,7 +261,7 @@ class Store {
   /// Compare-and-set on the state: returns false (and changes nothing) if the job is not in @p from.
   virtual Result<bool> transition_job(std::int64_t id, JobState from, JobState to, std::int64_t now) = 0;
   /// Records the job's result exactly once (keyed by the job's correlator): in ONE transaction
-  /// inserts the result, makes the job succeeded (code 200) or failed, sets the device state,
+  /// inserts the result, makes the job succeeded (code 2xx, or 1200 = M2MSIMMobj Success) or failed, sets the device state,
   /// enqueues the SHO callback (if the SHO registered one) and appends an audit entry.
   /// A second call for the same job returns RecordOutcome::duplicate and changes nothing.
   virtual Result<RecordOutcome> record_result(std::string_view correlator, int code, std::string_view message,
@@ -245,6 +269,25 @@ class Store {
   virtual Result<std::optional<JobResult>> get_result(std::int64_t job_id) = 0;
   /// Moves every non-terminal job whose deadline (non-zero) is < now to expired; returns how many.
   virtual Result<std::size_t> expire_jobs(std::int64_t now) = 0;
+
+  /// Jobs a package 0 should be pushed for now: queued/notified, unexpired, whose device has a
+  /// push address, with fewer than @p max_attempts pushes so far and next_notify_at <= now.
+  virtual Result<std::vector<Job>> jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) = 0;
+  /// A package 0 was pushed for the job: notify_attempts+1, next try at @p next_notify_at, and
+  /// queued -> notified. Returns false (nothing changed) when the job is no longer queued/notified.
+  virtual Result<bool> mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) = 0;
+
+  // --- DRF bootstraps
+  /// In ONE transaction: replaces the device's DM credentials with @p dm, stores @p app_credentials
+  /// (the application context's account, encrypted) with a new active bootstrap row (earlier
+  /// rows become inactive), moves an imported device to `bootstrapped` and appends an audit
+  /// entry. Returns the new row.
+  virtual Result<BootstrapRecord> record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
+                                                   const DmCredentials& app_credentials, std::int64_t now) = 0;
+  /// The device's active bootstrap, if any.
+  virtual Result<std::optional<BootstrapRecord>> active_bootstrap(std::string_view dev_id) = 0;
+  /// Marks a bootstrap inactive (its delivery failed).
+  virtual Result<void> deactivate_bootstrap(std::int64_t id) = 0;
 
   // --- outbox (SHO callbacks)
   virtual Result<std::int64_t> enqueue_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
@@ -323,6 +366,7 @@ class SqliteStore final : public Store {
   Result<void> set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) override;
   Result<void> set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
                              std::int64_t now) override;
+  Result<void> patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) override;
   Result<std::uint64_t> reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) override;
   Result<void> set_sqn(std::string_view pcid, std::uint64_t next_sqn, std::int64_t now) override;
   Result<Job> create_job(const NewJob& job, std::int64_t now) override;
@@ -336,6 +380,12 @@ class SqliteStore final : public Store {
                                       std::int64_t now) override;
   Result<std::optional<JobResult>> get_result(std::int64_t job_id) override;
   Result<std::size_t> expire_jobs(std::int64_t now) override;
+  Result<std::vector<Job>> jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) override;
+  Result<bool> mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) override;
+  Result<BootstrapRecord> record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
+                                           const DmCredentials& app_credentials, std::int64_t now) override;
+  Result<std::optional<BootstrapRecord>> active_bootstrap(std::string_view dev_id) override;
+  Result<void> deactivate_bootstrap(std::int64_t id) override;
   Result<std::int64_t> enqueue_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
                                         std::int64_t now) override;
   Result<std::vector<OutboxEntry>> due_callbacks(std::int64_t now, std::size_t limit) override;
@@ -357,7 +407,7 @@ Bytes hash_token(std::string_view token);
 
 /// For crash tests only: when the environment variable M2MDM_STORE_CRASH_AT names a point
 /// ("upsert_devices.mid", "record_result.after_result", "claim_next_job.mid",
-/// "create_job.mid"), the store calls _exit(77) at that point inside the transaction.
+/// "create_job.mid", "record_bootstrap.mid"), the store calls _exit(77) at that point inside the transaction.
 void crash_point(std::string_view name) noexcept;
 
 }  // namespace m2mdm::server

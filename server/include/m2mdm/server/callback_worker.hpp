@@ -1,0 +1,84 @@
+/// @file callback_worker.hpp
+/// @brief Delivers the SHO callbacks of the Store's outbox (TR 33.812 step 21: the DPF reports
+///        the result to the SHO): POST of the JSON body to the SHO's registered URL over HTTP or
+///        HTTPS (Boost.Beast client), acknowledged on a 2xx, otherwise retried with exponential
+///        back-off (capped). All state is in the Store, so pending callbacks survive a restart.
+#pragma once
+
+#include "m2mdm/server/store.hpp"
+#include "m2mdm/syncml/result.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace m2mdm::server {
+
+/// Callback delivery settings.
+struct CallbackOptions {
+  std::int64_t retry_seconds = 1;          ///< first retry delay; doubles per failed attempt
+  std::int64_t max_retry_seconds = 300;    ///< cap of the back-off
+  std::chrono::milliseconds timeout{5000}; ///< connect + TLS + request + response, per attempt
+  std::chrono::milliseconds poll{1000};    ///< how often the thread looks at the outbox
+  std::size_t batch = 16;                  ///< entries per sweep
+  std::vector<std::filesystem::path> ca_files;  ///< PEM CAs for https URLs; empty = system store
+  std::function<std::int64_t()> clock;     ///< Unix seconds; default system clock
+};
+
+/// The outcome of one POST: the HTTP status, or an error (resolve/connect/TLS/timeout).
+struct PostResult {
+  int status = 0;      ///< 0 when no response was read
+  std::string error;   ///< empty on a response
+};
+
+/// POSTs @p body (application/json) to an http:// or https:// URL and reads the response.
+/// HTTPS verifies the peer chain against @p ca_files (or the system store) and the host name.
+PostResult post_json(const std::string& url, const std::string& body, const std::vector<std::filesystem::path>& ca_files,
+                     std::chrono::milliseconds timeout);
+
+/// Delivery counters (for logs, /metrics and tests).
+struct CallbackStats {
+  std::uint64_t delivered = 0;
+  std::uint64_t failed_attempts = 0;
+};
+
+/// Drains Store::due_callbacks (a background thread, or run_once() from a test).
+class CallbackWorker {
+ public:
+  CallbackWorker(Store& store, CallbackOptions options);
+  ~CallbackWorker();
+  CallbackWorker(const CallbackWorker&) = delete;
+  CallbackWorker& operator=(const CallbackWorker&) = delete;
+
+  /// One sweep over the due entries; returns how many were acknowledged.
+  std::size_t run_once();
+  void start();
+  void poke();
+  void stop();
+  CallbackStats stats() const noexcept { return {delivered_.load(), failed_.load()}; }
+  /// The delay before attempt number @p attempts + 1 (attempts already failed >= 1).
+  std::int64_t backoff(int attempts) const noexcept;
+
+ private:
+  std::int64_t now() const;
+  void loop();
+  Store& store_;
+  CallbackOptions options_;
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool poked_ = false;
+  std::thread thread_;
+};
+
+}  // namespace m2mdm::server

@@ -1,0 +1,109 @@
+/// @file drf_service.hpp
+/// @brief The DRF and the DPF's package 0 trigger over the Store and a PushSender:
+///        `DrfService` issues, records and delivers bootstraps (UDP push, or SMS segments handed
+///        back for an SMSC); `JobNotifier` pushes a package 0 for every queued job whose device
+///        has a push address (bounded retries with back-off; state in the Store, so it survives
+///        a restart). TR 33.812 §5.2 steps 9-12 and 14-15.
+#pragma once
+
+#include "m2mdm/server/drf.hpp"
+#include "m2mdm/server/push.hpp"
+#include "m2mdm/server/store.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace m2mdm::server {
+
+/// One bootstrap request (REST: POST /api/v1/devices/{devId}/bootstrap).
+struct BootstrapRequest {
+  BootstrapDelivery delivery = BootstrapDelivery::udp;
+  bool rebootstrap = false;         ///< replace an active bootstrap
+  std::string rebootstrap_token;    ///< written into VENDORCONFIG REBOOTSTRAP-TOKEN when non-empty
+  std::string actor;                ///< "operator", "sho:<id>" (audit)
+  bool caller_may_rebootstrap = false;  ///< operator token or the device's own SHO
+};
+
+/// What a successful request did.
+struct BootstrapOutcome {
+  BootstrapRecord record;
+  IssuedBootstrap issued;
+  std::string push_address;  ///< where it was sent (udp delivery)
+};
+
+/// Why a request was refused: an HTTP status and a one-line reason.
+struct DrfRefusal {
+  int status = 500;
+  std::string reason;
+};
+
+/// The DRF (thread-safe).
+class DrfService {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  /// @p settings.dpf_spki_sha256 must be 32 bytes for bootstraps to be issued (else 503).
+  DrfService(Store& store, PushSender& sender, DrfSettings settings, Clock clock = {});
+
+  /// Looks the device up, refuses a second bootstrap unless re-bootstrap is asked for and the
+  /// caller is authorised (409 / 403), issues fresh credentials, records them (one transaction),
+  /// then pushes the PDU over UDP (udp) or returns the SMS segments (sms). A failed UDP send
+  /// deactivates the new bootstrap (502).
+  std::expected<BootstrapOutcome, DrfRefusal> bootstrap(std::string_view dev_id, const BootstrapRequest& request);
+
+  bool configured() const noexcept { return settings_.dpf_spki_sha256.size() == 32; }
+
+ private:
+  std::int64_t now() const;
+  Store& store_;
+  PushSender& sender_;
+  DrfSettings settings_;
+  Clock clock_;
+  std::mutex mutex_;  // one bootstrap at a time (the active-bootstrap check and the write)
+};
+
+/// Package 0 trigger settings.
+struct NotifierOptions {
+  int max_attempts = 5;                    ///< pushes per job before it just waits for the device
+  std::int64_t retry_seconds = 30;         ///< first retry after this; doubles up to max_retry_seconds
+  std::int64_t max_retry_seconds = 900;
+  std::chrono::milliseconds poll{1000};    ///< how often the thread looks for work
+  std::function<std::int64_t()> clock;     ///< Unix seconds; default system clock
+};
+
+/// Pushes package 0 for queued jobs (a background thread, or run_once() from a test).
+class JobNotifier {
+ public:
+  JobNotifier(Store& store, PushSender& sender, NotifierOptions options);
+  ~JobNotifier();
+  JobNotifier(const JobNotifier&) = delete;
+  JobNotifier& operator=(const JobNotifier&) = delete;
+
+  /// One sweep: every due job gets a push; returns how many pushes were sent.
+  std::size_t run_once();
+  /// Starts the thread (idempotent).
+  void start();
+  /// Wakes the thread now (a job was just submitted).
+  void poke();
+  /// Stops and joins the thread (idempotent).
+  void stop();
+
+ private:
+  std::int64_t now() const;
+  void loop();
+  Store& store_;
+  PushSender& sender_;
+  NotifierOptions options_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool poked_ = false;
+  std::thread thread_;
+};
+
+}  // namespace m2mdm::server

@@ -1,0 +1,264 @@
+// SHO callback delivery: a Beast HTTP(S) client (async operations so that every step is bounded
+// by the timeout) and the outbox worker thread.
+#include "m2mdm/server/callback_worker.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+namespace m2mdm::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+std::int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct Url {
+  bool tls = false;
+  std::string host;  // without brackets
+  std::string port;
+  std::string target;
+  std::string host_header;
+};
+
+std::optional<Url> parse_url(std::string_view u) {
+  Url out;
+  if (u.starts_with("http://")) {
+    u.remove_prefix(7);
+  } else if (u.starts_with("https://")) {
+    out.tls = true;
+    u.remove_prefix(8);
+  } else {
+    return std::nullopt;
+  }
+  const auto slash = u.find('/');
+  std::string_view authority = u.substr(0, slash);
+  out.target = slash == std::string_view::npos ? "/" : std::string(u.substr(slash));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  out.host_header = std::string(authority);
+  std::string_view port;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    out.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return std::nullopt;
+      port = authority.substr(close + 2);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) return std::nullopt;
+  if (port.empty()) {
+    out.port = out.tls ? "443" : "80";
+  } else {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+    if (ec != std::errc{} || p != port.data() + port.size() || v == 0 || v > 65535) return std::nullopt;
+    out.port = std::string(port);
+  }
+  return out;
+}
+
+/// One request over Stream (beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>).
+template <class Stream>
+struct Exchange {
+  Stream& stream;
+  bool tls;
+  std::chrono::milliseconds timeout;
+  http::request<http::string_body> req;
+  http::response<http::string_body> res;
+  beast::flat_buffer buffer;
+  PostResult& out;
+
+  void failed(const char* step, beast::error_code ec) { out.error = std::string(step) + ": " + ec.message(); }
+
+  void start(const tcp::resolver::results_type& endpoints) {
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    beast::get_lowest_layer(stream).async_connect(endpoints, [this](beast::error_code ec, const tcp::endpoint&) {
+      if (ec) return failed("connect", ec);
+      if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+        stream.async_handshake(ssl::stream_base::client, [this](beast::error_code hec) {
+          if (hec) return failed("tls handshake", hec);
+          write();
+        });
+      } else {
+        write();
+      }
+    });
+  }
+  void write() {
+    http::async_write(stream, req, [this](beast::error_code ec, std::size_t) {
+      if (ec) return failed("write", ec);
+      http::async_read(stream, buffer, res, [this](beast::error_code rec, std::size_t) {
+        if (rec) return failed("read", rec);
+        out.status = static_cast<int>(res.result_int());
+        beast::error_code ignored;
+        beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      });
+    });
+  }
+};
+
+}  // namespace
+
+PostResult post_json(const std::string& url, const std::string& body, const std::vector<std::filesystem::path>& ca_files,
+                     std::chrono::milliseconds timeout) {
+  PostResult out;
+  auto u = parse_url(url);
+  if (!u) {
+    out.error = "not an http(s) URL";
+    return out;
+  }
+  try {  // Asio setup calls may throw; nothing escapes this function.
+    asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    beast::error_code ec;
+    auto endpoints = resolver.resolve(u->host, u->port, ec);
+    if (ec) {
+      out.error = "resolve: " + ec.message();
+      return out;
+    }
+    http::request<http::string_body> req{http::verb::post, u->target, 11};
+    req.set(http::field::host, u->host_header);
+    req.set(http::field::user_agent, "m2mdm-ro");
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::connection, "close");
+    req.body() = body;
+    req.prepare_payload();
+    if (!u->tls) {
+      beast::tcp_stream stream(ioc);
+      Exchange<beast::tcp_stream> x{stream, false, timeout, std::move(req), {}, {}, out};
+      x.start(endpoints);
+      ioc.run();
+      return out;
+    }
+    ssl::context ctx(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ctx.set_verify_mode(ssl::verify_peer);
+    if (ca_files.empty()) {
+      ctx.set_default_verify_paths();
+    } else {
+      for (const auto& f : ca_files) {
+        ctx.load_verify_file(f.string(), ec);
+        if (ec) {
+          out.error = "cannot load CA file " + f.string() + ": " + ec.message();
+          return out;
+        }
+      }
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    // RFC 6125 host check (IP literals match an iPAddress SAN) and SNI for names.
+    stream.set_verify_callback(ssl::host_name_verification(u->host));
+    if (u->host.find_first_not_of("0123456789.:") != std::string::npos)
+      SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(u->host.c_str()));  // = SSL_set_tlsext_host_name (a C-cast macro)
+    Exchange<beast::ssl_stream<beast::tcp_stream>> x{stream, true, timeout, std::move(req), {}, {}, out};
+    x.start(endpoints);
+    ioc.run();
+    return out;
+  } catch (const std::exception& e) {
+    out.status = 0;
+    out.error = e.what();
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------- worker
+
+CallbackWorker::CallbackWorker(Store& store, CallbackOptions options) : store_(store), options_(std::move(options)) {}
+
+CallbackWorker::~CallbackWorker() { stop(); }
+
+std::int64_t CallbackWorker::now() const { return options_.clock ? options_.clock() : system_now(); }
+
+std::int64_t CallbackWorker::backoff(int attempts) const noexcept {
+  const int shift = std::clamp(attempts - 1, 0, 30);
+  const std::int64_t base = std::max<std::int64_t>(options_.retry_seconds, 1);
+  if (shift >= 62 || base > (options_.max_retry_seconds >> shift)) return options_.max_retry_seconds;
+  return std::min(options_.max_retry_seconds, base << shift);
+}
+
+std::size_t CallbackWorker::run_once() {
+  auto due = store_.due_callbacks(now(), options_.batch);
+  if (!due) {
+    spdlog::warn("callbacks: cannot read the outbox: {}", due.error().message());
+    return 0;
+  }
+  std::size_t acked = 0;
+  for (const OutboxEntry& e : *due) {
+    const PostResult r = post_json(e.url, e.body, options_.ca_files, options_.timeout);
+    if (r.status >= 200 && r.status < 300) {
+      if (auto m = store_.mark_callback_acked(e.id); !m) {
+        spdlog::warn("callbacks: delivered {} but cannot mark it: {}", e.id, m.error().message());
+        continue;  // delivered again later: the SHO must treat callbacks as idempotent (jobId)
+      }
+      ++acked;
+      ++delivered_;
+      spdlog::info("callbacks: {} delivered to {} ({}) after {} failed attempt(s)", e.id, e.url, r.status, e.attempts);
+      continue;
+    }
+    ++failed_;
+    const std::int64_t delay = backoff(e.attempts + 1);
+    (void)store_.reschedule_callback(e.id, now() + delay);
+    spdlog::warn("callbacks: {} to {} failed ({}); retry in {} s", e.id, e.url,
+                 r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error, delay);
+  }
+  return acked;
+}
+
+void CallbackWorker::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void CallbackWorker::poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+void CallbackWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CallbackWorker::loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, options_.poll, [this] { return stop_ || poked_; });
+      if (stop_) return;
+      poked_ = false;
+    }
+    run_once();
+  }
+}
+
+}  // namespace m2mdm::server

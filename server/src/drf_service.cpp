@@ -1,0 +1,182 @@
+// DrfService (bootstrap issue + record + delivery) and JobNotifier (package 0 trigger).
+#include "m2mdm/server/drf_service.hpp"
+
+#include "m2mdm/server/error.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace m2mdm::server {
+namespace {
+
+std::int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::uint8_t random_byte() {
+  std::uint8_t b = 0;
+  if (RAND_bytes(&b, 1) != 1) b = 0x5A;
+  return b;
+}
+
+std::uint16_t random_session_id() {
+  std::uint8_t b[2] = {0, 0};
+  (void)RAND_bytes(b, 2);
+  const auto v = static_cast<std::uint16_t>((b[0] << 8) | b[1]);
+  return v == 0 ? 1 : v;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- DRF
+
+DrfService::DrfService(Store& store, PushSender& sender, DrfSettings settings, Clock clock)
+    : store_(store), sender_(sender), settings_(std::move(settings)), clock_(std::move(clock)) {}
+
+std::int64_t DrfService::now() const { return clock_ ? clock_() : system_now(); }
+
+std::expected<BootstrapOutcome, DrfRefusal> DrfService::bootstrap(std::string_view dev_id,
+                                                                  const BootstrapRequest& request) {
+  using R = std::unexpected<DrfRefusal>;
+  if (!configured()) return R(DrfRefusal{503, "the DRF has no DPF key pin (configure TLS or drf.spki_pem)"});
+  std::lock_guard lock(mutex_);
+  auto device = store_.get_device(dev_id);
+  if (!device) {
+    if (device.error() == make_error_code(errc::not_found)) return R(DrfRefusal{404, "no such device"});
+    return R(DrfRefusal{500, "storage failure"});
+  }
+  auto active = store_.active_bootstrap(dev_id);
+  if (!active) return R(DrfRefusal{500, "storage failure"});
+  if (*active) {
+    if (!request.rebootstrap)
+      return R(DrfRefusal{409, "the device already has an active bootstrap (issued " +
+                                   std::to_string((*active)->issued) + "); ask for a re-bootstrap"});
+    if (!request.caller_may_rebootstrap) return R(DrfRefusal{403, "not authorised to re-bootstrap this device"});
+  }
+  std::optional<PushAddress> to;
+  if (request.delivery == BootstrapDelivery::udp) {
+    if (device->push_address.empty())
+      return R(DrfRefusal{409, "the device has no push address; set pushAddress or ask for delivery \"sms\""});
+    auto a = parse_push_address(device->push_address);
+    if (!a) return R(DrfRefusal{409, "the device's push address is not usable: " + device->push_address});
+    to = std::move(*a);
+  }
+  auto sec = parse_drf_sec_method(device->sec_method.empty() ? "USERPIN" : device->sec_method);
+  if (!sec) return R(DrfRefusal{409, "unsupported SEC method " + device->sec_method});
+  auto issued = issue_bootstrap(*device, settings_, *sec, random_byte(), random_byte(), request.rebootstrap_token);
+  if (!issued) {
+    if (issued.error() == make_error_code(errc::invalid_argument))
+      return R(DrfRefusal{409, "cannot build the bootstrap: the device lacks a device PIN / usable PCID for " +
+                                   std::string(bootstrap::sec_method_name(*sec))});
+    spdlog::error("drf: cannot build the bootstrap of {}: {}", dev_id, issued.error().message());
+    return R(DrfRefusal{500, "cannot build the bootstrap"});
+  }
+  BootstrapRecord rec;
+  rec.dev_id = std::string(dev_id);
+  rec.actor = request.actor;
+  rec.sec_method = std::string(bootstrap::sec_method_name(*sec));
+  rec.delivery = request.delivery == BootstrapDelivery::udp ? "udp" : "sms";
+  rec.rebootstrap = active->has_value();
+  const std::int64_t t = now();
+  // The credentials are stored before the push leaves: the device may connect at once.
+  auto stored = store_.record_bootstrap(rec, issued->dm, issued->app, t);
+  if (!stored) {
+    spdlog::error("drf: cannot record the bootstrap of {}: {}", dev_id, stored.error().message());
+    return R(DrfRefusal{500, "storage failure"});
+  }
+  BootstrapOutcome out{*stored, std::move(*issued), device->push_address};
+  if (to) {
+    if (auto sent = sender_.send(*to, out.issued.push_pdu); !sent) {
+      (void)store_.deactivate_bootstrap(stored->id);
+      (void)store_.append_audit({0, t, request.actor, "drf.push.failed", std::string(dev_id), device->push_address});
+      return R(DrfRefusal{502, "the push to " + device->push_address + " failed"});
+    }
+    spdlog::info("drf: bootstrap {} for {} pushed to {} ({} bytes, {})", stored->id, dev_id, device->push_address,
+                 out.issued.push_pdu.size(), rec.sec_method);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- package 0 trigger
+
+JobNotifier::JobNotifier(Store& store, PushSender& sender, NotifierOptions options)
+    : store_(store), sender_(sender), options_(std::move(options)) {}
+
+JobNotifier::~JobNotifier() { stop(); }
+
+std::int64_t JobNotifier::now() const { return options_.clock ? options_.clock() : system_now(); }
+
+std::size_t JobNotifier::run_once() {
+  const std::int64_t t = now();
+  auto jobs = store_.jobs_to_notify(t, options_.max_attempts, 64);
+  if (!jobs) {
+    spdlog::warn("notifier: cannot list jobs: {}", jobs.error().message());
+    return 0;
+  }
+  std::size_t sent = 0;
+  for (const Job& job : *jobs) {
+    // Retries back off: retry_seconds * 2^attempts, capped.
+    const int shift = std::min(job.notify_attempts, 20);
+    const std::int64_t delay = std::min(options_.max_retry_seconds, options_.retry_seconds << shift);
+    auto device = store_.get_device(job.dev_id);
+    if (!device) continue;
+    auto to = parse_push_address(device->push_address);
+    auto pdu = make_package0_push(device->dm, random_session_id(), random_byte());
+    bool ok = false;
+    if (to && pdu) ok = static_cast<bool>(sender_.send(*to, *pdu));
+    // A failed send counts as an attempt too: the retries stay bounded.
+    auto marked = store_.mark_job_notified(job.id, t + delay, t);
+    if (!marked || !*marked) continue;
+    (void)store_.append_audit({0, t, "system", ok ? "dpf.notify" : "dpf.notify.failed", job.dev_id,
+                               "job " + std::to_string(job.id) + " attempt " + std::to_string(job.notify_attempts + 1) +
+                                   " to " + device->push_address});
+    if (ok) {
+      ++sent;
+      spdlog::info("notifier: package 0 for job {} pushed to {} (attempt {})", job.id, device->push_address,
+                   job.notify_attempts + 1);
+    } else {
+      spdlog::warn("notifier: package 0 for job {} to '{}' failed", job.id, device->push_address);
+    }
+  }
+  return sent;
+}
+
+void JobNotifier::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void JobNotifier::poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+void JobNotifier::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void JobNotifier::loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, options_.poll, [this] { return stop_ || poked_; });
+      if (stop_) return;
+      poked_ = false;
+    }
+    run_once();
+  }
+}
+
+}  // namespace m2mdm::server

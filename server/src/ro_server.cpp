@@ -1,0 +1,234 @@
+// RoServer: assembles the RO endpoint from a ServerConfig (store, PVA, router, DPF, DRF, package 0
+// trigger, callback worker, housekeeping, HTTP(S) server).
+#include "m2mdm/server/ro_server.hpp"
+
+#include "m2mdm/bootstrap/builder.hpp"
+#include "m2mdm/server/error.hpp"
+
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+namespace m2mdm::server {
+namespace {
+
+std::error_code err(errc e) { return make_error_code(e); }
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const noexcept { BIO_free(b); }
+};
+
+}  // namespace
+
+Result<Bytes> spki_sha256_of_pem(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(err(errc::io_error));
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return fail(err(errc::io_error));
+  Bytes der;
+  if (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    unsigned char* p = nullptr;
+    const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &p);
+    if (n > 0) der.assign(p, p + n);
+    OPENSSL_free(p);
+    X509_free(cert);
+  } else {
+    std::unique_ptr<BIO, BioDeleter> bio2(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (EVP_PKEY* key = PEM_read_bio_PUBKEY(bio2.get(), nullptr, nullptr, nullptr)) {
+      unsigned char* p = nullptr;
+      const int n = i2d_PUBKEY(key, &p);
+      if (n > 0) der.assign(p, p + n);
+      OPENSSL_free(p);
+      EVP_PKEY_free(key);
+    }
+  }
+  if (der.empty()) return fail(err(errc::invalid_argument));
+  return bootstrap::spki_sha256(der);
+}
+
+Result<std::string> load_or_create_admin_token(const ServerConfig& c, std::string& why) {
+  const std::filesystem::path file = c.admin_token_file ? *c.admin_token_file : c.state_dir / "admin.token";
+  if (!c.admin_token_file && !std::filesystem::exists(file)) {
+    std::uint8_t raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+      why = "no randomness for the admin token";
+      return fail(err(errc::io_error));
+    }
+    const mode_t old = ::umask(077);
+    std::ofstream out(file);
+    out << hex_encode(ByteView(raw, sizeof raw)) << '\n';
+    out.close();
+    ::umask(old);
+    if (!out) {
+      why = "cannot write " + file.string();
+      return fail(err(errc::io_error));
+    }
+    spdlog::info("created operator token file {}", file.string());
+  }
+  auto t = read_token_file(file);
+  if (!t) {
+    why = "cannot read admin token " + file.string() + " (need one line of at least 16 characters)";
+    return fail(err(errc::config_error));
+  }
+  return *t;
+}
+
+Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::string& why, Parts parts) {
+  if (!validate_config(c, why)) return fail(err(errc::config_error));
+  std::unique_ptr<RoServer> s(new RoServer());
+
+  std::error_code ec;
+  const bool created = std::filesystem::create_directories(c.state_dir, ec);
+  if (ec) {
+    why = "cannot create state directory " + c.state_dir.string() + ": " + ec.message();
+    return fail(err(errc::io_error));
+  }
+  if (created) std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all, ec);
+
+  auto box = SecretBox::load_or_create(c.key_path());
+  if (!box) {
+    why = "store key " + c.key_path().string() + ": " + box.error().message() + " (must be 32 bytes, mode 0600)";
+    return fail(box.error());
+  }
+  auto store = SqliteStore::open(c.db_path(), std::move(*box));
+  if (!store) {
+    why = "store " + c.db_path().string() + ": " + store.error().message();
+    return fail(store.error());
+  }
+  s->store_ = std::move(*store);
+
+  auto pva = Pva::load(c.manufacturer_cas, c.manufacturer_crls);
+  if (!pva) {
+    why = "PVA trust configuration: " + pva.error().message() + " (see log)";
+    return fail(err(errc::config_error));
+  }
+  s->pva_ = std::make_unique<Pva>(std::move(*pva));
+
+  auto admin = load_or_create_admin_token(c, why);
+  if (!admin) return fail(admin.error());
+  s->admin_token_ = *admin;
+  ApiOptions api;
+  api.admin_token_hash = hash_token(s->admin_token_);
+  for (const auto& v : c.vno_token_files) {
+    auto t = read_token_file(v);
+    if (!t) {
+      why = "cannot read VNO token " + v.string();
+      return fail(err(errc::config_error));
+    }
+    api.vno_token_hashes.push_back(hash_token(*t));
+  }
+  api.default_job_ttl = c.job_ttl_seconds;
+  api.default_dpf_address = c.dpf_address;
+
+  // DRF: the DPF's key pin from drf.spki_pem, else from the TLS certificate.
+  DrfSettings drf = c.drf;
+  if (auto pin_file = c.drf_spki_pem ? c.drf_spki_pem : c.tls_cert) {
+    auto pin = spki_sha256_of_pem(*pin_file);
+    if (!pin) {
+      why = "cannot read a certificate or public key for the DRF pin from " + pin_file->string();
+      return fail(err(errc::config_error));
+    }
+    drf.dpf_spki_sha256 = std::move(*pin);
+  } else {
+    spdlog::warn("drf: no TLS certificate and no drf.spki_pem: bootstraps cannot be issued (503)");
+  }
+  if (c.drf_app_spki_pem) {
+    auto pin = spki_sha256_of_pem(*c.drf_app_spki_pem);
+    if (!pin) {
+      why = "cannot read a certificate or public key from " + c.drf_app_spki_pem->string();
+      return fail(err(errc::config_error));
+    }
+    drf.app_spki_sha256 = std::move(*pin);
+  }
+
+  HttpServerOptions http;
+  http.address = c.listen_address;
+  http.port = c.port();
+  http.threads = c.threads;
+  http.body_limit = c.body_limit;
+  http.max_connections = c.max_connections;
+  http.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);
+  http.read_timeout = std::chrono::milliseconds(c.read_timeout_ms);
+  http.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
+  if (c.tls_cert) http.tls = TlsFiles{*c.tls_cert, *c.tls_key};
+
+  s->router_ = std::make_unique<ApiRouter>(*s->store_, *s->pva_, api);
+  s->sender_ = parts.push_sender ? parts.push_sender : std::make_shared<UdpPushSender>();
+  auto server = HttpServer::start(http, *s->router_);
+  if (!server) {
+    why = "cannot start the server on " + c.listen_address + ":" + std::to_string(http.port) + ": " +
+          server.error().message();
+    return fail(server.error());
+  }
+  s->http_ = std::move(*server);
+  s->url_ = s->http_->url();
+  const std::string dpf_url = c.dpf_address.empty() ? s->url_ + "/dm" : c.dpf_address;
+  if (c.dpf_address.empty()) s->router_->set_default_dpf_address(dpf_url);
+  if (drf.provurl.empty()) drf.provurl = s->url_ + "/drf";
+
+  DpfOptions dpf_opts;
+  dpf_opts.public_base = c.dpf_address.empty() ? s->url_ : c.dpf_address.substr(0, c.dpf_address.rfind("/dm"));
+  s->dpf_ = std::make_shared<DpfService>(*s->store_, dpf_opts);
+  s->router_->set_dm_endpoint(s->dpf_);
+  s->drf_ = std::make_shared<DrfService>(*s->store_, *s->sender_, drf);
+  s->router_->set_drf(s->drf_);
+
+  NotifierOptions n;
+  n.max_attempts = c.notify_max_attempts;
+  n.retry_seconds = c.notify_retry_seconds;
+  n.max_retry_seconds = std::max<std::int64_t>(c.notify_retry_seconds, 900);
+  s->notifier_ = std::make_unique<JobNotifier>(*s->store_, *s->sender_, n);
+  s->router_->set_job_listener([notifier = s->notifier_.get()](const Job&) { notifier->poke(); });
+
+  CallbackOptions cb;
+  cb.retry_seconds = c.callback_retry_seconds;
+  cb.max_retry_seconds = c.callback_max_retry_seconds;
+  cb.timeout = std::chrono::milliseconds(c.callback_timeout_ms);
+  cb.ca_files = c.callback_ca_files;
+  s->callbacks_ = std::make_unique<CallbackWorker>(*s->store_, cb);
+  s->router_->set_http_stats([h = s->http_.get()] { return h->stats(); });
+
+  s->notifier_->start();
+  s->callbacks_->start();
+  s->housekeeping_ = std::thread([p = s.get()] { p->housekeeping_loop(); });
+  return s;
+}
+
+void RoServer::housekeeping_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    const std::int64_t t = unix_now();
+    if (auto n = store_->expire_jobs(t); n && *n > 0) spdlog::info("expired {} job(s)", *n);
+    dpf_->expire_idle();
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_; });
+  }
+}
+
+void RoServer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !housekeeping_.joinable() && !http_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (http_) http_->stop();  // drains in-flight requests, joins the I/O threads
+  if (notifier_) notifier_->stop();
+  if (callbacks_) callbacks_->stop();
+  if (housekeeping_.joinable()) housekeeping_.join();
+  http_.reset();
+}
+
+RoServer::~RoServer() { stop(); }
+
+}  // namespace m2mdm::server

@@ -1,0 +1,264 @@
+// The package 0 trigger (a real UDP socket receives the push; the device-side decoder and digest
+// check read it) and the SHO callback worker (a real loopback HTTP and HTTPS receiver that is down
+// first, then up; state kept over a store reopen).
+#include "m2mdm/bootstrap/wsp.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/server/callback_worker.hpp"
+#include "m2mdm/server/drf_service.hpp"
+#include "m2mdm/server/http_server.hpp"
+#include "m2mdm/server/push.hpp"
+#include "m2mdm/syncml/notification.hpp"
+#include "test_util.hpp"
+#include "udp_receiver.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+
+namespace m2mdm::server {
+namespace {
+namespace bs = m2mdm::bootstrap;
+using test::TempDir;
+
+struct Trigger : ::testing::Test {
+  TempDir dir;
+  std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "s.sqlite");
+  UdpPushSender sender;
+  test::UdpReceiver udp;
+  std::int64_t t = 1'700'000'000;
+  std::int64_t sho = 0;
+
+  void SetUp() override {
+    ASSERT_TRUE(store);
+    auto s = store->create_sho("sho", hash_token("tok"), t);
+    ASSERT_TRUE(s);
+    sho = s->id;
+    Device d = test::make_device("IMEI:1", "001010000000001", sho);
+    d.dm.server_nonce = {1, 2, 3, 4};
+    d.push_address = udp.address();
+    Device quiet = test::make_device("IMEI:2", "001010000000002", sho);  // no push address
+    std::vector<Device> v{d, quiet};
+    ASSERT_TRUE(store->upsert_devices(v, t));
+    ASSERT_TRUE(store->set_dm_nonces("IMEI:1", d.dm.server_nonce, Bytes{9, 9}, t));
+  }
+  Job job(const std::string& dev) {
+    auto j = store->create_job(NewJob{dev, sho, JobKind::install, Bytes{1, 2, 3}, "auth", "", 0}, t);
+    EXPECT_TRUE(j);
+    return *j;
+  }
+  NotifierOptions options() {
+    NotifierOptions o;
+    o.max_attempts = 3;
+    o.retry_seconds = 10;
+    o.clock = [this] { return t; };
+    return o;
+  }
+};
+
+TEST_F(Trigger, Package0IsPushedWithTheServerCredentialsRetriedBoundedAndStopsOnceClaimed) {
+  const Job j1 = job("IMEI:1");
+  job("IMEI:2");  // no push address: waits for the device's next session
+  JobNotifier n(*store, sender, options());
+  EXPECT_EQ(n.run_once(), 1u);
+  auto dgram = udp.receive();
+  ASSERT_TRUE(dgram);
+  auto push = bs::wsp::decode_push(*dgram);
+  ASSERT_TRUE(push) << push.error().message();
+  EXPECT_EQ(push->content_type.code, bs::wsp::kCtSyncmlNotification);
+  ASSERT_TRUE(push->app_id);
+  EXPECT_EQ(push->app_id->code, bs::wsp::kAppIdSyncmlDm);
+  auto pkg0 = syncml::decode_notification(push->body);
+  ASSERT_TRUE(pkg0) << pkg0.error().message();
+  EXPECT_EQ(pkg0->fields.ui_mode, syncml::UiMode::background);
+  EXPECT_EQ(pkg0->fields.initiator, syncml::Initiator::server);
+  EXPECT_EQ(pkg0->fields.server_id, "m2mdm-ro");
+  EXPECT_NE(pkg0->fields.session_id, 0);
+  const Bytes nonce{1, 2, 3, 4};
+  EXPECT_TRUE(syncml::verify_notification_digest(*pkg0, "m2mdm-ro", "server-secret-IMEI:1", nonce));
+  EXPECT_FALSE(syncml::verify_notification_digest(*pkg0, "m2mdm-ro", "wrong", nonce));
+  auto after = store->get_job(j1.id);
+  EXPECT_EQ(after->state, JobState::notified);
+  EXPECT_EQ(after->notify_attempts, 1);
+  EXPECT_EQ(after->next_notify_at, t + 10);
+
+  EXPECT_EQ(n.run_once(), 0u);  // not due yet
+  t += 10;
+  EXPECT_EQ(n.run_once(), 1u);
+  EXPECT_TRUE(udp.receive());
+  EXPECT_EQ(store->get_job(j1.id)->next_notify_at, t + 20);  // back-off doubles
+  t += 20;
+  EXPECT_EQ(n.run_once(), 1u);
+  EXPECT_TRUE(udp.receive());
+  t += 1000;
+  EXPECT_EQ(n.run_once(), 0u);  // max_attempts reached: the job waits for the device
+  EXPECT_EQ(store->get_job(j1.id)->notify_attempts, 3);
+
+  // A job a session has claimed gets no package 0.
+  const Job j3 = job("IMEI:1");
+  auto claimed = store->claim_next_job("IMEI:1", t);  // claims j1 (oldest)
+  ASSERT_TRUE(claimed && *claimed);
+  EXPECT_EQ((*claimed)->id, j1.id);
+  EXPECT_EQ(n.run_once(), 1u);  // j3 is still queued
+  EXPECT_TRUE(udp.receive());
+  EXPECT_EQ(store->get_job(j3.id)->state, JobState::notified);
+  EXPECT_EQ(store->get_job(j1.id)->state, JobState::delivering);
+}
+
+TEST_F(Trigger, TheThreadWakesOnPoke) {
+  auto o = options();
+  o.poll = std::chrono::minutes(10);  // only a poke can wake it within the test
+  JobNotifier n(*store, sender, o);
+  n.start();
+  job("IMEI:1");
+  n.poke();
+  EXPECT_TRUE(udp.receive(std::chrono::milliseconds(5000)));
+  n.stop();
+}
+
+// ---------------------------------------------------------------- callbacks
+
+/// Records POSTed bodies; answers with `status`.
+struct Receiver final : HttpHandler {
+  std::mutex m;
+  std::vector<std::string> bodies;
+  int status = 200;
+  HttpResponse handle(const HttpRequest& r) override {
+    std::lock_guard lock(m);
+    if (r.method == "POST" && r.header("Content-Type") == "application/json") bodies.push_back(r.body);
+    return HttpResponse::make(status, "text/plain", status == 204 ? "" : "ok");  // 204 has no body
+  }
+  std::size_t count() {
+    std::lock_guard lock(m);
+    return bodies.size();
+  }
+};
+
+HttpServerOptions receiver_options(std::uint16_t port) {
+  HttpServerOptions o;
+  o.port = port;
+  o.threads = 1;
+  return o;
+}
+
+struct Callbacks : ::testing::Test {
+  TempDir dir;
+  std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "s.sqlite");
+  std::int64_t t = 1'700'000'000;
+  std::int64_t sho = 0;
+  void SetUp() override {
+    ASSERT_TRUE(store);
+    auto s = store->create_sho("sho", hash_token("tok"), t);
+    ASSERT_TRUE(s);
+    sho = s->id;
+  }
+  CallbackOptions options() {
+    CallbackOptions o;
+    o.retry_seconds = 2;
+    o.max_retry_seconds = 5;
+    o.timeout = std::chrono::milliseconds(2000);
+    o.clock = [this] { return t; };
+    return o;
+  }
+};
+
+TEST_F(Callbacks, ReceiverDownThenUpDeliveredOnceStateSurvivesReopen) {
+  Receiver rx;
+  // Find a free port, then close it: the SHO's endpoint is down.
+  std::uint16_t port = 0;
+  {
+    auto probe = HttpServer::start(receiver_options(0), rx);
+    ASSERT_TRUE(probe);
+    port = (*probe)->port();
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/sho/callback";
+  auto id = store->enqueue_callback(sho, url, R"({"event":"job.result","jobId":1})", t);
+  ASSERT_TRUE(id);
+  {
+    CallbackWorker w(*store, options());
+    EXPECT_EQ(w.run_once(), 0u);
+    EXPECT_EQ(w.stats().failed_attempts, 1u);
+    auto due = store->due_callbacks(t + 10, 10);
+    ASSERT_EQ(due->size(), 1u);
+    EXPECT_EQ((*due)[0].attempts, 1);
+    EXPECT_EQ((*due)[0].next_attempt_at, t + 2);
+    EXPECT_EQ(w.run_once(), 0u);  // not due before the back-off
+    t += 2;
+    EXPECT_EQ(w.run_once(), 0u);
+    due = store->due_callbacks(t + 10, 10);
+    EXPECT_EQ((*due)[0].next_attempt_at, t + 4);  // doubled
+    t += 4;
+    EXPECT_EQ(w.run_once(), 0u);
+    due = store->due_callbacks(t + 10, 10);
+    EXPECT_EQ((*due)[0].next_attempt_at, t + 5);  // capped
+    EXPECT_EQ(w.backoff(10), 5);
+  }
+  // The RO restarts: the outbox is in the store.
+  store.reset();
+  store = test::open_store(dir.path() / "s.sqlite");
+  ASSERT_TRUE(store);
+  auto up = HttpServer::start(receiver_options(port), rx);
+  ASSERT_TRUE(up) << up.error().message();
+  t += 5;
+  CallbackWorker w(*store, options());
+  EXPECT_EQ(w.run_once(), 1u);
+  ASSERT_EQ(rx.count(), 1u);
+  EXPECT_EQ(rx.bodies[0], R"({"event":"job.result","jobId":1})");
+  EXPECT_EQ(store->due_callbacks(t + 1000, 10)->size(), 0u);
+  EXPECT_EQ(store->stats()->outbox_pending, 0);
+  t += 1000;
+  EXPECT_EQ(w.run_once(), 0u);  // never delivered twice
+  EXPECT_EQ(rx.count(), 1u);
+}
+
+TEST_F(Callbacks, Non2xxIsRetriedAndTheThreadDelivers) {
+  Receiver rx;
+  rx.status = 503;
+  auto up = HttpServer::start(receiver_options(0), rx);
+  ASSERT_TRUE(up);
+  const std::string url = "http://127.0.0.1:" + std::to_string((*up)->port()) + "/cb";
+  ASSERT_TRUE(store->enqueue_callback(sho, url, R"({"n":1})", t));
+  auto o = options();
+  o.poll = std::chrono::milliseconds(50);
+  CallbackWorker w(*store, o);
+  EXPECT_EQ(w.run_once(), 0u);
+  EXPECT_EQ(rx.count(), 1u);
+  {
+    std::lock_guard lock(rx.m);
+    rx.status = 204;
+  }
+  t += 2;
+  w.start();
+  for (int i = 0; i < 100 && w.stats().delivered == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  w.stop();
+  EXPECT_EQ(w.stats().delivered, 1u);
+  EXPECT_EQ(rx.count(), 2u);
+}
+
+TEST_F(Callbacks, HttpsWithTheShoCaAndRefusedWithoutIt) {
+  auto pki = mo::init_test_pki(dir.path() / "pki");
+  ASSERT_TRUE(pki) << pki.error().message();
+  auto file = [&](std::string_view name) {
+    for (const auto& f : *pki)
+      if (f.name == name) return f.path;
+    return std::filesystem::path{};
+  };
+  Receiver rx;
+  auto o = receiver_options(0);
+  o.tls = TlsFiles{file("tls-cert"), file("tls-key")};
+  auto up = HttpServer::start(o, rx);
+  ASSERT_TRUE(up) << up.error().message();
+  const std::string url = "https://127.0.0.1:" + std::to_string((*up)->port()) + "/cb";
+  auto wrong = post_json(url, "{}", {file("sho-ca")}, std::chrono::milliseconds(2000));
+  EXPECT_EQ(wrong.status, 0);
+  EXPECT_NE(wrong.error.find("tls"), std::string::npos) << wrong.error;
+  EXPECT_EQ(rx.count(), 0u);
+  auto ok = post_json(url, "{}", {file("tls-ca")}, std::chrono::milliseconds(2000));
+  EXPECT_EQ(ok.status, 200) << ok.error;
+  EXPECT_EQ(rx.count(), 1u);
+  EXPECT_FALSE(post_json("ftp://x/", "{}", {}, std::chrono::milliseconds(100)).error.empty());
+  EXPECT_FALSE(post_json("http://[::1/", "{}", {}, std::chrono::milliseconds(100)).error.empty());
+}
+
+}  // namespace
+}  // namespace m2mdm::server

@@ -1,0 +1,330 @@
+// The whole client::Device (state directory, software TRE, registry, outbox, tree store) against
+// the real DPF session engine (server::DmServerSession) in-process: bootstrap push -> client-
+// initiated and server-initiated (package 0) sessions -> sealed MCIM delivered and installed ->
+// Generic Alert acknowledged -> restart from the state directory. Then power loss at every TRE
+// write step of a second install (old or new MCIM usable after restart, never neither).
+// (In tests/server because only this suite links both m2mdm::client and m2mdm::server.)
+#include "m2mdm/bootstrap/builder.hpp"
+#include "m2mdm/bootstrap/security.hpp"
+#include "m2mdm/bootstrap/wsp.hpp"
+#include "m2mdm/client/device.hpp"
+#include "m2mdm/client/error.hpp"
+#include "m2mdm/mo/m2msim_object.hpp"
+#include "m2mdm/mo/mcim_profile.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/mo/seal.hpp"
+#include "m2mdm/server/dm_session.hpp"
+#include "m2mdm/syncml/notification.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace m2mdm {
+namespace {
+
+namespace fs = std::filesystem;
+namespace bs = m2mdm::bootstrap;
+
+constexpr std::string_view kDevId = "IMEI:490154203237518";
+constexpr std::string_view kServerId = "dpf.ro.example";
+constexpr std::string_view kPin = "8372";
+const Bytes kClientNonce{1, 2, 3, 4};
+const Bytes kServerNonce{9, 8, 7};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The DPF's store, in memory.
+class Backend final : public server::DmBackend {
+ public:
+  server::DmCredentials creds;
+  std::vector<server::Job> jobs;
+  std::map<std::int64_t, server::JobState> states;
+  std::vector<server::DeviceAlert> alerts;
+  Bytes pfc;
+
+  Result<server::DmCredentials> credentials(std::string_view dev_id) override {
+    if (dev_id != kDevId) return fail(std::make_error_code(std::errc::no_such_device));
+    return creds;
+  }
+  void save_nonces(std::string_view, ByteView server_nonce, ByteView client_nonce) override {
+    creds.server_nonce.assign(server_nonce.begin(), server_nonce.end());
+    creds.client_nonce.assign(client_nonce.begin(), client_nonce.end());
+  }
+  void on_device_info(std::string_view, const std::map<std::string, std::string>&) override {}
+  bool wants_pfc(std::string_view) override { return pfc.empty(); }
+  void on_pfc(std::string_view, ByteView der) override { pfc.assign(der.begin(), der.end()); }
+  std::optional<server::Job> next_job(std::string_view) override {
+    for (auto& j : jobs)
+      if (!states.contains(j.id)) {
+        states[j.id] = server::JobState::delivering;
+        return j;
+      }
+    return std::nullopt;
+  }
+  void on_job_state(const server::Job& job, server::JobState to) override { states[job.id] = to; }
+  void on_job_failed(const server::Job& job, int, std::string_view) override { states[job.id] = server::JobState::failed; }
+  bool on_generic_alert(std::string_view, const server::DeviceAlert& alert) override {
+    alerts.push_back(alert);
+    return true;
+  }
+};
+
+// One DM session's transport: each POST goes to a DmServerSession in this process. After
+// `fail_after` posts it reports a lost connection (the device lost power or the bearer).
+class InProcessTransport final : public client::Transport {
+ public:
+  InProcessTransport(Backend& backend, client::TransportParams params) : dpf_(backend, {}), params_(std::move(params)) {}
+  Result<client::HttpReply> post(const client::Outgoing& m) override {
+    if (lost_ && *lost_) return fail(client::errc::transport_failed);
+    auto reply = dpf_.handle(m.body, m.content_type, m.hmac_header);
+    if (!reply) return fail(reply.error());
+    client::HttpReply r;
+    r.status = 200;
+    r.content_type = reply->content_type;
+    r.body = std::move(reply->body);
+    r.hmac_header = reply->hmac_header;
+    return r;
+  }
+  server::DmServerSession dpf_;
+  client::TransportParams params_;
+  const bool* lost_ = nullptr;
+};
+
+class DeviceSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("m2mdm-devsess-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto pki = mo::init_test_pki(dir_ / "pki");
+    ASSERT_TRUE(pki) << pki.error().message();
+    for (const auto& f : *pki) pki_[f.name] = f.path;
+    auto device = mo::issue_test_device(dir_ / "pki", kDevId);
+    ASSERT_TRUE(device) << device.error().message();
+    for (const auto& f : *device) pki_[f.name] = f.path;
+    backend_.creds.server_id = std::string(kServerId);
+    backend_.creds.server_username = std::string(kServerId);
+    backend_.creds.server_password = "server-secret";
+    backend_.creds.client_username = std::string(kDevId);
+    backend_.creds.client_password = "client-secret";
+    backend_.creds.server_nonce = kServerNonce;
+    backend_.creds.client_nonce = kClientNonce;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  client::DeviceOptions options() {
+    client::DeviceOptions o;
+    o.state_dir = dir_ / "state";
+    o.tre_dir = pki_.at("tre-dir");
+    auto anchors = mo::TrustAnchors::from_pem(slurp(pki_.at("sho-ca")), mo::AnchorKind::test);
+    EXPECT_TRUE(anchors);
+    o.anchors = std::move(*anchors);
+    o.sec = bs::SecMethod::userpin;
+    o.sec_credentials.pin = std::string(kPin);
+    o.session_on_init = false;
+    o.session.max_msg_size = 4096;  // the ~2 KB package arrives in chunks
+    o.transport = [this](const client::TransportParams& p) -> Result<std::unique_ptr<client::Transport>> {
+      params_seen_.push_back(p);
+      auto t = std::make_unique<InProcessTransport>(backend_, p);
+      t->lost_ = &link_lost_;
+      return std::unique_ptr<client::Transport>(std::move(t));
+    };
+    return o;
+  }
+
+  std::unique_ptr<client::Device> open() {
+    auto d = client::Device::open(options());
+    EXPECT_TRUE(d) << (d ? "" : d.error().message());
+    return d ? std::move(*d) : nullptr;
+  }
+
+  Bytes bootstrap_push() const {
+    bs::BootstrapSpec spec;
+    spec.name = "RO bootstrap";
+    spec.provurl = "https://drf.ro.example/prov";
+    bs::ContextSpec c;
+    c.nap.napid = "NAP-MCIM";
+    c.nap.apn = "m2m.ro.example";
+    c.server.server_id = std::string(kServerId);
+    c.server.addr = "https://127.0.0.1/dm";
+    c.server.auths.push_back(bs::AppAuthSpec{"APPSRV", "DIGEST", std::string(kDevId), "client-secret", kClientNonce});
+    c.server.auths.push_back(bs::AppAuthSpec{"CLIENT", "DIGEST", std::string(kServerId), "server-secret", kServerNonce});
+    c.server.spki_sha256 = Bytes(32, 0x5A);
+    spec.contexts.push_back(c);
+    auto doc = bs::build_bootstrap_doc(spec);
+    EXPECT_TRUE(doc) << (doc ? "" : doc.error().message());
+    if (!doc) return {};
+    auto wbxml = bs::encode_cp_wbxml(*doc);
+    EXPECT_TRUE(wbxml);
+    bs::SecCredentials creds;
+    creds.pin = std::string(kPin);
+    auto mac = bs::compute_mac(bs::SecMethod::userpin, creds, *wbxml);
+    EXPECT_TRUE(mac);
+    auto pdu = bs::wsp::encode_push(bs::wsp::make_cp_push(1, *wbxml, bs::wsp::kSecUserpin, *mac));
+    EXPECT_TRUE(pdu);
+    return *pdu;
+  }
+
+  Bytes seal(std::uint64_t counter, std::string_view iccid = {}, std::string_view imsi = {}) {
+    auto profile = mo::parse_profile(as_bytes(slurp(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json")));
+    EXPECT_TRUE(profile) << profile.error().message();
+    if (!iccid.empty()) profile->iccid = std::string(iccid);
+    if (!imsi.empty()) profile->imsi = std::string(imsi);
+    mo::McimBinding b;
+    b.device_id = std::string(kDevId);
+    b.transaction_id = "tx-" + std::to_string(counter);
+    b.issued = now_s() - 10;
+    b.expires = now_s() + 3600;
+    b.counter = counter;
+    profile->binding = b;
+    auto signer = mo::Certificate::from_pem(slurp(pki_.at("sho-cert")));
+    auto key = mo::PrivateKey::from_pem(slurp(pki_.at("sho-key")));
+    auto pfc = mo::Certificate::from_pem(slurp(pki_.at("pfc")));
+    EXPECT_TRUE(signer && key && pfc);
+    auto sealed = mo::seal_profile(*profile, *signer, *key, *pfc);
+    EXPECT_TRUE(sealed) << sealed.error().message();
+    return *sealed;
+  }
+
+  void add_job(std::int64_t id, std::uint64_t counter, std::string_view iccid = {}, std::string_view imsi = {}) {
+    server::Job job;
+    job.id = id;
+    job.dev_id = std::string(kDevId);
+    job.correlator = "job-" + std::to_string(id);
+    job.payload = seal(counter, iccid, imsi);
+    backend_.jobs.push_back(job);
+  }
+
+  fs::path dir_;
+  std::map<std::string, fs::path> pki_;
+  Backend backend_;
+  std::vector<client::TransportParams> params_seen_;
+  bool link_lost_ = false;
+};
+
+TEST_F(DeviceSessionTest, BootstrapThenSessionsInstallTheMcimAndSurviveRestart) {
+  {
+    auto device = open();
+    ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push()));
+    // Registration session: DevInfo and the PfC.
+    auto first = device->run_client_session();
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_TRUE(first->server_authenticated);
+    EXPECT_TRUE(first->client_authenticated);
+    EXPECT_FALSE(backend_.pfc.empty());
+    ASSERT_EQ(params_seen_.size(), 1u);
+    ASSERT_TRUE(params_seen_[0].spki_sha256) << "the bootstrap pin must reach the transport";
+    EXPECT_EQ(*params_seen_[0].spki_sha256, Bytes(32, 0x5A));
+    EXPECT_EQ(params_seen_[0].server_uri, "https://127.0.0.1/dm");
+  }
+  // Restart: the nonces agreed in the first session were persisted with the tree.
+  add_job(7, 1);
+  auto device = open();
+  ASSERT_TRUE(device);
+  const Bytes server_nonce = backend_.creds.server_nonce;
+  syncml::Notification n;
+  n.server_id = std::string(kServerId);
+  n.session_id = 0x0042;
+  auto pkg0 = syncml::encode_notification(n, "server-secret", server_nonce);
+  ASSERT_TRUE(pkg0);
+  auto second = device->handle_notification(*pkg0);
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(backend_.states[7], server::JobState::awaiting_result);
+  ASSERT_EQ(backend_.alerts.size(), 1u);
+  EXPECT_EQ(backend_.alerts[0].correlator, "job-7");
+  auto parsed = mo::parse_m2msim_alert_data(backend_.alerts[0].data);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->first, 1200) << parsed->second;
+  ASSERT_TRUE(device->registry().active());
+  EXPECT_EQ(device->registry().active()->imsi, "001010000000001");
+  EXPECT_TRUE(device->pending_alerts(kServerId).empty());
+  device.reset();
+  // After a restart the MCIM is still there and the tree shows it.
+  device = open();
+  ASSERT_TRUE(device->registry().active());
+  auto entries = mo::list_mcim_entries(device->tree());
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].state, mo::McimState::Active);
+  // A third session with nothing to do completes with the persisted nonces.
+  auto third = device->run_client_session();
+  ASSERT_TRUE(third) << third.error().message();
+}
+
+TEST_F(DeviceSessionTest, PowerLossAtEveryTreWriteOfAnInstallLeavesOldOrNewMcimUsable) {
+  // Count the TRE write steps of one uninterrupted second install first.
+  int steps = 0;
+  {
+    auto device = open();
+    ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push()));
+    add_job(1, 1, "8999900000000000014", "001010000000011");
+    ASSERT_TRUE(device->run_client_session());
+    ASSERT_TRUE(device->registry().active());
+    add_job(2, 2, "8999900000000000022", "001010000000022");
+    device->tre().set_crash_hook_for_testing([&](std::string_view, std::string_view) {
+      ++steps;
+      return false;
+    });
+    ASSERT_TRUE(device->run_client_session());
+    ASSERT_EQ(device->registry().active()->imsi, "001010000000022");
+  }
+  ASSERT_GT(steps, 0);
+  fs::remove_all(dir_);
+
+  for (int crash_at = 0; crash_at < steps; ++crash_at) {
+    SCOPED_TRACE("power loss at TRE write step " + std::to_string(crash_at) + " of " + std::to_string(steps));
+    SetUp();
+    backend_.jobs.clear();
+    backend_.states.clear();
+    backend_.alerts.clear();
+    backend_.pfc.clear();
+    link_lost_ = false;
+    {
+      auto device = open();
+      ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push()));
+      add_job(1, 1, "8999900000000000014", "001010000000011");
+      ASSERT_TRUE(device->run_client_session());
+      add_job(2, 2, "8999900000000000022", "001010000000022");
+      int seen = 0;
+      // From the crash on, the TRE writes nothing more and the link is gone (power is off).
+      device->tre().set_crash_hook_for_testing([&](std::string_view, std::string_view) {
+        if (seen++ >= crash_at) link_lost_ = true;
+        return link_lost_;
+      });
+      (void)device->run_client_session();
+    }
+    // Power back: restart from the state directory and the TRE directory.
+    link_lost_ = false;
+    auto device = open();
+    ASSERT_TRUE(device);
+    const auto active = device->registry().active();
+    ASSERT_TRUE(active) << "no usable MCIM after the power loss";
+    EXPECT_TRUE(active->imsi == "001010000000011" || active->imsi == "001010000000022") << active->imsi;
+    auto profile = device->registry().profile(active->id);
+    ASSERT_TRUE(profile) << profile.error().message();
+    EXPECT_EQ(profile->imsi, active->imsi);
+    int active_count = 0;
+    for (const auto& e : device->registry().entries()) active_count += e.state == client::McimState::active;
+    EXPECT_EQ(active_count, 1);
+    device.reset();
+    TearDown();
+  }
+}
+
+}  // namespace
+}  // namespace m2mdm

@@ -114,6 +114,7 @@ struct ClientSession::Impl {
   mo::Caller caller;
 
   AccountCredentials creds;
+  AuthType configured_client_auth = AuthType::md5;  // the DMAcc's, the floor for challenges
   SessionState state = SessionState::Idle;
   SessionReport report;
   std::string session_id;
@@ -141,6 +142,15 @@ struct ClientSession::Impl {
   };
   std::optional<LargeObject> large_object;
 
+  // A Results item of ours being sent in chunks (DM_RepPro 1.2 §7): the rest waits at its place
+  // in the queue (a Results whose CmdRef/MsgRef are these) until the server answers 213.
+  struct OutgoingChunk {
+    std::uint32_t sent_cmd_id = 0;  // CmdID of the last chunk sent
+    std::uint32_t cmd_ref = 0;
+    std::uint32_t msg_ref = 0;
+  };
+  std::optional<OutgoingChunk> chunk;
+
   Impl(mo::Tree& t, AlertOutbox& o, std::string id, SessionConfig c)
       : tree(t), outbox(o), server_id(std::move(id)), config(c), caller(mo::Caller::server(server_id)) {}
 
@@ -150,6 +160,7 @@ struct ClientSession::Impl {
     auto c = read_account_credentials(tree, server_id);
     if (!c) return fail(c.error());
     creds = std::move(*c);
+    configured_client_auth = creds.client_auth;
     target_uri = creds.server_uri;
     dev_id = tree.get_text("./DevInfo/DevId").value_or(std::string{});
     if (dev_id.empty()) return fail(errc::invalid_argument);
@@ -158,12 +169,16 @@ struct ClientSession::Impl {
 
   // ---- nonces: kept in the DMAcc's AAuthData, so persisting the tree persists them --------
 
-  void store_nonce(std::string_view level, ByteView nonce) {
-    auto account = mo::find_dm_account(tree, server_id);
-    if (!account) return;
-    for (auto& auth : account->app_auth)
-      if (upper(auth.level) == level) auth.data.assign(nonce.begin(), nonce.end());
-    mo::write_dm_account(tree, *account);
+  // @p persist false keeps the nonce for this session only: a message whose sender has not
+  // proved who it is never changes the tree.
+  void store_nonce(std::string_view level, ByteView nonce, bool persist) {
+    if (persist) {
+      if (auto account = mo::find_dm_account(tree, server_id)) {
+        for (auto& auth : account->app_auth)
+          if (upper(auth.level) == level) auth.data.assign(nonce.begin(), nonce.end());
+        mo::write_dm_account(tree, *account);
+      }
+    }
     if (level == kClientCredLevel)
       creds.client_nonce.assign(nonce.begin(), nonce.end());
     else
@@ -244,7 +259,107 @@ struct ClientSession::Impl {
     }
   }
 
+  // Room kept in every message for the Alert 1222 / Final that flush() may add after sizing.
+  static constexpr std::size_t kTrailerRoom = 64;
+
+  Result<bool> fits(const Message& m, std::uint64_t limit) const {
+    auto probe = syncml::encode(m, config.encoding);
+    if (!probe) return fail(probe.error());
+    return probe->size() + kTrailerRoom <= limit;
+  }
+
+  bool chunk_of(const syncml::Results& r) const {
+    return chunk && chunk->cmd_ref == r.cmd_ref && chunk->msg_ref == r.msg_ref.value_or(0);
+  }
+
+  // Drops the rest of a Results being chunked (the server refused a chunk).
+  void drop_chunk_remainder() {
+    if (!chunk) return;
+    std::erase_if(queue, [&](const Command& c) {
+      const auto* r = std::get_if<syncml::Results>(&c.value);
+      return r && r->cmd_ref == chunk->cmd_ref && r->msg_ref.value_or(0) == chunk->msg_ref;
+    });
+    chunk.reset();
+  }
+
+  // Puts into @p m as much of the Results @p r as fits @p limit: whole items first, then the
+  // first chunk of an item too large for one message (DM_RepPro 1.2 §7: Meta Size on the first
+  // chunk, MoreData on all but the last). Returns what is left to send (nullopt: all taken).
+  Result<std::optional<syncml::Results>> split_results(Message& m, syncml::Results r, std::uint64_t limit) {
+    syncml::Results part = r;
+    part.items.clear();
+    part.cmd_id = cmd_id();
+    std::size_t whole = 0;
+    for (; whole < r.items.size(); ++whole) {
+      part.items.push_back(r.items[whole]);
+      m.body.push_back(Command{part});
+      auto ok = fits(m, limit);
+      m.body.pop_back();
+      if (!ok) return fail(ok.error());
+      if (!*ok) {
+        part.items.pop_back();
+        break;
+      }
+    }
+    syncml::Results rest = r;
+    rest.items.erase(rest.items.begin(), rest.items.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (whole == 0) {
+      // The first item alone is too large: send a chunk of its data.
+      syncml::Item& big = rest.items.front();
+      const std::string data = big.data.value_or(std::string{});
+      const bool b64 = (big.meta && big.meta->format == "b64");
+      const bool first_chunk = !chunk_of(r);
+      syncml::Item piece = big;
+      if (first_chunk) {
+        if (!piece.meta) piece.meta = syncml::Meta{};
+        // Size is the object's size: the decoded bytes for b64 (what the receiver assembles).
+        piece.meta->size = b64 ? base64_decode(data).value_or(Bytes{}).size() : data.size();
+      } else if (piece.meta) {
+        piece.meta->size.reset();
+      }
+      piece.more_data = true;
+      // Largest prefix that fits: start from the room left, shrink until the encoding fits.
+      piece.data = std::string{};
+      part.items = {piece};
+      m.body.push_back(Command{part});
+      auto empty = syncml::encode(m, config.encoding);
+      m.body.pop_back();
+      if (!empty) return fail(empty.error());
+      if (empty->size() + kTrailerRoom >= limit) return std::optional<syncml::Results>{std::move(r)};  // no room at all
+      std::size_t n = std::min<std::size_t>(data.size(), limit - kTrailerRoom - empty->size());
+      while (n > 0) {
+        if (b64) n -= n % 4;  // each chunk decodes on its own
+        if (n == 0) break;
+        part.items.front().data = data.substr(0, n);
+        part.items.front().more_data = n < data.size();
+        m.body.push_back(Command{part});
+        auto ok = fits(m, limit);
+        m.body.pop_back();
+        if (!ok) return fail(ok.error());
+        if (*ok) break;
+        n = n > 64 ? n - n / 8 : n - 1;  // escaping made it larger than the raw bytes
+      }
+      if (n == 0) return std::optional<syncml::Results>{std::move(r)};
+      m.body.push_back(Command{part});
+      if (n >= data.size()) {
+        rest.items.erase(rest.items.begin());
+        if (chunk && !first_chunk) chunk.reset();
+      } else {
+        big.data = data.substr(n);
+        if (big.meta) big.meta->size.reset();
+        chunk = OutgoingChunk{part.cmd_id, r.cmd_ref, r.msg_ref.value_or(0)};
+      }
+    } else {
+      if (chunk_of(r)) chunk.reset();  // the chunked item's last piece is in this part
+      m.body.push_back(Command{part});
+    }
+    if (rest.items.empty()) return std::optional<syncml::Results>{};
+    return std::optional<syncml::Results>{std::move(rest)};
+  }
+
   // Moves as many queued commands as fit the server's MaxMsgSize into a message and encodes it.
+  // A Results too large for the room left is split, by items and then in chunks; a message that
+  // carries a chunk ends with it (DM_RepPro 1.2 §7).
   Result<Outgoing> flush(bool package_complete, bool ask_next_message) {
     Message m = new_message();
     std::size_t taken = 0;
@@ -252,12 +367,28 @@ struct ClientSession::Impl {
     for (; taken < queue.size(); ++taken) {
       m.body.push_back(queue[taken]);
       if (limit == 0) continue;
-      auto probe = syncml::encode(m, config.encoding);
-      if (!probe) return fail(probe.error());
-      if (probe->size() + 64 > limit && taken > 0) {  // keep room for Alert 1222 / Final
-        m.body.pop_back();
+      auto ok = fits(m, limit);
+      if (!ok) return fail(ok.error());
+      if (*ok) {
+        if (const auto* r = std::get_if<syncml::Results>(&queue[taken].value); r && chunk_of(*r)) chunk.reset();
+        continue;
+      }
+      m.body.pop_back();
+      if (auto* r = std::get_if<syncml::Results>(&queue[taken].value)) {
+        auto rest = split_results(m, *r, limit);
+        if (!rest) return fail(rest.error());
+        if (!*rest) {
+          ++taken;  // all of it went in after all
+          continue;
+        }
+        queue[taken] = Command{std::move(**rest)};
         break;
       }
+      if (taken == 0) {
+        m.body.push_back(queue[taken]);  // one command larger than the limit: nothing smaller to send
+        ++taken;
+      }
+      break;
     }
     queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(taken));
     // Every command, Status included, carries a CmdID (DM_RepPro 1.2 §6.6).
@@ -341,10 +472,10 @@ struct ClientSession::Impl {
   }
 
   // A challenge for the server with a fresh nonce, which becomes the nonce the server must use next.
-  std::optional<syncml::Chal> new_server_challenge() {
+  std::optional<syncml::Chal> new_server_challenge(bool persist) {
     auto challenge = syncml::make_challenge(creds.server_auth);
     if (!challenge) return std::nullopt;
-    store_nonce(kServerCredLevel, challenge->next_nonce);
+    store_nonce(kServerCredLevel, challenge->next_nonce, persist);
     syncml::Chal chal;
     chal.meta.type = std::string(challenge->type_string());
     chal.meta.format = std::string(syncml::kFormatB64);
@@ -356,7 +487,19 @@ struct ClientSession::Impl {
 
   enum class ClientAuthOutcome { Unchanged, Accepted, Rejected };
 
-  ClientAuthOutcome handle_statuses(const Message& msg) {
+  // Auth types from weakest to strongest; a challenge may not make us weaker than the DMAcc says.
+  static int strength(AuthType t) noexcept {
+    switch (t) {
+      case AuthType::basic: return 0;
+      case AuthType::md5: return 1;
+      case AuthType::hmac: return 2;
+    }
+    return 0;
+  }
+
+  // @p server_ok: the server proved who it is in this message. Without that, only what is needed
+  // to retry our credentials is taken (in memory); acknowledgements are ignored.
+  ClientAuthOutcome handle_statuses(const Message& msg, bool server_ok) {
     ClientAuthOutcome outcome = ClientAuthOutcome::Unchanged;
     for (const auto& command : msg.body) {
       const auto* status = std::get_if<syncml::Status>(&command.value);
@@ -366,10 +509,14 @@ struct ClientSession::Impl {
         // for the next session, with 401/407 for the retry now.
         if (status->chal && status->chal->meta.next_nonce) {
           auto nonce = base64_decode(*status->chal->meta.next_nonce);
-          if (nonce) store_nonce(kClientCredLevel, *nonce);
+          if (nonce) store_nonce(kClientCredLevel, *nonce, server_ok);
         }
+        // A challenge may ask for another scheme, but never a weaker one than the DMAcc's
+        // (no downgrade to basic by whoever answers, DM_Security 1.2 §5.3).
         if (status->chal && status->chal->meta.type) {
-          if (auto t = syncml::parse_auth_type(*status->chal->meta.type)) creds.client_auth = *t;
+          if (auto t = syncml::parse_auth_type(*status->chal->meta.type);
+              t && strength(*t) >= strength(configured_client_auth))
+            creds.client_auth = *t;
         }
         if (status->data == syncml::code(StatusCode::AuthenticationAccepted) ||
             status->data == syncml::code(StatusCode::Ok)) {
@@ -380,6 +527,14 @@ struct ClientSession::Impl {
           report.client_authenticated = false;
           outcome = ClientAuthOutcome::Rejected;
         }
+        continue;
+      }
+      if (!server_ok) continue;
+      if (status->cmd == "Results" && chunk && status->cmd_ref == chunk->sent_cmd_id) {
+        // The server's answer to a chunk of our large object: 213 (or 200) asks for the rest;
+        // anything else ends it (DM_RepPro 1.2 §7).
+        const auto code = static_cast<StatusCode>(status->data);
+        if (code != StatusCode::ChunkedItemAccepted && !syncml::is_success(code)) drop_chunk_remainder();
         continue;
       }
       if (status->cmd == "Alert") {
@@ -430,6 +585,20 @@ struct ClientSession::Impl {
     return value;
   }
 
+  // Another command arrived before the last chunk: the object is discarded and the server told
+  // with Alert 1225 naming the item (DM_RepPro 1.2 §7, "End of Data for chunked object not received").
+  void interrupt_large_object(std::vector<Command>& out) {
+    if (!large_object) return;
+    syncml::Alert alert;
+    alert.cmd_id = cmd_id();
+    alert.data = syncml::code(AlertCode::NoEndOfData);
+    syncml::Item item;
+    item.target = syncml::Location{large_object->uri, std::nullopt};
+    alert.items.push_back(std::move(item));
+    out.push_back(Command{alert});
+    large_object.reset();
+  }
+
   StatusCode apply_write(CommandKind kind, const std::string& uri, const mo::NodeValue& value) {
     return kind == CommandKind::Add ? tree.add(caller, uri, value) : tree.replace(caller, uri, value);
   }
@@ -442,7 +611,6 @@ struct ClientSession::Impl {
     auto value = item_value(item, meta);
     if (!value) return value.error();
 
-    if (large_object && large_object->uri != *uri) large_object.reset();  // interrupted: discarded
     if (item.more_data || large_object) {
       if (!large_object) {
         // First chunk: Meta Size is mandatory and bounded by our MaxObjSize (DM_RepPro 1.2 §7).
@@ -489,6 +657,7 @@ struct ClientSession::Impl {
       switch (cmd.kind) {
         case CommandKind::Add:
         case CommandKind::Replace:
+          if (large_object && large_object->uri != uri) interrupt_large_object(out);
           code = write_item(cmd.kind, item, cmd.meta);
           break;
         case CommandKind::Delete:
@@ -549,7 +718,7 @@ struct ClientSession::Impl {
                std::vector<std::size_t>* status_positions) {
     if (const auto* cmd = std::get_if<ItemCommand>(&command.value)) {
       if (cmd->kind != CommandKind::Get && cmd->kind != CommandKind::Add && cmd->kind != CommandKind::Replace)
-        large_object.reset();  // any other command between chunks ends the large object
+        interrupt_large_object(out);  // any other command between chunks ends the large object
       execute_item_command(*cmd, msg_ref, out, status_positions);
       return true;
     }
@@ -570,7 +739,7 @@ struct ClientSession::Impl {
       return true;
     }
     if (const auto* container = std::get_if<syncml::Container>(&command.value)) {
-      large_object.reset();
+      interrupt_large_object(out);
       if (container->kind == CommandKind::Sequence) {
         out.push_back(Command{make_status(msg_ref, container->cmd_id, "Sequence", StatusCode::Ok)});
         for (const auto& inner : container->commands)
@@ -636,36 +805,42 @@ struct ClientSession::Impl {
     const Message& msg = *decoded;
     if (msg.hdr.ver_proto != "DM/1.2" || msg.hdr.ver_dtd != "1.2") return abort("server speaks another protocol version");
     if (msg.hdr.session_id != session_id) return abort("server answered with another SessionID");
-    if (msg.hdr.resp_uri && !msg.hdr.resp_uri->empty()) target_uri = *msg.hdr.resp_uri;
     if (msg.hdr.meta) {
       if (msg.hdr.meta->max_msg_size) server_max_msg_size = *msg.hdr.meta->max_msg_size;
       if (msg.hdr.meta->max_obj_size) server_max_obj_size = *msg.hdr.meta->max_obj_size;
     }
 
-    // Did the server accept our credentials?
-    const auto client_auth = handle_statuses(msg);
-
     // Does the server prove who it is? Nothing it asks for runs unless it does.
     const StatusCode server_auth = authenticate_server(msg, body, hmac_header);
+    const bool server_ok = syncml::is_success(server_auth);
+    // Only a server that proved itself may send us elsewhere (our next message carries credentials).
+    if (server_ok && msg.hdr.resp_uri && !msg.hdr.resp_uri->empty()) target_uri = *msg.hdr.resp_uri;
+
+    // Did the server accept our credentials?
+    const auto client_auth = handle_statuses(msg, server_ok);
+
     syncml::Status hdr_status = make_status(msg.hdr.msg_id, 0, "SyncHdr", server_auth);
     hdr_status.target_refs.push_back(dev_id);
     hdr_status.source_refs.push_back(msg.hdr.source.loc_uri);
-    const bool server_ok = syncml::is_success(server_auth);
+    // A fresh nonce for the server's next credential goes with 212 (DM_Security 1.2 §5.3), but
+    // only in a message we actually send: rotated in the tree and never told, it would lock the
+    // server out of the next session.
+    const bool rotate_server_nonce =
+        server_auth == StatusCode::AuthenticationAccepted && creds.server_auth != AuthType::basic;
     if (!server_ok) {
       if (++server_auth_failures > 1) {
         // One more challenge after a failure, then stop (DM_Security 1.2 §5.3).
         return abort("server failed to authenticate");
       }
-      hdr_status.chal = new_server_challenge();
-    } else if (server_auth == StatusCode::AuthenticationAccepted) {
-      // A fresh nonce for the server's next session (DM_Security 1.2 §5.3: NextNonce with 212).
-      if (creds.server_auth != AuthType::basic) hdr_status.chal = new_server_challenge();
+      hdr_status.chal = new_server_challenge(/*persist=*/false);
     }
 
     if (client_auth == ClientAuthOutcome::Rejected) {
+      if (rotate_server_nonce) hdr_status.chal = new_server_challenge(/*persist=*/true);
       if (++client_auth_attempts >= config.max_auth_attempts) return abort("server refused our credentials");
       // Send package 1 again with a credential over the new nonce.
       queue.clear();
+      chunk.reset();
       alerts_in_flight.clear();
       alerts_sent_this_session.clear();
       queue.push_back(Command{hdr_status});
@@ -714,6 +889,7 @@ struct ClientSession::Impl {
       large_object.reset();
       return std::optional<Outgoing>{};
     }
+    if (rotate_server_nonce) std::get<syncml::Status>(responses.front().value).chal = new_server_challenge(true);
     queue.insert(queue.begin(), responses.begin(), responses.end());
     const bool ask_next = !msg.final && !server_asks_next;  // the server's package has more messages
     auto out = flush(msg.final || server_asks_next, ask_next);

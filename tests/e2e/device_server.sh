@@ -126,4 +126,27 @@ DPID=
 [ "$rc" -eq 0 ] || fail "device exit status $rc after SIGTERM"
 grep -q "shutting down" "$WORK/device.log" || fail "no shutdown line"
 echo "ok: device stopped cleanly"
+
+# --- 4. --listen --once: a second device waits for its bootstrap push, runs one session, exits 0.
+DEV2=IMEI:490154203237526
+"$M2MDM" pki device --dir "$WORK/pki" --id "$DEV2" >"$WORK/device2.txt"
+TRE2=$(sed -n 's/^tre-dir: //p' "$WORK/device2.txt")
+UDP2=$(free_port SOCK_DGRAM)
+"$DEVBIN" --listen "127.0.0.1:$UDP2" --once --state-dir "$WORK/devstate2" --tre-dir "$TRE2" \
+  --trust-anchors "$(pki sho-ca)" --sec USERPIN --pin 4711 --ca-file "$CA" 2>"$WORK/device2.log" &
+DPID=$!
+for _ in $(seq 100); do grep -q "listening for WAP push" "$WORK/device2.log" 2>/dev/null && break; sleep 0.1; done
+printf '{"devId":"%s","pcid":"001010123456790","devicePin":"4711","pushAddress":"udp:127.0.0.1:%s"}\n' \
+  "$DEV2" "$UDP2" >"$WORK/dev2.ndjson"
+[ "$(status "${AUTH[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @"$WORK/dev2.ndjson" \
+      "$URL/api/v1/devices:import")" = 200 ] || fail "import 2: $(cat "$WORK/body")"
+[ "$(status -X POST "${AUTH[@]}" "$URL/api/v1/devices/$DEV2/bootstrap")" = 202 ] || fail "bootstrap 2: $(cat "$WORK/body")"
+rc=0
+for _ in $(seq 600); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+wait "$DPID" || rc=$?
+DPID=
+[ "$rc" -eq 0 ] || fail "--listen --once exit status $rc: $(tail -5 "$WORK/device2.log")"
+grep -q "bootstrap applied" "$WORK/device2.log" && grep -q "completed: messages=" "$WORK/device2.log" \
+  || fail "--listen --once: $(cat "$WORK/device2.log")"
+echo "ok: --listen --once applied its pushed bootstrap, ran one session and exited 0"
 echo "PASS device_server"

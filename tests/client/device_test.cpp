@@ -220,6 +220,7 @@ TEST_F(DeviceTest, VerifiedPackage0StartsAServerInitiatedSessionOverPinnedTls) {
   test::ScriptedServer server(garbage, server_tls_, 2);
   auto device = open(options());
   ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push(server.url())));
+  const auto before = files_of(dir_ / "state");
   // Stored server nonce.
   auto r = device->handle_notification(package0("server-secret", kServerNonce));
   EXPECT_FALSE(r) << "a session with a server that answers garbage cannot complete";
@@ -234,6 +235,9 @@ TEST_F(DeviceTest, VerifiedPackage0StartsAServerInitiatedSessionOverPinnedTls) {
   seen = server.requests();
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_NE(seen[1].body.find("<SessionID>AB</SessionID>"), std::string::npos) << seen[1].body;
+  // The malformed server answers changed nothing that is stored.
+  device.reset();
+  EXPECT_EQ(files_of(dir_ / "state"), before);
 }
 
 TEST_F(DeviceTest, UnverifiedPackage0NeverReachesTheServer) {

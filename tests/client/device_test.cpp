@@ -13,6 +13,7 @@
 #include "m2mdm/client/push_listener.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/pki.hpp"
+#include "m2mdm/mo/tree_store.hpp"
 #include "m2mdm/syncml/notification.hpp"
 
 #include <gtest/gtest.h>
@@ -92,7 +93,7 @@ class DeviceTest : public ::testing::Test {
 
   // The RO's bootstrap for one MCIM provisioning context, as a WSP push PDU.
   Bytes bootstrap_push(std::string addr, std::string_view pin = kPin, std::uint32_t sec = bs::wsp::kSecUserpin,
-                       bool tamper = false) const {
+                       bool tamper = false, std::string rebootstrap_token = {}) const {
     bs::BootstrapSpec spec;
     spec.name = "RO bootstrap";
     spec.provurl = "https://drf.ro.example/prov";
@@ -107,6 +108,7 @@ class DeviceTest : public ::testing::Test {
     c.server.auths.push_back(bs::AppAuthSpec{"APPSRV", "DIGEST", std::string(kDevId), "client-secret", {1, 2, 3, 4}});
     c.server.auths.push_back(bs::AppAuthSpec{"CLIENT", "DIGEST", std::string(kServerId), "server-secret", kServerNonce});
     c.server.spki_sha256 = server_tls_.cert.spki_sha256();
+    c.server.rebootstrap_token = std::move(rebootstrap_token);
     spec.contexts.push_back(c);
     auto doc = bs::build_bootstrap_doc(spec);
     EXPECT_TRUE(doc) << (doc ? "" : doc.error().message());
@@ -212,6 +214,50 @@ TEST_F(DeviceTest, SecondBootstrapOfAContextIsRefusedWithoutArm) {
   EXPECT_EQ(again.error(), make_error_code(bs::errc::already_bootstrapped));
   EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:1/dm");
   EXPECT_EQ(files_of(dir_ / "state"), before);
+}
+
+// The context's own DM server armed ./M2MSIMMobj/ReBootstrap in an earlier (authenticated)
+// session; here the arm is written into the stored tree as that session would have left it.
+TEST_F(DeviceTest, RebootstrapIsAcceptedOnlyWhileArmedByTheContextsServerAndOnce) {
+  const std::string token = "rb-token-0123456789abcdef";
+  {
+    auto device = open(options());
+    ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm")));
+  }
+  auto arm = [&](std::string_view by) {
+    mo::TreeStore store(dir_ / "state" / "tree.m2mt");
+    auto tree = store.load();
+    ASSERT_TRUE(tree) << tree.error().message();
+    ASSERT_EQ(mo::arm_rebootstrap(*tree, by, test::TestPki::now() + 600), syncml::StatusCode::Ok);
+    ASSERT_TRUE(store.save(*tree));
+  };
+  // Armed by another server: refused.
+  arm("intruder.example");
+  {
+    auto device = open(options());
+    auto r = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm", kPin, 1, false, token));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(bs::errc::already_bootstrapped));
+  }
+  // Armed by the context's server, but the new bootstrap carries no token: refused.
+  arm(kServerId);
+  {
+    auto device = open(options());
+    auto r = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(bs::errc::already_bootstrapped));
+    // With the token: accepted, the account replaced, the arm consumed.
+    auto ok = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm", kPin, 1, false, token));
+    ASSERT_TRUE(ok) << ok.error().message();
+    EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:2/dm");
+    EXPECT_EQ(device->tree().get_text(mo::m2msim_uri("ReBootstrap/Armed")), "false");
+    auto again = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:3/dm", kPin, 1, false, token));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error(), make_error_code(bs::errc::already_bootstrapped));
+  }
+  auto device = open(options());
+  EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:2/dm");
+  EXPECT_EQ(device->contexts().size(), 1u);
 }
 
 TEST_F(DeviceTest, VerifiedPackage0StartsAServerInitiatedSessionOverPinnedTls) {

@@ -1,6 +1,7 @@
 // libFuzzer: the REST API's JSON request validators (network input). The first byte picks the
 // validator; the rest is the body. Properties: no crash/UB/leak, and accepted values respect
 // the documented limits.
+#include "m2mdm/server/push.hpp"
 #include "m2mdm/server/rest_json.hpp"
 
 #include <cstddef>
@@ -13,10 +14,10 @@ using namespace m2mdm::server;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 10) {
     case 0:
     case 1: {
-      auto r = parse_device_import(body, data[0] % 8 == 1, 1000);
+      auto r = parse_device_import(body, data[0] % 10 == 1, 1000);
       if (r) {
         if (r->empty() || r->size() > 1000) std::abort();
         for (const auto& d : *r) {
@@ -55,9 +56,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (r && (r->rand.size() != 16 || r->auts.size() != 14)) std::abort();
       break;
     }
-    default: {
+    case 7: {
       auto r = parse_pva_request(body);
       if (r && r->pfc.empty()) std::abort();
+      break;
+    }
+    case 8: {
+      auto r = parse_device_patch(body);
+      if (r && !r->push_address && !r->sec_method) std::abort();
+      if (r && r->push_address && !r->push_address->empty() && !parse_push_address(*r->push_address)) std::abort();
+      if (r && r->sec_method && *r->sec_method != "USERPIN" && *r->sec_method != "NETWPIN" &&
+          *r->sec_method != "USERNETWPIN")
+        std::abort();
+      break;
+    }
+    default: {
+      auto r = parse_bootstrap_request(body);
+      if (r && !r->rebootstrap_token.empty() && (!r->rebootstrap || r->rebootstrap_token.size() < 16)) std::abort();
       break;
     }
   }

@@ -52,6 +52,11 @@ http::response<http::string_body> to_beast(HttpResponse&& r, unsigned version, b
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "m2mdm/0.1");
   for (auto& [k, v] : r.headers) res.insert(k, v);
+  // RFC 9110 §15.2, §15.3.5, §15.4.5: 1xx, 204 and 304 carry no content (Beast's prepare_payload
+  // throws on a body there; a handler's mistake must not take the server down).
+  if (r.status >= 100 && r.status < 200) r.status = 500;
+  if (r.status == 204 || r.status == 304) r.body.clear();
+  res.result(static_cast<http::status>(r.status));
   res.body() = std::move(r.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();

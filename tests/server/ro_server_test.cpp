@@ -1,0 +1,83 @@
+// RoServer embedded in-process (what `m2mdm demo` will use): starts from a ServerConfig on an
+// ephemeral port, creates the admin token, derives the DRF pin from a PEM, serves /healthz over
+// real loopback HTTP, bootstraps a device through its router (UDP push received), stops
+// idempotently, and a second start on the same state directory keeps the state.
+#include "m2mdm/bootstrap/builder.hpp"
+#include "m2mdm/bootstrap/wsp.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/server/error.hpp"
+#include "m2mdm/server/ro_server.hpp"
+#include "test_util.hpp"
+#include "udp_receiver.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+namespace m2mdm::server {
+namespace {
+
+TEST(RoServer, StartsEmbeddedBootstrapsAndKeepsStateOverARestart) {
+  test::TempDir dir;
+  auto pki = mo::init_test_pki(dir.path() / "pki");
+  ASSERT_TRUE(pki) << pki.error().message();
+  std::filesystem::path tls_cert;
+  for (const auto& f : *pki)
+    if (f.name == "tls-cert") tls_cert = f.path;
+  ServerConfig c;
+  c.listen_port = 0;
+  c.threads = 1;
+  c.state_dir = dir.path() / "state";
+  c.drf_spki_pem = tls_cert;
+  c.log_level = "warn";
+  test::UdpReceiver udp;
+  std::string why;
+  {
+    auto s = RoServer::start(c, why);
+    ASSERT_TRUE(s) << why;
+    EXPECT_TRUE((*s)->url().starts_with("http://127.0.0.1:")) << (*s)->url();
+    struct stat st{};
+    ASSERT_EQ(::stat((c.state_dir / "admin.token").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(post_json((*s)->url() + "/healthz", "", {}, std::chrono::milliseconds(2000)).status, 405);
+    HttpRequest imp;
+    imp.method = "POST";
+    imp.target = "/api/v1/devices:import";
+    imp.headers = {{"Authorization", "Bearer " + (*s)->admin_token()}, {"Content-Type", "application/json"}};
+    imp.body = R"([{"devId":"IMEI:7","pcid":"001010000000007","devicePin":"4321","pushAddress":")" + udp.address() + "\"}]";
+    ASSERT_EQ((*s)->router().handle(imp).status, 200);
+    HttpRequest b;
+    b.method = "POST";
+    b.target = "/api/v1/devices/IMEI:7/bootstrap";
+    b.headers = {{"Authorization", "Bearer " + (*s)->admin_token()}};
+    auto r = (*s)->router().handle(b);
+    ASSERT_EQ(r.status, 202) << r.body;
+    auto got = udp.receive();
+    ASSERT_TRUE(got);
+    auto push = bootstrap::wsp::decode_push(*got);
+    ASSERT_TRUE(push);
+    auto pin = spki_sha256_of_pem(tls_cert);
+    ASSERT_TRUE(pin);
+    EXPECT_EQ(pin->size(), 32u);
+    // The device's DPF address defaulted to this server's /dm.
+    EXPECT_EQ((*s)->store().get_device("IMEI:7")->dpf_address, (*s)->url() + "/dm");
+    (*s)->stop();
+    (*s)->stop();  // idempotent
+  }
+  auto again = RoServer::start(c, why);
+  ASSERT_TRUE(again) << why;
+  auto dev = (*again)->store().get_device("IMEI:7");
+  ASSERT_TRUE(dev);
+  EXPECT_EQ(dev->state, DeviceState::bootstrapped);
+  auto active = (*again)->store().active_bootstrap("IMEI:7");
+  ASSERT_TRUE(active && *active);
+
+  // Refusals come back as values with a reason.
+  ServerConfig bad = c;
+  bad.tls_cert = tls_cert;  // without a key
+  EXPECT_EQ(RoServer::start(bad, why).error(), make_error_code(errc::config_error));
+  EXPECT_FALSE(why.empty());
+  EXPECT_FALSE(spki_sha256_of_pem(dir.path() / "missing.pem"));
+}
+
+}  // namespace
+}  // namespace m2mdm::server

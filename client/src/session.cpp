@@ -846,7 +846,7 @@ struct ClientSession::Impl {
       queue.push_back(Command{hdr_status});
       queue_package1();
       queue_pending_alerts();
-      return flush(true, false);
+      return reply(true, false);
     }
 
     // A message without Final that carries Alert 1222 asks for the rest of OUR package; one
@@ -892,8 +892,17 @@ struct ClientSession::Impl {
     if (rotate_server_nonce) std::get<syncml::Status>(responses.front().value).chal = new_server_challenge(true);
     queue.insert(queue.begin(), responses.begin(), responses.end());
     const bool ask_next = !msg.final && !server_asks_next;  // the server's package has more messages
-    auto out = flush(msg.final || server_asks_next, ask_next);
-    if (!out) return fail(out.error());
+    return reply(msg.final || server_asks_next, ask_next);
+  }
+
+  // Our answer to a server message. When it cannot be built (e.g. a status would have to echo a
+  // URI that XML cannot carry), the session ends: an error never leaves it waiting.
+  Result<std::optional<Outgoing>> reply(bool package_complete, bool ask_next_message) {
+    auto out = flush(package_complete, ask_next_message);
+    if (!out) {
+      if (state == SessionState::AwaitingResponse) return abort("cannot encode our reply: " + out.error().message());
+      return fail(out.error());
+    }
     return std::optional<Outgoing>{std::move(*out)};
   }
 

@@ -87,7 +87,7 @@ struct Exchange {
   http::request<http::string_body> req;
   http::response<http::string_body> res;
   beast::flat_buffer buffer;
-  PostResult& out;
+  HttpCallResult& out;
 
   void failed(const char* step, beast::error_code ec) { out.error = std::string(step) + ": " + ec.message(); }
 
@@ -111,6 +111,7 @@ struct Exchange {
       http::async_read(stream, buffer, res, [this](beast::error_code rec, std::size_t) {
         if (rec) return failed("read", rec);
         out.status = static_cast<int>(res.result_int());
+        out.body = std::move(res.body());
         beast::error_code ignored;
         beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
       });
@@ -122,8 +123,14 @@ struct Exchange {
 
 PostResult post_json(const std::string& url, const std::string& body, const std::vector<std::filesystem::path>& ca_files,
                      std::chrono::milliseconds timeout) {
-  PostResult out;
-  auto u = parse_url(url);
+  auto r = http_call({"POST", url, {}, "application/json", body}, ca_files, timeout);
+  return {r.status, std::move(r.error)};
+}
+
+HttpCallResult http_call(const HttpCall& call, const std::vector<std::filesystem::path>& ca_files,
+                         std::chrono::milliseconds timeout) {
+  HttpCallResult out;
+  auto u = parse_url(call.url);
   if (!u) {
     out.error = "not an http(s) URL";
     return out;
@@ -137,13 +144,19 @@ PostResult post_json(const std::string& url, const std::string& body, const std:
       out.error = "resolve: " + ec.message();
       return out;
     }
-    http::request<http::string_body> req{http::verb::post, u->target, 11};
+    const http::verb verb = http::string_to_verb(call.method);
+    if (verb == http::verb::unknown) {
+      out.error = "unknown method " + call.method;
+      return out;
+    }
+    http::request<http::string_body> req{verb, u->target, 11};
     req.set(http::field::host, u->host_header);
     req.set(http::field::user_agent, "m2mdm-ro");
-    req.set(http::field::content_type, "application/json");
+    if (!call.content_type.empty()) req.set(http::field::content_type, call.content_type);
+    for (const auto& [name, value] : call.headers) req.set(name, value);
     req.set(http::field::connection, "close");
-    req.body() = body;
-    req.prepare_payload();
+    req.body() = call.body;
+    if (verb != http::verb::get || !call.body.empty()) req.prepare_payload();
     if (!u->tls) {
       beast::tcp_stream stream(ioc);
       Exchange<beast::tcp_stream> x{stream, false, timeout, std::move(req), {}, {}, out};

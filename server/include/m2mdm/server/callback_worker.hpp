@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace m2mdm::server {
@@ -39,6 +40,24 @@ struct PostResult {
   std::string error;   ///< empty on a response
 };
 
+/// One request of http_call(): method, URL, extra headers and body.
+struct HttpCall {
+  std::string method = "GET";  ///< GET, POST, PUT, PATCH, DELETE
+  std::string url;             ///< http:// or https://
+  std::vector<std::pair<std::string, std::string>> headers;  ///< e.g. Authorization
+  std::string content_type;    ///< empty = no body header
+  std::string body;
+};
+/// The outcome of http_call(): status and body, or an error (resolve/connect/TLS/timeout).
+struct HttpCallResult {
+  int status = 0;      ///< 0 when no response was read
+  std::string body;
+  std::string error;   ///< empty on a response
+};
+/// One HTTP/1.1 exchange with the same Beast client as post_json() (same TLS rules); used by
+/// embedders that drive the REST API in-process (`m2mdm demo`). Never throws.
+HttpCallResult http_call(const HttpCall& call, const std::vector<std::filesystem::path>& ca_files,
+                         std::chrono::milliseconds timeout);
 /// POSTs @p body (application/json) to an http:// or https:// URL and reads the response.
 /// HTTPS verifies the peer chain against @p ca_files (or the system store) and the host name.
 PostResult post_json(const std::string& url, const std::string& body, const std::vector<std::filesystem::path>& ca_files,

@@ -1,0 +1,263 @@
+// `m2mdm demo`: the README's main job. A fresh test PKI, the RO server in-process on
+// 127.0.0.1 over HTTPS, a simulated SHO (REST + HTTPS callback receiver) and N real
+// `m2mdm-device` agents, each provisioned end to end concurrently (docs/demo.md).
+#include "demo_command.hpp"
+
+#include "cli_support.hpp"
+#include "demo_support.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/server/config.hpp"
+#include "m2mdm/server/http_server.hpp"
+#include "m2mdm/server/ro_server.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+namespace m2mdm::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace srv = m2mdm::server;
+using demo::Clock;
+
+struct DemoFlags {
+  unsigned devices = 3;
+  std::string work_dir;
+  std::string device_bin;
+  unsigned timeout = 120;
+  bool keep = false;
+};
+
+bool executable(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+}
+
+/// --device-bin, else m2mdm-device next to this executable, then ../client/ (the build tree),
+/// then $PATH.
+std::optional<fs::path> find_device_bin(const std::string& given) {
+  if (!given.empty()) return executable(given) ? std::optional<fs::path>(fs::absolute(given)) : std::nullopt;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const fs::path& c : {self.parent_path() / "m2mdm-device", self.parent_path() / ".." / "client" / "m2mdm-device"})
+      if (executable(c)) return fs::weakly_canonical(c);
+  }
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream ss(path);
+    std::string dir;
+    while (std::getline(ss, dir, ':'))
+      if (!dir.empty() && executable(fs::path(dir) / "m2mdm-device")) return fs::path(dir) / "m2mdm-device";
+  }
+  return std::nullopt;
+}
+
+/// Removes the work directory at scope exit unless kept.
+struct WorkDir {
+  fs::path path;
+  bool remove = false;
+  ~WorkDir() {
+    std::error_code ec;
+    if (remove && !path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+int run_demo(const DemoFlags& f) {
+  const auto started = Clock::now();
+  const auto deadline = started + std::chrono::seconds(f.timeout);
+  if (f.devices < 1 || f.devices > 50) fail("--devices must be 1..50", 2);
+  auto device_bin = find_device_bin(f.device_bin);
+  if (!device_bin)
+    fail(f.device_bin.empty() ? "m2mdm-device not found next to m2mdm, in ../client/ or on PATH (use --device-bin)"
+                              : "--device-bin " + f.device_bin + " is not an executable file",
+         2);
+
+  WorkDir work;
+  if (f.work_dir.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "m2mdm-demo-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) fail("cannot create a temporary work directory");
+    work.path = tmpl;
+  } else {
+    work.path = fs::absolute(f.work_dir);
+    std::error_code ec;
+    fs::create_directories(work.path, ec);
+    if (ec) fail("cannot create " + work.path.string() + ": " + ec.message());
+  }
+  work.remove = f.work_dir.empty() && !f.keep;  // a directory the user named is never removed
+
+  // Everything the server (and the libraries) log goes to a file: stdout is the demo's.
+  try {
+    auto logger = spdlog::basic_logger_mt("m2mdm", (work.path / "server.log").string(), true);
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::info);
+  } catch (const spdlog::spdlog_ex& e) {
+    fail(std::string("server log: ") + e.what());
+  }
+  std::cout << "m2mdm demo: " << f.devices << " device(s), work dir " << work.path.string()
+            << (work.remove ? " (removed at the end; --keep keeps it)" : "") << "\n  agent: " << device_bin->string() << std::endl;
+
+  // 1. A fresh test PKI: manufacturer CA (PfCs), SHO CA + signer, TLS CA + server cert, PVA.
+  const fs::path pki_dir = work.path / "pki";
+  mo::PkiInitOptions po;
+  auto files = mo::init_test_pki(pki_dir, po);
+  if (!files) fail("pki init: " + files.error().message());
+  demo::DemoEnv env;
+  env.work = work.path;
+  env.device_bin = *device_bin;
+  env.deadline = deadline;
+  env.sho_id = po.sho_id;
+  for (const auto& file : *files) env.pki[file.name] = file.path;
+  auto text = [](const fs::path& p) {
+    auto b = read_file_or_fail(p.string());
+    return std::string(b.begin(), b.end());
+  };
+  auto sho_cert = mo::Certificate::from_pem(text(env.pki.at("sho-cert")));
+  auto sho_key = mo::PrivateKey::from_pem(text(env.pki.at("sho-key")));
+  if (!sho_cert || !sho_key) fail("cannot read the SHO signer of the test PKI");
+  env.sho_cert = *sho_cert;
+  env.sho_key = *sho_key;
+  std::cout << "[pki] test PKI created (manufacturer CA, SHO CA, TLS CA, PVA)" << std::endl;
+
+  // Device identities: TRE dir + PfC, PCID credentials, PIN.
+  std::vector<demo::DeviceSpec> specs;
+  for (unsigned i = 1; i <= f.devices; ++i) {
+    demo::DeviceSpec s;
+    s.index = static_cast<int>(i);
+    s.dev_id = "IMEI:35" + demo::random_digits(13);
+    s.pcid = "00101" + demo::random_digits(10);
+    auto len = demo::random_digits(1);
+    s.pin = demo::random_digits(4 + static_cast<std::size_t>(len.empty() ? 0 : (len[0] - '0') % 5));
+    auto k = mo::random_bytes(16), opc = mo::random_bytes(16);
+    if (!k || !opc || s.pin.empty() || s.pcid.size() != 15) fail("no randomness");
+    s.k = *k;
+    s.opc = *opc;
+    auto dev = mo::issue_test_device(pki_dir, s.dev_id);
+    if (!dev) fail("pki device " + s.dev_id + ": " + dev.error().message());
+    for (const auto& file : *dev) {
+      if (file.name == "tre-dir") s.tre_dir = file.path;
+      if (file.name == "pfc") s.pfc = file.path;
+    }
+    specs.push_back(std::move(s));
+  }
+  std::cout << "[pki] " << f.devices << " device identities (TRE + PfC, PCID K/OPc, device PIN)" << std::endl;
+
+  // 2. The SHO's callback receiver (HTTPS with the test TLS certificate).
+  demo::CallbackInbox inbox;
+  srv::HttpServerOptions ho;
+  ho.address = "127.0.0.1";
+  ho.port = 0;
+  ho.threads = 1;
+  ho.tls = srv::TlsFiles{env.pki.at("tls-cert"), env.pki.at("tls-key")};
+  auto receiver = srv::HttpServer::start(ho, inbox);
+  if (!receiver) fail("SHO callback receiver: " + receiver.error().message());
+
+  // 3. The RO server in-process.
+  srv::ServerConfig c;
+  c.listen_address = "127.0.0.1";
+  c.listen_port = 0;
+  c.state_dir = work.path / "ro-state";
+  c.tls_cert = env.pki.at("tls-cert");
+  c.tls_key = env.pki.at("tls-key");
+  c.threads = 2;
+  c.manufacturer_cas = {env.pki.at("manufacturer-ca")};
+  c.manufacturer_crls = {env.pki.at("manufacturer-crl")};
+  c.callback_ca_files = {env.pki.at("tls-ca")};
+  c.callback_retry_seconds = 1;
+  c.callback_max_retry_seconds = 2;
+  c.notify_retry_seconds = 5;
+  std::string why;
+  if (!srv::validate_config(c, why)) fail("server config: " + why);
+  auto server = srv::RoServer::start(c, why);
+  if (!server) fail("server: " + why);
+  env.rest = {(*server)->url(), env.pki.at("tls-ca")};
+  env.admin_token = (*server)->admin_token();
+  env.inbox = &inbox;
+  std::cout << "[ro] server listening on " << (*server)->url() << " (state " << c.state_dir.string() << ")" << std::endl;
+
+  // 4. The simulated SHO: created by the operator, registers its callback URL.
+  auto sho = env.rest.call("POST", "/api/v1/shos", env.admin_token, deadline, "application/json",
+                           nlohmann::json{{"name", "demo-sho"}}.dump());
+  if (sho.status != 201) fail("create SHO: " + sho.describe());
+  env.sho_token = sho.json.value("token", "");
+  const std::string cb_url = (*receiver)->url() + "/sho/callback";
+  auto cb = env.rest.call("PUT", "/api/v1/callback", env.sho_token, deadline, "application/json",
+                          nlohmann::json{{"url", cb_url}}.dump());
+  if (cb.status != 200) fail("register callback: " + cb.describe());
+  std::cout << "[sho] SHO " << sho.json.value("id", 0) << " created, callback " << cb_url << std::endl;
+
+  // 5. The devices, concurrently.
+  std::mutex print_mutex;
+  env.print_mutex = &print_mutex;
+  std::vector<demo::DeviceOutcome> outcomes(specs.size());
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < specs.size(); ++i)
+      threads.emplace_back([&, i] { outcomes[i] = demo::run_device(env, specs[i]); });
+  }
+  (*server)->stop();
+  (*receiver)->stop();
+
+  // 6. Summary.
+  std::size_t ok = 0;
+  std::cout << "\n"
+            << std::left << std::setw(6) << "dev" << std::setw(22) << "DevId" << std::setw(17) << "PCID" << std::setw(17)
+            << "IMSI (MCIM)" << std::setw(7) << "steps" << std::setw(9) << "seconds" << "result\n";
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto& o = outcomes[i];
+    if (o.ok) ++ok;
+    std::ostringstream secs;
+    secs << std::fixed << std::setprecision(1) << o.seconds;
+    std::cout << std::left << std::setw(6) << specs[i].index << std::setw(22) << specs[i].dev_id << std::setw(17)
+              << specs[i].pcid << std::setw(17) << (o.imsi.empty() ? "-" : o.imsi) << std::setw(7) << o.steps.size()
+              << std::setw(9) << secs.str() << (o.ok ? "provisioned" : "FAILED at " + o.failed_step + ": " + o.reason)
+              << "\n";
+  }
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    if (!outcomes[i].ok && !outcomes[i].log_tail.empty())
+      std::cout << "\n[dev " << specs[i].index << "] agent log device-" << specs[i].index << ".log, last lines:\n"
+                << outcomes[i].log_tail;
+  const double total = std::chrono::duration<double>(Clock::now() - started).count();
+  std::ostringstream t;
+  t << std::fixed << std::setprecision(1) << total;
+  std::cout << "\n" << ok << "/" << specs.size() << " devices provisioned in " << t.str() << " s; "
+            << inbox.received() << " SHO callback(s) received" << std::endl;
+  server->reset();
+  receiver->reset();
+  spdlog::shutdown();
+  return ok == specs.size() ? 0 : 1;
+}
+
+}  // namespace
+
+void add_demo_command(CLI::App& app) {
+  auto flags = std::make_shared<DemoFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "demo",
+      "Provision a fleet of m2mdm-device agents end to end on 127.0.0.1: fresh test PKI, the RO server "
+      "in-process over HTTPS, a simulated SHO; per device: attach with AKA on the PCID, bootstrap push, DM "
+      "registration, PVA, seal, deliver, install, SHO callback, AKA with the installed MCIM. Exit 0 only if "
+      "every device was provisioned.");
+  cmd->add_option("--devices", flags->devices, "number of devices")->capture_default_str()->check(CLI::Range(1, 50));
+  cmd->add_option("--work-dir", flags->work_dir, "work directory (default: a fresh temporary one, removed unless --keep)");
+  cmd->add_option("--device-bin", flags->device_bin,
+                  "m2mdm-device to run (default: next to m2mdm, then ../client/m2mdm-device, then PATH)");
+  cmd->add_option("--timeout", flags->timeout, "seconds before the whole run gives up")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 3600));
+  cmd->add_flag("--keep", flags->keep, "keep the work directory (PKI, server state, device logs)");
+  cmd->callback([flags] {
+    const int rc = run_demo(*flags);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace m2mdm::cli

@@ -1,0 +1,370 @@
+// `m2mdm demo`: the initial provisioning of one device, every step against the real parts
+// (TR 33.812 §5.1.3.7.1, seed 003 steps 1-21; see docs/demo.md for the mapping).
+#include "demo_support.hpp"
+
+#include "m2mdm/client/mcim_registry.hpp"
+#include "m2mdm/client/software_tre.hpp"
+#include "m2mdm/client/usim.hpp"
+#include "m2mdm/mo/aka.hpp"
+#include "m2mdm/mo/mcim_profile.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/mo/seal.hpp"
+
+#include <ctime>
+#include <functional>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+#include <variant>
+
+namespace m2mdm::cli::demo {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+/// A step that failed: its name and why.
+struct StepError {
+  std::string step;
+  std::string reason;
+};
+
+class Run {
+ public:
+  Run(const DemoEnv& env, const DeviceSpec& spec) : env_(env), spec_(spec) {
+    agent_.log = env.work / ("device-" + std::to_string(spec.index) + ".log");
+  }
+  ~Run() { agent_.kill_now(); }
+
+  DeviceOutcome go() {
+    const auto t0 = Clock::now();
+    DeviceOutcome out;
+    std::optional<StepError> e = steps();
+    out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    out.steps = done_;
+    out.imsi = imsi_;
+    if (e) {
+      out.failed_step = e->step;
+      out.reason = e->reason;
+      agent_.kill_now();
+      out.log_tail = agent_.log_tail(8);
+      say("FAILED at '" + e->step + "': " + e->reason);
+    } else {
+      out.ok = true;
+    }
+    return out;
+  }
+
+ private:
+  void say(const std::string& what) {
+    std::lock_guard lock(*env_.print_mutex);
+    std::cout << "[dev " << spec_.index << "] " << what << std::endl;
+  }
+  void done(const std::string& step, const std::string& detail = {}) {
+    done_.push_back(step);
+    say(detail.empty() ? step : step + " (" + detail + ")");
+  }
+  bool timed_out() const { return Clock::now() >= env_.deadline; }
+  std::string dev_path() const { return "/api/v1/devices/" + path_segment(spec_.dev_id); }
+
+  /// Waits for @p cond, failing on the deadline or when the agent died.
+  std::optional<StepError> wait(const std::string& step, const std::function<bool()>& cond,
+                                std::chrono::milliseconds every = 100ms) {
+    for (;;) {
+      if (cond()) return std::nullopt;
+      if (agent_.ended())
+        return StepError{step, "the agent died (exit status " + std::to_string(agent_.exit_status.value_or(-1)) + ")"};
+      if (timed_out()) return StepError{step, "timed out (--timeout)"};
+      std::this_thread::sleep_for(every);
+    }
+  }
+
+  std::optional<StepError> steps() {
+    if (auto e = start_agent()) return e;
+    if (auto e = import_device()) return e;
+    if (auto e = attach_with_pcid()) return e;
+    if (auto e = bootstrap()) return e;
+    if (auto e = registration()) return e;
+    if (auto e = fetch_and_validate_pfc()) return e;
+    if (auto e = seal_and_submit()) return e;
+    if (auto e = await_install()) return e;
+    if (auto e = stop_agent()) return e;
+    if (auto e = attach_with_mcim()) return e;
+    return std::nullopt;
+  }
+
+  // The M2ME is switched on and waits for WAP pushes (before TR 33.812 step 1).
+  std::optional<StepError> start_agent() {
+    const std::string step = "agent start";
+    auto port = free_udp_port();
+    if (!port) return StepError{step, "no free UDP port on 127.0.0.1"};
+    push_address_ = "udp:127.0.0.1:" + std::to_string(*port);
+    const auto state = env_.work / ("device-" + std::to_string(spec_.index) + "-state");
+    std::vector<std::string> argv{env_.device_bin.string(), "--listen", "127.0.0.1:" + std::to_string(*port),
+                                  "--state-dir", state.string(), "--tre-dir", spec_.tre_dir.string(),
+                                  "--trust-anchors", env_.pki.at("sho-ca").string(), "--sec", "USERPIN",
+                                  "--pin", spec_.pin, "--ca-file", env_.pki.at("tls-ca").string(),
+                                  "--log-format", "json"};
+    std::string why;
+    if (!agent_.spawn(argv, why)) return StepError{step, why};
+    if (auto e = wait(step, [&] { return agent_.log_has("listening for WAP push"); })) return e;
+    done("agent listening", push_address_ + ", pid " + std::to_string(agent_.pid));
+    return std::nullopt;
+  }
+
+  // The RO's DRF registry learns the device (DevId, PCID, PIN, push address, PCID credentials).
+  std::optional<StepError> import_device() {
+    const std::string step = "import";
+    json d = {{"devId", spec_.dev_id},       {"pcid", spec_.pcid},
+              {"devicePin", spec_.pin},      {"pushAddress", push_address_},
+              {"k", hex_encode(spec_.k)},    {"opc", hex_encode(spec_.opc)},
+              {"sqn", 32}};  // SEQ 1, IND 0: the USIM starts at SEQ 0 (TS 33.102 Annex C)
+    auto r = env_.rest.call("POST", "/api/v1/devices:import", env_.sho_token, env_.deadline, "application/x-ndjson",
+                            d.dump() + "\n");
+    if (r.status != 200) return StepError{step, r.describe()};
+    done("imported", "PCID " + spec_.pcid);
+    return std::nullopt;
+  }
+
+  // Attach with the PCID (TR 33.812 steps 1-6): the VNO asks the ICF for a vector, the
+  // device's provisional USIM answers; RES must equal XRES (TS 33.102 §6.3).
+  std::optional<StepError> attach_with_pcid() {
+    const std::string step = "attach (PCID AKA)";
+    auto keys = mo::SubscriberKeys::from_opc(spec_.k, spec_.opc);
+    if (!keys) return StepError{step, "provisional keys: " + keys.error().message()};
+    auto usim = client::Usim::create({spec_.pcid, std::move(*keys), 0}, std::make_unique<client::MemorySqnStateStore>());
+    if (!usim) return StepError{step, "provisional USIM: " + usim.error().message()};
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto r = env_.rest.call("POST", "/api/v1/icf/vectors", env_.admin_token, env_.deadline, "application/json",
+                              json{{"pcid", spec_.pcid}, {"count", 1}}.dump());
+      if (r.status != 200) return StepError{step, "ICF vectors: " + r.describe()};
+      const auto& v = r.json["vectors"][0];
+      auto rand = hex_decode(v.value("rand", ""));
+      auto autn = hex_decode(v.value("autn", ""));
+      auto xres = hex_decode(v.value("xres", ""));
+      if (!rand || !autn || !xres) return StepError{step, "ICF vector not hex: " + r.body};
+      auto outcome = usim->authenticate(*rand, *autn);
+      if (!outcome) return StepError{step, "USIM: " + outcome.error().message()};
+      if (auto* ok = std::get_if<client::AkaSuccess>(&*outcome)) {
+        if (!constant_time_equal(ok->res.view(), *xres)) return StepError{step, "RES != XRES"};
+        done("attached with PCID", "AKA RES == XRES");
+        return std::nullopt;
+      }
+      if (auto* sync = std::get_if<client::AkaSyncFailure>(&*outcome)) {  // TS 33.102 §6.3.5
+        auto rr = env_.rest.call("POST", "/api/v1/icf/resync", env_.admin_token, env_.deadline, "application/json",
+                                 json{{"pcid", spec_.pcid}, {"rand", hex_encode(*rand)}, {"auts", hex_encode(sync->auts)}}.dump());
+        if (rr.status != 200) return StepError{step, "ICF resync: " + rr.describe()};
+        say("SQN resynchronised with AUTS");
+        continue;
+      }
+      return StepError{step, std::holds_alternative<client::AkaMacFailure>(*outcome) ? "USIM: MAC failure"
+                                                                                     : "USIM: AMF refused"};
+    }
+    return StepError{step, "still not fresh after resynchronisation"};
+  }
+
+  // Steps 7-11: the DRF bootstrap pushed over UDP, verified with the PIN and applied.
+  std::optional<StepError> bootstrap() {
+    const std::string step = "bootstrap";
+    auto r = env_.rest.call("POST", dev_path() + "/bootstrap", env_.sho_token, env_.deadline, "application/json", "{}");
+    if (r.status != 202) return StepError{step, r.describe()};
+    done("bootstrap pushed", std::to_string(r.json.value("pushBytes", 0)) + " bytes to " + push_address_);
+    if (auto e = wait("bootstrap apply", [&] { return agent_.log_has("bootstrap applied"); })) return e;
+    done("bootstrap applied");
+    return std::nullopt;
+  }
+
+  // Steps 11-12: the session with the DPF over TLS pinned by the bootstrap registers the device.
+  std::optional<StepError> registration() {
+    const std::string step = "registration";
+    std::string last;
+    auto registered = [&] {
+      auto r = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
+      last = r.describe();
+      return r.status == 200 && r.json.value("state", "") == "registered";
+    };
+    if (auto e = wait(step, registered, 200ms)) {
+      e->reason += "; last: " + last;
+      return e;
+    }
+    done("registered", "DM session over pinned TLS");
+    return std::nullopt;
+  }
+
+  // Steps 13-15: the SHO fetches the PfC and has the PVA validate it.
+  std::optional<StepError> fetch_and_validate_pfc() {
+    std::string step = "PfC fetch";
+    auto r = env_.rest.call("GET", dev_path() + "/pfc", env_.sho_token, env_.deadline);
+    if (r.status != 200) return StepError{step, r.describe()};
+    auto pfc = mo::Certificate::from_pem(r.body);
+    if (!pfc) return StepError{step, "not a PEM certificate"};
+    std::ifstream in(spec_.pfc);
+    std::stringstream local;
+    local << in.rdbuf();
+    auto issued = mo::Certificate::from_pem(local.str());
+    if (!issued || issued->to_der() != pfc->to_der()) return StepError{step, "the reported PfC is not the device's"};
+    pfc_ = std::move(*pfc);
+    done("PfC fetched", mo::device_id_of(pfc_));
+    step = "PVA";
+    auto v = env_.rest.call("POST", "/api/v1/pva/validate", env_.sho_token, env_.deadline, "application/json",
+                            json{{"pfc", r.body}, {"devId", spec_.dev_id}}.dump());
+    if (v.status != 200) return StepError{step, v.describe()};
+    if (!v.json.value("valid", false)) return StepError{step, "PfC not valid: " + v.json.value("reason", v.body)};
+    done("PVA: PfC valid", v.json.value("issuer", ""));
+    return std::nullopt;
+  }
+
+  // Steps 16-17: the SHO makes a fresh MCIM, seals it to the PfC and submits the install job.
+  std::optional<StepError> seal_and_submit() {
+    std::string step = "seal";
+    auto k = mo::random_bytes(16), opc = mo::random_bytes(16), kic = mo::random_bytes(16), kid = mo::random_bytes(16),
+         tx = mo::random_bytes(8);
+    if (!k || !opc || !kic || !kid || !tx) return StepError{step, "no randomness"};
+    mo::McimProfile p;
+    p.sho_id = env_.sho_id;
+    p.plmn_id = "00101";
+    p.imsi = "00101" + random_digits(10);
+    const std::string iccid = "8900101" + random_digits(11);
+    p.iccid = iccid + luhn_digit(iccid);
+    p.k = mo::SecretBytes(*k);
+    p.opc = mo::SecretBytes(*opc);
+    p.amf = {0x80, 0x00};
+    p.sqn = 0;
+    p.ota = {mo::SecretBytes(*kic), "aes-cbc", mo::SecretBytes(*kid), "aes-cmac", 1};
+    mo::McimBinding b;
+    b.device_id = spec_.dev_id;
+    b.pfc_spki_sha256 = pfc_.spki_sha256();
+    b.transaction_id = "demo-" + hex_encode(*tx);
+    b.issued = static_cast<std::int64_t>(std::time(nullptr));
+    b.expires = b.issued + 86400;
+    b.counter = 1;
+    p.binding = b;
+    std::string where;
+    if (auto ok = mo::validate_profile(p, &where); !ok) return StepError{step, ok.error().message() + " at " + where};
+    auto sealed = mo::seal_profile(p, env_.sho_cert, env_.sho_key, pfc_);
+    if (!sealed) return StepError{step, sealed.error().message()};
+    mcim_imsi_ = p.imsi;
+    mcim_k_ = *k;
+    mcim_opc_ = *opc;
+    mcim_sqn_ = p.sqn;
+    done("MCIM sealed", "IMSI " + p.imsi + ", " + std::to_string(sealed->size()) + " bytes");
+    step = "job submit";
+    auto r = env_.rest.call("POST", dev_path() + "/jobs", env_.sho_token, env_.deadline, "application/json",
+                            json{{"kind", "install"},
+                                 {"object", base64_encode(*sealed)},
+                                 {"authorisation", "demo-sho-authorisation"},
+                                 {"correlator", "demo-" + std::to_string(spec_.index) + "-" + hex_encode(*tx)}}
+                                .dump());
+    if (r.status != 202) return StepError{step, r.describe()};
+    job_id_ = r.json.value("id", std::int64_t{0});
+    done("install job submitted", "job " + std::to_string(job_id_));
+    return std::nullopt;
+  }
+
+  // Steps 18-21: package 0, delivery, install in the TRE, report (1200), SHO callback.
+  std::optional<StepError> await_install() {
+    std::string step = "package 0";
+    if (auto e = wait(step, [&] { return agent_.log_has("package 0 from"); })) return e;
+    done("package 0 verified");
+    step = "install";
+    std::string state, last;
+    json job;
+    auto finished = [&] {
+      auto r = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id_), env_.sho_token, env_.deadline);
+      last = r.describe();
+      if (r.status != 200) return false;
+      job = r.json;
+      state = job.value("state", "");
+      return state == "succeeded" || state == "failed" || state == "expired";
+    };
+    if (auto e = wait(step, finished, 200ms)) {
+      e->reason += "; last: " + last;
+      return e;
+    }
+    const int code = job.contains("result") ? job["result"].value("code", 0) : 0;
+    if (state != "succeeded" || code != 1200)
+      return StepError{step, "job " + state + " with code " + std::to_string(code) + ": " + job.dump()};
+    done("MCIM installed", "job succeeded, code 1200");
+    step = "SHO callback";
+    std::string body;
+    if (!env_.inbox->wait_for(job_id_, env_.deadline, body)) return StepError{step, "no callback before the deadline"};
+    done("SHO callback received");
+    return std::nullopt;
+  }
+
+  std::optional<StepError> stop_agent() {
+    const std::string step = "agent stop";
+    auto st = agent_.stop(std::min(env_.deadline, Clock::now() + 15s));
+    if (!st) return StepError{step, "no exit within 15 s of SIGTERM (killed)"};
+    if (*st != 0) return StepError{step, "exit status " + std::to_string(*st) + " after SIGTERM"};
+    done("agent stopped", "SIGTERM, exit 0");
+    return std::nullopt;
+  }
+
+  // After provisioning: the TRE's active MCIM drives the USIM (Alt 3d USIM reset); the SHO's
+  // network computes a vector from the K/OPc it sealed; RES must equal XRES.
+  std::optional<StepError> attach_with_mcim() {
+    const std::string step = "attach (MCIM AKA)";
+    auto tre = client::SoftwareTre::open(spec_.tre_dir);
+    if (!tre) return StepError{step, "TRE: " + tre.error().message()};
+    auto registry = client::McimRegistry::open(**tre);
+    if (!registry) return StepError{step, "registry: " + registry.error().message()};
+    auto active = registry->active();
+    if (!active) return StepError{step, "no active MCIM in the TRE"};
+    if (active->imsi != mcim_imsi_) return StepError{step, "active MCIM has IMSI " + active->imsi};
+    auto profile = registry->profile(active->id);
+    if (!profile) return StepError{step, "profile: " + profile.error().message()};
+    const auto constants = profile->milenage.value_or(mo::MilenageConstants::defaults());
+    auto dev_keys = mo::SubscriberKeys::from_opc(profile->k.view(), profile->opc.view(), constants);
+    if (!dev_keys) return StepError{step, "installed keys: " + dev_keys.error().message()};
+    auto usim = client::Usim::create({profile->imsi, std::move(*dev_keys), profile->sqn},
+                                     std::make_unique<client::MemorySqnStateStore>());
+    if (!usim) return StepError{step, "USIM: " + usim.error().message()};
+    // The SHO's HE/AuC: its own copy of K/OPc, SQN from the profile's start (TS 33.102 Annex C).
+    auto net_keys = mo::SubscriberKeys::from_opc(mcim_k_, mcim_opc_);
+    if (!net_keys) return StepError{step, net_keys.error().message()};
+    const mo::SqnProfile sp;
+    mo::SqnGenerator gen(sp, sp.seq_of(mcim_sqn_));
+    auto sqn = gen.next();
+    if (!sqn) return StepError{step, sqn.error().message()};
+    mo::OpenSslRandom rng;
+    const Bytes amf{0x80, 0x00};
+    auto av = mo::generate_vector(*net_keys, rng, *sqn, amf);
+    if (!av) return StepError{step, av.error().message()};
+    auto outcome = usim->authenticate(av->rand, av->autn);
+    if (!outcome) return StepError{step, outcome.error().message()};
+    auto* ok = std::get_if<client::AkaSuccess>(&*outcome);
+    if (!ok) return StepError{step, "the USIM did not accept the SHO's AUTN"};
+    if (ok->res != av->xres || ok->ck != av->ck || ok->ik != av->ik) return StepError{step, "RES != XRES"};
+    imsi_ = profile->imsi;
+    done("attached with MCIM", "IMSI " + imsi_ + ", AKA RES == XRES");
+    return std::nullopt;
+  }
+
+  const DemoEnv& env_;
+  const DeviceSpec& spec_;
+  Agent agent_;
+  std::vector<std::string> done_;
+  std::string push_address_;
+  mo::Certificate pfc_;
+  std::int64_t job_id_ = 0;
+  std::string mcim_imsi_, imsi_;
+  Bytes mcim_k_, mcim_opc_;
+  std::uint64_t mcim_sqn_ = 0;
+};
+
+}  // namespace
+
+DeviceOutcome run_device(const DemoEnv& env, const DeviceSpec& spec) {
+  try {
+    return Run(env, spec).go();
+  } catch (const std::exception& e) {  // nothing escapes a device thread
+    DeviceOutcome out;
+    out.failed_step = "internal";
+    out.reason = e.what();
+    return out;
+  }
+}
+
+}  // namespace m2mdm::cli::demo

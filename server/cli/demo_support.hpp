@@ -1,0 +1,132 @@
+/// @file demo_support.hpp
+/// @brief The pieces `m2mdm demo` (demo_command.cpp) is built from: a REST client for the
+///        simulated SHO/VNO (the server's own Beast client, server::http_call), the SHO's
+///        callback inbox (an in-process HTTPS receiver on server::HttpServer), spawning and
+///        watching `m2mdm-device` agents, and the per-device provisioning run (demo_device.cpp).
+#pragma once
+
+#include "m2mdm/mo/crypto_handles.hpp"
+#include "m2mdm/server/http.hpp"
+#include "m2mdm/syncml/encoding.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace m2mdm::cli::demo {
+
+using Clock = std::chrono::steady_clock;
+
+/// The REST API of the RO, over HTTPS verified against the test PKI's TLS CA.
+struct Rest {
+  std::string base;             ///< "https://127.0.0.1:PORT"
+  std::filesystem::path ca;     ///< tls-ca of the test PKI
+  struct Reply {
+    int status = 0;
+    std::string body;
+    nlohmann::json json;        ///< parsed body (discarded when not JSON)
+    std::string error;          ///< transport error (status 0)
+    /// "HTTP 400: {...}" or the transport error, for failure messages.
+    std::string describe() const;
+  };
+  /// One call, bounded by min(10 s, time left before @p deadline).
+  Reply call(std::string_view method, const std::string& path, const std::string& token, Clock::time_point deadline,
+             std::string content_type = {}, std::string body = {}) const;
+};
+
+/// The simulated SHO's callback endpoint (TR 33.812 step 21): records each POSTed result by jobId.
+class CallbackInbox final : public server::HttpHandler {
+ public:
+  server::HttpResponse handle(const server::HttpRequest& request) override;
+  /// Waits until a callback for @p job_id arrived (true) or @p deadline passed (false).
+  bool wait_for(std::int64_t job_id, Clock::time_point deadline, std::string& body);
+  std::size_t received() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::int64_t, std::string> by_job_;
+  std::size_t count_ = 0;
+};
+
+/// A spawned `m2mdm-device` (stdout and stderr into @p log).
+struct Agent {
+  pid_t pid = -1;
+  std::filesystem::path log;
+  std::optional<int> exit_status;  ///< set once reaped (128+N for a signal)
+  /// posix_spawn of @p argv; false with @p why on failure.
+  bool spawn(const std::vector<std::string>& argv, std::string& why);
+  /// Reaps without blocking; true when the process has ended.
+  bool ended();
+  /// SIGTERM, then waits for the exit until @p deadline (SIGKILL after it); the exit status.
+  std::optional<int> stop(Clock::time_point deadline);
+  /// SIGKILL + reap (idempotent; for failure paths).
+  void kill_now();
+  /// True when the log holds @p needle.
+  bool log_has(std::string_view needle) const;
+  /// The last @p lines lines of the log.
+  std::string log_tail(std::size_t lines) const;
+};
+
+/// A free UDP port on 127.0.0.1 (bound and released), or nullopt.
+std::optional<std::uint16_t> free_udp_port();
+/// @p n random decimal digits (OpenSSL DRBG); empty on failure.
+std::string random_digits(std::size_t n);
+/// The Luhn check digit of @p digits (ITU-T E.118 ICCID).
+char luhn_digit(std::string_view digits);
+/// @p raw percent-encoded as one URL path segment (RFC 3986 §3.3; ":" stays, as the API accepts it).
+std::string path_segment(std::string_view raw);
+
+/// What every device run shares (read-only during the runs, except the thread-safe members).
+struct DemoEnv {
+  std::filesystem::path work;
+  std::filesystem::path device_bin;
+  std::map<std::string, std::filesystem::path> pki;  ///< test PKI files by name (`m2mdm pki init`)
+  Rest rest;
+  std::string admin_token;  ///< the operator (also the VNO side: ICF)
+  std::string sho_token;
+  std::string sho_id;       ///< the SHO signing certificate's CN (= profile sho_id)
+  mo::Certificate sho_cert;
+  mo::PrivateKey sho_key;
+  CallbackInbox* inbox = nullptr;
+  Clock::time_point deadline;
+  std::mutex* print_mutex = nullptr;
+};
+
+/// One device of the fleet.
+struct DeviceSpec {
+  int index = 0;
+  std::string dev_id;
+  std::string pcid;          ///< provisional connectivity id (IMSI-like), 00101xxxxxxxxxx
+  std::string pin;           ///< device PIN (USERPIN), 4..8 digits
+  Bytes k, opc;              ///< provisional USIM credentials of the PCID
+  std::filesystem::path tre_dir;
+  std::filesystem::path pfc;
+};
+
+/// How one device's provisioning went.
+struct DeviceOutcome {
+  bool ok = false;
+  std::string imsi;                 ///< the installed MCIM's IMSI
+  std::vector<std::string> steps;   ///< completed steps, in order
+  std::string failed_step;          ///< empty when ok
+  std::string reason;
+  double seconds = 0;
+  std::string log_tail;             ///< the agent's last log lines on failure
+};
+
+/// Runs the whole initial provisioning of one device (see docs/demo.md); never throws, never
+/// waits past env.deadline.
+DeviceOutcome run_device(const DemoEnv& env, const DeviceSpec& spec);
+
+}  // namespace m2mdm::cli::demo

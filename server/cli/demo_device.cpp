@@ -180,6 +180,9 @@ class Run {
     const std::string step = "registration";
     std::string last;
     auto registered = [&] {
+      // The DPF marks the device registered once it authenticated; the PfC is read later in
+      // that session, so the INIT session must have completed too.
+      if (!agent_.log_has("completed: messages=")) return false;
       auto r = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
       last = r.describe();
       return r.status == 200 && r.json.value("state", "") == "registered";
@@ -195,7 +198,15 @@ class Run {
   // Steps 13-15: the SHO fetches the PfC and has the PVA validate it.
   std::optional<StepError> fetch_and_validate_pfc() {
     std::string step = "PfC fetch";
-    auto r = env_.rest.call("GET", dev_path() + "/pfc", env_.sho_token, env_.deadline);
+    Rest::Reply r;
+    auto fetched = [&] {
+      r = env_.rest.call("GET", dev_path() + "/pfc", env_.sho_token, env_.deadline);
+      return r.status != 404;  // 404 = not reported yet
+    };
+    if (auto e = wait(step, fetched, 200ms)) {
+      e->reason += "; last: " + r.describe();
+      return e;
+    }
     if (r.status != 200) return StepError{step, r.describe()};
     auto pfc = mo::Certificate::from_pem(r.body);
     if (!pfc) return StepError{step, "not a PEM certificate"};

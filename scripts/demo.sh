@@ -12,6 +12,6 @@ bin=build/release/server
 if "$bin/m2mdm" demo --help >/dev/null 2>&1; then
   exec "$bin/m2mdm" demo "$@"
 fi
-# Until `m2mdm demo` (the networked demo fleet, issue 6) lands, the main job walks through the
-# provisioning steps with the m2mdm command itself.
+# `m2mdm demo` (docs/demo.md) finds build/release/client/m2mdm-device, which the release build
+# above produces. Without the demo command (an older tree), walk through the steps offline.
 exec ./scripts/walkthrough.sh "$bin/m2mdm"

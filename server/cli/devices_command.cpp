@@ -1,0 +1,117 @@
+// `m2mdm devices import`: bulk device import over the REST API (POST /api/v1/devices:import,
+// application/x-ndjson) in batches, with a progress line per batch on stderr.
+#include "devices_command.hpp"
+
+#include "cli_support.hpp"
+#include "m2mdm/server/callback_worker.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace m2mdm::cli {
+namespace {
+
+struct ImportFlags {
+  std::string url;         // base URL of the server, e.g. https://ro.example:8443
+  std::string token_file;  // first line = bearer token (SHO or operator)
+  std::vector<std::string> ca_files;
+  std::string file;        // NDJSON, one device per line ("-" = stdin)
+  std::size_t batch = 500;
+  unsigned timeout_s = 60;
+};
+
+std::string first_line_of(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("cannot read " + path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) fail(path + ": no token on its first line");
+  return line;
+}
+
+std::vector<std::string> read_ndjson_lines(const std::string& path) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path);
+    if (!file) fail("cannot read " + path);
+    in = &file;
+  }
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(*in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+void run_import(const ImportFlags& f) {
+  const std::string token = first_line_of(f.token_file);
+  const auto lines = read_ndjson_lines(f.file);
+  if (lines.empty()) fail(f.file + ": no devices");
+  std::vector<std::filesystem::path> cas(f.ca_files.begin(), f.ca_files.end());
+  std::string base = f.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+
+  std::size_t done = 0, inserted = 0, updated = 0, unchanged = 0;
+  for (std::size_t start = 0; start < lines.size(); start += f.batch) {
+    const std::size_t end = std::min(lines.size(), start + f.batch);
+    server::HttpCall call;
+    call.method = "POST";
+    call.url = base + "/api/v1/devices:import";
+    call.headers.emplace_back("Authorization", "Bearer " + token);
+    call.content_type = "application/x-ndjson";
+    for (std::size_t i = start; i < end; ++i) call.body += lines[i] + "\n";
+    const auto r = server::http_call(call, cas, std::chrono::seconds(f.timeout_s));
+    const std::string range = "devices " + std::to_string(start + 1) + "-" + std::to_string(end);
+    if (!r.error.empty()) fail(range + ": " + r.error + " (" + std::to_string(done) + " imported before)");
+    const auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (r.status != 200) {
+      std::string why = r.body;
+      if (!j.is_discarded() && j.is_object() && j.contains("detail") && j["detail"].is_string())
+        why = j["detail"].get<std::string>();
+      fail(range + ": HTTP " + std::to_string(r.status) + ": " + why + " (" + std::to_string(done) +
+           " imported before)");
+    }
+    if (j.is_discarded() || !j.is_object()) fail(range + ": the server's answer is not JSON");
+    inserted += j.value("inserted", std::size_t{0});
+    updated += j.value("updated", std::size_t{0});
+    unchanged += j.value("unchanged", std::size_t{0});
+    done = end;
+    std::cerr << "imported " << done << "/" << lines.size() << " (" << (100 * done / lines.size()) << "%)\n";
+  }
+  std::cout << "devices: " << lines.size() << " inserted: " << inserted << " updated: " << updated
+            << " unchanged: " << unchanged << "\n";
+}
+
+}  // namespace
+
+void add_devices_command(CLI::App& app) {
+  CLI::App* devices = app.add_subcommand("devices", "Manage devices on a running RO server over its REST API");
+  devices->require_subcommand(1);
+  auto f = std::make_shared<ImportFlags>();
+  CLI::App* imp = devices->add_subcommand(
+      "import",
+      "Bulk import devices (NDJSON, one device object per line, fields as POST /api/v1/devices:import "
+      "in docs/openapi.yaml) in batches; progress on stderr, totals on stdout "
+      "('devices: N inserted: I updated: U unchanged: C'). Exit 1 with the failing batch named.");
+  imp->add_option("--url", f->url, "base URL of the server (http(s)://HOST:PORT)")->required();
+  imp->add_option("--token-file", f->token_file, "file whose first line is the SHO or operator bearer token")
+      ->required()
+      ->check(CLI::ExistingFile);
+  imp->add_option("--ca-file", f->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)");
+  imp->add_option("--batch", f->batch, "devices per request (default 500)")->check(CLI::Range(1, 100000));
+  imp->add_option("--timeout", f->timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
+  imp->add_option("FILE", f->file, "NDJSON file of devices ('-' = stdin)")->required();
+  imp->callback([f] { run_import(*f); });
+}
+
+}  // namespace m2mdm::cli

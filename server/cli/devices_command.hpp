@@ -1,0 +1,13 @@
+/// @file devices_command.hpp
+/// @brief `m2mdm devices import`: bulk device import into a running RO server over the REST API,
+///        in batches, with progress.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace m2mdm::cli {
+
+/// Adds the `devices` sub-command (with `import`) to @p app.
+void add_devices_command(CLI::App& app);
+
+}  // namespace m2mdm::cli

@@ -9,11 +9,17 @@
 ///   handled as DM_Security 1.2 §5 says; nonces are written back into the DMAcc AAuthData nodes,
 ///   so persisting the tree persists them;
 /// - MaxMsgSize/MaxObjSize both ways, large objects received in chunks (213 + Alert 1222,
-///   424 on size mismatch, assembled before one atomic tree change), Atomic with rollback
+///   424 on size mismatch, Alert 1225 when interrupted, assembled before one atomic tree change)
+///   and sent in chunks (a Results larger than the server's MaxMsgSize is split by item, then
+///   each item chunked: Meta Size on the first chunk, MoreData, continued on 213 / Alert 1222,
+///   stopped on an error status; DM_Protocol 1.2 §7), Atomic with rollback
 ///   (216/507), Sequence, Status/Results ordering;
 /// - Exec answered with what the tree's handler says (202 for asynchronous operations such as
 ///   the M2MSIMMobj's Install); Generic Alerts (1226) from the `AlertOutbox` are sent in every
 ///   client message until the server acknowledges them.
+///
+/// Messages from a server that has not authenticated change nothing durable: no tree node, no
+/// persisted nonce, no acknowledged alert, no RespURI; a Chal never lowers the DMAcc's auth type.
 ///
 /// The integrator moves the bytes: `start_*()` returns the first message to POST to
 /// `Outgoing::uri`, each response goes to `on_response()`, which returns the next message or

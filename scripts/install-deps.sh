@@ -8,7 +8,7 @@ pkgs=(
   libboost-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-19 libclang-rt-19-dev
-  tshark python3 curl procps iproute2
+  tshark python3 curl jq procps iproute2
 )
 missing=()
 for p in "${pkgs[@]}"; do

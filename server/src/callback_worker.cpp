@@ -238,40 +238,10 @@ std::size_t CallbackWorker::run_once() {
   return acked;
 }
 
-void CallbackWorker::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { loop(); });
-}
+void CallbackWorker::start() { worker_.start(options_.poll, [this] { (void)run_once(); }); }
 
-void CallbackWorker::poke() {
-  {
-    std::lock_guard lock(mutex_);
-    poked_ = true;
-  }
-  cv_.notify_all();
-}
+void CallbackWorker::poke() { worker_.poke(); }
 
-void CallbackWorker::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void CallbackWorker::loop() {
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, options_.poll, [this] { return stop_ || poked_; });
-      if (stop_) return;
-      poked_ = false;
-    }
-    run_once();
-  }
-}
+void CallbackWorker::stop() { worker_.stop(); }
 
 }  // namespace m2mdm::server

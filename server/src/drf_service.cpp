@@ -143,40 +143,10 @@ std::size_t JobNotifier::run_once() {
   return sent;
 }
 
-void JobNotifier::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { loop(); });
-}
+void JobNotifier::start() { worker_.start(options_.poll, [this] { (void)run_once(); }); }
 
-void JobNotifier::poke() {
-  {
-    std::lock_guard lock(mutex_);
-    poked_ = true;
-  }
-  cv_.notify_all();
-}
+void JobNotifier::poke() { worker_.poke(); }
 
-void JobNotifier::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void JobNotifier::loop() {
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, options_.poll, [this] { return stop_ || poked_; });
-      if (stop_) return;
-      poked_ = false;
-    }
-    run_once();
-  }
-}
+void JobNotifier::stop() { worker_.stop(); }
 
 }  // namespace m2mdm::server

@@ -5,6 +5,7 @@
 ///        back-off (capped). All state is in the Store, so pending callbacks survive a restart.
 #pragma once
 
+#include "m2mdm/server/poll_thread.hpp"
 #include "m2mdm/server/store.hpp"
 #include "m2mdm/syncml/result.hpp"
 
@@ -88,16 +89,11 @@ class CallbackWorker {
 
  private:
   std::int64_t now() const;
-  void loop();
   Store& store_;
   CallbackOptions options_;
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> failed_{0};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool poked_ = false;
-  std::thread thread_;
+  PollThread worker_;
 };
 
 }  // namespace m2mdm::server

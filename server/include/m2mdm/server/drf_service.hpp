@@ -8,6 +8,7 @@
 
 #include "m2mdm/server/drf.hpp"
 #include "m2mdm/server/push.hpp"
+#include "m2mdm/server/poll_thread.hpp"
 #include "m2mdm/server/store.hpp"
 
 #include <chrono>
@@ -95,15 +96,10 @@ class JobNotifier {
 
  private:
   std::int64_t now() const;
-  void loop();
   Store& store_;
   PushSender& sender_;
   NotifierOptions options_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool poked_ = false;
-  std::thread thread_;
+  PollThread worker_;
 };
 
 }  // namespace m2mdm::server

@@ -4,6 +4,9 @@
 
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
+#include "m2mdm/syncml/large_object.hpp"
+#include "m2mdm/syncml/message_builder.hpp"
+#include "m2mdm/syncml/peer_auth.hpp"
 #include "m2mdm/syncml/status.hpp"
 
 #include <openssl/rand.h>
@@ -34,14 +37,7 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-syncml::Status make_status(std::uint32_t msg_ref, std::uint32_t cmd_ref, std::string_view cmd, StatusCode code) {
-  syncml::Status s;
-  s.msg_ref = msg_ref;
-  s.cmd_ref = cmd_ref;
-  s.cmd = std::string(cmd);
-  s.data = syncml::code(code);
-  return s;
-}
+using syncml::status_for;
 
 std::optional<std::string> item_target(const syncml::Item& item) {
   if (!item.target) return std::nullopt;
@@ -114,45 +110,38 @@ struct ClientSession::Impl {
   mo::Caller caller;
 
   AccountCredentials creds;
-  AuthType configured_client_auth = AuthType::md5;  // the DMAcc's, the floor for challenges
   SessionState state = SessionState::Idle;
   SessionReport report;
   std::string session_id;
   std::string dev_id;
   std::string target_uri;  // where messages go (RespURI once the server gives one)
-  std::uint32_t next_msg_id = 1;
-  std::uint32_t next_cmd_id = 1;
   std::uint64_t server_max_msg_size = 0;  // 0 = not announced
   std::uint64_t server_max_obj_size = 0;
   std::optional<std::uint16_t> initial_alert;  // 1200 or 1201
   unsigned client_auth_attempts = 0;
   unsigned server_auth_failures = 0;
 
+  // The shared session layer (syncml/): our messages, the server's credentials, ours, and large
+  // objects both ways. This engine keeps only the device's policy around them.
+  syncml::MessageBuilder builder;
+  syncml::PeerAuthenticator server_check;  // the server must prove SRVCRED
+  syncml::OwnCredential own;               // we prove CLCRED
+  syncml::MessagePacker packer;
+
   // Commands waiting to be sent (statuses and results of the server's package, alerts).
   std::vector<Command> queue;
   std::map<std::uint32_t, std::uint64_t> alerts_in_flight;  // our CmdID -> outbox id
   std::set<std::uint64_t> alerts_sent_this_session;
 
-  // A large object being received (DM_Protocol 1.2 §6.2 / DM_RepPro 1.2 §7).
-  struct LargeObject {
-    CommandKind kind = CommandKind::Replace;
-    std::string uri;
-    std::uint64_t declared_size = 0;
-    mo::NodeValue value;
-  };
-  std::optional<LargeObject> large_object;
-
-  // A Results item of ours being sent in chunks (DM_RepPro 1.2 §7): the rest waits at its place
-  // in the queue (a Results whose CmdRef/MsgRef are these) until the server answers 213.
-  struct OutgoingChunk {
-    std::uint32_t sent_cmd_id = 0;  // CmdID of the last chunk sent
-    std::uint32_t cmd_ref = 0;
-    std::uint32_t msg_ref = 0;
-  };
-  std::optional<OutgoingChunk> chunk;
+  // A large object being received (DM_Protocol 1.2 §6.2 / DM_RepPro 1.2 §7): the assembler
+  // holds its bytes, this what the object is for.
+  syncml::LargeObjectAssembler large_object;
+  CommandKind large_object_kind = CommandKind::Replace;
+  mo::NodeValue large_object_value;
 
   Impl(mo::Tree& t, AlertOutbox& o, std::string id, SessionConfig c)
-      : tree(t), outbox(o), server_id(std::move(id)), config(c), caller(mo::Caller::server(server_id)) {}
+      : tree(t), outbox(o), server_id(std::move(id)), config(c), caller(mo::Caller::server(server_id)),
+        packer(config.encoding) {}
 
   // ---- setup --------------------------------------------------------------------------------
 
@@ -160,58 +149,40 @@ struct ClientSession::Impl {
     auto c = read_account_credentials(tree, server_id);
     if (!c) return fail(c.error());
     creds = std::move(*c);
-    configured_client_auth = creds.client_auth;
     target_uri = creds.server_uri;
     dev_id = tree.get_text("./DevInfo/DevId").value_or(std::string{});
     if (dev_id.empty()) return fail(errc::invalid_argument);
+    server_check = syncml::PeerAuthenticator(
+        syncml::AuthSecret{creds.server_auth, creds.server_name, creds.server_secret, creds.server_nonce});
+    // A Chal may move us to a stronger scheme than the DMAcc's, never a weaker one.
+    own = syncml::OwnCredential(
+        syncml::AuthSecret{creds.client_auth, creds.client_name, creds.client_secret, creds.client_nonce},
+        /*follow_scheme=*/true);
+    builder.header().target = creds.server_uri;
+    builder.header().source = dev_id;
+    builder.header().max_msg_size = config.max_msg_size;
+    builder.header().max_obj_size = config.max_obj_size;
     return {};
   }
 
   // ---- nonces: kept in the DMAcc's AAuthData, so persisting the tree persists them --------
 
-  // @p persist false keeps the nonce for this session only: a message whose sender has not
-  // proved who it is never changes the tree.
-  void store_nonce(std::string_view level, ByteView nonce, bool persist) {
-    if (persist) {
-      if (auto account = mo::find_dm_account(tree, server_id)) {
-        for (auto& auth : account->app_auth)
-          if (upper(auth.level) == level) auth.data.assign(nonce.begin(), nonce.end());
-        mo::write_dm_account(tree, *account);
-      }
+  // Writes a nonce into the DMAcc's AAuthData of @p level. Only nonces from a message whose sender
+  // proved who it is are written: an unauthenticated message never changes the tree.
+  void persist_nonce(std::string_view level, ByteView nonce) {
+    if (auto account = mo::find_dm_account(tree, server_id)) {
+      for (auto& auth : account->app_auth)
+        if (upper(auth.level) == level) auth.data.assign(nonce.begin(), nonce.end());
+      mo::write_dm_account(tree, *account);
     }
-    if (level == kClientCredLevel)
-      creds.client_nonce.assign(nonce.begin(), nonce.end());
-    else
-      creds.server_nonce.assign(nonce.begin(), nonce.end());
   }
 
   // ---- building our messages ----------------------------------------------------------------
 
-  std::uint32_t cmd_id() { return next_cmd_id++; }
+  std::uint32_t cmd_id() { return builder.next_cmd_id(); }
 
-  Message new_message() {
-    Message m;
-    m.hdr.session_id = session_id;
-    m.hdr.msg_id = next_msg_id++;
-    m.hdr.target.loc_uri = creds.server_uri;
-    m.hdr.source.loc_uri = dev_id;
-    syncml::Meta meta;
-    meta.max_msg_size = config.max_msg_size;
-    meta.max_obj_size = config.max_obj_size;
-    m.hdr.meta = meta;
-    // DM_Security 1.2 §5.1: credentials until the server has accepted them in this session.
-    if (!report.client_authenticated && creds.client_auth != AuthType::hmac) {
-      if (auto cred = syncml::make_credential(creds.client_auth, creds.client_name, creds.client_secret,
-                                              creds.client_nonce)) {
-        syncml::Cred c;
-        c.meta.type = std::string(syncml::auth_type_string(creds.client_auth));
-        c.meta.format = std::string(syncml::kFormatB64);
-        c.data = *cred;
-        m.hdr.cred = c;
-      }
-    }
-    return m;
-  }
+  // DM_Security 1.2 §5.1: credentials until the server has accepted them in this session.
+  Message new_message() { return builder.new_message(own.cred()); }
 
   // Package 1 (DM_Protocol 1.2 §8.3): the session alert and ./DevInfo.
   void queue_package1() {
@@ -259,142 +230,13 @@ struct ClientSession::Impl {
     }
   }
 
-  // Room kept in every message for the Alert 1222 / Final that flush() may add after sizing.
-  static constexpr std::size_t kTrailerRoom = 64;
-
-  Result<bool> fits(const Message& m, std::uint64_t limit) const {
-    auto probe = syncml::encode(m, config.encoding);
-    if (!probe) return fail(probe.error());
-    return probe->size() + kTrailerRoom <= limit;
-  }
-
-  bool chunk_of(const syncml::Results& r) const {
-    return chunk && chunk->cmd_ref == r.cmd_ref && chunk->msg_ref == r.msg_ref.value_or(0);
-  }
-
-  // Drops the rest of a Results being chunked (the server refused a chunk).
-  void drop_chunk_remainder() {
-    if (!chunk) return;
-    std::erase_if(queue, [&](const Command& c) {
-      const auto* r = std::get_if<syncml::Results>(&c.value);
-      return r && r->cmd_ref == chunk->cmd_ref && r->msg_ref.value_or(0) == chunk->msg_ref;
-    });
-    chunk.reset();
-  }
-
-  // Puts into @p m as much of the Results @p r as fits @p limit: whole items first, then the
-  // first chunk of an item too large for one message (DM_RepPro 1.2 §7: Meta Size on the first
-  // chunk, MoreData on all but the last). Returns what is left to send (nullopt: all taken).
-  Result<std::optional<syncml::Results>> split_results(Message& m, syncml::Results r, std::uint64_t limit) {
-    syncml::Results part = r;
-    part.items.clear();
-    part.cmd_id = cmd_id();
-    std::size_t whole = 0;
-    for (; whole < r.items.size(); ++whole) {
-      part.items.push_back(r.items[whole]);
-      m.body.push_back(Command{part});
-      auto ok = fits(m, limit);
-      m.body.pop_back();
-      if (!ok) return fail(ok.error());
-      if (!*ok) {
-        part.items.pop_back();
-        break;
-      }
-    }
-    syncml::Results rest = r;
-    rest.items.erase(rest.items.begin(), rest.items.begin() + static_cast<std::ptrdiff_t>(whole));
-    if (whole == 0) {
-      // The first item alone is too large: send a chunk of its data.
-      syncml::Item& big = rest.items.front();
-      const std::string data = big.data.value_or(std::string{});
-      const bool b64 = (big.meta && big.meta->format == "b64");
-      const bool first_chunk = !chunk_of(r);
-      syncml::Item piece = big;
-      if (first_chunk) {
-        if (!piece.meta) piece.meta = syncml::Meta{};
-        // Size is the object's size: the decoded bytes for b64 (what the receiver assembles).
-        piece.meta->size = b64 ? base64_decode(data).value_or(Bytes{}).size() : data.size();
-      } else if (piece.meta) {
-        piece.meta->size.reset();
-      }
-      piece.more_data = true;
-      // Largest prefix that fits: start from the room left, shrink until the encoding fits.
-      piece.data = std::string{};
-      part.items = {piece};
-      m.body.push_back(Command{part});
-      auto empty = syncml::encode(m, config.encoding);
-      m.body.pop_back();
-      if (!empty) return fail(empty.error());
-      if (empty->size() + kTrailerRoom >= limit) return std::optional<syncml::Results>{std::move(r)};  // no room at all
-      std::size_t n = std::min<std::size_t>(data.size(), limit - kTrailerRoom - empty->size());
-      while (n > 0) {
-        if (b64) n -= n % 4;  // each chunk decodes on its own
-        if (n == 0) break;
-        part.items.front().data = data.substr(0, n);
-        part.items.front().more_data = n < data.size();
-        m.body.push_back(Command{part});
-        auto ok = fits(m, limit);
-        m.body.pop_back();
-        if (!ok) return fail(ok.error());
-        if (*ok) break;
-        n = n > 64 ? n - n / 8 : n - 1;  // escaping made it larger than the raw bytes
-      }
-      if (n == 0) return std::optional<syncml::Results>{std::move(r)};
-      m.body.push_back(Command{part});
-      if (n >= data.size()) {
-        rest.items.erase(rest.items.begin());
-        if (chunk && !first_chunk) chunk.reset();
-      } else {
-        big.data = data.substr(n);
-        if (big.meta) big.meta->size.reset();
-        chunk = OutgoingChunk{part.cmd_id, r.cmd_ref, r.msg_ref.value_or(0)};
-      }
-    } else {
-      if (chunk_of(r)) chunk.reset();  // the chunked item's last piece is in this part
-      m.body.push_back(Command{part});
-    }
-    if (rest.items.empty()) return std::optional<syncml::Results>{};
-    return std::optional<syncml::Results>{std::move(rest)};
-  }
-
   // Moves as many queued commands as fit the server's MaxMsgSize into a message and encodes it.
   // A Results too large for the room left is split, by items and then in chunks; a message that
   // carries a chunk ends with it (DM_RepPro 1.2 §7).
   Result<Outgoing> flush(bool package_complete, bool ask_next_message) {
     Message m = new_message();
-    std::size_t taken = 0;
-    const std::uint64_t limit = server_max_msg_size;
-    for (; taken < queue.size(); ++taken) {
-      m.body.push_back(queue[taken]);
-      if (limit == 0) continue;
-      auto ok = fits(m, limit);
-      if (!ok) return fail(ok.error());
-      if (*ok) {
-        if (const auto* r = std::get_if<syncml::Results>(&queue[taken].value); r && chunk_of(*r)) chunk.reset();
-        continue;
-      }
-      m.body.pop_back();
-      if (auto* r = std::get_if<syncml::Results>(&queue[taken].value)) {
-        auto rest = split_results(m, *r, limit);
-        if (!rest) return fail(rest.error());
-        if (!*rest) {
-          ++taken;  // all of it went in after all
-          continue;
-        }
-        queue[taken] = Command{std::move(**rest)};
-        break;
-      }
-      if (taken == 0) {
-        m.body.push_back(queue[taken]);  // one command larger than the limit: nothing smaller to send
-        ++taken;
-      }
-      break;
-    }
-    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(taken));
-    // Every command, Status included, carries a CmdID (DM_RepPro 1.2 §6.6).
-    for (auto& c : m.body) {
-      if (auto* st = std::get_if<syncml::Status>(&c.value); st && st->cmd_id == 0) st->cmd_id = cmd_id();
-    }
+    if (auto packed = packer.pack(m, queue, server_max_msg_size, builder); !packed) return fail(packed.error());
+    builder.number(m);
     const bool more = !queue.empty();
     if (ask_next_message || more) {
       // DM_RepPro 1.2 §8.2 / DM_Protocol 1.2 §8.2.1: Alert 1222 asks for the next message.
@@ -412,11 +254,9 @@ struct ClientSession::Impl {
     out.uri = target_uri;
     out.content_type = syncml::content_type(config.encoding);
     out.body = std::move(*body);
-    if (creds.client_auth == AuthType::hmac) {
-      auto header = syncml::hmac_header_value(creds.client_name, creds.client_secret, creds.client_nonce, out.body);
-      if (!header) return fail(header.error());
-      out.hmac_header = std::move(*header);
-    }
+    auto hmac = own.hmac_header(out.body);
+    if (!hmac) return fail(hmac.error());
+    out.hmac_header = std::move(*hmac);
     ++report.messages_sent;
     if (report.messages_sent > config.max_messages) return abort("session exceeded its message limit");
     state = SessionState::AwaitingResponse;
@@ -437,106 +277,45 @@ struct ClientSession::Impl {
     if (auto r = load(); !r) return fail(r.error());
     initial_alert = alert;
     session_id = std::move(sid);
+    builder.header().session_id = session_id;
     queue_package1();
     queue_pending_alerts();
     return flush(/*package_complete=*/true, /*ask_next_message=*/false);
   }
 
-  // ---- authentication of the server (DM_Security 1.2 §5) -----------------------------------
+  // ---- authentication (DM_Security 1.2 §5), by the shared layer ------------------------------
 
-  // Returns the status for the server's SyncHdr: 212 newly authenticated, 200 authenticated
-  // earlier in this session, 401 wrong credentials, 407 missing credentials.
-  StatusCode authenticate_server(const Message& msg, ByteView body, std::optional<std::string_view> hmac_header) {
-    if (creds.server_auth == AuthType::hmac) {
-      // HMAC authenticates every message, not only the first (DM_Security 1.2 §5.5).
-      if (!hmac_header) return StatusCode::MissingCredentials;
-      auto parsed = syncml::parse_hmac_header(*hmac_header);
-      if (!parsed || parsed->username != creds.server_name) return StatusCode::InvalidCredentials;
-      if (!syncml::verify_hmac(*parsed, creds.server_secret, creds.server_nonce, body))
-        return StatusCode::InvalidCredentials;
-      const bool first = !report.server_authenticated;
-      report.server_authenticated = true;
-      return first ? StatusCode::AuthenticationAccepted : StatusCode::Ok;
-    }
-    if (!msg.hdr.cred) {
-      return report.server_authenticated ? StatusCode::Ok : StatusCode::MissingCredentials;
-    }
-    const auto& cred = *msg.hdr.cred;
-    auto type = syncml::parse_auth_type(cred.meta.type.value_or(std::string(syncml::kAuthTypeBasic)));
-    if (!type || *type != creds.server_auth) return StatusCode::InvalidCredentials;
-    if (!syncml::verify_credential(*type, cred.data, creds.server_name, creds.server_secret, creds.server_nonce))
-      return StatusCode::InvalidCredentials;
-    const bool first = !report.server_authenticated;
-    report.server_authenticated = true;
-    return first ? StatusCode::AuthenticationAccepted : StatusCode::Ok;
-  }
-
-  // A challenge for the server with a fresh nonce, which becomes the nonce the server must use next.
+  // A challenge for the server with a fresh nonce, which becomes the nonce the server must use
+  // next; written to the tree only when @p persist (the server proved itself).
   std::optional<syncml::Chal> new_server_challenge(bool persist) {
-    auto challenge = syncml::make_challenge(creds.server_auth);
-    if (!challenge) return std::nullopt;
-    store_nonce(kServerCredLevel, challenge->next_nonce, persist);
-    syncml::Chal chal;
-    chal.meta.type = std::string(challenge->type_string());
-    chal.meta.format = std::string(syncml::kFormatB64);
-    if (!challenge->next_nonce.empty()) chal.meta.next_nonce = challenge->next_nonce_b64();
+    auto chal = server_check.challenge();
+    if (chal && persist) persist_nonce(kServerCredLevel, server_check.expected().nonce);
     return chal;
   }
 
   // ---- the server's statuses for our commands ----------------------------------------------
 
-  enum class ClientAuthOutcome { Unchanged, Accepted, Rejected };
-
-  // Auth types from weakest to strongest; a challenge may not make us weaker than the DMAcc says.
-  static int strength(AuthType t) noexcept {
-    switch (t) {
-      case AuthType::basic: return 0;
-      case AuthType::md5: return 1;
-      case AuthType::hmac: return 2;
-    }
-    return 0;
-  }
+  using ClientAuthOutcome = syncml::OwnCredential::Outcome;
 
   // @p server_ok: the server proved who it is in this message. Without that, only what is needed
   // to retry our credentials is taken (in memory); acknowledgements are ignored.
   ClientAuthOutcome handle_statuses(const Message& msg, bool server_ok) {
-    ClientAuthOutcome outcome = ClientAuthOutcome::Unchanged;
+    ClientAuthOutcome outcome = ClientAuthOutcome::unchanged;
     for (const auto& command : msg.body) {
       const auto* status = std::get_if<syncml::Status>(&command.value);
       if (!status) continue;
       if (status->cmd == "SyncHdr") {
-        // A Chal carries the nonce for our next credential (DM_Security 1.2 §5.3): with 212 it is
-        // for the next session, with 401/407 for the retry now.
-        if (status->chal && status->chal->meta.next_nonce) {
-          auto nonce = base64_decode(*status->chal->meta.next_nonce);
-          if (nonce) store_nonce(kClientCredLevel, *nonce, server_ok);
-        }
-        // A challenge may ask for another scheme, but never a weaker one than the DMAcc's
-        // (no downgrade to basic by whoever answers, DM_Security 1.2 §5.3).
-        if (status->chal && status->chal->meta.type) {
-          if (auto t = syncml::parse_auth_type(*status->chal->meta.type);
-              t && strength(*t) >= strength(configured_client_auth))
-            creds.client_auth = *t;
-        }
-        if (status->data == syncml::code(StatusCode::AuthenticationAccepted) ||
-            status->data == syncml::code(StatusCode::Ok)) {
-          report.client_authenticated = true;
-          outcome = ClientAuthOutcome::Accepted;
-        } else if (status->data == syncml::code(StatusCode::InvalidCredentials) ||
-                   status->data == syncml::code(StatusCode::MissingCredentials)) {
-          report.client_authenticated = false;
-          outcome = ClientAuthOutcome::Rejected;
-        }
+        // With 212 the Chal's nonce is for the next session, with 401/407 for the retry now: it
+        // is kept in memory either way, written to the tree only if the server proved itself.
+        const auto effect = own.on_status(*status);
+        if (effect.nonce_changed && server_ok) persist_nonce(kClientCredLevel, own.secret().nonce);
+        report.client_authenticated = own.accepted();
+        if (effect.outcome != ClientAuthOutcome::unchanged) outcome = effect.outcome;
         continue;
       }
       if (!server_ok) continue;
-      if (status->cmd == "Results" && chunk && status->cmd_ref == chunk->sent_cmd_id) {
-        // The server's answer to a chunk of our large object: 213 (or 200) asks for the rest;
-        // anything else ends it (DM_RepPro 1.2 §7).
-        const auto code = static_cast<StatusCode>(status->data);
-        if (code != StatusCode::ChunkedItemAccepted && !syncml::is_success(code)) drop_chunk_remainder();
-        continue;
-      }
+      // The server's answer to a chunk of our large object (DM_RepPro 1.2 §7).
+      if (packer.on_status(*status, queue)) continue;
       if (status->cmd == "Alert") {
         auto it = alerts_in_flight.find(status->cmd_ref);
         if (it != alerts_in_flight.end() && syncml::is_success(static_cast<StatusCode>(status->data))) {
@@ -588,12 +367,12 @@ struct ClientSession::Impl {
   // Another command arrived before the last chunk: the object is discarded and the server told
   // with Alert 1225 naming the item (DM_RepPro 1.2 §7, "End of Data for chunked object not received").
   void interrupt_large_object(std::vector<Command>& out) {
-    if (!large_object) return;
+    if (!large_object.active()) return;
     syncml::Alert alert;
     alert.cmd_id = cmd_id();
     alert.data = syncml::code(AlertCode::NoEndOfData);
     syncml::Item item;
-    item.target = syncml::Location{large_object->uri, std::nullopt};
+    item.target = syncml::Location{large_object.uri(), std::nullopt};
     alert.items.push_back(std::move(item));
     out.push_back(Command{alert});
     large_object.reset();
@@ -611,29 +390,26 @@ struct ClientSession::Impl {
     auto value = item_value(item, meta);
     if (!value) return value.error();
 
-    if (item.more_data || large_object) {
-      if (!large_object) {
-        // First chunk: Meta Size is mandatory and bounded by our MaxObjSize (DM_RepPro 1.2 §7).
-        if (!meta.size) return StatusCode::SizeRequired;
-        if (*meta.size > config.max_obj_size) return StatusCode::RequestEntityTooLarge;
+    if (item.more_data || large_object.active()) {
+      if (!large_object.active()) {
+        // First chunk: Meta Size is mandatory and bounded by our MaxObjSize (DM_RepPro 1.2 §7),
+        // and the tree must be able to take the whole object.
+        if (auto first = syncml::LargeObjectAssembler::check_first(meta.size, config.max_obj_size);
+            !syncml::is_success(first))
+          return first;
         if (auto pre = tree.preflight(caller, *uri, kind == CommandKind::Add, value->format,
                                       static_cast<std::size_t>(*meta.size));
             !syncml::is_success(pre))
           return pre;
-        large_object = LargeObject{kind, *uri, *meta.size, mo::NodeValue{value->format, value->type, {}}};
+        large_object.start(*uri, *meta.size);
+        large_object_kind = kind;
+        large_object_value = mo::NodeValue{value->format, value->type, {}};
       }
-      auto& lo = *large_object;
-      lo.value.data.insert(lo.value.data.end(), value->data.begin(), value->data.end());
-      if (lo.value.data.size() > lo.declared_size) {
-        large_object.reset();
-        return StatusCode::SizeMismatch;
-      }
-      if (item.more_data) return StatusCode::ChunkedItemAccepted;
-      // Last chunk: the assembled object must have exactly the announced size.
-      LargeObject done = std::move(lo);
-      large_object.reset();
-      if (done.value.data.size() != done.declared_size) return StatusCode::SizeMismatch;
-      return apply_write(done.kind, done.uri, done.value);
+      const StatusCode chunk_status = large_object.append(value->data, item.more_data);
+      if (chunk_status != StatusCode::Ok) return chunk_status;  // 213 for more, 424 on a size mismatch
+      const std::string done_uri = large_object.uri();
+      large_object_value.data = large_object.take();
+      return apply_write(large_object_kind, done_uri, large_object_value);
     }
     if (config.max_obj_size && value->data.size() > config.max_obj_size) return StatusCode::RequestEntityTooLarge;
     return apply_write(kind, *uri, *value);
@@ -644,7 +420,7 @@ struct ClientSession::Impl {
                             std::vector<std::size_t>* status_positions) {
     const char* name = syncml::command_name(cmd.kind);
     if (cmd.items.empty()) {
-      auto s = make_status(msg_ref, cmd.cmd_id, name, StatusCode::BadRequest);
+      auto s = status_for(msg_ref, cmd.cmd_id, name, StatusCode::BadRequest);
       count(StatusCode::BadRequest);
       if (status_positions) status_positions->push_back(out.size());
       out.push_back(Command{s});
@@ -657,7 +433,7 @@ struct ClientSession::Impl {
       switch (cmd.kind) {
         case CommandKind::Add:
         case CommandKind::Replace:
-          if (large_object && large_object->uri != uri) interrupt_large_object(out);
+          if (large_object.active() && large_object.uri() != uri) interrupt_large_object(out);
           code = write_item(cmd.kind, item, cmd.meta);
           break;
         case CommandKind::Delete:
@@ -702,7 +478,7 @@ struct ClientSession::Impl {
           code = StatusCode::CommandNotAllowed;
       }
       count(code);
-      auto s = make_status(msg_ref, cmd.cmd_id, name, code);
+      auto s = status_for(msg_ref, cmd.cmd_id, name, code);
       if (!uri.empty()) s.target_refs.push_back(uri);
       if (status_positions) status_positions->push_back(out.size());
       out.push_back(Command{s});
@@ -735,20 +511,20 @@ struct ClientSession::Impl {
       }
       count(s);
       if (status_positions) status_positions->push_back(out.size());
-      out.push_back(Command{make_status(msg_ref, alert->cmd_id, "Alert", s)});
+      out.push_back(Command{status_for(msg_ref, alert->cmd_id, "Alert", s)});
       return true;
     }
     if (const auto* container = std::get_if<syncml::Container>(&command.value)) {
       interrupt_large_object(out);
       if (container->kind == CommandKind::Sequence) {
-        out.push_back(Command{make_status(msg_ref, container->cmd_id, "Sequence", StatusCode::Ok)});
+        out.push_back(Command{status_for(msg_ref, container->cmd_id, "Sequence", StatusCode::Ok)});
         for (const auto& inner : container->commands)
           if (!execute(inner, msg_ref, out, status_positions)) return false;
         return true;
       }
       // Atomic (DM_RepPro 1.2 §6.6.4): all or nothing. Exec and Get are not allowed inside.
       const std::size_t atomic_pos = out.size();
-      out.push_back(Command{make_status(msg_ref, container->cmd_id, "Atomic", StatusCode::Ok)});
+      out.push_back(Command{status_for(msg_ref, container->cmd_id, "Atomic", StatusCode::Ok)});
       auto snapshot = tree.snapshot();
       std::vector<std::size_t> inner_positions;
       bool failed = false;
@@ -757,7 +533,7 @@ struct ClientSession::Impl {
         if (kind == CommandKind::Exec || kind == CommandKind::Get || kind == CommandKind::Results ||
             kind == CommandKind::Status) {
           inner_positions.push_back(out.size());
-          out.push_back(Command{make_status(msg_ref, inner.cmd_id(), syncml::command_name(kind),
+          out.push_back(Command{status_for(msg_ref, inner.cmd_id(), syncml::command_name(kind),
                                             StatusCode::CommandNotAllowed)});
           failed = true;
           continue;
@@ -811,7 +587,8 @@ struct ClientSession::Impl {
     }
 
     // Does the server prove who it is? Nothing it asks for runs unless it does.
-    const StatusCode server_auth = authenticate_server(msg, body, hmac_header);
+    const StatusCode server_auth = server_check.verify(msg, body, hmac_header);
+    report.server_authenticated = server_check.authenticated();
     const bool server_ok = syncml::is_success(server_auth);
     // Only a server that proved itself may send us elsewhere (our next message carries credentials).
     if (server_ok && msg.hdr.resp_uri && !msg.hdr.resp_uri->empty()) target_uri = *msg.hdr.resp_uri;
@@ -819,14 +596,12 @@ struct ClientSession::Impl {
     // Did the server accept our credentials?
     const auto client_auth = handle_statuses(msg, server_ok);
 
-    syncml::Status hdr_status = make_status(msg.hdr.msg_id, 0, "SyncHdr", server_auth);
-    hdr_status.target_refs.push_back(dev_id);
-    hdr_status.source_refs.push_back(msg.hdr.source.loc_uri);
+    syncml::Status hdr_status = builder.header_status(msg, server_auth);
     // A fresh nonce for the server's next credential goes with 212 (DM_Security 1.2 §5.3), but
     // only in a message we actually send: rotated in the tree and never told, it would lock the
     // server out of the next session.
     const bool rotate_server_nonce =
-        server_auth == StatusCode::AuthenticationAccepted && creds.server_auth != AuthType::basic;
+        server_auth == StatusCode::AuthenticationAccepted && server_check.expected().type != AuthType::basic;
     if (!server_ok) {
       if (++server_auth_failures > 1) {
         // One more challenge after a failure, then stop (DM_Security 1.2 §5.3).
@@ -835,12 +610,12 @@ struct ClientSession::Impl {
       hdr_status.chal = new_server_challenge(/*persist=*/false);
     }
 
-    if (client_auth == ClientAuthOutcome::Rejected) {
+    if (client_auth == ClientAuthOutcome::refused) {
       if (rotate_server_nonce) hdr_status.chal = new_server_challenge(/*persist=*/true);
       if (++client_auth_attempts >= config.max_auth_attempts) return abort("server refused our credentials");
       // Send package 1 again with a credential over the new nonce.
       queue.clear();
-      chunk.reset();
+      packer.reset();
       alerts_in_flight.clear();
       alerts_sent_this_session.clear();
       queue.push_back(Command{hdr_status});
@@ -884,8 +659,8 @@ struct ClientSession::Impl {
     // nothing (DM_Protocol 1.2 §8.6).
     queue_pending_alerts_if_authenticated(server_ok);
     if (msg.final && !has_operations && queue.empty()) {
-      state = large_object ? SessionState::Aborted : SessionState::Completed;
-      if (large_object) report.abort_reason = "server ended the session inside a large object";
+      state = large_object.active() ? SessionState::Aborted : SessionState::Completed;
+      if (large_object.active()) report.abort_reason = "server ended the session inside a large object";
       large_object.reset();
       return std::optional<Outgoing>{};
     }

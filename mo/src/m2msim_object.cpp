@@ -159,6 +159,17 @@ Result<std::pair<std::uint16_t, std::string>> parse_m2msim_alert_data(std::strin
   return std::pair{code, std::string(data.substr(5))};
 }
 
+bool is_valid_m2msim_node_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > kMaxM2msimNodeName || name == "." || name == "..") return false;
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_' || c == '~';
+    if (!unreserved) return false;
+  }
+  return true;
+}
+
 std::string m2msim_uri(std::string_view relative) {
   std::string u(kM2msimRoot);
   if (!relative.empty()) {

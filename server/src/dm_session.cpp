@@ -5,6 +5,9 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/syncml/error.hpp"
+#include "m2mdm/syncml/large_object.hpp"
+#include "m2mdm/syncml/message_builder.hpp"
+#include "m2mdm/syncml/peer_auth.hpp"
 #include "m2mdm/syncml/status.hpp"
 
 #include <algorithm>
@@ -23,14 +26,7 @@ using syncml::StatusCode;
 
 namespace {
 
-syncml::Status make_status(std::uint32_t msg_ref, std::uint32_t cmd_ref, std::string_view cmd, StatusCode code) {
-  syncml::Status s;
-  s.msg_ref = msg_ref;
-  s.cmd_ref = cmd_ref;
-  s.cmd = std::string(cmd);
-  s.data = syncml::code(code);
-  return s;
-}
+using syncml::status_for;
 
 bool success(std::uint16_t code) { return code >= 200 && code < 300; }
 
@@ -46,11 +42,12 @@ struct DmServerSession::Impl {
   DmServerReport report;
   std::string session_id;
   std::string device_uri;  // the device's LocURI (its DevId)
-  DmCredentials creds;
   syncml::Encoding encoding;
-  AuthType client_auth = AuthType::md5;  // how the device must authenticate
-  std::uint32_t next_msg_id = 1;
-  std::uint32_t next_cmd_id = 1;
+  // The shared session layer (syncml/): our messages, the device's credentials, ours. This
+  // engine keeps only the DPF's policy around them.
+  syncml::MessageBuilder builder;
+  syncml::PeerAuthenticator device_check;  // the device must prove its client credentials
+  syncml::OwnCredential own;               // we prove ours, in the device's scheme
   std::uint32_t last_device_msg = 0;
   std::uint64_t device_max_msg_size = 0;
   std::uint64_t device_max_obj_size = 0;
@@ -66,8 +63,7 @@ struct DmServerSession::Impl {
   struct Delivery {
     Job job;
     std::string slot_uri;
-    Bytes package;
-    std::size_t offset = 0;  // bytes of package already sent
+    syncml::ObjectChunker package;  // the sealed package, sent in large-object chunks
     bool slot_sent = false;
     bool token_sent = false;
     bool exec_sent = false;
@@ -78,88 +74,39 @@ struct DmServerSession::Impl {
 
   Impl(DmBackend& b, DmServerConfig c) : backend(b), config(std::move(c)), encoding(config.default_encoding) {}
 
-  std::uint32_t cmd_id() { return next_cmd_id++; }
+  std::uint32_t cmd_id() { return builder.next_cmd_id(); }
+  syncml::AuthType client_auth() const noexcept { return device_check.expected().type; }
 
-  // ---- authentication -----------------------------------------------------------------------
+  // ---- authentication (DM_Security 1.2 §5), by the shared layer ------------------------------
 
-  std::optional<syncml::Chal> new_client_challenge() {
-    auto challenge = syncml::make_challenge(client_auth);
-    if (!challenge) return std::nullopt;
-    creds.client_nonce = challenge->next_nonce;
-    backend.save_nonces(device_uri, creds.server_nonce, creds.client_nonce);
-    syncml::Chal chal;
-    chal.meta.type = std::string(challenge->type_string());
-    chal.meta.format = std::string(syncml::kFormatB64);
-    if (!challenge->next_nonce.empty()) chal.meta.next_nonce = challenge->next_nonce_b64();
+  // A fresh nonce for the device's next credential. Stored for the next session only when
+  // @p persist: a message from a device that has not proved who it is never writes to the store
+  // (the retry within this session uses the nonce held here; a device whose session dies after
+  // the challenge is challenged again in its next one).
+  std::optional<syncml::Chal> new_client_challenge(bool persist) {
+    auto chal = device_check.challenge();
+    if (!chal) return std::nullopt;
+    if (persist) backend.save_nonces(device_uri, own.secret().nonce, device_check.expected().nonce);
     return chal;
-  }
-
-  // DM_Security 1.2 §5: 212 newly authenticated, 200 already in this session, 401/407 otherwise.
-  StatusCode authenticate_device(const Message& msg, ByteView body, std::optional<std::string_view> hmac_header) {
-    if (client_auth == AuthType::hmac) {
-      if (!hmac_header) return StatusCode::MissingCredentials;
-      auto parsed = syncml::parse_hmac_header(*hmac_header);
-      if (!parsed || parsed->username != creds.client_username) return StatusCode::InvalidCredentials;
-      if (!syncml::verify_hmac(*parsed, creds.client_password, creds.client_nonce, body))
-        return StatusCode::InvalidCredentials;
-    } else {
-      if (!msg.hdr.cred) return report.device_authenticated ? StatusCode::Ok : StatusCode::MissingCredentials;
-      auto type = syncml::parse_auth_type(msg.hdr.cred->meta.type.value_or(std::string(syncml::kAuthTypeBasic)));
-      if (!type || *type != client_auth) return StatusCode::InvalidCredentials;
-      if (!syncml::verify_credential(*type, msg.hdr.cred->data, creds.client_username, creds.client_password,
-                                     creds.client_nonce))
-        return StatusCode::InvalidCredentials;
-    }
-    const bool first = !report.device_authenticated;
-    report.device_authenticated = true;
-    return first ? StatusCode::AuthenticationAccepted : StatusCode::Ok;
   }
 
   // ---- our messages -------------------------------------------------------------------------
 
-  Message new_message() {
-    Message m;
-    m.hdr.session_id = session_id;
-    m.hdr.msg_id = next_msg_id++;
-    m.hdr.target.loc_uri = device_uri;
-    m.hdr.source.loc_uri = config.server_uri;
-    if (!config.resp_uri.empty()) m.hdr.resp_uri = config.resp_uri;
-    syncml::Meta meta;
-    meta.max_msg_size = config.max_msg_size;
-    meta.max_obj_size = config.max_obj_size;
-    m.hdr.meta = meta;
-    if (!report.server_authenticated && client_auth != AuthType::hmac) {
-      // Our credential over the nonce the device gave us (DM_Security 1.2 §5.1).
-      const AuthType ours = client_auth;
-      if (auto cred = syncml::make_credential(ours, creds.server_username, creds.server_password, creds.server_nonce)) {
-        syncml::Cred c;
-        c.meta.type = std::string(syncml::auth_type_string(ours));
-        c.meta.format = std::string(syncml::kFormatB64);
-        c.data = *cred;
-        m.hdr.cred = c;
-      }
-    }
-    return m;
-  }
+  // Our credential over the nonce the device gave us, until it accepts it (DM_Security 1.2 §5.1).
+  Message new_message() { return builder.new_message(own.cred()); }
 
   Result<DmReply> emit(Message m, bool over) {
     // Every command, Status and Results included, carries a CmdID (DM_RepPro 1.2 §6.6).
-    for (auto& c : m.body) {
-      if (auto* st = std::get_if<syncml::Status>(&c.value); st && st->cmd_id == 0) st->cmd_id = cmd_id();
-      if (auto* rs = std::get_if<syncml::Results>(&c.value); rs && rs->cmd_id == 0) rs->cmd_id = cmd_id();
-    }
+    builder.number(m);
     auto body = syncml::encode(m, encoding);
     if (!body) return fail(body.error());
     DmReply reply;
     reply.body = std::move(*body);
     reply.content_type = syncml::content_type(encoding);
     reply.session_over = over;
-    if (client_auth == AuthType::hmac) {
-      auto header = syncml::hmac_header_value(creds.server_username, creds.server_password, creds.server_nonce,
-                                              reply.body);
-      if (!header) return fail(header.error());
-      reply.hmac_header = std::move(*header);
-    }
+    auto hmac = own.hmac_header(reply.body);
+    if (!hmac) return fail(hmac.error());
+    if (*hmac) reply.hmac_header = std::move(**hmac);
     if (over && state != DmServerState::Aborted) state = DmServerState::Completed;
     return reply;
   }
@@ -183,15 +130,6 @@ struct DmServerSession::Impl {
   }
 
   // ---- the workflow: what to ask the device next ---------------------------------------------
-
-  std::uint64_t chunk_budget() const {
-    // Room for one chunk: the device's MaxMsgSize minus headers and the other commands, and
-    // base64 growth (4/3). Floors keep progress possible on tiny limits.
-    const std::uint64_t msg = device_max_msg_size ? device_max_msg_size : 16 * 1024;
-    const std::uint64_t overhead = 1536;
-    const std::uint64_t room = msg > overhead + 256 ? msg - overhead : 256;
-    return std::max<std::uint64_t>(room * 3 / 4 / 4 * 4, 192);
-  }
 
   void plan_pfc() {
     if (pfc_requested || !backend.wants_pfc(device_uri)) return;
@@ -223,6 +161,10 @@ struct DmServerSession::Impl {
     return {};
   }
 
+  static bool names_mcim(const Job& job) {
+    return job.kind == JobKind::activate || job.kind == JobKind::deactivate || job.kind == JobKind::delete_mcim;
+  }
+
   static bool needs_package(const Job& job) {
     return job.kind == JobKind::install || job.kind == JobKind::operator_change;
   }
@@ -231,6 +173,13 @@ struct DmServerSession::Impl {
     if (delivery && !delivery->done) return;
     auto job = backend.next_job(device_uri);
     if (!job) return;
+    // An MCIM name that is not one node name would make an Exec we cannot send (or one that
+    // points elsewhere in the tree): that job fails alone, the session and later jobs go on.
+    if (names_mcim(*job) && !mo::is_valid_m2msim_node_name(as_chars(job->payload))) {
+      backend.on_job_failed(*job, syncml::code(StatusCode::BadRequest), "job object is not a valid MCIM node name");
+      ++report.jobs_failed;
+      return start_next_job();
+    }
     Delivery d;
     d.job = *job;
     d.slot_uri = mo::m2msim_uri("Download/j" + std::to_string(job->id));
@@ -242,7 +191,7 @@ struct DmServerSession::Impl {
         ++report.jobs_failed;
         return start_next_job();
       }
-      d.package = job->payload;
+      d.package = syncml::ObjectChunker(job->payload);
     }
     delivery = std::move(d);
   }
@@ -278,29 +227,20 @@ struct DmServerSession::Impl {
                     Purpose::AddAuthToken);
         d.slot_sent = true;
       }
-      if (d.offset < d.package.size() || d.package.empty()) {
+      if (!d.package.done()) {
         // The package: one Add, as large-object chunks when it does not fit one message.
-        // Meta Size counts the object's bytes (after b64 decoding); each chunk is b64 on its own.
-        const std::uint64_t budget = chunk_budget();
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(budget, d.package.size() - d.offset));
+        const auto budget = static_cast<std::size_t>(syncml::chunk_budget(device_max_msg_size));
         ItemCommand add;
         add.kind = CommandKind::Add;
         add.cmd_id = cmd_id();
-        syncml::Item item;
-        item.target = syncml::Location{d.slot_uri + "/Package", std::nullopt};
-        syncml::Meta meta;
-        meta.format = "b64";
-        meta.type = std::string(mo::kSealedPackageType);
-        if (d.offset == 0) meta.size = d.package.size();
-        item.meta = meta;
-        item.data = base64_encode(ByteView(d.package).subspan(d.offset, n));
-        d.offset += n;
-        item.more_data = d.offset < d.package.size();
-        add.items.push_back(std::move(item));
+        syncml::Item templ;
+        templ.target = syncml::Location{d.slot_uri + "/Package", std::nullopt};
+        templ.meta = syncml::Meta{};
+        templ.meta->type = std::string(mo::kSealedPackageType);
+        add.items.push_back(d.package.next(budget, std::move(templ)));
         awaiting[add.cmd_id] = Purpose::AddPackage;
         pending_ops.push_back(Command{add});
-        if (d.offset < d.package.size()) return true;  // more chunks follow
-        if (d.package.empty()) d.offset = 1;           // nothing to send; mark as sent
+        if (!d.package.done()) return true;  // more chunks follow
       }
     }
     if (!d.exec_sent) {
@@ -332,18 +272,10 @@ struct DmServerSession::Impl {
 
   void handle_status(const syncml::Status& st) {
     if (st.cmd == "SyncHdr") {
-      if (st.chal && st.chal->meta.next_nonce) {
-        if (auto nonce = base64_decode(*st.chal->meta.next_nonce)) {
-          creds.server_nonce = *nonce;
-          backend.save_nonces(device_uri, creds.server_nonce, creds.client_nonce);
-        }
-      }
-      if (success(st.data)) report.server_authenticated = true;
-      if (st.data == syncml::code(StatusCode::InvalidCredentials) ||
-          st.data == syncml::code(StatusCode::MissingCredentials)) {
-        report.server_authenticated = false;
-        ++our_auth_attempts;
-      }
+      const auto effect = own.on_status(st);
+      if (effect.nonce_changed) backend.save_nonces(device_uri, own.secret().nonce, device_check.expected().nonce);
+      report.server_authenticated = own.accepted();
+      if (effect.outcome == syncml::OwnCredential::Outcome::refused) ++our_auth_attempts;
       return;
     }
     auto it = awaiting.find(st.cmd_ref);
@@ -422,13 +354,22 @@ struct DmServerSession::Impl {
         report.abort_reason = "unknown device " + device_uri;
         return fail(c.error());
       }
-      creds = std::move(*c);
       // The device authenticates the way its Cred says, if it is one we accept.
+      AuthType scheme = AuthType::md5;
       if (hmac_header) {
-        client_auth = AuthType::hmac;
+        scheme = AuthType::hmac;
       } else if (msg.hdr.cred && msg.hdr.cred->meta.type) {
-        if (auto t = syncml::parse_auth_type(*msg.hdr.cred->meta.type); t && *t != AuthType::basic) client_auth = *t;
+        if (auto t = syncml::parse_auth_type(*msg.hdr.cred->meta.type); t && *t != AuthType::basic) scheme = *t;
       }
+      device_check = syncml::PeerAuthenticator(
+          syncml::AuthSecret{scheme, c->client_username, c->client_password, c->client_nonce});
+      // We answer in the device's scheme.
+      own = syncml::OwnCredential(syncml::AuthSecret{scheme, c->server_username, c->server_password, c->server_nonce},
+                                  /*follow_scheme=*/false);
+      builder.header() = syncml::MessageBuilder::Header{session_id, device_uri, config.server_uri,
+                                                        config.resp_uri.empty() ? std::nullopt
+                                                                                : std::optional{config.resp_uri},
+                                                        config.max_msg_size, config.max_obj_size};
       state = DmServerState::Running;
     } else if (msg.hdr.session_id != session_id || msg.hdr.source.loc_uri != device_uri) {
       return abort_session("message of another session");
@@ -441,22 +382,21 @@ struct DmServerSession::Impl {
       if (msg.hdr.meta->max_obj_size) device_max_obj_size = *msg.hdr.meta->max_obj_size;
     }
 
-    const StatusCode device_auth = authenticate_device(msg, body, hmac_header);
-    syncml::Status hdr_status = make_status(msg.hdr.msg_id, 0, "SyncHdr", device_auth);
-    hdr_status.target_refs.push_back(config.server_uri);
-    hdr_status.source_refs.push_back(device_uri);
+    const StatusCode device_auth = device_check.verify(msg, body, hmac_header);
+    report.device_authenticated = device_check.authenticated();
+    syncml::Status hdr_status = builder.header_status(msg, device_auth);
 
     if (!syncml::is_success(device_auth)) {
       Message reply = new_message();
       // Challenge once more after a failure, then stop (DM_Security 1.2 §5.3).
       if (++device_auth_failures > 2) return abort_session("device failed to authenticate");
-      hdr_status.chal = new_client_challenge();
+      hdr_status.chal = new_client_challenge(/*persist=*/false);
       reply.body.push_back(Command{hdr_status});
       reply.final = true;
       return emit(std::move(reply), false);
     }
-    if (device_auth == StatusCode::AuthenticationAccepted && client_auth != AuthType::basic)
-      hdr_status.chal = new_client_challenge();  // NextNonce for the device's next session
+    if (device_auth == StatusCode::AuthenticationAccepted && client_auth() != AuthType::basic)
+      hdr_status.chal = new_client_challenge(/*persist=*/true);  // NextNonce for the device's next session
 
     // The device's answers to our previous message (they may carry the nonce for our credential).
     bool device_asks_next = false;
@@ -499,7 +439,7 @@ struct DmServerSession::Impl {
           }
           if (!all) s = StatusCode::CommandFailed;
         }
-        reply.body.push_back(Command{make_status(msg.hdr.msg_id, alert->cmd_id, "Alert", s)});
+        reply.body.push_back(Command{status_for(msg.hdr.msg_id, alert->cmd_id, "Alert", s)});
         continue;
       }
       if (const auto* cmd = std::get_if<ItemCommand>(&command.value)) {
@@ -513,11 +453,11 @@ struct DmServerSession::Impl {
             if (uri.starts_with(kDevInfoPrefix)) devinfo[uri.substr(kDevInfoPrefix.size())] = item.data.value_or("");
           }
         }
-        reply.body.push_back(Command{make_status(msg.hdr.msg_id, cmd->cmd_id, syncml::command_name(cmd->kind), s)});
+        reply.body.push_back(Command{status_for(msg.hdr.msg_id, cmd->cmd_id, syncml::command_name(cmd->kind), s)});
         continue;
       }
       if (const auto* container = std::get_if<syncml::Container>(&command.value)) {
-        reply.body.push_back(Command{make_status(msg.hdr.msg_id, container->cmd_id,
+        reply.body.push_back(Command{status_for(msg.hdr.msg_id, container->cmd_id,
                                                  syncml::command_name(container->kind), StatusCode::CommandNotAllowed)});
       }
     }

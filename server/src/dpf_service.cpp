@@ -142,7 +142,73 @@ struct DpfService::Entry {
   std::unique_ptr<StoreBackend> backend;
   std::unique_ptr<DmServerSession> session;
   std::chrono::steady_clock::time_point last_used;
+  // Guarded by DpfService::mutex_:
+  std::string token;
+  std::string peer_host;  // the peer's address without its port
+  std::string dev_id;     // known after the first message
+  std::uint64_t seq = 0;  // age, for the unauthenticated index
+  bool listed = false;    // still in sessions_
+  bool authenticated = false;
 };
+
+namespace {
+
+std::string host_of(std::string_view peer) {
+  // "1.2.3.4:5678" or "::1:5678" (the HTTP layer writes address ':' port).
+  const auto colon = peer.rfind(':');
+  return std::string(colon == std::string_view::npos ? peer : peer.substr(0, colon));
+}
+
+}  // namespace
+
+void DpfService::erase_locked(const std::shared_ptr<Entry>& entry) {
+  if (!entry->listed) return;
+  entry->listed = false;
+  sessions_.erase(entry->token);
+  unauthenticated_.erase(entry->seq);
+}
+
+void DpfService::authenticated_locked(const std::shared_ptr<Entry>& entry) {
+  if (entry->authenticated) return;
+  entry->authenticated = true;
+  unauthenticated_.erase(entry->seq);
+}
+
+bool DpfService::evict_oldest_unauthenticated_locked(const std::function<bool(const Entry&)>& which) {
+  for (auto it = unauthenticated_.begin(); it != unauthenticated_.end(); ++it) {
+    if (!which(*it->second)) continue;
+    auto victim = it->second;
+    erase_locked(victim);
+    ++stats_.unauthenticated_evicted;
+    ++stats_.sessions_aborted;
+    return true;
+  }
+  return false;
+}
+
+// Keeps the unauthenticated sessions within their bounds after @p entry's message, dropping the
+// oldest others first (never @p entry itself, which is the newest).
+void DpfService::bound_unauthenticated_locked(const std::shared_ptr<Entry>& entry) {
+  auto count = [&](const std::function<bool(const Entry&)>& which) {
+    std::size_t n = 0;
+    for (const auto& [seq, e] : unauthenticated_) n += which(*e) ? 1 : 0;
+    return n;
+  };
+  const auto others_of_device = [&](const Entry& e) { return &e != entry.get() && e.dev_id == entry->dev_id; };
+  const auto others_of_peer = [&](const Entry& e) { return &e != entry.get() && e.peer_host == entry->peer_host; };
+  const auto others = [&](const Entry& e) { return &e != entry.get(); };
+  if (!entry->dev_id.empty()) {
+    while (count([&](const Entry& e) { return e.dev_id == entry->dev_id; }) > options_.max_unauthenticated_per_device &&
+           evict_oldest_unauthenticated_locked(others_of_device)) {
+    }
+  }
+  while (count([&](const Entry& e) { return e.peer_host == entry->peer_host; }) > options_.max_unauthenticated_per_peer &&
+         evict_oldest_unauthenticated_locked(others_of_peer)) {
+  }
+  while (unauthenticated_.size() > options_.max_unauthenticated && evict_oldest_unauthenticated_locked(others)) {
+  }
+}
+
 
 DpfService::DpfService(Store& store, DpfOptions options) : store_(store), options_(std::move(options)) {
   if (!options_.clock) {
@@ -175,11 +241,14 @@ HttpResponse DpfService::handle_dm(const HttpRequest& request) {
       entry = it->second;
     }
   }
-  std::string new_token;
   if (!entry) {
     std::lock_guard lock(mutex_);
-    if (sessions_.size() >= options_.max_sessions) return HttpResponse::make(503, "text/plain", "too many sessions\n");
-    new_token = random_token();
+    // A full table makes room by dropping the oldest unauthenticated session, never an
+    // authenticated one.
+    if (sessions_.size() >= options_.max_sessions &&
+        !evict_oldest_unauthenticated_locked([](const Entry&) { return true; }))
+      return HttpResponse::make(503, "text/plain", "too many sessions\n");
+    std::string new_token = random_token();
     const std::string host = std::string(request.header("host").value_or("127.0.0.1"));
     const std::string base = options_.public_base.empty()
                                  ? std::string(request.tls ? "https://" : "http://") + host
@@ -192,7 +261,12 @@ HttpResponse DpfService::handle_dm(const HttpRequest& request) {
     entry = std::make_shared<Entry>();
     entry->backend = std::make_unique<StoreBackend>(store_, options_.clock, request.peer);
     entry->session = std::make_unique<DmServerSession>(*entry->backend, config);
+    entry->token = new_token;
+    entry->peer_host = host_of(request.peer);
+    entry->seq = next_seq_++;
+    entry->listed = true;
     sessions_[new_token] = entry;
+    unauthenticated_[entry->seq] = entry;
     ++stats_.sessions_started;
   }
 
@@ -201,17 +275,23 @@ HttpResponse DpfService::handle_dm(const HttpRequest& request) {
   auto reply = entry->session->handle(as_bytes(request.body), content_type, hmac);
   const auto state = entry->session->state();
   const bool finished = state == DmServerState::Completed || state == DmServerState::Aborted;
-  if (finished || !reply) {
+  {
     std::lock_guard lock(mutex_);
-    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-      if (it->second == entry) {
-        sessions_.erase(it);
-        break;
+    if (finished || !reply) {
+      const bool was_listed = entry->listed;
+      erase_locked(entry);
+      if (was_listed) {
+        if (state == DmServerState::Completed) ++stats_.sessions_completed;
+        else ++stats_.sessions_aborted;
+        if (!entry->session->report().device_authenticated) ++stats_.auth_failures;
       }
+    } else if (entry->listed) {
+      entry->dev_id = entry->session->report().dev_id;
+      if (entry->session->report().device_authenticated)
+        authenticated_locked(entry);
+      else
+        bound_unauthenticated_locked(entry);
     }
-    if (state == DmServerState::Completed) ++stats_.sessions_completed;
-    else ++stats_.sessions_aborted;
-    if (!entry->session->report().device_authenticated) ++stats_.auth_failures;
   }
   if (!reply) {
     spdlog::info("dpf: refused a DM message from {}: {} ({})", request.peer, reply.error().message(),
@@ -230,13 +310,12 @@ std::size_t DpfService::expire_idle() {
   const auto cutoff = std::chrono::steady_clock::now() - options_.session_idle_timeout;
   std::lock_guard lock(mutex_);
   std::size_t n = 0;
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (it->second->last_used < cutoff) {
-      it = sessions_.erase(it);
-      ++n;
-    } else {
-      ++it;
-    }
+  std::vector<std::shared_ptr<Entry>> idle;
+  for (const auto& [token, entry] : sessions_)
+    if (entry->last_used < cutoff) idle.push_back(entry);
+  for (const auto& entry : idle) {
+    erase_locked(entry);
+    ++n;
   }
   stats_.sessions_expired += n;
   return n;
@@ -246,6 +325,7 @@ DpfStats DpfService::stats() const {
   std::lock_guard lock(mutex_);
   DpfStats s = stats_;
   s.sessions_open = sessions_.size();
+  s.sessions_unauthenticated = unauthenticated_.size();
   return s;
 }
 

@@ -2,6 +2,8 @@
 // members are refused so that typos do not silently drop data.
 #include "m2mdm/server/rest_json.hpp"
 
+#include "m2mdm/mo/m2msim_object.hpp"
+
 #include "m2mdm/server/drf.hpp"
 #include "m2mdm/server/push.hpp"
 
@@ -260,6 +262,12 @@ Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t ma
   if (!bytes) return Err("\"object\" is not valid base64");
   if (bytes->size() > max_object_bytes) return Err("\"object\" is too large");
   out.object = std::move(*bytes);
+  // activate / deactivate / delete name an MCIM/<x> node: it becomes part of the Exec target
+  // ./M2MSIMMobj/MCIM/<x>/Operations/..., so it must be one valid node name (no '/', "..", NUL).
+  if (out.kind == JobKind::activate || out.kind == JobKind::deactivate || out.kind == JobKind::delete_mcim) {
+    if (!mo::is_valid_m2msim_node_name(as_chars(out.object)))
+      return Err("\"object\" must be the base64 of an MCIM node name: 1 to 64 of A-Z a-z 0-9 - . _ ~, not . or ..");
+  }
   M2MDM_GET(auth, str(*j, "authorisation", kMaxAuthorisationLength, true));
   out.authorisation = **auth;
   M2MDM_GET(ttl, integer(*j, "ttlSeconds", 60, 365 * 24 * 3600, false));

@@ -353,5 +353,37 @@ TEST_F(DmEnginesTest, WbxmlSessionWorksToo) {
   EXPECT_TRUE(registry_->active());
 }
 
+// Hardening finding 3: a job whose MCIM name is not one node name (a path, NUL, 0xFF) made an
+// Exec the server could not encode, and every session of the device failed until the job's TTL
+// ended. Such a job now fails alone (400) and the jobs behind it are delivered in the same session.
+TEST_F(DmEnginesTest, AJobWithAnInvalidMcimNameFailsAloneAndLaterJobsGoOn) {
+  const std::string bad_names[] = {"../../DMAcc/x", std::string("m\0\xff", 3), ""};
+  std::int64_t id = 30;
+  for (const auto& name : bad_names) {
+    server::Job job;
+    job.id = id++;
+    job.kind = server::JobKind::activate;
+    job.dev_id = std::string(kDevId);
+    job.correlator = "job-" + std::to_string(job.id);
+    job.payload = Bytes(name.begin(), name.end());
+    backend_.jobs.push_back(job);
+  }
+  server::Job good;
+  good.id = 40;
+  good.dev_id = std::string(kDevId);
+  good.correlator = "job-40";
+  good.payload = seal(1);
+  backend_.jobs.push_back(good);
+  run_session();
+  EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
+  ASSERT_EQ(backend_.failures.size(), 3u);
+  for (const auto& [code, why] : backend_.failures) EXPECT_EQ(code, 400) << why;
+  for (std::int64_t j = 30; j < 33; ++j) EXPECT_EQ(backend_.states[j], server::JobState::failed);
+  EXPECT_EQ(backend_.states[40], server::JobState::awaiting_result);
+  ASSERT_EQ(backend_.alerts.size(), 1u);
+  EXPECT_EQ(backend_.alerts[0].correlator, "job-40");
+  EXPECT_TRUE(registry_->active());
+}
+
 }  // namespace
 }  // namespace m2mdm

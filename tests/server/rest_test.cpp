@@ -202,6 +202,33 @@ TEST_F(Rest, ShoSeesOnlyItsOwnDevicesAndJobs) {
   EXPECT_EQ(call("POST", "/api/v1/callback", a, R"({"url":"https://x"})").status, 405);
 }
 
+// Hardening finding 3: an activate/deactivate/delete job names MCIM/<x>; anything that is not
+// one node name is refused at submission with the reason, and nothing is queued.
+TEST_F(Rest, JobObjectsNamingAnMcimAreValidatedAtSubmission) {
+  const std::string a = make_sho("sho-a").second;
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", a, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])").status, 200);
+  const auto submit = [&](std::string_view kind, std::string_view name) {
+    return call("POST", "/api/v1/devices/IMEI:1/jobs", a,
+                json{{"kind", kind}, {"object", base64_encode(as_bytes(name))}, {"authorisation", "auth"}}.dump());
+  };
+  for (const std::string kind : {"activate", "deactivate", "delete"}) {
+    for (const std::string& bad : {std::string("../../DMAcc/x"), std::string("a/b"), std::string(".."), std::string("."),
+                                  std::string(""), std::string("m\0x", 3), std::string("\xff\xfe"), std::string("a b"),
+                                  std::string(65, 'm')}) {
+      auto r = submit(kind, bad);
+      EXPECT_EQ(r.status, 400) << kind << " " << bad;
+      if (!bad.empty()) {  // an empty object is refused earlier, as any empty object is
+        EXPECT_NE(r.body.find("MCIM node name"), std::string::npos) << r.body;
+      }
+    }
+    EXPECT_EQ(submit(kind, "j12").status, 202) << kind;
+    EXPECT_EQ(submit(kind, std::string(64, 'm')).status, 202) << kind;
+  }
+  EXPECT_EQ(js(call("GET", "/api/v1/devices/IMEI:1/jobs", a))["jobs"].size(), 6u);
+  // An install's object is the sealed package (bytes), not a name.
+  EXPECT_EQ(submit("install", std::string("\0\xff/..", 5)).status, 202);
+}
+
 TEST_F(Rest, ImportIsIdempotentAndValidatedStrictly) {
   auto [a_id, a] = make_sho("sho-a");
   const std::string body = json::array({{{"devId", "IMEI:1"},

@@ -161,4 +161,12 @@ StatusCode disarm_rebootstrap(Tree& tree);
 /// The URI helpers for the fixed paths.
 std::string m2msim_uri(std::string_view relative);  ///< "PfC" -> "./M2MSIMMobj/PfC"
 
+/// Longest name of an MCIM/<x> or Download/<x> node.
+inline constexpr std::size_t kMaxM2msimNodeName = 64;
+
+/// True when @p name may name an MCIM/<x> or Download/<x> node: 1 to kMaxM2msimNodeName of the
+/// URI-unreserved characters A-Z a-z 0-9 - . _ ~ (RFC 3986 §2.3; DM_TND 1.2 §6: a node name is
+/// one URI segment), and not "." or "..". What a server may put into an Exec target.
+bool is_valid_m2msim_node_name(std::string_view name) noexcept;
+
 }  // namespace m2mdm::mo

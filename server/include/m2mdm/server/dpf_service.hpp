@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -31,6 +32,13 @@ struct DpfOptions {
   std::uint64_t max_obj_size = 4 * 1024 * 1024;
   std::chrono::seconds session_idle_timeout{120};
   std::size_t max_sessions = 10000;
+  /// Sessions whose device has not authenticated yet are bounded on their own, so that nobody
+  /// who merely knows DevIds can fill the table (DevIds are not secret). Over a bound, the oldest
+  /// such session of that DevId / that peer address / overall is dropped; authenticated
+  /// sessions are never dropped for an unauthenticated one.
+  std::size_t max_unauthenticated_per_device = 2;
+  std::size_t max_unauthenticated_per_peer = 64;
+  std::size_t max_unauthenticated = 1000;
   std::function<std::int64_t()> clock;  ///< seconds since the epoch; default system clock
 };
 
@@ -42,7 +50,9 @@ struct DpfStats {
   std::uint64_t sessions_expired = 0;
   std::uint64_t messages = 0;
   std::uint64_t auth_failures = 0;
+  std::uint64_t unauthenticated_evicted = 0;  ///< unauthenticated sessions dropped over a bound
   std::size_t sessions_open = 0;
+  std::size_t sessions_unauthenticated = 0;   ///< open sessions whose device has not authenticated
 };
 
 /// The DPF DM endpoint (see the file comment).
@@ -60,10 +70,17 @@ class DpfService final : public DmEndpoint {
  private:
   struct Entry;
   std::int64_t now() const;
+  // All with mutex_ held.
+  void erase_locked(const std::shared_ptr<Entry>& entry);
+  void authenticated_locked(const std::shared_ptr<Entry>& entry);
+  void bound_unauthenticated_locked(const std::shared_ptr<Entry>& entry);
+  bool evict_oldest_unauthenticated_locked(const std::function<bool(const Entry&)>& which);
   Store& store_;
   DpfOptions options_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Entry>> sessions_;
+  std::map<std::uint64_t, std::shared_ptr<Entry>> unauthenticated_;  // by age, oldest first
+  std::uint64_t next_seq_ = 0;
   DpfStats stats_;
 };
 

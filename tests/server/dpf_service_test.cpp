@@ -1,0 +1,152 @@
+// The DPF's session table against unauthenticated floods (hardening finding 2): DevIds are not
+// secret, so messages that merely name a device must neither fill the table for everyone nor
+// write to the store. Real SqliteStore on a temp file, real DmServerSession behind DpfService.
+#include "m2mdm/server/api.hpp"
+#include "m2mdm/server/dpf_service.hpp"
+#include "m2mdm/syncml/auth.hpp"
+#include "m2mdm/syncml/codec.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+namespace m2mdm::server {
+namespace {
+
+using test::TempDir;
+
+/// Package 1 of a session from @p dev_id with an md5 credential over @p nonce (@p password
+/// wrong or right).
+HttpRequest package1(std::string_view dev_id, std::string_view session_id, std::string_view password,
+                     ByteView nonce, std::string_view peer) {
+  syncml::Message m;
+  m.hdr.session_id = std::string(session_id);
+  m.hdr.msg_id = 1;
+  m.hdr.target.loc_uri = "https://ro.example/dm";
+  m.hdr.source.loc_uri = std::string(dev_id);
+  syncml::Cred cred;
+  cred.meta.type = std::string(syncml::kAuthTypeMd5);
+  cred.meta.format = "b64";
+  cred.data = syncml::make_credential(syncml::AuthType::md5, dev_id, password, nonce).value();
+  m.hdr.cred = cred;
+  syncml::Alert alert;
+  alert.cmd_id = 1;
+  alert.data = 1201;
+  m.body.push_back(syncml::Command{alert});
+  m.final = true;
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/dm";
+  r.headers = {{"Content-Type", "application/vnd.syncml.dm+xml"}, {"Host", "127.0.0.1:8443"}};
+  r.body = std::string(as_chars(syncml::encode(m, syncml::Encoding::Xml).value()));
+  r.peer = std::string(peer);
+  r.tls = true;
+  return r;
+}
+
+/// The status the DPF gave the SyncHdr of our message.
+int hdr_status(const HttpResponse& r) {
+  auto m = syncml::decode(as_bytes(r.body));
+  if (!m) return -1;
+  for (const auto& c : m->body)
+    if (const auto* s = std::get_if<syncml::Status>(&c.value); s && s->cmd == "SyncHdr") return s->data;
+  return -2;
+}
+
+class DpfFlood : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = test::open_store(dir_.path() / "ro.db");
+    ASSERT_TRUE(store_);
+    auto sho = store_->create_sho("sho-a", hash_token("token-a-0123456789"), 1000);
+    ASSERT_TRUE(sho) << sho.error().message();
+    std::vector<Device> devices;
+    for (int i = 0; i < 3; ++i)
+      devices.push_back(test::make_device("IMEI:10" + std::to_string(i), "PCID:" + std::to_string(i), sho->id));
+    auto imported = store_->upsert_devices(devices, 1000);
+    ASSERT_TRUE(imported) << imported.error().message();
+  }
+  DpfOptions options() {
+    DpfOptions o;
+    o.max_sessions = 40;
+    o.max_unauthenticated_per_device = 2;
+    o.max_unauthenticated_per_peer = 8;
+    o.max_unauthenticated = 20;
+    return o;
+  }
+  Device device(std::string_view id) { return store_->get_device(id).value(); }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(DpfFlood, UnauthenticatedMessagesNamingOneDeviceNeitherFillTheTableNorWriteTheStore) {
+  DpfService dpf(*store_, options());
+  const Device before = device("IMEI:100");
+  for (int i = 0; i < 500; ++i) {
+    auto r = dpf.handle_dm(package1("IMEI:100", std::to_string(i), "guess", before.dm.client_nonce, "127.0.0.66:4000"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(hdr_status(r), 401);
+  }
+  EXPECT_LE(dpf.stats().sessions_unauthenticated, 2u);
+  EXPECT_LE(dpf.stats().sessions_open, 2u);
+  EXPECT_GE(dpf.stats().unauthenticated_evicted, 498u);
+  // Nothing about the device changed in the store (nonces included).
+  const Device after = device("IMEI:100");
+  EXPECT_EQ(after.dm.client_nonce, before.dm.client_nonce);
+  EXPECT_EQ(after.dm.server_nonce, before.dm.server_nonce);
+  EXPECT_EQ(after.updated, before.updated);
+  // The real device gets in at once, from anywhere.
+  auto ok = dpf.handle_dm(package1("IMEI:100", "77", before.dm.client_password, before.dm.client_nonce, "127.0.0.9:5000"));
+  ASSERT_EQ(ok.status, 200);
+  EXPECT_EQ(hdr_status(ok), 212);
+  // ... and only then is a new nonce stored for its next session.
+  EXPECT_NE(device("IMEI:100").dm.client_nonce, before.dm.client_nonce);
+}
+
+TEST_F(DpfFlood, OnePeerNamingManyDevicesIsBoundedAndOthersStillGetIn) {
+  auto o = options();
+  DpfService dpf(*store_, o);
+  // One peer cycles through every known DevId (and unknown ones).
+  for (int i = 0; i < 300; ++i) {
+    const std::string dev = i % 4 == 3 ? "IMEI:unknown" : "IMEI:10" + std::to_string(i % 3);
+    auto r = dpf.handle_dm(package1(dev, std::to_string(i), "guess", {}, "127.0.0.66:4000"));
+    EXPECT_EQ(r.status, i % 4 == 3 ? 400 : 200);
+  }
+  EXPECT_LE(dpf.stats().sessions_unauthenticated, o.max_unauthenticated_per_peer);
+  // Many peers: the overall bound holds, and a table full of unauthenticated sessions still
+  // admits a device that authenticates.
+  for (int i = 0; i < 200; ++i) {
+    auto r = dpf.handle_dm(package1("IMEI:10" + std::to_string(i % 3), "p" + std::to_string(i), "guess", {},
+                                    "127.0.1." + std::to_string(i % 50) + ":4000"));
+    EXPECT_EQ(r.status, 200);
+  }
+  EXPECT_LE(dpf.stats().sessions_unauthenticated, o.max_unauthenticated);
+  for (int d = 0; d < 3; ++d) {
+    const Device dev = device("IMEI:10" + std::to_string(d));
+    auto ok = dpf.handle_dm(package1(dev.dev_id, "ok" + std::to_string(d), dev.dm.client_password, dev.dm.client_nonce,
+                                     "127.0.0.9:5000"));
+    ASSERT_EQ(ok.status, 200);
+    EXPECT_EQ(hdr_status(ok), 212) << dev.dev_id;
+  }
+}
+
+TEST_F(DpfFlood, AuthenticatedSessionsAreNeverDroppedForUnauthenticatedOnes) {
+  auto o = options();
+  o.max_sessions = 3;
+  DpfService dpf(*store_, o);
+  // Three devices hold authenticated sessions (package 1 answered; the sessions stay open).
+  for (int d = 0; d < 3; ++d) {
+    const Device dev = device("IMEI:10" + std::to_string(d));
+    auto ok = dpf.handle_dm(package1(dev.dev_id, "a" + std::to_string(d), dev.dm.client_password, dev.dm.client_nonce,
+                                     "127.0.0.9:5000"));
+    ASSERT_EQ(hdr_status(ok), 212);
+  }
+  ASSERT_EQ(dpf.stats().sessions_open, 3u);
+  ASSERT_EQ(dpf.stats().sessions_unauthenticated, 0u);
+  auto refused = dpf.handle_dm(package1("IMEI:100", "x", "guess", {}, "127.0.0.66:4000"));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(dpf.stats().sessions_open, 3u);
+}
+
+}  // namespace
+}  // namespace m2mdm::server

@@ -1,8 +1,10 @@
 // The Boost.Beast adapter: accepts TCP (optionally TLS) connections, reads HTTP/1.1 requests
 // within limits and timeouts, hands them to an HttpHandler as plain structs and writes the
 // responses back (keep-alive). One io_context, N threads; each connection is its own strand.
-#include "m2mdm/server/error.hpp"
 #include "m2mdm/server/http_server.hpp"
+
+#include "http_framing.hpp"
+#include "m2mdm/server/error.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -15,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 namespace m2mdm::server {
@@ -33,35 +36,12 @@ struct Shared {
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> contained_exceptions{0};
   std::atomic<bool> stopping{false};
 };
 
-/// Builds the plain HttpRequest out of a Beast request.
-HttpRequest to_plain(const http::request<http::string_body>& req, const std::string& peer, bool tls) {
-  HttpRequest out;
-  out.method = std::string(req.method_string());
-  out.target = std::string(req.target());
-  for (const auto& f : req) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  out.body = req.body();
-  out.peer = peer;
-  out.tls = tls;
-  return out;
-}
-
-http::response<http::string_body> to_beast(HttpResponse&& r, unsigned version, bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "m2mdm/0.1");
-  for (auto& [k, v] : r.headers) res.insert(k, v);
-  // RFC 9110 §15.2, §15.3.5, §15.4.5: 1xx, 204 and 304 carry no content (Beast's prepare_payload
-  // throws on a body there; a handler's mistake must not take the server down).
-  if (r.status >= 100 && r.status < 200) r.status = 500;
-  if (r.status == 204 || r.status == 304) r.body.clear();
-  res.result(static_cast<http::status>(r.status));
-  res.body() = std::move(r.body);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
+using http_framing::to_beast;
+using http_framing::to_plain;
 
 http::response<http::string_body> canned(int status, std::string_view text, unsigned version = 11) {
   HttpResponse r = HttpResponse::json_error(status, text);
@@ -73,7 +53,11 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(std::shared_ptr<Shared> shared, Stream stream, std::string peer, bool tls)
-      : shared_(std::move(shared)), stream_(std::move(stream)), peer_(std::move(peer)), tls_(tls) {}
+      : shared_(std::move(shared)),
+        stream_(std::move(stream)),
+        peer_(std::move(peer)),
+        tls_(tls),
+        buffer_(http_framing::read_buffer_limit(shared_->options)) {}
   ~Session() { shared_->active.fetch_sub(1); }
 
   void start() {
@@ -96,8 +80,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read(std::chrono::milliseconds header_timeout) {
     if (shared_->stopping) return close();
     parser_.emplace();
-    parser_->body_limit(shared_->options.body_limit);
-    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
+    http_framing::configure(*parser_, shared_->options, chunk_guard_);
     beast::get_lowest_layer(stream_).expires_after(header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -114,13 +97,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::body_limit) return reply_and_close(413, "request body too large");
-    if (ec == http::error::header_limit) return reply_and_close(431, "request header too large");
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated)
-      return close();
-    if (ec.category() == http::make_error_code(http::error::bad_target).category()) return reply_and_close(400, "malformed request");
-    spdlog::debug("http: read from {} failed: {}", peer_, ec.message());
+    if (auto refusal = http_framing::refusal_for(ec)) return reply_and_close(refusal->status, refusal->text);
+    spdlog::debug("http: read from {} ended: {}", peer_, ec.message());
     close();
   }
 
@@ -134,7 +112,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     try {
       r = shared_->handler->handle(to_plain(req, peer_, tls_));
     } catch (const std::exception& e) {
+      shared_->contained_exceptions.fetch_add(1);
       spdlog::error("http: handler threw: {}", e.what());
+      r = HttpResponse::json_error(500, "internal error");
+    } catch (...) {
+      shared_->contained_exceptions.fetch_add(1);
+      spdlog::error("http: handler threw a non-standard exception");
       r = HttpResponse::json_error(500, "internal error");
     }
     write(std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), version, keep)), keep, true);
@@ -169,7 +152,29 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool tls_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // Refuses oversized chunk extensions (the parser keeps a reference: it lives as long as we do).
+  http_framing::ChunkHeaderGuard chunk_guard_ = http_framing::chunk_header_guard();
 };
+
+/// Runs the I/O loop until it stops. An exception thrown inside a completion handler (ours, or
+/// Beast's own parser throwing mid-read) propagates out of io_context::run(); it is counted and
+/// the loop resumes (Asio allows run() again without restart()). The handler that threw was
+/// destroyed during unwinding, and with it its connection's last reference: that connection
+/// closes, every other one goes on.
+void run_contained(asio::io_context& ioc, Shared& shared) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      shared.contained_exceptions.fetch_add(1);
+      spdlog::error("http: exception on a connection (connection closed, server continues): {}", e.what());
+    } catch (...) {
+      shared.contained_exceptions.fetch_add(1);
+      spdlog::error("http: non-standard exception on a connection (connection closed, server continues)");
+    }
+  }
+}
 
 }  // namespace
 
@@ -282,7 +287,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   impl->port = impl->acceptor.local_endpoint().port();
   impl->accept();
   unsigned n = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  for (unsigned i = 0; i < n; ++i)
+    impl->threads.emplace_back([ioc = &impl->ioc, shared = impl->shared] { run_contained(*ioc, *shared); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -295,7 +301,8 @@ std::string HttpServer::url() const {
 }
 
 HttpServerStats HttpServer::stats() const noexcept {
-  return {impl_->shared->active.load(), impl_->shared->accepted.load(), impl_->shared->rejected.load()};
+  return {impl_->shared->active.load(), impl_->shared->accepted.load(), impl_->shared->rejected.load(),
+          impl_->shared->contained_exceptions.load()};
 }
 
 void HttpServer::stop() {

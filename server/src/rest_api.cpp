@@ -694,6 +694,9 @@ std::string Metrics::render(const StoreStats* store, const HttpServerStats* http
     out += "# HELP m2mdm_http_rejected_connections_total Connections refused over the cap.\n"
            "# TYPE m2mdm_http_rejected_connections_total counter\n";
     out += "m2mdm_http_rejected_connections_total " + std::to_string(http->rejected_connections) + "\n";
+    out += "# HELP m2mdm_http_contained_exceptions_total Exceptions caught on a connection (that connection "
+           "or request failed; the server went on).\n# TYPE m2mdm_http_contained_exceptions_total counter\n";
+    out += "m2mdm_http_contained_exceptions_total " + std::to_string(http->contained_exceptions) + "\n";
   }
   if (store) {
     out += "# HELP m2mdm_jobs Jobs by state.\n# TYPE m2mdm_jobs gauge\n";

@@ -42,6 +42,9 @@ struct HttpServerStats {
   std::size_t active_connections = 0;
   std::uint64_t accepted_connections = 0;
   std::uint64_t rejected_connections = 0;  ///< refused because of max_connections
+  /// Exceptions caught on a connection (thrown by a handler or by the HTTP parser); each ended
+  /// only its own connection or request, never the server.
+  std::uint64_t contained_exceptions = 0;
 };
 
 /// A running server. Construct with start(); stop() (or the destructor) closes the listener,

@@ -123,7 +123,12 @@ std::size_t JobNotifier::run_once() {
     auto device = store_.get_device(job.dev_id);
     if (!device) continue;
     auto to = parse_push_address(device->push_address);
-    auto pdu = make_package0_push(device->dm, random_session_id(), random_byte());
+    // A device that did not come after a push may hold another server nonce than ours (a power
+    // loss inside a server-initiated session leaves the two out of step): every other retry is
+    // keyed with the reset nonce, which the device accepts as a fallback (DM_Notification 1.2
+    // §6.2.2.2); its session then agrees fresh nonces again.
+    const bool reset_nonce = job.notify_attempts % 2 == 1;
+    auto pdu = make_package0_push(device->dm, random_session_id(), random_byte(), reset_nonce);
     bool ok = false;
     if (to && pdu) ok = static_cast<bool>(sender_.send(*to, *pdu));
     // A failed send counts as an attempt too: the retries stay bounded.
@@ -131,7 +136,7 @@ std::size_t JobNotifier::run_once() {
     if (!marked || !*marked) continue;
     (void)store_.append_audit({0, t, "system", ok ? "dpf.notify" : "dpf.notify.failed", job.dev_id,
                                "job " + std::to_string(job.id) + " attempt " + std::to_string(job.notify_attempts + 1) +
-                                   " to " + device->push_address});
+                                   " to " + device->push_address + (reset_nonce ? " (reset nonce)" : "")});
     if (ok) {
       ++sent;
       spdlog::info("notifier: package 0 for job {} pushed to {} (attempt {})", job.id, device->push_address,

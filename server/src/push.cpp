@@ -38,7 +38,8 @@ Result<PushAddress> parse_push_address(std::string_view text) {
   return PushAddress{std::string(host), static_cast<std::uint16_t>(v)};
 }
 
-Result<Bytes> make_package0_push(const DmCredentials& dm, std::uint16_t session_id, std::uint8_t tid) {
+Result<Bytes> make_package0_push(const DmCredentials& dm, std::uint16_t session_id, std::uint8_t tid,
+                                 bool reset_nonce) {
   if (dm.server_id.empty() || session_id == 0) return fail(err(errc::invalid_argument));
   syncml::Notification n;
   n.ui_mode = syncml::UiMode::background;     // DM_Notification 1.2 §6.2.2.7
@@ -46,7 +47,9 @@ Result<Bytes> make_package0_push(const DmCredentials& dm, std::uint16_t session_
   n.session_id = session_id;                  // §6.2.2.10
   n.server_id = dm.server_id;
   // §6.2.2.2: digest keyed with the server's credentials and the nonce the client expects.
-  auto pkg0 = syncml::encode_notification(n, dm.server_password, dm.server_nonce);
+  // The reset nonce when the stored one may be out of step (DM_Notification 1.2 §6.2.2.2).
+  const ByteView nonce = reset_nonce ? ByteView(syncml::kNotificationResetNonce) : ByteView(dm.server_nonce);
+  auto pkg0 = syncml::encode_notification(n, dm.server_password, nonce);
   if (!pkg0) return fail(pkg0.error());
   return bootstrap::wsp::encode_push(bootstrap::wsp::make_dm_notification_push(tid, std::move(*pkg0)));
 }

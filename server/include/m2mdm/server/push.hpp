@@ -29,7 +29,11 @@ Result<PushAddress> parse_push_address(std::string_view text);
 /// DMAcc server password and the nonce the device expects from us (dm.server_nonce), wrapped
 /// in a WSP push (content type application/vnd.syncml.notification, X-Wap-Application-Id
 /// syncml.dm). Returns the push PDU (= the UDP payload). No I/O.
-Result<Bytes> make_package0_push(const DmCredentials& dm, std::uint16_t session_id, std::uint8_t tid);
+/// With @p reset_nonce the digest is keyed with the reset nonce of DM_Notification 1.2
+/// (4 zero bytes) instead of the device's stored server nonce: the fallback for a device whose
+/// stored nonce no longer matches ours (e.g. it lost power inside a server-initiated session).
+Result<Bytes> make_package0_push(const DmCredentials& dm, std::uint16_t session_id, std::uint8_t tid,
+                                 bool reset_nonce = false);
 
 /// Sends push PDUs to devices. Implementations must be thread-safe.
 class PushSender {

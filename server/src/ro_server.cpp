@@ -9,6 +9,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -55,6 +57,51 @@ Result<Bytes> spki_sha256_of_pem(const std::filesystem::path& file) {
   return bootstrap::spki_sha256(der);
 }
 
+// A secret file must not be readable or writable by anyone but its owner (as ssh insists for
+// its keys): a token another local user can read is a token anyone on the machine holds.
+Result<void> check_private_file(const std::filesystem::path& file, std::string_view what, std::string& why) {
+  struct stat st{};
+  if (::stat(file.c_str(), &st) != 0) return {};  // missing: reported by the reader
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    why = std::string(what) + " file " + file.string() + " is accessible by others (mode " + mode +
+          "); make it private: chmod 600 " + file.string();
+    return fail(err(errc::config_error));
+  }
+  return {};
+}
+
+// The state directory and the store's files are the owner's alone: the directory 0700 (also when
+// it existed with a wider mode), the SQLite file and its -wal/-shm 0600 (SQLite gives the
+// journal files the mode of the database file).
+Result<void> make_state_private(const ServerConfig& c, std::string& why) {
+  std::error_code ec;
+  const auto dir_mode = std::filesystem::status(c.state_dir, ec).permissions();
+  if (!ec && (dir_mode & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) !=
+                 std::filesystem::perms::none) {
+    std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                                 ec);
+    if (ec) {
+      why = "state directory " + c.state_dir.string() + " is accessible by others and cannot be made private: " +
+            ec.message();
+      return fail(err(errc::io_error));
+    }
+    spdlog::warn("state directory {} was accessible by others; its mode is now 0700", c.state_dir.string());
+  }
+  for (const auto& suffix : {"", "-wal", "-shm"}) {
+    const std::filesystem::path f = c.db_path().string() + suffix;
+    if (!std::filesystem::exists(f, ec)) continue;
+    std::filesystem::permissions(f, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
+    if (ec) {
+      why = "cannot make " + f.string() + " private: " + ec.message();
+      return fail(err(errc::io_error));
+    }
+  }
+  return {};
+}
+
 Result<std::string> load_or_create_admin_token(const ServerConfig& c, std::string& why) {
   const std::filesystem::path file = c.admin_token_file ? *c.admin_token_file : c.state_dir / "admin.token";
   if (!c.admin_token_file && !std::filesystem::exists(file)) {
@@ -74,6 +121,7 @@ Result<std::string> load_or_create_admin_token(const ServerConfig& c, std::strin
     }
     spdlog::info("created operator token file {}", file.string());
   }
+  if (auto e = check_private_file(file, "admin token", why); !e) return fail(e.error());
   auto t = read_token_file(file);
   if (!t) {
     why = "cannot read admin token " + file.string() + " (need one line of at least 16 characters)";
@@ -93,6 +141,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
     return fail(err(errc::io_error));
   }
   if (created) std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all, ec);
+  if (auto r = make_state_private(c, why); !r) return fail(r.error());
 
   auto box = SecretBox::load_or_create(c.key_path());
   if (!box) {
@@ -105,6 +154,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
     return fail(store.error());
   }
   s->store_ = std::move(*store);
+  if (auto r = make_state_private(c, why); !r) return fail(r.error());  // the files SQLite just created
 
   auto pva = Pva::load(c.manufacturer_cas, c.manufacturer_crls);
   if (!pva) {

@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 namespace m2mdm::server {
 namespace {
 
@@ -77,6 +79,50 @@ TEST(RoServer, StartsEmbeddedBootstrapsAndKeepsStateOverARestart) {
   EXPECT_EQ(RoServer::start(bad, why).error(), make_error_code(errc::config_error));
   EXPECT_FALSE(why.empty());
   EXPECT_FALSE(spki_sha256_of_pem(dir.path() / "missing.pem"));
+}
+
+// Hardening finding 6 (file modes): the state directory becomes 0700 even when it existed with a
+// wider mode, the SQLite files are 0600, and an admin token file others can read is refused.
+TEST(RoServer, StateIsPrivateAndASharedAdminTokenIsRefused) {
+  test::TempDir dir;
+  ServerConfig c;
+  c.listen_port = 0;
+  c.threads = 1;
+  c.state_dir = dir.path() / "state";
+  c.log_level = "warn";
+  std::filesystem::create_directories(c.state_dir);
+  std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                                std::filesystem::perms::others_exec);  // 0755
+  std::string why;
+  {
+    auto s = RoServer::start(c, why);
+    ASSERT_TRUE(s) << why;
+    struct stat st{};
+    ASSERT_EQ(::stat(c.state_dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    ASSERT_EQ(::stat(c.db_path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    (*s)->stop();
+  }
+  const auto token = dir.path() / "admin.token";
+  {
+    std::ofstream out(token);
+    out << "operator-token-0123456789abcdef\n";
+  }
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                          std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  c.admin_token_file = token;
+  why.clear();
+  auto refused = RoServer::start(c, why);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), make_error_code(errc::config_error));
+  EXPECT_NE(why.find("mode 0644"), std::string::npos) << why;
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
+  auto ok = RoServer::start(c, why);
+  ASSERT_TRUE(ok) << why;
+  EXPECT_EQ((*ok)->admin_token(), "operator-token-0123456789abcdef");
 }
 
 }  // namespace

@@ -334,8 +334,14 @@ struct DmServerSession::Impl {
     auto enc = syncml::encoding_from_content_type(content_type);
     if (!enc) enc = syncml::detect_encoding(body);
     if (!enc) return fail(syncml::errc::malformed_xml);
-    auto decoded = *enc == syncml::Encoding::Xml ? syncml::decode_xml(body, config.decode_limits, &detail)
-                                                 : syncml::decode_wbxml(body, config.decode_limits, &detail);
+    // Before the device has proved who it is, the work spent on its bytes is bounded.
+    syncml::DecodeLimits limits = config.decode_limits;
+    if (!device_check.authenticated() && config.unauthenticated_max_bytes != 0) {
+      limits.max_bytes = std::min(limits.max_bytes, config.unauthenticated_max_bytes);
+      limits.max_commands = std::min(limits.max_commands, config.unauthenticated_max_commands);
+    }
+    auto decoded = *enc == syncml::Encoding::Xml ? syncml::decode_xml(body, limits, &detail)
+                                                 : syncml::decode_wbxml(body, limits, &detail);
     if (!decoded) {
       if (state == DmServerState::New) return fail(decoded.error());
       return abort_session("undecodable message from the device: " + detail.what);
@@ -374,7 +380,9 @@ struct DmServerSession::Impl {
     } else if (msg.hdr.session_id != session_id || msg.hdr.source.loc_uri != device_uri) {
       return abort_session("message of another session");
     }
+    // OMA DM 1.2 is SyncML DTD 1.2 over DM/1.2 (DM_RepPro 1.2 §5.1.19, §5.1.20).
     if (msg.hdr.ver_proto != "DM/1.2") return abort_session("unsupported protocol " + msg.hdr.ver_proto);
+    if (msg.hdr.ver_dtd != "1.2") return abort_session("unsupported SyncML DTD " + msg.hdr.ver_dtd);
     if (report.messages > config.max_messages) return abort_session("session exceeded its message limit");
     last_device_msg = msg.hdr.msg_id;
     if (msg.hdr.meta) {

@@ -148,5 +148,42 @@ TEST_F(DpfFlood, AuthenticatedSessionsAreNeverDroppedForUnauthenticatedOnes) {
   EXPECT_EQ(dpf.stats().sessions_open, 3u);
 }
 
+// Hardening finding 6 (pre-authentication work): a 0.7 MB message of empty Items naming a known
+// DevId cost 13 MB and 0.57 s of CPU before authentication. Before the device has authenticated,
+// a message over 128 KiB is refused before it is decoded, and commands are bounded; the real
+// device's package 1 is unaffected. Also: VerDTD must be 1.2.
+TEST_F(DpfFlood, PreAuthenticationWorkIsBoundedAndVerDtdChecked) {
+  DpfService dpf(*store_, options());
+  const Device dev = device("IMEI:100");
+  HttpRequest big = package1("IMEI:100", "1", "guess", {}, "127.0.0.66:4000");
+  const std::string items = [] {
+    std::string s;
+    for (int i = 0; i < 100'000; ++i) s += "<Item/>";
+    return s;
+  }();
+  const auto at = big.body.find("</Alert>");
+  ASSERT_NE(at, std::string::npos);
+  big.body.insert(at, items);
+  ASSERT_GT(big.body.size(), 700'000u);
+  EXPECT_EQ(dpf.handle_dm(big).status, 400);
+  HttpRequest many = package1("IMEI:100", "2", dev.dm.client_password, dev.dm.client_nonce, "127.0.0.66:4000");
+  std::string alerts;
+  for (int i = 0; i < 600; ++i) alerts += "<Alert><CmdID>" + std::to_string(10 + i) + "</CmdID><Data>1222</Data></Alert>";
+  many.body.insert(many.body.find("</SyncBody>"), alerts);
+  EXPECT_EQ(dpf.handle_dm(many).status, 400);  // 601 commands before authentication
+  EXPECT_EQ(dpf.stats().sessions_open, 0u);
+  // VerDTD other than 1.2.
+  HttpRequest dtd = package1("IMEI:100", "3", dev.dm.client_password, dev.dm.client_nonce, "127.0.0.66:4000");
+  const auto v = dtd.body.find("<VerDTD>1.2</VerDTD>");
+  ASSERT_NE(v, std::string::npos);
+  dtd.body.replace(v, 20, "<VerDTD>1.1</VerDTD>");
+  auto r = dpf.handle_dm(dtd);
+  ASSERT_EQ(r.status, 200);  // answered with Alert 1223 (session abort)
+  EXPECT_NE(r.body.find("1223"), std::string::npos) << r.body;
+  // The device's own package 1 still goes through.
+  auto ok = dpf.handle_dm(package1("IMEI:100", "4", dev.dm.client_password, dev.dm.client_nonce, "127.0.0.9:5000"));
+  EXPECT_EQ(hdr_status(ok), 212);
+}
+
 }  // namespace
 }  // namespace m2mdm::server

@@ -73,6 +73,12 @@ struct DmServerConfig {
   unsigned max_messages = 200;             ///< a session longer than this is aborted
   std::string resp_uri;                    ///< RespURI to hand the device (pins the session), "" = none
   syncml::DecodeLimits decode_limits{};
+  /// Until the device has authenticated, a message is refused before decoding above this many
+  /// bytes, and decoded with at most unauthenticated_max_commands commands: whoever merely
+  /// knows a DevId gets only bounded work (package 1 is an Alert, DevInfo and a few Generic
+  /// Alerts). 0 = the decode_limits alone.
+  std::size_t unauthenticated_max_bytes = 128 * 1024;
+  std::size_t unauthenticated_max_commands = 512;
 };
 
 /// One reply to send back on the HTTP response.

@@ -28,7 +28,8 @@ inline void write_bytes(const std::filesystem::path& p, ByteView b) {
   out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
-inline std::filesystem::path vectors_dir() { return std::filesystem::path(M2MDM_SHARED_DIR) / "vectors" / "cp"; }
+/// The CP vectors kept in the repository (conformance/vectors/cp/README.md says where they come from).
+inline std::filesystem::path vectors_dir() { return std::filesystem::path(M2MDM_SOURCE_DIR) / "conformance" / "vectors" / "cp"; }
 
 /// A two-context bootstrap like the DRF sends (TR 33.812 §5.2.2.6.3.2).
 inline BootstrapSpec sample_spec() {

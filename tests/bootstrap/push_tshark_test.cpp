@@ -124,7 +124,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 TEST(PushTshark, WiresharkDecodesOurPushes) {
   if (std::system("command -v tshark >/dev/null 2>&1") != 0) GTEST_SKIP() << "tshark not installed";
 
-  std::ifstream f(std::string(M2MDM_SHARED_DIR) + "/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
+  std::ifstream f(std::string(M2MDM_SOURCE_DIR) + "/conformance/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
   const Bytes body((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   ASSERT_EQ(body.size(), 501u);
 

@@ -17,7 +17,7 @@ using TP = Reassembler::TimePoint;
 Bytes hex(std::string_view h) { return hex_decode(h).value_or(Bytes{}); }
 
 Bytes cht_push() {
-  std::ifstream f(std::string(M2MDM_SHARED_DIR) + "/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
+  std::ifstream f(std::string(M2MDM_SOURCE_DIR) + "/conformance/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
   Bytes body((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto pdu = wsp::encode_push(
       wsp::make_cp_push(0x01, body, wsp::kSecUserpin, std::string("AA2DC41FC48AEEF3FED7351B1EE704461A8894D4")));

@@ -25,7 +25,7 @@ Bytes cat(std::initializer_list<Bytes> parts) {
 }
 
 Bytes cht_body() {
-  std::ifstream f(std::string(M2MDM_SHARED_DIR) + "/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
+  std::ifstream f(std::string(M2MDM_SOURCE_DIR) + "/conformance/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
   Bytes b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   EXPECT_EQ(b.size(), 501u);
   return b;

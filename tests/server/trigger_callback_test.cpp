@@ -26,7 +26,7 @@ struct Trigger : ::testing::Test {
   std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "s.sqlite");
   UdpPushSender sender;
   test::UdpReceiver udp;
-  std::int64_t t = 1'700'000'000;
+  test::MockClock t{1'700'000'000};
   std::int64_t sho = 0;
 
   void SetUp() override {
@@ -51,7 +51,7 @@ struct Trigger : ::testing::Test {
     NotifierOptions o;
     o.max_attempts = 3;
     o.retry_seconds = 10;
-    o.clock = [this] { return t; };
+    o.clock = t.fn();
     return o;
   }
 };
@@ -144,7 +144,7 @@ HttpServerOptions receiver_options(std::uint16_t port) {
 struct Callbacks : ::testing::Test {
   TempDir dir;
   std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "s.sqlite");
-  std::int64_t t = 1'700'000'000;
+  test::MockClock t{1'700'000'000};
   std::int64_t sho = 0;
   void SetUp() override {
     ASSERT_TRUE(store);
@@ -157,7 +157,7 @@ struct Callbacks : ::testing::Test {
     o.retry_seconds = 2;
     o.max_retry_seconds = 5;
     o.timeout = std::chrono::milliseconds(2000);
-    o.clock = [this] { return t; };
+    o.clock = t.fn();
     return o;
   }
 };

@@ -48,4 +48,19 @@ inline Device make_device(std::string dev_id, std::string pcid, std::optional<st
   return d;
 }
 
+/// A store on a fresh SQLite file, a mock clock and one SHO named "sho" (token "tok").
+struct StoreWithSho : ::testing::Test {
+  TempDir dir;
+  std::unique_ptr<SqliteStore> store = open_store(dir.path() / "s.sqlite");
+  MockClock t{1'700'000'000};
+  std::int64_t sho = 0;
+
+  void SetUp() override {
+    ASSERT_TRUE(store);
+    auto s = store->create_sho("sho", hash_token("tok"), t);
+    ASSERT_TRUE(s);
+    sho = s->id;
+  }
+};
+
 }  // namespace m2mdm::server::test

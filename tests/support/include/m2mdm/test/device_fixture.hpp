@@ -5,6 +5,7 @@
 #pragma once
 
 #include "m2mdm/mo/crypto_handles.hpp"
+#include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/tree.hpp"
 #include "m2mdm/syncml/encoding.hpp"
 #include "m2mdm/syncml/result.hpp"
@@ -14,6 +15,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace m2mdm::test {
 
@@ -23,6 +25,14 @@ inline constexpr std::string_view kTestDevId = "IMEI:490154203237518";
 /// The files of a test PKI, by name: those of mo::init_test_pki ("sho-ca", "sho-cert",
 /// "sho-key", "tls-ca", ...) and of mo::issue_test_device ("tre-dir", "pfc", ...).
 using PkiFiles = std::map<std::string, std::filesystem::path>;
+
+/// The path of the file named @p name among @p files (mo::init_test_pki, mo::issue_test_device),
+/// empty when there is none.
+inline std::filesystem::path pki_file(const std::vector<mo::PkiFile>& files, std::string_view name) {
+  for (const auto& f : files)
+    if (f.name == name) return f.path;
+  return {};
+}
 
 /// `m2mdm pki init` and `m2mdm pki device --id @p dev_id` into @p dir (mo::init_test_pki +
 /// mo::issue_test_device).

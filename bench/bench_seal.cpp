@@ -9,6 +9,7 @@
 #include "m2mdm/mo/mcim_profile.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/seal.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
@@ -26,10 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace m2mdm;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using test::slurp;
 
 struct Fixture {
   fs::path dir;
@@ -44,7 +42,7 @@ struct Fixture {
     return f;
   }
   mo::McimProfile profile(const std::string& dev) const {
-    const std::string text = read_text(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json");
+    const std::string text = slurp(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json");
     auto p = mo::parse_profile(as_bytes(text));
     if (!p) throw std::runtime_error("profile");
     p->binding = mo::McimBinding{dev, std::nullopt, "tx-bench", now - 10, now + 86400, 1};
@@ -63,13 +61,13 @@ struct Fixture {
     if (!mo::init_test_pki(dir) || !mo::issue_test_device(dir, "bench-ec") ||
         !mo::issue_test_device(dir, "bench-rsa", mo::KeyType::rsa))
       throw std::runtime_error("pki");
-    sho_cert = *mo::Certificate::from_pem(read_text(dir / "sho-cert.pem"));
-    sho_ca = *mo::Certificate::from_pem(read_text(dir / "sho-ca.pem"));
-    sho_key = *mo::PrivateKey::from_pem(read_text(dir / "sho-key.pem"));
-    pfc_ec = *mo::Certificate::from_pem(read_text(dir / "devices/bench-ec/pfc.pem"));
-    key_ec = *mo::PrivateKey::from_pem(read_text(dir / "devices/bench-ec/platform-key.pem"));
-    pfc_rsa = *mo::Certificate::from_pem(read_text(dir / "devices/bench-rsa/pfc.pem"));
-    key_rsa = *mo::PrivateKey::from_pem(read_text(dir / "devices/bench-rsa/platform-key.pem"));
+    sho_cert = *mo::Certificate::from_pem(slurp(dir / "sho-cert.pem"));
+    sho_ca = *mo::Certificate::from_pem(slurp(dir / "sho-ca.pem"));
+    sho_key = *mo::PrivateKey::from_pem(slurp(dir / "sho-key.pem"));
+    pfc_ec = *mo::Certificate::from_pem(slurp(dir / "devices/bench-ec/pfc.pem"));
+    key_ec = *mo::PrivateKey::from_pem(slurp(dir / "devices/bench-ec/platform-key.pem"));
+    pfc_rsa = *mo::Certificate::from_pem(slurp(dir / "devices/bench-rsa/pfc.pem"));
+    key_rsa = *mo::PrivateKey::from_pem(slurp(dir / "devices/bench-rsa/platform-key.pem"));
   }
   ~Fixture() {
     std::error_code ec;

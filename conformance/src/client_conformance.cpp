@@ -20,6 +20,8 @@
 #include "m2mdm/syncml/auth.hpp"
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/status.hpp"
+#include "m2mdm/test/device_fixture.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -58,12 +60,7 @@ std::vector<std::string> case_names() {
   return names;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using m2mdm::test::slurp;
 
 // A value given as text or as {"repeat": "<text>", "times": n}.
 std::string value_spec(const json& v) {
@@ -95,15 +92,11 @@ const SharedPki& shared_pki() {
     p.root = fs::temp_directory_path() / ("m2mdm-client-conf-" + std::to_string(::getpid()));
     fs::remove_all(p.root);
     fs::create_directories(p.root);
-    auto init = mo::init_test_pki(p.root / "pki");
-    EXPECT_TRUE(init) << init.error().message();
-    auto device = mo::issue_test_device(p.root / "pki", kDevId);
-    EXPECT_TRUE(device) << device.error().message();
-    if (init && device) {
-      for (const auto& f : *init)
-        if (f.name == "sho-ca") p.sho_ca_pem = slurp(f.path);
-      for (const auto& f : *device)
-        if (f.name == "tre-dir") p.tre_dir = f.path;
+    auto files = m2mdm::test::make_test_pki(p.root / "pki", kDevId);
+    EXPECT_TRUE(files) << files.error().message();
+    if (files) {
+      p.sho_ca_pem = slurp(files->at("sho-ca"));
+      p.tre_dir = files->at("tre-dir");
     }
     return p;
   }();
@@ -185,30 +178,20 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
     registry_.emplace(std::move(*registry));
 
     const json device = spec_.value("device", json::object());
-    mo::DevInfo info;
-    info.dev_id = std::string(kDevId);
-    info.man = "m2mdm";
-    info.mod = "conformance-1";
-    ASSERT_TRUE(syncml::is_success(mo::install_devinfo(tree_, info)));
-    ASSERT_TRUE(syncml::is_success(mo::install_dmacc(tree_)));
-    mo::DmAccountView acc;
-    acc.node_name = "RO";
-    acc.server_id = std::string(kServerId);
-    acc.name = "Registration Operator";
-    acc.app_addr.push_back(mo::DmAppAddr{"1", std::string(kServerUri), "URI", {}});
-    acc.aauth_pref = device.value("client_auth", "DIGEST");
-    acc.app_auth.push_back(mo::DmAppAuth{"CLCRED", "CLCRED", device.value("client_auth", "DIGEST"),
-                                         std::string(kDevId), device.value("client_secret", "client-secret"),
-                                         b64_field(device, "client_nonce_b64")});
-    acc.app_auth.push_back(mo::DmAppAuth{"SRVCRED", "SRVCRED", device.value("server_auth", "DIGEST"),
-                                         std::string(kServerId), device.value("server_secret", "server-secret"),
-                                         b64_field(device, "server_nonce_b64")});
-    ASSERT_TRUE(syncml::is_success(mo::write_dm_account(tree_, acc)));
-    mo::M2msimConfig m2msim;
-    m2msim.pfc_der = tre_->platform_certificate();
-    m2msim.dev_id = std::string(kDevId);
-    m2msim.servers = {std::string(kServerId)};
-    ASSERT_TRUE(syncml::is_success(mo::install_m2msim_object(tree_, m2msim)));
+    m2mdm::test::DeviceTreeSpec tree;
+    tree.dev_id = std::string(kDevId);
+    tree.model = "conformance-1";
+    tree.server_id = std::string(kServerId);
+    tree.server_name = "Registration Operator";
+    tree.server_uri = std::string(kServerUri);
+    tree.client_auth = device.value("client_auth", "DIGEST");
+    tree.client_secret = device.value("client_secret", "client-secret");
+    tree.client_nonce = b64_field(device, "client_nonce_b64");
+    tree.server_auth = device.value("server_auth", "DIGEST");
+    tree.server_secret = device.value("server_secret", "server-secret");
+    tree.server_nonce = b64_field(device, "server_nonce_b64");
+    tree.pfc_der = tre_->platform_certificate();
+    ASSERT_EQ(m2mdm::test::install_device_tree(tree_, tree), "");
     for (const auto& n : device.value("nodes", json::array())) {
       const auto uri = n.at("uri").get<std::string>();
       const auto parent = uri.substr(0, uri.rfind('/'));

@@ -2,6 +2,7 @@
 // (mac_vectors.txt) and WBXML <-> XML equivalence vectors (decode_vectors.txt).
 #include "m2mdm/bootstrap/cp_document.hpp"
 #include "m2mdm/bootstrap/security.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -44,10 +45,7 @@ std::vector<std::vector<std::string>> read_table(const fs::path& p) {
   return rows;
 }
 
-Bytes file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using m2mdm::test::slurp_bytes;
 
 class CpMacVector : public ::testing::TestWithParam<std::vector<std::string>> {};
 
@@ -59,7 +57,7 @@ TEST_P(CpMacVector, ComputesAndVerifies) {
   SecCredentials creds;
   if (v[2] != "-") creds.pin = v[2];
   if (v[3] != "-") creds.imsi = v[3];
-  const Bytes body = file_bytes(kDir / v[4]);
+  const Bytes body = slurp_bytes(kDir / v[4]);
   ASSERT_FALSE(body.empty());
   auto mac = compute_mac(*method, creds, body);
   ASSERT_TRUE(mac) << mac.error().message();
@@ -82,9 +80,9 @@ class CpDecodeVector : public ::testing::TestWithParam<std::vector<std::string>>
 TEST_P(CpDecodeVector, WbxmlAndXmlAreTheSameDocument) {
   const auto& v = GetParam();
   ASSERT_EQ(v.size(), 2u);
-  auto from_wbxml = decode_cp_wbxml(file_bytes(kDir / v[0]));
+  auto from_wbxml = decode_cp_wbxml(slurp_bytes(kDir / v[0]));
   ASSERT_TRUE(from_wbxml) << from_wbxml.error().message();
-  const Bytes xml = file_bytes(kDir / v[1]);
+  const Bytes xml = slurp_bytes(kDir / v[1]);
   auto from_xml = parse_cp_xml(as_chars(xml));
   ASSERT_TRUE(from_xml) << from_xml.error().message();
   EXPECT_EQ(*from_wbxml, *from_xml);

@@ -8,6 +8,7 @@
 // must give the same model, and the canonical XML of both decodings must be byte-identical.
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/error.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -168,17 +169,14 @@ std::string fact(const Message& m, const std::string& k) {
   return "?" + k;
 }
 
-Bytes read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using m2mdm::test::slurp_bytes;
 
 class DmProtocolVectors : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DmProtocolVectors, DecodesAsExpectedAndRoundTrips) {
   const fs::path file = kDir / GetParam();
   const Expectation exp = read_expect(fs::path(file).replace_extension(".expect"));
-  const Bytes bytes = read_all(file);
+  const Bytes bytes = slurp_bytes(file);
   ASSERT_FALSE(bytes.empty());
   DecodeError err;
   auto m = decode(bytes, {}, &err);

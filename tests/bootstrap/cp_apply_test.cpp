@@ -91,7 +91,7 @@ TEST(CpApply, W7MapsToDmAccAndNapdefToConnectivity) {
 }
 
 TEST(CpApply, ChunghwaDocumentHasNoW7) {
-  const Bytes body = read_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
+  const Bytes body = slurp_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
   auto vb = verify_cp_bootstrap(body, SecMethod::userpin, {std::string("0000"), std::nullopt},
                                 "AA2DC41FC48AEEF3FED7351B1EE704461A8894D4");
   EXPECT_EQ(vb.error(), make_error_code(errc::cp_missing_w7));  // MAC held, but nothing to apply

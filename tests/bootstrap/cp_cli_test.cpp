@@ -27,8 +27,8 @@ class BootstrapCli : public ::testing::Test {
   /// Runs m2mdm with @p args; stdout/stderr land in out_/err_.
   int m2mdm(const std::string& args) {
     const int rc = run(bin_.string() + " " + args + " >" + (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string());
-    out_ = read_text(dir_ / "stdout");
-    err_ = read_text(dir_ / "stderr");
+    out_ = slurp(dir_ / "stdout");
+    err_ = slurp(dir_ / "stderr");
     return rc;
   }
   std::string p(const std::string& name) const { return (dir_ / name).string(); }
@@ -48,7 +48,7 @@ TEST_F(BootstrapCli, BuildWbxmlThenVerifyWithMac) {
       << err_;
   const std::string mac = mac_from_stdout();
   ASSERT_EQ(mac.size(), 40u) << out_;
-  const Bytes body = read_bytes(p("b.wbxml"));
+  const Bytes body = slurp_bytes(p("b.wbxml"));
   ASSERT_GE(body.size(), 4u);
   EXPECT_EQ(hex_encode(ByteView(body.data(), 4), true), "030B6A00");
   ASSERT_EQ(m2mdm("bootstrap verify --sec USERPIN --pin 8372 --mac " + mac + " " + p("b.wbxml")), 0) << err_;
@@ -67,7 +67,7 @@ TEST_F(BootstrapCli, BuildWbxmlThenVerifyWithMac) {
                   " --sec USERPIN --pin 8372 --format wbxml --out " + p("j.wbxml")),
             0)
       << err_;
-  EXPECT_EQ(read_bytes(p("j.wbxml")), body);
+  EXPECT_EQ(slurp_bytes(p("j.wbxml")), body);
 }
 
 TEST_F(BootstrapCli, PushCarriesSecAndMac) {
@@ -80,14 +80,14 @@ TEST_F(BootstrapCli, PushCarriesSecAndMac) {
   EXPECT_EQ(m2mdm("bootstrap verify --sec NETWPIN --imsi 466923103145253 " + p("b.push")), 2);
   EXPECT_EQ(m2mdm("bootstrap verify --sec USERPIN --pin 1 " + p("b.push")), 2);  // SEC differs from header
   // truncated push
-  Bytes push = read_bytes(p("b.push"));
+  Bytes push = slurp_bytes(p("b.push"));
   push.resize(push.size() / 2);
-  write_bytes(p("t.push"), push);
+  write_file(p("t.push"), push);
   EXPECT_NE(m2mdm("bootstrap verify --sec NETWPIN --imsi 466923103145252 " + p("t.push")), 0);
   EXPECT_FALSE(err_.empty());
-  Bytes header_cut = read_bytes(p("b.push"));
+  Bytes header_cut = slurp_bytes(p("b.push"));
   header_cut.resize(10);
-  write_bytes(p("h.push"), header_cut);
+  write_file(p("h.push"), header_cut);
   EXPECT_EQ(m2mdm("bootstrap verify --sec NETWPIN --imsi 466923103145252 " + p("h.push")), 3);
   EXPECT_EQ(m2mdm("bootstrap decode " + p("b.push")), 0) << err_;
   EXPECT_NE(out_.find("wap-provisioningdoc"), std::string::npos);
@@ -98,7 +98,7 @@ TEST_F(BootstrapCli, SmsSegmentsDecode) {
                   " --sec USERNETWPIN --pin 8372 --imsi 466923103145252 --format sms --out " + p("b.sms")),
             0)
       << err_;
-  const std::string text = read_text(p("b.sms"));
+  const std::string text = slurp(p("b.sms"));
   EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 1);  // the bootstrap needs several SMS
   ASSERT_EQ(m2mdm("bootstrap decode " + p("b.sms")), 0) << err_;
   EXPECT_NE(out_.find("M2M-CONTEXT"), std::string::npos);

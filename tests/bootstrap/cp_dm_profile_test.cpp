@@ -77,7 +77,7 @@ TEST(DmProfile, PlainItemsWithoutTndsAndCrossCheckWithXml2wbxml) {
          "<Data>CLCRED</Data></Item><Item><Target><LocURI>./DMAcc/a/AppAuth/c/AAuthData</LocURI></Target>"
          "<Data>AQID</Data></Item></Replace><Final/></SyncBody></SyncML>\n";
   ASSERT_EQ(run("xml2wbxml -o " + (dir / "dm.wbxml").string() + " " + (dir / "dm.xml").string() + " >/dev/null 2>&1"), 0);
-  const Bytes wbxml = read_bytes(dir / "dm.wbxml");
+  const Bytes wbxml = slurp_bytes(dir / "dm.wbxml");
   std::filesystem::remove_all(dir);
   auto r = interpret_dm_bootstrap(wbxml);
   ASSERT_TRUE(r) << r.error().message();

@@ -13,11 +13,11 @@ namespace {
 using namespace testing;
 
 TEST(CpWbxml, ChunghwaVectorDecodesToTheSameContentAsItsXml) {
-  const Bytes wbxml = read_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
+  const Bytes wbxml = slurp_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
   ASSERT_EQ(wbxml.size(), 501u);
   auto from_wbxml = decode_cp_wbxml(wbxml);
   ASSERT_TRUE(from_wbxml) << from_wbxml.error().message();
-  auto from_xml = parse_cp_xml(read_text(vectors_dir() / "cht-userpin-0000.xml"));
+  auto from_xml = parse_cp_xml(slurp(vectors_dir() / "cht-userpin-0000.xml"));
   ASSERT_TRUE(from_xml) << from_xml.error().message();
   EXPECT_EQ(*from_wbxml, *from_xml);
   ASSERT_EQ(from_wbxml->characteristics.size(), 7u);
@@ -94,7 +94,7 @@ TEST(CpWbxml, StringTablePublicIdUnknownAndRedundantSwitches) {
 }
 
 TEST(CpWbxml, RejectsMalformedAndOversizedInput) {
-  const Bytes good = read_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
+  const Bytes good = slurp_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
   // Every truncation fails cleanly.
   for (std::size_t n = 0; n < good.size(); n += 7) {
     Bytes cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
@@ -164,11 +164,11 @@ TEST_F(CpCrossCheck, Wbxml2xmlDecodesWhatWeBuild) {
   ASSERT_TRUE(doc);
   auto wbxml = encode_cp_wbxml(*doc);
   ASSERT_TRUE(wbxml);
-  write_bytes(dir_ / "ours.wbxml", *wbxml);
+  write_file(dir_ / "ours.wbxml", *wbxml);
   ASSERT_EQ(run("wbxml2xml -o " + (dir_ / "theirs.xml").string() + " " + (dir_ / "ours.wbxml").string() +
                 " >/dev/null 2>&1"),
             0);
-  auto parsed = parse_cp_xml(read_text(dir_ / "theirs.xml"));
+  auto parsed = parse_cp_xml(slurp(dir_ / "theirs.xml"));
   ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ(*parsed, *doc);
 }
@@ -182,7 +182,7 @@ TEST_F(CpCrossCheck, WeDecodeWhatXml2wbxmlBuilds) {
     ASSERT_EQ(run("xml2wbxml " + flags + "-o " + (dir_ / "theirs.wbxml").string() + " " + (dir_ / "in.xml").string() +
                   " >/dev/null 2>&1"),
               0);
-    auto back = decode_cp_wbxml(read_bytes(dir_ / "theirs.wbxml"));
+    auto back = decode_cp_wbxml(slurp_bytes(dir_ / "theirs.wbxml"));
     ASSERT_TRUE(back) << flags << back.error().message();
     EXPECT_EQ(*back, *doc);
   }
@@ -192,7 +192,7 @@ TEST_F(CpCrossCheck, XmlVectorThroughXml2wbxmlMatchesTheWbxmlVector) {
   ASSERT_EQ(run("xml2wbxml -n -o " + (dir_ / "cht.wbxml").string() + " " +
                 (vectors_dir() / "cht-userpin-0000.xml").string() + " >/dev/null 2>&1"),
             0);
-  EXPECT_EQ(read_bytes(dir_ / "cht.wbxml"), read_bytes(vectors_dir() / "cht-userpin-0000.wbxml"));
+  EXPECT_EQ(slurp_bytes(dir_ / "cht.wbxml"), slurp_bytes(vectors_dir() / "cht-userpin-0000.wbxml"));
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ TEST(CpSecurity, PublicVectorNetwpin) {
 }
 
 TEST(CpSecurity, PublicVectorUserpinOverTheChunghwaDocument) {
-  const Bytes body = read_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
+  const Bytes body = slurp_bytes(vectors_dir() / "cht-userpin-0000.wbxml");
   auto mac = compute_mac(SecMethod::userpin, {std::string("0000"), std::nullopt}, body);
   ASSERT_TRUE(mac);
   EXPECT_EQ(*mac, "AA2DC41FC48AEEF3FED7351B1EE704461A8894D4");

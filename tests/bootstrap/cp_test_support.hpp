@@ -3,6 +3,7 @@
 
 #include "m2mdm/bootstrap/builder.hpp"
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -13,22 +14,12 @@
 
 namespace m2mdm::bootstrap::testing {
 
-inline Bytes read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using m2mdm::test::slurp;
+using m2mdm::test::slurp_bytes;
+using m2mdm::test::write_file;
 
-inline std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-inline void write_bytes(const std::filesystem::path& p, ByteView b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
-inline std::filesystem::path vectors_dir() { return std::filesystem::path(M2MDM_SHARED_DIR) / "vectors" / "cp"; }
+/// The CP vectors kept in the repository (conformance/vectors/cp/README.md says where they come from).
+inline std::filesystem::path vectors_dir() { return m2mdm::test::cp_vectors_dir(); }
 
 /// A two-context bootstrap like the DRF sends (TR 33.812 §5.2.2.6.3.2).
 inline BootstrapSpec sample_spec() {

@@ -7,6 +7,7 @@
 #include "m2mdm/bootstrap/sms.hpp"
 #include "m2mdm/bootstrap/wdp.hpp"
 #include "m2mdm/bootstrap/wsp.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -124,8 +125,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 TEST(PushTshark, WiresharkDecodesOurPushes) {
   if (std::system("command -v tshark >/dev/null 2>&1") != 0) GTEST_SKIP() << "tshark not installed";
 
-  std::ifstream f(std::string(M2MDM_SHARED_DIR) + "/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
-  const Bytes body((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const Bytes body = m2mdm::test::slurp_bytes(m2mdm::test::cp_vectors_dir() / "cht-userpin-0000.wbxml");
   ASSERT_EQ(body.size(), 501u);
 
   // 1: the CP bootstrap (SEC USERPIN, MAC) with the CHT document.

@@ -1,6 +1,7 @@
 // WAP over SMS: UDH port addressing and concatenation (3GPP TS 23.040 §9.2.3.24), segmenting
 // and bounded reassembly.
 #include "m2mdm/bootstrap/sms.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,8 +18,7 @@ using TP = Reassembler::TimePoint;
 Bytes hex(std::string_view h) { return hex_decode(h).value_or(Bytes{}); }
 
 Bytes cht_push() {
-  std::ifstream f(std::string(M2MDM_SHARED_DIR) + "/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
-  Bytes body((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  Bytes body = m2mdm::test::slurp_bytes(m2mdm::test::cp_vectors_dir() / "cht-userpin-0000.wbxml");
   auto pdu = wsp::encode_push(
       wsp::make_cp_push(0x01, body, wsp::kSecUserpin, std::string("AA2DC41FC48AEEF3FED7351B1EE704461A8894D4")));
   EXPECT_TRUE(pdu);

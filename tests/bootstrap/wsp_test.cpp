@@ -1,6 +1,7 @@
 // WSP connectionless push: hand-derived byte vectors (WAP-230-WSP §8.2.4.1, §8.4.2.24, OMA
 // ProvBoot 1.1 §5.3), round trips, parameter order, text content types, truncation, uintvar.
 #include "m2mdm/bootstrap/wsp.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,8 +26,7 @@ Bytes cat(std::initializer_list<Bytes> parts) {
 }
 
 Bytes cht_body() {
-  std::ifstream f(std::string(M2MDM_SHARED_DIR) + "/vectors/cp/cht-userpin-0000.wbxml", std::ios::binary);
-  Bytes b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  Bytes b = m2mdm::test::slurp_bytes(m2mdm::test::cp_vectors_dir() / "cht-userpin-0000.wbxml");
   EXPECT_EQ(b.size(), 501u);
   return b;
 }

@@ -15,6 +15,9 @@
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/tree_store.hpp"
 #include "m2mdm/syncml/notification.hpp"
+#include "m2mdm/test/device_fixture.hpp"
+#include "m2mdm/test/files.hpp"
+#include "m2mdm/test/test_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,9 +25,7 @@
 
 #include <unistd.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 namespace m2mdm::client {
 namespace {
@@ -37,12 +38,7 @@ constexpr std::string_view kServerId = "dpf.ro.example";
 constexpr std::string_view kPin = "8372";
 const Bytes kServerNonce{9, 8, 7};
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using m2mdm::test::slurp;
 
 // Every regular file below @p dir with its bytes.
 std::map<std::string, std::string> files_of(const fs::path& dir) {
@@ -55,16 +51,10 @@ std::map<std::string, std::string> files_of(const fs::path& dir) {
 class DeviceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("m2mdm-device-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto pki = mo::init_test_pki(dir_ / "pki");
+    dir_ = m2mdm::test::fresh_test_dir("device");
+    auto pki = m2mdm::test::make_test_pki(dir_ / "pki", kDevId);
     ASSERT_TRUE(pki) << pki.error().message();
-    for (const auto& f : *pki) pki_[f.name] = f.path;
-    auto device = mo::issue_test_device(dir_ / "pki", kDevId);
-    ASSERT_TRUE(device) << device.error().message();
-    for (const auto& f : *device) pki_[f.name] = f.path;
+    pki_ = std::move(*pki);
     tls_pki_ = test::TestPki::create(dir_);
     auto [cert, key] = tls_pki_.server_cert({"IP:127.0.0.1"}, test::TestPki::now() - 60, test::TestPki::now() + 3600);
     server_tls_ = test::TlsSetup{cert, key};

@@ -127,9 +127,9 @@ TEST_F(Registry, DamagedMcimIsBlockedAtStartAndLosesActive) {
     ASSERT_TRUE(reg->install_sealed("B", sealed(2), pki.anchors(), test::policy_for("x")).has_value());
     ASSERT_TRUE(reg->activate("A").has_value());
   }
-  Bytes blob = test::read_bytes(dir_ / "store" / "mcim.A.bin");
+  Bytes blob = test::slurp_bytes(dir_ / "store" / "mcim.A.bin");
   blob[10] ^= 0x80;
-  test::write_bytes(dir_ / "store" / "mcim.A.bin", blob);
+  test::write_file(dir_ / "store" / "mcim.A.bin", blob);
   auto tre = open_tre();
   auto reg = McimRegistry::open(*tre);
   ASSERT_TRUE(reg.has_value());
@@ -147,9 +147,9 @@ TEST_F(Registry, CorruptRegistryIsReported) {
     auto reg = McimRegistry::open(*tre);
     ASSERT_TRUE(reg->install_sealed("A", sealed(1), TestPki::instance().anchors(), test::policy_for("x")).has_value());
   }
-  Bytes blob = test::read_bytes(dir_ / "store" / "registry.bin");
+  Bytes blob = test::slurp_bytes(dir_ / "store" / "registry.bin");
   blob.resize(blob.size() / 2);
-  test::write_bytes(dir_ / "store" / "registry.bin", blob);
+  test::write_file(dir_ / "store" / "registry.bin", blob);
   auto tre = open_tre();
   auto reg = McimRegistry::open(*tre);
   ASSERT_FALSE(reg.has_value());

@@ -46,9 +46,9 @@ TEST_F(SoftwareTreTest, IdentityAndStorageKey) {
   ASSERT_EQ(::stat((dir_ / "storage.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(fs::file_size(dir_ / "storage.key"), 32u);
-  const Bytes key_before = test::read_bytes(dir_ / "storage.key");
+  const Bytes key_before = test::slurp_bytes(dir_ / "storage.key");
   auto again = open();  // the storage key is kept across starts
-  EXPECT_EQ(test::read_bytes(dir_ / "storage.key"), key_before);
+  EXPECT_EQ(test::slurp_bytes(dir_ / "storage.key"), key_before);
 }
 
 TEST_F(SoftwareTreTest, KeyNotMatchingThePfcIsRefused) {
@@ -80,7 +80,7 @@ TEST_F(SoftwareTreTest, StoragePutGetListErase) {
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(as_chars(got->view()), secret);
   // Stored encrypted: the plaintext is nowhere in the file.
-  const std::string raw = test::read_text(dir_ / "store" / "mid-1.bin");
+  const std::string raw = test::slurp(dir_ / "store" / "mid-1.bin");
   EXPECT_EQ(raw.find("465b5ce8"), std::string::npos);
   auto items = tre->list();
   ASSERT_TRUE(items.has_value());
@@ -112,14 +112,14 @@ TEST_F(SoftwareTreTest, DamagedItemsBecomeBlockedAtStart) {
     for (const char* id : {"flip", "trunc", "moved", "good", "empty"}) ASSERT_TRUE(tre->put(id, as_bytes(std::string(40, 'x'))).has_value());
   }
   const fs::path store = dir_ / "store";
-  Bytes b = test::read_bytes(store / "flip.bin");
+  Bytes b = test::slurp_bytes(store / "flip.bin");
   b[b.size() / 2] ^= 1;
-  test::write_bytes(store / "flip.bin", b);
-  Bytes t = test::read_bytes(store / "trunc.bin");
+  test::write_file(store / "flip.bin", b);
+  Bytes t = test::slurp_bytes(store / "trunc.bin");
   t.resize(t.size() - 5);
-  test::write_bytes(store / "trunc.bin", t);
+  test::write_file(store / "trunc.bin", t);
   fs::rename(store / "moved.bin", store / "renamed.bin");  // the id is authenticated (AAD)
-  test::write_bytes(store / "empty.bin", Bytes{});
+  test::write_file(store / "empty.bin", Bytes{});
 
   auto tre = open();
   EXPECT_EQ(tre->blocked_at_start(), (std::vector<std::string>{"empty", "flip", "renamed", "trunc"}));

@@ -5,28 +5,15 @@
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
 M2MDM=${1:?m2mdm binary}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-import-XXXXXX")
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$WORK/server.err" ] && tail -20 "$WORK/server.err" >&2; exit 1; }
-for tool in jq curl; do command -v $tool >/dev/null || fail "$tool is required"; done
+E2E_NAME=import
+# shellcheck source=lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
+need jq curl
 
-"$M2MDM" pki init --dir "$WORK/pki" >"$WORK/pki.txt"
-pki() { sed -n "s/^$1: //p" "$WORK/pki.txt"; }
+make_pki
 CA=$(pki tls-ca)
-: >"$WORK/server.out"
-"$M2MDM" server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
-  --tls-key "$(pki tls-key)" --threads 2 --log-level warn >"$WORK/server.out" 2>"$WORK/server.err" &
-PID=$!
-URL=
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^listening: //p' "$WORK/server.out")
-  [ -n "$URL" ] && break
-  kill -0 "$PID" 2>/dev/null || fail "server exited"
-  sleep 0.1
-done
-[ -n "$URL" ] || fail "no listening line"
+start_server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
+  --tls-key "$(pki tls-key)" --threads 2 --log-level warn
 ADMIN=$(cat "$WORK/state/admin.token")
 curl -sS --cacert "$CA" -H "Authorization: Bearer $ADMIN" -d '{"name":"sho-bulk"}' "$URL/api/v1/shos" >"$WORK/sho.json"
 jq -r .token "$WORK/sho.json" >"$WORK/sho.token"

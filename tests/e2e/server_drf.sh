@@ -11,19 +11,14 @@
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
 M2MDM=${1:?m2mdm binary}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-drf-XXXXXX")
-PID= UDP_PID= CB_PID=
-cleanup() {
-  for p in $PID $UDP_PID $CB_PID; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$WORK/server.err" ] && tail -20 "$WORK/server.err" >&2; exit 1; }
-command -v python3 >/dev/null || fail "python3 is required"
+E2E_NAME=drf
+UDP_PID= CB_PID=
+E2E_BG="PID UDP_PID CB_PID"
+# shellcheck source=lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
+need python3
 
-"$M2MDM" pki init --dir "$WORK/pki" >"$WORK/pki.txt"
-pki() { sed -n "s/^$1: //p" "$WORK/pki.txt"; }
+make_pki
 CA=$(pki tls-ca)
 
 # --- a UDP socket for the pushes (the device's push listener): one file per datagram.
@@ -52,16 +47,10 @@ wait_datagrams() {  # wait until there are $1 datagrams
 }
 
 # --- a free port for the SHO's callback endpoint (down for now).
-CB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CB_PORT=$(free_port SOCK_STREAM)
 
-cat >"$WORK/server.toml" <<TOML
-state_dir = "$WORK/state"
-log_level = "info"
-[tls]
-cert = "$(pki tls-cert)"
-key = "$(pki tls-key)"
-[pva]
-manufacturer_ca = ["$(pki manufacturer-ca)"]
+write_server_toml
+cat >>"$WORK/server.toml" <<TOML
 [notify]
 max_attempts = 3
 retry_seconds = 60
@@ -72,30 +61,8 @@ max_retry_seconds = 2
 timeout_ms = 2000
 TOML
 
-start() {
-  : >"$WORK/server.out"
-  "$M2MDM" server --config "$WORK/server.toml" --listen "127.0.0.1:${PORT:-0}" --threads 2 \
-    >"$WORK/server.out" 2>>"$WORK/server.err" &
-  PID=$!
-  URL=
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/^listening: //p' "$WORK/server.out")
-    [ -n "$URL" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "server exited"
-    sleep 0.1
-  done
-  [ -n "$URL" ] || fail "no listening line"
-  PORT=${URL##*:}
-}
-stop() {
-  kill -TERM "$PID"
-  local rc=0
-  wait "$PID" || rc=$?
-  PID=
-  [ "$rc" -eq 0 ] || fail "server exit code $rc after SIGTERM"
-}
+start() { start_server --config "$WORK/server.toml" --listen "127.0.0.1:${PORT:-0}" --threads 2; }
 CURL=(curl -sS --cacert "$CA" --max-time 10)
-status() { "${CURL[@]}" -o "$WORK/body" -w '%{http_code}' "$@"; }
 
 start
 ADMIN=$(cat "$WORK/state/admin.token")
@@ -239,7 +206,7 @@ RESP=$(sed 's/.*resp=\([^ ]*\).*/\1/' <<<"$OUT")
 grep -q "M2MSIMMobj/PfC" "$WORK/reply1.xml" || fail "the DPF did not ask for the PfC"
 
 # --- 4. Restart the server mid-session: the RespURI is gone, the store kept everything.
-stop
+stop_server
 start
 [ "$(status -H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$WORK/reply1.xml" "$RESP")" = 404 ] \
   || fail "the pinned session survived a restart?"
@@ -278,5 +245,5 @@ sleep 2
 jq -e --arg j "$JOB" '.event == "job.result" and (.jobId|tostring) == $j and .state == "succeeded" and .code == 1200' \
   "$WORK/callbacks.ndjson" >/dev/null || fail "callback body: $(cat "$WORK/callbacks.ndjson")"
 "${CURL[@]}" "$URL/metrics" | grep -q '^m2mdm_outbox_pending 0$' || fail "outbox not drained"
-stop
+stop_server
 echo "ok: server DRF / package 0 / restart / callback e2e"

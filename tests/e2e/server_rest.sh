@@ -6,53 +6,26 @@
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
 M2MDM=${1:?m2mdm binary}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-server-XXXXXX")
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$WORK/server.err" ] && tail -20 "$WORK/server.err" >&2; exit 1; }
+E2E_NAME=server
+# shellcheck source=lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
-"$M2MDM" pki init --dir "$WORK/pki" >"$WORK/pki.txt"
-pki() { sed -n "s/^$1: //p" "$WORK/pki.txt"; }
+make_pki
 "$M2MDM" pki device --dir "$WORK/pki" --id IMEI:1 >"$WORK/dev1.txt"
 "$M2MDM" pki device --dir "$WORK/pki" --id IMEI:2 >"$WORK/dev2.txt"
 PFC1=$(sed -n 's/^pfc: //p' "$WORK/dev1.txt")
 PFC2=$(sed -n 's/^pfc: //p' "$WORK/dev2.txt")
 
-cat >"$WORK/server.toml" <<TOML
-listen = "127.0.0.1:1"
-state_dir = "$WORK/state"
-log_level = "info"
-[tls]
-cert = "$(pki tls-cert)"
-key = "$(pki tls-key)"
-[pva]
-manufacturer_ca = ["$(pki manufacturer-ca)"]
+write_server_toml 'listen = "127.0.0.1:1"'
+cat >>"$WORK/server.toml" <<TOML
 manufacturer_crl = ["$(pki manufacturer-crl)"]
 TOML
 
 start() {
-  "$M2MDM" server --config "$WORK/server.toml" --listen 127.0.0.1:0 --threads 2 "$@" \
-    >"$WORK/server.out" 2>"$WORK/server.err" &
-  PID=$!
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/^listening: //p' "$WORK/server.out")
-    [ -n "$URL" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "server exited: $(cat "$WORK/server.err")"
-    sleep 0.1
-  done
-  [ -n "$URL" ] || fail "no listening line"
+  start_server --config "$WORK/server.toml" --listen 127.0.0.1:0 --threads 2 "$@"
   case "$URL" in https://127.0.0.1:[0-9]*) ;; *) fail "unexpected URL $URL" ;; esac
 }
-stop() {
-  kill -TERM "$PID"
-  local rc=0
-  wait "$PID" || rc=$?
-  PID=
-  [ "$rc" -eq 0 ] || fail "server exit code $rc after SIGTERM"
-}
 CURL=(curl -sS --cacert "$(pki tls-ca)" --max-time 10)
-status() { "${CURL[@]}" -o "$WORK/body" -w '%{http_code}' "$@"; }
 
 start
 ADMIN=$(cat "$WORK/state/admin.token")
@@ -92,7 +65,7 @@ if grep -q 465b5ce8 "$WORK/state/m2mdm.sqlite"* 2>/dev/null; then fail "K in cle
 grep -q '^m2mdm_devices{state="imported"} 2$' "$WORK/metrics" || fail "metrics devices"
 grep -q '^m2mdm_http_requests_total{route="/api/v1/devices/import",method="POST",status="200"} 2$' "$WORK/metrics" \
   || fail "metrics requests: $(grep requests_total "$WORK/metrics")"
-stop
+stop_server
 
 # Revoke device 2, restart (state kept, new CRL), validate again: revoked.
 "$M2MDM" pki revoke --dir "$WORK/pki" --id IMEI:2 >/dev/null
@@ -104,7 +77,7 @@ start --log-level warn
 [ "$(jq -r .valid "$WORK/body")" = false ] && jq -r .reason "$WORK/body" | grep -qi revoked || fail "revoked PfC: $(cat "$WORK/body")"
 [ "$(status -H "Authorization: Bearer $SHO_A" -H 'Content-Type: application/x-pem-file' --data-binary @"$PFC1" \
       "$URL/api/v1/pva/validate")" = 200 ] && [ "$(jq -r .valid "$WORK/body")" = true ] || fail "PfC 1 no longer valid"
-stop
+stop_server
 
 # A corrupt store is refused with one clear line and left as it was.
 cp "$WORK/state/m2mdm.sqlite" "$WORK/good.sqlite"

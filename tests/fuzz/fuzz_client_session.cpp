@@ -11,6 +11,7 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
 #include "m2mdm/syncml/codec.hpp"
+#include "m2mdm/test/device_fixture.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -28,29 +29,16 @@ constexpr std::string_view kSeparator = "\n#next#\n";
 constexpr std::size_t kMaxMessages = 8;
 
 void build_fixture(mo::Tree& tree) {
-  mo::DevInfo info;
-  info.dev_id = "IMEI:490154203237518";
-  info.man = "m2mdm";
-  info.mod = "fuzz-1";
-  (void)mo::install_devinfo(tree, info);
-  (void)mo::install_dmacc(tree);
-  mo::DmAccountView acc;
-  acc.node_name = "RO";
-  acc.server_id = std::string(kServerId);
-  acc.app_addr.push_back(mo::DmAppAddr{"1", "http://127.0.0.1/dm", "URI", {}});
-  acc.aauth_pref = "DIGEST";
   const std::string client_nonce = "fuzz-client-nonce";
   const std::string server_nonce = "fuzz-server-nonce";
-  acc.app_auth.push_back(mo::DmAppAuth{"CLCRED", "CLCRED", "DIGEST", info.dev_id, "client-secret",
-                                       Bytes(client_nonce.begin(), client_nonce.end())});
-  acc.app_auth.push_back(mo::DmAppAuth{"SRVCRED", "SRVCRED", "DIGEST", std::string(kServerId), "server-secret",
-                                       Bytes(server_nonce.begin(), server_nonce.end())});
-  (void)mo::write_dm_account(tree, acc);
-  mo::M2msimConfig m2msim;
-  m2msim.pfc_der = Bytes{0x30, 0x03, 0x02, 0x01, 0x01};
-  m2msim.dev_id = info.dev_id;
-  m2msim.servers = {std::string(kServerId)};
-  (void)mo::install_m2msim_object(tree, m2msim);
+  m2mdm::test::DeviceTreeSpec spec;
+  spec.dev_id = "IMEI:490154203237518";
+  spec.model = "fuzz-1";
+  spec.server_id = std::string(kServerId);
+  spec.client_nonce = Bytes(client_nonce.begin(), client_nonce.end());
+  spec.server_nonce = Bytes(server_nonce.begin(), server_nonce.end());
+  spec.pfc_der = Bytes{0x30, 0x03, 0x02, 0x01, 0x01};
+  (void)m2mdm::test::install_device_tree(tree, spec);
   (void)tree.ensure_interior("./Test");
   (void)tree.set_text("./Test/Big", std::string(3000, 'x'));
   (void)tree.set_acl("./Test", mo::Acl::parse("Add=*&Get=*&Replace=*&Delete=*").value());

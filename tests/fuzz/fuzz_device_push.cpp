@@ -12,6 +12,8 @@
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/client/http_transport.hpp"
 #include "m2mdm/mo/pki.hpp"
+#include "m2mdm/test/device_fixture.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,10 +38,7 @@ class NoTransport final : public client::Transport {
   Result<client::HttpReply> post(const client::Outgoing&) override { return fail(client::errc::transport_failed); }
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using m2mdm::test::slurp;
 
 struct World {
   fs::path dir;
@@ -53,12 +52,9 @@ World* world() {
     spdlog::set_level(spdlog::level::off);
     x->dir = fs::temp_directory_path() / ("m2mdm-fuzz-device-" + std::to_string(::getpid()));
     fs::remove_all(x->dir);
-    std::map<std::string, fs::path> files;
-    auto pki = mo::init_test_pki(x->dir / "pki");
-    auto dev = mo::issue_test_device(x->dir / "pki", "IMEI:490154203237518");
-    if (!pki || !dev) std::abort();
-    for (const auto& f : *pki) files[f.name] = f.path;
-    for (const auto& f : *dev) files[f.name] = f.path;
+    auto pki = m2mdm::test::make_test_pki(x->dir / "pki", "IMEI:490154203237518");
+    if (!pki) std::abort();
+    const auto& files = *pki;
     client::DeviceOptions o;
     o.state_dir = x->dir / "state";
     o.tre_dir = files.at("tre-dir");

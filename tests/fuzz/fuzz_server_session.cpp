@@ -7,6 +7,7 @@
 // Properties: no crash/UB/leak; every reply is non-empty with a DM content type; after Completed
 // or Aborted the engine refuses to continue; counters stay consistent.
 #include "m2mdm/server/dm_session.hpp"
+#include "m2mdm/test/memory_backend.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -22,50 +23,22 @@ namespace {
 constexpr std::string_view kDevId = "IMEI:490154203237518";
 constexpr std::string_view kSeparator = "\n#next#\n";
 
-class MemoryBackend final : public DmBackend {
- public:
-  MemoryBackend() {
-    creds.server_id = "m2mdm-dpf";
-    creds.server_username = "m2mdm-dpf";
-    creds.server_password = "server-secret";
-    creds.server_nonce = {0x53, 0x4e, 0x4f, 0x4e, 0x43, 0x45};  // "SNONCE"
-    creds.client_username = std::string(kDevId);
-    creds.client_password = "client-secret";
-    creds.client_nonce = {0x43, 0x4e, 0x4f, 0x4e, 0x43, 0x45};  // "CNONCE"
-    Job j;
-    j.id = 1;
-    j.dev_id = std::string(kDevId);
-    j.sho_id = 1;
-    j.payload = Bytes(3000, 0x5A);  // more than one chunk at small MaxObjSize/MaxMsgSize
-    j.authorisation = "auth";
-    j.correlator = "job-1-fuzz";
-    job = j;
-  }
-  Result<DmCredentials> credentials(std::string_view dev_id) override {
-    if (dev_id != kDevId) return fail(std::make_error_code(std::errc::no_such_device));
-    return creds;
-  }
-  void save_nonces(std::string_view, ByteView server_nonce, ByteView client_nonce) override {
-    creds.server_nonce.assign(server_nonce.begin(), server_nonce.end());
-    creds.client_nonce.assign(client_nonce.begin(), client_nonce.end());
-  }
-  void on_device_info(std::string_view, const std::map<std::string, std::string>&) override {}
-  bool wants_pfc(std::string_view) override { return pfc.empty(); }
-  void on_pfc(std::string_view, ByteView der) override { pfc.assign(der.begin(), der.end()); }
-  std::optional<Job> next_job(std::string_view) override {
-    if (claimed) return std::nullopt;
-    claimed = true;
-    return job;
-  }
-  void on_job_state(const Job&, JobState) override {}
-  void on_job_failed(const Job&, int, std::string_view) override {}
-  bool on_generic_alert(std::string_view, const DeviceAlert& a) override { return a.data.size() % 2 == 0; }
-
-  DmCredentials creds;
-  Job job;
-  Bytes pfc;
-  bool claimed = false;
-};
+// One device with fixed credentials and nonces, one pending job; Generic Alerts whose data has
+// an even length are recorded, the others answered with 500.
+void set_up(m2mdm::test::MemoryDmBackend& backend) {
+  backend.creds = m2mdm::test::test_credentials("m2mdm-dpf", kDevId);
+  backend.creds.server_nonce = {0x53, 0x4e, 0x4f, 0x4e, 0x43, 0x45};  // "SNONCE"
+  backend.creds.client_nonce = {0x43, 0x4e, 0x4f, 0x4e, 0x43, 0x45};  // "CNONCE"
+  Job j;
+  j.id = 1;
+  j.dev_id = std::string(kDevId);
+  j.sho_id = 1;
+  j.payload = Bytes(3000, 0x5A);  // more than one chunk at small MaxObjSize/MaxMsgSize
+  j.authorisation = "auth";
+  j.correlator = "job-1-fuzz";
+  backend.jobs = {j};
+  backend.accept_alert = [](const DeviceAlert& a) { return a.data.size() % 2 == 0; };
+}
 
 }  // namespace
 
@@ -85,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string hmac = "algorithm=MD5, username=\"" + std::string(kDevId) + "\", mac=" +
                            std::string(1, static_cast<char>('A' + (mode >> 2) % 26)) + "AAAAAAAAAAAAAAAAAAAAA==";
 
-  MemoryBackend backend;
+  m2mdm::test::MemoryDmBackend backend;
+  set_up(backend);
   DmServerConfig config;
   config.server_uri = "https://ro.example/dm";
   config.resp_uri = "https://ro.example/dm?s=fuzz";

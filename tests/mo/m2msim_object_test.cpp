@@ -1,6 +1,7 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 
 #include "m2mdm/mo/tree_store.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,12 +18,7 @@ namespace {
 Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
 const std::string kDdf = std::string(M2MDM_SOURCE_DIR) + "/mo/ddf/m2msim.ddf";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using m2mdm::test::slurp;
 
 class M2msim : public ::testing::Test {
  protected:
@@ -51,7 +47,7 @@ TEST(M2msimDdf, IsWellFormedXml) {
 
 // The table the tree enforces is the one the published DDF states, node by node.
 TEST(M2msimDdf, MatchesTheEnforcedRules) {
-  const auto ddf = rules_from_ddf(read_text(kDdf));
+  const auto ddf = rules_from_ddf(slurp(kDdf));
   ASSERT_TRUE(ddf) << ddf.error().message();
   std::map<std::string, NodeRule> from_ddf;
   for (const auto& r : *ddf) from_ddf.emplace(r.pattern, r);

@@ -16,7 +16,7 @@ namespace {
 using json = nlohmann::json;
 
 json example_json() {
-  return json::parse(test::read_text(std::filesystem::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json"));
+  return json::parse(test::slurp(std::filesystem::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json"));
 }
 
 json bound_json() {

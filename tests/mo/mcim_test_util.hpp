@@ -6,6 +6,7 @@
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/seal.hpp"
 #include "m2mdm/mo/trust.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,28 +25,6 @@
 namespace m2mdm::test {
 
 namespace fs = std::filesystem;
-
-inline fs::path make_temp_dir(const std::string& tag) {
-  std::string templ = (fs::temp_directory_path() / ("m2mdm-" + tag + "-XXXXXX")).string();
-  char* made = ::mkdtemp(templ.data());
-  if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-  return fs::path(made);
-}
-
-inline std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-inline Bytes read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-inline void write_bytes(const fs::path& p, ByteView b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
 
 /// Runs a shell command; returns its exit status (0 = success).
 inline int run(const std::string& cmd) {
@@ -81,8 +60,8 @@ class TestPki {
     Device d;
     d.id = id;
     d.dir = dir / "devices" / id;
-    d.pfc = *mo::Certificate::from_pem(read_text(d.dir / "pfc.pem"));
-    d.key = *mo::PrivateKey::from_pem(read_text(d.dir / "platform-key.pem"));
+    d.pfc = *mo::Certificate::from_pem(slurp(d.dir / "pfc.pem"));
+    d.key = *mo::PrivateKey::from_pem(slurp(d.dir / "platform-key.pem"));
     return devices_.emplace(id, std::move(d)).first->second;
   }
 
@@ -97,17 +76,17 @@ class TestPki {
     dir = make_temp_dir("pki");
     auto files = mo::init_test_pki(dir);
     if (!files) throw std::runtime_error("init_test_pki failed");
-    sho_ca = *mo::Certificate::from_pem(read_text(dir / "sho-ca.pem"));
-    sho_cert = *mo::Certificate::from_pem(read_text(dir / "sho-cert.pem"));
-    sho_key = *mo::PrivateKey::from_pem(read_text(dir / "sho-key.pem"));
-    manufacturer_ca = *mo::Certificate::from_pem(read_text(dir / "manufacturer-ca.pem"));
+    sho_ca = *mo::Certificate::from_pem(slurp(dir / "sho-ca.pem"));
+    sho_cert = *mo::Certificate::from_pem(slurp(dir / "sho-cert.pem"));
+    sho_key = *mo::PrivateKey::from_pem(slurp(dir / "sho-key.pem"));
+    manufacturer_ca = *mo::Certificate::from_pem(slurp(dir / "manufacturer-ca.pem"));
   }
   std::map<std::string, Device> devices_;
 };
 
 /// The example profile of docs/examples.
 inline mo::McimProfile example_profile() {
-  const std::string text = read_text(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json");
+  const std::string text = slurp(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json");
   auto p = mo::parse_profile(as_bytes(text));
   if (!p) throw std::runtime_error("example profile does not parse: " + p.error().message());
   return std::move(*p);

@@ -22,7 +22,7 @@ class OpensslInterop : public ::testing::TestWithParam<KeyType> {
     dev_ = &pki.device(GetParam() == KeyType::rsa ? "interop-rsa" : "interop-ec", GetParam());
     profile_ = test::bound_profile(dev_->id, 5, &dev_->pfc);
     const SecretBytes canon = serialize_profile(profile_);
-    test::write_bytes(work_ / "profile.json", canon.view());
+    test::write_file(work_ / "profile.json", canon.view());
   }
   void TearDown() override {
     std::error_code ec;
@@ -43,7 +43,7 @@ class OpensslInterop : public ::testing::TestWithParam<KeyType> {
   }
 
   Result<OpenedMcim> open_file(const std::string& name) {
-    const Bytes sealed = test::read_bytes(work_ / name);
+    const Bytes sealed = test::slurp_bytes(work_ / name);
     return open_sealed(sealed, dev_->key, dev_->pfc, TestPki::instance().anchors(), test::policy_for(dev_->id));
   }
 
@@ -63,14 +63,14 @@ TEST_P(OpensslInterop, PackageMadeByM2mdmOpensWithOpenssl) {
   auto& pki_ = TestPki::instance();
   auto sealed = seal_profile(profile_, pki_.sho_cert, pki_.sho_key, dev_->pfc);
   ASSERT_TRUE(sealed.has_value());
-  test::write_bytes(work_ / "m2mdm.der", *sealed);
+  test::write_file(work_ / "m2mdm.der", *sealed);
   ASSERT_EQ(test::run("openssl cms -decrypt -inkey " + dev("platform-key.pem") + " -recip " + dev("pfc.pem") +
                       " -inform DER -in " + p("m2mdm.der") + " -binary -outform DER -out " + p("signed.der")),
             0);
   ASSERT_EQ(test::run("openssl cms -verify -CAfile " + pki("sho-ca.pem") + " -inform DER -in " + p("signed.der") +
                       " -binary -out " + p("content.json")),
             0);
-  const Bytes content = test::read_bytes(work_ / "content.json");
+  const Bytes content = test::slurp_bytes(work_ / "content.json");
   EXPECT_TRUE(SecretBytes(content) == serialize_profile(profile_));
   // The standard tool also refuses it under another CA.
   EXPECT_NE(test::run("openssl cms -verify -CAfile " + pki("manufacturer-ca.pem") + " -inform DER -in " +

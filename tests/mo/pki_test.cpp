@@ -44,7 +44,7 @@ TEST_F(Pki, InitWritesTheNamedFiles) {
   }
   for (const char* key : {"sho-key", "tls-key", "pva-key", "manufacturer-ca-key", "sho-ca-key", "tls-ca-key"})
     EXPECT_EQ(mode_of(by_name[key]), 0600u) << key;
-  EXPECT_EQ(test::read_text(by_name["sho-key"]).rfind("-----BEGIN PRIVATE KEY-----", 0), 0u);
+  EXPECT_EQ(test::slurp(by_name["sho-key"]).rfind("-----BEGIN PRIVATE KEY-----", 0), 0u);
   // A second init refuses to overwrite, unless forced.
   auto again = init_test_pki(dir_);
   ASSERT_FALSE(again.has_value());
@@ -78,11 +78,11 @@ TEST_F(Pki, SignerCertificateCarriesTheShoIdAndTestMarker) {
   PkiInitOptions o;
   o.sho_id = "sho.operator-b";
   ASSERT_TRUE(init_test_pki(dir_, o).has_value());
-  auto cert = Certificate::from_pem(test::read_text(dir_ / "sho-cert.pem"));
+  auto cert = Certificate::from_pem(test::slurp(dir_ / "sho-cert.pem"));
   ASSERT_TRUE(cert.has_value());
   EXPECT_EQ(cert->subject_cn(), "sho.operator-b");
   EXPECT_TRUE(cert->is_test_certificate());
-  auto key = PrivateKey::from_pem(test::read_text(dir_ / "sho-key.pem"));
+  auto key = PrivateKey::from_pem(test::slurp(dir_ / "sho-key.pem"));
   ASSERT_TRUE(key.has_value());
   EXPECT_TRUE(key->matches(*cert));
 }
@@ -98,13 +98,13 @@ TEST_F(Pki, DeviceIsASoftwareTreDirectoryWithAPfc) {
     ASSERT_TRUE(by_name.count("pfc") && by_name.count("platform-key") && by_name.count("tre-dir"));
     EXPECT_EQ(by_name["tre-dir"], dir_ / "devices" / id);
     EXPECT_EQ(mode_of(by_name["platform-key"]), 0600u);
-    auto pfc = Certificate::from_pem(test::read_text(by_name["pfc"]));
+    auto pfc = Certificate::from_pem(test::slurp(by_name["pfc"]));
     ASSERT_TRUE(pfc.has_value());
     EXPECT_EQ(pfc->subject_cn(), id);
     ASSERT_EQ(pfc->san_uris().size(), 1u);
     EXPECT_EQ(pfc->san_uris()[0], "urn:m2mdm:dev:" + id);
     EXPECT_EQ(device_id_of(*pfc), id);
-    auto key = PrivateKey::from_pem(test::read_text(by_name["platform-key"]));
+    auto key = PrivateKey::from_pem(test::slurp(by_name["platform-key"]));
     ASSERT_TRUE(key.has_value());
     EXPECT_EQ(key->type(), type);
     EXPECT_TRUE(key->matches(*pfc));

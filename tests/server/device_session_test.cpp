@@ -15,15 +15,17 @@
 #include "m2mdm/mo/seal.hpp"
 #include "m2mdm/server/dm_session.hpp"
 #include "m2mdm/syncml/notification.hpp"
+#include "m2mdm/test/device_fixture.hpp"
+#include "m2mdm/test/files.hpp"
+#include "m2mdm/test/test_dir.hpp"
+#include "m2mdm/test/in_process.hpp"
+#include "m2mdm/test/memory_backend.hpp"
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
-#include <chrono>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 namespace m2mdm {
 namespace {
@@ -37,92 +39,16 @@ constexpr std::string_view kPin = "8372";
 const Bytes kClientNonce{1, 2, 3, 4};
 const Bytes kServerNonce{9, 8, 7};
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The DPF's store, in memory.
-class Backend final : public server::DmBackend {
- public:
-  server::DmCredentials creds;
-  std::vector<server::Job> jobs;
-  std::map<std::int64_t, server::JobState> states;
-  std::vector<server::DeviceAlert> alerts;
-  Bytes pfc;
-
-  Result<server::DmCredentials> credentials(std::string_view dev_id) override {
-    if (dev_id != kDevId) return fail(std::make_error_code(std::errc::no_such_device));
-    return creds;
-  }
-  void save_nonces(std::string_view, ByteView server_nonce, ByteView client_nonce) override {
-    creds.server_nonce.assign(server_nonce.begin(), server_nonce.end());
-    creds.client_nonce.assign(client_nonce.begin(), client_nonce.end());
-  }
-  void on_device_info(std::string_view, const std::map<std::string, std::string>&) override {}
-  bool wants_pfc(std::string_view) override { return pfc.empty(); }
-  void on_pfc(std::string_view, ByteView der) override { pfc.assign(der.begin(), der.end()); }
-  std::optional<server::Job> next_job(std::string_view) override {
-    for (auto& j : jobs)
-      if (!states.contains(j.id)) {
-        states[j.id] = server::JobState::delivering;
-        return j;
-      }
-    return std::nullopt;
-  }
-  void on_job_state(const server::Job& job, server::JobState to) override { states[job.id] = to; }
-  void on_job_failed(const server::Job& job, int, std::string_view) override { states[job.id] = server::JobState::failed; }
-  bool on_generic_alert(std::string_view, const server::DeviceAlert& alert) override {
-    alerts.push_back(alert);
-    return true;
-  }
-};
-
-// One DM session's transport: each POST goes to a DmServerSession in this process. After
-// `fail_after` posts it reports a lost connection (the device lost power or the bearer).
-class InProcessTransport final : public client::Transport {
- public:
-  InProcessTransport(Backend& backend, client::TransportParams params) : dpf_(backend, {}), params_(std::move(params)) {}
-  Result<client::HttpReply> post(const client::Outgoing& m) override {
-    if (lost_ && *lost_) return fail(client::errc::transport_failed);
-    auto reply = dpf_.handle(m.body, m.content_type, m.hmac_header);
-    if (!reply) return fail(reply.error());
-    client::HttpReply r;
-    r.status = 200;
-    r.content_type = reply->content_type;
-    r.body = std::move(reply->body);
-    r.hmac_header = reply->hmac_header;
-    return r;
-  }
-  server::DmServerSession dpf_;
-  client::TransportParams params_;
-  const bool* lost_ = nullptr;
-};
+using test::slurp;
 
 class DeviceSessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("m2mdm-devsess-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto pki = mo::init_test_pki(dir_ / "pki");
+    dir_ = test::fresh_test_dir("devsess");
+    auto pki = test::make_test_pki(dir_ / "pki", kDevId);
     ASSERT_TRUE(pki) << pki.error().message();
-    for (const auto& f : *pki) pki_[f.name] = f.path;
-    auto device = mo::issue_test_device(dir_ / "pki", kDevId);
-    ASSERT_TRUE(device) << device.error().message();
-    for (const auto& f : *device) pki_[f.name] = f.path;
-    backend_.creds.server_id = std::string(kServerId);
-    backend_.creds.server_username = std::string(kServerId);
-    backend_.creds.server_password = "server-secret";
-    backend_.creds.client_username = std::string(kDevId);
-    backend_.creds.client_password = "client-secret";
+    pki_ = std::move(*pki);
+    backend_.creds = test::test_credentials(kServerId, kDevId);
     backend_.creds.server_nonce = kServerNonce;
     backend_.creds.client_nonce = kClientNonce;
   }
@@ -141,8 +67,8 @@ class DeviceSessionTest : public ::testing::Test {
     o.session.max_msg_size = 4096;  // the ~2 KB package arrives in chunks
     o.transport = [this](const client::TransportParams& p) -> Result<std::unique_ptr<client::Transport>> {
       params_seen_.push_back(p);
-      auto t = std::make_unique<InProcessTransport>(backend_, p);
-      t->lost_ = &link_lost_;
+      auto t = std::make_unique<test::InProcessTransport>(backend_);
+      t->set_link_lost(&link_lost_);
       return std::unique_ptr<client::Transport>(std::move(t));
     };
     return o;
@@ -182,38 +108,25 @@ class DeviceSessionTest : public ::testing::Test {
   }
 
   Bytes seal(std::uint64_t counter, std::string_view iccid = {}, std::string_view imsi = {}) {
-    auto profile = mo::parse_profile(as_bytes(slurp(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json")));
-    EXPECT_TRUE(profile) << profile.error().message();
-    if (!iccid.empty()) profile->iccid = std::string(iccid);
-    if (!imsi.empty()) profile->imsi = std::string(imsi);
-    mo::McimBinding b;
-    b.device_id = std::string(kDevId);
-    b.transaction_id = "tx-" + std::to_string(counter);
-    b.issued = now_s() - 10;
-    b.expires = now_s() + 3600;
-    b.counter = counter;
-    profile->binding = b;
-    auto signer = mo::Certificate::from_pem(slurp(pki_.at("sho-cert")));
-    auto key = mo::PrivateKey::from_pem(slurp(pki_.at("sho-key")));
     auto pfc = mo::Certificate::from_pem(slurp(pki_.at("pfc")));
-    EXPECT_TRUE(signer && key && pfc);
-    auto sealed = mo::seal_profile(*profile, *signer, *key, *pfc);
+    EXPECT_TRUE(pfc);
+    test::SealSpec spec;
+    spec.dev_id = std::string(kDevId);
+    spec.counter = counter;
+    spec.iccid = std::string(iccid);
+    spec.imsi = std::string(imsi);
+    auto sealed = test::seal_example_mcim(pki_, *pfc, spec);
     EXPECT_TRUE(sealed) << sealed.error().message();
     return *sealed;
   }
 
   void add_job(std::int64_t id, std::uint64_t counter, std::string_view iccid = {}, std::string_view imsi = {}) {
-    server::Job job;
-    job.id = id;
-    job.dev_id = std::string(kDevId);
-    job.correlator = "job-" + std::to_string(id);
-    job.payload = seal(counter, iccid, imsi);
-    backend_.jobs.push_back(job);
+    backend_.add_job(id, "job-" + std::to_string(id), seal(counter, iccid, imsi));
   }
 
   fs::path dir_;
   std::map<std::string, fs::path> pki_;
-  Backend backend_;
+  test::MemoryDmBackend backend_;
   std::vector<client::TransportParams> params_seen_;
   bool link_lost_ = false;
 };

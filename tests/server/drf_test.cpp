@@ -151,8 +151,8 @@ struct DrfServiceTest : ::testing::Test {
   std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "s.sqlite");
   UdpPushSender sender;
   test::UdpReceiver udp;
-  std::int64_t t = 1'700'000'000;
-  DrfService drf{*store, sender, settings(), [this] { return t; }};
+  test::MockClock t{1'700'000'000};
+  DrfService drf{*store, sender, settings(), t.fn()};
 
   void SetUp() override {
     ASSERT_TRUE(store);

@@ -3,6 +3,7 @@
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/server/callback_worker.hpp"
 #include "m2mdm/server/http_server.hpp"
+#include "m2mdm/test/device_fixture.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -75,11 +76,7 @@ TEST(HttpCall, HttpsVerifiesTheChainAndReturnsTheBody) {
   TempDir dir;
   auto pki = mo::init_test_pki(dir.path() / "pki");
   ASSERT_TRUE(pki) << pki.error().message();
-  auto file = [&](std::string_view name) {
-    for (const auto& f : *pki)
-      if (f.name == name) return f.path;
-    return std::filesystem::path{};
-  };
+  auto file = [&](std::string_view name) { return m2mdm::test::pki_file(*pki, name); };
   Echo echo;
   auto o = options();
   o.tls = TlsFiles{file("tls-cert"), file("tls-key")};

@@ -62,17 +62,14 @@ std::filesystem::path file_named(const std::vector<mo::PkiFile>& files, std::str
   return {};
 }
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::slurp;
 
 struct Rest : ::testing::Test {
   TempDir dir;
   std::unique_ptr<SqliteStore> store = open_store(dir.path() / "m2mdm.sqlite");
   Pva pva;
   std::unique_ptr<ApiRouter> router;
-  std::int64_t t = 1'800'000'000;
+  test::MockClock t{1'800'000'000};
 
   void SetUp() override {
     ASSERT_TRUE(store);
@@ -80,7 +77,7 @@ struct Rest : ::testing::Test {
     o.admin_token_hash = hash_token(kAdmin);
     o.vno_token_hashes.push_back(hash_token(kVno));
     o.default_dpf_address = "https://ro.test/dm";
-    router = std::make_unique<ApiRouter>(*store, pva, o, [this] { return t; });
+    router = std::make_unique<ApiRouter>(*store, pva, o, t.fn());
   }
 
   HttpResponse call(std::string method, std::string target, std::string token = {}, std::string body = {},

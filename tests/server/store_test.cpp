@@ -20,10 +20,7 @@ using test::make_device;
 using test::open_store;
 using test::TempDir;
 
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::slurp;
 
 struct Fixture : ::testing::Test {
   TempDir dir;
@@ -73,7 +70,7 @@ TEST_F(Fixture, SecretsAreEncryptedAtRestAndBoundToTheirCell) {
   ASSERT_TRUE(store->upsert_devices(devs, 1000));
   store.reset();
   // Plaintext secrets appear nowhere in the files (db + WAL).
-  std::string all = read_all(db) + read_all(db.string() + "-wal");
+  std::string all = slurp(db) + slurp(db.string() + "-wal");
   EXPECT_EQ(all.find("client-secret-IMEI:1"), std::string::npos);
   EXPECT_EQ(all.find("server-secret-IMEI:1"), std::string::npos);
   EXPECT_EQ(all.find(std::string(16, '\x11')), std::string::npos);
@@ -245,7 +242,7 @@ TEST(StoreFiles, NonDatabaseFileIsRefusedAndLeftIntact) {
   auto s = SqliteStore::open(db, std::move(*box));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
-  EXPECT_EQ(read_all(db), junk);
+  EXPECT_EQ(slurp(db), junk);
 }
 
 TEST(StoreFiles, ForeignSqliteDatabaseIsRefused) {
@@ -278,7 +275,7 @@ TEST(StoreFiles, CorruptPagesAreReportedNotRewritten) {
   ASSERT_EQ(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(raw);
-  std::string bytes = read_all(db);
+  std::string bytes = slurp(db);
   ASSERT_GT(bytes.size(), 4 * 4096u);
   for (std::size_t i = 2 * 4096; i < 3 * 4096; ++i) bytes[i] = static_cast<char>(0xA5);
   std::ofstream(db, std::ios::binary | std::ios::trunc) << bytes;
@@ -286,7 +283,7 @@ TEST(StoreFiles, CorruptPagesAreReportedNotRewritten) {
   auto s = SqliteStore::open(db, std::move(*box));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
-  EXPECT_EQ(read_all(db), bytes);
+  EXPECT_EQ(slurp(db), bytes);
 }
 
 TEST(SecretBoxFile, CreatesPrivateKeyFileAndRefusesLooseOnes) {

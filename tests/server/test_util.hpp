@@ -1,7 +1,10 @@
-// Helpers shared by the server tests: temp dirs and a store on a real SQLite file.
+// Helpers shared by the server tests: a store on a real SQLite file (temp dirs and file helpers
+// from tests/support).
 #pragma once
 
 #include "m2mdm/server/store.hpp"
+#include "m2mdm/test/files.hpp"
+#include "m2mdm/test/mock_clock.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,24 +14,9 @@
 
 namespace m2mdm::server::test {
 
-/// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "m2mdm-srv-XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using m2mdm::test::MockClock;
+using m2mdm::test::slurp;
+using m2mdm::test::TempDir;  ///< a fresh directory under the system temp dir, removed at the end
 
 inline Bytes test_key(std::uint8_t fill = 0x42) { return Bytes(SecretBox::key_size, fill); }
 
@@ -59,5 +47,20 @@ inline Device make_device(std::string dev_id, std::string pcid, std::optional<st
   d.opc = Bytes(16, 0x22);
   return d;
 }
+
+/// A store on a fresh SQLite file, a mock clock and one SHO named "sho" (token "tok").
+struct StoreWithSho : ::testing::Test {
+  TempDir dir;
+  std::unique_ptr<SqliteStore> store = open_store(dir.path() / "s.sqlite");
+  MockClock t{1'700'000'000};
+  std::int64_t sho = 0;
+
+  void SetUp() override {
+    ASSERT_TRUE(store);
+    auto s = store->create_sho("sho", hash_token("tok"), t);
+    ASSERT_TRUE(s);
+    sho = s->id;
+  }
+};
 
 }  // namespace m2mdm::server::test

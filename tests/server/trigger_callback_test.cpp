@@ -8,6 +8,7 @@
 #include "m2mdm/server/http_server.hpp"
 #include "m2mdm/server/push.hpp"
 #include "m2mdm/syncml/notification.hpp"
+#include "m2mdm/test/device_fixture.hpp"
 #include "test_util.hpp"
 #include "udp_receiver.hpp"
 
@@ -21,19 +22,13 @@ namespace {
 namespace bs = m2mdm::bootstrap;
 using test::TempDir;
 
-struct Trigger : ::testing::Test {
-  TempDir dir;
-  std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "s.sqlite");
+struct Trigger : test::StoreWithSho {
   UdpPushSender sender;
   test::UdpReceiver udp;
-  std::int64_t t = 1'700'000'000;
-  std::int64_t sho = 0;
 
   void SetUp() override {
-    ASSERT_TRUE(store);
-    auto s = store->create_sho("sho", hash_token("tok"), t);
-    ASSERT_TRUE(s);
-    sho = s->id;
+    StoreWithSho::SetUp();
+    if (HasFatalFailure()) return;
     Device d = test::make_device("IMEI:1", "001010000000001", sho);
     d.dm.server_nonce = {1, 2, 3, 4};
     d.push_address = udp.address();
@@ -51,7 +46,7 @@ struct Trigger : ::testing::Test {
     NotifierOptions o;
     o.max_attempts = 3;
     o.retry_seconds = 10;
-    o.clock = [this] { return t; };
+    o.clock = t.fn();
     return o;
   }
 };
@@ -141,23 +136,13 @@ HttpServerOptions receiver_options(std::uint16_t port) {
   return o;
 }
 
-struct Callbacks : ::testing::Test {
-  TempDir dir;
-  std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "s.sqlite");
-  std::int64_t t = 1'700'000'000;
-  std::int64_t sho = 0;
-  void SetUp() override {
-    ASSERT_TRUE(store);
-    auto s = store->create_sho("sho", hash_token("tok"), t);
-    ASSERT_TRUE(s);
-    sho = s->id;
-  }
+struct Callbacks : test::StoreWithSho {
   CallbackOptions options() {
     CallbackOptions o;
     o.retry_seconds = 2;
     o.max_retry_seconds = 5;
     o.timeout = std::chrono::milliseconds(2000);
-    o.clock = [this] { return t; };
+    o.clock = t.fn();
     return o;
   }
 };
@@ -238,11 +223,7 @@ TEST_F(Callbacks, Non2xxIsRetriedAndTheThreadDelivers) {
 TEST_F(Callbacks, HttpsWithTheShoCaAndRefusedWithoutIt) {
   auto pki = mo::init_test_pki(dir.path() / "pki");
   ASSERT_TRUE(pki) << pki.error().message();
-  auto file = [&](std::string_view name) {
-    for (const auto& f : *pki)
-      if (f.name == name) return f.path;
-    return std::filesystem::path{};
-  };
+  auto file = [&](std::string_view name) { return m2mdm::test::pki_file(*pki, name); };
   Receiver rx;
   auto o = receiver_options(0);
   o.tls = TlsFiles{file("tls-cert"), file("tls-key")};

@@ -1,6 +1,7 @@
 // `m2mdm syncml decode|encode` driven as a process (the binary of this build tree), checked on
 // good and bad input: exit status, stdout bytes, one-line stderr.
 #include "m2mdm/syncml/codec.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -40,18 +41,14 @@ class CodecCli : public ::testing::Test {
 
   fs::path write(const std::string& name, std::string_view bytes) {
     const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    test::write_file(p, bytes);
     return p;
-  }
-  std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   ProcResult run(const std::string& args) {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
     const std::string cmd = "'" + bin_.string() + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
     const int rc = std::system(cmd.c_str());
-    return ProcResult{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+    return ProcResult{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, test::slurp(out), test::slurp(err)};
   }
 
   fs::path bin_, dir_;

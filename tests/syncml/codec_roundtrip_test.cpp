@@ -2,6 +2,7 @@
 // xml2wbxml / wbxml2xml (libwbxml2-utils) as an independent implementation: what we encode they
 // decode to equivalent XML, and what they encode we decode to the same model.
 #include "m2mdm/syncml/codec.hpp"
+#include "m2mdm/test/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -238,14 +239,6 @@ class Tools : public ::testing::Test {
   void TearDown() override {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
-  void write(const fs::path& p, const Bytes& b) {
-    std::ofstream o(p, std::ios::binary);
-    o.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  }
-  Bytes read(const fs::path& p) {
-    std::ifstream i(p, std::ios::binary);
-    return Bytes{std::istreambuf_iterator<char>(i), std::istreambuf_iterator<char>()};
-  }
   // Runs a tool: in -> out; returns its exit status.
   int run(const std::string& tool, const fs::path& in, const fs::path& out) {
     const std::string cmd = tool + " -o '" + out.string() + "' '" + in.string() + "' >/dev/null 2>&1";
@@ -260,10 +253,10 @@ TEST_F(Tools, WhatWeEncodeTheyDecodeToEquivalentXml) {
     const fs::path w = dir_ / ("ours" + std::to_string(n) + ".wbxml");
     const fs::path x = dir_ / ("theirs" + std::to_string(n) + ".xml");
     ++n;
-    write(w, encode_wbxml(m).value());
+    test::write_file(w, encode_wbxml(m).value());
     ASSERT_EQ(run("wbxml2xml", w, x), 0) << "wbxml2xml refused our WBXML";
     DecodeError err;
-    auto back = decode_xml(read(x), {}, &err);
+    auto back = decode_xml(test::slurp_bytes(x), {}, &err);
     ASSERT_TRUE(back) << err.what << " at " << err.where;
     EXPECT_EQ(*back, m);
   }
@@ -275,9 +268,9 @@ TEST_F(Tools, WhatTheyEncodeWeDecodeToTheSameModel) {
     const fs::path x = dir_ / ("ours" + std::to_string(n) + ".xml");
     const fs::path w = dir_ / ("theirs" + std::to_string(n) + ".wbxml");
     ++n;
-    write(x, encode_xml(m, true).value());
+    test::write_file(x, encode_xml(m, true).value());
     ASSERT_EQ(run("xml2wbxml", x, w), 0) << "xml2wbxml refused our XML";
-    const Bytes theirs = read(w);
+    const Bytes theirs = test::slurp_bytes(w);
     ASSERT_GT(theirs.size(), 5u);
     DecodeError err;
     auto back = decode_wbxml(theirs, {}, &err);
@@ -292,10 +285,10 @@ TEST_F(Tools, OurTokensMatchXml2wbxmlForTheSameDocument) {
   for (const Message& m : corpus()) {
     const fs::path x = dir_ / "doc.xml";
     const fs::path w = dir_ / "doc.wbxml";
-    write(x, encode_xml(m).value());
+    test::write_file(x, encode_xml(m).value());
     const std::string cmd = "xml2wbxml -n -o '" + w.string() + "' '" + x.string() + "' >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
-    const Bytes theirs = read(w);
+    const Bytes theirs = test::slurp_bytes(w);
     const Bytes ours = encode_wbxml(m).value();
     ASSERT_GT(theirs.size(), 5u);
     // Their Item Data may be OPAQUE where ours is STR_I, so compare the tag token sequence only
@@ -314,11 +307,11 @@ TEST_F(Tools, BinaryDataInOurWbxmlIsOpaqueForThemToo) {
   m.body.push_back(Command{rep});
   const fs::path w = dir_ / "bin.wbxml";
   const fs::path x = dir_ / "bin.xml";
-  write(w, encode_wbxml(m).value());
+  test::write_file(w, encode_wbxml(m).value());
   // libwbxml accepts the OPAQUE token (it cannot print raw binary as XML text faithfully, which
   // is exactly why our XML encoder refuses such data).
   EXPECT_EQ(run("wbxml2xml", w, x), 0);
-  auto back = decode_wbxml(read(w));
+  auto back = decode_wbxml(test::slurp_bytes(w));
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, m);
 }

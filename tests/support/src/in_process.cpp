@@ -1,0 +1,62 @@
+// The device's DM client and the DPF's DM server, joined in one process.
+#include "m2mdm/test/in_process.hpp"
+
+#include "m2mdm/client/error.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+namespace m2mdm::test {
+
+InProcessTransport::InProcessTransport(server::DmBackend& backend, server::DmServerConfig config)
+    : dpf_(backend, std::move(config)) {}
+
+Result<client::HttpReply> InProcessTransport::post(const client::Outgoing& m) {
+  if (lost_ != nullptr && *lost_) return fail(client::errc::transport_failed);
+  auto reply = dpf_.handle(m.body, m.content_type, m.hmac_header);
+  if (!reply) return fail(reply.error());
+  client::HttpReply r;
+  r.status = 200;
+  r.content_type = reply->content_type;
+  r.body = std::move(reply->body);
+  r.hmac_header = reply->hmac_header;
+  return r;
+}
+
+Exchange run_client_initiated(client::ClientSession& session, server::DmServerSession& dpf, int max_trips) {
+  Exchange x;
+  const bool trace = std::getenv("M2MDM_TRACE") != nullptr;
+  auto out = session.start_client_initiated();
+  if (!out) {
+    x.error = "start: " + out.error().message();
+    return x;
+  }
+  x.started = true;
+  std::optional<client::Outgoing> next = std::move(*out);
+  while (next && x.trips < max_trips) {
+    ++x.trips;
+    x.bytes_out += next->body.size();
+    if (trace) std::fprintf(stderr, "C>S %s\n", std::string(as_chars(next->body)).c_str());
+    auto reply = dpf.handle(next->body, next->content_type, next->hmac_header);
+    if (!reply) {
+      x.error = "server: " + reply.error().message() + " / " + dpf.report().abort_reason;
+      return x;
+    }
+    x.bytes_in += reply->body.size();
+    if (trace) std::fprintf(stderr, "S>C %s\n", std::string(as_chars(reply->body)).c_str());
+    auto resp = session.on_response(reply->body, reply->content_type, reply->hmac_header);
+    if (!resp) {
+      x.error = "client: " + resp.error().message() + " / " + session.report().abort_reason;
+      return x;
+    }
+    next = std::move(*resp);
+    if (reply->session_over) {
+      x.answered_after_end = next.has_value();
+      break;
+    }
+  }
+  return x;
+}
+
+}  // namespace m2mdm::test

@@ -1,15 +1,22 @@
 # m2mdm_component(NAME [DEPS targets...] [PRIVATE_DEPS targets...])
-# One library per folder: headers in <folder>/include/m2mdm/<NAME>/, sources in <folder>/src/.
+# One library per folder: headers in <folder>/include/m2mdm/<NAME>/ (the public API, installed),
+# sources in <folder>/src/ (private). <folder>/internal/m2mdm/<NAME>/ holds headers that other
+# components of this build and the tests use but integrators never need: they are on the include
+# path in the build tree only and are not installed, so no installed header may include them.
 # Sources are globbed (CONFIGURE_DEPENDS) so that adding a file needs no CMake edit.
 function(m2mdm_component NAME)
   cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS" ${ARGN})
   file(GLOB_RECURSE _srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/src/*.cpp")
-  file(GLOB_RECURSE _hdrs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/include/*.hpp")
+  file(GLOB_RECURSE _hdrs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/include/*.hpp"
+                                              "${CMAKE_CURRENT_SOURCE_DIR}/internal/*.hpp")
   add_library(m2mdm_${NAME} STATIC ${_srcs} ${_hdrs})
   add_library(m2mdm::${NAME} ALIAS m2mdm_${NAME})
   target_include_directories(m2mdm_${NAME}
     PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:include>
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  if(IS_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/internal")
+    target_include_directories(m2mdm_${NAME} PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/internal>)
+  endif()
   target_link_libraries(m2mdm_${NAME} PUBLIC ${ARG_DEPS} PRIVATE m2mdm_options ${ARG_PRIVATE_DEPS})
   set_target_properties(m2mdm_${NAME} PROPERTIES EXPORT_NAME ${NAME})
   install(TARGETS m2mdm_${NAME} EXPORT m2mdmTargets ARCHIVE DESTINATION lib)

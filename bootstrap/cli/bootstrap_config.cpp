@@ -1,5 +1,7 @@
 #include "bootstrap_config.hpp"
 
+#include "m2mdm/syncml/openssl_handles.hpp"
+
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -18,26 +20,20 @@ namespace {
 using nlohmann::json;
 using Err = std::unexpected<std::string>;
 
-struct BioFree {
-  void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
-};
-struct X509Free {
-  void operator()(X509* x) const noexcept { X509_free(x); }
-};
+using syncml::openssl::BioPtr;
+using syncml::openssl::PkeyPtr;
+using syncml::openssl::X509Ptr;
 
 /// SHA-256 over the DER SubjectPublicKeyInfo of a PEM public key or certificate.
 std::expected<Bytes, std::string> pin_from_pem(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return Err("cannot read " + p.string());
   const std::string pem{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  auto bio = [&] { return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))); };
-  std::unique_ptr<EVP_PKEY, PkeyFree> key;
+  auto bio = [&] { return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))); };
+  PkeyPtr key;
   {
     auto b = bio();
-    std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+    X509Ptr cert(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
     if (cert) key.reset(X509_get_pubkey(cert.get()));
   }
   if (!key) {

@@ -1,5 +1,5 @@
 // Framing glue for `m2mdm bootstrap`: WBXML body <-> WSP push PDU <-> SMS segments (hex lines),
-// using h4-push's wsp.hpp / sms.hpp, and the CP or DM-profile decoder for the body.
+// using wsp.hpp / sms.hpp, and the CP or DM-profile decoder for the body.
 #pragma once
 
 #include "m2mdm/bootstrap/security.hpp"

@@ -1,10 +1,10 @@
 // OMA CP document model and its XML codec (OMA-WAP-ProvCont 1.1 §5, the PROV 1.0 DTD).
 #include "m2mdm/bootstrap/cp_document.hpp"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "m2mdm/syncml/xml_reader.hpp"
 
-#include <memory>
+#include <climits>
+#include <initializer_list>
 
 namespace m2mdm::bootstrap {
 
@@ -99,46 +99,30 @@ std::string to_cp_xml(const ProvisioningDoc& doc) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// XML parser (libxml2)
+// XML parser (the tree's hardened reader, m2mdm/syncml/xml_reader.hpp)
 namespace {
 
-struct XmlDocFree {
-  void operator()(xmlDoc* d) const noexcept { xmlFreeDoc(d); }
-};
-using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocFree>;
+using syncml::XmlNode;
 
-std::string_view name_of(const xmlNode* n) {
-  return n->name != nullptr ? std::string_view(reinterpret_cast<const char*>(n->name)) : std::string_view{};
-}
-
-/// The value of attribute @p name on @p n, if present (no entity expansion happens: the parser
-/// runs without XML_PARSE_NOENT and we refuse entity references below).
-std::optional<std::string> attr(const xmlNode* n, const char* name) {
-  for (const xmlAttr* a = n->properties; a != nullptr; a = a->next) {
-    if (name_of(reinterpret_cast<const xmlNode*>(a)) != name) continue;
-    std::string v;
-    for (const xmlNode* t = a->children; t != nullptr; t = t->next) {
-      if (t->type != XML_TEXT_NODE) return std::nullopt;  // entity reference inside a value
-      if (t->content != nullptr) v += reinterpret_cast<const char*>(t->content);
-    }
-    return v;
-  }
+/// The value of attribute @p name on @p n, if present (no entity is ever expanded: the reader
+/// refuses every entity reference other than the predefined ones).
+std::optional<std::string> attr(const XmlNode& n, std::string_view name) {
+  if (const auto* a = n.attribute(name)) return a->value;
   return std::nullopt;
 }
 
-bool only_known_attrs(const xmlNode* n, std::initializer_list<std::string_view> allowed) {
-  for (const xmlAttr* a = n->properties; a != nullptr; a = a->next) {
+bool only_known_attrs(const XmlNode& n, std::initializer_list<std::string_view> allowed) {
+  for (const auto& a : n.attributes) {
     bool ok = false;
-    for (auto s : allowed) ok = ok || name_of(reinterpret_cast<const xmlNode*>(a)) == s;
+    for (auto s : allowed) ok = ok || a.name == s;
     if (!ok) return false;
   }
   return true;
 }
 
-bool is_blank_text(const xmlNode* n) {
-  if (n->content == nullptr) return true;
-  for (const xmlChar* p = n->content; *p != 0; ++p)
-    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return false;
+bool is_blank_text(const XmlNode& n) {
+  for (char c : n.text)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
   return true;
 }
 
@@ -146,29 +130,23 @@ struct Walker {
   const CpLimits& limits;
   std::size_t nodes = 0;
 
-  Result<Characteristic> characteristic(const xmlNode* el, std::size_t depth) {
+  Result<Characteristic> characteristic(const XmlNode& el, std::size_t depth) {
     if (depth > limits.max_depth) return fail(errc::cp_too_deep);
     if (++nodes > limits.max_nodes) return fail(errc::cp_too_large);
     auto type = attr(el, "type");
     if (!type || type->empty() || !only_known_attrs(el, {"type"})) return fail(errc::cp_bad_xml);
     Characteristic c;
     c.type = std::move(*type);
-    for (const xmlNode* n = el->children; n != nullptr; n = n->next) {
-      switch (n->type) {
-        case XML_ELEMENT_NODE:
-          if (name_of(n) == "parm") {
+    for (const XmlNode& n : el.children) {
+      switch (n.kind) {
+        case XmlNode::Kind::element:
+          if (n.name == "parm") {
             if (++nodes > limits.max_nodes) return fail(errc::cp_too_large);
             auto name = attr(n, "name");
-            if (!name || name->empty() || n->children != nullptr || !only_known_attrs(n, {"name", "value"}))
+            if (!name || name->empty() || !n.children.empty() || !only_known_attrs(n, {"name", "value"}))
               return fail(errc::cp_bad_xml);
-            const bool has_value = xmlHasProp(n, reinterpret_cast<const xmlChar*>("value")) != nullptr;
-            std::optional<std::string> value;
-            if (has_value) {
-              value = attr(n, "value");
-              if (!value) return fail(errc::cp_bad_xml);
-            }
-            c.parms.push_back(Parm{std::move(*name), std::move(value)});
-          } else if (name_of(n) == "characteristic") {
+            c.parms.push_back(Parm{std::move(*name), attr(n, "value")});
+          } else if (n.name == "characteristic") {
             auto child = characteristic(n, depth + 1);
             if (!child) return fail(child.error());
             c.children.push_back(std::move(*child));
@@ -176,12 +154,12 @@ struct Walker {
             return fail(errc::cp_bad_xml);
           }
           break;
-        case XML_TEXT_NODE:
+        case XmlNode::Kind::text:
           if (!is_blank_text(n)) return fail(errc::cp_bad_xml);
           break;
-        case XML_COMMENT_NODE:
+        case XmlNode::Kind::comment:
           break;
-        default:  // entity references, CDATA, PIs: not PROV content
+        default:  // processing instructions: not PROV content
           return fail(errc::cp_bad_xml);
       }
     }
@@ -194,30 +172,23 @@ struct Walker {
 Result<ProvisioningDoc> parse_cp_xml(std::string_view xml, const CpLimits& limits) {
   if (xml.size() > limits.max_bytes) return fail(errc::cp_too_large);
   if (xml.size() > static_cast<std::size_t>(INT32_MAX)) return fail(errc::cp_too_large);
-  // No NOENT (no entity substitution), no DTDLOAD/DTDATTR (no external DTD), NONET.
-  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
-  XmlDocPtr doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "cp.xml", nullptr, options));
-  if (!doc) return fail(errc::cp_bad_xml);
-  // An internal subset could declare entities; PROV documents never need one.
-  if (doc->intSubset != nullptr && doc->intSubset->children != nullptr) return fail(errc::cp_bad_xml);
-  const xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (root == nullptr || name_of(root) != "wap-provisioningdoc" || !only_known_attrs(root, {"version"}))
-    return fail(errc::cp_bad_xml);
+  // Any DTD declaration (PROV documents never need one), entity reference or libxml2 error, and
+  // nesting past libxml2's own bound, is cp_bad_xml; our depth and node bounds are the walker's.
+  auto root = syncml::read_xml(xml, syncml::XmlLimits{xml.size(), syncml::XmlLimits{}.max_depth});
+  if (!root) return fail(errc::cp_bad_xml);
+  if (root->name != "wap-provisioningdoc" || !only_known_attrs(*root, {"version"})) return fail(errc::cp_bad_xml);
   ProvisioningDoc out;
-  if (xmlHasProp(root, reinterpret_cast<const xmlChar*>("version")) != nullptr) {
-    out.version = attr(root, "version");
-    if (!out.version) return fail(errc::cp_bad_xml);
-  }
+  out.version = attr(*root, "version");
   Walker w{limits};
-  for (const xmlNode* n = root->children; n != nullptr; n = n->next) {
-    if (n->type == XML_ELEMENT_NODE) {
-      if (name_of(n) != "characteristic") return fail(errc::cp_bad_xml);
+  for (const XmlNode& n : root->children) {
+    if (n.kind == XmlNode::Kind::element) {
+      if (n.name != "characteristic") return fail(errc::cp_bad_xml);
       auto c = w.characteristic(n, 1);
       if (!c) return fail(c.error());
       out.characteristics.push_back(std::move(*c));
-    } else if (n->type == XML_TEXT_NODE) {
+    } else if (n.kind == XmlNode::Kind::text) {
       if (!is_blank_text(n)) return fail(errc::cp_bad_xml);
-    } else if (n->type != XML_COMMENT_NODE) {
+    } else if (n.kind != XmlNode::Kind::comment) {
       return fail(errc::cp_bad_xml);
     }
   }

@@ -1,8 +1,8 @@
 // DM-profile bootstrap (DM Bootstrap 1.2 §3.1.4, DM_Security 1.2 §5.1.7.2, DM_TND 1.2 §9 TNDS).
 #include "m2mdm/bootstrap/dm_profile.hpp"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "m2mdm/syncml/xml_reader.hpp"
+
 #include <openssl/sha.h>
 #include <wbxml.h>
 
@@ -18,27 +18,15 @@ Result<VerifiedBootstrap> make_verified_dm_bootstrap(BootstrapResult r, SecMetho
 
 namespace {
 
-struct XmlDocFree {
-  void operator()(xmlDoc* d) const noexcept { xmlFreeDoc(d); }
-};
 struct MallocFree {
   void operator()(WB_UTINY* p) const noexcept { std::free(p); }
 };
 
-std::string_view local(const xmlNode* n) { return reinterpret_cast<const char*>(n->name); }
+using syncml::XmlNode;
 
-const xmlNode* child(const xmlNode* n, std::string_view name) {
-  for (const xmlNode* c = n->children; c != nullptr; c = c->next)
-    if (c->type == XML_ELEMENT_NODE && local(c) == name) return c;
-  return nullptr;
-}
-
-std::string text(const xmlNode* n) {
-  std::string out;
-  for (const xmlNode* c = n->children; c != nullptr; c = c->next)
-    if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != nullptr)
-      out += reinterpret_cast<const char*>(c->content);
-  // trim ASCII whitespace (libwbxml indents nothing in compact mode, but XML input may)
+/// The text children of @p n, with ASCII whitespace trimmed (XML input may be indented).
+std::string text(const XmlNode& n) {
+  const std::string out = n.direct_text();
   const auto b = out.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return {};
   const auto e = out.find_last_not_of(" \t\r\n");
@@ -56,19 +44,19 @@ struct LeafWalker {
   std::map<std::string, std::string> leaves;
   std::size_t nodes = 0;
 
-  Result<void> node(const xmlNode* n, const std::string& parent, std::size_t depth) {
+  Result<void> node(const XmlNode& n, const std::string& parent, std::size_t depth) {
     if (depth > limits.max_depth + 4) return fail(errc::cp_too_deep);
     if (++nodes > limits.max_nodes) return fail(errc::cp_too_large);
-    const xmlNode* name = child(n, "NodeName");
+    const XmlNode* name = n.child("NodeName");
     if (name == nullptr) return fail(errc::dm_bad_tnds);
     std::string base = parent;
-    if (const xmlNode* path = child(n, "Path")) base = text(path);
-    const std::string nn = text(name);
+    if (const XmlNode* path = n.child("Path")) base = text(*path);
+    const std::string nn = text(*name);
     if (nn.empty() || nn.find('/') != std::string::npos) return fail(errc::dm_bad_tnds);
     const std::string uri = join(base, nn);
-    if (const xmlNode* v = child(n, "Value")) leaves[uri] = text(v);
-    for (const xmlNode* c = n->children; c != nullptr; c = c->next)
-      if (c->type == XML_ELEMENT_NODE && local(c) == "Node")
+    if (const XmlNode* v = n.child("Value")) leaves[uri] = text(*v);
+    for (const XmlNode& c : n.children)
+      if (c.is_element("Node"))
         if (auto r = node(c, uri, depth + 1); !r) return r;
     return {};
   }
@@ -104,36 +92,32 @@ Result<std::map<std::string, std::string>> dm_bootstrap_leaves(ByteView wbxml, c
   auto xml = dm_bootstrap_to_xml(wbxml, limits);
   if (!xml) return fail(xml.error());
   if (xml->size() > limits.max_bytes * 16 + 4096) return fail(errc::cp_too_large);
-  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
-  std::unique_ptr<xmlDoc, XmlDocFree> doc(
-      xmlReadMemory(xml->data(), static_cast<int>(xml->size()), "dm.xml", nullptr, options));
-  if (!doc) return fail(errc::dm_bad_tnds);
-  if (doc->intSubset != nullptr && doc->intSubset->children != nullptr) return fail(errc::dm_bad_tnds);
-  const xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (root == nullptr || local(root) != "SyncML") return fail(errc::dm_bad_tnds);
-  const xmlNode* body = child(root, "SyncBody");
+  auto root = syncml::read_xml(*xml, syncml::XmlLimits{xml->size(), syncml::XmlLimits{}.max_depth});
+  if (!root) return fail(errc::dm_bad_tnds);  // not well-formed, a DTD declaration or an entity
+  if (root->name != "SyncML") return fail(errc::dm_bad_tnds);
+  const XmlNode* body = root->child("SyncBody");
   if (body == nullptr) return fail(errc::dm_bad_tnds);
   LeafWalker w{limits, {}, 0};
-  for (const xmlNode* cmd = body->children; cmd != nullptr; cmd = cmd->next) {
-    if (cmd->type != XML_ELEMENT_NODE) continue;
-    if (local(cmd) != "Add" && local(cmd) != "Replace") continue;  // subset: see dm_profile.hpp
-    for (const xmlNode* item = cmd->children; item != nullptr; item = item->next) {
-      if (item->type != XML_ELEMENT_NODE || local(item) != "Item") continue;
-      const xmlNode* data = child(item, "Data");
-      const xmlNode* tree = data != nullptr ? child(data, "MgmtTree") : nullptr;
+  for (const XmlNode& cmd : body->children) {
+    if (!cmd.is_element()) continue;
+    if (cmd.name != "Add" && cmd.name != "Replace") continue;  // subset: see dm_profile.hpp
+    for (const XmlNode& item : cmd.children) {
+      if (!item.is_element("Item")) continue;
+      const XmlNode* data = item.child("Data");
+      const XmlNode* tree = data != nullptr ? data->child("MgmtTree") : nullptr;
       if (tree != nullptr) {
         std::string base = ".";
-        if (const xmlNode* target = child(item, "Target"))
-          if (const xmlNode* loc = child(target, "LocURI")) base = normalise_uri(text(loc));
-        for (const xmlNode* n = tree->children; n != nullptr; n = n->next)
-          if (n->type == XML_ELEMENT_NODE && local(n) == "Node")
+        if (const XmlNode* target = item.child("Target"))
+          if (const XmlNode* loc = target->child("LocURI")) base = normalise_uri(text(*loc));
+        for (const XmlNode& n : tree->children)
+          if (n.is_element("Node"))
             if (auto r = w.node(n, base, 1); !r) return fail(r.error());
       } else {
-        const xmlNode* target = child(item, "Target");
-        const xmlNode* loc = target != nullptr ? child(target, "LocURI") : nullptr;
+        const XmlNode* target = item.child("Target");
+        const XmlNode* loc = target != nullptr ? target->child("LocURI") : nullptr;
         if (loc == nullptr) return fail(errc::dm_bad_tnds);
         if (++w.nodes > limits.max_nodes) return fail(errc::cp_too_large);
-        w.leaves[normalise_uri(text(loc))] = data != nullptr ? text(data) : std::string{};
+        w.leaves[normalise_uri(text(*loc))] = data != nullptr ? text(*data) : std::string{};
       }
     }
   }

@@ -2,7 +2,9 @@
 
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/mo/error.hpp"
+#include "m2mdm/mo/fd.hpp"
 #include "m2mdm/mo/pki.hpp"
+#include "m2mdm/syncml/openssl_handles.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -36,10 +38,7 @@ constexpr std::string_view kMagic = "M2T1";
 constexpr std::size_t kNonce = 12;
 constexpr std::size_t kTag = 16;
 
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+using CipherCtx = syncml::openssl::CipherCtxPtr;
 
 std::string aad_of(std::string_view id) { return "m2mdm-tre-store:v1:" + std::string(id); }
 
@@ -101,11 +100,7 @@ Result<mo::SecretBytes> open_item(ByteView key, std::string_view id, ByteView bl
 }
 
 void sync_dir(const fs::path& dir) {
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (const mo::Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dfd.valid()) ::fsync(dfd.get());
 }
 
 bool write_fd(int fd, const std::uint8_t* p, std::size_t n) {

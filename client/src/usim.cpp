@@ -2,6 +2,7 @@
 #include "m2mdm/client/usim.hpp"
 
 #include "m2mdm/client/error.hpp"
+#include "m2mdm/mo/fd.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -26,22 +27,6 @@ bool valid_imsi(const std::string& imsi) {
   if (imsi.size() < 6 || imsi.size() > 15) return false;
   return std::all_of(imsi.begin(), imsi.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
-
-/// RAII file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 /// Builds the outcome in place (returning a temporary variant through std::expected's converting
 /// constructor trips g++ 12's -Wmaybe-uninitialized on the variant's inactive members).
@@ -132,7 +117,7 @@ Result<std::optional<Bytes>> FileSqnStateStore::load() {
 Result<void> FileSqnStateStore::save(ByteView bytes) {
   const std::filesystem::path tmp = path_.string() + ".tmp";
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    mo::Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) return errno_error();
     std::size_t done = 0;
     while (done < bytes.size()) {
@@ -149,7 +134,7 @@ Result<void> FileSqnStateStore::save(ByteView bytes) {
   if (::rename(tmp.c_str(), path_.c_str()) != 0) return errno_error();
   // Make the rename itself durable.
   const auto dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  mo::Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd.get() >= 0) ::fsync(dfd.get());
   return {};
 }

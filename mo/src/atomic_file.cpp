@@ -1,6 +1,7 @@
 #include "m2mdm/mo/atomic_file.hpp"
 
 #include "m2mdm/mo/error.hpp"
+#include "m2mdm/mo/fd.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -11,26 +12,6 @@ namespace m2mdm::mo {
 namespace {
 
 std::unexpected<std::error_code> io_fail() { return fail(make_error_code(errc::io_error)); }
-
-// RAII for a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  int release() noexcept {
-    const int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
 
 class PosixSink final : public FileSink {
  public:

@@ -1,9 +1,10 @@
-// Internal: unique_ptr aliases with the right OpenSSL free function for every handle the
-// sealing layer touches (BIO, CMS_ContentInfo, X509, EVP_PKEY, X509_STORE, STACK_OF(X509), ...).
+// Internal: the OpenSSL handles of m2mdm/syncml/openssl_handles.hpp and the memory-BIO helpers
+// the sealing layer uses.
 #pragma once
 
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/openssl_handles.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -16,33 +17,7 @@
 
 namespace m2mdm::mo::detail {
 
-template <auto Fn>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    if (p != nullptr) Fn(p);
-  }
-};
-
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using CmsPtr = std::unique_ptr<CMS_ContentInfo, Deleter<CMS_ContentInfo_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using X509CrlPtr = std::unique_ptr<X509_CRL, Deleter<X509_CRL_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
-using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using Asn1IntPtr = std::unique_ptr<ASN1_INTEGER, Deleter<ASN1_INTEGER_free>>;
-using Asn1TimePtr = std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>>;
-using RevokedPtr = std::unique_ptr<X509_REVOKED, Deleter<X509_REVOKED_free>>;
-
-inline void free_x509_stack(STACK_OF(X509) * s) noexcept { sk_X509_pop_free(s, X509_free); }
-using X509StackPtr = std::unique_ptr<STACK_OF(X509), Deleter<free_x509_stack>>;
+using namespace syncml::openssl;  // BioPtr, X509Ptr, PkeyPtr, ...: the tree's one set of handles
 
 /// A memory BIO reading @p data (no copy; @p data must outlive the BIO).
 inline BioPtr mem_bio(ByteView data) {

@@ -1,58 +1,55 @@
 #include "m2mdm/mo/error.hpp"
+#include "m2mdm/syncml/error_category.hpp"
 
 namespace m2mdm::mo {
 namespace {
 
-class Category final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "m2mdm.mo"; }
-  std::string message(int v) const override {
-    switch (static_cast<errc>(v)) {
-      case errc::ok: return "success";
-      case errc::invalid_argument: return "invalid argument";
-      case errc::malformed: return "malformed input";
-      case errc::not_found: return "not found";
-      case errc::io_error: return "I/O error";
-      case errc::crypto_error: return "cryptographic operation failed";
-      case errc::mac_mismatch: return "authentication code mismatch";
-      case errc::sqn_exhausted: return "sequence number space exhausted";
-      case errc::profile_malformed: return "MCIM profile is not well-formed JSON or a field has the wrong type";
-      case errc::profile_unknown_field: return "MCIM profile has an unknown field";
-      case errc::profile_missing_field: return "MCIM profile lacks a required field";
-      case errc::profile_duplicate_field: return "MCIM profile repeats a field";
-      case errc::profile_bad_length: return "MCIM profile field has the wrong length";
-      case errc::profile_bad_digits: return "MCIM profile field has bad digits";
-      case errc::profile_bad_value: return "MCIM profile field value out of range";
-      case errc::profile_unbound: return "MCIM profile has no binding";
-      case errc::seal_malformed: return "sealed package is malformed";
-      case errc::seal_unsupported_algorithm: return "sealed package uses an algorithm m2mdm refuses";
-      case errc::seal_wrong_recipient: return "sealed package is not addressed to this platform key";
-      case errc::seal_key_unwrap_failed: return "sealed package content key does not unwrap";
-      case errc::seal_tag_mismatch: return "sealed package authentication tag mismatch (tampered ciphertext)";
-      case errc::seal_bad_signature: return "SHO signature does not verify";
-      case errc::seal_untrusted_signer: return "SHO signer does not chain to the trust anchors";
-      case errc::seal_test_signer_in_production: return "package signed under a test root refused by a production device";
-      case errc::seal_signer_sho_mismatch: return "signer certificate does not belong to the profile's SHO";
-      case errc::seal_wrong_device: return "package is bound to another device";
-      case errc::seal_expired: return "package has expired";
-      case errc::seal_not_yet_valid: return "package issue time is in the future";
-      case errc::seal_replayed: return "package counter equals the last installed counter (replay)";
-      case errc::seal_rolled_back: return "package counter is below the last installed counter (rollback)";
-      case errc::trust_anchor_kind_mismatch: return "trust anchor kind does not match the anchor set (test vs production)";
-      case errc::crypto_failure: return "cryptographic library failure";
-      case errc::bad_key: return "key or certificate unusable";
-      case errc::store_corrupt: return "stored tree file is corrupt (checksum or structure)";
-      case errc::store_version: return "stored tree file has an unsupported format version";
-      case errc::store_missing: return "no stored tree generation exists";
-    }
-    return "unknown m2mdm.mo error";
+const char* describe(int v) noexcept {
+  switch (static_cast<errc>(v)) {
+    case errc::ok: return "success";
+    case errc::invalid_argument: return "invalid argument";
+    case errc::malformed: return "malformed input";
+    case errc::not_found: return "not found";
+    case errc::io_error: return "I/O error";
+    case errc::crypto_error: return "cryptographic operation failed";
+    case errc::mac_mismatch: return "authentication code mismatch";
+    case errc::sqn_exhausted: return "sequence number space exhausted";
+    case errc::profile_malformed: return "MCIM profile is not well-formed JSON or a field has the wrong type";
+    case errc::profile_unknown_field: return "MCIM profile has an unknown field";
+    case errc::profile_missing_field: return "MCIM profile lacks a required field";
+    case errc::profile_duplicate_field: return "MCIM profile repeats a field";
+    case errc::profile_bad_length: return "MCIM profile field has the wrong length";
+    case errc::profile_bad_digits: return "MCIM profile field has bad digits";
+    case errc::profile_bad_value: return "MCIM profile field value out of range";
+    case errc::profile_unbound: return "MCIM profile has no binding";
+    case errc::seal_malformed: return "sealed package is malformed";
+    case errc::seal_unsupported_algorithm: return "sealed package uses an algorithm m2mdm refuses";
+    case errc::seal_wrong_recipient: return "sealed package is not addressed to this platform key";
+    case errc::seal_key_unwrap_failed: return "sealed package content key does not unwrap";
+    case errc::seal_tag_mismatch: return "sealed package authentication tag mismatch (tampered ciphertext)";
+    case errc::seal_bad_signature: return "SHO signature does not verify";
+    case errc::seal_untrusted_signer: return "SHO signer does not chain to the trust anchors";
+    case errc::seal_test_signer_in_production: return "package signed under a test root refused by a production device";
+    case errc::seal_signer_sho_mismatch: return "signer certificate does not belong to the profile's SHO";
+    case errc::seal_wrong_device: return "package is bound to another device";
+    case errc::seal_expired: return "package has expired";
+    case errc::seal_not_yet_valid: return "package issue time is in the future";
+    case errc::seal_replayed: return "package counter equals the last installed counter (replay)";
+    case errc::seal_rolled_back: return "package counter is below the last installed counter (rollback)";
+    case errc::trust_anchor_kind_mismatch: return "trust anchor kind does not match the anchor set (test vs production)";
+    case errc::crypto_failure: return "cryptographic library failure";
+    case errc::bad_key: return "key or certificate unusable";
+    case errc::store_corrupt: return "stored tree file is corrupt (checksum or structure)";
+    case errc::store_version: return "stored tree file has an unsupported format version";
+    case errc::store_missing: return "no stored tree generation exists";
   }
-};
+  return nullptr;  // "unknown m2mdm.mo error"
+}
 
 }  // namespace
 
 const std::error_category& category() noexcept {
-  static const Category c;
+  static const syncml::NamedErrorCategory c("m2mdm.mo", describe);
   return c;
 }
 

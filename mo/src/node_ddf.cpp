@@ -1,58 +1,30 @@
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/node.hpp"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "m2mdm/syncml/xml_reader.hpp"
 
 #include <climits>
-#include <memory>
 #include <string>
 
 namespace m2mdm::mo {
 namespace {
 
-struct DocFree {
-  void operator()(xmlDoc* d) const noexcept { xmlFreeDoc(d); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
+using syncml::XmlNode;
 
-std::string_view name_of(const xmlNode* n) { return reinterpret_cast<const char*>(n->name); }
-
-bool is_element(const xmlNode* n, std::string_view name) {
-  return n != nullptr && n->type == XML_ELEMENT_NODE && name_of(n) == name;
-}
-
-const xmlNode* child(const xmlNode* parent, std::string_view name) {
-  for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
-    if (is_element(c, name)) return c;
-  }
-  return nullptr;
-}
-
-const xmlNode* first_element(const xmlNode* parent) {
-  for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
-    if (c->type == XML_ELEMENT_NODE) return c;
-  }
-  return nullptr;
-}
-
-std::string text_of(const xmlNode* n) {
+/// The element's text content (all descendant text), XML whitespace trimmed; "" for nullptr.
+std::string text_of(const XmlNode* n) {
   if (n == nullptr) return {};
-  xmlChar* t = xmlNodeGetContent(n);
-  if (t == nullptr) return {};
-  std::string_view v(reinterpret_cast<const char*>(t));
-  // Trim XML whitespace.
+  const std::string t = n->text_content();
+  std::string_view v(t);
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\r' || v.front() == '\n')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n')) v.remove_suffix(1);
-  std::string out(v);
-  xmlFree(t);
-  return out;
+  return std::string(v);
 }
 
-bool walk(const xmlNode* node, const std::string& parent, int depth, std::vector<NodeRule>& out) {
+bool walk(const XmlNode& node, const std::string& parent, int depth, std::vector<NodeRule>& out) {
   if (depth > 32) return false;
-  const xmlNode* name = child(node, "NodeName");
-  const xmlNode* props = child(node, "DFProperties");
+  const XmlNode* name = node.child("NodeName");
+  const XmlNode* props = node.child("DFProperties");
   if (name == nullptr || props == nullptr) return false;
   std::string seg = text_of(name);
   if (seg.empty()) seg.assign(1, '*');  // DM_DDF 1.2: an empty NodeName is an unnamed (placeholder) node
@@ -61,10 +33,10 @@ bool walk(const xmlNode* node, const std::string& parent, int depth, std::vector
   r.pattern.reserve(parent.size() + 1 + seg.size());
   r.pattern.append(parent).append(1, '/').append(seg);
   r.access = 0;
-  if (const xmlNode* acc = child(props, "AccessType")) {
-    for (const xmlNode* a = acc->children; a != nullptr; a = a->next) {
-      if (a->type != XML_ELEMENT_NODE) continue;
-      const std::string_view n = name_of(a);
+  if (const XmlNode* acc = props->child("AccessType")) {
+    for (const XmlNode& a : acc->children) {
+      if (!a.is_element()) continue;
+      const std::string_view n = a.name;
       if (n == "Add") r.access |= kAccessAdd;
       else if (n == "Copy") r.access |= kAccessCopy;
       else if (n == "Delete") r.access |= kAccessDelete;
@@ -74,27 +46,27 @@ bool walk(const xmlNode* node, const std::string& parent, int depth, std::vector
       else return false;
     }
   }
-  const xmlNode* fmt = child(props, "DFFormat");
-  const xmlNode* f = fmt != nullptr ? first_element(fmt) : nullptr;
+  const XmlNode* fmt = props->child("DFFormat");
+  const XmlNode* f = fmt != nullptr ? fmt->first_element() : nullptr;
   if (f == nullptr) return false;
-  const auto format = parse_format(name_of(f));
+  const auto format = parse_format(f->name);
   if (!format) return false;
   r.format = *format;
   r.scope = Scope::Dynamic;  // DM_TND 1.2: unspecified Scope means dynamic
-  if (const xmlNode* sc = child(props, "Scope")) {
-    const xmlNode* s = first_element(sc);
+  if (const XmlNode* sc = props->child("Scope")) {
+    const XmlNode* s = sc->first_element();
     if (s == nullptr) return false;
-    if (name_of(s) == "Permanent") r.scope = Scope::Permanent;
-    else if (name_of(s) != "Dynamic") return false;
+    if (s->name == "Permanent") r.scope = Scope::Permanent;
+    else if (s->name != "Dynamic") return false;
   }
-  r.title = text_of(child(props, "DFTitle"));
-  if (const xmlNode* type = child(props, "DFType")) {
-    if (const xmlNode* t = first_element(type)) r.type = text_of(t);
+  r.title = text_of(props->child("DFTitle"));
+  if (const XmlNode* type = props->child("DFType")) {
+    if (const XmlNode* t = type->first_element()) r.type = text_of(t);
   }
   out.push_back(std::move(r));
   const std::string path = out.back().pattern;
-  for (const xmlNode* c = node->children; c != nullptr; c = c->next) {
-    if (is_element(c, "Node") && !walk(c, path, depth + 1, out)) return false;
+  for (const XmlNode& c : node.children) {
+    if (c.is_element("Node") && !walk(c, path, depth + 1, out)) return false;
   }
   return true;
 }
@@ -103,15 +75,13 @@ bool walk(const xmlNode* node, const std::string& parent, int depth, std::vector
 
 Result<std::vector<NodeRule>> rules_from_ddf(std::string_view ddf_xml) {
   if (ddf_xml.size() > INT_MAX) return fail(make_error_code(errc::malformed));
-  // No network, no DTD loading, no entity substitution.
-  DocPtr doc(xmlReadMemory(ddf_xml.data(), static_cast<int>(ddf_xml.size()), "ddf.xml", nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
-  if (!doc) return fail(make_error_code(errc::malformed));
-  const xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (!is_element(root, "MgmtTree")) return fail(make_error_code(errc::malformed));
+  // The tree's hardened reader: no network, no DTD loading, no DTD declaration, no entity.
+  auto root = syncml::read_xml(ddf_xml, syncml::XmlLimits{ddf_xml.size(), syncml::XmlLimits{}.max_depth});
+  if (!root) return fail(make_error_code(errc::malformed));
+  if (!root->is_element("MgmtTree")) return fail(make_error_code(errc::malformed));
   std::vector<NodeRule> rules;
-  for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
-    if (is_element(c, "Node") && !walk(c, ".", 0, rules)) return fail(make_error_code(errc::malformed));
+  for (const XmlNode& c : root->children) {
+    if (c.is_element("Node") && !walk(c, ".", 0, rules)) return fail(make_error_code(errc::malformed));
   }
   return rules;
 }

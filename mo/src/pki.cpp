@@ -2,6 +2,7 @@
 
 #include "crypto_raii.hpp"
 #include "m2mdm/mo/error.hpp"
+#include "m2mdm/mo/fd.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -90,11 +91,7 @@ Result<void> write_file_atomically(const fs::path& path, ByteView data, unsigned
     ::unlink(tmp.c_str());
     return fail(errc::io_error);
   }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (const Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dfd.valid()) ::fsync(dfd.get());
   return {};
 }
 

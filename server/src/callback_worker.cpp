@@ -2,6 +2,8 @@
 // by the timeout) and the outbox worker thread.
 #include "m2mdm/server/callback_worker.hpp"
 
+#include "m2mdm/server/poll_thread.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -197,7 +199,8 @@ HttpCallResult http_call(const HttpCall& call, const std::vector<std::filesystem
 
 // ---------------------------------------------------------------- worker
 
-CallbackWorker::CallbackWorker(Store& store, CallbackOptions options) : store_(store), options_(std::move(options)) {}
+CallbackWorker::CallbackWorker(Store& store, CallbackOptions options)
+    : store_(store), options_(std::move(options)), worker_(std::make_unique<PollThread>()) {}
 
 CallbackWorker::~CallbackWorker() { stop(); }
 
@@ -238,10 +241,10 @@ std::size_t CallbackWorker::run_once() {
   return acked;
 }
 
-void CallbackWorker::start() { worker_.start(options_.poll, [this] { (void)run_once(); }); }
+void CallbackWorker::start() { worker_->start(options_.poll, [this] { (void)run_once(); }); }
 
-void CallbackWorker::poke() { worker_.poke(); }
+void CallbackWorker::poke() { worker_->poke(); }
 
-void CallbackWorker::stop() { worker_.stop(); }
+void CallbackWorker::stop() { worker_->stop(); }
 
 }  // namespace m2mdm::server

@@ -2,6 +2,7 @@
 #include "m2mdm/server/drf_service.hpp"
 
 #include "m2mdm/server/error.hpp"
+#include "m2mdm/server/poll_thread.hpp"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -102,7 +103,7 @@ std::expected<BootstrapOutcome, DrfRefusal> DrfService::bootstrap(std::string_vi
 // ---------------------------------------------------------------- package 0 trigger
 
 JobNotifier::JobNotifier(Store& store, PushSender& sender, NotifierOptions options)
-    : store_(store), sender_(sender), options_(std::move(options)) {}
+    : store_(store), sender_(sender), options_(std::move(options)), worker_(std::make_unique<PollThread>()) {}
 
 JobNotifier::~JobNotifier() { stop(); }
 
@@ -148,10 +149,10 @@ std::size_t JobNotifier::run_once() {
   return sent;
 }
 
-void JobNotifier::start() { worker_.start(options_.poll, [this] { (void)run_once(); }); }
+void JobNotifier::start() { worker_->start(options_.poll, [this] { (void)run_once(); }); }
 
-void JobNotifier::poke() { worker_.poke(); }
+void JobNotifier::poke() { worker_->poke(); }
 
-void JobNotifier::stop() { worker_.stop(); }
+void JobNotifier::stop() { worker_->stop(); }
 
 }  // namespace m2mdm::server

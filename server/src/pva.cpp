@@ -3,6 +3,7 @@
 // on the whole chain when CRLs are configured.
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/pva.hpp"
+#include "m2mdm/syncml/openssl_handles.hpp"
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -18,16 +19,12 @@
 namespace m2mdm::server {
 namespace {
 
-struct X509Del { void operator()(X509* p) const noexcept { X509_free(p); } };
-struct CrlDel { void operator()(X509_CRL* p) const noexcept { X509_CRL_free(p); } };
-struct StoreDel { void operator()(X509_STORE* p) const noexcept { X509_STORE_free(p); } };
-struct CtxDel { void operator()(X509_STORE_CTX* p) const noexcept { X509_STORE_CTX_free(p); } };
-struct BioDel { void operator()(BIO* p) const noexcept { BIO_free(p); } };
-struct StackDel { void operator()(STACK_OF(X509)* p) const noexcept { sk_X509_pop_free(p, X509_free); } };
-using X509Ptr = std::unique_ptr<X509, X509Del>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlDel>;
-using BioPtr = std::unique_ptr<BIO, BioDel>;
-using StackPtr = std::unique_ptr<STACK_OF(X509), StackDel>;
+using syncml::openssl::BioPtr;
+using syncml::openssl::StoreCtxPtr;
+using syncml::openssl::StorePtr;
+using syncml::openssl::X509Ptr;
+using CrlPtr = syncml::openssl::X509CrlPtr;
+using StackPtr = syncml::openssl::X509StackPtr;
 
 BioPtr mem_bio(ByteView b) { return BioPtr(BIO_new_mem_buf(b.data(), static_cast<int>(b.size()))); }
 
@@ -141,7 +138,7 @@ PvaVerdict Pva::validate(ByteView pfc, std::int64_t now, ByteView intermediates_
     v.reason = "no manufacturer CA configured";
     return v;
   }
-  std::unique_ptr<X509_STORE, StoreDel> store(X509_STORE_new());
+  StorePtr store(X509_STORE_new());
   for (const auto& c : impl_->cas) X509_STORE_add_cert(store.get(), c.get());
   for (const auto& c : impl_->crls) X509_STORE_add_crl(store.get(), c.get());
   StackPtr chain(sk_X509_new_null());
@@ -151,7 +148,7 @@ PvaVerdict Pva::validate(ByteView pfc, std::int64_t now, ByteView intermediates_
   }
   if (!intermediates_pem.empty())
     for (auto& c : read_certs(intermediates_pem)) sk_X509_push(chain.get(), c.release());
-  std::unique_ptr<X509_STORE_CTX, CtxDel> ctx(X509_STORE_CTX_new());
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf, chain.get()) != 1) {
     v.reason = "internal error";
     return v;

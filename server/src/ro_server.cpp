@@ -4,6 +4,7 @@
 
 #include "m2mdm/bootstrap/builder.hpp"
 #include "m2mdm/server/error.hpp"
+#include "m2mdm/syncml/openssl_handles.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -24,9 +25,9 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-struct BioDeleter {
-  void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
+using syncml::openssl::BioPtr;
+using syncml::openssl::PkeyPtr;
+using syncml::openssl::X509Ptr;
 
 }  // namespace
 
@@ -34,23 +35,21 @@ Result<Bytes> spki_sha256_of_pem(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(err(errc::io_error));
   std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return fail(err(errc::io_error));
   Bytes der;
-  if (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+  if (const X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)); cert) {
     unsigned char* p = nullptr;
-    const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &p);
+    const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &p);
     if (n > 0) der.assign(p, p + n);
     OPENSSL_free(p);
-    X509_free(cert);
   } else {
-    std::unique_ptr<BIO, BioDeleter> bio2(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (EVP_PKEY* key = PEM_read_bio_PUBKEY(bio2.get(), nullptr, nullptr, nullptr)) {
+    BioPtr bio2(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (const PkeyPtr key(PEM_read_bio_PUBKEY(bio2.get(), nullptr, nullptr, nullptr)); key) {
       unsigned char* p = nullptr;
-      const int n = i2d_PUBKEY(key, &p);
+      const int n = i2d_PUBKEY(key.get(), &p);
       if (n > 0) der.assign(p, p + n);
       OPENSSL_free(p);
-      EVP_PKEY_free(key);
     }
   }
   if (der.empty()) return fail(err(errc::invalid_argument));

@@ -1,6 +1,8 @@
 // AES-256-GCM for secrets at rest (NIST SP 800-38D): 96-bit random IV, 128-bit tag.
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/store.hpp"
+#include "m2mdm/syncml/openssl_handles.hpp"
+#include "m2mdm/mo/fd.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -17,17 +19,7 @@ namespace {
 constexpr std::size_t kIv = 12;
 constexpr std::size_t kTag = 16;
 
-struct CtxDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
-};
-using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using CtxPtr = syncml::openssl::CipherCtxPtr;
 
 std::error_code err(errc e) { return make_error_code(e); }
 }  // namespace
@@ -38,16 +30,14 @@ Result<SecretBox> SecretBox::from_key(ByteView key) {
 }
 
 Result<SecretBox> SecretBox::load_or_create(const std::filesystem::path& path) {
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) {
+  mo::Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f.valid()) {
     if (errno != ENOENT) return fail(std::error_code(errno, std::generic_category()));
     Bytes key(key_size);
     if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) return fail(err(errc::io_error));
-    Fd w;
-    w.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (w.fd < 0) return fail(std::error_code(errno, std::generic_category()));
-    if (::write(w.fd, key.data(), key.size()) != static_cast<ssize_t>(key.size()) || ::fsync(w.fd) != 0) {
+    mo::Fd w(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!w.valid()) return fail(std::error_code(errno, std::generic_category()));
+    if (::write(w.get(), key.data(), key.size()) != static_cast<ssize_t>(key.size()) || ::fsync(w.get()) != 0) {
       OPENSSL_cleanse(key.data(), key.size());
       ::unlink(path.c_str());
       return fail(err(errc::io_error));
@@ -55,11 +45,11 @@ Result<SecretBox> SecretBox::load_or_create(const std::filesystem::path& path) {
     return SecretBox(std::move(key));
   }
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0) return fail(std::error_code(errno, std::generic_category()));
+  if (::fstat(f.get(), &st) != 0) return fail(std::error_code(errno, std::generic_category()));
   if ((st.st_mode & 077) != 0) return fail(err(errc::config_error));  // key readable by others
   if (st.st_size != static_cast<off_t>(key_size)) return fail(err(errc::config_error));
   Bytes key(key_size);
-  if (::read(f.fd, key.data(), key.size()) != static_cast<ssize_t>(key.size())) return fail(err(errc::io_error));
+  if (::read(f.get(), key.data(), key.size()) != static_cast<ssize_t>(key.size())) return fail(err(errc::io_error));
   return SecretBox(std::move(key));
 }
 

@@ -6,6 +6,8 @@
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/store.hpp"
 
+#include "crash_point.hpp"
+
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>

@@ -1,6 +1,8 @@
 // Enum names, token hashing and crash-injection points shared by every Store implementation.
 #include "m2mdm/server/store.hpp"
 
+#include "crash_point.hpp"
+
 #include <openssl/sha.h>
 
 #include <array>

@@ -2,6 +2,7 @@
 
 #include "auth_internal.hpp"
 #include "m2mdm/syncml/error.hpp"
+#include "m2mdm/syncml/openssl_handles.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -12,11 +13,7 @@
 namespace m2mdm::syncml {
 namespace {
 
-/// RAII owner of an EVP_MD_CTX.
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using MdCtx = openssl::MdCtxPtr;
 
 }  // namespace
 

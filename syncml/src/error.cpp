@@ -1,38 +1,35 @@
 #include "m2mdm/syncml/error.hpp"
+#include "m2mdm/syncml/error_category.hpp"
 
 namespace m2mdm::syncml {
 namespace {
 
-class Category final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "m2mdm.syncml"; }
-  std::string message(int v) const override {
-    switch (static_cast<errc>(v)) {
-      case errc::ok: return "success";
-      case errc::malformed_xml: return "malformed XML";
-      case errc::malformed_wbxml: return "malformed WBXML";
-      case errc::unknown_element: return "unknown element";
-      case errc::missing_element: return "missing mandatory element";
-      case errc::invalid_value: return "invalid element value";
-      case errc::too_large: return "input too large";
-      case errc::too_deep: return "nesting too deep";
-      case errc::unsupported_version: return "unsupported version";
-      case errc::bad_base64: return "invalid base64";
-      case errc::bad_hex: return "invalid hex";
-      case errc::auth_failed: return "authentication failed";
-      case errc::truncated: return "truncated input";
-      case errc::encode_failed: return "encoding failed";
-      case errc::crypto_failed: return "cryptographic primitive failed";
-      case errc::bad_header: return "malformed header value";
-    }
-    return "unknown m2mdm.syncml error";
+const char* describe(int v) noexcept {
+  switch (static_cast<errc>(v)) {
+    case errc::ok: return "success";
+    case errc::malformed_xml: return "malformed XML";
+    case errc::malformed_wbxml: return "malformed WBXML";
+    case errc::unknown_element: return "unknown element";
+    case errc::missing_element: return "missing mandatory element";
+    case errc::invalid_value: return "invalid element value";
+    case errc::too_large: return "input too large";
+    case errc::too_deep: return "nesting too deep";
+    case errc::unsupported_version: return "unsupported version";
+    case errc::bad_base64: return "invalid base64";
+    case errc::bad_hex: return "invalid hex";
+    case errc::auth_failed: return "authentication failed";
+    case errc::truncated: return "truncated input";
+    case errc::encode_failed: return "encoding failed";
+    case errc::crypto_failed: return "cryptographic primitive failed";
+    case errc::bad_header: return "malformed header value";
   }
-};
+  return nullptr;  // "unknown m2mdm.syncml error"
+}
 
 }  // namespace
 
 const std::error_category& category() noexcept {
-  static const Category c;
+  static const syncml::NamedErrorCategory c("m2mdm.syncml", describe);
   return c;
 }
 

@@ -1,4 +1,4 @@
-// Shared helpers for the CP bootstrap tests (h3-cp).
+// Shared helpers for the CP bootstrap tests.
 #pragma once
 
 #include "m2mdm/bootstrap/builder.hpp"

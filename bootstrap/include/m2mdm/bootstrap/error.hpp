@@ -23,7 +23,7 @@ enum class errc {
   sms_segment_conflict = 11,   ///< a duplicate SMS segment carries different bytes
   sms_reassembly_limit = 12,   ///< a reassembly bound (messages, parts, bytes) was exceeded
   push_too_large = 13,         ///< a PDU does not fit the framing (header length, 255 SMS segments)
-  // --- OMA CP document, SEC/MAC, apply (h3-cp) ---
+  // --- OMA CP document, SEC/MAC, apply ---
   cp_bad_xml = 100,            ///< CP XML is not well-formed, uses a DTD/entity, or is not a wap-provisioningdoc
   cp_bad_wbxml = 101,          ///< CP WBXML does not parse (header, tokens, string table)
   cp_too_large = 102,          ///< a CP document exceeds the size or element-count bound

@@ -14,7 +14,7 @@ enum class errc {
   malformed = 2,         ///< input bytes do not parse
   not_found = 3,         ///< the named thing does not exist
   io_error = 4,          ///< the storage or transport adapter failed
-  // Milenage / AKA (h7-aka), 300+
+  // Milenage / AKA, 300+
   crypto_error = 300,     ///< OpenSSL failed inside Milenage (AES) or RAND generation
   mac_mismatch = 301,     ///< an AKA MAC (e.g. MAC-S in AUTS) did not verify
   sqn_exhausted = 302,    ///< the 48-bit SQN space is used up
@@ -43,7 +43,7 @@ enum class errc {
   trust_anchor_kind_mismatch = 634,  ///< trust anchor kind does not match the anchor set (test vs production)
   crypto_failure = 635,  ///< cryptographic library failure
   bad_key = 636,  ///< key or certificate unusable
-  // DM tree persistence (h5-tree), 100+
+  // DM tree persistence, 100+
   store_corrupt = 100,        ///< a stored tree file fails its checksum or does not parse
   store_version = 101,        ///< a stored tree file has an unsupported format version
   store_missing = 102,        ///< no stored tree generation exists

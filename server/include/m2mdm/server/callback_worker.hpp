@@ -5,7 +5,6 @@
 ///        back-off (capped). All state is in the Store, so pending callbacks survive a restart.
 #pragma once
 
-#include "m2mdm/server/poll_thread.hpp"
 #include "m2mdm/server/store.hpp"
 #include "m2mdm/syncml/result.hpp"
 
@@ -23,6 +22,8 @@
 #include <vector>
 
 namespace m2mdm::server {
+
+class PollThread;
 
 /// Callback delivery settings.
 struct CallbackOptions {
@@ -93,7 +94,7 @@ class CallbackWorker {
   CallbackOptions options_;
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> failed_{0};
-  PollThread worker_;
+  std::unique_ptr<PollThread> worker_;  // the poll/poke loop (internal: poll_thread.hpp)
 };
 
 }  // namespace m2mdm::server

@@ -8,7 +8,6 @@
 
 #include "m2mdm/server/drf.hpp"
 #include "m2mdm/server/push.hpp"
-#include "m2mdm/server/poll_thread.hpp"
 #include "m2mdm/server/store.hpp"
 
 #include <chrono>
@@ -16,11 +15,14 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 namespace m2mdm::server {
+
+class PollThread;
 
 /// One bootstrap request (REST: POST /api/v1/devices/{devId}/bootstrap).
 struct BootstrapRequest {
@@ -99,7 +101,7 @@ class JobNotifier {
   Store& store_;
   PushSender& sender_;
   NotifierOptions options_;
-  PollThread worker_;
+  std::unique_ptr<PollThread> worker_;  // the poll/poke loop (internal: poll_thread.hpp)
 };
 
 }  // namespace m2mdm::server

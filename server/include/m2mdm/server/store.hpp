@@ -405,9 +405,4 @@ class SqliteStore final : public Store {
 /// SHA-256 of a bearer token (what `Sho::token_hash` holds).
 Bytes hash_token(std::string_view token);
 
-/// For crash tests only: when the environment variable M2MDM_STORE_CRASH_AT names a point
-/// ("upsert_devices.mid", "record_result.after_result", "claim_next_job.mid",
-/// "create_job.mid", "record_bootstrap.mid"), the store calls _exit(77) at that point inside the transaction.
-void crash_point(std::string_view name) noexcept;
-
 }  // namespace m2mdm::server

@@ -1,0 +1,48 @@
+// The DDF reader (mo::rules_from_ddf), driven through its public entry point with the attacks of
+// tests/syncml/hostile_xml.hpp. It reads through the tree's one hardened reader
+// (m2mdm/syncml/xml_reader.hpp); before, it let libxml2 keep entity references and then asked
+// for the text content, which expands them (a "billion laughs" DFTitle).
+#include "../syncml/hostile_xml.hpp"
+#include "m2mdm/mo/error.hpp"
+#include "m2mdm/mo/node.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace m2mdm::mo {
+namespace {
+
+using testing_xml::hostile_documents;
+using testing_xml::nested;
+using testing_xml::SecretFile;
+
+std::string ddf_doc(std::string_view payload) {
+  return "<MgmtTree><VerDTD>1.2</VerDTD><Node><NodeName>A</NodeName><DFProperties><AccessType><Get/></AccessType>"
+         "<DFFormat><chr/></DFFormat><DFTitle>" +
+         std::string(payload) + "</DFTitle></DFProperties></Node></MgmtTree>";
+}
+
+TEST(DdfHardening, RefusesEveryAttack) {
+  SecretFile secret;
+  auto plain = rules_from_ddf(ddf_doc("plain"));
+  ASSERT_TRUE(plain) << plain.error().message();
+  ASSERT_EQ(plain->size(), 1u);
+  EXPECT_EQ((*plain)[0].title, "plain");
+  for (const auto& h : hostile_documents("MgmtTree", ddf_doc, secret.path())) {
+    SCOPED_TRACE(h.name);
+    ::testing::internal::CaptureStderr();
+    auto r = rules_from_ddf(h.document);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_FALSE(r) << h.document;
+    EXPECT_EQ(r.error(), make_error_code(errc::malformed));
+  }
+}
+
+TEST(DdfHardening, RefusesDeepNesting) {
+  ASSERT_TRUE(rules_from_ddf(ddf_doc(nested("b", 100))));  // DFTitle text content, any markup
+  EXPECT_FALSE(rules_from_ddf(ddf_doc(nested("b", 1000))));
+}
+
+}  // namespace
+}  // namespace m2mdm::mo

@@ -1,0 +1,158 @@
+// The tree's one hardened XML reader (m2mdm/syncml/xml_reader.hpp) and the SyncML XML decoder on
+// top of it: every attack of hostile_xml.hpp is refused, before anything is expanded or fetched,
+// without a word on stderr; a secret file an attack points at never shows up.
+#include "hostile_xml.hpp"
+#include "m2mdm/syncml/codec.hpp"
+#include "m2mdm/syncml/error.hpp"
+#include "m2mdm/syncml/xml_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+namespace m2mdm::syncml {
+namespace {
+
+using testing_xml::hostile_documents;
+using testing_xml::kSecret;
+using testing_xml::nested;
+using testing_xml::SecretFile;
+
+std::string plain_doc(std::string_view payload) {
+  return "<r a=\"" + std::string(payload) + "\"><t>" + std::string(payload) + "</t></r>";
+}
+
+TEST(XmlReader, ReadsElementsTextAttributesAndNamespaces) {
+  auto r = read_xml(
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE r PUBLIC \"-//X//DTD R//EN\" \"http://127.0.0.1:9/r.dtd\">\n"
+      "<r xmlns=\"urn:a\" xmlns:b=\"urn:b\" k=\"v &amp; &lt;w&gt;\" b:k=\"w\"><!-- c --><?pi data?>"
+      "<x>one <![CDATA[<two>]]> &#65;</x><b:y>  <z>deep</z> </b:y></r>");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->name, "r");
+  EXPECT_EQ(r->ns, "urn:a");
+  ASSERT_EQ(r->attributes.size(), 2u);
+  EXPECT_EQ(r->attributes[0].name, "k");
+  EXPECT_EQ(r->attributes[0].value, "v & <w>");
+  EXPECT_EQ(r->attributes[1].ns, "urn:b");
+  EXPECT_EQ(r->attribute("k")->value, "v & <w>");  // the first one of that local name
+  ASSERT_EQ(r->children.size(), 4u);
+  EXPECT_EQ(r->children[0].kind, XmlNode::Kind::comment);
+  EXPECT_EQ(r->children[1].kind, XmlNode::Kind::processing_instruction);
+  EXPECT_EQ(r->children[1].name, "pi");
+  const XmlNode* x = r->child("x");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->direct_text(), "one <two> A");
+  const XmlNode* y = r->child("y");
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(y->ns, "urn:b");
+  EXPECT_EQ(y->first_element()->name, "z");
+  EXPECT_EQ(y->direct_text(), "   ");
+  EXPECT_EQ(y->text_content(), "  deep ");
+  EXPECT_EQ(r->child("none"), nullptr);
+}
+
+TEST(XmlReader, RefusesEveryAttackWithoutTouchingTheSecretOrStderr) {
+  SecretFile secret;
+  for (const auto& h : hostile_documents("r", plain_doc, secret.path())) {
+    SCOPED_TRACE(h.name);
+    ::testing::internal::CaptureStderr();
+    DecodeError err;
+    auto r = read_xml(h.document, {}, &err);
+    const std::string stderr_text = ::testing::internal::GetCapturedStderr();
+    ASSERT_FALSE(r) << h.document;
+    EXPECT_EQ(r.error(), make_error_code(errc::malformed_xml));
+    EXPECT_EQ(err.code, r.error());
+    EXPECT_FALSE(err.what.empty());
+    EXPECT_EQ(err.what.find(kSecret), std::string::npos);
+    EXPECT_EQ(stderr_text, "");
+  }
+  EXPECT_TRUE(read_xml(plain_doc("plain")));  // the wrapper itself is fine
+}
+
+TEST(XmlReader, SaysWhichConstructItRefused) {
+  DecodeError err;
+  EXPECT_FALSE(read_xml("<!DOCTYPE r [<!ENTITY e \"x\">]><r>&e;</r>", {}, &err));
+  EXPECT_NE(err.what.find("entity declarations are not allowed"), std::string::npos) << err.what;
+  EXPECT_FALSE(read_xml("<r>&e;</r>", {}, &err));
+  EXPECT_NE(err.what.find("&e;"), std::string::npos) << err.what;
+  EXPECT_FALSE(read_xml("<!DOCTYPE r [<!ATTLIST r a CDATA \"x\">]><r/>", {}, &err));
+  EXPECT_NE(err.what.find("attribute declarations"), std::string::npos) << err.what;
+  EXPECT_FALSE(read_xml("<!DOCTYPE r [<!-- c -->]><r/>", {}, &err));
+  EXPECT_EQ(err.what, "DOCTYPE declarations are not allowed");
+  EXPECT_EQ(err.where, "DOCTYPE");
+}
+
+TEST(XmlReader, XIncludeIsNeverProcessed) {
+  SecretFile secret;
+  auto r = read_xml("<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"" + secret.path() +
+                    "\" parse=\"text\"/></r>");
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_NE(r->child("include"), nullptr);  // an element like any other
+  EXPECT_EQ(r->child("include")->ns, "http://www.w3.org/2001/XInclude");
+  EXPECT_EQ(r->text_content(), "");
+}
+
+TEST(XmlReader, BoundsSizeAndDepth) {
+  DecodeError err;
+  auto big = read_xml("<r>" + std::string(100, 'x') + "</r>", XmlLimits{64, 256}, &err);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error(), make_error_code(errc::too_large));
+  EXPECT_EQ(err.where, "byte 64");
+
+  EXPECT_TRUE(read_xml(nested("a", 10), XmlLimits{1024, 10}));
+  auto deep = read_xml(nested("a", 11), XmlLimits{1024, 10}, &err);
+  ASSERT_FALSE(deep);
+  EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));
+  EXPECT_EQ(err.what, "elements nested deeper than 10");
+
+  // The default bound (libxml2's own, 256) holds for a document of 100 000 nested elements.
+  auto very_deep = read_xml(nested("a", 100000), XmlLimits{8u * 1024u * 1024u, 256});
+  ASSERT_FALSE(very_deep);
+  EXPECT_EQ(very_deep.error(), make_error_code(errc::too_deep));
+}
+
+TEST(XmlReader, MalformedInputIsAValueWithAPosition) {
+  for (std::string_view bad : {"", "<r>", "<r></s>", "text", "<r a='1' a='2'/>", "<r/><r/>"}) {
+    SCOPED_TRACE(std::string(bad));
+    ::testing::internal::CaptureStderr();
+    DecodeError err;
+    auto r = read_xml(bad, {}, &err);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(errc::malformed_xml));
+    EXPECT_FALSE(err.what.empty());
+    EXPECT_FALSE(err.where.empty());
+  }
+}
+
+// The SyncML XML decoder through its public entry point.
+std::string syncml_doc(std::string_view payload) {
+  return "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"
+         "<SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>srv</LocURI></Target>"
+         "<Source><LocURI>IMEI:1</LocURI><LocName>" +
+         std::string(payload) + "</LocName></Source></SyncHdr><SyncBody><Final/></SyncBody></SyncML>";
+}
+
+TEST(XmlReader, SyncmlDecoderRefusesEveryAttack) {
+  SecretFile secret;
+  auto plain = decode_xml(as_bytes(syncml_doc("plain")));
+  ASSERT_TRUE(plain) << plain.error().message();
+  EXPECT_EQ(plain->hdr.source.loc_name, std::optional<std::string>("plain"));
+  for (const auto& h : hostile_documents("SyncML", syncml_doc, secret.path())) {
+    SCOPED_TRACE(h.name);
+    ::testing::internal::CaptureStderr();
+    DecodeError err;
+    auto m = decode_xml(as_bytes(h.document), {}, &err);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error(), make_error_code(errc::malformed_xml));
+    EXPECT_EQ(err.what.find(kSecret), std::string::npos);
+  }
+  auto deep = decode_xml(as_bytes(syncml_doc(nested("x", 100))));
+  ASSERT_FALSE(deep);
+  EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));
+}
+
+}  // namespace
+}  // namespace m2mdm::syncml

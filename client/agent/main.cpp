@@ -120,6 +120,7 @@ int run(const Options& o) {
   dopt.manufacturer = o.manufacturer;
   dopt.model = o.model;
   dopt.session_on_init = !o.once;  // --once runs its own session after the bootstrap
+  dopt.on_event = agent::log_event;
   const auto kind = o.production ? mo::AnchorKind::production : mo::AnchorKind::test;
   if (!o.trust_anchors.empty()) {
     auto anchors = mo::TrustAnchors::from_pem(read_file(o.trust_anchors), kind);
@@ -156,7 +157,12 @@ int run(const Options& o) {
   auto listener = client::PushListener::open(lopt);
   if (!listener) die(kExitSetup, "cannot listen on " + lopt.address + ":" + std::to_string(lopt.port) + ": " +
                                      error_text(listener.error()));
-  spdlog::info("listening for WAP push on udp {}:{}", lopt.address, (*listener)->port());
+  client::DeviceEvent listening;
+  listening.kind = client::DeviceEventKind::listening;
+  listening.address = lopt.address;
+  listening.port = (*listener)->port();
+  listening.message = "listening for WAP push on udp " + lopt.address + ":" + std::to_string(listening.port);
+  agent::log_event(listening);
   while (!g_stop) {
     if (o.once && is_bootstrapped(**device)) return run_once(**device, o);
     auto got = (*listener)->receive(std::chrono::milliseconds(250));
@@ -165,10 +171,18 @@ int run(const Options& o) {
       continue;
     }
     if (!*got) continue;
-    spdlog::info("push received from {} ({} bytes)", (*got)->peer, (*got)->payload.size());
-    (void)(*device)->handle_push((*got)->payload);  // logs its own outcome
+    client::DeviceEvent received;
+    received.kind = client::DeviceEventKind::push_received;
+    received.address = (*got)->peer;
+    received.bytes = (*got)->payload.size();
+    received.message = "push received from " + received.address + " (" + std::to_string(received.bytes) + " bytes)";
+    agent::log_event(received);
+    (void)(*device)->handle_push((*got)->payload);  // reports its own outcome as an event
   }
-  spdlog::info("shutting down (signal)");
+  client::DeviceEvent stopping;
+  stopping.kind = client::DeviceEventKind::stopping;
+  stopping.message = "shutting down (signal)";
+  agent::log_event(stopping);
   return kExitOk;
 }
 

@@ -174,6 +174,72 @@ bool same_entries(const std::vector<mo::McimEntryView>& a, const std::vector<mo:
   return true;
 }
 
+// Logs @p e's human line through spdlog (the sink of a Device without DeviceOptions::on_event).
+void log_event(const DeviceEvent& e) {
+  spdlog::level::level_enum level = spdlog::level::info;
+  switch (e.severity) {
+    case EventSeverity::debug: level = spdlog::level::debug; break;
+    case EventSeverity::info: level = spdlog::level::info; break;
+    case EventSeverity::warning: level = spdlog::level::warn; break;
+    case EventSeverity::error: level = spdlog::level::err; break;
+  }
+  spdlog::log(level, "{}", e.message);
+}
+
+DeviceEvent make_event(DeviceEventKind kind, EventSeverity severity, std::string message) {
+  DeviceEvent e;
+  e.kind = kind;
+  e.severity = severity;
+  e.message = std::move(message);
+  return e;
+}
+
+// A refusal or failure: @p detail is the reason in words, @p message the whole human line.
+DeviceEvent failure_event(DeviceEventKind kind, std::error_code ec, std::string detail, std::string message) {
+  DeviceEvent e = make_event(kind, EventSeverity::warning, std::move(message));
+  e.error = ec;
+  e.detail = std::move(detail);
+  return e;
+}
+
+// The M2MSIMMobj operation an alert type stands for ("Activate" for kAlertActivate, ...).
+std::string operation_of(std::string_view type) {
+  if (type == mo::kAlertInstall) return "Install";
+  if (type == mo::kAlertActivate) return "Activate";
+  if (type == mo::kAlertDeactivate) return "Deactivate";
+  if (type == mo::kAlertDelete) return "Delete";
+  if (type == mo::kAlertReset) return "ResetToPristine";
+  return std::string(type);
+}
+
+// The event for one outcome the M2MSIMMobj agent queued as a Generic Alert.
+DeviceEvent mcim_event(const M2msimReport& r) {
+  const bool ok = r.result == mo::M2msimResult::Success;
+  const auto code = static_cast<std::uint16_t>(r.result);
+  DeviceEvent e;
+  if (r.type == mo::kAlertBlocked) {
+    e = make_event(DeviceEventKind::mcim_blocked, EventSeverity::warning,
+                   fmt::format("MCIM {} blocked: {} (reported to {})", r.source, r.message, r.server_id));
+  } else if (r.type == mo::kAlertInstall) {
+    e = ok ? make_event(DeviceEventKind::mcim_installed, EventSeverity::info,
+                        fmt::format("MCIM install {} for {} ({}): {}", r.source, r.server_id, r.correlator, r.message))
+           : make_event(DeviceEventKind::mcim_install_failed, EventSeverity::warning,
+                        fmt::format("MCIM install {} for {} ({}) failed: {} {}", r.source, r.server_id, r.correlator,
+                                    code, r.message));
+  } else {
+    e = make_event(DeviceEventKind::mcim_operation, ok ? EventSeverity::info : EventSeverity::warning,
+                   fmt::format("MCIM {} {} for {} ({}): {} {}", operation_of(r.type), r.source, r.server_id,
+                               r.correlator, code, r.message));
+    e.operation = operation_of(r.type);
+  }
+  e.server_id = r.server_id;
+  e.correlator = r.correlator;
+  e.mcim = r.source;
+  e.result = code;
+  e.detail = r.message;
+  return e;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -181,12 +247,22 @@ bool same_entries(const std::vector<mo::McimEntryView>& a, const std::vector<mo:
 struct Device::Impl {
   DeviceOptions options;
   fs::path tree_file;
-  std::unique_ptr<SoftwareTre> tre;
+  std::shared_ptr<Tre> tre;
+  SoftwareTre* software_tre = nullptr;  // the TRE opened on tre_dir (none when options.tre was given)
   std::optional<McimRegistry> registry;
-  std::optional<FileAlertOutbox> outbox;
+  std::shared_ptr<AlertOutbox> outbox;
   mo::Tree tree;
   std::optional<M2msimAgent> agent;
   std::vector<std::string> m2msim_servers;  // as installed in ./M2MSIMMobj
+
+  // Hands @p e to the sink (or the log); nothing the sink throws reaches the caller.
+  void emit(const DeviceEvent& e) const {
+    if (!options.on_event) return log_event(e);
+    try {
+      options.on_event(e);
+    } catch (...) {
+    }
+  }
 
   std::int64_t now() const {
     if (options.clock) return options.clock();
@@ -228,6 +304,7 @@ struct Device::Impl {
     if (!agent) {
       M2msimAgentOptions ao;
       ao.clock = options.clock;
+      ao.on_report = [this](const M2msimReport& r) { emit(mcim_event(r)); };
       agent.emplace(tree, *tre, *registry, *outbox, options.anchors, std::move(ao));
       agent->attach();
     }
@@ -263,10 +340,7 @@ struct Device::Impl {
         if (guard.arm(c.context, c.rebootstrap_token, std::chrono::seconds(expiry - now()), tp)) rebootstrap = true;
       }
     }
-    if (auto r = bs::apply_bootstrap(verified, store, guard, tp); !r) {
-      spdlog::warn("bootstrap refused: {}", describe_error(r.error()));
-      return fail(r.error());
-    }
+    if (auto r = bs::apply_bootstrap(verified, store, guard, tp); !r) return refuse_bootstrap(r.error());
     auto undo = [&](std::error_code ec) {
       tree.restore(before);
       return fail(ec);
@@ -288,38 +362,48 @@ struct Device::Impl {
       out.server_ids.push_back(c.account.server_id);
       if (c.account.init) out.init_servers.push_back(c.account.server_id);
     }
-    spdlog::info("bootstrap applied: contexts={} servers={} method={}", join(out.contexts), join(out.server_ids),
-                 bs::sec_method_name(verified.method()));
+    const auto method = bs::sec_method_name(verified.method());
+    DeviceEvent e = make_event(DeviceEventKind::bootstrap_applied, EventSeverity::info,
+                               fmt::format("bootstrap applied: contexts={} servers={} method={}", join(out.contexts),
+                                           join(out.server_ids), method));
+    e.contexts = out.contexts;
+    e.servers = out.server_ids;
+    e.init_servers = out.init_servers;
+    e.sec_method = std::string(method);
+    emit(e);
     return out;
+  }
+
+  // Reports a refused bootstrap; @p detail defaults to the error in words.
+  std::unexpected<std::error_code> refuse_bootstrap(std::error_code ec, std::string detail = {}) const {
+    if (detail.empty()) detail = describe_error(ec);
+    emit(failure_event(DeviceEventKind::bootstrap_refused, ec, detail, "bootstrap refused: " + detail));
+    return fail(ec);
   }
 
   // SEC of a push Content-Type -> method; refuses anything but the configured one.
   Result<void> check_sec(const bs::wsp::ContentType& ct) const {
     const auto sec = ct.sec();
-    if (!sec) {
-      spdlog::warn("bootstrap refused: push carries no SEC parameter (unauthenticated)");
-      return fail(errc::push_unverified);
-    }
+    if (!sec)
+      return refuse_bootstrap(make_error_code(errc::push_unverified),
+                              "push carries no SEC parameter (unauthenticated)");
     std::optional<bs::SecMethod> method;
     if (sec->integer) {
       if (*sec->integer <= 3) method = static_cast<bs::SecMethod>(*sec->integer);
     } else if (auto m = bs::parse_sec_method(sec->text)) {
       method = *m;
     }
-    if (!method || *method != options.sec) {
-      spdlog::warn("bootstrap refused: SEC {} is not the configured method {}",
-                   sec->integer ? std::to_string(*sec->integer) : sec->text, bs::sec_method_name(options.sec));
-      return fail(errc::push_unverified);
-    }
+    if (!method || *method != options.sec)
+      return refuse_bootstrap(make_error_code(errc::push_unverified),
+                              fmt::format("SEC {} is not the configured method {}",
+                                          sec->integer ? std::to_string(*sec->integer) : sec->text,
+                                          bs::sec_method_name(options.sec)));
     return {};
   }
 
   Result<BootstrapOutcome> apply_cp(ByteView wbxml, std::optional<std::string_view> mac) {
     auto verified = bs::verify_cp_bootstrap(wbxml, options.sec, options.sec_credentials, mac);
-    if (!verified) {
-      spdlog::warn("bootstrap refused: {}", describe_error(verified.error()));
-      return fail(verified.error());
-    }
+    if (!verified) return refuse_bootstrap(verified.error());
     return apply_verified(*verified);
   }
 
@@ -332,21 +416,28 @@ struct Device::Impl {
     if (mac) mac_view = *mac;
     if (!dm) return apply_cp(pdu.body, mac_view);
     auto verified = bs::verify_dm_bootstrap(pdu.body, options.sec, options.sec_credentials, mac_view);
-    if (!verified) {
-      spdlog::warn("bootstrap refused: {}", describe_error(verified.error()));
-      return fail(verified.error());
-    }
+    if (!verified) return refuse_bootstrap(verified.error());
     return apply_verified(*verified);
   }
 
   // ---- sessions -----------------------------------------------------------------------------
 
   Result<SessionReport> run(const std::string& server_id, const std::optional<syncml::Notification>& notification) {
+    const std::string initiator = notification ? "server" : "client";
+    // A session that did not start: @p detail is the reason (after "not started: ").
+    auto not_started = [&](std::error_code ec, std::string detail, EventSeverity severity) {
+      DeviceEvent e = failure_event(DeviceEventKind::session_failed, ec, detail,
+                                    fmt::format("session with {} not started: {}", server_id, detail));
+      e.severity = severity;
+      e.server_id = server_id;
+      e.initiator = initiator;
+      emit(e);
+      return fail(ec);
+    };
     auto creds = read_account_credentials(tree, server_id);
-    if (!creds) {
-      spdlog::warn("session with {} not started: no usable DM account ({})", server_id, describe_error(creds.error()));
-      return fail(errc::not_bootstrapped);
-    }
+    if (!creds)
+      return not_started(make_error_code(errc::not_bootstrapped),
+                         fmt::format("no usable DM account ({})", describe_error(creds.error())), EventSeverity::warning);
     TransportParams params;
     params.server_id = server_id;
     params.server_uri = creds->server_uri;
@@ -362,16 +453,18 @@ struct Device::Impl {
       if (!t) return fail(t.error());
       return std::unique_ptr<Transport>(std::move(*t));
     }();
-    if (!transport) {
-      spdlog::error("session with {} not started: transport: {}", server_id, describe_error(transport.error()));
-      return fail(transport.error());
-    }
+    if (!transport)
+      return not_started(transport.error(), "transport: " + describe_error(transport.error()), EventSeverity::error);
     ClientSession session(tree, *outbox, server_id, options.session);
     auto first = notification ? session.start_server_initiated(*notification) : session.start_client_initiated();
-    if (!first) {
-      spdlog::error("session with {} not started: {}", server_id, describe_error(first.error()));
-      return fail(first.error());
-    }
+    if (!first) return not_started(first.error(), describe_error(first.error()), EventSeverity::error);
+    DeviceEvent started = make_event(DeviceEventKind::session_started, EventSeverity::debug,
+                                     fmt::format("session {} with {} ({}-initiated) started", session.session_id(),
+                                                 server_id, initiator));
+    started.server_id = server_id;
+    started.session_id = session.session_id();
+    started.initiator = initiator;
+    emit(started);
     const auto changes = tree.change_count();
     auto report = run_session(session, **transport, std::move(*first));
     const auto& rep = session.report();
@@ -379,44 +472,75 @@ struct Device::Impl {
       if (auto p = persist(); !p && report) return fail(p.error());
     }
     const char* kind = notification ? "server-initiated" : "client-initiated";
+    DeviceEvent ended;
     if (!report) {
-      spdlog::warn("session {} with {} ({}) failed: {}{}{} messages={} commands={} alerts_acked={}", session.session_id(),
-                   server_id, kind, describe_error(report.error()), rep.abort_reason.empty() ? "" : " reason=",
-                   rep.abort_reason, rep.messages_sent, rep.commands_executed, rep.alerts_acknowledged);
-      return fail(report.error());
+      ended = failure_event(
+          DeviceEventKind::session_failed, report.error(),
+          describe_error(report.error()) + (rep.abort_reason.empty() ? "" : " reason=" + rep.abort_reason),
+          fmt::format("session {} with {} ({}) failed: {}{}{} messages={} commands={} alerts_acked={}",
+                      session.session_id(), server_id, kind, describe_error(report.error()),
+                      rep.abort_reason.empty() ? "" : " reason=", rep.abort_reason, rep.messages_sent,
+                      rep.commands_executed, rep.alerts_acknowledged));
+    } else {
+      ended = make_event(DeviceEventKind::session_completed, EventSeverity::info,
+                         fmt::format("session {} with {} ({}) completed: messages={} commands={} refused={} "
+                                     "alerts_acked={}",
+                                     session.session_id(), server_id, kind, rep.messages_sent, rep.commands_executed,
+                                     rep.commands_refused, rep.alerts_acknowledged));
     }
-    spdlog::info("session {} with {} ({}) completed: messages={} commands={} refused={} alerts_acked={}",
-                 session.session_id(), server_id, kind, rep.messages_sent, rep.commands_executed, rep.commands_refused,
-                 rep.alerts_acknowledged);
+    ended.server_id = server_id;
+    ended.session_id = session.session_id();
+    ended.initiator = initiator;
+    ended.report = rep;
+    emit(ended);
+    if (!report) return fail(report.error());
     return report;
   }
 
   Result<SessionReport> notification(ByteView bytes) {
     std::string detail;
     auto decoded = syncml::decode_notification(bytes, &detail);
-    if (!decoded) {
-      spdlog::warn("package 0 refused: {} ({})", describe_error(decoded.error()), detail);
-      return fail(errc::malformed);
-    }
+    if (!decoded)
+      return refuse_package0({}, make_error_code(errc::malformed),
+                             fmt::format("{} ({})", describe_error(decoded.error()), detail));
     const std::string server_id = decoded->fields.server_id;
     auto creds = read_account_credentials(tree, server_id);
-    if (!creds) {
-      spdlog::warn("package 0 refused: no DM account for server {}", server_id);
-      return fail(errc::not_bootstrapped);
-    }
+    if (!creds)
+      return refuse_package0(server_id, make_error_code(errc::not_bootstrapped),
+                             "no DM account for server " + server_id);
     // DM_Notification 1.2 §6.2.2.2 digest with the server's credentials and our stored server
     // nonce; on failure once more with the reset nonce (§6.1 nonce resynchronisation).
     std::optional<ByteView> nonce;
     if (!creds->server_nonce.empty()) nonce = ByteView(creds->server_nonce);
     const auto form = syncml::verify_notification_with_reset(*decoded, server_id, creds->server_secret, nonce);
-    if (!form) {
-      spdlog::warn("package 0 refused: digest from {} does not verify (stored or reset nonce)", server_id);
-      return fail(errc::push_unverified);
-    }
-    spdlog::info("package 0 from {} verified ({}), session id {}, ui mode {}", server_id,
-                 syncml::notification_nonce_name(*form), syncml::session_id_hex(decoded->fields.session_id),
-                 syncml::ui_mode_name(decoded->fields.ui_mode));
+    if (!form)
+      return refuse_package0(server_id, make_error_code(errc::push_unverified),
+                             "digest from " + server_id + " does not verify (stored or reset nonce)");
+    DeviceEvent e = make_event(
+        DeviceEventKind::package0_verified, EventSeverity::info,
+        fmt::format("package 0 from {} verified ({}), session id {}, ui mode {}", server_id,
+                    syncml::notification_nonce_name(*form), syncml::session_id_hex(decoded->fields.session_id),
+                    syncml::ui_mode_name(decoded->fields.ui_mode)));
+    e.server_id = server_id;
+    e.session_id = syncml::session_id_hex(decoded->fields.session_id);
+    e.ui_mode = std::string(syncml::ui_mode_name(decoded->fields.ui_mode));
+    e.nonce = std::string(syncml::notification_nonce_name(*form));
+    emit(e);
     return run(server_id, decoded->fields);
+  }
+
+  std::unexpected<std::error_code> refuse_package0(const std::string& server_id, std::error_code ec,
+                                                   std::string detail) const {
+    DeviceEvent e = failure_event(DeviceEventKind::package0_refused, ec, detail, "package 0 refused: " + detail);
+    e.server_id = server_id;
+    emit(e);
+    return fail(ec);
+  }
+
+  // A push that is neither a bootstrap nor a package 0; @p message is the whole human line.
+  std::unexpected<std::error_code> refuse_push(std::error_code ec, std::string detail, std::string message) const {
+    emit(failure_event(DeviceEventKind::push_refused, ec, std::move(detail), std::move(message)));
+    return fail(ec);
   }
 
   Result<std::string> default_server() const {
@@ -448,24 +572,33 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
 
   auto impl = std::make_unique<Impl>();
   impl->tree_file = options.state_dir / "tree.m2mt";
-  auto tre = SoftwareTre::open(options.tre_dir);
-  if (!tre) {
-    spdlog::error("TRE {}: {}", options.tre_dir.string(), describe_error(tre.error()));
-    return fail(tre.error());
+  if (options.tre) {
+    impl->tre = std::move(options.tre);
+  } else {
+    auto tre = SoftwareTre::open(options.tre_dir);
+    if (!tre) {
+      spdlog::error("TRE {}: {}", options.tre_dir.string(), describe_error(tre.error()));
+      return fail(tre.error());
+    }
+    impl->software_tre = tre->get();
+    impl->tre = std::shared_ptr<SoftwareTre>(std::move(*tre));
   }
-  impl->tre = std::move(*tre);
   auto registry = McimRegistry::open(*impl->tre);
   if (!registry) {
     spdlog::error("MCIM registry: {}", describe_error(registry.error()));
     return fail(registry.error());
   }
   impl->registry.emplace(std::move(*registry));
-  auto outbox = FileAlertOutbox::open(options.state_dir / "outbox.json");
-  if (!outbox) {
-    spdlog::error("outbox: {}", describe_error(outbox.error()));
-    return fail(outbox.error());
+  if (options.outbox) {
+    impl->outbox = std::move(options.outbox);
+  } else {
+    auto outbox = FileAlertOutbox::open(options.state_dir / "outbox.json");
+    if (!outbox) {
+      spdlog::error("outbox: {}", describe_error(outbox.error()));
+      return fail(outbox.error());
+    }
+    impl->outbox = std::make_shared<FileAlertOutbox>(std::move(*outbox));
   }
-  impl->outbox.emplace(std::move(*outbox));
   impl->options = std::move(options);
 
   mo::TreeStore store(impl->tree_file);
@@ -503,16 +636,20 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
     else
       changed = true;
   }
-  if (!d.tre->blocked_at_start().empty() && d.agent && !d.m2msim_servers.empty()) {
+  if (const auto blocked = d.tre->blocked_at_start(); !blocked.empty() && d.agent && !d.m2msim_servers.empty()) {
     d.agent->report_blocked(d.m2msim_servers.front());
-    spdlog::warn("TRE: {} stored item(s) failed their integrity check at start; reported as Blocked",
-                 d.tre->blocked_at_start().size());
+    spdlog::warn("TRE: {} stored item(s) failed their integrity check at start; reported as Blocked", blocked.size());
   }
   if (changed) {
     if (auto r = d.persist(); !r) return fail(r.error());
   }
-  spdlog::info("device {} ready: state {}, {} context(s), {} MCIM(s)", info.dev_id, d.options.state_dir.string(),
-               read_contexts(d.tree).size(), d.registry->entries().size());
+  DeviceEvent ready = make_event(DeviceEventKind::device_ready, EventSeverity::info, {});
+  for (const auto& r : read_contexts(d.tree)) ready.contexts.push_back(r.context);
+  ready.device_id = info.dev_id;
+  ready.mcim_count = d.registry->entries().size();
+  ready.message = fmt::format("device {} ready: state {}, {} context(s), {} MCIM(s)", info.dev_id,
+                              d.options.state_dir.string(), ready.contexts.size(), ready.mcim_count);
+  d.emit(ready);
   return std::unique_ptr<Device>(new Device(std::move(impl)));
 }
 
@@ -520,8 +657,8 @@ Result<void> Device::handle_push(ByteView push_pdu) {
   bs::DecodeDetail detail;
   auto pdu = bs::wsp::decode_push(push_pdu, &detail);
   if (!pdu) {
-    spdlog::warn("push refused: not a WSP push: {} ({})", describe_error(pdu.error()), bs::to_string(detail));
-    return fail(pdu.error());
+    auto why = fmt::format("not a WSP push: {} ({})", describe_error(pdu.error()), bs::to_string(detail));
+    return impl_->refuse_push(pdu.error(), why, "push refused: " + why);
   }
   const auto& ct = pdu->content_type;
   auto is = [&](std::uint32_t code) {
@@ -539,18 +676,17 @@ Result<void> Device::handle_push(ByteView push_pdu) {
     if (!r) return fail(r.error());
     return {};
   }
-  spdlog::warn("push ignored: content type {} is neither a bootstrap nor a package 0",
-               ct.media.empty() && ct.code ? std::to_string(*ct.code) : ct.media);
-  return fail(errc::invalid_argument);
+  auto why = fmt::format("content type {} is neither a bootstrap nor a package 0",
+                         ct.media.empty() && ct.code ? std::to_string(*ct.code) : ct.media);
+  return impl_->refuse_push(make_error_code(errc::invalid_argument), why, "push ignored: " + why);
 }
 
 Result<BootstrapOutcome> Device::apply_bootstrap_push(ByteView push_pdu) {
   bs::DecodeDetail detail;
   auto pdu = bs::wsp::decode_push(push_pdu, &detail);
-  if (!pdu) {
-    spdlog::warn("bootstrap refused: not a WSP push: {} ({})", describe_error(pdu.error()), bs::to_string(detail));
-    return fail(pdu.error());
-  }
+  if (!pdu)
+    return impl_->refuse_bootstrap(pdu.error(), fmt::format("not a WSP push: {} ({})", describe_error(pdu.error()),
+                                                            bs::to_string(detail)));
   return impl_->apply_push(*pdu);
 }
 
@@ -567,7 +703,8 @@ Result<SessionReport> Device::run_client_session(std::optional<std::string> serv
   } else {
     auto d = impl_->default_server();
     if (!d) {
-      spdlog::warn("no session: the device is not bootstrapped (no DM account)");
+      impl_->emit(failure_event(DeviceEventKind::session_failed, d.error(), "the device is not bootstrapped (no DM account)",
+                                "no session: the device is not bootstrapped (no DM account)"));
       return fail(d.error());
     }
     sid = *d;
@@ -578,7 +715,8 @@ Result<SessionReport> Device::run_client_session(std::optional<std::string> serv
 std::vector<ContextRecord> Device::contexts() const { return read_contexts(impl_->tree); }
 const mo::Tree& Device::tree() const noexcept { return impl_->tree; }
 const McimRegistry& Device::registry() const noexcept { return *impl_->registry; }
-SoftwareTre& Device::tre() noexcept { return *impl_->tre; }
+Tre& Device::tre() noexcept { return *impl_->tre; }
+SoftwareTre* Device::software_tre() noexcept { return impl_->software_tre; }
 const fs::path& Device::tree_file() const noexcept { return impl_->tree_file; }
 std::vector<PendingAlert> Device::pending_alerts(std::string_view server_id) const {
   return impl_->outbox->pending(server_id);

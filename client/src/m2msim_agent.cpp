@@ -122,6 +122,9 @@ void M2msimAgent::sync_tree() {
 void M2msimAgent::report(std::string_view server_id, std::string_view type, std::string_view source,
                          std::string_view correlator, mo::M2msimResult result, std::string_view message) {
   (void)outbox_.add(server_id, mo::make_m2msim_alert(type, source, correlator, result, message));
+  if (options_.on_report)
+    options_.on_report(M2msimReport{std::string(server_id), std::string(type), std::string(source),
+                                    std::string(correlator), result, std::string(message)});
 }
 
 void M2msimAgent::report_blocked(std::string_view server_id) {

@@ -189,7 +189,7 @@ TEST_F(DeviceSessionTest, PowerLossAtEveryTreWriteOfAnInstallLeavesOldOrNewMcimU
     ASSERT_TRUE(device->run_client_session());
     ASSERT_TRUE(device->registry().active());
     add_job(2, 2, "8999900000000000022", "001010000000022");
-    device->tre().set_crash_hook_for_testing([&](std::string_view, std::string_view) {
+    device->software_tre()->set_crash_hook_for_testing([&](std::string_view, std::string_view) {
       ++steps;
       return false;
     });
@@ -215,7 +215,7 @@ TEST_F(DeviceSessionTest, PowerLossAtEveryTreWriteOfAnInstallLeavesOldOrNewMcimU
       add_job(2, 2, "8999900000000000022", "001010000000022");
       int seen = 0;
       // From the crash on, the TRE writes nothing more and the link is gone (power is off).
-      device->tre().set_crash_hook_for_testing([&](std::string_view, std::string_view) {
+      device->software_tre()->set_crash_hook_for_testing([&](std::string_view, std::string_view) {
         if (seen++ >= crash_at) link_lost_ = true;
         return link_lost_;
       });

@@ -7,9 +7,16 @@
 /// - `tree.m2mt` (+ `.prev`): the DM tree (mo::TreeStore, two generations, crash-safe); it holds
 ///   ./DevInfo, ./DMAcc (accounts and nonces), ./M2MSIMMobj, and the device-private bootstrap
 ///   record ./Vendor/m2mdm/Bootstrap/<context>/{ServerID, Account, SPKI-SHA256, NAP/...};
-/// - `outbox.json`: the Generic Alerts not yet acknowledged (FileAlertOutbox);
+/// - `outbox.json`: the Generic Alerts not yet acknowledged (FileAlertOutbox), unless the
+///   caller gives its own AlertOutbox (DeviceOptions::outbox);
 /// - the TRE directory (`--tre-dir`, default `<state>/tre`): platform key, PfC, protected
-///   storage with the MCIM registry and profiles (SoftwareTre).
+///   storage with the MCIM registry and profiles (SoftwareTre), unless the caller gives its own
+///   Tre (DeviceOptions::tre).
+///
+/// Progress is reported as typed events (m2mdm/client/events.hpp) through
+/// DeviceOptions::on_event: bootstrap applied/refused, package 0 verified/refused, sessions
+/// started/completed/failed, MCIMs installed, ... Without a sink each event's human message is
+/// logged through spdlog's default logger at the event's severity.
 ///
 /// Every input is checked before anything changes: a bootstrap's MAC is verified (with the
 /// configured SEC method, PIN and IMSI) before it is decoded, a package 0's digest is verified
@@ -28,11 +35,13 @@
 #include "m2mdm/bootstrap/apply.hpp"
 #include "m2mdm/bootstrap/security.hpp"
 #include "m2mdm/client/alert_outbox.hpp"
+#include "m2mdm/client/events.hpp"
 #include "m2mdm/client/m2msim_agent.hpp"
 #include "m2mdm/client/mcim_registry.hpp"
 #include "m2mdm/client/session.hpp"
 #include "m2mdm/client/software_tre.hpp"
 #include "m2mdm/client/transport.hpp"
+#include "m2mdm/client/tre.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
 #include "m2mdm/mo/tree.hpp"
 #include "m2mdm/mo/trust.hpp"
@@ -61,7 +70,17 @@ using TransportFactory = std::function<Result<std::unique_ptr<Transport>>(const 
 /// How a Device is set up.
 struct DeviceOptions {
   std::filesystem::path state_dir;   ///< created (mode 0700) when absent
-  std::filesystem::path tre_dir;     ///< empty = <state_dir>/tre
+  std::filesystem::path tre_dir;     ///< empty = <state_dir>/tre (not used when @ref tre is set)
+  /// The TRE holding the platform key and the MCIMs; empty = SoftwareTre::open(tre_dir). The
+  /// Device shares it (the caller may keep a pointer, e.g. to a hardware-backed Tre).
+  std::shared_ptr<Tre> tre;
+  /// Where Generic Alerts wait for acknowledgement; empty = FileAlertOutbox in
+  /// `<state_dir>/outbox.json`. The Device shares it (e.g. a MemoryAlertOutbox in a test, or
+  /// an outbox in the embedding product's own storage).
+  std::shared_ptr<AlertOutbox> outbox;
+  /// Receives every DeviceEvent, synchronously, in order (must not throw: an exception is
+  /// swallowed). Empty = each event's message is logged through spdlog at its severity.
+  DeviceEventSink on_event;
   /// SHO trust anchors used to open sealed MCIMs (m2mdm pki init's sho-ca for tests).
   mo::TrustAnchors anchors{mo::AnchorKind::test};
   /// Bootstrap authentication (ProvBoot 1.1 §5.3): the method this device accepts and its
@@ -135,7 +154,10 @@ class Device {
   std::vector<ContextRecord> contexts() const;
   const mo::Tree& tree() const noexcept;
   const McimRegistry& registry() const noexcept;
-  SoftwareTre& tre() noexcept;
+  /// The TRE in use (DeviceOptions::tre or the SoftwareTre opened on tre_dir).
+  Tre& tre() noexcept;
+  /// The SoftwareTre the device opened itself; nullptr when DeviceOptions::tre was given.
+  SoftwareTre* software_tre() noexcept;
   const std::filesystem::path& tree_file() const noexcept;
   /// The pending Generic Alerts for @p server_id.
   std::vector<PendingAlert> pending_alerts(std::string_view server_id) const;

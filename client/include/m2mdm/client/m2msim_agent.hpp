@@ -17,6 +17,7 @@
 #include "m2mdm/client/alert_outbox.hpp"
 #include "m2mdm/client/mcim_registry.hpp"
 #include "m2mdm/client/tre.hpp"
+#include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/tree.hpp"
 #include "m2mdm/mo/trust.hpp"
 
@@ -26,12 +27,24 @@
 
 namespace m2mdm::client {
 
+/// One outcome the agent queued as a Generic Alert (what M2msimAgentOptions::on_report sees).
+struct M2msimReport {
+  std::string server_id;     ///< the server the alert is for
+  std::string type;          ///< the alert type URN (mo::kAlertInstall, kAlertActivate, ...)
+  std::string source;        ///< the node the operation concerned (Download/<x>, MCIM/<x>, ...)
+  std::string correlator;    ///< the Exec's correlator (empty for kAlertBlocked)
+  mo::M2msimResult result = mo::M2msimResult::Success;
+  std::string message;       ///< the result in words (as in the alert's data)
+};
+
 /// How the agent acts.
 struct M2msimAgentOptions {
   bool activate_after_install = true;          ///< make a newly installed MCIM the active one
   std::function<std::int64_t()> clock;         ///< seconds since the epoch; default system clock
   /// Called after every operation that changed the registry (e.g. to re-key the USIM model).
   std::function<void(const McimRegistry&)> on_change;
+  /// Called after every Generic Alert the agent queued (install, MCIM operations, Blocked).
+  std::function<void(const M2msimReport&)> on_report;
 };
 
 /// Binds the M2MSIMMobj's operations to the TRE and the registry (see the file comment).

@@ -36,7 +36,7 @@ class SoftwareTre final : public Tre {
   Result<void> erase(std::string_view id) override;
 
   /// Ids that became Blocked at this open (their stored form failed its check).
-  const std::vector<std::string>& blocked_at_start() const noexcept { return blocked_at_start_; }
+  std::vector<std::string> blocked_at_start() const override { return blocked_at_start_; }
   /// The PfC.
   const mo::Certificate& pfc() const noexcept { return pfc_; }
 

@@ -60,6 +60,10 @@ class Tre {
   virtual Result<std::vector<StoredItem>> list() const = 0;
   /// Removes an item (blocked or not); succeeds if it is absent.
   virtual Result<void> erase(std::string_view id) = 0;
+
+  /// Ids that failed their integrity check at this TRE's start (seed 002 §5.1.1.1.3) and were
+  /// blocked then; the Device reports them once as Blocked. Default: none.
+  virtual std::vector<std::string> blocked_at_start() const { return {}; }
 };
 
 /// Whether @p id is a valid storage id.

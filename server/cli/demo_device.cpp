@@ -23,6 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using Ev = client::DeviceEventKind;
 
 /// A step that failed: its name and why.
 struct StepError {
@@ -108,7 +109,7 @@ class Run {
                                   "--log-format", "json"};
     std::string why;
     if (!agent_.spawn(argv, why)) return StepError{step, why};
-    if (auto e = wait(step, [&] { return agent_.log_has("listening for WAP push"); })) return e;
+    if (auto e = wait(step, [&] { return agent_.has_event(Ev::listening); })) return e;
     done("agent listening", push_address_ + ", pid " + std::to_string(agent_.pid));
     return std::nullopt;
   }
@@ -170,7 +171,7 @@ class Run {
     auto r = env_.rest.call("POST", dev_path() + "/bootstrap", env_.sho_token, env_.deadline, "application/json", "{}");
     if (r.status != 202) return StepError{step, r.describe()};
     done("bootstrap pushed", std::to_string(r.json.value("pushBytes", 0)) + " bytes to " + push_address_);
-    if (auto e = wait("bootstrap apply", [&] { return agent_.log_has("bootstrap applied"); })) return e;
+    if (auto e = wait("bootstrap apply", [&] { return agent_.has_event(Ev::bootstrap_applied); })) return e;
     done("bootstrap applied");
     return std::nullopt;
   }
@@ -182,7 +183,7 @@ class Run {
     auto registered = [&] {
       // The DPF marks the device registered once it authenticated; the PfC is read later in
       // that session, so the INIT session must have completed too.
-      if (!agent_.log_has("completed: messages=")) return false;
+      if (!agent_.has_event(Ev::session_completed)) return false;
       auto r = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
       last = r.describe();
       return r.status == 200 && r.json.value("state", "") == "registered";
@@ -276,7 +277,7 @@ class Run {
   // Steps 18-21: package 0, delivery, install in the TRE, report (1200), SHO callback.
   std::optional<StepError> await_install() {
     std::string step = "package 0";
-    if (auto e = wait(step, [&] { return agent_.log_has("package 0 from"); })) return e;
+    if (auto e = wait(step, [&] { return agent_.has_event(Ev::package0_verified); })) return e;
     done("package 0 verified");
     step = "install";
     std::string state, last;

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 extern char** environ;
@@ -144,12 +145,29 @@ void Agent::kill_now() {
   if (waitpid(pid, &st, 0) == pid) exit_status = decode_status(st);
 }
 
-bool Agent::log_has(std::string_view needle) const {
-  std::ifstream in(log);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.find(needle) != std::string::npos) return true;
-  return false;
+void Agent::read_events() {
+  std::ifstream in(log, std::ios::binary);
+  if (!in) return;
+  in.seekg(static_cast<std::streamoff>(read_offset_));
+  std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto end = chunk.rfind('\n');
+  if (end == std::string::npos) return;  // no complete line yet
+  read_offset_ += end + 1;
+  std::size_t pos = 0;
+  while (pos <= end) {
+    const auto nl = chunk.find('\n', pos);
+    auto j = nlohmann::json::parse(chunk.begin() + static_cast<std::ptrdiff_t>(pos),
+                                   chunk.begin() + static_cast<std::ptrdiff_t>(nl), nullptr, false);
+    pos = nl + 1;
+    // Not JSON (e.g. the agent's last words on a fatal error) or a plain log line: not an event.
+    if (j.is_object() && j.contains("event") && j["event"].is_string()) events_.push_back(std::move(j));
+  }
+}
+
+bool Agent::has_event(client::DeviceEventKind kind) {
+  read_events();
+  const std::string name(client::to_string(kind));
+  return std::any_of(events_.begin(), events_.end(), [&](const nlohmann::json& e) { return e.value("event", "") == name; });
 }
 
 std::string Agent::log_tail(std::size_t lines) const {

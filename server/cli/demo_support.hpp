@@ -5,6 +5,7 @@
 ///        watching `m2mdm-device` agents, and the per-device provisioning run (demo_device.cpp).
 #pragma once
 
+#include "m2mdm/client/events.hpp"
 #include "m2mdm/mo/crypto_handles.hpp"
 #include "m2mdm/server/http.hpp"
 #include "m2mdm/syncml/encoding.hpp"
@@ -59,7 +60,9 @@ class CallbackInbox final : public server::HttpHandler {
   std::size_t count_ = 0;
 };
 
-/// A spawned `m2mdm-device` (stdout and stderr into @p log).
+/// A spawned `m2mdm-device` (stdout and stderr into @p log), started with `--log-format json`:
+/// its progress is read as typed events (the log's JSON lines with an "event" field), never
+/// from the human text of its messages.
 struct Agent {
   pid_t pid = -1;
   std::filesystem::path log;
@@ -72,10 +75,18 @@ struct Agent {
   std::optional<int> stop(Clock::time_point deadline);
   /// SIGKILL + reap (idempotent; for failure paths).
   void kill_now();
-  /// True when the log holds @p needle.
-  bool log_has(std::string_view needle) const;
+  /// True when the agent reported an event of @p kind (reads the lines logged since the last call).
+  bool has_event(client::DeviceEventKind kind);
+  /// The events read so far, in order (each a parsed JSON line of the log with an "event" field).
+  const std::vector<nlohmann::json>& events() const noexcept { return events_; }
   /// The last @p lines lines of the log.
   std::string log_tail(std::size_t lines) const;
+
+ private:
+  /// Parses the complete lines added to the log since the last read into events_.
+  void read_events();
+  std::uintmax_t read_offset_ = 0;
+  std::vector<nlohmann::json> events_;
 };
 
 /// A free UDP port on 127.0.0.1 (bound and released), or nullopt.

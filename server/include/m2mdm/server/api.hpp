@@ -46,7 +46,10 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
 };
 
-/// The whole HTTP surface. Thread-safe.
+class RestApi;
+
+/// The whole HTTP surface. Thread-safe. Requests are dispatched through a route table (method,
+/// path pattern, roles allowed, endpoint); see server/src/api/rest_api.cpp.
 /// Authentication: `Authorization: Bearer <token>`; the token's SHA-256 is compared in
 /// constant time with the operator/VNO hashes and looked up among the SHOs. Every `/api/v1/`
 /// request without valid credentials gets 401 whatever the path.
@@ -67,24 +70,14 @@ class ApiRouter final : public HttpHandler {
   void set_job_listener(std::function<void(const Job&)> listener);
 
   HttpResponse handle(const HttpRequest& request) override;
-  const Metrics& metrics() const noexcept { return metrics_; }
+  const Metrics& metrics() const noexcept;
+
+  ~ApiRouter() override;
+  ApiRouter(const ApiRouter&) = delete;
+  ApiRouter& operator=(const ApiRouter&) = delete;
 
  private:
-  struct Caller;
-  HttpResponse route(const HttpRequest& request, std::string& route_name);
-  HttpResponse api(const HttpRequest& request, std::string& route_name);
-  std::int64_t now() const;
-
-  Store& store_;
-  const Pva& pva_;
-  ApiOptions options_;
-  Clock clock_;
-  mutable std::mutex dm_mutex_;
-  std::shared_ptr<DmEndpoint> dm_;
-  std::function<HttpServerStats()> http_stats_;
-  std::shared_ptr<DrfService> drf_;
-  std::function<void(const Job&)> job_listener_;
-  Metrics metrics_;
+  std::unique_ptr<RestApi> api_;  ///< the route table and one function per endpoint (server/src/api/)
 };
 
 }  // namespace m2mdm::server

@@ -1,0 +1,21 @@
+// ApiRouter, the public face of the RO's HTTP surface: it hands every request to RestApi
+// (api/rest_api.hpp), where the route table and the endpoints live.
+#include "api/rest_api.hpp"
+#include "m2mdm/server/api.hpp"
+
+namespace m2mdm::server {
+
+ApiRouter::ApiRouter(Store& store, const Pva& pva, ApiOptions options, Clock clock)
+    : api_(std::make_unique<RestApi>(store, pva, std::move(options), std::move(clock))) {}
+
+ApiRouter::~ApiRouter() = default;
+
+void ApiRouter::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) { api_->set_dm_endpoint(std::move(endpoint)); }
+void ApiRouter::set_default_dpf_address(std::string url) { api_->set_default_dpf_address(std::move(url)); }
+void ApiRouter::set_http_stats(std::function<HttpServerStats()> stats) { api_->set_http_stats(std::move(stats)); }
+void ApiRouter::set_drf(std::shared_ptr<DrfService> drf) { api_->set_drf(std::move(drf)); }
+void ApiRouter::set_job_listener(std::function<void(const Job&)> listener) { api_->set_job_listener(std::move(listener)); }
+HttpResponse ApiRouter::handle(const HttpRequest& request) { return api_->handle(request); }
+const Metrics& ApiRouter::metrics() const noexcept { return api_->metrics(); }
+
+}  // namespace m2mdm::server

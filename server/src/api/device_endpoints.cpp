@@ -1,0 +1,112 @@
+// Endpoints for the RO's device records: bulk import, the SHO's listing, one device (GET,
+// PATCH) and its reported platform credential (PfC).
+#include "api/json_views.hpp"
+#include "api/request_parts.hpp"
+#include "api/responses.hpp"
+#include "api/rest_api.hpp"
+#include "m2mdm/server/error.hpp"
+#include "m2mdm/server/rest_json.hpp"
+
+#include <charconv>
+#include <set>
+
+namespace m2mdm::server {
+using json = nlohmann::json;
+
+HttpResponse RestApi::import_devices(Call& call) {
+  const std::string_view body_mt = call.body_type;
+  const bool ndjson = ieq(body_mt, "application/x-ndjson") || ieq(body_mt, "application/ndjson");
+  if (!ndjson && !body_mt.empty() && !ieq(body_mt, "application/json"))
+    return unsupported_media_type("use application/json or application/x-ndjson");
+  auto parsed = parse_device_import(call.request.body, ndjson, options_.max_import_devices);
+  if (!parsed) return bad_request(parsed.error());
+  const bool is_sho = call.caller.is(Role::sho);
+  std::vector<Device> devices;
+  std::set<std::int64_t> sho_ids;
+  std::string default_dpf;
+  {
+    std::lock_guard lock(mutex_);
+    default_dpf = options_.default_dpf_address;
+  }
+  devices.reserve(parsed->size());
+  for (auto& item : *parsed) {
+    Device d = std::move(item.device);
+    if (is_sho) {
+      if (item.sho_given && *d.sho_id != call.caller.sho_id)
+        return bad_request("device " + d.dev_id + ": an SHO may import only its own devices");
+      d.sho_id = call.caller.sho_id;
+      // An SHO may not take over (or learn about) another SHO's device: same 404 as a GET.
+      if (auto existing = store_.get_device(d.dev_id); existing && existing->sho_id != call.caller.sho_id)
+        return HttpResponse::json_error(409, "conflict", "device " + d.dev_id + " cannot be imported");
+    }
+    if (d.sho_id) sho_ids.insert(*d.sho_id);
+    if (d.dpf_address.empty()) d.dpf_address = default_dpf;
+    devices.push_back(std::move(d));
+  }
+  for (auto id : sho_ids)
+    if (auto sho = store_.get_sho(id); !sho) return bad_request("unknown shoId " + std::to_string(id));
+  auto counts = store_.upsert_devices(devices, now());
+  if (!counts) {
+    if (counts.error() == make_error_code(errc::conflict))
+      return HttpResponse::json_error(409, "conflict", "a pcid is already registered to another device");
+    return store_error(counts.error());
+  }
+  audit(call, "device.import", std::to_string(devices.size()) + " devices",
+        "inserted " + std::to_string(counts->inserted) + ", updated " + std::to_string(counts->updated) +
+            ", unchanged " + std::to_string(counts->unchanged));
+  return json_response(200, {{"total", devices.size()},
+                             {"inserted", counts->inserted},
+                             {"updated", counts->updated},
+                             {"unchanged", counts->unchanged}});
+}
+
+HttpResponse RestApi::list_devices(Call& call) {
+  const auto query = call.request.query();
+  std::size_t limit = 100;
+  if (auto l = query_param(query, "limit"); !l.empty()) {
+    std::size_t v = 0;
+    auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), v);
+    if (ec != std::errc{} || p != l.data() + l.size() || v == 0 || v > 1000) return bad_request("limit must be 1..1000");
+    limit = v;
+  }
+  auto list = store_.list_devices(call.caller.sho_id, query_param(query, "after"), limit);
+  if (!list) return store_error(list.error());
+  json arr = json::array();
+  for (const auto& d : *list) arr.push_back(device_json(d));
+  return json_response(200, {{"devices", arr}});
+}
+
+HttpResponse RestApi::get_device(Call& call) {
+  auto d = visible_device(call.caller, call.param("devId"));
+  if (!d) return store_error(d.error());
+  return json_response(200, device_json(*d));
+}
+
+HttpResponse RestApi::patch_device(Call& call) {
+  const std::string& dev_id = call.param("devId");
+  if (auto d = visible_device(call.caller, dev_id); !d) return store_error(d.error());
+  const std::string_view body_mt = call.body_type;
+  if (!body_mt.empty() && !ieq(body_mt, "application/json") && !ieq(body_mt, "application/merge-patch+json"))
+    return unsupported_media_type("use application/json");
+  auto patch = parse_device_patch(call.request.body);
+  if (!patch) return bad_request(patch.error());
+  if (auto r = store_.patch_device(dev_id, *patch, now()); !r) return store_error(r.error());
+  audit(call, "device.patch", dev_id,
+        (patch->push_address ? "pushAddress=" + *patch->push_address + " " : std::string()) +
+            (patch->sec_method ? "secMethod=" + *patch->sec_method : std::string()));
+  auto updated = store_.get_device(dev_id);
+  if (!updated) return store_error(updated.error());
+  return json_response(200, device_json(*updated));
+}
+
+HttpResponse RestApi::get_device_pfc(Call& call) {
+  auto d = visible_device(call.caller, call.param("devId"));
+  if (!d) return store_error(d.error());
+  if (d->pfc_der.empty()) return HttpResponse::json_error(404, "not found", "the device has not reported its PfC yet");
+  auto accept = call.request.header("Accept").value_or("");
+  if (accept.find("application/pkix-cert") != std::string_view::npos)
+    return HttpResponse::make(200, "application/pkix-cert", std::string(as_chars(d->pfc_der)));
+  return HttpResponse::make(200, "application/x-pem-file", pem_of(d->pfc_der));
+}
+
+}  // namespace m2mdm::server

@@ -1,0 +1,82 @@
+// Endpoints for the DRF (TR 33.812 §5.2 steps 9-12): issuing a bootstrap for a device and
+// reading the registry entry (PCID -> SHO, DPF address, active bootstrap).
+#include "api/request_parts.hpp"
+#include "api/responses.hpp"
+#include "api/rest_api.hpp"
+#include "m2mdm/server/rest_json.hpp"
+
+namespace m2mdm::server {
+using json = nlohmann::json;
+
+HttpResponse RestApi::bootstrap_device(Call& call) {
+  const std::string& dev_id = call.param("devId");
+  auto d = visible_device(call.caller, dev_id);  // an SHO reaches only its own devices (404 otherwise)
+  if (!d) return store_error(d.error());
+  if (!call.body_type.empty() && !ieq(call.body_type, "application/json"))
+    return unsupported_media_type("use application/json");
+  auto req = parse_bootstrap_request(call.request.body);
+  if (!req) return bad_request(req.error());
+  std::shared_ptr<DrfService> drf;
+  {
+    std::lock_guard lock(mutex_);
+    drf = drf_;
+  }
+  if (!drf || !drf->configured())
+    return HttpResponse::json_error(503, "service unavailable", "the DRF is not configured (no DPF key pin)");
+  BootstrapRequest br;
+  br.delivery = req->sms ? BootstrapDelivery::sms : BootstrapDelivery::udp;
+  br.rebootstrap = req->rebootstrap;
+  br.rebootstrap_token = req->rebootstrap_token;
+  br.actor = call.caller.actor();
+  // Re-bootstrap only for the operator or the device's own SHO (TR 33.812 §5.2.2.6.3.2 FFS).
+  br.caller_may_rebootstrap = call.caller.is(Role::op) || (call.caller.is(Role::sho) && d->sho_id == call.caller.sho_id);
+  auto out = drf->bootstrap(dev_id, br);
+  if (!out) {
+    if (out.error().status == 409 || out.error().status == 403)
+      audit(call, "drf.bootstrap.refused", dev_id, out.error().reason);
+    return HttpResponse::json_error(out.error().status,
+                                    out.error().status == 409   ? "conflict"
+                                    : out.error().status == 403 ? "forbidden"
+                                    : out.error().status == 503 ? "service unavailable"
+                                    : out.error().status == 502 ? "bad gateway"
+                                                                : "error",
+                                    out.error().reason);
+  }
+  json body = {{"devId", dev_id},
+               {"bootstrapId", out->record.id},
+               {"issued", out->record.issued},
+               {"secMethod", out->record.sec_method},
+               {"rebootstrap", out->record.rebootstrap},
+               {"delivery", req->sms ? "sms" : "push"},
+               {"serverId", out->issued.dm.server_id},
+               {"pushBytes", out->issued.push_pdu.size()}};
+  if (req->sms) {
+    json segments = json::array();
+    for (const auto& seg : out->issued.sms) segments.push_back(hex_encode(seg, true));
+    body["smsSegments"] = segments;  // TP-User-Data (UDH + payload), 8-bit data coding, UDHI set
+    body["smsDataCoding"] = "8bit";
+  } else {
+    body["pushAddress"] = out->push_address;
+  }
+  return json_response(req->sms ? 200 : 202, body);
+}
+
+HttpResponse RestApi::get_registry_entry(Call& call) {
+  auto d = store_.get_device_by_pcid(call.param("pcid"));
+  if (!d) return store_error(d.error());
+  if (call.caller.is(Role::sho) && d->sho_id != call.caller.sho_id) return HttpResponse::json_error(404, "not found");
+  auto b = store_.active_bootstrap(d->dev_id);
+  if (!b) return store_error(b.error());
+  json out = {{"pcid", d->pcid}, {"devId", d->dev_id}, {"dpfAddress", d->dpf_address},
+              {"pushAddress", d->push_address}, {"secMethod", d->sec_method}};
+  out["shoId"] = d->sho_id ? json(*d->sho_id) : json(nullptr);
+  if (*b)
+    out["activeBootstrap"] = {{"id", (*b)->id},         {"issued", (*b)->issued},
+                              {"delivery", (*b)->delivery}, {"secMethod", (*b)->sec_method},
+                              {"rebootstrap", (*b)->rebootstrap}, {"actor", (*b)->actor}};
+  else
+    out["activeBootstrap"] = nullptr;
+  return json_response(200, out);
+}
+
+}  // namespace m2mdm::server

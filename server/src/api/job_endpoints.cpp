@@ -1,0 +1,65 @@
+// Endpoints for the DPF's jobs (TR 33.812 §5.2 steps 14-21): an SHO submits an MCIM operation
+// for one of its devices; the operator and the SHO read jobs and their results.
+#include "api/json_views.hpp"
+#include "api/request_parts.hpp"
+#include "api/responses.hpp"
+#include "api/rest_api.hpp"
+#include "m2mdm/server/error.hpp"
+#include "m2mdm/server/rest_json.hpp"
+
+#include <charconv>
+
+namespace m2mdm::server {
+using json = nlohmann::json;
+
+HttpResponse RestApi::list_device_jobs(Call& call) {
+  auto jobs = store_.list_jobs(call.param("devId"));
+  if (!jobs) return store_error(jobs.error());
+  json arr = json::array();
+  for (const auto& j : *jobs) {
+    if (call.caller.is(Role::sho) && j.sho_id != call.caller.sho_id) continue;
+    auto r = store_.get_result(j.id);
+    arr.push_back(job_json(j, r ? *r : std::nullopt));
+  }
+  return json_response(200, {{"jobs", arr}});
+}
+
+HttpResponse RestApi::submit_job(Call& call) {
+  if (!call.body_type.empty() && !ieq(call.body_type, "application/json"))
+    return unsupported_media_type("use application/json");
+  auto sub = parse_job_submission(call.request.body, call.request.body.size());
+  if (!sub) return bad_request(sub.error());
+  const std::int64_t t = now();
+  NewJob nj{call.param("devId"), call.caller.sho_id, sub->kind, std::move(sub->object), std::move(sub->authorisation),
+            std::move(sub->correlator), t + sub->ttl_seconds.value_or(options_.default_job_ttl)};
+  auto job = store_.create_job(nj, t);
+  if (!job) {
+    if (job.error() == make_error_code(errc::conflict))
+      return HttpResponse::json_error(409, "conflict", "correlator already used");
+    return store_error(job.error());
+  }
+  std::function<void(const Job&)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    listener = job_listener_;
+  }
+  if (listener) listener(*job);  // package 0 trigger (TR 33.812 step 15)
+  auto r = json_response(202, job_json(*job, std::nullopt));
+  r.set_header("Location", "/api/v1/jobs/" + std::to_string(job->id));
+  return r;
+}
+
+HttpResponse RestApi::get_job(Call& call) {
+  const std::string& text = call.param("id");
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) return HttpResponse::json_error(404, "not found");
+  auto job = store_.get_job(id);
+  if (!job) return store_error(job.error());
+  if (call.caller.is(Role::sho) && job->sho_id != call.caller.sho_id) return HttpResponse::json_error(404, "not found");
+  auto r = store_.get_result(id);
+  if (!r) return store_error(r.error());
+  return json_response(200, job_json(*job, *r));
+}
+
+}  // namespace m2mdm::server

@@ -1,0 +1,60 @@
+// Request counters and the Prometheus text exposition of /metrics.
+#include "m2mdm/server/api.hpp"
+
+namespace m2mdm::server {
+
+void Metrics::count(std::string_view route, std::string_view method, int status) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{std::string(route), std::string(method.size() <= 8 ? method : "OTHER"), status}];
+}
+
+std::string Metrics::render(const StoreStats* store, const HttpServerStats* http) const {
+  std::string out;
+  out += "# HELP m2mdm_http_requests_total HTTP requests by route template, method and status.\n";
+  out += "# TYPE m2mdm_http_requests_total counter\n";
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, n] : requests_) {
+      const auto& [route, method, status] = key;
+      out += "m2mdm_http_requests_total{route=\"" + route + "\",method=\"" + method + "\",status=\"" +
+             std::to_string(status) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  if (http) {
+    out += "# HELP m2mdm_http_active_connections Open HTTP connections.\n# TYPE m2mdm_http_active_connections gauge\n";
+    out += "m2mdm_http_active_connections " + std::to_string(http->active_connections) + "\n";
+    out += "# HELP m2mdm_http_accepted_connections_total Accepted connections.\n"
+           "# TYPE m2mdm_http_accepted_connections_total counter\n";
+    out += "m2mdm_http_accepted_connections_total " + std::to_string(http->accepted_connections) + "\n";
+    out += "# HELP m2mdm_http_rejected_connections_total Connections refused over the cap.\n"
+           "# TYPE m2mdm_http_rejected_connections_total counter\n";
+    out += "m2mdm_http_rejected_connections_total " + std::to_string(http->rejected_connections) + "\n";
+    out += "# HELP m2mdm_http_contained_exceptions_total Exceptions caught on a connection (that connection "
+           "or request failed; the server went on).\n# TYPE m2mdm_http_contained_exceptions_total counter\n";
+    out += "m2mdm_http_contained_exceptions_total " + std::to_string(http->contained_exceptions) + "\n";
+  }
+  if (store) {
+    out += "# HELP m2mdm_jobs Jobs by state.\n# TYPE m2mdm_jobs gauge\n";
+    for (int i = 0; i <= static_cast<int>(JobState::expired); ++i) {
+      auto name = std::string(to_string(static_cast<JobState>(i)));
+      auto it = store->jobs_by_state.find(name);
+      out += "m2mdm_jobs{state=\"" + name + "\"} " + std::to_string(it == store->jobs_by_state.end() ? 0 : it->second) + "\n";
+    }
+    out += "# HELP m2mdm_devices Devices by state.\n# TYPE m2mdm_devices gauge\n";
+    for (int i = 0; i <= static_cast<int>(DeviceState::failed); ++i) {
+      auto name = std::string(to_string(static_cast<DeviceState>(i)));
+      auto it = store->devices_by_state.find(name);
+      out += "m2mdm_devices{state=\"" + name + "\"} " +
+             std::to_string(it == store->devices_by_state.end() ? 0 : it->second) + "\n";
+    }
+    out += "# HELP m2mdm_outbox_pending SHO callbacks not yet acknowledged.\n# TYPE m2mdm_outbox_pending gauge\n";
+    out += "m2mdm_outbox_pending " + std::to_string(store->outbox_pending) + "\n";
+    out += "# HELP m2mdm_shos Registered SHOs.\n# TYPE m2mdm_shos gauge\n";
+    out += "m2mdm_shos " + std::to_string(store->shos) + "\n";
+  }
+  out += "# HELP m2mdm_store_up 1 when the store answered the scrape.\n# TYPE m2mdm_store_up gauge\n";
+  out += std::string("m2mdm_store_up ") + (store ? "1" : "0") + "\n";
+  return out;
+}
+
+}  // namespace m2mdm::server

@@ -1,0 +1,90 @@
+// RestApi: what ApiRouter (m2mdm/server/api.hpp) does, behind its public face. A route table
+// (rest_api.cpp) maps method + path to one member function per endpoint; the endpoints are
+// grouped by the role they serve (*_endpoints.cpp). Thread-safe like ApiRouter.
+#pragma once
+
+#include "api/route_table.hpp"
+#include "m2mdm/server/api.hpp"
+
+#include <expected>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace m2mdm::server {
+
+class RestApi {
+ public:
+  using Clock = ApiRouter::Clock;
+  RestApi(Store& store, const Pva& pva, ApiOptions options, Clock clock);
+
+  /// Routes, runs the endpoint, counts the request in the metrics; never throws.
+  HttpResponse handle(const HttpRequest& request);
+
+  void set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint);
+  void set_default_dpf_address(std::string url);
+  void set_http_stats(std::function<HttpServerStats()> stats);
+  void set_drf(std::shared_ptr<DrfService> drf);
+  void set_job_listener(std::function<void(const Job&)> listener);
+  const Metrics& metrics() const noexcept { return metrics_; }
+
+  /// The route table, in matching order.
+  static std::span<const Route> routes();
+
+ private:
+  HttpResponse route(const HttpRequest& request, std::string& route_name);
+  /// Runs the rows [first, last) of one pattern: role, load, method, handler.
+  HttpResponse dispatch(std::span<const Route> rows, Call& call);
+  /// The caller of an /api/v1 request, or the 401 (or store failure) response.
+  std::expected<Caller, HttpResponse> authenticate(const HttpRequest& request);
+  std::int64_t now() const;
+  void audit(const Call& call, std::string action, std::string subject, std::string detail);
+  /// Loads a device the caller may see: an SHO sees only its own, a VNO none (not_found otherwise).
+  Result<Device> visible_device(const Caller& caller, const std::string& dev_id);
+
+  // --- load steps
+  std::optional<HttpResponse> load_visible_device(Call& call);
+
+  // --- endpoints: operations (ops_endpoints.cpp)
+  HttpResponse get_healthz(Call& call);
+  HttpResponse get_metrics(Call& call);
+  HttpResponse post_dm(Call& call);
+  // --- SHO accounts (sho_endpoints.cpp)
+  HttpResponse list_shos(Call& call);
+  HttpResponse create_sho(Call& call);
+  HttpResponse get_callback(Call& call);
+  HttpResponse put_callback(Call& call);
+  // --- devices (device_endpoints.cpp)
+  HttpResponse import_devices(Call& call);
+  HttpResponse list_devices(Call& call);
+  HttpResponse get_device(Call& call);
+  HttpResponse patch_device(Call& call);
+  HttpResponse get_device_pfc(Call& call);
+  // --- DPF jobs (job_endpoints.cpp)
+  HttpResponse list_device_jobs(Call& call);
+  HttpResponse submit_job(Call& call);
+  HttpResponse get_job(Call& call);
+  // --- DRF (drf_endpoints.cpp)
+  HttpResponse bootstrap_device(Call& call);
+  HttpResponse get_registry_entry(Call& call);
+  // --- PVA, ICF (pva_endpoints.cpp, icf_endpoints.cpp)
+  HttpResponse validate_pfc(Call& call);
+  HttpResponse icf_vectors(Call& call);
+  HttpResponse icf_resync(Call& call);
+
+  Store& store_;
+  const Pva& pva_;
+  ApiOptions options_;
+  Clock clock_;
+  mutable std::mutex mutex_;  // guards the members below (installed after construction)
+  std::shared_ptr<DmEndpoint> dm_;
+  std::function<HttpServerStats()> http_stats_;
+  std::shared_ptr<DrfService> drf_;
+  std::function<void(const Job&)> job_listener_;
+  Metrics metrics_;
+};
+
+}  // namespace m2mdm::server

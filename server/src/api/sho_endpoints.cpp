@@ -1,0 +1,53 @@
+// Endpoints for SHO accounts: /api/v1/shos (operator), /api/v1/callback (the SHO's own).
+#include "api/responses.hpp"
+#include "api/rest_api.hpp"
+#include "m2mdm/server/rest_json.hpp"
+
+#include <openssl/rand.h>
+
+namespace m2mdm::server {
+using json = nlohmann::json;
+namespace {
+/// A fresh bearer token: 32 random bytes as hex ("" when the DRBG fails).
+std::string random_token() {
+  Bytes b(32);
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) return {};
+  return hex_encode(b);
+}
+}  // namespace
+
+HttpResponse RestApi::list_shos(Call& /*call*/) {
+  auto list = store_.list_shos();
+  if (!list) return store_error(list.error());
+  json arr = json::array();
+  for (const auto& sho : *list)
+    arr.push_back({{"id", sho.id}, {"name", sho.name}, {"callbackUrl", sho.callback_url}, {"created", sho.created}});
+  return json_response(200, arr);
+}
+
+HttpResponse RestApi::create_sho(Call& call) {
+  auto name = parse_sho_create(call.request.body);
+  if (!name) return bad_request(name.error());
+  std::string token = random_token();
+  if (token.empty()) return HttpResponse::json_error(500, "internal error", "no randomness");
+  auto sho = store_.create_sho(*name, hash_token(token), now());
+  if (!sho) return store_error(sho.error());
+  audit(call, "sho.create", std::to_string(sho->id), *name);
+  return json_response(201, {{"id", sho->id}, {"name", sho->name}, {"token", token}});
+}
+
+HttpResponse RestApi::get_callback(Call& call) {
+  auto sho = store_.get_sho(call.caller.sho_id);
+  if (!sho) return store_error(sho.error());
+  return json_response(200, {{"url", sho->callback_url}});
+}
+
+HttpResponse RestApi::put_callback(Call& call) {
+  auto url = parse_callback_registration(call.request.body);
+  if (!url) return bad_request(url.error());
+  if (auto r = store_.set_sho_callback(call.caller.sho_id, *url); !r) return store_error(r.error());
+  audit(call, "callback.register", std::to_string(call.caller.sho_id), *url);
+  return json_response(200, {{"url", *url}});
+}
+
+}  // namespace m2mdm::server

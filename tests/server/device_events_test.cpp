@@ -16,6 +16,8 @@
 #include "m2mdm/mo/seal.hpp"
 #include "m2mdm/server/dm_session.hpp"
 #include "m2mdm/syncml/notification.hpp"
+#include "m2mdm/test/in_process.hpp"
+#include "m2mdm/test/memory_backend.hpp"
 
 #include <gtest/gtest.h>
 
@@ -53,60 +55,10 @@ std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The DPF's store, in memory: one device, its jobs, the alerts it acknowledged.
-class Backend final : public server::DmBackend {
- public:
-  server::DmCredentials creds;
-  std::vector<server::Job> jobs;
-  std::map<std::int64_t, server::JobState> states;
-  std::vector<server::DeviceAlert> alerts;
-  Bytes pfc;
-
-  Result<server::DmCredentials> credentials(std::string_view dev_id) override {
-    if (dev_id != kDevId) return fail(std::make_error_code(std::errc::no_such_device));
-    return creds;
-  }
-  void save_nonces(std::string_view, ByteView server_nonce, ByteView client_nonce) override {
-    creds.server_nonce.assign(server_nonce.begin(), server_nonce.end());
-    creds.client_nonce.assign(client_nonce.begin(), client_nonce.end());
-  }
-  void on_device_info(std::string_view, const std::map<std::string, std::string>&) override {}
-  bool wants_pfc(std::string_view) override { return pfc.empty(); }
-  void on_pfc(std::string_view, ByteView der) override { pfc.assign(der.begin(), der.end()); }
-  std::optional<server::Job> next_job(std::string_view) override {
-    for (auto& j : jobs)
-      if (!states.contains(j.id)) {
-        states[j.id] = server::JobState::delivering;
-        return j;
-      }
-    return std::nullopt;
-  }
-  void on_job_state(const server::Job& job, server::JobState to) override { states[job.id] = to; }
-  void on_job_failed(const server::Job& job, int, std::string_view) override { states[job.id] = server::JobState::failed; }
-  bool on_generic_alert(std::string_view, const server::DeviceAlert& alert) override {
-    alerts.push_back(alert);
-    return true;
-  }
-};
-
-// Each POST of a session goes to a DmServerSession in this process.
-class InProcessTransport final : public client::Transport {
- public:
-  explicit InProcessTransport(Backend& backend) : dpf_(backend, {}) {}
-  Result<client::HttpReply> post(const client::Outgoing& m) override {
-    auto reply = dpf_.handle(m.body, m.content_type, m.hmac_header);
-    if (!reply) return fail(reply.error());
-    client::HttpReply r;
-    r.status = 200;
-    r.content_type = reply->content_type;
-    r.body = std::move(reply->body);
-    r.hmac_header = reply->hmac_header;
-    return r;
-  }
-
- private:
-  server::DmServerSession dpf_;
-};
+// The DPF in memory (tests/support): one device, its jobs, the alerts it acknowledged; each POST
+// of a session goes to a DmServerSession in this process.
+using Backend = test::MemoryDmBackend;
+using test::InProcessTransport;
 
 // An AlertOutbox of the caller's: a MemoryAlertOutbox that counts what the Device queued.
 class CountingOutbox final : public client::AlertOutbox {

@@ -17,6 +17,9 @@ const char* describe(int v) noexcept {
     case errc::tls_error: return "TLS setup failed";
     case errc::bind_failed: return "cannot listen on the address";
     case errc::config_error: return "invalid configuration";
+    case errc::no_credentials: return "no usable credentials";
+    case errc::exhausted: return "resource exhausted";
+    case errc::verification_failed: return "verification failed";
   }
   return nullptr;  // "unknown m2mdm.server error"
 }

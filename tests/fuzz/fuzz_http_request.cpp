@@ -5,11 +5,11 @@
 // router (SQLite store in a temp dir, DPF behind /dm); the answer is framed back for the wire.
 // Properties: no crash/UB/leak and no exception; refusals are 400/413/431 only; a body is never
 // larger than the limit; every answer frames (Content-Length matches the body).
-#include "http_framing.hpp"
+#include "http/http_framing.hpp"
 #include "m2mdm/server/api.hpp"
 #include "m2mdm/server/dpf_service.hpp"
 #include "m2mdm/server/pva.hpp"
-#include "m2mdm/server/store.hpp"
+#include "m2mdm/server/sqlite_store.hpp"
 
 #include <cstddef>
 #include <cstdint>

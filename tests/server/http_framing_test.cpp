@@ -1,7 +1,7 @@
 // The server's request framing without sockets (http_framing::frame_request, the same parser
 // settings and bounded buffer as each connection): the limits a peer meets before a handler
 // runs, at every read size. The wire-level counterparts are in http_server_test.cpp.
-#include "http_framing.hpp"
+#include "http/http_framing.hpp"
 
 #include <gtest/gtest.h>
 

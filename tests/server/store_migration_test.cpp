@@ -1,6 +1,7 @@
 // Schema migration 1 -> 2 (DRF bootstraps, package 0 retry state): a store written by a build
 // with schema 1 opens, migrates in place, keeps its rows and secrets, and gains the new columns.
 #include "m2mdm/server/error.hpp"
+#include "m2mdm/server/store_migrations.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -13,70 +14,6 @@
 namespace m2mdm::server {
 namespace {
 
-// The schema-1 DDL exactly as shipped (frozen; the store's migration 0 -> 1).
-constexpr const char* kSchema1 = R"sql(
-CREATE TABLE shos(
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  token_hash BLOB NOT NULL UNIQUE,
-  callback_url TEXT NOT NULL DEFAULT '',
-  created INTEGER NOT NULL);
-CREATE TABLE devices(
-  id INTEGER PRIMARY KEY,
-  dev_id TEXT NOT NULL UNIQUE,
-  pcid TEXT NOT NULL UNIQUE,
-  sho_id INTEGER REFERENCES shos(id),
-  dpf_address TEXT NOT NULL DEFAULT '',
-  dm_credentials BLOB,
-  device_pin BLOB,
-  k BLOB,
-  opc BLOB,
-  sqn INTEGER NOT NULL DEFAULT 0,
-  pfc_der BLOB,
-  pfc_validation TEXT NOT NULL DEFAULT '',
-  state TEXT NOT NULL DEFAULT 'imported',
-  last_seen INTEGER NOT NULL DEFAULT 0,
-  push_address TEXT NOT NULL DEFAULT '',
-  created INTEGER NOT NULL,
-  updated INTEGER NOT NULL);
-CREATE INDEX devices_sho ON devices(sho_id, dev_id);
-CREATE TABLE jobs(
-  id INTEGER PRIMARY KEY,
-  dev_id TEXT NOT NULL REFERENCES devices(dev_id),
-  sho_id INTEGER NOT NULL REFERENCES shos(id),
-  kind TEXT NOT NULL,
-  payload BLOB NOT NULL,
-  authorisation TEXT NOT NULL,
-  correlator TEXT NOT NULL UNIQUE,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  deadline INTEGER NOT NULL DEFAULT 0,
-  created INTEGER NOT NULL,
-  updated INTEGER NOT NULL);
-CREATE INDEX jobs_dev_state ON jobs(dev_id, state, id);
-CREATE TABLE results(
-  job_id INTEGER PRIMARY KEY REFERENCES jobs(id),
-  code INTEGER NOT NULL,
-  message TEXT NOT NULL,
-  at INTEGER NOT NULL);
-CREATE TABLE audit(
-  id INTEGER PRIMARY KEY,
-  at INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  detail TEXT NOT NULL);
-CREATE TABLE outbox(
-  id INTEGER PRIMARY KEY,
-  sho_id INTEGER NOT NULL REFERENCES shos(id),
-  url TEXT NOT NULL,
-  body TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL,
-  acknowledged INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX outbox_due ON outbox(acknowledged, next_attempt_at);
-)sql";
-
 TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
   test::TempDir dir;
   const auto db = dir.path() / "old.sqlite";
@@ -84,7 +21,11 @@ TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
     std::unique_ptr<sqlite3, decltype(&sqlite3_close)> h(raw, &sqlite3_close);
-    ASSERT_EQ(sqlite3_exec(raw, kSchema1, nullptr, nullptr, nullptr), SQLITE_OK);
+    // Schema 1 exactly as shipped: the frozen migration file 0001, as the store embeds it.
+    ASSERT_GE(store_migrations().size(), 2u);
+    EXPECT_EQ(store_migrations()[0].file, "0001_initial.sql");
+    const std::string schema1(store_migrations()[0].sql);
+    ASSERT_EQ(sqlite3_exec(raw, schema1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(raw,
                            "PRAGMA user_version = 1; PRAGMA application_id = 1295142212;"
                            "INSERT INTO shos(name, token_hash, created) VALUES('sho', x'01', 1);"

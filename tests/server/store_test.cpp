@@ -1,7 +1,7 @@
 // SqliteStore on real files: schema, secrets at rest, job/outbox workflows, corrupt files and
 // crash consistency (a child process _exit()s inside a transaction, or is SIGKILLed mid-write).
 #include "m2mdm/server/error.hpp"
-#include "m2mdm/server/store.hpp"
+#include "m2mdm/server/sqlite_store.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>

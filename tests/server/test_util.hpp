@@ -2,7 +2,7 @@
 // from tests/support).
 #pragma once
 
-#include "m2mdm/server/store.hpp"
+#include "m2mdm/server/sqlite_store.hpp"
 #include "m2mdm/test/files.hpp"
 #include "m2mdm/test/mock_clock.hpp"
 

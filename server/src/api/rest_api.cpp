@@ -53,7 +53,11 @@ std::span<const Route> RestApi::routes() {
 }
 
 RestApi::RestApi(Store& store, const Pva& pva, ApiOptions options, Clock clock)
-    : store_(store), pva_(pva), options_(std::move(options)), clock_(std::move(clock)),
+    : store_(store),
+      pva_(pva),
+      options_(std::move(options)),
+      icf_(store_, random_, IcfOptions{options_.icf_max_vectors, options_.icf_amf}),
+      clock_(std::move(clock)),
       dm_(std::make_shared<UnavailableDmEndpoint>()) {}
 
 void RestApi::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) {

@@ -5,6 +5,7 @@
 
 #include "api/route_table.hpp"
 #include "m2mdm/server/api.hpp"
+#include "m2mdm/server/icf.hpp"
 
 #include <expected>
 #include <functional>
@@ -78,6 +79,8 @@ class RestApi {
   Store& store_;
   const Pva& pva_;
   ApiOptions options_;
+  mo::OpenSslRandom random_;
+  IcfService icf_;
   Clock clock_;
   mutable std::mutex mutex_;  // guards the members below (installed after construction)
   std::shared_ptr<DmEndpoint> dm_;

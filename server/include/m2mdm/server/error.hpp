@@ -20,6 +20,9 @@ enum class errc {
   tls_error = 8,         ///< TLS context setup failed (certificate, key, protocol settings)
   bind_failed = 9,       ///< the listening socket could not be opened
   config_error = 10,     ///< the server configuration is invalid
+  no_credentials = 11,   ///< the identity holds no usable credentials (ICF: no temporary K/OPc)
+  exhausted = 12,        ///< a finite resource is used up (ICF: the 48-bit SQN space)
+  verification_failed = 13,  ///< a MAC or signature does not verify (ICF: MAC-S of an AUTS)
 };
 
 /// The category of m2mdm::server::errc.

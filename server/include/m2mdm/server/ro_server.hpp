@@ -13,7 +13,7 @@
 #include "m2mdm/server/http_server.hpp"
 #include "m2mdm/server/pva.hpp"
 #include "m2mdm/server/push.hpp"
-#include "m2mdm/server/store.hpp"
+#include "m2mdm/server/sqlite_store.hpp"
 #include "m2mdm/syncml/result.hpp"
 
 #include <condition_variable>

@@ -3,7 +3,7 @@
 // responses back (keep-alive). One io_context, N threads; each connection is its own strand.
 #include "m2mdm/server/http_server.hpp"
 
-#include "http_framing.hpp"
+#include "http/http_framing.hpp"
 #include "m2mdm/server/error.hpp"
 
 #include <boost/asio/ip/tcp.hpp>

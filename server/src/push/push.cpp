@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <memory>
 
 namespace m2mdm::server {
 namespace {

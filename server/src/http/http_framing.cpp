@@ -3,7 +3,7 @@
 // do_field, inlined into parser.put() here); Beast's own read loop is the same code.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include "http_framing.hpp"
+#include "http/http_framing.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>

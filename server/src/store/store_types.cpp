@@ -1,7 +1,7 @@
 // Enum names, token hashing and crash-injection points shared by every Store implementation.
-#include "m2mdm/server/store.hpp"
+#include "m2mdm/server/store_types.hpp"
 
-#include "crash_point.hpp"
+#include "store/crash_point.hpp"
 
 #include <openssl/sha.h>
 

@@ -1,6 +1,6 @@
 // AES-256-GCM for secrets at rest (NIST SP 800-38D): 96-bit random IV, 128-bit tag.
 #include "m2mdm/server/error.hpp"
-#include "m2mdm/server/store.hpp"
+#include "m2mdm/server/secret_box.hpp"
 #include "m2mdm/syncml/openssl_handles.hpp"
 #include "m2mdm/mo/fd.hpp"
 

@@ -1,0 +1,89 @@
+/// @file sqlite_store.hpp
+/// @brief The Store on SQLite: one file, WAL, schema migrations, secrets sealed with a SecretBox.
+#pragma once
+
+#include "m2mdm/server/secret_box.hpp"
+#include "m2mdm/server/store.hpp"
+
+#include <filesystem>
+#include <memory>
+
+namespace m2mdm::server {
+
+/// Options of the SQLite store.
+struct SqliteOptions {
+  int busy_timeout_ms = 5000;
+};
+
+/// The SQLite implementation: WAL, foreign keys, schema migrations (PRAGMA user_version),
+/// cached prepared statements, one writer at a time (a mutex; readers too are serialised on
+/// the single connection), a transaction around every multi-statement change.
+class SqliteStore final : public Store {
+ public:
+  /// Opens (creating if missing) the database at @p path and migrates it to the current schema.
+  /// A file that is not a SQLite database, or is corrupt, fails with errc::store_corrupt and
+  /// is left untouched.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path, SecretBox box,
+                                                   SqliteOptions options = {});
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  /// The schema version this build migrates to.
+  static int schema_version() noexcept;
+
+  Result<void> ping() override;
+  Result<Sho> create_sho(std::string_view name, ByteView token_hash, std::int64_t now) override;
+  Result<Sho> get_sho(std::int64_t id) override;
+  Result<Sho> find_sho_by_token_hash(ByteView token_hash) override;
+  Result<std::vector<Sho>> list_shos() override;
+  Result<void> set_sho_callback(std::int64_t sho_id, std::string_view url) override;
+  Result<ImportCounts> upsert_devices(std::span<const Device> devices, std::int64_t now) override;
+  Result<Device> get_device(std::string_view dev_id) override;
+  Result<Device> get_device_by_pcid(std::string_view pcid) override;
+  Result<std::vector<Device>> list_devices(std::int64_t sho_id, std::string_view after_dev_id,
+                                           std::size_t limit) override;
+  Result<void> set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) override;
+  Result<void> touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) override;
+  Result<void> set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) override;
+  Result<void> set_pfc_validation(std::string_view dev_id, std::string_view verdict_json, std::int64_t now) override;
+  Result<void> set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) override;
+  Result<void> set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
+                             std::int64_t now) override;
+  Result<void> patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) override;
+  Result<std::uint64_t> reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) override;
+  Result<void> set_sqn(std::string_view pcid, std::uint64_t next_sqn, std::int64_t now) override;
+  Result<Job> create_job(const NewJob& job, std::int64_t now) override;
+  Result<Job> get_job(std::int64_t id) override;
+  Result<Job> get_job_by_correlator(std::string_view correlator) override;
+  Result<std::vector<Job>> list_jobs(std::string_view dev_id) override;
+  Result<std::optional<Job>> active_job(std::string_view dev_id) override;
+  Result<std::optional<Job>> claim_next_job(std::string_view dev_id, std::int64_t now) override;
+  Result<bool> transition_job(std::int64_t id, JobState from, JobState to, std::int64_t now) override;
+  Result<RecordOutcome> record_result(std::string_view correlator, int code, std::string_view message,
+                                      std::int64_t now) override;
+  Result<std::optional<JobResult>> get_result(std::int64_t job_id) override;
+  Result<std::size_t> expire_jobs(std::int64_t now) override;
+  Result<std::vector<Job>> jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) override;
+  Result<bool> mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) override;
+  Result<BootstrapRecord> record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
+                                           const DmCredentials& app_credentials, std::int64_t now) override;
+  Result<std::optional<BootstrapRecord>> active_bootstrap(std::string_view dev_id) override;
+  Result<void> deactivate_bootstrap(std::int64_t id) override;
+  Result<std::int64_t> enqueue_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
+                                        std::int64_t now) override;
+  Result<std::vector<OutboxEntry>> due_callbacks(std::int64_t now, std::size_t limit) override;
+  Result<void> mark_callback_acked(std::int64_t id) override;
+  Result<void> reschedule_callback(std::int64_t id, std::int64_t next_attempt_at) override;
+  Result<void> append_audit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> list_audit(std::size_t limit) override;
+  Result<StoreStats> stats() override;
+
+  struct Impl;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace m2mdm::server

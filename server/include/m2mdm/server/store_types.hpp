@@ -1,0 +1,199 @@
+/// @file store_types.hpp
+/// @brief The RO's records as the store holds them: SHOs, devices (with their DM credentials and
+///        temporary K/OPc), jobs and results, DRF bootstraps, the audit log and the SHO callback
+///        outbox. Plain values; secrets are plain here and encrypted only inside the store.
+///
+/// Times are Unix seconds (`std::int64_t`), always passed in by the caller so that workflows and
+/// tests control the clock.
+#pragma once
+
+#include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/result.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace m2mdm::server {
+
+/// A Subscription Home Operator known to the RO (TR 33.812 §5.1).
+struct Sho {
+  std::int64_t id = 0;
+  std::string name;
+  Bytes token_hash;          ///< SHA-256 of the bearer token (the token itself is never stored)
+  std::string callback_url;  ///< where results are POSTed; empty = none registered
+  std::int64_t created = 0;
+};
+
+/// Lifecycle of a device at the RO.
+enum class DeviceState {
+  imported,      ///< known (PCID, DevId) but never bootstrapped
+  bootstrapped,  ///< the DRF issued a bootstrap
+  registered,    ///< the device opened a DM session to the DPF
+  provisioning,  ///< an MCIM job is in flight
+  provisioned,   ///< an MCIM was installed
+  failed,        ///< the last provisioning failed
+};
+std::string_view to_string(DeviceState s) noexcept;
+std::optional<DeviceState> device_state_from_string(std::string_view s) noexcept;
+
+/// The OMA DM credentials of the DM account the device was bootstrapped with
+/// (DM_Security 1.2 §5.3: each side has its own name/secret/nonce). Encrypted at rest.
+struct DmCredentials {
+  std::string server_id;        ///< the DPF's ServerID in the DMAcc
+  std::string server_username;  ///< name the server uses to authenticate to the client
+  std::string server_password;
+  Bytes server_nonce;           ///< nonce the client expects from the server next
+  std::string client_username;  ///< name the client authenticates with (usually = DevId)
+  std::string client_password;
+  Bytes client_nonce;           ///< nonce the server challenged the client with last
+};
+
+/// One M2M equipment as the RO knows it (TR 33.812 §5.2: PCID, DRF registry entry, PfC).
+struct Device {
+  std::int64_t id = 0;                ///< row id (store-assigned; ignored by upsert)
+  std::string dev_id;                 ///< DM DevId (e.g. "IMEI:..."), unique
+  std::string pcid;                   ///< provisional connectivity id (IMSI-like), unique
+  std::optional<std::int64_t> sho_id; ///< the SHO it is registered to (DRF registry)
+  std::string dpf_address;            ///< DPF URL the bootstrap points the device to
+  DmCredentials dm;                   ///< encrypted at rest
+  Bytes device_pin;                   ///< PIN that MACs the bootstrap; encrypted at rest
+  Bytes k;                            ///< 16-byte Milenage K of the PCID; encrypted at rest
+  Bytes opc;                          ///< 16-byte OPc of the PCID; encrypted at rest
+  std::uint64_t sqn = 0;              ///< next SQN (48-bit) the ICF will use
+  Bytes pfc_der;                      ///< platform credential certificate as reported; empty = none
+  std::string pfc_validation;         ///< JSON of the last PVA verdict; empty = never validated
+  DeviceState state = DeviceState::imported;
+  std::int64_t last_seen = 0;         ///< last DM session; 0 = never
+  std::string push_address;           ///< "udp:HOST:PORT" (or "HOST:PORT") for the package-0/bootstrap
+                                      ///< WAP push (UDP, WAP-259-WDP); empty = unknown
+  std::string sec_method = "USERPIN"; ///< SEC method the DRF MACs the bootstrap with (ProvBoot 1.1 §5.3)
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
+};
+
+/// What a bulk import did.
+struct ImportCounts {
+  std::size_t inserted = 0;
+  std::size_t updated = 0;
+  std::size_t unchanged = 0;
+};
+
+/// Job lifecycle (DPF, TR 33.812 §5.2 steps 14–21).
+enum class JobState {
+  queued,           ///< accepted from the SHO
+  notified,         ///< a package 0 was sent to the device
+  delivering,       ///< claimed by a DM session; the object is being sent
+  delivered,        ///< the device acknowledged the Add/Replace
+  awaiting_result,  ///< Exec sent, waiting for the Generic Alert with the Correlator
+  succeeded,        ///< terminal
+  failed,           ///< terminal
+  expired,          ///< terminal: deadline passed before a result
+};
+std::string_view to_string(JobState s) noexcept;
+std::optional<JobState> job_state_from_string(std::string_view s) noexcept;
+/// True for succeeded/failed/expired.
+bool is_terminal(JobState s) noexcept;
+
+/// Kinds of job an SHO may submit (the M2MSIMMobj operations).
+enum class JobKind { install, activate, deactivate, delete_mcim, reset, operator_change };
+std::string_view to_string(JobKind k) noexcept;
+std::optional<JobKind> job_kind_from_string(std::string_view s) noexcept;
+
+/// A unit of work for one device.
+struct Job {
+  std::int64_t id = 0;
+  std::string dev_id;
+  std::int64_t sho_id = 0;
+  JobKind kind = JobKind::install;
+  Bytes payload;              ///< the sealed M2MSIMMobj (opaque to the RO)
+  std::string authorisation;  ///< the SHO's authorisation (opaque; passed to the device)
+  std::string correlator;     ///< unique; the Exec Correlator the device echoes in its alert
+  JobState state = JobState::queued;
+  int attempts = 0;           ///< how many times a session claimed it
+  std::int64_t deadline = 0;  ///< after this the job expires; 0 = never
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
+  int notify_attempts = 0;          ///< package 0 pushes sent for this job
+  std::int64_t next_notify_at = 0;  ///< earliest time of the next package 0 push
+};
+
+/// The parameters of a new job (id, state, attempts, timestamps are store-assigned).
+struct NewJob {
+  std::string dev_id;
+  std::int64_t sho_id = 0;
+  JobKind kind = JobKind::install;
+  Bytes payload;
+  std::string authorisation;
+  std::string correlator;  ///< empty = the store generates one ("job-<id>-<random hex>")
+  std::int64_t deadline = 0;
+};
+
+/// The device's final word on a job (Generic Alert 1226 result code, DM_Protocol 1.2 §8.7).
+struct JobResult {
+  std::int64_t job_id = 0;
+  int code = 0;  ///< SyncML status code reported (200 = success)
+  std::string message;
+  std::int64_t at = 0;
+};
+
+/// What record_result did.
+enum class RecordOutcome {
+  recorded,   ///< first result for this job: stored, job made terminal, callback enqueued
+  duplicate,  ///< the job already had a result: nothing changed (idempotent)
+};
+
+/// One row of the audit log.
+struct AuditEntry {
+  std::int64_t id = 0;
+  std::int64_t at = 0;
+  std::string actor;    ///< "operator", "sho:<id>", "device:<devId>", "system"
+  std::string action;   ///< e.g. "device.import", "pva.validate", "job.submit"
+  std::string subject;  ///< e.g. a DevId or job id
+  std::string detail;
+};
+
+/// One pending SHO callback (transactional outbox).
+struct OutboxEntry {
+  std::int64_t id = 0;
+  std::int64_t sho_id = 0;
+  std::string url;
+  std::string body;  ///< JSON
+  int attempts = 0;
+  std::int64_t next_attempt_at = 0;
+  bool acknowledged = false;
+};
+
+/// One bootstrap the DRF issued (TR 33.812 §5.2.2.6.3.2, seed 003 steps 9-11).
+struct BootstrapRecord {
+  std::int64_t id = 0;
+  std::string dev_id;
+  std::int64_t issued = 0;
+  std::string actor;       ///< who asked for it ("operator", "sho:<id>")
+  std::string sec_method;  ///< "USERPIN", "NETWPIN", "USERNETWPIN"
+  std::string delivery;    ///< "udp" (pushed) or "sms" (segments returned to the caller)
+  bool rebootstrap = false;
+  bool active = true;      ///< the device's current bootstrap (at most one per device)
+};
+
+/// Changes to a device's delivery settings (PATCH); unset members are left alone.
+struct DevicePatch {
+  std::optional<std::string> push_address;  ///< "" clears it
+  std::optional<std::string> sec_method;
+};
+
+/// Counts for /metrics.
+struct StoreStats {
+  std::map<std::string, std::int64_t> jobs_by_state;     ///< keyed by to_string(JobState)
+  std::map<std::string, std::int64_t> devices_by_state;  ///< keyed by to_string(DeviceState)
+  std::int64_t outbox_pending = 0;
+  std::int64_t shos = 0;
+};
+
+/// SHA-256 of a bearer token (what `Sho::token_hash` holds).
+Bytes hash_token(std::string_view token);
+
+}  // namespace m2mdm::server

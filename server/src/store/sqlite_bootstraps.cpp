@@ -1,0 +1,89 @@
+// SqliteStore, the DRF's bootstrap history (BootstrapStore).
+#include "store/crash_point.hpp"
+#include "store/sqlite_impl.hpp"
+
+namespace m2mdm::server {
+
+Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
+                                                      const DmCredentials& app_credentials, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto dev = impl_->device_where("dev_id", record.dev_id);
+  if (!dev) return fail(dev.error());
+  {
+    auto off = impl_->q("UPDATE bootstraps SET active = 0 WHERE dev_id = ? AND active = 1");
+    if (!off) return fail(off.error());
+    off->text(1, record.dev_id);
+    M2MDM_TRY(off->exec());
+  }
+  {
+    auto ins = impl_->q(
+        "INSERT INTO bootstraps(dev_id, issued, actor, sec_method, delivery, rebootstrap, active) "
+        "VALUES(?,?,?,?,?,?,1)");
+    if (!ins) return fail(ins.error());
+    ins->text(1, record.dev_id)
+        .i64(2, now)
+        .text(3, record.actor)
+        .text(4, record.sec_method)
+        .text(5, record.delivery)
+        .i64(6, record.rebootstrap ? 1 : 0);
+    M2MDM_TRY(ins->exec());
+  }
+  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  crash_point("record_bootstrap.mid");
+  {
+    auto app_json = dm_to_json(app_credentials).dump();
+    auto sealed = impl_->box.seal(as_bytes(app_json), aad("bootstraps", "app_credentials", id));
+    if (!sealed) return fail(sealed.error());
+    auto up = impl_->q("UPDATE bootstraps SET app_credentials = ? WHERE id = ?");
+    if (!up) return fail(up.error());
+    up->blob(1, *sealed).i64(2, id);
+    M2MDM_TRY(up->exec());
+  }
+  {
+    auto dm_json = dm_to_json(dm).dump();
+    auto sealed = impl_->seal("dm_credentials", dev->id, as_bytes(dm_json));
+    if (!sealed) return fail(sealed.error());
+    auto up = impl_->q(
+        "UPDATE devices SET dm_credentials = ?, state = CASE WHEN state = 'imported' THEN 'bootstrapped' ELSE state "
+        "END, updated = ? WHERE id = ?");
+    if (!up) return fail(up.error());
+    up->blob(1, *sealed).i64(2, now).i64(3, dev->id);
+    M2MDM_TRY(up->exec());
+  }
+  M2MDM_TRY(impl_->audit({0, now, record.actor, record.rebootstrap ? "drf.rebootstrap" : "drf.bootstrap",
+                          record.dev_id,
+                          "bootstrap " + std::to_string(id) + " " + record.sec_method + " via " + record.delivery}));
+  M2MDM_TRY(tx.commit());
+  BootstrapRecord out = record;
+  out.id = id;
+  out.issued = now;
+  out.active = true;
+  return out;
+}
+
+Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string_view dev_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kBootstrapColumns +
+                     " FROM bootstraps WHERE dev_id = ? AND active = 1 ORDER BY id DESC LIMIT 1");
+  if (!st) return fail(st.error());
+  st->text(1, dev_id);
+  int rc = st->step();
+  if (rc == SQLITE_DONE) return std::optional<BootstrapRecord>{};
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return std::optional<BootstrapRecord>{BootstrapRecord{st->col_i64(0), st->col_text(1), st->col_i64(2),
+                                                        st->col_text(3), st->col_text(4), st->col_text(5),
+                                                        st->col_i64(6) != 0, st->col_i64(7) != 0}};
+}
+
+Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("UPDATE bootstraps SET active = 0 WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->i64(1, id);
+  M2MDM_TRY(st->exec());
+  return impl_->changed_one(impl_->db.get());
+}
+
+}  // namespace m2mdm::server

@@ -1,0 +1,352 @@
+// Internal to the SQLite store: the connection and statement helpers (Query, Tx), the sealing
+// of secrets, row readers, and SqliteStore::Impl, shared by the per-aggregate sources
+// (sqlite_shos.cpp, sqlite_devices.cpp, sqlite_jobs.cpp, sqlite_bootstraps.cpp,
+// sqlite_outbox.cpp, sqlite_audit.cpp). One connection, serialised by Impl::mutex.
+// Secrets are sealed with AES-256-GCM; AAD = "<table>|<column>|<rowid>" binds each ciphertext
+// to its cell so that one row's secret cannot be swapped into another.
+#pragma once
+
+#include "m2mdm/server/error.hpp"
+#include "m2mdm/server/sqlite_store.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace m2mdm::server {
+namespace sqlite_detail {
+
+inline std::error_code err(errc e) { return make_error_code(e); }
+
+inline std::error_code from_sqlite(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return err(errc::conflict);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return err(errc::store_corrupt);
+    default: return err(errc::io_error);
+  }
+}
+
+struct DbDeleter {
+  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbDeleter>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+/// One use of a cached statement: binds, steps, reads columns; resets on destruction.
+class Query {
+ public:
+  explicit Query(sqlite3_stmt* s) : s_(s) {}
+  ~Query() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& i64(int i, std::int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
+  Query& text(int i, std::string_view v) {
+    // A default-constructed string_view has data() == nullptr, which SQLite binds as NULL:
+    // bind an empty string instead (NOT NULL text columns, comparisons with '').
+    if (v.data() == nullptr) v = std::string_view("", 0);
+    return check(sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  Query& blob(int i, ByteView v) {
+    if (v.empty()) return check(sqlite3_bind_zeroblob(s_, i, 0));
+    return check(sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT));
+  }
+  Query& null(int i) { return check(sqlite3_bind_null(s_, i)); }
+
+  /// SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() {
+    if (bind_rc_ != SQLITE_OK) return bind_rc_;
+    return sqlite3_step(s_);
+  }
+  /// Steps a statement that returns no rows.
+  Result<void> exec() {
+    int rc = step();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    return {};
+  }
+
+  std::int64_t col_i64(int c) const { return sqlite3_column_int64(s_, c); }
+  bool col_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::string col_text(int c) const {
+    const auto* p = sqlite3_column_text(s_, c);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s_, c)))
+             : std::string();
+  }
+  Bytes col_blob(int c) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, c));
+    const int n = sqlite3_column_bytes(s_, c);
+    return p ? Bytes(p, p + n) : Bytes();
+  }
+
+ private:
+  Query& check(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+    return *this;
+  }
+  sqlite3_stmt* s_;
+  int bind_rc_ = SQLITE_OK;
+};
+
+inline std::string aad(std::string_view table, std::string_view column, std::int64_t rowid) {
+  return std::string(table) + "|" + std::string(column) + "|" + std::to_string(rowid);
+}
+
+inline std::string random_hex(std::size_t n) {
+  Bytes b(n);
+  if (RAND_bytes(b.data(), static_cast<int>(n)) != 1) return {};
+  return hex_encode(b);
+}
+
+inline nlohmann::json dm_to_json(const DmCredentials& dm) {
+  return {{"server_id", dm.server_id},           {"server_username", dm.server_username},
+          {"server_password", dm.server_password}, {"server_nonce", hex_encode(dm.server_nonce)},
+          {"client_username", dm.client_username}, {"client_password", dm.client_password},
+          {"client_nonce", hex_encode(dm.client_nonce)}};
+}
+
+inline DmCredentials dm_from_json(const nlohmann::json& j) {
+  DmCredentials dm;
+  dm.server_id = j.value("server_id", "");
+  dm.server_username = j.value("server_username", "");
+  dm.server_password = j.value("server_password", "");
+  dm.server_nonce = hex_decode(j.value("server_nonce", "")).value_or(Bytes{});
+  dm.client_username = j.value("client_username", "");
+  dm.client_password = j.value("client_password", "");
+  dm.client_nonce = hex_decode(j.value("client_nonce", "")).value_or(Bytes{});
+  return dm;
+}
+
+inline bool same_dm(const DmCredentials& a, const DmCredentials& b) {
+  return a.server_id == b.server_id && a.server_username == b.server_username &&
+         a.server_password == b.server_password && a.client_username == b.client_username &&
+         a.client_password == b.client_password;
+}
+
+inline constexpr const char* kDeviceColumns =
+    "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
+    "pfc_validation, state, last_seen, push_address, created, updated, sec_method";
+inline constexpr const char* kJobColumns =
+    "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
+    "notify_attempts, next_notify_at";
+inline constexpr const char* kBootstrapColumns = "id, dev_id, issued, actor, sec_method, delivery, rebootstrap, active";
+
+inline bool dm_empty(const DmCredentials& dm) {
+  return dm.server_id.empty() && dm.server_username.empty() && dm.server_password.empty() &&
+         dm.client_username.empty() && dm.client_password.empty();
+}
+
+}  // namespace sqlite_detail
+
+#define M2MDM_TRY(expr)                                   \
+  do {                                                    \
+    if (auto m2mdm_try_r = (expr); !m2mdm_try_r)          \
+      return ::m2mdm::fail(m2mdm_try_r.error());          \
+  } while (false)
+
+using namespace sqlite_detail;
+
+struct SqliteStore::Impl {
+  DbPtr db;
+  SecretBox box;
+  std::mutex mutex;
+  std::unordered_map<std::string, StmtPtr> cache;
+
+  Impl(DbPtr d, SecretBox b) : db(std::move(d)), box(std::move(b)) {}
+
+  Result<Query> q(const std::string& sql) {
+    auto it = cache.find(sql);
+    if (it == cache.end()) {
+      sqlite3_stmt* s = nullptr;
+      int rc = sqlite3_prepare_v3(db.get(), sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT,
+                                  &s, nullptr);
+      if (rc != SQLITE_OK) {
+        spdlog::error("store: prepare failed: {} ({})", sqlite3_errmsg(db.get()), sql);
+        sqlite3_finalize(s);
+        return fail(from_sqlite(rc));
+      }
+      it = cache.emplace(sql, StmtPtr(s)).first;
+    }
+    return Result<Query>(std::in_place, it->second.get());
+  }
+
+  Result<void> exec_script(const char* sql) {
+    char* msg = nullptr;
+    int rc = sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg);
+    if (rc != SQLITE_OK) {
+      spdlog::error("store: {}", msg ? msg : sqlite3_errstr(rc));
+      sqlite3_free(msg);
+      return fail(from_sqlite(rc));
+    }
+    return {};
+  }
+
+  /// BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.
+  class Tx {
+   public:
+    explicit Tx(Impl& impl) : impl_(impl) { ok_ = static_cast<bool>(impl_.exec_script("BEGIN IMMEDIATE")); }
+    ~Tx() {
+      if (ok_ && !done_) (void)impl_.exec_script("ROLLBACK");
+    }
+    Tx(const Tx&) = delete;
+    Tx& operator=(const Tx&) = delete;
+    bool began() const { return ok_; }
+    Result<void> commit() {
+      done_ = true;
+      auto r = impl_.exec_script("COMMIT");
+      if (!r) (void)impl_.exec_script("ROLLBACK");
+      return r;
+    }
+
+   private:
+    Impl& impl_;
+    bool ok_ = false;
+    bool done_ = false;
+  };
+
+  Result<std::int64_t> scalar(const std::string& sql) {
+    auto st = q(sql);
+    if (!st) return fail(st.error());
+    int rc = st->step();
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    return st->col_i64(0);
+  }
+
+  // --- encryption helpers
+  Result<Bytes> seal(std::string_view column, std::int64_t rowid, ByteView plain) {
+    return box.seal(plain, aad("devices", column, rowid));
+  }
+  Result<Bytes> unseal(std::string_view column, std::int64_t rowid, const Bytes& sealed) {
+    if (sealed.empty()) return Bytes{};
+    return box.open(sealed, aad("devices", column, rowid));
+  }
+
+  Result<Device> read_device(Query& st) {
+    Device d;
+    d.id = st.col_i64(0);
+    d.dev_id = st.col_text(1);
+    d.pcid = st.col_text(2);
+    if (!st.col_null(3)) d.sho_id = st.col_i64(3);
+    d.dpf_address = st.col_text(4);
+    auto dm = unseal("dm_credentials", d.id, st.col_blob(5));
+    if (!dm) return fail(dm.error());
+    if (!dm->empty()) {
+      auto j = nlohmann::json::parse(as_chars(*dm), nullptr, false);
+      if (j.is_discarded() || !j.is_object()) return fail(err(errc::store_corrupt));
+      d.dm = dm_from_json(j);
+    }
+    auto pin = unseal("device_pin", d.id, st.col_blob(6));
+    auto k = unseal("k", d.id, st.col_blob(7));
+    auto opc = unseal("opc", d.id, st.col_blob(8));
+    if (!pin) return fail(pin.error());
+    if (!k) return fail(k.error());
+    if (!opc) return fail(opc.error());
+    d.device_pin = std::move(*pin);
+    d.k = std::move(*k);
+    d.opc = std::move(*opc);
+    d.sqn = static_cast<std::uint64_t>(st.col_i64(9));
+    d.pfc_der = st.col_blob(10);
+    d.pfc_validation = st.col_text(11);
+    d.state = device_state_from_string(st.col_text(12)).value_or(DeviceState::imported);
+    d.last_seen = st.col_i64(13);
+    d.push_address = st.col_text(14);
+    d.created = st.col_i64(15);
+    d.updated = st.col_i64(16);
+    d.sec_method = st.col_text(17);
+    return d;
+  }
+
+  Result<Device> device_where(const char* column, std::string_view value) {
+    auto st = q(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE " + column + " = ?");
+    if (!st) return fail(st.error());
+    st->text(1, value);
+    int rc = st->step();
+    if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    return read_device(*st);
+  }
+
+  static Job read_job(Query& st) {
+    Job j;
+    j.id = st.col_i64(0);
+    j.dev_id = st.col_text(1);
+    j.sho_id = st.col_i64(2);
+    j.kind = job_kind_from_string(st.col_text(3)).value_or(JobKind::install);
+    j.payload = st.col_blob(4);
+    j.authorisation = st.col_text(5);
+    j.correlator = st.col_text(6);
+    j.state = job_state_from_string(st.col_text(7)).value_or(JobState::failed);
+    j.attempts = static_cast<int>(st.col_i64(8));
+    j.deadline = st.col_i64(9);
+    j.created = st.col_i64(10);
+    j.updated = st.col_i64(11);
+    j.notify_attempts = static_cast<int>(st.col_i64(12));
+    j.next_notify_at = st.col_i64(13);
+    return j;
+  }
+
+  Result<Job> job_where(const char* column, auto value) {
+    auto st = q(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + column + " = ?");
+    if (!st) return fail(st.error());
+    if constexpr (std::is_same_v<decltype(value), std::int64_t>)
+      st->i64(1, value);
+    else
+      st->text(1, value);
+    int rc = st->step();
+    if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    return read_job(*st);
+  }
+
+  Result<Sho> sho_where(const char* column, auto value) {
+    auto st = q(std::string("SELECT id, name, token_hash, callback_url, created FROM shos WHERE ") + column + " = ?");
+    if (!st) return fail(st.error());
+    if constexpr (std::is_same_v<decltype(value), std::int64_t>)
+      st->i64(1, value);
+    else
+      st->blob(1, value);
+    int rc = st->step();
+    if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    return Sho{st->col_i64(0), st->col_text(1), st->col_blob(2), st->col_text(3), st->col_i64(4)};
+  }
+
+  Result<void> audit(const AuditEntry& e) {
+    auto st = q("INSERT INTO audit(at, actor, action, subject, detail) VALUES(?,?,?,?,?)");
+    if (!st) return fail(st.error());
+    st->i64(1, e.at).text(2, e.actor).text(3, e.action).text(4, e.subject).text(5, e.detail);
+    return st->exec();
+  }
+
+  /// Writes every secret column of device @p rowid.
+  Result<void> write_secrets(std::int64_t rowid, const Device& d) {
+    auto dm_json = dm_to_json(d.dm).dump();
+    auto dm = seal("dm_credentials", rowid, as_bytes(dm_json));
+    auto pin = seal("device_pin", rowid, d.device_pin);
+    auto k = seal("k", rowid, d.k);
+    auto opc = seal("opc", rowid, d.opc);
+    if (!dm || !pin || !k || !opc) return fail(err(errc::io_error));
+    auto st = q("UPDATE devices SET dm_credentials = ?, device_pin = ?, k = ?, opc = ? WHERE id = ?");
+    if (!st) return fail(st.error());
+    st->blob(1, *dm).blob(2, *pin).blob(3, *k).blob(4, *opc).i64(5, rowid);
+    return st->exec();
+  }
+
+  Result<void> changed_one(sqlite3* d) {
+    if (sqlite3_changes(d) == 0) return fail(err(errc::not_found));
+    return {};
+  }
+};
+
+}  // namespace m2mdm::server

@@ -1,0 +1,233 @@
+// SqliteStore, DPF jobs and results (JobStore).
+#include "store/crash_point.hpp"
+#include "store/sqlite_impl.hpp"
+
+namespace m2mdm::server {
+
+Result<Job> SqliteStore::create_job(const NewJob& job, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto dev = impl_->device_where("dev_id", job.dev_id);
+  if (!dev) return fail(dev.error());
+  const std::string correlator = job.correlator.empty() ? "pending-" + random_hex(16) : job.correlator;
+  auto st = impl_->q(
+      "INSERT INTO jobs(dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, "
+      "created, updated) VALUES(?,?,?,?,?,?,'queued',0,?,?,?)");
+  if (!st) return fail(st.error());
+  st->text(1, job.dev_id)
+      .i64(2, job.sho_id)
+      .text(3, to_string(job.kind))
+      .blob(4, job.payload)
+      .text(5, job.authorisation)
+      .text(6, correlator)
+      .i64(7, job.deadline)
+      .i64(8, now)
+      .i64(9, now);
+  M2MDM_TRY(st->exec());
+  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  crash_point("create_job.mid");
+  if (job.correlator.empty()) {
+    auto up = impl_->q("UPDATE jobs SET correlator = ? WHERE id = ?");
+    if (!up) return fail(up.error());
+    up->text(1, "job-" + std::to_string(id) + "-" + random_hex(8)).i64(2, id);
+    M2MDM_TRY(up->exec());
+  }
+  M2MDM_TRY(impl_->audit({0, now, "sho:" + std::to_string(job.sho_id), "job.create", std::to_string(id),
+                          std::string(to_string(job.kind)) + " for " + job.dev_id}));
+  M2MDM_TRY(tx.commit());
+  return impl_->job_where("id", id);
+}
+
+Result<Job> SqliteStore::get_job(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->job_where("id", id);
+}
+
+Result<Job> SqliteStore::get_job_by_correlator(std::string_view correlator) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->job_where("correlator", correlator);
+}
+
+Result<std::vector<Job>> SqliteStore::list_jobs(std::string_view dev_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE dev_id = ? ORDER BY id");
+  if (!st) return fail(st.error());
+  st->text(1, dev_id);
+  std::vector<Job> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) out.push_back(Impl::read_job(*st));
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kJobColumns +
+                     " FROM jobs WHERE dev_id = ? AND state IN ('delivering','delivered','awaiting_result') "
+                     "ORDER BY id LIMIT 1");
+  if (!st) return fail(st.error());
+  st->text(1, dev_id);
+  int rc = st->step();
+  if (rc == SQLITE_DONE) return std::optional<Job>{};
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return std::optional<Job>{Impl::read_job(*st)};
+}
+
+Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  {
+    auto busy = impl_->q(
+        "SELECT count(*) FROM jobs WHERE dev_id = ? AND state IN ('delivering','delivered','awaiting_result')");
+    if (!busy) return fail(busy.error());
+    busy->text(1, dev_id);
+    if (int rc = busy->step(); rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    if (busy->col_i64(0) > 0) return std::optional<Job>{};
+  }
+  std::int64_t id = 0;
+  {
+    auto next = impl_->q(
+        "SELECT id FROM jobs WHERE dev_id = ? AND state IN ('queued','notified') AND (deadline = 0 OR deadline >= ?) "
+        "ORDER BY id LIMIT 1");
+    if (!next) return fail(next.error());
+    next->text(1, dev_id).i64(2, now);
+    int rc = next->step();
+    if (rc == SQLITE_DONE) return std::optional<Job>{};
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    id = next->col_i64(0);
+  }
+  crash_point("claim_next_job.mid");
+  auto up = impl_->q(
+      "UPDATE jobs SET state = 'delivering', attempts = attempts + 1, updated = ? "
+      "WHERE id = ? AND state IN ('queued','notified')");
+  if (!up) return fail(up.error());
+  up->i64(1, now).i64(2, id);
+  M2MDM_TRY(up->exec());
+  auto job = impl_->job_where("id", id);
+  if (!job) return fail(job.error());
+  M2MDM_TRY(tx.commit());
+  return std::optional<Job>{std::move(*job)};
+}
+
+Result<bool> SqliteStore::transition_job(std::int64_t id, JobState from, JobState to, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("UPDATE jobs SET state = ?, updated = ? WHERE id = ? AND state = ?");
+  if (!st) return fail(st.error());
+  st->text(1, to_string(to)).i64(2, now).i64(3, id).text(4, to_string(from));
+  M2MDM_TRY(st->exec());
+  if (sqlite3_changes(impl_->db.get()) == 1) return true;
+  auto exists = impl_->job_where("id", id);
+  if (!exists) return fail(exists.error());
+  return false;
+}
+
+Result<RecordOutcome> SqliteStore::record_result(std::string_view correlator, int code, std::string_view message,
+                                                 std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto job = impl_->job_where("correlator", correlator);
+  if (!job) return fail(job.error());
+  {
+    auto seen = impl_->q("SELECT count(*) FROM results WHERE job_id = ?");
+    if (!seen) return fail(seen.error());
+    seen->i64(1, job->id);
+    if (int rc = seen->step(); rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    if (seen->col_i64(0) > 0) return RecordOutcome::duplicate;
+  }
+  {
+    auto ins = impl_->q("INSERT INTO results(job_id, code, message, at) VALUES(?,?,?,?)");
+    if (!ins) return fail(ins.error());
+    ins->i64(1, job->id).i64(2, code).text(3, message).i64(4, now);
+    M2MDM_TRY(ins->exec());
+  }
+  crash_point("record_result.after_result");
+  // 2xx (a SyncML status) or 1200 (the M2MSIMMobj Generic Alert result "Success", see
+  // mo::M2msimResult) is a success; everything else (4xx/5xx, 14xx) a failure.
+  const bool ok = (code >= 200 && code < 300) || code == 1200;
+  const JobState final_state = ok ? JobState::succeeded : JobState::failed;
+  {
+    auto up = impl_->q("UPDATE jobs SET state = ?, updated = ? WHERE id = ?");
+    if (!up) return fail(up.error());
+    up->text(1, to_string(final_state)).i64(2, now).i64(3, job->id);
+    M2MDM_TRY(up->exec());
+  }
+  if (job->kind == JobKind::install || job->kind == JobKind::operator_change) {
+    auto dev = impl_->q("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?");
+    if (!dev) return fail(dev.error());
+    dev->text(1, to_string(ok ? DeviceState::provisioned : DeviceState::failed)).i64(2, now).text(3, job->dev_id);
+    M2MDM_TRY(dev->exec());
+  }
+  auto sho = impl_->sho_where("id", job->sho_id);
+  if (!sho) return fail(sho.error());
+  if (!sho->callback_url.empty()) {
+    nlohmann::json body = {{"event", "job.result"},   {"jobId", job->id},       {"devId", job->dev_id},
+                           {"kind", to_string(job->kind)}, {"correlator", job->correlator},
+                           {"state", to_string(final_state)}, {"code", code}, {"message", message}, {"at", now}};
+    auto ob = impl_->q("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)");
+    if (!ob) return fail(ob.error());
+    ob->i64(1, sho->id).text(2, sho->callback_url).text(3, body.dump()).i64(4, now);
+    M2MDM_TRY(ob->exec());
+  }
+  M2MDM_TRY(impl_->audit({0, now, "device:" + job->dev_id, "job.result", std::to_string(job->id),
+                          std::to_string(code) + " " + std::string(message)}));
+  M2MDM_TRY(tx.commit());
+  return RecordOutcome::recorded;
+}
+
+Result<std::optional<JobResult>> SqliteStore::get_result(std::int64_t job_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("SELECT job_id, code, message, at FROM results WHERE job_id = ?");
+  if (!st) return fail(st.error());
+  st->i64(1, job_id);
+  int rc = st->step();
+  if (rc == SQLITE_DONE) return std::optional<JobResult>{};
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return std::optional<JobResult>{
+      JobResult{st->col_i64(0), static_cast<int>(st->col_i64(1)), st->col_text(2), st->col_i64(3)}};
+}
+
+Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(
+      "UPDATE jobs SET state = 'expired', updated = ? WHERE deadline != 0 AND deadline < ? AND "
+      "state NOT IN ('succeeded','failed','expired')");
+  if (!st) return fail(st.error());
+  st->i64(1, now).i64(2, now);
+  M2MDM_TRY(st->exec());
+  return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
+}
+
+Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  std::string cols;
+  for (std::string_view c : {"id", "dev_id", "sho_id", "kind", "payload", "authorisation", "correlator", "state",
+                             "attempts", "deadline", "created", "updated", "notify_attempts", "next_notify_at"})
+    cols += (cols.empty() ? "j." : ", j.") + std::string(c);
+  auto st = impl_->q("SELECT " + cols +
+                     " FROM jobs j JOIN devices d ON d.dev_id = j.dev_id "
+                     "WHERE j.state IN ('queued','notified') AND d.push_address != '' AND j.notify_attempts < ? "
+                     "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) ORDER BY j.id LIMIT ?");
+  if (!st) return fail(st.error());
+  st->i64(1, max_attempts).i64(2, now).i64(3, now).i64(4, static_cast<std::int64_t>(limit));
+  std::vector<Job> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) out.push_back(Impl::read_job(*st));
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(
+      "UPDATE jobs SET notify_attempts = notify_attempts + 1, next_notify_at = ?, state = 'notified', updated = ? "
+      "WHERE id = ? AND state IN ('queued','notified')");
+  if (!st) return fail(st.error());
+  st->i64(1, next_notify_at).i64(2, now).i64(3, id);
+  M2MDM_TRY(st->exec());
+  return sqlite3_changes(impl_->db.get()) == 1;
+}
+
+}  // namespace m2mdm::server

@@ -1,0 +1,46 @@
+// SqliteStore, SHO accounts (ShoStore).
+#include "store/sqlite_impl.hpp"
+
+namespace m2mdm::server {
+
+Result<Sho> SqliteStore::create_sho(std::string_view name, ByteView token_hash, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("INSERT INTO shos(name, token_hash, created) VALUES(?,?,?)");
+  if (!st) return fail(st.error());
+  st->text(1, name).blob(2, token_hash).i64(3, now);
+  M2MDM_TRY(st->exec());
+  return impl_->sho_where("id", std::int64_t{sqlite3_last_insert_rowid(impl_->db.get())});
+}
+
+Result<Sho> SqliteStore::get_sho(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->sho_where("id", id);
+}
+
+Result<Sho> SqliteStore::find_sho_by_token_hash(ByteView token_hash) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->sho_where("token_hash", token_hash);
+}
+
+Result<std::vector<Sho>> SqliteStore::list_shos() {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("SELECT id, name, token_hash, callback_url, created FROM shos ORDER BY id");
+  if (!st) return fail(st.error());
+  std::vector<Sho> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back({st->col_i64(0), st->col_text(1), st->col_blob(2), st->col_text(3), st->col_i64(4)});
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+Result<void> SqliteStore::set_sho_callback(std::int64_t sho_id, std::string_view url) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("UPDATE shos SET callback_url = ? WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->text(1, url).i64(2, sho_id);
+  M2MDM_TRY(st->exec());
+  return impl_->changed_one(impl_->db.get());
+}
+
+}  // namespace m2mdm::server

@@ -1,0 +1,100 @@
+// SqliteStore: opening a store file (probes, integrity check, WAL, migrations from
+// server/src/store/migrations/), liveness and the counts for /metrics.
+#include "m2mdm/server/store_migrations.hpp"
+#include "store/sqlite_impl.hpp"
+
+namespace m2mdm::server {
+
+namespace {
+constexpr std::int64_t kApplicationId = 0x4D324D44;  // "M2MD"
+}  // namespace
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+int SqliteStore::schema_version() noexcept { return static_cast<int>(store_migrations().size()); }
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path, SecretBox box,
+                                                       SqliteOptions options) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    spdlog::error("store: cannot open {}: {}", path.string(), raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    return fail(rc == SQLITE_CANTOPEN ? err(errc::io_error) : from_sqlite(rc));
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  auto impl = std::make_unique<Impl>(std::move(db), std::move(box));
+
+  // Read-only probes first: a file that is not a database is reported, never rewritten.
+  auto version = impl->scalar("PRAGMA user_version");
+  if (!version) {
+    spdlog::error("store: {} is not a usable SQLite database: {}", path.string(), version.error().message());
+    return fail(version.error());
+  }
+  {
+    auto st = impl->q("PRAGMA quick_check");
+    if (!st) return fail(st.error());
+    int qrc = st->step();
+    if (qrc != SQLITE_ROW) return fail(from_sqlite(qrc));
+    if (auto verdict = st->col_text(0); verdict != "ok") {
+      spdlog::error("store: {} failed integrity check: {}", path.string(), verdict);
+      return fail(err(errc::store_corrupt));
+    }
+  }
+  auto app_id = impl->scalar("PRAGMA application_id");
+  if (!app_id) return fail(app_id.error());
+  if (*version > 0 && *app_id != kApplicationId) {
+    spdlog::error("store: {} is a SQLite database but not an m2mdm store", path.string());
+    return fail(err(errc::store_corrupt));
+  }
+  if (*version > schema_version()) {
+    spdlog::error("store: {} has schema {} (newer than this build's {})", path.string(), *version, schema_version());
+    return fail(err(errc::store_corrupt));
+  }
+  const auto migrations = store_migrations();
+  const std::int64_t target = schema_version();
+  M2MDM_TRY(impl->exec_script("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+  for (auto v = *version; v < target; ++v) {
+    Impl::Tx tx(*impl);
+    if (!tx.began()) return fail(err(errc::io_error));
+    M2MDM_TRY(impl->exec_script(std::string(migrations[static_cast<std::size_t>(v)].sql).c_str()));
+    M2MDM_TRY(impl->exec_script(("PRAGMA user_version = " + std::to_string(v + 1) +
+                                 "; PRAGMA application_id = " + std::to_string(kApplicationId))
+                                    .c_str()));
+    M2MDM_TRY(tx.commit());
+    spdlog::info("store: migrated {} to schema {}", path.string(), v + 1);
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+Result<void> SqliteStore::ping() {
+  std::lock_guard lock(impl_->mutex);
+  auto v = impl_->scalar("SELECT count(*) FROM shos");
+  if (!v) return fail(v.error());
+  return {};
+}
+
+
+Result<StoreStats> SqliteStore::stats() {
+  std::lock_guard lock(impl_->mutex);
+  StoreStats s;
+  for (auto [sql, map] : {std::pair{"SELECT state, count(*) FROM jobs GROUP BY state", &s.jobs_by_state},
+                          std::pair{"SELECT state, count(*) FROM devices GROUP BY state", &s.devices_by_state}}) {
+    auto st = impl_->q(sql);
+    if (!st) return fail(st.error());
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) (*map)[st->col_text(0)] = st->col_i64(1);
+    if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  }
+  auto pending = impl_->scalar("SELECT count(*) FROM outbox WHERE acknowledged = 0");
+  if (!pending) return fail(pending.error());
+  s.outbox_pending = *pending;
+  auto shos = impl_->scalar("SELECT count(*) FROM shos");
+  if (!shos) return fail(shos.error());
+  s.shos = *shos;
+  return s;
+}
+
+}  // namespace m2mdm::server

@@ -188,10 +188,10 @@ TEST_F(DrfServiceTest, PushesOverUdpStoresCredentialsAndRefusesASecondBootstrap)
 
   auto again = drf.bootstrap("IMEI:490154203237518", req());
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().status, 409);
+  EXPECT_EQ(again.error().kind, DrfRefusalKind::already_bootstrapped);  // 409
   auto unauthorised = drf.bootstrap("IMEI:490154203237518", req(true, false));
   ASSERT_FALSE(unauthorised);
-  EXPECT_EQ(unauthorised.error().status, 403);
+  EXPECT_EQ(unauthorised.error().kind, DrfRefusalKind::not_authorised);  // 403
   EXPECT_FALSE(udp.receive(std::chrono::milliseconds(100)));
 
   auto re = drf.bootstrap("IMEI:490154203237518", req(true, true));
@@ -215,7 +215,7 @@ TEST_F(DrfServiceTest, SmsDeliveryNeedsNoPushAddressAndReimportKeepsTheIssuedCre
   r.delivery = BootstrapDelivery::udp;
   auto no_addr = drf.bootstrap("IMEI:490154203237518", r);
   ASSERT_FALSE(no_addr);
-  EXPECT_EQ(no_addr.error().status, 409);
+  EXPECT_EQ(no_addr.error().kind, DrfRefusalKind::undeliverable);  // 409
   r.delivery = BootstrapDelivery::sms;
   auto out = drf.bootstrap("IMEI:490154203237518", r);
   ASSERT_TRUE(out) << out.error().reason;
@@ -229,14 +229,14 @@ TEST_F(DrfServiceTest, SmsDeliveryNeedsNoPushAddressAndReimportKeepsTheIssuedCre
   ASSERT_TRUE(dev);
   EXPECT_EQ(dev->dm.client_password, out->issued.dm.client_password);
   EXPECT_EQ(dev->sec_method, "NETWPIN");
-  EXPECT_EQ(drf.bootstrap("IMEI:nobody", r).error().status, 404);
+  EXPECT_EQ(drf.bootstrap("IMEI:nobody", r).error().kind, DrfRefusalKind::unknown_device);  // 404
 }
 
 TEST_F(DrfServiceTest, AFailedPushLeavesNoActiveBootstrap) {
   ASSERT_TRUE(store->patch_device("IMEI:490154203237518", DevicePatch{std::string("udp:host.invalid:2948"), {}}, t));
   auto out = drf.bootstrap("IMEI:490154203237518", req());
   ASSERT_FALSE(out);
-  EXPECT_EQ(out.error().status, 502);
+  EXPECT_EQ(out.error().kind, DrfRefusalKind::push_failed);  // 502
   auto active = store->active_bootstrap("IMEI:490154203237518");
   ASSERT_TRUE(active);
   EXPECT_FALSE(*active);
@@ -248,7 +248,7 @@ TEST(DrfServiceUnconfigured, WithoutAPinItAnswers503) {
   UdpPushSender sender;
   DrfService drf(*store, sender, DrfSettings{});
   EXPECT_FALSE(drf.configured());
-  EXPECT_EQ(drf.bootstrap("x", {}).error().status, 503);
+  EXPECT_EQ(drf.bootstrap("x", {}).error().kind, DrfRefusalKind::not_configured);  // 503
 }
 
 // ---------------------------------------------------------------- REST

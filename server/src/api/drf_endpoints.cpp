@@ -32,15 +32,21 @@ HttpResponse RestApi::bootstrap_device(Call& call) {
   br.caller_may_rebootstrap = call.caller.is(Role::op) || (call.caller.is(Role::sho) && d->sho_id == call.caller.sho_id);
   auto out = drf->bootstrap(dev_id, br);
   if (!out) {
-    if (out.error().status == 409 || out.error().status == 403)
-      audit(call, "drf.bootstrap.refused", dev_id, out.error().reason);
-    return HttpResponse::json_error(out.error().status,
-                                    out.error().status == 409   ? "conflict"
-                                    : out.error().status == 403 ? "forbidden"
-                                    : out.error().status == 503 ? "service unavailable"
-                                    : out.error().status == 502 ? "bad gateway"
-                                                                : "error",
-                                    out.error().reason);
+    const auto& refusal = out.error();
+    switch (refusal.kind) {
+      case DrfRefusalKind::already_bootstrapped:
+      case DrfRefusalKind::undeliverable:
+        audit(call, "drf.bootstrap.refused", dev_id, refusal.reason);
+        return HttpResponse::json_error(409, "conflict", refusal.reason);
+      case DrfRefusalKind::not_authorised:
+        audit(call, "drf.bootstrap.refused", dev_id, refusal.reason);
+        return HttpResponse::json_error(403, "forbidden", refusal.reason);
+      case DrfRefusalKind::unknown_device: return HttpResponse::json_error(404, "error", refusal.reason);
+      case DrfRefusalKind::not_configured: return HttpResponse::json_error(503, "service unavailable", refusal.reason);
+      case DrfRefusalKind::push_failed: return HttpResponse::json_error(502, "bad gateway", refusal.reason);
+      case DrfRefusalKind::internal: break;
+    }
+    return HttpResponse::json_error(500, "error", refusal.reason);
   }
   json body = {{"devId", dev_id},
                {"bootstrapId", out->record.id},

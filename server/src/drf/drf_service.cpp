@@ -41,38 +41,39 @@ std::int64_t DrfService::now() const { return clock_ ? clock_() : system_now(); 
 std::expected<BootstrapOutcome, DrfRefusal> DrfService::bootstrap(std::string_view dev_id,
                                                                   const BootstrapRequest& request) {
   using R = std::unexpected<DrfRefusal>;
-  if (!configured()) return R(DrfRefusal{503, "the DRF has no DPF key pin (configure TLS or drf.spki_pem)"});
+  using K = DrfRefusalKind;
+  if (!configured()) return R(DrfRefusal{K::not_configured, "the DRF has no DPF key pin (configure TLS or drf.spki_pem)"});
   std::lock_guard lock(mutex_);
   auto device = store_.get_device(dev_id);
   if (!device) {
-    if (device.error() == make_error_code(errc::not_found)) return R(DrfRefusal{404, "no such device"});
-    return R(DrfRefusal{500, "storage failure"});
+    if (device.error() == make_error_code(errc::not_found)) return R(DrfRefusal{K::unknown_device, "no such device"});
+    return R(DrfRefusal{K::internal, "storage failure"});
   }
   auto active = store_.active_bootstrap(dev_id);
-  if (!active) return R(DrfRefusal{500, "storage failure"});
+  if (!active) return R(DrfRefusal{K::internal, "storage failure"});
   if (*active) {
     if (!request.rebootstrap)
-      return R(DrfRefusal{409, "the device already has an active bootstrap (issued " +
+      return R(DrfRefusal{K::already_bootstrapped, "the device already has an active bootstrap (issued " +
                                    std::to_string((*active)->issued) + "); ask for a re-bootstrap"});
-    if (!request.caller_may_rebootstrap) return R(DrfRefusal{403, "not authorised to re-bootstrap this device"});
+    if (!request.caller_may_rebootstrap) return R(DrfRefusal{K::not_authorised, "not authorised to re-bootstrap this device"});
   }
   std::optional<PushAddress> to;
   if (request.delivery == BootstrapDelivery::udp) {
     if (device->push_address.empty())
-      return R(DrfRefusal{409, "the device has no push address; set pushAddress or ask for delivery \"sms\""});
+      return R(DrfRefusal{K::undeliverable, "the device has no push address; set pushAddress or ask for delivery \"sms\""});
     auto a = parse_push_address(device->push_address);
-    if (!a) return R(DrfRefusal{409, "the device's push address is not usable: " + device->push_address});
+    if (!a) return R(DrfRefusal{K::undeliverable, "the device's push address is not usable: " + device->push_address});
     to = std::move(*a);
   }
   auto sec = parse_drf_sec_method(device->sec_method.empty() ? "USERPIN" : device->sec_method);
-  if (!sec) return R(DrfRefusal{409, "unsupported SEC method " + device->sec_method});
+  if (!sec) return R(DrfRefusal{K::undeliverable, "unsupported SEC method " + device->sec_method});
   auto issued = issue_bootstrap(*device, settings_, *sec, random_byte(), random_byte(), request.rebootstrap_token);
   if (!issued) {
     if (issued.error() == make_error_code(errc::invalid_argument))
-      return R(DrfRefusal{409, "cannot build the bootstrap: the device lacks a device PIN / usable PCID for " +
+      return R(DrfRefusal{K::undeliverable, "cannot build the bootstrap: the device lacks a device PIN / usable PCID for " +
                                    std::string(bootstrap::sec_method_name(*sec))});
     spdlog::error("drf: cannot build the bootstrap of {}: {}", dev_id, issued.error().message());
-    return R(DrfRefusal{500, "cannot build the bootstrap"});
+    return R(DrfRefusal{K::internal, "cannot build the bootstrap"});
   }
   BootstrapRecord rec;
   rec.dev_id = std::string(dev_id);
@@ -85,14 +86,14 @@ std::expected<BootstrapOutcome, DrfRefusal> DrfService::bootstrap(std::string_vi
   auto stored = store_.record_bootstrap(rec, issued->dm, issued->app, t);
   if (!stored) {
     spdlog::error("drf: cannot record the bootstrap of {}: {}", dev_id, stored.error().message());
-    return R(DrfRefusal{500, "storage failure"});
+    return R(DrfRefusal{K::internal, "storage failure"});
   }
   BootstrapOutcome out{*stored, std::move(*issued), device->push_address};
   if (to) {
     if (auto sent = sender_.send(*to, out.issued.push_pdu); !sent) {
       (void)store_.deactivate_bootstrap(stored->id);
       (void)store_.append_audit({0, t, request.actor, "drf.push.failed", std::string(dev_id), device->push_address});
-      return R(DrfRefusal{502, "the push to " + device->push_address + " failed"});
+      return R(DrfRefusal{K::push_failed, "the push to " + device->push_address + " failed"});
     }
     spdlog::info("drf: bootstrap {} for {} pushed to {} ({} bytes, {})", stored->id, dev_id, device->push_address,
                  out.issued.push_pdu.size(), rec.sec_method);

@@ -40,9 +40,20 @@ struct BootstrapOutcome {
   std::string push_address;  ///< where it was sent (udp delivery)
 };
 
-/// Why a request was refused: an HTTP status and a one-line reason.
+/// Why the DRF refused a bootstrap request (the REST layer maps each to an HTTP status).
+enum class DrfRefusalKind {
+  not_configured,        ///< the DRF has no DPF key pin to put in the bootstrap
+  unknown_device,        ///< no such device
+  already_bootstrapped,  ///< the device has an active bootstrap and no re-bootstrap was asked for
+  not_authorised,        ///< a re-bootstrap asked for by a caller that may not
+  undeliverable,         ///< no usable push address, an unsupported SEC method, or no PIN / PCID for it
+  push_failed,           ///< the UDP push could not be sent (the new bootstrap was deactivated)
+  internal,              ///< a storage or encoding failure
+};
+
+/// Why a request was refused: the kind and a one-line reason for the caller.
 struct DrfRefusal {
-  int status = 500;
+  DrfRefusalKind kind = DrfRefusalKind::internal;
   std::string reason;
 };
 
@@ -50,13 +61,13 @@ struct DrfRefusal {
 class DrfService {
  public:
   using Clock = std::function<std::int64_t()>;
-  /// @p settings.dpf_spki_sha256 must be 32 bytes for bootstraps to be issued (else 503).
+  /// @p settings.dpf_spki_sha256 must be 32 bytes for bootstraps to be issued (else not_configured).
   DrfService(Store& store, PushSender& sender, DrfSettings settings, Clock clock = {});
 
   /// Looks the device up, refuses a second bootstrap unless re-bootstrap is asked for and the
-  /// caller is authorised (409 / 403), issues fresh credentials, records them (one transaction),
-  /// then pushes the PDU over UDP (udp) or returns the SMS segments (sms). A failed UDP send
-  /// deactivates the new bootstrap (502).
+  /// caller is authorised (already_bootstrapped / not_authorised), issues fresh credentials,
+  /// records them (one transaction), then pushes the PDU over UDP (udp) or returns the SMS
+  /// segments (sms). A failed UDP send deactivates the new bootstrap (push_failed).
   std::expected<BootstrapOutcome, DrfRefusal> bootstrap(std::string_view dev_id, const BootstrapRequest& request);
 
   bool configured() const noexcept { return settings_.dpf_spki_sha256.size() == 32; }

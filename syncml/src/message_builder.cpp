@@ -12,6 +12,28 @@ Status status_for(std::uint32_t msg_ref, std::uint32_t cmd_ref, std::string_view
   return s;
 }
 
+namespace {
+
+void add_statuses(const std::vector<Command>& commands, std::uint32_t msg_ref, StatusCode code_value,
+                  const std::optional<Chal>& chal, std::vector<Status>& out) {
+  for (const auto& command : commands) {
+    if (std::holds_alternative<Status>(command.value)) continue;  // an answer, not a request
+    Status s = status_for(msg_ref, command.cmd_id(), command_name(command.kind()), code_value);
+    s.chal = chal;
+    out.push_back(std::move(s));
+    if (const auto* container = std::get_if<Container>(&command.value))
+      add_statuses(container->commands, msg_ref, code_value, chal, out);
+  }
+}
+
+}  // namespace
+
+std::vector<Status> statuses_for_all(const Message& received, StatusCode code_value, const std::optional<Chal>& chal) {
+  std::vector<Status> out;
+  add_statuses(received.body, received.hdr.msg_id, code_value, chal, out);
+  return out;
+}
+
 Message MessageBuilder::new_message(std::optional<Cred> cred) {
   Message m;
   m.hdr.session_id = header_.session_id;

@@ -179,16 +179,47 @@ body = ("<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD><VerProto
         "<Item><Source><LocURI>./DevInfo/DmV</LocURI></Source><Data>1.2</Data></Item>"
         "<Item><Source><LocURI>./DevInfo/Lang</LocURI></Source><Data>en</Data></Item></Replace>") % (
         msgid, url.split("?")[0], dev, cred, dev)
-if corr:
-    body += ("<Alert><CmdID>3</CmdID><Data>1226</Data><Correlator>%s</Correlator><Item><Source><LocURI>"
-             "./M2MSIMMobj/Operations/Install</LocURI></Source><Meta><Type xmlns='syncml:metinf'>"
-             "urn:oma:at:m2mdm-m2msim:install:1.0</Type><Format xmlns='syncml:metinf'>chr</Format>"
-             "<Mark xmlns='syncml:metinf'>critical</Mark></Meta><Data>1200 installed</Data></Item></Alert>") % corr
 body += "<Final/></SyncBody></SyncML>"
 ctx = ssl.create_default_context(cafile=os.environ["CA"])
-req = urllib.request.Request(url, data=body.encode(), headers={"Content-Type": "application/vnd.syncml.dm+xml"})
-out = urllib.request.urlopen(req, context=ctx, timeout=10).read().decode()
+def post(target, text):
+    req = urllib.request.Request(target, data=text.encode(), headers={"Content-Type": "application/vnd.syncml.dm+xml"})
+    return urllib.request.urlopen(req, context=ctx, timeout=10).read().decode()
+out = post(url, body)
 open(os.environ["REPLY"], "w").write(out)
+first = out
+if corr:
+    # Follow the session: answer every command (Get 404: no PfC here; Exec 202: accepted), and
+    # report the result once the server has sent its Exec with the Correlator (DM_Protocol 1.2
+    # section 8.7: a result answers an Exec this server sent).
+    server_uri, sent_alert = url.split("?")[0], False
+    for msgno in range(2, 10):
+        resp = re.search(r"<RespURI>([^<]+)</RespURI>", out)
+        target = resp.group(1).replace("&amp;", "&") if resp else url
+        msgref = re.search(r"<MsgID>(\d+)</MsgID>", out).group(1)
+        cmds = re.findall(r"<(Get|Add|Replace|Exec|Delete|Copy|Atomic|Sequence)>\s*<CmdID>(\d+)</CmdID>", out)
+        if not cmds and sent_alert:
+            break
+        text = ("<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"
+                "<SessionID>%s</SessionID><MsgID>%d</MsgID><Target><LocURI>%s</LocURI></Target><Source><LocURI>%s"
+                "</LocURI></Source></SyncHdr><SyncBody><Status><CmdID>1</CmdID><MsgRef>%s</MsgRef><CmdRef>0</CmdRef>"
+                "<Cmd>SyncHdr</Cmd><TargetRef>%s</TargetRef><SourceRef>%s</SourceRef><Data>200</Data></Status>") % (
+                msgid, msgno, server_uri, dev, msgref, server_uri, dev)
+        n, exec_seen = 2, False
+        for name, cid in cmds:
+            exec_seen = exec_seen or name == "Exec"
+            text += ("<Status><CmdID>%d</CmdID><MsgRef>%s</MsgRef><CmdRef>%s</CmdRef><Cmd>%s</Cmd><Data>%d</Data>"
+                     "</Status>") % (n, msgref, cid, name, {"Exec": 202, "Get": 404}.get(name, 200))
+            n += 1
+        if exec_seen and not sent_alert:
+            text += ("<Alert><CmdID>%d</CmdID><Data>1226</Data><Correlator>%s</Correlator><Item><Source><LocURI>"
+                     "./M2MSIMMobj/Operations/Install</LocURI></Source><Meta><Type xmlns='syncml:metinf'>"
+                     "urn:oma:at:m2mdm-m2msim:install:1.0</Type><Format xmlns='syncml:metinf'>chr</Format>"
+                     "<Mark xmlns='syncml:metinf'>critical</Mark></Meta><Data>1200 installed</Data></Item></Alert>") % (n, corr)
+            sent_alert = True
+        out = post(target, text + "<Final/></SyncBody></SyncML>")
+    if not sent_alert:
+        sys.exit("the server never sent its Exec")
+out = first
 hdr = re.search(r"<Status>.*?<Cmd>SyncHdr</Cmd>.*?<Data>(\d+)</Data>", out, re.S)
 nn = re.search(r"<NextNonce[^>]*>([^<]+)</NextNonce>", out)
 resp = re.search(r"<RespURI>([^<]+)</RespURI>", out)

@@ -254,7 +254,8 @@ struct DmServerSession::Impl {
       awaiting[exec.cmd_id] = Purpose::ExecJob;
       pending_ops.push_back(Command{exec});
       d.exec_sent = true;
-      backend.on_job_state(d.job, JobState::delivering);
+      // From here the device may hold the Correlator: only now may a result for it be taken.
+      backend.on_job_state(d.job, JobState::delivered);
     }
     return false;
   }
@@ -400,6 +401,9 @@ struct DmServerSession::Impl {
       if (++device_auth_failures > 2) return abort_session("device failed to authenticate");
       hdr_status.chal = new_client_challenge(/*persist=*/false);
       reply.body.push_back(Command{hdr_status});
+      // Only Statuses, and one for every command received: none was executed, and each asks
+      // for the credentials so that the device resends it with them (DM_Protocol 1.2 §2.4.1).
+      for (auto& st : syncml::statuses_for_all(msg, device_auth, hdr_status.chal)) reply.body.push_back(Command{st});
       reply.final = true;
       return emit(std::move(reply), false);
     }
@@ -429,7 +433,6 @@ struct DmServerSession::Impl {
         }
         if (code == syncml::code(AlertCode::NextMessage)) device_asks_next = true;
         if (code == syncml::code(AlertCode::GenericAlert)) {
-          bool all = true;
           for (const auto& item : alert->items) {
             DeviceAlert a;
             a.correlator = alert->correlator.value_or(std::string{});
@@ -440,12 +443,12 @@ struct DmServerSession::Impl {
               a.mark = item.meta->mark.value_or(std::string{});
             }
             a.data = item.data.value_or(std::string{});
-            if (backend.on_generic_alert(device_uri, a))
+            const StatusCode recorded = backend.on_generic_alert(device_uri, a);
+            if (syncml::is_success(recorded))
               ++report.alerts_recorded;
-            else
-              all = false;
+            else if (syncml::is_success(s))
+              s = recorded;  // the first refusal answers for the Alert
           }
-          if (!all) s = StatusCode::CommandFailed;
         }
         reply.body.push_back(Command{status_for(msg.hdr.msg_id, alert->cmd_id, "Alert", s)});
         continue;

@@ -95,28 +95,37 @@ class StoreBackend final : public DmBackend {
     audit(job.dev_id, "job.failed", "job " + std::to_string(job.id) + " code " + std::to_string(code));
   }
 
-  bool on_generic_alert(std::string_view dev_id, const DeviceAlert& alert) override {
+  syncml::StatusCode on_generic_alert(std::string_view dev_id, const DeviceAlert& alert) override {
+    using syncml::StatusCode;
     if (alert.correlator.empty()) {
       // Unsolicited (e.g. an MCIM blocked at TRE start): recorded in the audit log.
       audit(dev_id, "device.alert", alert.type + " " + alert.data);
-      return true;
+      return StatusCode::Ok;
     }
     auto parsed = mo::parse_m2msim_alert_data(alert.data);
     if (!parsed) {
       audit(dev_id, "device.alert.malformed", alert.correlator + " " + alert.data);
-      return true;  // acknowledged so the device stops resending garbage; nothing recorded
+      return StatusCode::Ok;  // acknowledged so the device stops resending garbage; nothing recorded
     }
     auto job = store_.get_job_by_correlator(alert.correlator);
     if (!job || job->dev_id != dev_id) {
       audit(dev_id, "device.alert.unknown", alert.correlator);
-      return true;
+      return StatusCode::Ok;
+    }
+    // A result answers an Exec this server sent to this device (the job is then delivered or
+    // awaiting_result; a terminal job makes it a harmless duplicate). A Correlator of a job
+    // still queued, notified or being delivered was never sent with an Exec: refused, recorded.
+    if (job->state == JobState::queued || job->state == JobState::notified || job->state == JobState::delivering) {
+      audit(dev_id, "device.alert.premature",
+            alert.correlator + " for job " + std::to_string(job->id) + " in state " + std::string(to_string(job->state)));
+      return StatusCode::Forbidden;
     }
     auto outcome = store_.record_result(alert.correlator, parsed->first, parsed->second, clock_());
     if (!outcome) {
       spdlog::error("dpf: cannot record the result of job {}: {}", job->id, outcome.error().message());
-      return false;  // 500: the device keeps the alert and sends it again
+      return StatusCode::CommandFailed;  // 500: the device keeps the alert and sends it again
     }
-    return true;
+    return StatusCode::Ok;
   }
 
  private:

@@ -17,6 +17,7 @@
 #include "m2mdm/syncml/auth.hpp"
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/result.hpp"
+#include "m2mdm/syncml/status.hpp"
 
 #include <cstdint>
 #include <map>
@@ -59,9 +60,11 @@ class DmBackend {
   virtual void on_job_state(const Job& job, JobState to) = 0;
   /// A job failed before the device could report (a refused Add or Exec): its final result.
   virtual void on_job_failed(const Job& job, int code, std::string_view message) = 0;
-  /// A Generic Alert. Return true once it is durably recorded (the device is then told 200,
-  /// and forgets it); false makes us answer 500 so that the device sends it again later.
-  virtual bool on_generic_alert(std::string_view dev_id, const DeviceAlert& alert) = 0;
+  /// A Generic Alert; the returned code is the Status the device gets for it. Ok once it is
+  /// durably recorded (the device then forgets it); CommandFailed (500) when it could not be
+  /// recorded now, so that the device sends it again later; another 4xx refuses it for good
+  /// (e.g. Forbidden: a Correlator of a job whose Exec this server never sent).
+  virtual syncml::StatusCode on_generic_alert(std::string_view dev_id, const DeviceAlert& alert) = 0;
 };
 
 /// Settings of the DPF's DM sessions.

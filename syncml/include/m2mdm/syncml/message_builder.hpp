@@ -11,12 +11,22 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace m2mdm::syncml {
 
 /// The Status of one received command (MsgRef, CmdRef, Cmd, Data); CmdID is left 0 for
 /// MessageBuilder::number() to fill in.
 Status status_for(std::uint32_t msg_ref, std::uint32_t cmd_ref, std::string_view cmd, StatusCode code);
+
+/// One Status with @p code for every command of @p received other than its Statuses: each
+/// command, each Atomic/Sequence and every command inside it, in message order. This is the
+/// answer to a message whose authentication failed (DM_Protocol 1.2 §2.4.1: "only Status
+/// commands ... A Status command MUST be provided for every command received in the request"),
+/// where none of them was executed. @p chal, when given, goes into each Status (a 401/407
+/// Status carries the challenge, §2.4.1).
+std::vector<Status> statuses_for_all(const Message& received, StatusCode code,
+                                     const std::optional<Chal>& chal = std::nullopt);
 
 /// Numbers and heads the messages one side sends in one session.
 class MessageBuilder {

@@ -80,10 +80,10 @@ class MemoryDmBackend final : public server::DmBackend {
     states[job.id] = server::JobState::failed;
     failures.emplace_back(code, std::string(message));
   }
-  bool on_generic_alert(std::string_view, const server::DeviceAlert& alert) override {
-    if (accept_alert ? !accept_alert(alert) : refuse_alerts) return false;
+  syncml::StatusCode on_generic_alert(std::string_view, const server::DeviceAlert& alert) override {
+    if (accept_alert ? !accept_alert(alert) : refuse_alerts) return syncml::StatusCode::CommandFailed;
     alerts.push_back(alert);
-    return true;
+    return syncml::StatusCode::Ok;
   }
 };
 

@@ -200,6 +200,10 @@ Result<XmlNode> read_xml(std::string_view document, const XmlLimits& limits, Dec
                            std::to_string(limits.max_bytes),
                        "byte " + std::to_string(limits.max_bytes));
   if (document.empty()) return decode_fail(error, errc::malformed_xml, "empty document", "byte 0");
+  // XML 1.0 §2.2 admits no U+0000, and libxml2 stops reading at one: without this check bytes
+  // after a NUL (e.g. "</SyncML>\0<anything>") would be accepted unseen.
+  if (const auto nul = document.find('\0'); nul != std::string_view::npos)
+    return decode_fail(error, errc::malformed_xml, "NUL byte in the document", "byte " + std::to_string(nul));
 
   static std::once_flag init;
   std::call_once(init, [] { xmlInitParser(); });  // libxml2's global tables, once, before any thread races

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <cctype>
 #include <sstream>
@@ -224,6 +225,64 @@ TEST_F(Rest, JobObjectsNamingAnMcimAreValidatedAtSubmission) {
   EXPECT_EQ(js(call("GET", "/api/v1/devices/IMEI:1/jobs", a))["jobs"].size(), 6u);
   // An install's object is the sealed package (bytes), not a name.
   EXPECT_EQ(submit("install", std::string("\0\xff/..", 5)).status, 202);
+}
+
+// Hardening finding 3: a queued job can be withdrawn (DELETE), by the operator or the SHO that
+// owns it; once the device may hold it, it cannot; the device's later jobs then move on.
+TEST_F(Rest, AQueuedJobCanBeCancelledAndLaterJobsGoAhead) {
+  const auto [a_id, a] = make_sho("sho-a");
+  const std::string b = make_sho("sho-b").second;
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", a, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])").status, 200);
+  const auto submit = [&] {
+    auto r = call("POST", "/api/v1/devices/IMEI:1/jobs", a,
+                  json{{"kind", "install"}, {"object", base64_encode(Bytes(64, 1))}, {"authorisation", "a"}}.dump());
+    EXPECT_EQ(r.status, 202) << r.body;
+    return js(r)["id"].get<std::int64_t>();
+  };
+  const auto first = submit();
+  const auto second = submit();
+  const std::string path = "/api/v1/jobs/" + std::to_string(first);
+  EXPECT_EQ(call("DELETE", path, b).status, 404);  // another SHO's job: as if unknown
+  EXPECT_EQ(call("DELETE", "/api/v1/jobs/999", a).status, 404);
+  auto r = call("DELETE", path, a);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["state"], "cancelled");
+  EXPECT_EQ(js(call("GET", path, a))["state"], "cancelled");
+  r = call("DELETE", path, a);  // terminal: nothing to withdraw
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("cancelled"), std::string::npos) << r.body;
+  // The device's next session skips the cancelled job and gets the second one.
+  auto claimed = store->claim_next_job("IMEI:1", t);
+  ASSERT_TRUE(claimed && *claimed);
+  EXPECT_EQ((*claimed)->id, second);
+  // Being delivered: the device may already execute it.
+  r = call("DELETE", "/api/v1/jobs/" + std::to_string(second), kAdmin);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("delivering"), std::string::npos) << r.body;
+  EXPECT_EQ(store->get_job(second)->state, JobState::delivering);
+  // Audited: the cancellation by its actor, and the refused cross-SHO request.
+  auto audit = store->list_audit(50);
+  ASSERT_TRUE(audit);
+  const auto has = [&](std::string_view action, std::string_view actor) {
+    return std::ranges::any_of(*audit, [&](const AuditEntry& e) { return e.action == action && e.actor == actor; });
+  };
+  EXPECT_TRUE(has("job.cancel", "sho:" + std::to_string(a_id)));
+  EXPECT_TRUE(has("job.refused", "sho:" + std::to_string(a_id + 1)));
+}
+
+// Hardening finding 6: a request for another SHO's device is refused as unknown and audited.
+TEST_F(Rest, RefusedCrossShoRequestsAreAudited) {
+  const std::string a = make_sho("sho-a").second;
+  const auto [b_id, b] = make_sho("sho-b");
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", a, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:1", b).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:1/jobs", b).status, 404);
+  auto audit = store->list_audit(50);
+  ASSERT_TRUE(audit);
+  const auto refused = std::ranges::count_if(*audit, [&](const AuditEntry& e) {
+    return e.action == "device.refused" && e.actor == "sho:" + std::to_string(b_id) && e.subject == "IMEI:1";
+  });
+  EXPECT_EQ(refused, 2);
 }
 
 TEST_F(Rest, ImportIsIdempotentAndValidatedStrictly) {

@@ -344,6 +344,41 @@ TEST(StoreCrash, ImportKilledMidwayLeavesNoPartialBatch) {
   EXPECT_EQ(s->get_device("IMEI:0").error(), make_error_code(errc::not_found));
 }
 
+// Hardening finding 6: the audit entry of an import is written in the import's own transaction:
+// a kill just before the commit leaves neither the devices nor the entry; a commit leaves both.
+TEST(StoreCrash, ImportAndItsAuditEntryCommitTogether) {
+  TempDir dir;
+  auto db = dir.path() / "m2mdm.sqlite";
+  std::int64_t sho = 0;
+  {
+    auto s = open_store(db);
+    ASSERT_TRUE(s);
+    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
+  }
+  const auto import = [&](Store& s) {
+    std::vector<Device> devs{make_device("IMEI:1", "501", sho), make_device("IMEI:2", "502", sho)};
+    return s.import_devices(devs, AuditEntry{0, 2, "operator", "device.import", "2 devices", ""}, 2);
+  };
+  const int rc = run_child_crashing_at("import_devices.before_commit", [&] {
+    auto s = open_store(db);
+    (void)import(*s);
+  });
+  ASSERT_EQ(rc, 77);
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->get_device("IMEI:1").error(), make_error_code(errc::not_found));
+  EXPECT_TRUE(s->list_audit(10)->empty());
+  auto counts = import(*s);
+  ASSERT_TRUE(counts) << counts.error().message();
+  EXPECT_EQ(counts->inserted, 2u);
+  auto audit = s->list_audit(10);
+  ASSERT_TRUE(audit);
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ(audit->front().action, "device.import");
+  EXPECT_EQ(audit->front().detail, "inserted 2, updated 0, unchanged 0");
+  EXPECT_TRUE(s->get_device("IMEI:2"));
+}
+
 TEST(StoreCrash, ResultKilledBeforeCommitIsRecordedOnRetryExactlyOnce) {
   TempDir dir;
   auto db = dir.path() / "m2mdm.sqlite";

@@ -100,6 +100,51 @@ TEST_F(Trigger, Package0IsPushedWithTheServerCredentialsRetriedBoundedAndStopsOn
   EXPECT_EQ(store->get_job(j1.id)->state, JobState::delivering);
 }
 
+// Hardening finding 4: a device that lost a session after it claimed a job (restart, power loss)
+// gets a new package 0 once the claim has stalled, with a fresh retry budget; the job keeps its
+// place (delivering) and is delivered again from the start in the device's next session.
+TEST_F(Trigger, AStalledClaimedJobIsNotifiedAgain) {
+  const Job j1 = job("IMEI:1");
+  auto o = options();
+  o.stall_seconds = 300;
+  JobNotifier n(*store, sender, o);
+  for (int i = 0; i < 3; ++i) {  // the device was off: the retry budget is used up
+    EXPECT_EQ(n.run_once(), 1u);
+    EXPECT_TRUE(udp.receive());
+    t += 1000;
+  }
+  EXPECT_EQ(n.run_once(), 0u);
+  auto claimed = store->claim_next_job("IMEI:1", t);  // the device came; then it died mid-session
+  ASSERT_TRUE(claimed && *claimed);
+  EXPECT_EQ(n.run_once(), 0u);  // a live session is not disturbed
+  t += 299;
+  EXPECT_EQ(n.run_once(), 0u);
+  t += 1;
+  EXPECT_EQ(n.run_once(), 1u);  // stalled: pushed again
+  auto dgram = udp.receive();
+  ASSERT_TRUE(dgram);
+  EXPECT_TRUE(bs::wsp::decode_push(*dgram));
+  auto after = store->get_job(j1.id);
+  EXPECT_EQ(after->state, JobState::delivering);
+  EXPECT_EQ(after->notify_attempts, 1);
+  EXPECT_EQ(n.run_once(), 0u);  // and backs off as before
+  t += 10;
+  EXPECT_EQ(n.run_once(), 1u);
+  EXPECT_TRUE(udp.receive());
+  // The same for a job whose Exec was sent (delivered) but never answered.
+  t += 20;
+  ASSERT_TRUE(store->transition_job(j1.id, JobState::delivering, JobState::delivered, t));
+  EXPECT_EQ(n.run_once(), 0u);  // due, but the session just made progress
+  t += 300;
+  EXPECT_EQ(n.run_once(), 1u);
+  EXPECT_TRUE(udp.receive());
+  EXPECT_EQ(store->get_job(j1.id)->state, JobState::delivered);
+  // A job awaiting its result is never re-notified: the device has it and will report.
+  ASSERT_TRUE(store->transition_job(j1.id, JobState::delivered, JobState::awaiting_result, t));
+  t += 100000;
+  EXPECT_EQ(n.run_once(), 0u);
+}
+
 TEST_F(Trigger, TheThreadWakesOnPoke) {
   auto o = options();
   o.poll = std::chrono::minutes(10);  // only a poke can wake it within the test

@@ -154,5 +154,24 @@ TEST(XmlReader, SyncmlDecoderRefusesEveryAttack) {
   EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));
 }
 
+// Hardening finding 6: nothing may follow the root element unseen. Text after it is refused by
+// the parser; a NUL byte (where libxml2 would stop reading) is refused wherever it stands.
+TEST(XmlReader, NothingAfterTheRootElementIsAcceptedUnseen) {
+  const std::string doc = "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr/></SyncML>";
+  EXPECT_TRUE(read_xml(doc + "<!-- a comment -->\n"));  // Misc after the root is XML (§2.8)
+  for (const std::string& tail : {std::string("garbage"), std::string("<x/>"), std::string("\0", 1),
+                                  std::string("\0<x/>", 5), std::string("\0\0garbage", 9)}) {
+    DecodeError err;
+    auto r = read_xml(doc + tail, {}, &err);
+    EXPECT_FALSE(r) << "accepted a document followed by " << tail.size() << " bytes";
+    if (!r) {
+      EXPECT_EQ(r.error(), make_error_code(errc::malformed_xml));
+    }
+  }
+  DecodeError err;
+  ASSERT_FALSE(read_xml(std::string("<r>a\0b</r>", 10), {}, &err));
+  EXPECT_EQ(err.where, "byte 4");
+}
+
 }  // namespace
 }  // namespace m2mdm::syncml

@@ -45,15 +45,14 @@ HttpResponse RestApi::import_devices(Call& call) {
   }
   for (auto id : sho_ids)
     if (auto sho = store_.get_sho(id); !sho) return bad_request("unknown shoId " + std::to_string(id));
-  auto counts = store_.upsert_devices(devices, now());
+  const std::int64_t t = now();
+  auto counts = store_.import_devices(
+      devices, AuditEntry{0, t, call.caller.actor(), "device.import", std::to_string(devices.size()) + " devices", ""}, t);
   if (!counts) {
     if (counts.error() == make_error_code(errc::conflict))
       return HttpResponse::json_error(409, "conflict", "a pcid is already registered to another device");
     return store_error(counts.error());
   }
-  audit(call, "device.import", std::to_string(devices.size()) + " devices",
-        "inserted " + std::to_string(counts->inserted) + ", updated " + std::to_string(counts->updated) +
-            ", unchanged " + std::to_string(counts->unchanged));
   return json_response(200, {{"total", devices.size()},
                              {"inserted", counts->inserted},
                              {"updated", counts->updated},

@@ -49,17 +49,46 @@ HttpResponse RestApi::submit_job(Call& call) {
   return r;
 }
 
-HttpResponse RestApi::get_job(Call& call) {
+std::expected<Job, HttpResponse> RestApi::visible_job(const Call& call) {
   const std::string& text = call.param("id");
   std::int64_t id = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) return HttpResponse::json_error(404, "not found");
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0)
+    return std::unexpected(HttpResponse::json_error(404, "not found"));
   auto job = store_.get_job(id);
-  if (!job) return store_error(job.error());
-  if (call.caller.is(Role::sho) && job->sho_id != call.caller.sho_id) return HttpResponse::json_error(404, "not found");
-  auto r = store_.get_result(id);
+  if (!job) return std::unexpected(store_error(job.error()));
+  if (call.caller.is(Role::sho) && job->sho_id != call.caller.sho_id) {
+    audit(call, "job.refused", std::to_string(id), "job of another SHO");
+    return std::unexpected(HttpResponse::json_error(404, "not found"));
+  }
+  return *job;
+}
+
+HttpResponse RestApi::get_job(Call& call) {
+  auto job = visible_job(call);
+  if (!job) return job.error();
+  auto r = store_.get_result(job->id);
   if (!r) return store_error(r.error());
   return json_response(200, job_json(*job, *r));
+}
+
+HttpResponse RestApi::cancel_job(Call& call) {
+  auto job = visible_job(call);
+  if (!job) return job.error();
+  const std::int64_t t = now();
+  AuditEntry entry{0, t, call.caller.actor(), "job.cancel", std::to_string(job->id),
+                   std::string(to_string(job->kind)) + " for " + job->dev_id};
+  auto cancelled = store_.cancel_job(job->id, entry, t);
+  if (!cancelled) {
+    if (cancelled.error() == make_error_code(errc::conflict)) {
+      auto current = store_.get_job(job->id);
+      const std::string state(to_string(current ? current->state : job->state));
+      return HttpResponse::json_error(409, "conflict",
+                                      "job is " + state + ": only a queued or notified job can be cancelled");
+    }
+    return store_error(cancelled.error());
+  }
+  return json_response(200, job_json(*cancelled, std::nullopt));
 }
 
 }  // namespace m2mdm::server

@@ -44,6 +44,7 @@ std::span<const Route> RestApi::routes() {
     Route{"POST",  "/api/v1/devices/{devId}/jobs",          sho,       &R::submit_job,         {}, &R::load_visible_device},
     Route{"GET",   "/api/v1/drf/registry/{pcid}",           op_or_sho, &R::get_registry_entry},
     Route{"GET",   "/api/v1/jobs/{id}",                     op_or_sho, &R::get_job},
+    Route{"DELETE", "/api/v1/jobs/{id}",                    op_or_sho, &R::cancel_job},
     Route{"POST",  "/api/v1/pva/validate",                  op_or_sho, &R::validate_pfc},
     Route{"POST",  "/api/v1/icf/vectors",                   vno_or_op, &R::icf_vectors},
     Route{"POST",  "/api/v1/icf/resync",                    vno_or_op, &R::icf_resync},
@@ -98,7 +99,12 @@ void RestApi::audit(const Call& call, std::string action, std::string subject, s
 Result<Device> RestApi::visible_device(const Caller& caller, const std::string& dev_id) {
   auto d = store_.get_device(dev_id);
   if (!d) return d;
-  if (caller.is(Role::sho) && d->sho_id != caller.sho_id) return fail(make_error_code(errc::not_found));
+  if (caller.is(Role::sho) && d->sho_id != caller.sho_id) {
+    // Refused, and recorded: the SHO learns nothing (the same 404 as an unknown DevId).
+    if (auto r = store_.append_audit({0, now(), caller.actor(), "device.refused", dev_id, "device of another SHO"}); !r)
+      spdlog::warn("api: audit append failed: {}", r.error().message());
+    return fail(make_error_code(errc::not_found));
+  }
   if (caller.is(Role::vno)) return fail(make_error_code(errc::not_found));
   return d;
 }

@@ -68,6 +68,9 @@ class RestApi {
   HttpResponse list_device_jobs(Call& call);
   HttpResponse submit_job(Call& call);
   HttpResponse get_job(Call& call);
+  HttpResponse cancel_job(Call& call);
+  /// The job named by the {id} parameter if the caller may see it (an SHO: only its own).
+  std::expected<Job, HttpResponse> visible_job(const Call& call);
   // --- DRF (drf_endpoints.cpp)
   HttpResponse bootstrap_device(Call& call);
   HttpResponse get_registry_entry(Call& call);

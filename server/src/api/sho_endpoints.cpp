@@ -45,6 +45,9 @@ HttpResponse RestApi::get_callback(Call& call) {
 HttpResponse RestApi::put_callback(Call& call) {
   auto url = parse_callback_registration(call.request.body);
   if (!url) return bad_request(url.error());
+  // SSRF guard: an address literal is checked now; a name on every delivery (it may move).
+  if (auto ip = url_ip_literal(*url); ip && !address_allowed(*ip, options_.callback_policy))
+    return bad_request("\"url\" names an address callbacks may not reach (" + *ip + ")");
   if (auto r = store_.set_sho_callback(call.caller.sho_id, *url); !r) return store_error(r.error());
   audit(call, "callback.register", std::to_string(call.caller.sho_id), *url);
   return json_response(200, {{"url", *url}});

@@ -112,7 +112,7 @@ std::int64_t JobNotifier::now() const { return options_.clock ? options_.clock()
 
 std::size_t JobNotifier::run_once() {
   const std::int64_t t = now();
-  auto jobs = store_.jobs_to_notify(t, options_.max_attempts, 64);
+  auto jobs = store_.jobs_to_notify(t, options_.max_attempts, 64, t - options_.stall_seconds);
   if (!jobs) {
     spdlog::warn("notifier: cannot list jobs: {}", jobs.error().message());
     return 0;

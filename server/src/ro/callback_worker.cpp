@@ -80,6 +80,29 @@ std::optional<Url> parse_url(std::string_view u) {
   return out;
 }
 
+bool v4_allowed(const asio::ip::address_v4& a, const AddressPolicy& policy) {
+  const auto b = a.to_bytes();
+  const auto in = [&](std::uint8_t first, std::uint8_t second_lo, std::uint8_t second_hi) {
+    return b[0] == first && b[1] >= second_lo && b[1] <= second_hi;
+  };
+  if (b[0] == 0 || b[0] >= 224) return false;                  // "this network", multicast, reserved, broadcast
+  if (in(169, 254, 254)) return false;                         // link-local: the metadata service lives here
+  if (b[0] == 127) return policy.allow_loopback;
+  if (b[0] == 10 || in(172, 16, 31) || in(192, 168, 168) || in(100, 64, 127)) return policy.allow_private;
+  return true;
+}
+
+bool address_allowed(const asio::ip::address& a, const AddressPolicy& policy) {
+  if (a.is_v4()) return v4_allowed(a.to_v4(), policy);
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return v4_allowed(asio::ip::make_address_v4(asio::ip::v4_mapped, v6), policy);
+  if (v6.is_unspecified() || v6.is_multicast() || v6.is_link_local() || v6.is_site_local()) return false;
+  if (v6.is_loopback()) return policy.allow_loopback;
+  const auto b = v6.to_bytes();
+  if ((b[0] & 0xfe) == 0xfc) return policy.allow_private;     // unique local fc00::/7
+  return true;
+}
+
 /// One request over Stream (beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>).
 template <class Stream>
 struct Exchange {
@@ -93,7 +116,7 @@ struct Exchange {
 
   void failed(const char* step, beast::error_code ec) { out.error = std::string(step) + ": " + ec.message(); }
 
-  void start(const tcp::resolver::results_type& endpoints) {
+  void start(const std::vector<tcp::endpoint>& endpoints) {
     beast::get_lowest_layer(stream).expires_after(timeout);
     beast::get_lowest_layer(stream).async_connect(endpoints, [this](beast::error_code ec, const tcp::endpoint&) {
       if (ec) return failed("connect", ec);
@@ -123,14 +146,29 @@ struct Exchange {
 
 }  // namespace
 
+bool address_allowed(std::string_view address, const AddressPolicy& policy) noexcept {
+  boost::system::error_code ec;
+  const auto a = asio::ip::make_address(std::string(address), ec);
+  return !ec && address_allowed(a, policy);
+}
+
+std::optional<std::string> url_ip_literal(std::string_view url) {
+  auto u = parse_url(std::string(url));
+  if (!u) return std::nullopt;
+  boost::system::error_code ec;
+  (void)asio::ip::make_address(u->host, ec);
+  if (ec) return std::nullopt;
+  return u->host;
+}
+
 PostResult post_json(const std::string& url, const std::string& body, const std::vector<std::filesystem::path>& ca_files,
-                     std::chrono::milliseconds timeout) {
-  auto r = http_call({"POST", url, {}, "application/json", body}, ca_files, timeout);
+                     std::chrono::milliseconds timeout, std::optional<AddressPolicy> policy) {
+  auto r = http_call({"POST", url, {}, "application/json", body}, ca_files, timeout, policy);
   return {r.status, std::move(r.error)};
 }
 
 HttpCallResult http_call(const HttpCall& call, const std::vector<std::filesystem::path>& ca_files,
-                         std::chrono::milliseconds timeout) {
+                         std::chrono::milliseconds timeout, std::optional<AddressPolicy> policy) {
   HttpCallResult out;
   auto u = parse_url(call.url);
   if (!u) {
@@ -141,11 +179,21 @@ HttpCallResult http_call(const HttpCall& call, const std::vector<std::filesystem
     asio::io_context ioc;
     tcp::resolver resolver(ioc);
     beast::error_code ec;
-    auto endpoints = resolver.resolve(u->host, u->port, ec);
+    auto resolved = resolver.resolve(u->host, u->port, ec);
     if (ec) {
       out.error = "resolve: " + ec.message();
       return out;
     }
+    // The policy applies to the addresses actually connected to (a name may resolve anywhere).
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& entry : resolved) {
+      if (!policy || address_allowed(entry.endpoint().address(), *policy))
+        endpoints.push_back(entry.endpoint());
+      else if (out.error.empty())
+        out.error = "address " + entry.endpoint().address().to_string() + " refused by the callback address policy";
+    }
+    if (endpoints.empty()) return out;
+    out.error.clear();
     const http::verb verb = http::string_to_verb(call.method);
     if (verb == http::verb::unknown) {
       out.error = "unknown method " + call.method;
@@ -221,7 +269,7 @@ std::size_t CallbackWorker::run_once() {
   }
   std::size_t acked = 0;
   for (const OutboxEntry& e : *due) {
-    const PostResult r = post_json(e.url, e.body, options_.ca_files, options_.timeout);
+    const PostResult r = post_json(e.url, e.body, options_.ca_files, options_.timeout, options_.address_policy);
     if (r.status >= 200 && r.status < 300) {
       if (auto m = store_.mark_callback_acked(e.id); !m) {
         spdlog::warn("callbacks: delivered {} but cannot mark it: {}", e.id, m.error().message());

@@ -24,6 +24,18 @@ bool get_int(const toml::table& t, std::string_view key, T& out, std::string& wh
   return true;
 }
 
+bool get_bool(const toml::table& t, std::string_view key, bool& out, std::string& why) {
+  auto node = t[key];
+  if (!node) return true;
+  auto v = node.value<bool>();
+  if (!v || !node.is_boolean()) {
+    why = "\"" + std::string(key) + "\" must be true or false";
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
 bool get_str(const toml::table& t, std::string_view key, std::string& out, std::string& why) {
   auto node = t[key];
   if (!node) return true;
@@ -167,14 +179,17 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
   }
   if (auto* n = t["notify"].as_table()) {
     if (!get_int(*n, "max_attempts", c.notify_max_attempts, why, 0, 100) ||
-        !get_int(*n, "retry_seconds", c.notify_retry_seconds, why, 1, 86400))
+        !get_int(*n, "retry_seconds", c.notify_retry_seconds, why, 1, 86400) ||
+        !get_int(*n, "stall_seconds", c.notify_stall_seconds, why, 1, 86400))
       return bad();
   }
   if (auto* cb = t["callbacks"].as_table()) {
     if (!get_paths(*cb, "ca_file", c.callback_ca_files, why) ||
         !get_int(*cb, "retry_seconds", c.callback_retry_seconds, why, 1, 86400) ||
         !get_int(*cb, "max_retry_seconds", c.callback_max_retry_seconds, why, 1, 7 * 86400) ||
-        !get_int(*cb, "timeout_ms", c.callback_timeout_ms, why, 100, 600'000))
+        !get_int(*cb, "timeout_ms", c.callback_timeout_ms, why, 100, 600'000) ||
+        !get_bool(*cb, "allow_loopback", c.callback_allow_loopback, why) ||
+        !get_bool(*cb, "allow_private", c.callback_allow_private, why))
       return bad();
   }
   return {};

@@ -176,6 +176,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
     api.vno_token_hashes.push_back(hash_token(*t));
   }
   api.default_job_ttl = c.job_ttl_seconds;
+  api.callback_policy = AddressPolicy{c.callback_allow_loopback, c.callback_allow_private};
   api.default_dpf_address = c.dpf_address;
 
   // DRF: the DPF's key pin from drf.spki_pem, else from the TLS certificate.
@@ -234,6 +235,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   NotifierOptions n;
   n.max_attempts = c.notify_max_attempts;
   n.retry_seconds = c.notify_retry_seconds;
+  n.stall_seconds = c.notify_stall_seconds;
   n.max_retry_seconds = std::max<std::int64_t>(c.notify_retry_seconds, 900);
   s->notifier_ = std::make_unique<JobNotifier>(*s->store_, *s->sender_, n);
   s->router_->set_job_listener([notifier = s->notifier_.get()](const Job&) { notifier->poke(); });
@@ -242,6 +244,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   cb.retry_seconds = c.callback_retry_seconds;
   cb.max_retry_seconds = c.callback_max_retry_seconds;
   cb.timeout = std::chrono::milliseconds(c.callback_timeout_ms);
+  cb.address_policy = AddressPolicy{c.callback_allow_loopback, c.callback_allow_private};
   cb.ca_files = c.callback_ca_files;
   s->callbacks_ = std::make_unique<CallbackWorker>(*s->store_, cb);
   s->router_->set_http_stats([h = s->http_.get()] { return h->stats(); });

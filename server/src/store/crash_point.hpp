@@ -6,7 +6,7 @@
 namespace m2mdm::server {
 
 /// For crash tests only: when the environment variable M2MDM_STORE_CRASH_AT names a point
-/// ("upsert_devices.mid", "record_result.after_result", "claim_next_job.mid",
+/// ("upsert_devices.mid", "import_devices.before_commit", "record_result.after_result", "claim_next_job.mid",
 /// "create_job.mid", "record_bootstrap.mid"), the store calls _exit(77) at that point inside the transaction.
 void crash_point(std::string_view name) noexcept;
 

@@ -7,6 +7,11 @@
 namespace m2mdm::server {
 
 Result<ImportCounts> SqliteStore::upsert_devices(std::span<const Device> devices, std::int64_t now) {
+  return import_devices(devices, std::nullopt, now);
+}
+
+Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
+                                                 std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
@@ -71,6 +76,12 @@ Result<ImportCounts> SqliteStore::upsert_devices(std::span<const Device> devices
     M2MDM_TRY(impl_->write_secrets(e.id, merged));
     ++counts.updated;
   }
+  if (audit) {
+    audit->detail += (audit->detail.empty() ? "" : ": ") + std::string("inserted ") + std::to_string(counts.inserted) +
+                     ", updated " + std::to_string(counts.updated) + ", unchanged " + std::to_string(counts.unchanged);
+    M2MDM_TRY(impl_->audit(*audit));
+  }
+  crash_point("import_devices.before_commit");
   M2MDM_TRY(tx.commit());
   return counts;
 }

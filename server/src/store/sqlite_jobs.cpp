@@ -100,8 +100,8 @@ Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, 
   }
   crash_point("claim_next_job.mid");
   auto up = impl_->q(
-      "UPDATE jobs SET state = 'delivering', attempts = attempts + 1, updated = ? "
-      "WHERE id = ? AND state IN ('queued','notified')");
+      "UPDATE jobs SET state = 'delivering', attempts = attempts + 1, notify_attempts = 0, next_notify_at = 0, "
+      "updated = ? WHERE id = ? AND state IN ('queued','notified')");
   if (!up) return fail(up.error());
   up->i64(1, now).i64(2, id);
   M2MDM_TRY(up->exec());
@@ -189,6 +189,23 @@ Result<std::optional<JobResult>> SqliteStore::get_result(std::int64_t job_id) {
       JobResult{st->col_i64(0), static_cast<int>(st->col_i64(1)), st->col_text(2), st->col_i64(3)}};
 }
 
+Result<Job> SqliteStore::cancel_job(std::int64_t id, const AuditEntry& audit, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto up = impl_->q("UPDATE jobs SET state = 'cancelled', updated = ? WHERE id = ? AND state IN ('queued','notified')");
+  if (!up) return fail(up.error());
+  up->i64(1, now).i64(2, id);
+  M2MDM_TRY(up->exec());
+  const bool cancelled = sqlite3_changes(impl_->db.get()) == 1;
+  auto job = impl_->job_where("id", id);
+  if (!job) return fail(job.error());
+  if (!cancelled) return fail(err(errc::conflict));
+  M2MDM_TRY(impl_->audit(audit));
+  M2MDM_TRY(tx.commit());
+  return job;
+}
+
 Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
   auto st = impl_->q(
@@ -200,7 +217,8 @@ Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
   return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
 }
 
-Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) {
+Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit,
+                                                     std::int64_t stalled_before) {
   std::lock_guard lock(impl_->mutex);
   std::string cols;
   for (std::string_view c : {"id", "dev_id", "sho_id", "kind", "payload", "authorisation", "correlator", "state",
@@ -208,10 +226,12 @@ Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_a
     cols += (cols.empty() ? "j." : ", j.") + std::string(c);
   auto st = impl_->q("SELECT " + cols +
                      " FROM jobs j JOIN devices d ON d.dev_id = j.dev_id "
-                     "WHERE j.state IN ('queued','notified') AND d.push_address != '' AND j.notify_attempts < ? "
+                     "WHERE (j.state IN ('queued','notified') OR "
+                     "       (j.state IN ('delivering','delivered') AND j.updated <= ?)) "
+                     "AND d.push_address != '' AND j.notify_attempts < ? "
                      "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) ORDER BY j.id LIMIT ?");
   if (!st) return fail(st.error());
-  st->i64(1, max_attempts).i64(2, now).i64(3, now).i64(4, static_cast<std::int64_t>(limit));
+  st->i64(1, stalled_before).i64(2, max_attempts).i64(3, now).i64(4, now).i64(5, static_cast<std::int64_t>(limit));
   std::vector<Job> out;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW) out.push_back(Impl::read_job(*st));
@@ -222,8 +242,10 @@ Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_a
 Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
   auto st = impl_->q(
-      "UPDATE jobs SET notify_attempts = notify_attempts + 1, next_notify_at = ?, state = 'notified', updated = ? "
-      "WHERE id = ? AND state IN ('queued','notified')");
+      "UPDATE jobs SET notify_attempts = notify_attempts + 1, next_notify_at = ?, "
+      "state = CASE WHEN state = 'queued' THEN 'notified' ELSE state END, "
+      "updated = CASE WHEN state IN ('queued','notified') THEN ? ELSE updated END "
+      "WHERE id = ? AND state IN ('queued','notified','delivering','delivered')");
   if (!st) return fail(st.error());
   st->i64(1, next_notify_at).i64(2, now).i64(3, id);
   M2MDM_TRY(st->exec());

@@ -13,8 +13,9 @@ namespace m2mdm::server {
 namespace {
 constexpr std::array<std::string_view, 6> kDeviceStates{"imported",     "bootstrapped", "registered",
                                                         "provisioning", "provisioned",  "failed"};
-constexpr std::array<std::string_view, 8> kJobStates{"queued",    "notified", "delivering", "delivered",
-                                                     "awaiting_result", "succeeded", "failed", "expired"};
+constexpr std::array<std::string_view, 9> kJobStates{"queued",          "notified",  "delivering",
+                                                     "delivered",       "awaiting_result", "succeeded",
+                                                     "failed",          "expired",   "cancelled"};
 constexpr std::array<std::string_view, 6> kJobKinds{"install", "activate", "deactivate",
                                                     "delete",  "reset",    "operator_change"};
 
@@ -33,7 +34,7 @@ std::optional<DeviceState> device_state_from_string(std::string_view s) noexcept
 std::string_view to_string(JobState s) noexcept { return kJobStates.at(static_cast<std::size_t>(s)); }
 std::optional<JobState> job_state_from_string(std::string_view s) noexcept { return lookup<JobState>(kJobStates, s); }
 bool is_terminal(JobState s) noexcept {
-  return s == JobState::succeeded || s == JobState::failed || s == JobState::expired;
+  return s == JobState::succeeded || s == JobState::failed || s == JobState::expired || s == JobState::cancelled;
 }
 std::string_view to_string(JobKind k) noexcept { return kJobKinds.at(static_cast<std::size_t>(k)); }
 std::optional<JobKind> job_kind_from_string(std::string_view s) noexcept { return lookup<JobKind>(kJobKinds, s); }

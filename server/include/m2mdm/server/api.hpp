@@ -4,6 +4,7 @@
 ///        `/metrics` (Prometheus text) and `/healthz`.
 #pragma once
 
+#include "m2mdm/server/callback_worker.hpp"
 #include "m2mdm/server/drf_service.hpp"
 #include "m2mdm/server/http.hpp"
 #include "m2mdm/server/http_server.hpp"
@@ -31,6 +32,7 @@ struct ApiOptions {
   std::uint16_t icf_max_vectors = 16;
   Bytes icf_amf = {0x80, 0x00};         ///< AMF in generated AUTNs (separation bit set, TS 33.102 Annex H)
   std::string default_dpf_address;      ///< used by import when a device gives none
+  AddressPolicy callback_policy;        ///< a callback URL whose host is an IP literal must pass it
 };
 
 /// Request counters for /metrics.

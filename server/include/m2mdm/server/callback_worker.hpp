@@ -16,7 +16,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -24,6 +26,22 @@
 namespace m2mdm::server {
 
 class PollThread;
+
+/// Which addresses the RO may connect to on an SHO's behalf (SSRF guard for callbacks).
+/// Link-local addresses (169.254.0.0/16 with the cloud metadata service, fe80::/10), unspecified,
+/// multicast, broadcast and other reserved addresses are never allowed; loopback and private
+/// networks (RFC 1918, 100.64.0.0/10, fc00::/7) only when the operator allows them.
+struct AddressPolicy {
+  bool allow_loopback = true;
+  bool allow_private = true;
+};
+
+/// True when @p address, an IPv4 or IPv6 literal (an IPv4-mapped IPv6 address counts as its IPv4
+/// address), may be connected to under @p policy. False for anything that is not an IP literal.
+bool address_allowed(std::string_view address, const AddressPolicy& policy) noexcept;
+
+/// The host of an http(s) URL when it is an IP literal ("[...]" removed), else nullopt.
+std::optional<std::string> url_ip_literal(std::string_view url);
 
 /// Callback delivery settings.
 struct CallbackOptions {
@@ -33,6 +51,7 @@ struct CallbackOptions {
   std::chrono::milliseconds poll{1000};    ///< how often the thread looks at the outbox
   std::size_t batch = 16;                  ///< entries per sweep
   std::vector<std::filesystem::path> ca_files;  ///< PEM CAs for https URLs; empty = system store
+  AddressPolicy address_policy;            ///< checked against every address a callback URL resolves to
   std::function<std::int64_t()> clock;     ///< Unix seconds; default system clock
 };
 
@@ -57,13 +76,14 @@ struct HttpCallResult {
   std::string error;   ///< empty on a response
 };
 /// One HTTP/1.1 exchange with the same Beast client as post_json() (same TLS rules); used by
-/// embedders that drive the REST API in-process (`m2mdm demo`). Never throws.
+/// embedders that drive the REST API in-process (`m2mdm demo`). With @p policy, only resolved
+/// addresses it allows are connected to (an error naming the address otherwise). Never throws.
 HttpCallResult http_call(const HttpCall& call, const std::vector<std::filesystem::path>& ca_files,
-                         std::chrono::milliseconds timeout);
+                         std::chrono::milliseconds timeout, std::optional<AddressPolicy> policy = std::nullopt);
 /// POSTs @p body (application/json) to an http:// or https:// URL and reads the response.
 /// HTTPS verifies the peer chain against @p ca_files (or the system store) and the host name.
 PostResult post_json(const std::string& url, const std::string& body, const std::vector<std::filesystem::path>& ca_files,
-                     std::chrono::milliseconds timeout);
+                     std::chrono::milliseconds timeout, std::optional<AddressPolicy> policy = std::nullopt);
 
 /// Delivery counters (for logs, /metrics and tests).
 struct CallbackStats {

@@ -43,11 +43,14 @@ struct ServerConfig {
   // [notify] package 0 trigger
   int notify_max_attempts = 5;
   std::int64_t notify_retry_seconds = 30;
+  std::int64_t notify_stall_seconds = 300;  ///< a claimed job whose session stalled this long is notified again
   // [callbacks] SHO callback delivery
   std::vector<std::filesystem::path> callback_ca_files;  ///< CAs for https callback URLs; empty = system
   std::int64_t callback_retry_seconds = 1;
   std::int64_t callback_max_retry_seconds = 300;
   unsigned callback_timeout_ms = 5000;
+  bool callback_allow_loopback = true;  ///< callback URLs may reach 127.0.0.0/8, ::1
+  bool callback_allow_private = true;   ///< ... and RFC 1918 / 100.64/10 / fc00::/7 (link-local: never)
 
   std::uint16_t port() const noexcept { return listen_port ? *listen_port : (tls_cert ? 8443 : 8080); }
   std::filesystem::path db_path() const { return state_dir / "m2mdm.sqlite"; }
@@ -61,8 +64,9 @@ struct ServerConfig {
 /// [tls] cert, key; [auth] admin_token_file, vno_token_files = [...];
 /// [pva] manufacturer_ca = [...], manufacturer_crl = [...];
 /// [drf] provurl, name, server_id, server_name, apn, spki_pem, app_server_id, app_name, app_address,
-/// app_apn, app_spki_pem, auth_type; [notify] max_attempts, retry_seconds;
-/// [callbacks] ca_file = [...], retry_seconds, max_retry_seconds, timeout_ms.
+/// app_apn, app_spki_pem, auth_type; [notify] max_attempts, retry_seconds, stall_seconds;
+/// [callbacks] ca_file = [...], retry_seconds, max_retry_seconds, timeout_ms, allow_loopback,
+/// allow_private.
 Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& config, std::string& why);
 
 /// Parses "ADDR:PORT" / "[v6]:PORT" into the config (port 0 = ephemeral).

@@ -86,6 +86,9 @@ struct NotifierOptions {
   int max_attempts = 5;                    ///< pushes per job before it just waits for the device
   std::int64_t retry_seconds = 30;         ///< first retry after this; doubles up to max_retry_seconds
   std::int64_t max_retry_seconds = 900;
+  /// A job claimed by a session that made no progress for this long is pushed a package 0 again:
+  /// the device lost the session (it restarted, or lost power) and only a trigger brings it back.
+  std::int64_t stall_seconds = 300;
   std::chrono::milliseconds poll{1000};    ///< how often the thread looks for work
   std::function<std::int64_t()> clock;     ///< Unix seconds; default system clock
 };

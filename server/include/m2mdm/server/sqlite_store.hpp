@@ -39,6 +39,8 @@ class SqliteStore final : public Store {
   Result<std::vector<Sho>> list_shos() override;
   Result<void> set_sho_callback(std::int64_t sho_id, std::string_view url) override;
   Result<ImportCounts> upsert_devices(std::span<const Device> devices, std::int64_t now) override;
+  Result<ImportCounts> import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
+                                      std::int64_t now) override;
   Result<Device> get_device(std::string_view dev_id) override;
   Result<Device> get_device_by_pcid(std::string_view pcid) override;
   Result<std::vector<Device>> list_devices(std::int64_t sho_id, std::string_view after_dev_id,
@@ -63,8 +65,10 @@ class SqliteStore final : public Store {
   Result<RecordOutcome> record_result(std::string_view correlator, int code, std::string_view message,
                                       std::int64_t now) override;
   Result<std::optional<JobResult>> get_result(std::int64_t job_id) override;
+  Result<Job> cancel_job(std::int64_t id, const AuditEntry& audit, std::int64_t now) override;
   Result<std::size_t> expire_jobs(std::int64_t now) override;
-  Result<std::vector<Job>> jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) override;
+  Result<std::vector<Job>> jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit,
+                                          std::int64_t stalled_before) override;
   Result<bool> mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) override;
   Result<BootstrapRecord> record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
                                            const DmCredentials& app_credentials, std::int64_t now) override;

@@ -34,6 +34,10 @@ class DeviceStore {
   /// Inserts or updates all devices in ONE transaction (all or nothing), keyed by dev_id.
   /// A device whose PCID is already used by another dev_id fails the whole batch (errc::conflict).
   virtual Result<ImportCounts> upsert_devices(std::span<const Device> devices, std::int64_t now) = 0;
+  /// upsert_devices() that also appends @p audit (its detail followed by the counts) in the SAME
+  /// transaction: a committed import always has its audit entry, and a failed one has none.
+  virtual Result<ImportCounts> import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
+                                              std::int64_t now) = 0;
   virtual Result<Device> get_device(std::string_view dev_id) = 0;
   virtual Result<Device> get_device_by_pcid(std::string_view pcid) = 0;
   /// Devices of one SHO ordered by dev_id, starting after @p after_dev_id (paging).
@@ -73,7 +77,7 @@ class JobStore {
   /// after a restart).
   virtual Result<std::optional<Job>> active_job(std::string_view dev_id) = 0;
   /// Atomically moves the oldest queued/notified, unexpired job of the device to `delivering`
-  /// (attempts+1) — but only when the device has no active job, so two sessions can never
+  /// (attempts+1; its package 0 retry budget starts anew, for a session that stalls) — but only when the device has no active job, so two sessions can never
   /// both deliver. Returns nullopt when there is nothing to claim.
   virtual Result<std::optional<Job>> claim_next_job(std::string_view dev_id, std::int64_t now) = 0;
   /// Compare-and-set on the state: returns false (and changes nothing) if the job is not in @p from.
@@ -85,14 +89,22 @@ class JobStore {
   virtual Result<RecordOutcome> record_result(std::string_view correlator, int code, std::string_view message,
                                               std::int64_t now) = 0;
   virtual Result<std::optional<JobResult>> get_result(std::int64_t job_id) = 0;
+  /// Withdraws a job that has not reached the device (queued or notified) and appends @p audit,
+  /// in ONE transaction; returns the cancelled job. errc::conflict when the job is being
+  /// delivered, awaits its result or is terminal (it is left as it is); not_found.
+  virtual Result<Job> cancel_job(std::int64_t id, const AuditEntry& audit, std::int64_t now) = 0;
   /// Moves every non-terminal job whose deadline (non-zero) is < now to expired; returns how many.
   virtual Result<std::size_t> expire_jobs(std::int64_t now) = 0;
 
-  /// Jobs a package 0 should be pushed for now: queued/notified, unexpired, whose device has a
-  /// push address, with fewer than @p max_attempts pushes so far and next_notify_at <= now.
-  virtual Result<std::vector<Job>> jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit) = 0;
+  /// Jobs a package 0 should be pushed for now: unexpired, whose device has a push address, with
+  /// fewer than @p max_attempts pushes so far and next_notify_at <= now, that are queued/notified,
+  /// or claimed (delivering/delivered) by a session that has made no progress since
+  /// @p stalled_before (the device lost the session, e.g. it restarted: it needs a new trigger).
+  virtual Result<std::vector<Job>> jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit,
+                                                  std::int64_t stalled_before) = 0;
   /// A package 0 was pushed for the job: notify_attempts+1, next try at @p next_notify_at, and
-  /// queued -> notified. Returns false (nothing changed) when the job is no longer queued/notified.
+  /// queued -> notified (a stalled claimed job keeps its state). Returns false (nothing changed)
+  /// when the job is no longer waiting for its device.
   virtual Result<bool> mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) = 0;
 };
 

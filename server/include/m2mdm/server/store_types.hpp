@@ -87,15 +87,16 @@ enum class JobState {
   queued,           ///< accepted from the SHO
   notified,         ///< a package 0 was sent to the device
   delivering,       ///< claimed by a DM session; the object is being sent
-  delivered,        ///< the device acknowledged the Add/Replace
+  delivered,        ///< the object and the Exec with the Correlator were sent; the Exec's Status is due
   awaiting_result,  ///< Exec sent, waiting for the Generic Alert with the Correlator
   succeeded,        ///< terminal
   failed,           ///< terminal
   expired,          ///< terminal: deadline passed before a result
+  cancelled,        ///< terminal: withdrawn (operator or owning SHO) before it reached the device
 };
 std::string_view to_string(JobState s) noexcept;
 std::optional<JobState> job_state_from_string(std::string_view s) noexcept;
-/// True for succeeded/failed/expired.
+/// True for succeeded/failed/expired/cancelled.
 bool is_terminal(JobState s) noexcept;
 
 /// Kinds of job an SHO may submit (the M2MSIMMobj operations).

@@ -7,12 +7,9 @@
 #include "m2mdm/server/http_server.hpp"
 #include "test_util.hpp"
 
+#include "http/beast_names.hpp"
+
 #include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 
@@ -24,11 +21,7 @@
 
 namespace m2mdm::server {
 namespace {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace beast_names;  // asio, beast, http, ssl, tcp
 using test::TempDir;
 
 /// Answers every request with its method, target and body size; counts calls.

@@ -6,13 +6,10 @@
 #include "http/http_framing.hpp"
 #include "m2mdm/server/error.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
+#include "http/beast_names.hpp"
+
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
@@ -23,11 +20,7 @@
 namespace m2mdm::server {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace beast_names;  // asio, beast, http, ssl, tcp
 
 struct Shared {
   HttpServerOptions options;

@@ -3,6 +3,8 @@
 // the re-bootstrap guard (docs/bootstrap.md).
 #include "m2mdm/bootstrap/apply.hpp"
 
+#include "context_rules.hpp"
+
 #include <openssl/sha.h>
 
 #include <charconv>
@@ -109,17 +111,9 @@ Result<BootstrapResult> interpret_cp_document(const ProvisioningDoc& doc) {
     // The VENDORCONFIG that names this ServerID (builder.hpp layout).
     for (const Characteristic* vc : doc.of_type("VENDORCONFIG")) {
       if (vc->value_of("NAME") != "m2mdm" || vc->value_of("SERVER-ID") != acc->server_id) continue;
-      if (auto role = vc->value_of("M2M-CONTEXT")) {
-        ctx.role = parse_context_role(*role);
-        if (!ctx.role) return fail(errc::cp_invalid_w7);
-        ctx.context = *role;
-      }
-      if (auto pin = vc->value_of("SPKI-SHA256")) {
-        auto bytes = base64_decode(*pin);
-        if (!bytes || bytes->size() != SHA256_DIGEST_LENGTH) return fail(errc::cp_invalid_w7);
-        ctx.spki_sha256 = std::move(*bytes);
-      }
-      ctx.rebootstrap_token = vc->value_of("REBOOTSTRAP-TOKEN").value_or("");
+      const detail::M2mdmExtension ext{vc->value_of("M2M-CONTEXT"), vc->value_of("SPKI-SHA256"),
+                                       vc->value_of("REBOOTSTRAP-TOKEN").value_or("")};
+      if (auto ok = detail::apply_extension(ctx, ext); !ok) return fail(ok.error());
       break;
     }
     if (!acc->pref_conref.empty() && acc->pref_conref != "INTERNET") {
@@ -131,14 +125,10 @@ Result<BootstrapResult> interpret_cp_document(const ProvisioningDoc& doc) {
       }
       if (!ctx.connectivity) return fail(errc::cp_invalid_w7);  // TO-NAPID names no NAPDEF
     }
-    for (const auto& other : out.contexts)
-      if (other.context == ctx.context || other.account.server_id == acc->server_id)
-        return fail(errc::cp_invalid_w7);
     ctx.account = std::move(*acc);
-    out.contexts.push_back(std::move(ctx));
+    if (auto ok = detail::add_context(out, std::move(ctx)); !ok) return fail(ok.error());
   }
-  if (out.contexts.empty()) return fail(errc::cp_missing_w7);
-  return out;
+  return detail::require_contexts(std::move(out));
 }
 
 Result<VerifiedBootstrap> verify_cp_bootstrap(ByteView wbxml, SecMethod method, const SecCredentials& creds,

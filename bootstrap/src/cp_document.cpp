@@ -3,6 +3,8 @@
 
 #include "m2mdm/syncml/xml_reader.hpp"
 
+#include "xml_escape.hpp"
+
 #include <climits>
 #include <initializer_list>
 
@@ -44,19 +46,7 @@ std::vector<const Characteristic*> ProvisioningDoc::of_type(std::string_view t) 
 namespace {
 
 void escape_into(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\t': out += "&#9;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      default: out += c;
-    }
-  }
+  detail::escape_xml_into(out, s, detail::XmlEscape::attribute);  // every string goes into an attribute
 }
 
 void write_characteristic(std::string& out, const Characteristic& c, int indent) {

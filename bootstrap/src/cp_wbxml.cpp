@@ -3,11 +3,11 @@
 // Token values: WAP-192-WBXML 1.3 §5.8 (global tokens), OMA-WAP-ProvCont 1.1 §7 (PROV tables).
 #include "m2mdm/bootstrap/cp_document.hpp"
 
+#include "libwbxml_conv.hpp"
+
 #include <wbxml.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -293,10 +293,6 @@ class Reader {
   }
 };
 
-struct WbxmlBuffer {
-  void operator()(WB_UTINY* p) const noexcept { std::free(p); }  // libwbxml allocates with malloc
-};
-
 }  // namespace
 
 bool looks_like_cp_wbxml(ByteView data) noexcept {
@@ -311,40 +307,22 @@ Result<Bytes> normalize_cp_wbxml(ByteView wbxml, const CpLimits& limits) {
 Result<ProvisioningDoc> decode_cp_wbxml(ByteView wbxml, const CpLimits& limits) {
   auto norm = normalize_cp_wbxml(wbxml, limits);
   if (!norm) return fail(norm.error());
-  WBXMLConvWBXML2XML* conv = nullptr;
-  if (wbxml_conv_wbxml2xml_create(&conv) != WBXML_OK) return fail(errc::cp_bad_wbxml);
-  std::unique_ptr<WBXMLConvWBXML2XML, void (*)(WBXMLConvWBXML2XML*)> guard(conv, wbxml_conv_wbxml2xml_destroy);
-  wbxml_conv_wbxml2xml_set_gen_type(conv, WBXML_GEN_XML_COMPACT);
-  wbxml_conv_wbxml2xml_set_language(conv, WBXML_LANG_PROV10);  // also for public id 0x01
-  wbxml_conv_wbxml2xml_set_charset(conv, WBXML_CHARSET_UTF_8);
-  WB_UTINY* xml = nullptr;
-  WB_ULONG xml_len = 0;
-  const WBXMLError rc = wbxml_conv_wbxml2xml_run(conv, norm->data(), static_cast<WB_ULONG>(norm->size()), &xml, &xml_len);
-  std::unique_ptr<WB_UTINY, WbxmlBuffer> xml_guard(xml);
-  if (rc != WBXML_OK || xml == nullptr) return fail(errc::cp_bad_wbxml);
+  // Public id 0x01 (unknown) is decoded with the PROV 1.0 tables too.
+  const detail::XmlOutput output{.language = WBXML_LANG_PROV10, .indent = false, .utf8 = true};
+  auto xml = detail::wbxml_to_xml(*norm, output, errc::cp_bad_wbxml);
+  if (!xml) return fail(xml.error());
   // The XML libwbxml writes can be longer than the WBXML; bound it by the document limits.
   CpLimits xml_limits = limits;
   xml_limits.max_bytes = limits.max_bytes * 16 + 4096;
-  return parse_cp_xml(std::string_view(reinterpret_cast<const char*>(xml), xml_len), xml_limits);
+  return parse_cp_xml(*xml, xml_limits);
 }
 
 Result<Bytes> encode_cp_wbxml(const ProvisioningDoc& doc) {
-  std::string xml = to_cp_xml(doc);
-  WBXMLConvXML2WBXML* conv = nullptr;
-  if (wbxml_conv_xml2wbxml_create(&conv) != WBXML_OK) return fail(errc::cp_encode_failed);
-  std::unique_ptr<WBXMLConvXML2WBXML, void (*)(WBXMLConvXML2WBXML*)> guard(conv, wbxml_conv_xml2wbxml_destroy);
-  wbxml_conv_xml2wbxml_set_version(conv, WBXML_VERSION_13);
-  // No string table: every string inline (STR_I), so the header is 03 0B 6A 00 and a receiver
-  // needs no table handling (ProvBoot receivers vary in string-table support).
-  wbxml_conv_xml2wbxml_disable_string_table(conv);
-  WB_UTINY* out = nullptr;
-  WB_ULONG out_len = 0;
-  const WBXMLError rc = wbxml_conv_xml2wbxml_run(conv, reinterpret_cast<WB_UTINY*>(xml.data()),
-                                                 static_cast<WB_ULONG>(xml.size()), &out, &out_len);
-  std::unique_ptr<WB_UTINY, WbxmlBuffer> out_guard(out);
-  if (rc != WBXML_OK || out == nullptr) return fail(errc::cp_encode_failed);
-  Bytes bytes(out, out + out_len);
-  if (bytes.size() < 4 || bytes[0] != 0x03 || bytes[1] != 0x0B || bytes[2] != 0x6A || bytes[3] != 0x00)
+  // No string table, so the header is 03 0B 6A 00 (ProvBoot receivers vary in string-table support).
+  auto bytes = detail::xml_to_wbxml13(to_cp_xml(doc), errc::cp_encode_failed);
+  if (!bytes) return bytes;
+  const Bytes& b = *bytes;
+  if (b.size() < 4 || b[0] != 0x03 || b[1] != 0x0B || b[2] != 0x6A || b[3] != 0x00)
     return fail(errc::cp_encode_failed);
   return bytes;
 }

@@ -3,11 +3,11 @@
 
 #include "m2mdm/syncml/xml_reader.hpp"
 
-#include <openssl/sha.h>
-#include <wbxml.h>
+#include "context_rules.hpp"
+#include "libwbxml_conv.hpp"
+#include "xml_escape.hpp"
 
-#include <cstdlib>
-#include <memory>
+#include <wbxml.h>
 
 namespace m2mdm::bootstrap {
 
@@ -17,10 +17,6 @@ Result<VerifiedBootstrap> make_verified_dm_bootstrap(BootstrapResult r, SecMetho
 }
 
 namespace {
-
-struct MallocFree {
-  void operator()(WB_UTINY* p) const noexcept { std::free(p); }
-};
 
 using syncml::XmlNode;
 
@@ -62,6 +58,12 @@ struct LeafWalker {
   }
 };
 
+/// @p s, or nullopt when it is empty (a leaf the DM profile does not carry reads as "").
+std::optional<std::string> present(std::string s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
 std::string normalise_uri(std::string u) {
   if (u.rfind("./", 0) != 0) u = u.rfind('/', 0) == 0 ? "." + u : "./" + u;
   while (u.size() > 2 && u.back() == '/') u.pop_back();
@@ -73,19 +75,8 @@ std::string normalise_uri(std::string u) {
 Result<std::string> dm_bootstrap_to_xml(ByteView wbxml, const CpLimits& limits) {
   if (wbxml.size() > limits.max_bytes) return fail(errc::cp_too_large);
   if (wbxml.size() < 4 || wbxml[0] > 0x03) return fail(errc::dm_bad_tnds);
-  WBXMLConvWBXML2XML* conv = nullptr;
-  if (wbxml_conv_wbxml2xml_create(&conv) != WBXML_OK) return fail(errc::dm_bad_tnds);
-  std::unique_ptr<WBXMLConvWBXML2XML, void (*)(WBXMLConvWBXML2XML*)> guard(conv, wbxml_conv_wbxml2xml_destroy);
-  wbxml_conv_wbxml2xml_set_gen_type(conv, WBXML_GEN_XML_INDENT);
-  wbxml_conv_wbxml2xml_set_indent(conv, 1);
-  wbxml_conv_wbxml2xml_set_language(conv, WBXML_LANG_SYNCML_SYNCML12);
-  Bytes copy(wbxml.begin(), wbxml.end());  // libwbxml takes a non-const buffer
-  WB_UTINY* xml = nullptr;
-  WB_ULONG len = 0;
-  const WBXMLError rc = wbxml_conv_wbxml2xml_run(conv, copy.data(), static_cast<WB_ULONG>(copy.size()), &xml, &len);
-  std::unique_ptr<WB_UTINY, MallocFree> g(xml);
-  if (rc != WBXML_OK || xml == nullptr) return fail(errc::dm_bad_tnds);
-  return std::string(reinterpret_cast<const char*>(xml), len);
+  const detail::XmlOutput output{.language = WBXML_LANG_SYNCML_SYNCML12, .indent = true, .utf8 = false};
+  return detail::wbxml_to_xml(wbxml, output, errc::dm_bad_tnds);
 }
 
 Result<std::map<std::string, std::string>> dm_bootstrap_leaves(ByteView wbxml, const CpLimits& limits) {
@@ -205,17 +196,9 @@ Result<BootstrapResult> interpret_dm_bootstrap(ByteView wbxml, const CpLimits& l
     acc.init = true;  // a DM-profile bootstrap always leads to a session with the new server
     acc.acl = "Get=" + acc.server_id + "&Replace=" + acc.server_id + "&Delete=" + acc.server_id;
     ctx.context = acc.server_id;
-    if (auto role = get("Ext/m2mdm/M2M-CONTEXT"); !role.empty()) {
-      ctx.role = parse_context_role(role);
-      if (!ctx.role) return fail(errc::cp_invalid_w7);
-      ctx.context = role;
-    }
-    if (auto pin = get("Ext/m2mdm/SPKI-SHA256"); !pin.empty()) {
-      auto b = base64_decode(pin);
-      if (!b || b->size() != SHA256_DIGEST_LENGTH) return fail(errc::cp_invalid_w7);
-      ctx.spki_sha256 = std::move(*b);
-    }
-    ctx.rebootstrap_token = get("Ext/m2mdm/REBOOTSTRAP-TOKEN");
+    const detail::M2mdmExtension ext{present(get("Ext/m2mdm/M2M-CONTEXT")), present(get("Ext/m2mdm/SPKI-SHA256")),
+                                     get("Ext/m2mdm/REBOOTSTRAP-TOKEN")};
+    if (auto ok = detail::apply_extension(ctx, ext); !ok) return fail(ok.error());
     if (auto napid = get("Ext/m2mdm/NAP/NAPID"); !napid.empty()) {
       ConnectivityProfile p;
       p.napid = napid;
@@ -228,12 +211,9 @@ Result<BootstrapResult> interpret_dm_bootstrap(ByteView wbxml, const CpLimits& l
       p.auth_secret = get("Ext/m2mdm/NAP/AuthSecret");
       ctx.connectivity = std::move(p);
     }
-    for (const auto& other : out.contexts)
-      if (other.context == ctx.context || other.account.server_id == acc.server_id) return fail(errc::cp_invalid_w7);
-    out.contexts.push_back(std::move(ctx));
+    if (auto ok = detail::add_context(out, std::move(ctx)); !ok) return fail(ok.error());
   }
-  if (out.contexts.empty()) return fail(errc::cp_missing_w7);
-  return out;
+  return detail::require_contexts(std::move(out));
 }
 
 Result<VerifiedBootstrap> verify_dm_bootstrap(ByteView wbxml, SecMethod method, const SecCredentials& creds,
@@ -249,17 +229,7 @@ Result<VerifiedBootstrap> verify_dm_bootstrap(ByteView wbxml, SecMethod method, 
 // ---------------------------------------------------------------------------------------------
 namespace {
 
-void esc(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-}
+void esc(std::string& out, std::string_view s) { detail::escape_xml_into(out, s, detail::XmlEscape::basic); }
 
 void leaf(std::string& out, std::string_view name, std::string_view value) {
   out += "<Node><NodeName>";
@@ -336,18 +306,7 @@ Result<Bytes> build_dm_bootstrap(const BootstrapSpec& spec) {
   }
   x += "<Final/></SyncBody></SyncML>\n";
 
-  WBXMLConvXML2WBXML* conv = nullptr;
-  if (wbxml_conv_xml2wbxml_create(&conv) != WBXML_OK) return fail(errc::cp_encode_failed);
-  std::unique_ptr<WBXMLConvXML2WBXML, void (*)(WBXMLConvXML2WBXML*)> guard(conv, wbxml_conv_xml2wbxml_destroy);
-  wbxml_conv_xml2wbxml_set_version(conv, WBXML_VERSION_13);
-  wbxml_conv_xml2wbxml_disable_string_table(conv);
-  WB_UTINY* out = nullptr;
-  WB_ULONG out_len = 0;
-  const WBXMLError rc = wbxml_conv_xml2wbxml_run(conv, reinterpret_cast<WB_UTINY*>(x.data()),
-                                                 static_cast<WB_ULONG>(x.size()), &out, &out_len);
-  std::unique_ptr<WB_UTINY, MallocFree> g(out);
-  if (rc != WBXML_OK || out == nullptr) return fail(errc::cp_encode_failed);
-  return Bytes(out, out + out_len);
+  return detail::xml_to_wbxml13(std::move(x), errc::cp_encode_failed);
 }
 
 }  // namespace m2mdm::bootstrap

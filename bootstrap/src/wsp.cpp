@@ -121,9 +121,22 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
          });
 }
 
-std::string param_name(std::uint32_t code) {
-  return code < kParamNames.size() ? std::string(kParamNames[code]) : std::string();
+// The name a well-known code stands for in @p table; "" for a code the table does not hold.
+template <std::size_t N>
+std::string_view name_in(const std::array<std::string_view, N>& table, std::uint32_t code) noexcept {
+  return code < table.size() ? table[code] : std::string_view();
 }
+
+// The code of @p name (ASCII case-insensitive) in @p table.
+template <std::size_t N>
+std::optional<std::uint32_t> code_in(const std::array<std::string_view, N>& table, std::string_view name) noexcept {
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (iequals(table[i], name)) return static_cast<std::uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+std::string param_name(std::uint32_t code) { return std::string(name_in(kParamNames, code)); }
 
 // ----------------------------------------------------------------------------------------------
 // Decoding: a cursor over a region [pos, end) of a buffer. Running past `end` is reported as
@@ -490,31 +503,17 @@ Result<void> put_parameter(Bytes& out, const Parameter& p) {
 
 }  // namespace
 
-std::string_view content_type_name(std::uint32_t code) noexcept {
-  return code < kContentTypes.size() ? kContentTypes[code] : std::string_view();
-}
+std::string_view content_type_name(std::uint32_t code) noexcept { return name_in(kContentTypes, code); }
 
 std::optional<std::uint32_t> content_type_code(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kContentTypes.size(); ++i) {
-    if (iequals(kContentTypes[i], name)) return static_cast<std::uint32_t>(i);
-  }
-  return std::nullopt;
+  return code_in(kContentTypes, name);
 }
 
-std::string_view app_id_name(std::uint32_t code) noexcept {
-  return code < kAppIds.size() ? kAppIds[code] : std::string_view();
-}
+std::string_view app_id_name(std::uint32_t code) noexcept { return name_in(kAppIds, code); }
 
-std::string_view sec_method_name(std::uint32_t code) noexcept {
-  return code < kSecMethods.size() ? kSecMethods[code] : std::string_view();
-}
+std::string_view sec_method_name(std::uint32_t code) noexcept { return name_in(kSecMethods, code); }
 
-std::optional<std::uint32_t> sec_method_code(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kSecMethods.size(); ++i) {
-    if (iequals(kSecMethods[i], name)) return static_cast<std::uint32_t>(i);
-  }
-  return std::nullopt;
-}
+std::optional<std::uint32_t> sec_method_code(std::string_view name) noexcept { return code_in(kSecMethods, name); }
 
 std::optional<Value> ContentType::sec() const {
   for (const auto& p : params) {

@@ -1,6 +1,7 @@
 // Names of the device events (see m2mdm/client/events.hpp). The names are a wire format: the
 // `event` field of m2mdm-device's JSON lines; never rename one.
 #include "m2mdm/client/events.hpp"
+#include "m2mdm/syncml/name_table.hpp"
 
 #include <array>
 #include <utility>
@@ -31,15 +32,11 @@ constexpr std::array<std::pair<K, std::string_view>, 16> kNames{{
 }  // namespace
 
 std::string_view to_string(DeviceEventKind kind) noexcept {
-  for (const auto& [k, name] : kNames)
-    if (k == kind) return name;
-  return "unknown";
+  return syncml::name_in(kNames, kind).value_or("unknown");
 }
 
 std::optional<DeviceEventKind> parse_device_event_kind(std::string_view name) noexcept {
-  for (const auto& [k, n] : kNames)
-    if (n == name) return k;
-  return std::nullopt;
+  return syncml::value_in(kNames, name);
 }
 
 const std::vector<DeviceEventKind>& all_device_event_kinds() {

@@ -6,11 +6,7 @@ namespace {
 
 const char* describe(int v) noexcept {
   switch (static_cast<errc>(v)) {
-    case errc::ok: return "success";
-    case errc::invalid_argument: return "invalid argument";
-    case errc::malformed: return "malformed input";
-    case errc::not_found: return "not found";
-    case errc::io_error: return "I/O error";
+    M2MDM_COMMON_ERRC_CASES(errc): return syncml::common_error_text(v);
     case errc::crypto_error: return "cryptographic operation failed";
     case errc::mac_mismatch: return "authentication code mismatch";
     case errc::sqn_exhausted: return "sequence number space exhausted";

@@ -15,20 +15,26 @@ namespace {
 
 using MdCtx = openssl::MdCtxPtr;
 
+// The @p md digest (MD5, SHA-256) of the concatenation of @p parts.
+template <class Digest>
+Result<Digest> digest_parts(const EVP_MD* md, std::initializer_list<ByteView> parts) {
+  MdCtx ctx{EVP_MD_CTX_new()};
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) return fail(errc::crypto_failed);
+  for (const ByteView p : parts) {
+    if (!p.empty() && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1) return fail(errc::crypto_failed);
+  }
+  Digest out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) return fail(errc::crypto_failed);
+  return out;
+}
+
 }  // namespace
 
 namespace auth_detail {
 
 Result<Md5Digest> md5_parts(std::initializer_list<ByteView> parts) {
-  MdCtx ctx{EVP_MD_CTX_new()};
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) return fail(errc::crypto_failed);
-  for (const ByteView p : parts) {
-    if (!p.empty() && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1) return fail(errc::crypto_failed);
-  }
-  Md5Digest out{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) return fail(errc::crypto_failed);
-  return out;
+  return digest_parts<Md5Digest>(EVP_md5(), parts);
 }
 
 Result<Md5Digest> mac_digest(std::string_view user_key_b64, ByteView nonce, ByteView body) {
@@ -91,15 +97,7 @@ bool digest_matches(std::string_view received_b64, const Md5Digest& expected) {
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
 Result<Sha256Digest> sha256_parts(std::initializer_list<ByteView> parts) {
-  MdCtx ctx{EVP_MD_CTX_new()};
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return fail(errc::crypto_failed);
-  for (const ByteView p : parts) {
-    if (!p.empty() && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1) return fail(errc::crypto_failed);
-  }
-  Sha256Digest out{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) return fail(errc::crypto_failed);
-  return out;
+  return digest_parts<Sha256Digest>(EVP_sha256(), parts);
 }
 
 Result<Md5Digest> md5_credential_digest(std::string_view user_key_b64, ByteView nonce) {

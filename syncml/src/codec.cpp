@@ -157,6 +157,12 @@ void put_items(const std::vector<Item>& items, const std::optional<Meta>& cmd_me
 
 void put_command(const Command& c, TokenSink& s);
 
+// CmdID, NoResp?: how Alert, Add/Copy/Delete/Exec/Get/Replace, Atomic and Sequence begin.
+void put_head(std::uint32_t cmd_id, bool no_resp, TokenSink& s) {
+  s.leaf(Tag::CmdID, std::to_string(cmd_id), Content::Text);
+  if (no_resp) s.empty(Tag::NoResp);
+}
+
 Tag tag_of(CommandKind k) {
   switch (k) {
     case CommandKind::Add: return Tag::Add;
@@ -180,8 +186,7 @@ struct CommandWriter {
   void operator()(const Alert& a) const {
     // (CmdID, NoResp?, Cred?, Data?, Correlator?, Item*)
     s.open(Tag::Alert);
-    s.leaf(Tag::CmdID, std::to_string(a.cmd_id), Content::Text);
-    if (a.no_resp) s.empty(Tag::NoResp);
+    put_head(a.cmd_id, a.no_resp, s);
     if (a.cred) put_cred(*a.cred, s);
     if (a.data) s.leaf(Tag::Data, std::to_string(*a.data), Content::Text);
     if (a.correlator) s.leaf(Tag::Correlator, *a.correlator, Content::Text);
@@ -194,8 +199,7 @@ struct CommandWriter {
     // Add/Copy/Delete/Replace: (CmdID, NoResp?, Cred?, Meta?, Item+)
     const Tag t = tag_of(c.kind);
     s.open(t);
-    s.leaf(Tag::CmdID, std::to_string(c.cmd_id), Content::Text);
-    if (c.no_resp) s.empty(Tag::NoResp);
+    put_head(c.cmd_id, c.no_resp, s);
     if (c.lang) s.leaf(Tag::Lang, *c.lang, Content::Text);
     if (c.cred) put_cred(*c.cred, s);
     if (c.meta) put_meta(*c.meta, s);
@@ -238,8 +242,7 @@ struct CommandWriter {
     // Atomic/Sequence: (CmdID, NoResp?, Meta?, (commands)+)
     const Tag t = tag_of(c.kind);
     s.open(t);
-    s.leaf(Tag::CmdID, std::to_string(c.cmd_id), Content::Text);
-    if (c.no_resp) s.empty(Tag::NoResp);
+    put_head(c.cmd_id, c.no_resp, s);
     if (c.meta) put_meta(*c.meta, s);
     for (const auto& sub : c.commands) put_command(sub, s);
     s.close(t);

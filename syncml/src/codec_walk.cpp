@@ -85,15 +85,24 @@ class Walker {
   [[noreturn]] void missing(const char* name) {
     fail(errc::missing_element, std::string("mandatory element <") + name + "> is missing");
   }
+  [[noreturn]] void repeated(Node& c) {
+    enter(c, 0);
+    fail(errc::invalid_value, "element <" + c.name + "> appears more than once");
+  }
   void once(bool& seen, Node& c) {
-    if (seen) {
-      enter(c, 0);
-      fail(errc::invalid_value, "element <" + c.name + "> appears more than once");
-    }
+    if (seen) repeated(c);
     seen = true;
   }
   void no_text(Node& n) {
     if (n.has_text) fail(errc::invalid_value, "unexpected text content");
+  }
+  // Enters @p n, an element that holds elements only, and hands each child to @p visit. @p n
+  // stays entered: the caller checks what is mandatory, then leave()s.
+  template <class Visit>
+  void enter_element(Node& n, std::size_t index, Visit&& visit) {
+    enter(n, index);
+    no_text(n);
+    for (Node& c : n.children) visit(c);
   }
 
   // A leaf: text only. Entered/left by the caller's helpers below.
@@ -126,18 +135,13 @@ class Walker {
   }
   template <class T>
   void set_once(std::optional<T>& slot, Node& c, T value) {
-    if (slot) {
-      enter(c, 0);
-      fail(errc::invalid_value, "element <" + c.name + "> appears more than once");
-    }
+    if (slot) repeated(c);
     slot = std::move(value);
   }
 
   Meta meta(Node& n) {
-    enter(n, 0);
-    no_text(n);
     Meta m;
-    for (Node& c : n.children) {
+    enter_element(n, 0, [&](Node& c) {
       // MetInf children may carry xmlns="syncml:metinf", inherit SYNCML:SYNCML1.2 or have none.
       switch (c.tag) {
         case Tag::Format: set_once(m.format, c, text_of(c, false)); break;
@@ -151,23 +155,21 @@ class Walker {
         case Tag::EMI: m.emi.push_back(text_of(c, false)); break;
         default: unexpected(c);
       }
-    }
+    });
     leave();
     return m;
   }
 
   Location location(Node& n) {
-    enter(n, 0);
-    no_text(n);
     Location l;
     std::optional<std::string> uri;
-    for (Node& c : n.children) {
+    enter_element(n, 0, [&](Node& c) {
       switch (c.tag) {
         case Tag::LocURI: set_once(uri, c, text_of(c, false)); break;
         case Tag::LocName: set_once(l.loc_name, c, text_of(c, false)); break;
         default: unexpected(c);
       }
-    }
+    });
     if (!uri) missing("LocURI");
     l.loc_uri = std::move(*uri);
     leave();
@@ -175,18 +177,16 @@ class Walker {
   }
 
   Cred cred(Node& n) {
-    enter(n, 0);
-    no_text(n);
     Cred cr;
     std::optional<Meta> m;
     std::optional<std::string> data;
-    for (Node& c : n.children) {
+    enter_element(n, 0, [&](Node& c) {
       switch (c.tag) {
         case Tag::Meta: set_once(m, c, meta(c)); break;
         case Tag::Data: set_once(data, c, text_of(c, false)); break;
         default: unexpected(c);
       }
-    }
+    });
     if (!data) missing("Data");
     if (m) cr.meta = std::move(*m);
     cr.data = std::move(*data);
@@ -195,24 +195,20 @@ class Walker {
   }
 
   Chal chal(Node& n) {
-    enter(n, 0);
-    no_text(n);
     std::optional<Meta> m;
-    for (Node& c : n.children) {
+    enter_element(n, 0, [&](Node& c) {
       if (c.tag == Tag::Meta) set_once(m, c, meta(c));
       else unexpected(c);
-    }
+    });
     if (!m) missing("Meta");
     leave();
     return Chal{std::move(*m)};
   }
 
   Item item(Node& n, std::size_t index) {
-    enter(n, index);
-    no_text(n);
     Item it;
     bool more = false;
-    for (Node& c : n.children) {
+    enter_element(n, index, [&](Node& c) {
       switch (c.tag) {
         case Tag::Target: set_once(it.target, c, location(c)); break;
         case Tag::Source: set_once(it.source, c, location(c)); break;
@@ -221,7 +217,7 @@ class Walker {
         case Tag::MoreData: once(more, c); flag(c); it.more_data = true; break;
         default: unexpected(c);
       }
-    }
+    });
     leave();
     return it;
   }
@@ -229,6 +225,44 @@ class Walker {
   std::uint32_t require(const std::optional<std::uint32_t>& v, const char* name) {
     if (!v) missing(name);
     return *v;
+  }
+
+  // CmdID and NoResp: the head of Alert, Add/Copy/Delete/Exec/Get/Replace, Atomic and Sequence.
+  struct CommandHead {
+    std::optional<std::uint32_t> cmd_id;
+    bool no_resp = false;
+  };
+  // Takes @p c into @p head if it is CmdID or NoResp; false for any other element.
+  bool command_head(CommandHead& head, Node& c) {
+    if (c.tag == Tag::CmdID) {
+      set_once(head.cmd_id, c, number_of<std::uint32_t>(c));
+    } else if (c.tag == Tag::NoResp) {
+      once(head.no_resp, c);
+      flag(c);
+    } else {
+      return false;
+    }
+    return true;
+  }
+  // An empty ItemCommand or Container of @p kind.
+  template <class C>
+  static C of_kind(CommandKind kind) {
+    C cmd;
+    cmd.kind = kind;
+    return cmd;
+  }
+  // Alert, Add/Copy/Delete/Exec/Get/Replace, Atomic and Sequence: enters @p n, takes CmdID and
+  // NoResp into @p cmd and hands every other child to @p visit(cmd, child). @p n stays entered:
+  // the caller checks what else is mandatory, then leave()s.
+  template <class C, class Visit>
+  C headed_command(Node& n, std::size_t index, C cmd, Visit&& visit) {
+    CommandHead head;
+    enter_element(n, index, [&](Node& c) {
+      if (!command_head(head, c)) visit(cmd, c);
+    });
+    cmd.cmd_id = require(head.cmd_id, "CmdID");
+    cmd.no_resp = head.no_resp;
+    return cmd;
   }
 
   Command command(Node& n, std::size_t index) {
@@ -253,57 +287,38 @@ class Walker {
   }
 
   Alert alert(Node& n, std::size_t index) {
-    enter(n, index);
-    no_text(n);
-    Alert a;
-    std::optional<std::uint32_t> cmd_id;
-    bool no_resp = false;
     std::size_t items = 0;
-    for (Node& c : n.children) {
+    Alert a = headed_command(n, index, Alert{}, [&](Alert& cmd, Node& c) {
       switch (c.tag) {
-        case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
-        case Tag::NoResp: once(no_resp, c); flag(c); break;
-        case Tag::Cred: set_once(a.cred, c, cred(c)); break;
-        case Tag::Data: set_once(a.data, c, number_of<std::uint16_t>(c)); break;
-        case Tag::Correlator: set_once(a.correlator, c, text_of(c, false)); break;
-        case Tag::Item: a.items.push_back(item(c, ++items)); break;
+        case Tag::Cred: set_once(cmd.cred, c, cred(c)); break;
+        case Tag::Data: set_once(cmd.data, c, number_of<std::uint16_t>(c)); break;
+        case Tag::Correlator: set_once(cmd.correlator, c, text_of(c, false)); break;
+        case Tag::Item: cmd.items.push_back(item(c, ++items)); break;
         default: unexpected(c);
       }
-    }
-    a.cmd_id = require(cmd_id, "CmdID");
-    a.no_resp = no_resp;
+    });
     leave();
     return a;
   }
 
   ItemCommand item_command(Node& n, std::size_t index, CommandKind kind) {
-    enter(n, index);
-    no_text(n);
-    ItemCommand ic;
-    ic.kind = kind;
-    std::optional<std::uint32_t> cmd_id;
-    bool no_resp = false;
     std::size_t items = 0;
-    for (Node& c : n.children) {
+    ItemCommand ic = headed_command(n, index, of_kind<ItemCommand>(kind), [&](ItemCommand& cmd, Node& c) {
       switch (c.tag) {
-        case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
-        case Tag::NoResp: once(no_resp, c); flag(c); break;
-        case Tag::Cred: set_once(ic.cred, c, cred(c)); break;
-        case Tag::Meta: set_once(ic.meta, c, meta(c)); break;
-        case Tag::Item: ic.items.push_back(item(c, ++items)); break;
+        case Tag::Cred: set_once(cmd.cred, c, cred(c)); break;
+        case Tag::Meta: set_once(cmd.meta, c, meta(c)); break;
+        case Tag::Item: cmd.items.push_back(item(c, ++items)); break;
         case Tag::Lang:  // Get only
           if (kind != CommandKind::Get) unexpected(c);
-          set_once(ic.lang, c, text_of(c, false));
+          set_once(cmd.lang, c, text_of(c, false));
           break;
         case Tag::Correlator:  // Exec only
           if (kind != CommandKind::Exec) unexpected(c);
-          set_once(ic.correlator, c, text_of(c, false));
+          set_once(cmd.correlator, c, text_of(c, false));
           break;
         default: unexpected(c);
       }
-    }
-    ic.cmd_id = require(cmd_id, "CmdID");
-    ic.no_resp = no_resp;
+    });
     if (ic.items.empty()) missing("Item");
     if (kind == CommandKind::Exec && ic.items.size() > 1)
       fail(errc::invalid_value, "Exec holds exactly one Item");
@@ -312,14 +327,12 @@ class Walker {
   }
 
   Status status(Node& n, std::size_t index) {
-    enter(n, index);
-    no_text(n);
     Status st;
     std::optional<std::uint32_t> cmd_id, msg_ref, cmd_ref;
     std::optional<std::string> cmd;
     std::optional<std::uint16_t> data;
     std::size_t items = 0;
-    for (Node& c : n.children) {
+    enter_element(n, index, [&](Node& c) {
       switch (c.tag) {
         case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
         case Tag::MsgRef: set_once(msg_ref, c, number_of<std::uint32_t>(c)); break;
@@ -333,7 +346,7 @@ class Walker {
         case Tag::Item: st.items.push_back(item(c, ++items)); break;
         default: unexpected(c);
       }
-    }
+    });
     st.cmd_id = require(cmd_id, "CmdID");
     st.msg_ref = require(msg_ref, "MsgRef");
     st.cmd_ref = require(cmd_ref, "CmdRef");
@@ -346,12 +359,10 @@ class Walker {
   }
 
   Results results(Node& n, std::size_t index) {
-    enter(n, index);
-    no_text(n);
     Results r;
     std::optional<std::uint32_t> cmd_id, cmd_ref;
     std::size_t items = 0;
-    for (Node& c : n.children) {
+    enter_element(n, index, [&](Node& c) {
       switch (c.tag) {
         case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
         case Tag::MsgRef: set_once(r.msg_ref, c, number_of<std::uint32_t>(c)); break;
@@ -362,7 +373,7 @@ class Walker {
         case Tag::Item: r.items.push_back(item(c, ++items)); break;
         default: unexpected(c);
       }
-    }
+    });
     r.cmd_id = require(cmd_id, "CmdID");
     r.cmd_ref = require(cmd_ref, "CmdRef");
     if (r.items.empty()) missing("Item");
@@ -373,18 +384,10 @@ class Walker {
   // Atomic: (CmdID, NoResp?, Meta?, (Add|Delete|Copy|Atomic|Replace|Sequence|Alert)+)
   // Sequence: the same plus Exec and Get (DM_RepPro 1.2 §6.6.4, §6.6.13).
   Container container(Node& n, std::size_t index, CommandKind kind) {
-    enter(n, index);
-    no_text(n);
-    Container ct;
-    ct.kind = kind;
-    std::optional<std::uint32_t> cmd_id;
-    bool no_resp = false;
     std::array<std::size_t, 16> counts{};
-    for (Node& c : n.children) {
+    Container ct = headed_command(n, index, of_kind<Container>(kind), [&](Container& cmd, Node& c) {
       switch (c.tag) {
-        case Tag::CmdID: set_once(cmd_id, c, number_of<std::uint32_t>(c)); break;
-        case Tag::NoResp: once(no_resp, c); flag(c); break;
-        case Tag::Meta: set_once(ct.meta, c, meta(c)); break;
+        case Tag::Meta: set_once(cmd.meta, c, meta(c)); break;
         case Tag::Exec:
         case Tag::Get:
           if (kind != CommandKind::Sequence) unexpected(c);
@@ -396,27 +399,23 @@ class Walker {
         case Tag::Delete:
         case Tag::Replace:
         case Tag::Sequence:
-          ct.commands.push_back(command(c, ++counts[static_cast<std::size_t>(c.tag) % counts.size()]));
+          cmd.commands.push_back(command(c, ++counts[static_cast<std::size_t>(c.tag) % counts.size()]));
           break;
         default: unexpected(c);
       }
-    }
-    ct.cmd_id = require(cmd_id, "CmdID");
-    ct.no_resp = no_resp;
+    });
     if (ct.commands.empty()) fail(errc::missing_element, "a container holds at least one command");
     leave();
     return ct;
   }
 
   SyncHdr sync_hdr(Node& n) {
-    enter(n, 0);
-    no_text(n);
     SyncHdr h;
     std::optional<std::string> ver_dtd, ver_proto, session_id;
     std::optional<std::uint32_t> msg_id;
     std::optional<Location> target, source;
     bool no_resp = false;
-    for (Node& c : n.children) {
+    enter_element(n, 0, [&](Node& c) {
       switch (c.tag) {
         case Tag::VerDTD: set_once(ver_dtd, c, text_of(c, false)); break;
         case Tag::VerProto: set_once(ver_proto, c, text_of(c, false)); break;
@@ -430,7 +429,7 @@ class Walker {
         case Tag::Meta: set_once(h.meta, c, meta(c)); break;
         default: unexpected(c);
       }
-    }
+    });
     if (!ver_dtd) missing("VerDTD");
     if (!ver_proto) missing("VerProto");
     if (!session_id) missing("SessionID");
@@ -449,11 +448,9 @@ class Walker {
   }
 
   void sync_body(Node& n, Message& m) {
-    enter(n, 0);
-    no_text(n);
     bool final = false;
     std::array<std::size_t, 64> counts{};
-    for (Node& c : n.children) {
+    enter_element(n, 0, [&](Node& c) {
       switch (c.tag) {
         case Tag::Add:
         case Tag::Alert:
@@ -475,7 +472,7 @@ class Walker {
         case Tag::Final: once(final, c); flag(c); break;
         default: unexpected(c);
       }
-    }
+    });
     m.final = final;
     leave();
   }

@@ -1,4 +1,5 @@
 #include "m2mdm/syncml/message.hpp"
+#include "m2mdm/syncml/name_table.hpp"
 
 #include <array>
 #include <string_view>
@@ -23,17 +24,9 @@ constexpr std::array<std::pair<CommandKind, const char*>, 11> kNames{{
 
 }  // namespace
 
-const char* command_name(CommandKind kind) noexcept {
-  for (const auto& [k, n] : kNames)
-    if (k == kind) return n;
-  return "?";
-}
+const char* command_name(CommandKind kind) noexcept { return name_in(kNames, kind).value_or("?"); }
 
-std::optional<CommandKind> command_from_name(std::string_view name) noexcept {
-  for (const auto& [k, n] : kNames)
-    if (name == n) return k;
-  return std::nullopt;
-}
+std::optional<CommandKind> command_from_name(std::string_view name) noexcept { return value_in(kNames, name); }
 
 CommandKind Command::kind() const noexcept {
   struct Visitor {

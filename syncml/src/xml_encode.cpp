@@ -28,24 +28,14 @@ class XmlSink final : public TokenSink {
   }
 
   void open(Tag t) override {
-    indent();
-    start_tag(t, false);
-    if (pretty_) out_ += '\n';
+    tag_line(t, Form::start);
     ++depth_;
   }
   void close(Tag t) override {
     --depth_;
-    indent();
-    out_ += "</";
-    out_ += detail::tag_info(t).name;
-    out_ += '>';
-    if (pretty_) out_ += '\n';
+    tag_line(t, Form::end);
   }
-  void empty(Tag t) override {
-    indent();
-    start_tag(t, true);
-    if (pretty_) out_ += '\n';
-  }
+  void empty(Tag t) override { tag_line(t, Form::empty); }
   void leaf(Tag t, std::string_view value, Content) override {
     if (!detail::xml_safe_text(value)) {
       if (!failed_) failed_ = true;
@@ -55,9 +45,7 @@ class XmlSink final : public TokenSink {
     indent();
     start_tag(t, false);
     escape(value);
-    out_ += "</";
-    out_ += detail::tag_info(t).name;
-    out_ += '>';
+    end_tag(t);
     if (pretty_) out_ += '\n';
   }
 
@@ -72,6 +60,19 @@ class XmlSink final : public TokenSink {
 
   void indent() {
     if (pretty_) out_.append(static_cast<std::size_t>(depth_) * 2, ' ');
+  }
+  enum class Form { start, end, empty };
+  // One tag on a line of its own (when pretty).
+  void tag_line(Tag t, Form form) {
+    indent();
+    if (form == Form::end) end_tag(t);
+    else start_tag(t, form == Form::empty);
+    if (pretty_) out_ += '\n';
+  }
+  void end_tag(Tag t) {
+    out_ += "</";
+    out_ += detail::tag_info(t).name;
+    out_ += '>';
   }
   void start_tag(Tag t, bool self_close) {
     const auto& info = detail::tag_info(t);

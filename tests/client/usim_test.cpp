@@ -4,6 +4,8 @@
 #include "m2mdm/mo/aka.hpp"
 #include "m2mdm/mo/error.hpp"
 
+#include "m2mdm/test/hex.hpp"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -18,11 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Bytes unhex(std::string_view s) {
-  auto r = hex_decode(s);
-  EXPECT_TRUE(r.has_value()) << s;
-  return r.value_or(Bytes{});
-}
+using test::unhex;
 
 // TS 35.208 §4.3.1 test set 1 keys.
 mo::SubscriberKeys keys1() {

@@ -2,6 +2,8 @@
 #include "m2mdm/mo/aka.hpp"
 #include "m2mdm/mo/error.hpp"
 
+#include "m2mdm/test/hex.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -11,16 +13,8 @@
 namespace m2mdm::mo {
 namespace {
 
-Bytes unhex(std::string_view s) {
-  auto r = hex_decode(s);
-  EXPECT_TRUE(r.has_value()) << s;
-  return r.value_or(Bytes{});
-}
-
-template <class T>
-std::string hex(const T& a) {
-  return hex_encode(ByteView(a.data(), a.size()));
-}
+using test::unhex;
+using test::hex;
 
 // Three of the TS 35.208 §4.3 test sets (4.3.1, 4.3.3, 4.3.20): K, RAND, SQN, AMF, OPc, f1,
 // f2, f3, f4, f5, f1*, f5* - used to check that the AUTN/AUTS layouts are assembled from them.

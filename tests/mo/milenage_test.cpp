@@ -9,6 +9,8 @@
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/milenage.hpp"
 
+#include "m2mdm/test/hex.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -109,16 +111,8 @@ constexpr TestSet kTs35208[] = {
      "4f2039392ddc"},
 };
 
-Bytes unhex(std::string_view s) {
-  auto r = hex_decode(s);
-  EXPECT_TRUE(r.has_value()) << s;
-  return r.value_or(Bytes{});
-}
-
-template <class T>
-std::string hex(const T& a) {
-  return hex_encode(ByteView(a.data(), a.size()));
-}
+using test::unhex;
+using test::hex;
 
 class Ts35208 : public ::testing::TestWithParam<TestSet> {};
 

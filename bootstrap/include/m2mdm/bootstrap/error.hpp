@@ -2,6 +2,8 @@
 /// @brief The bootstrap component's error codes (category "m2mdm.bootstrap").
 #pragma once
 
+#include "m2mdm/syncml/common_errc.hpp"
+
 #include <string>
 #include <system_error>
 
@@ -9,11 +11,7 @@ namespace m2mdm::bootstrap {
 
 /// Why a bootstrap operation failed. Values are stable (they appear in logs); add new ones at the end.
 enum class errc {
-  ok = 0,
-  invalid_argument = 1,  ///< a caller passed a value outside the documented domain
-  malformed = 2,         ///< input bytes do not parse
-  not_found = 3,         ///< the named thing does not exist
-  io_error = 4,          ///< the storage or transport adapter failed
+  M2MDM_COMMON_ERRC_ENUMERATORS,  ///< ok, invalid_argument, malformed, not_found, io_error (common_errc.hpp)
   wsp_truncated = 5,           ///< WSP/SMS bytes end before a complete structure
   wsp_bad_uintvar = 6,         ///< a WSP uintvar is longer than 5 octets, overlong or exceeds 32 bits
   wsp_bad_pdu_type = 7,        ///< the WSP PDU is not a (connectionless) Push PDU

@@ -2,6 +2,8 @@
 /// @brief The mo component's error codes (category "m2mdm.mo").
 #pragma once
 
+#include "m2mdm/syncml/common_errc.hpp"
+
 #include <string>
 #include <system_error>
 
@@ -9,11 +11,7 @@ namespace m2mdm::mo {
 
 /// Why a mo operation failed. Values are stable (they appear in logs); add new ones at the end.
 enum class errc {
-  ok = 0,
-  invalid_argument = 1,  ///< a caller passed a value outside the documented domain
-  malformed = 2,         ///< input bytes do not parse
-  not_found = 3,         ///< the named thing does not exist
-  io_error = 4,          ///< the storage or transport adapter failed
+  M2MDM_COMMON_ERRC_ENUMERATORS,  ///< ok, invalid_argument, malformed, not_found, io_error (common_errc.hpp)
   // Milenage / AKA, 300+
   crypto_error = 300,     ///< OpenSSL failed inside Milenage (AES) or RAND generation
   mac_mismatch = 301,     ///< an AKA MAC (e.g. MAC-S in AUTS) did not verify

@@ -22,6 +22,7 @@
 #include "m2mdm/syncml/status.hpp"
 #include "m2mdm/test/device_fixture.hpp"
 #include "m2mdm/test/files.hpp"
+#include "m2mdm/test/placeholders.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -359,45 +360,32 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
   }
 
   std::string expand(Ctx& ctx, const std::string& text) {
-    std::string out;
-    std::size_t pos = 0;
-    while (true) {
-      const auto open = text.find("{{", pos);
-      if (open == std::string::npos) break;
-      const auto close = text.find("}}", open);
-      if (close == std::string::npos) break;
-      out += text.substr(pos, open - pos);
-      const std::string token = text.substr(open + 2, close - open - 2);
-      const auto colon = token.find(':');
-      const std::string name = token.substr(0, colon);
-      const std::string arg = colon == std::string::npos ? std::string{} : token.substr(colon + 1);
-      if (name == "SessionID") {
-        out += ctx.session_id;
-      } else if (name == "DevId") {
-        out += kDevId;
-      } else if (name == "ServerURI") {
-        out += kServerUri;
-      } else if (name == "MsgRef") {
-        out += std::to_string(ctx.last.hdr.msg_id);
-      } else if (name == "CmdRef") {
-        out += std::to_string(client_cmd_ref(ctx, arg));
-      } else if (name == "ServerCred") {
-        out += server_cred(arg);
-      } else if (name == "Nonce") {
-        if (!wire_.nonces.contains(arg)) wire_.nonces[arg] = syncml::generate_nonce().value();
-        wire_.client_nonce = wire_.nonces[arg];
-        out += base64_encode(wire_.nonces[arg]);
-      } else if (name == "Repeat") {
-        // {{Repeat:<n>:<text>}}
-        const auto c2 = arg.find(':');
-        const auto times = std::stoul(arg.substr(0, c2));
-        for (std::size_t i = 0; i < times; ++i) out += arg.substr(c2 + 1);
-      } else {
-        ADD_FAILURE() << "unknown placeholder {{" << token << "}}";
-      }
-      pos = close + 2;
-    }
-    out += text.substr(pos);
+    std::string unknown;
+    auto out = m2mdm::test::expand_placeholders(
+        text,
+        [&](const std::string& name, const std::string& arg) -> std::optional<std::string> {
+          if (name == "SessionID") return ctx.session_id;
+          if (name == "DevId") return std::string(kDevId);
+          if (name == "ServerURI") return std::string(kServerUri);
+          if (name == "MsgRef") return std::to_string(ctx.last.hdr.msg_id);
+          if (name == "CmdRef") return std::to_string(client_cmd_ref(ctx, arg));
+          if (name == "ServerCred") return server_cred(arg);
+          if (name == "Nonce") {
+            if (!wire_.nonces.contains(arg)) wire_.nonces[arg] = syncml::generate_nonce().value();
+            wire_.client_nonce = wire_.nonces[arg];
+            return base64_encode(wire_.nonces[arg]);
+          }
+          if (name == "Repeat") {  // {{Repeat:<n>:<text>}}
+            const auto c2 = arg.find(':');
+            const auto times = std::stoul(arg.substr(0, c2));
+            std::string r;
+            for (std::size_t i = 0; i < times; ++i) r += arg.substr(c2 + 1);
+            return r;
+          }
+          return std::nullopt;
+        },
+        &unknown);
+    if (!unknown.empty()) ADD_FAILURE() << "unknown placeholder {{" << unknown << "}}";
     return out;
   }
 

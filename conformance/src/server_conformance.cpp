@@ -8,6 +8,7 @@
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/status.hpp"
 #include "m2mdm/test/files.hpp"
+#include "m2mdm/test/placeholders.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -81,36 +82,21 @@ struct World {
 
   /// Replaces {{DevId}}, {{ServerURI}}, {{MsgRef}}, {{ClientCred}}, {{ClientCred:wrong}},
   /// {{Correlator:<job>}}, {{Ack}}.
-  std::string expand(std::string text) const {
-    std::string out;
-    std::size_t pos = 0;
-    while (true) {
-      const auto open = text.find("{{", pos);
-      if (open == std::string::npos) break;
-      const auto close = text.find("}}", open);
-      if (close == std::string::npos) break;
-      out.append(text, pos, open - pos);
-      const std::string key = text.substr(open + 2, close - open - 2);
-      if (key == "DevId") {
-        out += dev_id;
-      } else if (key == "ServerURI") {
-        out += kServerUri;
-      } else if (key == "MsgRef") {
-        out += std::to_string(last_server_msg);
-      } else if (key == "Ack") {
-        out += ack();
-      } else if (key == "ClientCred") {
-        out += cred(client_secret);
-      } else if (key == "ClientCred:wrong") {
-        out += cred(client_secret + "-wrong");
-      } else if (key.starts_with("Correlator:") && correlators.contains(key.substr(11))) {
-        out += correlators.at(key.substr(11));
-      } else {
-        ADD_FAILURE() << "unknown placeholder {{" << key << "}}";
-      }
-      pos = close + 2;
-    }
-    out.append(text, pos);
+  std::string expand(const std::string& text) const {
+    std::string unknown;
+    auto out = m2mdm::test::expand_placeholders(
+        text,
+        [&](const std::string& name, const std::string& arg) -> std::optional<std::string> {
+          if (name == "DevId") return dev_id;
+          if (name == "ServerURI") return std::string(kServerUri);
+          if (name == "MsgRef") return std::to_string(last_server_msg);
+          if (name == "Ack") return ack();
+          if (name == "ClientCred") return cred(arg == "wrong" ? client_secret + "-wrong" : client_secret);
+          if (name == "Correlator" && correlators.contains(arg)) return correlators.at(arg);
+          return std::nullopt;
+        },
+        &unknown);
+    if (!unknown.empty()) ADD_FAILURE() << "unknown placeholder {{" << unknown << "}}";
     return out;
   }
 };

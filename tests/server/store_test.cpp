@@ -322,15 +322,19 @@ int run_child_crashing_at(const char* point, const std::function<void()>& body) 
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// Creates the store file @p db with one SHO and returns its id (0 on failure).
+std::int64_t store_with_one_sho(const std::filesystem::path& db) {
+  auto s = open_store(db);
+  if (!s) return 0;
+  auto sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1);
+  return sho ? sho->id : 0;
+}
+
 TEST(StoreCrash, ImportKilledMidwayLeavesNoPartialBatch) {
   TempDir dir;
   auto db = dir.path() / "m2mdm.sqlite";
-  std::int64_t sho = 0;
-  {
-    auto s = open_store(db);
-    ASSERT_TRUE(s);
-    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
-  }
+  const std::int64_t sho = store_with_one_sho(db);
+  ASSERT_NE(sho, 0);
   const int rc = run_child_crashing_at("upsert_devices.mid", [&] {
     auto s = open_store(db);
     std::vector<Device> devs;
@@ -349,12 +353,8 @@ TEST(StoreCrash, ImportKilledMidwayLeavesNoPartialBatch) {
 TEST(StoreCrash, ImportAndItsAuditEntryCommitTogether) {
   TempDir dir;
   auto db = dir.path() / "m2mdm.sqlite";
-  std::int64_t sho = 0;
-  {
-    auto s = open_store(db);
-    ASSERT_TRUE(s);
-    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
-  }
+  const std::int64_t sho = store_with_one_sho(db);
+  ASSERT_NE(sho, 0);
   const auto import = [&](Store& s) {
     std::vector<Device> devs{make_device("IMEI:1", "501", sho), make_device("IMEI:2", "502", sho)};
     return s.import_devices(devs, AuditEntry{0, 2, "operator", "device.import", "2 devices", ""}, 2);

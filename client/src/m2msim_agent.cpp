@@ -1,6 +1,7 @@
 #include "m2mdm/client/m2msim_agent.hpp"
 
 #include "m2mdm/client/error.hpp"
+#include "m2mdm/mo/change_token.hpp"
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 
@@ -58,6 +59,16 @@ mo::M2msimResult m2msim_result_for(const std::error_code& ec) noexcept {
       case mo::errc::profile_bad_digits:
       case mo::errc::profile_bad_value:
       case mo::errc::profile_unbound: return M2msimResult::MalformedPackage;
+      case mo::errc::token_missing:
+      case mo::errc::token_malformed:
+      case mo::errc::token_bad_signature:
+      case mo::errc::token_untrusted_signer:
+      case mo::errc::token_signer_mismatch:
+      case mo::errc::token_wrong_device:
+      case mo::errc::token_wrong_variant:
+      case mo::errc::token_wrong_sho:
+      case mo::errc::token_expired:
+      case mo::errc::token_replayed: return M2msimResult::AuthorizationFailed;
       default: return M2msimResult::InternalError;
     }
   }
@@ -141,44 +152,100 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
   auto download = mo::read_download(tree_, slot);
   if (!download || download->package.empty()) return {StatusCode::NotFound};
 
-  // A re-delivery of a package this slot already installed: report success again.
-  if (auto existing = registry_.find(slot);
-      existing && (existing->state == McimState::installed || existing->state == McimState::active ||
-                   existing->state == McimState::inactive)) {
+  // A re-delivery of a package this slot already installed: report success again. An entry
+  // still Installed while the agent activates what it installs was stored by an attempt that
+  // stopped before its activation (a power loss): that attempt is finished below.
+  auto existing = registry_.find(slot);
+  const bool stored = existing && existing->state == McimState::installed && options_.activate_after_install;
+  if (existing && !stored &&
+      (existing->state == McimState::installed || existing->state == McimState::active ||
+       existing->state == McimState::inactive)) {
     report(request.server_id, mo::kAlertInstall, source, request.correlator, mo::M2msimResult::Success,
            "already installed");
     return {StatusCode::AcceptedForProcessing};
   }
   mo::set_download_state(tree_, slot, mo::DownloadState::Installing);
-
-  mo::OpenPolicy policy;
-  policy.device_id = tre_.device_id();
-  policy.now = now();
-  if (registry_.find(slot)) (void)registry_.remove(slot);  // a failed earlier attempt
-  auto installed = registry_.install_sealed(slot, download->package, anchors_, policy);
-  if (!installed) {
+  auto failed = [&](mo::M2msimResult result, std::string_view message) {
     mo::set_download_state(tree_, slot, mo::DownloadState::Failed);
-    (void)registry_.remove(slot);
     sync_tree();
-    report(request.server_id, mo::kAlertInstall, source, request.correlator, m2msim_result_for(installed.error()),
-           installed.error().message());
-    return {StatusCode::AcceptedForProcessing};
+    report(request.server_id, mo::kAlertInstall, source, request.correlator, result, message);
+    return mo::ExecOutcome{StatusCode::AcceptedForProcessing};
+  };
+
+  // 1. The whole package is opened and verified, and stored in the TRE, before anything else
+  //    changes (seed 004 §5.2.5.8.3.1 step 7). When another SHO's MCIM is active this is an
+  //    operator change (variant A), which only that old SHO's authorisation allows: checked
+  //    before the package is stored, so a refusal leaves no trace but the refused entry.
+  const auto active = registry_.active();
+  std::optional<mo::ChangeToken> change;
+  auto authorised = [&](const mo::OpenedMcim& opened) -> Result<void> {
+    if (!options_.activate_after_install || !active || active->sho_id == opened.profile.sho_id) return {};
+    auto token = check_change_token(download->auth_token, active->sho_id, opened.profile.sho_id);
+    if (!token) return fail(token.error());
+    change = std::move(*token);
+    return {};
+  };
+  McimEntry installed;
+  if (stored) {
+    installed = *existing;
+    if (active && active->sho_id != installed.sho_id) {
+      auto token = check_change_token(download->auth_token, active->sho_id, installed.sho_id);
+      if (!token) {
+        (void)registry_.remove(slot);
+        return failed(m2msim_result_for(token.error()), token.error().message());
+      }
+      change = std::move(*token);
+    }
+  } else {
+    mo::OpenPolicy policy;
+    policy.device_id = tre_.device_id();
+    policy.now = now();
+    if (existing) (void)registry_.remove(slot);  // a failed earlier attempt
+    auto opened = registry_.install_sealed(slot, download->package, anchors_, policy, authorised);
+    if (!opened) {
+      (void)registry_.remove(slot);
+      return failed(m2msim_result_for(opened.error()), opened.error().message());
+    }
+    installed = *opened;
   }
   if (options_.activate_after_install) {
-    if (auto activated = registry_.activate(slot); !activated) {
-      mo::set_download_state(tree_, slot, mo::DownloadState::Failed);
+    // 2. The old SHO's credentials discarded and the new ones activated in one TRE write (step 8).
+    if (change) {
+      auto discarded = registry_.switch_operator(slot, active->sho_id, change->nonce, change->not_after, now());
+      if (!discarded) return failed(m2msim_result_for(discarded.error()), discarded.error().message());
+      mo::set_download_state(tree_, slot, mo::DownloadState::Installed);
       sync_tree();
-      report(request.server_id, mo::kAlertInstall, source, request.correlator,
-             m2msim_result_for(activated.error()), activated.error().message());
+      if (options_.on_change) options_.on_change(registry_);
+      // Step 9: the discard confirmation for the old SHO (through the RO), before the result.
+      for (const auto& old : *discarded)
+        report(request.server_id, mo::kAlertDiscarded, mo::m2msim_uri("MCIM/" + old.id), request.correlator,
+               mo::M2msimResult::Success, "discarded " + old.iccid + " of " + old.sho_id);
+      report(request.server_id, mo::kAlertInstall, source, request.correlator, mo::M2msimResult::Success,
+             "installed " + installed.iccid);
       return {StatusCode::AcceptedForProcessing};
     }
+    if (auto activated = registry_.activate(slot); !activated)
+      return failed(m2msim_result_for(activated.error()), activated.error().message());
   }
   mo::set_download_state(tree_, slot, mo::DownloadState::Installed);
   sync_tree();
   if (options_.on_change) options_.on_change(registry_);
   report(request.server_id, mo::kAlertInstall, source, request.correlator, mo::M2msimResult::Success,
-         "installed " + installed->iccid);
+         "installed " + installed.iccid);
   return {StatusCode::AcceptedForProcessing};
+}
+
+Result<mo::ChangeToken> M2msimAgent::check_change_token(ByteView token, std::string_view from_sho,
+                                                        std::string_view to_sho) const {
+  if (token.empty()) return fail(mo::errc::token_missing);
+  mo::ChangeTokenCheck check;
+  check.device_id = tre_.device_id();
+  check.variant = mo::ChangeVariant::via_old_sho;
+  check.from_sho = std::string(from_sho);
+  check.to_sho = std::string(to_sho);
+  check.now = now();
+  check.nonce_used = [this](std::string_view nonce) { return registry_.change_nonce_used(nonce); };
+  return mo::verify_change_token(token, anchors_, check);
 }
 
 mo::ExecOutcome M2msimAgent::mcim_operation(mo::ExecRequest& request, std::string_view op) {

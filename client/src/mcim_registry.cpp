@@ -74,6 +74,12 @@ Result<McimRegistry> McimRegistry::open(Tre& tre) {
       }
       const json& counters = j["counters"];
       for (auto it = counters.begin(); it != counters.end(); ++it) reg.counters_[it.key()] = it.value().get<std::uint64_t>();
+      if (j.contains("change_nonces")) {  // absent in registries written before operator change
+        const json& nonces = j["change_nonces"];
+        if (!nonces.is_object()) return fail(errc::registry_corrupt);
+        for (auto it = nonces.begin(); it != nonces.end(); ++it)
+          reg.nonces_[it.key()] = it.value().get<std::int64_t>();
+      }
     } catch (const json::exception&) {
       return fail(errc::registry_corrupt);
     }
@@ -119,8 +125,12 @@ Result<McimRegistry> McimRegistry::open(Tre& tre) {
   return reg;
 }
 
-Result<void> McimRegistry::persist(const std::vector<McimEntry>& entries,
-                                   const std::map<std::string, std::uint64_t, std::less<>>& counters) {
+Result<void> McimRegistry::persist(const std::vector<McimEntry>& entries, const Counters& counters) {
+  return persist(entries, counters, nonces_);
+}
+
+Result<void> McimRegistry::persist(const std::vector<McimEntry>& entries, const Counters& counters,
+                                   const Nonces& nonces) {
   json j = json::object();
   j["version"] = 1;
   j["entries"] = json::array();
@@ -135,6 +145,10 @@ Result<void> McimRegistry::persist(const std::vector<McimEntry>& entries,
   }
   j["counters"] = json::object();
   for (const auto& [sho, n] : counters) j["counters"][sho] = n;
+  if (!nonces.empty()) {
+    j["change_nonces"] = json::object();
+    for (const auto& [nonce, until] : nonces) j["change_nonces"][nonce] = until;
+  }
   const std::string text = j.dump();
   return tre_->put(kRegistryItem, as_bytes(text));
 }
@@ -181,7 +195,7 @@ Result<void> McimRegistry::store_downloaded(std::string_view id, ByteView sealed
 }
 
 Result<McimEntry> McimRegistry::install(std::string_view id, const mo::TrustAnchors& anchors,
-                                        const mo::OpenPolicy& policy) {
+                                        const mo::OpenPolicy& policy, const AcceptOpened& accept) {
   McimEntry* entry = find_mut(id);
   if (entry == nullptr) return fail(mo::errc::not_found);
   if (entry->state != McimState::downloaded) return fail(errc::registry_bad_transition);
@@ -197,6 +211,9 @@ Result<McimEntry> McimRegistry::install(std::string_view id, const mo::TrustAnch
     return mine ? mine : theirs;
   };
   auto opened = tre_->open_sealed(sealed->view(), anchors, p);
+  if (opened && accept) {
+    if (auto ok = accept(*opened); !ok) opened = fail(ok.error());
+  }
   if (!opened) {
     auto next = entries_;
     for (auto& e : next)
@@ -230,9 +247,9 @@ Result<McimEntry> McimRegistry::install(std::string_view id, const mo::TrustAnch
 }
 
 Result<McimEntry> McimRegistry::install_sealed(std::string_view id, ByteView sealed, const mo::TrustAnchors& anchors,
-                                               const mo::OpenPolicy& policy) {
+                                               const mo::OpenPolicy& policy, const AcceptOpened& accept) {
   if (auto r = store_downloaded(id, sealed); !r) return fail(r.error());
-  return install(id, anchors, policy);
+  return install(id, anchors, policy, accept);
 }
 
 Result<void> McimRegistry::activate(std::string_view id) {
@@ -291,6 +308,49 @@ Result<void> McimRegistry::reset_to_pristine() {
     if (auto r = tre_->erase(download_item(e.id)); !r) return r;
   }
   return {};
+}
+
+bool McimRegistry::change_nonce_used(std::string_view nonce) const { return nonces_.contains(nonce); }
+
+Result<std::vector<McimEntry>> McimRegistry::switch_operator(std::string_view id, std::string_view from_sho,
+                                                             std::string_view nonce, std::int64_t nonce_until,
+                                                             std::int64_t now) {
+  const McimEntry* entry = find_mut(id);
+  if (entry == nullptr) return fail(mo::errc::not_found);
+  if (entry->state != McimState::installed && entry->state != McimState::inactive)
+    return fail(errc::registry_bad_transition);
+  if (entry->sho_id == from_sho) return fail(errc::registry_bad_transition);
+  if (nonces_.contains(nonce)) return fail(errc::registry_bad_transition);
+  // One write is the commit point (docs/operator-change.md, variant A step 8): every MCIM of the
+  // old SHO -> Deleted, the new one -> Active, the token's nonce spent. Before it the old MCIM
+  // is the active one, after it the new one; the old credentials are erased right after.
+  auto next = entries_;
+  std::vector<McimEntry> discarded;
+  for (auto& e : next) {
+    if (e.id == id) {
+      e.state = McimState::active;
+      e.last_result = "ok";
+    } else if (e.sho_id == from_sho && e.state != McimState::deleted) {
+      e.state = McimState::deleted;
+      e.last_result = "discarded by operator change to " + entry->sho_id;
+      discarded.push_back(e);
+    } else if (e.state == McimState::active) {
+      e.state = McimState::inactive;  // another SHO's: at most one Active
+    }
+  }
+  Nonces nonces;
+  for (const auto& [n, until] : nonces_)
+    if (until > now) nonces.emplace(n, until);  // an expired token is refused anyway
+  nonces.emplace(std::string(nonce), nonce_until);
+  if (auto r = persist(next, counters_, nonces); !r) return fail(r.error());
+  entries_ = std::move(next);
+  nonces_ = std::move(nonces);
+  for (const auto& e : discarded) {
+    // After the commit point; an item left by a power loss here is an orphan for the next open().
+    (void)tre_->erase(profile_item(e.id));
+    (void)tre_->erase(download_item(e.id));
+  }
+  return discarded;
 }
 
 Result<mo::McimProfile> McimRegistry::profile(std::string_view id) const {

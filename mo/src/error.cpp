@@ -35,6 +35,16 @@ const char* describe(int v) noexcept {
     case errc::trust_anchor_kind_mismatch: return "trust anchor kind does not match the anchor set (test vs production)";
     case errc::crypto_failure: return "cryptographic library failure";
     case errc::bad_key: return "key or certificate unusable";
+    case errc::token_malformed: return "operator-change token is not a well-formed signed token";
+    case errc::token_bad_signature: return "operator-change token signature does not verify";
+    case errc::token_untrusted_signer: return "operator-change token signer does not chain to the trust anchors";
+    case errc::token_signer_mismatch: return "operator-change token is not signed by the SHO it names as the old SHO";
+    case errc::token_wrong_device: return "operator-change token is bound to another device";
+    case errc::token_wrong_variant: return "operator-change token authorises another variant";
+    case errc::token_wrong_sho: return "operator-change token names other SHOs than the change in hand";
+    case errc::token_expired: return "operator-change token has expired or is not yet valid";
+    case errc::token_replayed: return "operator-change token was already used";
+    case errc::token_missing: return "operator change without an authorisation token";
     case errc::store_corrupt: return "stored tree file is corrupt (checksum or structure)";
     case errc::store_version: return "stored tree file has an unsupported format version";
     case errc::store_missing: return "no stored tree generation exists";

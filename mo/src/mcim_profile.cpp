@@ -1,5 +1,7 @@
 #include "m2mdm/mo/mcim_profile.hpp"
 
+#include "strict_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -221,29 +223,10 @@ Result<McimProfile> parse_profile(ByteView bytes, std::string* where) {
   };
 
   // Duplicate keys are refused (nlohmann would silently keep the last one).
-  std::vector<std::set<std::string>> seen;
-  bool duplicate = false;
-  std::string duplicate_key;
-  auto cb = [&](int /*depth*/, json::parse_event_t ev, json& parsed) -> bool {
-    switch (ev) {
-      case json::parse_event_t::object_start: seen.emplace_back(); break;
-      case json::parse_event_t::object_end:
-        if (!seen.empty()) seen.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!seen.empty() && parsed.is_string() && !seen.back().insert(parsed.get<std::string>()).second) {
-          if (!duplicate) duplicate_key = parsed.get<std::string>();
-          duplicate = true;
-        }
-        break;
-      default: break;
-    }
-    return true;
-  };
-  const auto* first = reinterpret_cast<const char*>(bytes.data());
-  json doc = json::parse(first, first + bytes.size(), cb, /*allow_exceptions=*/false, /*ignore_comments=*/false);
-  if (doc.is_discarded()) return report({errc::profile_malformed, ""});
-  if (duplicate) return report({errc::profile_duplicate_field, duplicate_key});
+  auto parsed = detail::parse_strict_json(bytes);
+  if (parsed.doc.is_discarded()) return report({errc::profile_malformed, ""});
+  if (!parsed.duplicate_key.empty()) return report({errc::profile_duplicate_field, parsed.duplicate_key});
+  const json& doc = parsed.doc;
 
   McimProfile p;
   ObjectReader top(doc, "", failure);

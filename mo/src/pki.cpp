@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <ctime>
 #include <fstream>
@@ -343,6 +344,33 @@ Result<std::vector<PkiFile>> issue_test_device(const fs::path& dir, std::string_
   if (auto r = w.put("platform-key", tre / "platform-key.pem", key->to_pem(), 0600); !r) return fail(r.error());
   if (auto r = w.put("manufacturer-ca", tre / "manufacturer-ca.pem", mca->to_pem(), 0644); !r) return fail(r.error());
   w.files.push_back({"tre-dir", tre});
+  return std::move(w.files);
+}
+
+Result<std::vector<PkiFile>> issue_test_sho(const fs::path& dir, std::string_view sho_id, std::int64_t now_in) {
+  const bool id_ok = !sho_id.empty() && sho_id.size() <= 64 && std::all_of(sho_id.begin(), sho_id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == ':' || c == '-';
+  });
+  if (!id_ok || sho_id.find(':') != std::string_view::npos) return fail(errc::invalid_argument);  // also a file name
+  auto sca = read_cert(dir / "sho-ca.pem");
+  if (!sca) return fail(sca.error());
+  auto skey = read_key(dir / "sho-ca.key");
+  if (!skey) return fail(skey.error());
+  const std::int64_t now = now_or(now_in);
+  const fs::path out = dir / "shos" / std::string(sho_id);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return fail(errc::io_error);
+  CertSpec spec;  // as the SHO signing certificate of init_test_pki
+  spec.common_name = std::string(sho_id);
+  spec.key_usage = "critical,digitalSignature";
+  spec.not_before = now - 3600;
+  spec.not_after = now + 5 * kYear;
+  Writer w;
+  if (auto r = issue_pair(w, out, "", "sho-cert", "sho-key", spec, &*sca, &*skey, nullptr, nullptr, "sho-cert.pem",
+                          "sho-key.pem");
+      !r)
+    return fail(r.error());
   return std::move(w.files);
 }
 

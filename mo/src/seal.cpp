@@ -164,8 +164,7 @@ Result<SecretBytes> cms_decrypt(ByteView sealed, const PrivateKey& platform_key,
   return result;
 }
 
-Result<OpenedMcim> verify_signed_profile(ByteView signed_der, const Certificate& pfc, const TrustAnchors& anchors,
-                                         const OpenPolicy& policy) {
+Result<VerifiedSignedData> verify_signed_data(ByteView signed_der, const TrustAnchors& anchors, std::int64_t now) {
   auto parsed = parse_cms(signed_der);
   if (!parsed) return fail(parsed.error());
   CMS_ContentInfo* cms = parsed->get();
@@ -238,8 +237,18 @@ Result<OpenedMcim> verify_signed_profile(ByteView signed_der, const Certificate&
   if (!sctx || X509_STORE_CTX_init(sctx.get(), store.get(), signer.native(), all_certs.get()) != 1)
     return openssl_fail(errc::crypto_failure);
   X509_STORE_CTX_set_purpose(sctx.get(), X509_PURPOSE_SMIME_SIGN);
-  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(sctx.get()), static_cast<time_t>(policy.now));
+  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(sctx.get()), static_cast<time_t>(now));
   if (anchors.empty() || X509_verify_cert(sctx.get()) != 1) return openssl_fail(errc::seal_untrusted_signer);
+
+  return VerifiedSignedData{std::move(content_secret), std::move(signer)};
+}
+
+Result<OpenedMcim> verify_signed_profile(ByteView signed_der, const Certificate& pfc, const TrustAnchors& anchors,
+                                         const OpenPolicy& policy) {
+  auto verified = verify_signed_data(signed_der, anchors, policy.now);
+  if (!verified) return fail(verified.error());
+  SecretBytes& content_secret = verified->content;
+  Certificate& signer = verified->signer;
 
   // 5. The content is a bound profile.
   auto profile = parse_profile(content_secret.view());

@@ -32,6 +32,14 @@ inline int run(const std::string& cmd) {
   return rc == -1 ? -1 : WEXITSTATUS(rc);
 }
 
+/// One more SHO signer of the test PKI (mo::issue_test_sho).
+struct ShoSigner {
+  std::string id;  ///< the certificate's CN
+  fs::path dir;
+  mo::Certificate cert;
+  mo::PrivateKey key;
+};
+
 struct Device {
   std::string id;
   fs::path dir;
@@ -65,6 +73,19 @@ class TestPki {
     return devices_.emplace(id, std::move(d)).first->second;
   }
 
+  /// A second (third, ...) SHO signer under the same SHO CA, created on first use.
+  const ShoSigner& sho(const std::string& id) {
+    auto it = shos_.find(id);
+    if (it != shos_.end()) return it->second;
+    if (!mo::issue_test_sho(dir, id)) throw std::runtime_error("issue_test_sho failed");
+    ShoSigner s;
+    s.id = id;
+    s.dir = dir / "shos" / id;
+    s.cert = *mo::Certificate::from_pem(slurp(s.dir / "sho-cert.pem"));
+    s.key = *mo::PrivateKey::from_pem(slurp(s.dir / "sho-key.pem"));
+    return shos_.emplace(id, std::move(s)).first->second;
+  }
+
   mo::TrustAnchors anchors() const {
     mo::TrustAnchors a(mo::AnchorKind::test);
     if (!a.add(sho_ca)) throw std::runtime_error("anchor");
@@ -82,6 +103,7 @@ class TestPki {
     manufacturer_ca = *mo::Certificate::from_pem(slurp(dir / "manufacturer-ca.pem"));
   }
   std::map<std::string, Device> devices_;
+  std::map<std::string, ShoSigner> shos_;
 };
 
 /// The example profile of docs/examples.

@@ -12,11 +12,20 @@
 /// M2MSIMMobj) in the `AlertOutbox`, so the session engine reports it until acknowledged.
 /// Installing the same package twice (a re-delivery after a lost status) reports success again
 /// without a second install.
+///
+/// Operator change, variant A (docs/operator-change.md): when the installed package is another
+/// SHO's than the Active MCIM's, Install requires Download/<x>/AuthToken, an operator-change
+/// token of that old SHO for this device (mo::verify_change_token); without a valid one the new
+/// MCIM is removed, the old stays Active and the result is 1412 AuthorizationFailed. With it,
+/// the old SHO's MCIMs are discarded and the new one activated in one TRE write, a Generic Alert
+/// kAlertDiscarded per discarded MCIM is queued (for the old SHO, through the RO), then the
+/// install result.
 #pragma once
 
 #include "m2mdm/client/alert_outbox.hpp"
 #include "m2mdm/client/mcim_registry.hpp"
 #include "m2mdm/client/tre.hpp"
+#include "m2mdm/mo/change_token.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/tree.hpp"
 #include "m2mdm/mo/trust.hpp"
@@ -64,6 +73,9 @@ class M2msimAgent {
   mo::ExecOutcome install(mo::ExecRequest& request);
   mo::ExecOutcome mcim_operation(mo::ExecRequest& request, std::string_view op);
   mo::ExecOutcome reset(mo::ExecRequest& request);
+  /// Verifies an operator-change token delivered in Download/<x>/AuthToken for a change from
+  /// @p from_sho to @p to_sho on this device (mo::verify_change_token; not_found when absent).
+  Result<mo::ChangeToken> check_change_token(ByteView token, std::string_view from_sho, std::string_view to_sho) const;
   void report(std::string_view server_id, std::string_view type, std::string_view source, std::string_view correlator,
               mo::M2msimResult result, std::string_view message);
   std::int64_t now() const;

@@ -18,6 +18,7 @@
 #include "m2mdm/syncml/result.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,13 +54,18 @@ class McimRegistry {
 
   /// Stores a sealed package as Downloaded (not yet opened).
   Result<void> store_downloaded(std::string_view id, ByteView sealed);
+  /// A last check of an opened package before anything of it is stored (e.g. the operator-change
+  /// authorisation); an error refuses the package like a failed open.
+  using AcceptOpened = std::function<Result<void>(const mo::OpenedMcim&)>;
   /// Opens the Downloaded package @p id inside the TRE with the registry's last counter for the
-  /// package's SHO, stores the profile, entry -> Installed, counter recorded. On failure the entry
-  /// stays Downloaded with last_result set, and the error is returned.
-  Result<McimEntry> install(std::string_view id, const mo::TrustAnchors& anchors, const mo::OpenPolicy& policy);
+  /// package's SHO, runs @p accept on it, stores the profile, entry -> Installed, counter
+  /// recorded. On failure the entry stays Downloaded with last_result set, nothing else changes
+  /// (counters included), and the error is returned.
+  Result<McimEntry> install(std::string_view id, const mo::TrustAnchors& anchors, const mo::OpenPolicy& policy,
+                            const AcceptOpened& accept = {});
   /// store_downloaded() + install().
   Result<McimEntry> install_sealed(std::string_view id, ByteView sealed, const mo::TrustAnchors& anchors,
-                                   const mo::OpenPolicy& policy);
+                                   const mo::OpenPolicy& policy, const AcceptOpened& accept = {});
   /// Installed/Inactive -> Active; the previously Active entry -> Inactive, in one write.
   Result<void> activate(std::string_view id);
   /// Active -> Inactive.
@@ -69,6 +75,18 @@ class McimRegistry {
   /// Deletes every MCIM (the pristine state of operator change variant B, seed 001/004); the
   /// counters per SHO are kept, so old packages stay refused.
   Result<void> reset_to_pristine();
+
+  /// Operator change (variant A, docs/operator-change.md): in one durable write, every MCIM of
+  /// @p from_sho becomes Deleted, the Installed/Inactive entry @p id (another SHO's, already
+  /// opened and stored) becomes Active, and the authorisation's @p nonce is recorded as spent
+  /// (kept until @p nonce_until; spent nonces whose time passed @p now are dropped). The old
+  /// profiles are erased after that write. Returns the discarded entries. Fails with
+  /// registry_bad_transition when @p id is not Installed/Inactive, is @p from_sho's own, or the
+  /// nonce was already spent.
+  Result<std::vector<McimEntry>> switch_operator(std::string_view id, std::string_view from_sho, std::string_view nonce,
+                                                 std::int64_t nonce_until, std::int64_t now);
+  /// True when an operator-change authorisation with @p nonce was already used on this device.
+  bool change_nonce_used(std::string_view nonce) const;
 
   /// The profile of an Installed/Active/Inactive entry (for the USIM).
   Result<mo::McimProfile> profile(std::string_view id) const;
@@ -81,13 +99,17 @@ class McimRegistry {
   std::optional<std::uint64_t> last_counter(std::string_view sho_id) const;
 
  private:
+  using Counters = std::map<std::string, std::uint64_t, std::less<>>;
+  using Nonces = std::map<std::string, std::int64_t, std::less<>>;  ///< spent token nonce -> its not_after
   explicit McimRegistry(Tre& tre) : tre_(&tre) {}
-  Result<void> persist(const std::vector<McimEntry>& entries, const std::map<std::string, std::uint64_t, std::less<>>& counters);
+  Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters);
+  Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters, const Nonces& nonces);
   McimEntry* find_mut(std::string_view id);
 
   Tre* tre_;
   std::vector<McimEntry> entries_;
-  std::map<std::string, std::uint64_t, std::less<>> counters_;
+  Counters counters_;
+  Nonces nonces_;
 };
 
 }  // namespace m2mdm::client

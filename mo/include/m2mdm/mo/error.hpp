@@ -41,6 +41,16 @@ enum class errc {
   trust_anchor_kind_mismatch = 634,  ///< trust anchor kind does not match the anchor set (test vs production)
   crypto_failure = 635,  ///< cryptographic library failure
   bad_key = 636,  ///< key or certificate unusable
+  token_malformed = 640,  ///< operator-change token is not a well-formed signed token
+  token_bad_signature = 641,  ///< operator-change token signature does not verify
+  token_untrusted_signer = 642,  ///< operator-change token signer does not chain to the trust anchors
+  token_signer_mismatch = 643,  ///< operator-change token is not signed by the SHO it names as the old SHO
+  token_wrong_device = 644,  ///< operator-change token is bound to another device
+  token_wrong_variant = 645,  ///< operator-change token authorises another variant
+  token_wrong_sho = 646,  ///< operator-change token names other SHOs than the change in hand
+  token_expired = 647,  ///< operator-change token has expired or is not yet valid
+  token_replayed = 648,  ///< operator-change token was already used
+  token_missing = 649,  ///< operator change without an authorisation token
   // DM tree persistence, 100+
   store_corrupt = 100,        ///< a stored tree file fails its checksum or does not parse
   store_version = 101,        ///< a stored tree file has an unsupported format version

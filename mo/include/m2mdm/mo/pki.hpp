@@ -74,6 +74,12 @@ Result<std::vector<PkiFile>> init_test_pki(const std::filesystem::path& dir, con
 Result<std::vector<PkiFile>> issue_test_device(const std::filesystem::path& dir, std::string_view device_id,
                                                KeyType key_type = KeyType::ec_p256, std::int64_t now = 0);
 
+/// Issues one more SHO signing certificate (CN = @p sho_id, the sho_id of its MCIM profiles and
+/// the "from"/"to" of operator-change tokens) under the SHO CA of the PKI in @p dir, into
+/// @p dir/shos/SHO_ID. Returns sho-cert, sho-key. @p sho_id: [A-Za-z0-9._-]{1,64}.
+Result<std::vector<PkiFile>> issue_test_sho(const std::filesystem::path& dir, std::string_view sho_id,
+                                            std::int64_t now = 0);
+
 /// Adds the PfC of @p device_id to the manufacturer CRL (re-issued with the next CRL number).
 /// Returns manufacturer-crl.
 Result<std::vector<PkiFile>> revoke_test_device(const std::filesystem::path& dir, std::string_view device_id,

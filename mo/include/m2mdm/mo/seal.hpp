@@ -68,6 +68,19 @@ struct OpenedMcim {
   Certificate signer;    ///< the SHO signing certificate that verified
 };
 
+/// A CMS SignedData whose signature and signer chain verified.
+struct VerifiedSignedData {
+  SecretBytes content;   ///< the encapsulated content (id-data)
+  Certificate signer;    ///< the one signer's certificate
+};
+
+/// Verifies a SignedData (DER, exactly one signer, attached id-data content, SHA-2 digests):
+/// the signature over the content (RFC 5652 §5.6), the test/production rule of @p anchors, and
+/// the signer's chain to @p anchors at time @p now (RFC 5280 §6). Errors: seal_malformed,
+/// seal_unsupported_algorithm, seal_bad_signature, seal_untrusted_signer,
+/// seal_test_signer_in_production. What the content means is the caller's to check.
+Result<VerifiedSignedData> verify_signed_data(ByteView signed_der, const TrustAnchors& anchors, std::int64_t now);
+
 /// Verifies a SignedData (DER) and checks the profile inside against @p policy. Errors:
 /// seal_malformed, seal_bad_signature, seal_untrusted_signer, seal_test_signer_in_production,
 /// profile_* (the signed content is not a valid profile), profile_unbound,

@@ -1,0 +1,298 @@
+// Operator change variant A on the device (M2msimAgent + McimRegistry over a real software TRE
+// and real CMS): the old SHO's token lets the new SHO's MCIM replace the old one in one TRE
+// write; every bad token changes nothing; a power loss at any write leaves the old or the new
+// MCIM active, never neither and never both.
+#include "../mo/mcim_test_util.hpp"
+
+#include "m2mdm/client/alert_outbox.hpp"
+#include "m2mdm/client/m2msim_agent.hpp"
+#include "m2mdm/client/mcim_registry.hpp"
+#include "m2mdm/client/software_tre.hpp"
+#include "m2mdm/mo/change_token.hpp"
+#include "m2mdm/mo/m2msim_object.hpp"
+
+#include <gtest/gtest.h>
+
+namespace m2mdm::client {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TestPki;
+
+constexpr std::string_view kDev = "oc-dev";
+constexpr std::string_view kServer = "ro.example";
+constexpr std::string_view kOldSho = "sho.example";    // the test PKI's first SHO signer
+constexpr std::string_view kNewSho = "sho-b.example";
+
+class OperatorChange : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto& dev = TestPki::instance().device(std::string(kDev));
+    dir_ = test::make_temp_dir("oc");
+    fs::copy(dev.dir / "platform-key.pem", dir_ / "platform-key.pem");
+    fs::copy(dev.dir / "pfc.pem", dir_ / "pfc.pem");
+    start();
+    // The old SHO's MCIM, installed and active (the initial provisioning).
+    deliver("old", sealed_by_old(1, "1"), {});
+    ASSERT_EQ(last_result(), mo::M2msimResult::Success);
+    ASSERT_EQ(registry_->active()->sho_id, kOldSho);
+    outbox_ = MemoryAlertOutbox{};
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  /// (Re)starts the device: TRE, registry, tree with the M2MSIMMobj, agent (a reboot).
+  void start() {
+    agent_.reset();
+    registry_.reset();
+    auto t = SoftwareTre::open(dir_);
+    if (!t) throw std::runtime_error("tre: " + t.error().message());
+    tre_ = std::move(*t);
+    auto r = McimRegistry::open(*tre_);
+    if (!r) throw std::runtime_error("registry: " + r.error().message());
+    registry_.emplace(std::move(*r));
+    tree_ = std::make_unique<mo::Tree>();
+    mo::M2msimConfig cfg{tre_->platform_certificate(), std::string(kDev), {std::string(kServer)}};
+    ASSERT_EQ(mo::install_m2msim_object(*tree_, cfg), syncml::StatusCode::Ok);
+    M2msimAgentOptions o;
+    o.clock = [] { return TestPki::instance().now; };
+    agent_.emplace(*tree_, *tre_, *registry_, outbox_, TestPki::instance().anchors(), o);
+    agent_->attach();
+  }
+
+  Bytes seal(const mo::Certificate& cert, const mo::PrivateKey& key, std::string_view sho, std::uint64_t counter,
+             const std::string& imsi_suffix) {
+    mo::McimProfile p = test::bound_profile(std::string(kDev), counter);
+    p.sho_id = std::string(sho);
+    p.imsi = "00101000000000" + imsi_suffix;
+    auto s = mo::seal_profile(p, cert, key, TestPki::instance().device(std::string(kDev)).pfc);
+    if (!s) throw std::runtime_error("seal: " + s.error().message());
+    return *s;
+  }
+  Bytes sealed_by_old(std::uint64_t counter, const std::string& imsi_suffix) {
+    auto& pki = TestPki::instance();
+    return seal(pki.sho_cert, pki.sho_key, kOldSho, counter, imsi_suffix);
+  }
+  Bytes sealed_by_new(std::uint64_t counter = 1) {
+    const auto& s = TestPki::instance().sho(std::string(kNewSho));
+    return seal(s.cert, s.key, kNewSho, counter, "9");
+  }
+
+  mo::ChangeToken token(std::string_view nonce = "0123456789abcdef0123456789abcdef") {
+    mo::ChangeToken t;
+    t.device_id = std::string(kDev);
+    t.from_sho = std::string(kOldSho);
+    t.to_sho = std::string(kNewSho);
+    t.issued = TestPki::instance().now - 10;
+    t.not_after = TestPki::instance().now + 600;
+    t.nonce = std::string(nonce);
+    return t;
+  }
+  Bytes signed_token(const mo::ChangeToken& t) {
+    auto& pki = TestPki::instance();
+    auto s = mo::sign_change_token(t, pki.sho_cert, pki.sho_key);
+    if (!s) throw std::runtime_error("token: " + s.error().message());
+    return *s;
+  }
+
+  /// What the DPF does: Add Download/<slot> with Package (and AuthToken), Exec Install.
+  void deliver(const std::string& slot, const Bytes& package, const Bytes& auth_token) {
+    const auto who = mo::Caller::server(kServer);
+    const std::string base = mo::m2msim_uri("Download/" + slot);
+    if (!tree_->exists(base)) {
+      ASSERT_EQ(tree_->add(who, base, {mo::Format::Node, {}, {}}), syncml::StatusCode::Ok);
+      ASSERT_EQ(tree_->add(who, base + "/Operations/Install", {mo::Format::Null, {}, {}}), syncml::StatusCode::Ok);
+    }
+    (void)tree_->add(who, base + "/Package", {mo::Format::Bin, std::string(mo::kSealedPackageType), package});
+    (void)tree_->replace(who, base + "/Package", {mo::Format::Bin, std::string(mo::kSealedPackageType), package});
+    if (!auth_token.empty()) {
+      (void)tree_->add(who, base + "/AuthToken", {mo::Format::Bin, {}, auth_token});
+      (void)tree_->replace(who, base + "/AuthToken", {mo::Format::Bin, {}, auth_token});
+    }
+    EXPECT_EQ(tree_->exec(who, base + "/Operations/Install", {}, "corr-" + slot),
+              syncml::StatusCode::AcceptedForProcessing);
+  }
+
+  std::vector<mo::GenericAlertPayload> alerts() const {
+    std::vector<mo::GenericAlertPayload> out;
+    for (const auto& a : outbox_.all()) out.push_back(a.payload);
+    return out;
+  }
+  mo::M2msimResult last_result() const {
+    auto parsed = mo::parse_m2msim_alert_data(outbox_.all().back().payload.data);
+    return parsed ? static_cast<mo::M2msimResult>(parsed->first) : mo::M2msimResult::InternalError;
+  }
+  /// The old MCIM is the active one, intact, and nothing of the new SHO is stored.
+  void expect_unchanged() {
+    ASSERT_TRUE(registry_->active().has_value());
+    EXPECT_EQ(registry_->active()->sho_id, kOldSho);
+    EXPECT_TRUE(registry_->profile(registry_->active()->id).has_value());
+    for (const auto& e : registry_->entries())
+      if (e.sho_id == kNewSho) {
+        EXPECT_EQ(e.state, McimState::deleted);
+      }
+  }
+
+  fs::path dir_;
+  std::unique_ptr<SoftwareTre> tre_;
+  std::optional<McimRegistry> registry_;
+  std::unique_ptr<mo::Tree> tree_;
+  MemoryAlertOutbox outbox_;
+  std::optional<M2msimAgent> agent_;
+};
+
+TEST_F(OperatorChange, TheOldShosTokenMovesTheDeviceToTheNewSho) {
+  deliver("new", sealed_by_new(), signed_token(token()));
+  auto active = registry_->active();
+  ASSERT_TRUE(active.has_value());
+  EXPECT_EQ(active->id, "new");
+  EXPECT_EQ(active->sho_id, kNewSho);
+  // The old credentials are gone from the TRE, not merely inactive.
+  EXPECT_EQ(registry_->find("old")->state, McimState::deleted);
+  EXPECT_FALSE(registry_->profile("old").has_value());
+  auto items = tre_->list();
+  ASSERT_TRUE(items.has_value());
+  for (const auto& item : *items) EXPECT_NE(item.id, "mcim.old");
+  // The discard confirmation first (for the old SHO), then the install result.
+  const auto a = alerts();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].type, mo::kAlertDiscarded);
+  EXPECT_EQ(a[0].source_uri, mo::m2msim_uri("MCIM/old"));
+  EXPECT_EQ(a[0].correlator, "corr-new");
+  EXPECT_EQ(a[1].type, mo::kAlertInstall);
+  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  // The tree shows only the new MCIM.
+  EXPECT_FALSE(tree_->exists(mo::m2msim_uri("MCIM/old")));
+  EXPECT_EQ(tree_->get_text(mo::m2msim_uri("MCIM/new/State")), "Active");
+  // After a reboot too.
+  start();
+  EXPECT_EQ(registry_->active()->id, "new");
+  EXPECT_TRUE(registry_->change_nonce_used("0123456789abcdef0123456789abcdef"));
+}
+
+TEST_F(OperatorChange, EveryBadTokenIsRefusedWith1412AndChangesNothing) {
+  auto& pki = TestPki::instance();
+  const auto& new_sho = pki.sho(std::string(kNewSho));
+  struct Case {
+    std::string name;
+    Bytes token;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"missing", {}});
+  auto t = token();
+  t.not_after = pki.now - 1;
+  t.issued = pki.now - 100;
+  cases.push_back({"expired", signed_token(t)});
+  t = token();
+  t.device_id = "another-device";
+  cases.push_back({"wrong device", signed_token(t)});
+  t = token();
+  t.variant = mo::ChangeVariant::usim_update;
+  cases.push_back({"wrong variant", signed_token(t)});
+  t = token();
+  t.to_sho = "sho-c.example";
+  cases.push_back({"for another new SHO", signed_token(t)});
+  // Signed by the new SHO itself (same CA, but not the old SHO).
+  cases.push_back({"wrong signer", *mo::cms_sign(as_bytes(*mo::serialize_change_token(token())), new_sho.cert,
+                                                 new_sho.key)});
+  Bytes tampered = signed_token(token());
+  const std::string needle(kDev);
+  auto at = std::search(tampered.begin(), tampered.end(), needle.begin(), needle.end());
+  *(at + 1) = 'X';
+  cases.push_back({"tampered", tampered});
+  cases.push_back({"garbage", Bytes{1, 2, 3}});
+
+  std::uint64_t counter = 1;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    outbox_ = MemoryAlertOutbox{};
+    deliver("new" + std::to_string(counter), sealed_by_new(counter), c.token);
+    ++counter;
+    EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+    EXPECT_EQ(alerts().size(), 1u);  // no discard confirmation
+    expect_unchanged();
+  }
+}
+
+TEST_F(OperatorChange, AUsedTokenIsRefusedTheSecondTime) {
+  auto& pki = TestPki::instance();
+  const Bytes first = signed_token(token());
+  deliver("b1", sealed_by_new(1), first);
+  ASSERT_EQ(last_result(), mo::M2msimResult::Success);
+  // Back to the first SHO, authorised by the second (now the old SHO).
+  mo::ChangeToken back = token("fedcba9876543210fedcba9876543210");
+  back.from_sho = std::string(kNewSho);
+  back.to_sho = std::string(kOldSho);
+  const auto& sho_b = pki.sho(std::string(kNewSho));
+  auto back_token = mo::sign_change_token(back, sho_b.cert, sho_b.key);
+  ASSERT_TRUE(back_token.has_value());
+  deliver("a2", sealed_by_old(2, "2"), *back_token);
+  ASSERT_EQ(last_result(), mo::M2msimResult::Success);
+  ASSERT_EQ(registry_->active()->sho_id, kOldSho);
+  // The first token again, with a fresh package of the second SHO: a replay.
+  outbox_ = MemoryAlertOutbox{};
+  deliver("b2", sealed_by_new(2), first);
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  EXPECT_NE(outbox_.all().back().payload.data.find("already used"), std::string::npos);
+  expect_unchanged();
+}
+
+TEST_F(OperatorChange, SameShoInstallNeedsNoToken) {
+  deliver("again", sealed_by_old(2, "2"), {});
+  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  EXPECT_EQ(registry_->active()->id, "again");
+  EXPECT_EQ(registry_->find("old")->state, McimState::inactive);  // kept, as before
+}
+
+TEST_F(OperatorChange, PowerLossAtEveryWriteLeavesTheOldOrTheNewActive) {
+  const Bytes pkg = sealed_by_new();
+  const Bytes tok = signed_token(token());
+  bool saw_old = false, saw_new = false, covered = false;
+  for (int write_no = 0; write_no < 8 && !covered; ++write_no) {
+    for (const char* step : {"write", "sync", "rename", "dir-sync"}) {
+      SCOPED_TRACE(std::to_string(write_no) + " " + step);
+      TearDown();
+      SetUp();
+      int writes = 0;
+      bool crashed = false;
+      tre_->set_crash_hook_for_testing([&](std::string_view s, std::string_view) {
+        if (s == "write") ++writes;
+        const bool now = writes - 1 == write_no && s == step;
+        crashed = crashed || now;
+        return now;
+      });
+      deliver("new", pkg, tok);
+      tre_->set_crash_hook_for_testing(nullptr);
+      start();  // power back
+      auto active = registry_->active();
+      ASSERT_TRUE(active.has_value()) << "no MCIM active after the power loss";
+      int active_count = 0;
+      for (const auto& e : registry_->entries()) active_count += e.state == McimState::active ? 1 : 0;
+      EXPECT_EQ(active_count, 1);
+      EXPECT_TRUE(registry_->profile(active->id).has_value());
+      if (active->sho_id == kOldSho) {
+        saw_old = true;
+        // The DPF delivers again (the install result never reached it): the change completes.
+        outbox_ = MemoryAlertOutbox{};
+        deliver("new", pkg, tok);
+        EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+        EXPECT_EQ(registry_->active()->sho_id, kNewSho);
+      } else {
+        saw_new = true;
+        EXPECT_FALSE(registry_->profile("old").has_value()) << "old credentials still usable";
+      }
+      EXPECT_EQ(registry_->active()->sho_id, kNewSho);
+      if (!crashed) {  // past the last write: every point was covered
+        covered = true;
+        break;
+      }
+    }
+  }
+  EXPECT_TRUE(covered);
+  EXPECT_TRUE(saw_old && saw_new);
+}
+
+}  // namespace
+}  // namespace m2mdm::client

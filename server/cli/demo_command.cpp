@@ -34,6 +34,7 @@ struct DemoFlags {
   std::string device_bin;
   unsigned timeout = 120;
   bool keep = false;
+  std::string operator_change;  ///< "", "A", "B" or "C"
 };
 
 bool executable(const fs::path& p) {
@@ -74,6 +75,10 @@ int run_demo(const DemoFlags& f) {
   const auto started = Clock::now();
   const auto deadline = started + std::chrono::seconds(f.timeout);
   if (f.devices < 1 || f.devices > 50) fail("--devices must be 1..50", 2);
+  if (!f.operator_change.empty() && f.operator_change != "A")
+    fail("--operator-change " + f.operator_change +
+             ": only variant A is implemented so far (B and C: see docs/operator-change.md)",
+         2);
   auto device_bin = find_device_bin(f.device_bin);
   if (!device_bin)
     fail(f.device_bin.empty() ? "m2mdm-device not found next to m2mdm, in ../client/ or on PATH (use --device-bin)"
@@ -174,6 +179,7 @@ int run_demo(const DemoFlags& f) {
   c.callback_retry_seconds = 1;
   c.callback_max_retry_seconds = 2;
   c.notify_retry_seconds = 5;
+  c.sho_trust_anchors = {env.pki.at("sho-ca")};  // operator-change tokens
   std::string why;
   if (!srv::validate_config(c, why)) fail("server config: " + why);
   auto server = srv::RoServer::start(c, why);
@@ -185,7 +191,7 @@ int run_demo(const DemoFlags& f) {
 
   // 4. The simulated SHO: created by the operator, registers its callback URL.
   auto sho = env.rest.call("POST", "/api/v1/shos", env.admin_token, deadline, "application/json",
-                           nlohmann::json{{"name", "demo-sho"}}.dump());
+                           nlohmann::json{{"name", "demo-sho"}, {"signer", env.sho_id}}.dump());
   if (sho.status != 201) fail("create SHO: " + sho.describe());
   env.sho_token = sho.json.value("token", "");
   const std::string cb_url = (*receiver)->url() + "/sho/callback";
@@ -193,6 +199,29 @@ int run_demo(const DemoFlags& f) {
                           nlohmann::json{{"url", cb_url}}.dump());
   if (cb.status != 200) fail("register callback: " + cb.describe());
   std::cout << "[sho] SHO " << sho.json.value("id", 0) << " created, callback " << cb_url << std::endl;
+  if (!f.operator_change.empty()) {
+    // The second SHO the devices move to: its own signing certificate under the SHO CA (which the
+    // devices already trust), its own account and callback.
+    env.operator_change = f.operator_change[0];
+    env.new_sho_id = "sho-b.example";
+    auto issued = mo::issue_test_sho(pki_dir, env.new_sho_id);
+    if (!issued) fail("pki sho " + env.new_sho_id + ": " + issued.error().message());
+    auto cert = mo::Certificate::from_pem(text(pki_dir / "shos" / env.new_sho_id / "sho-cert.pem"));
+    auto key = mo::PrivateKey::from_pem(text(pki_dir / "shos" / env.new_sho_id / "sho-key.pem"));
+    if (!cert || !key) fail("cannot read the second SHO's signer");
+    env.new_sho_cert = *cert;
+    env.new_sho_key = *key;
+    auto b = env.rest.call("POST", "/api/v1/shos", env.admin_token, deadline, "application/json",
+                           nlohmann::json{{"name", "demo-sho-b"}, {"signer", env.new_sho_id}}.dump());
+    if (b.status != 201) fail("create the second SHO: " + b.describe());
+    env.new_sho_token = b.json.value("token", "");
+    const std::string b_url = (*receiver)->url() + "/sho-b/callback";
+    auto bcb = env.rest.call("PUT", "/api/v1/callback", env.new_sho_token, deadline, "application/json",
+                             nlohmann::json{{"url", b_url}}.dump());
+    if (bcb.status != 200) fail("register the second SHO's callback: " + bcb.describe());
+    std::cout << "[sho] second SHO " << b.json.value("id", 0) << " (" << env.new_sho_id << ") created, callback "
+              << b_url << "; operator change variant " << f.operator_change << std::endl;
+  }
 
   // 5. The devices, concurrently.
   std::mutex print_mutex;
@@ -218,7 +247,9 @@ int run_demo(const DemoFlags& f) {
     secs << std::fixed << std::setprecision(1) << o.seconds;
     std::cout << std::left << std::setw(6) << specs[i].index << std::setw(22) << specs[i].dev_id << std::setw(17)
               << specs[i].pcid << std::setw(17) << (o.imsi.empty() ? "-" : o.imsi) << std::setw(7) << o.steps.size()
-              << std::setw(9) << secs.str() << (o.ok ? "provisioned" : "FAILED at " + o.failed_step + ": " + o.reason)
+              << std::setw(9) << secs.str()
+              << (o.ok ? (env.operator_change ? "moved to " + env.new_sho_id : std::string("provisioned"))
+                       : "FAILED at " + o.failed_step + ": " + o.reason)
               << "\n";
   }
   for (std::size_t i = 0; i < specs.size(); ++i)
@@ -228,7 +259,10 @@ int run_demo(const DemoFlags& f) {
   const double total = std::chrono::duration<double>(Clock::now() - started).count();
   std::ostringstream t;
   t << std::fixed << std::setprecision(1) << total;
-  std::cout << "\n" << ok << "/" << specs.size() << " devices provisioned in " << t.str() << " s; "
+  std::cout << "\n" << ok << "/" << specs.size() << " devices provisioned"
+            << (env.operator_change ? " and moved to " + env.new_sho_id + " (operator change " + f.operator_change + ")"
+                                    : std::string())
+            << " in " << t.str() << " s; "
             << inbox.received() << " SHO callback(s) received" << std::endl;
   server->reset();
   receiver->reset();
@@ -254,6 +288,10 @@ void add_demo_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(5, 3600));
   cmd->add_flag("--keep", flags->keep, "keep the work directory (PKI, server state, device logs)");
+  cmd->add_option("--operator-change", flags->operator_change,
+                  "after the initial provisioning, move every device to a second SHO by this variant "
+                  "(A: via the old SHO's connectivity; docs/operator-change.md)")
+      ->check(CLI::IsMember({"A", "B", "C"}));
   cmd->callback([flags] {
     const int rc = run_demo(*flags);
     if (rc != 0) throw CLI::RuntimeError(rc);

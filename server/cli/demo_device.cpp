@@ -6,6 +6,7 @@
 #include "m2mdm/client/software_tre.hpp"
 #include "m2mdm/client/usim.hpp"
 #include "m2mdm/mo/aka.hpp"
+#include "m2mdm/mo/change_token.hpp"
 #include "m2mdm/mo/mcim_profile.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/seal.hpp"
@@ -90,6 +91,9 @@ class Run {
     if (auto e = fetch_and_validate_pfc()) return e;
     if (auto e = seal_and_submit()) return e;
     if (auto e = await_install()) return e;
+    if (env_.operator_change) {
+      if (auto e = change_operator()) return e;
+    }
     if (auto e = stop_agent()) return e;
     if (auto e = attach_with_mcim()) return e;
     return std::nullopt;
@@ -227,14 +231,16 @@ class Run {
     return std::nullopt;
   }
 
-  // Steps 16-17: the SHO makes a fresh MCIM, seals it to the PfC and submits the install job.
-  std::optional<StepError> seal_and_submit() {
-    std::string step = "seal";
+  /// A fresh MCIM of SHO @p sho_id, bound to this device and sealed to its PfC by @p cert/@p key;
+  /// remembers the network side's copy of its keys (for the AKA check at the end).
+  std::optional<StepError> seal_mcim(const std::string& step, const std::string& sho_id, const mo::Certificate& cert,
+                                     const mo::PrivateKey& key, std::uint64_t counter, Bytes& sealed_out,
+                                     std::string& tx_out) {
     auto k = mo::random_bytes(16), opc = mo::random_bytes(16), kic = mo::random_bytes(16), kid = mo::random_bytes(16),
          tx = mo::random_bytes(8);
     if (!k || !opc || !kic || !kid || !tx) return StepError{step, "no randomness"};
     mo::McimProfile p;
-    p.sho_id = env_.sho_id;
+    p.sho_id = sho_id;
     p.plmn_id = "00101";
     p.imsi = "00101" + random_digits(10);
     const std::string iccid = "8900101" + random_digits(11);
@@ -250,23 +256,35 @@ class Run {
     b.transaction_id = "demo-" + hex_encode(*tx);
     b.issued = static_cast<std::int64_t>(std::time(nullptr));
     b.expires = b.issued + 86400;
-    b.counter = 1;
+    b.counter = counter;
     p.binding = b;
     std::string where;
     if (auto ok = mo::validate_profile(p, &where); !ok) return StepError{step, ok.error().message() + " at " + where};
-    auto sealed = mo::seal_profile(p, env_.sho_cert, env_.sho_key, pfc_);
+    auto sealed = mo::seal_profile(p, cert, key, pfc_);
     if (!sealed) return StepError{step, sealed.error().message()};
     mcim_imsi_ = p.imsi;
     mcim_k_ = *k;
     mcim_opc_ = *opc;
     mcim_sqn_ = p.sqn;
-    done("MCIM sealed", "IMSI " + p.imsi + ", " + std::to_string(sealed->size()) + " bytes");
+    sealed_out = std::move(*sealed);
+    tx_out = hex_encode(*tx);
+    done("MCIM sealed", "IMSI " + p.imsi + ", " + std::to_string(sealed_out.size()) + " bytes" +
+                            (sho_id == env_.sho_id ? "" : ", by " + sho_id));
+    return std::nullopt;
+  }
+
+  // Steps 16-17: the SHO makes a fresh MCIM, seals it to the PfC and submits the install job.
+  std::optional<StepError> seal_and_submit() {
+    std::string step = "seal";
+    Bytes sealed;
+    std::string tx;
+    if (auto e = seal_mcim(step, env_.sho_id, env_.sho_cert, env_.sho_key, 1, sealed, tx)) return e;
     step = "job submit";
     auto r = env_.rest.call("POST", dev_path() + "/jobs", env_.sho_token, env_.deadline, "application/json",
                             json{{"kind", "install"},
-                                 {"object", base64_encode(*sealed)},
+                                 {"object", base64_encode(sealed)},
                                  {"authorisation", "demo-sho-authorisation"},
-                                 {"correlator", "demo-" + std::to_string(spec_.index) + "-" + hex_encode(*tx)}}
+                                 {"correlator", "demo-" + std::to_string(spec_.index) + "-" + tx}}
                                 .dump());
     if (r.status != 202) return StepError{step, r.describe()};
     job_id_ = r.json.value("id", std::int64_t{0});
@@ -298,10 +316,108 @@ class Run {
     if (state != "succeeded" || code != 1200)
       return StepError{step, "job " + state + " with code " + std::to_string(code) + ": " + job.dump()};
     done("MCIM installed", "job succeeded, code 1200");
+    imsi_of_old_ = mcim_imsi_;
     step = "SHO callback";
     std::string body;
     if (!env_.inbox->wait_for(job_id_, env_.deadline, body)) return StepError{step, "no callback before the deadline"};
     done("SHO callback received");
+    return std::nullopt;
+  }
+
+  // Operator change, variant A (docs/operator-change.md; seed 004 §5.2.5.8.3.1 steps 1-14): the
+  // old SHO authorises, the new SHO requests the change with its own sealed MCIM, the device
+  // discards the old MCIM and installs the new one in one TRE transaction, the old SHO is told
+  // and acknowledges, the new SHO gets the acknowledgement (filtered) and the result, and the
+  // DRF registry names the new SHO.
+  std::optional<StepError> change_operator() {
+    std::string step = "authorise change";
+    auto nonce = mo::new_change_nonce();
+    if (!nonce) return StepError{step, "no randomness"};
+    mo::ChangeToken t;
+    t.device_id = spec_.dev_id;
+    t.variant = mo::ChangeVariant::via_old_sho;
+    t.from_sho = env_.sho_id;
+    t.to_sho = env_.new_sho_id;
+    t.issued = static_cast<std::int64_t>(std::time(nullptr));
+    t.not_after = t.issued + 3600;
+    t.nonce = *nonce;
+    auto token = mo::sign_change_token(t, env_.sho_cert, env_.sho_key);
+    if (!token) return StepError{step, token.error().message()};
+    done("change authorised by the old SHO", std::to_string(token->size()) + " bytes, CMS SignedData");
+
+    // Step 2: the new SHO has the PVA validate the PfC the subscriber gave it.
+    step = "PVA (new SHO)";
+    auto v = env_.rest.call("POST", "/api/v1/pva/validate", env_.new_sho_token, env_.deadline, "application/json",
+                            json{{"pfc", pfc_.to_pem()}}.dump());
+    if (v.status != 200 || !v.json.value("valid", false)) return StepError{step, v.describe()};
+    done("PVA: PfC valid for the new SHO");
+    Bytes sealed;
+    std::string tx;
+    if (auto e = seal_mcim("seal (new SHO)", env_.new_sho_id, env_.new_sho_cert, env_.new_sho_key, 1, sealed, tx))
+      return e;
+    step = "change request";
+    const std::size_t notified_before = agent_.count_events(Ev::package0_verified);
+    auto r = env_.rest.call("POST", dev_path() + "/operator-change", env_.new_sho_token, env_.deadline,
+                            "application/json",
+                            json{{"variant", "A"}, {"authorisation", base64_encode(*token)}, {"object", base64_encode(sealed)}}
+                                .dump());
+    if (r.status != 202) return StepError{step, r.describe()};
+    const std::int64_t change_id = r.json.value("id", std::int64_t{0});
+    const std::int64_t job_id = r.json.value("jobId", std::int64_t{0});
+    done("operator change requested", "change " + std::to_string(change_id) + ", job " + std::to_string(job_id));
+
+    step = "package 0 (new SHO)";
+    if (auto e = wait(step, [&] { return agent_.count_events(Ev::package0_verified) > notified_before; })) return e;
+    done("package 0 verified");
+
+    // Steps 8-10: the device discarded the old MCIM; the old SHO hears of it and acknowledges.
+    step = "discard confirmation";
+    std::string path, body;
+    if (!env_.inbox->wait_for_event("operator_change.discarded", change_id, env_.deadline, path, body))
+      return StepError{step, "the old SHO got no discard confirmation before the deadline"};
+    if (path != "/sho/callback") return StepError{step, "the discard confirmation went to " + path};
+    done("old SHO told: old MCIM discarded");
+    step = "old SHO acknowledgement";
+    auto ack = env_.rest.call("POST", "/api/v1/operator-changes/" + std::to_string(change_id) + "/ack", env_.sho_token,
+                              env_.deadline, "application/json", "{}");
+    if (ack.status != 200) return StepError{step, ack.describe()};
+    if (!env_.inbox->wait_for_event("operator_change.acknowledged", change_id, env_.deadline, path, body))
+      return StepError{step, "the new SHO got no acknowledgement before the deadline"};
+    if (path != "/sho-b/callback") return StepError{step, "the acknowledgement went to " + path};
+    // Step 11: filtered of everything of the old SHO.
+    auto relayed = json::parse(body, nullptr, false);
+    if (relayed.contains("detail") || relayed.contains("fromSho") || body.find(imsi_of_old_) != std::string::npos)
+      return StepError{step, "the relayed acknowledgement carries old SHO details: " + body};
+    done("old SHO acknowledged; relayed to the new SHO without old SHO details");
+
+    // Steps 12-14: the result reaches the new SHO; the registry names it; the old SHO is out.
+    step = "install (new SHO)";
+    std::string state, last;
+    json job;
+    auto finished = [&] {
+      auto jr = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id), env_.new_sho_token, env_.deadline);
+      last = jr.describe();
+      if (jr.status != 200) return false;
+      job = jr.json;
+      state = job.value("state", "");
+      return state == "succeeded" || state == "failed" || state == "expired";
+    };
+    if (auto e = wait(step, finished, 200ms)) {
+      e->reason += "; last: " + last;
+      return e;
+    }
+    const int code = job.contains("result") ? job["result"].value("code", 0) : 0;
+    if (state != "succeeded" || code != 1200)
+      return StepError{step, "job " + state + " with code " + std::to_string(code) + ": " + job.dump()};
+    if (!env_.inbox->wait_for(job_id, env_.deadline, body)) return StepError{step, "no result callback for the new SHO"};
+    done("new MCIM installed", "job succeeded, code 1200, new SHO told");
+    step = "registry";
+    auto mine = env_.rest.call("GET", dev_path(), env_.new_sho_token, env_.deadline);
+    if (mine.status != 200) return StepError{step, "the new SHO cannot see the device: " + mine.describe()};
+    auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
+    if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
+    done("registry names the new SHO", "old SHO refused (404)");
+    changed_ = true;
     return std::nullopt;
   }
 
@@ -325,6 +441,13 @@ class Run {
     auto active = registry->active();
     if (!active) return StepError{step, "no active MCIM in the TRE"};
     if (active->imsi != mcim_imsi_) return StepError{step, "active MCIM has IMSI " + active->imsi};
+    if (changed_) {
+      // The old SHO's MCIM is gone from the TRE: no entry left holds its credentials.
+      for (const auto& e : registry->entries())
+        if (e.sho_id == env_.sho_id && registry->profile(e.id).has_value())
+          return StepError{step, "the old SHO's MCIM " + e.id + " is still usable"};
+      if (active->sho_id != env_.new_sho_id) return StepError{step, "the active MCIM is " + active->sho_id + "'s"};
+    }
     auto profile = registry->profile(active->id);
     if (!profile) return StepError{step, "profile: " + profile.error().message()};
     const auto constants = profile->milenage.value_or(mo::MilenageConstants::defaults());
@@ -364,6 +487,8 @@ class Run {
   std::string mcim_imsi_, imsi_;
   Bytes mcim_k_, mcim_opc_;
   std::uint64_t mcim_sqn_ = 0;
+  std::string imsi_of_old_;  ///< the first SHO's IMSI (must never reach the new SHO)
+  bool changed_ = false;     ///< the operator change completed
 };
 
 }  // namespace

@@ -62,11 +62,16 @@ Rest::Reply Rest::call(std::string_view method, const std::string& path, const s
 server::HttpResponse CallbackInbox::handle(const server::HttpRequest& request) {
   if (request.method != "POST") return server::HttpResponse::json_error(405, "method not allowed");
   auto j = nlohmann::json::parse(request.body, nullptr, false);
-  if (!j.is_object() || !j.contains("jobId") || !j["jobId"].is_number_integer())
-    return server::HttpResponse::json_error(400, "bad request", "no jobId");
+  const bool job = j.is_object() && j.contains("jobId") && j["jobId"].is_number_integer();
+  const bool change = j.is_object() && j.contains("operatorChangeId") && j["operatorChangeId"].is_number_integer() &&
+                      j.contains("event") && j["event"].is_string();
+  if (!job && !change) return server::HttpResponse::json_error(400, "bad request", "no jobId or operatorChangeId");
   {
     std::lock_guard lock(mutex_);
-    by_job_[j["jobId"].get<std::int64_t>()] = request.body;
+    if (job) by_job_[j["jobId"].get<std::int64_t>()] = request.body;
+    if (change)
+      by_event_[{j["event"].get<std::string>(), j["operatorChangeId"].get<std::int64_t>()}] = {
+          std::string(request.path()), request.body};
     ++count_;
   }
   cv_.notify_all();
@@ -77,6 +82,15 @@ bool CallbackInbox::wait_for(std::int64_t job_id, Clock::time_point deadline, st
   std::unique_lock lock(mutex_);
   if (!cv_.wait_until(lock, deadline, [&] { return by_job_.contains(job_id); })) return false;
   body = by_job_[job_id];
+  return true;
+}
+
+bool CallbackInbox::wait_for_event(const std::string& event, std::int64_t change_id, Clock::time_point deadline,
+                                   std::string& path, std::string& body) {
+  std::unique_lock lock(mutex_);
+  const auto key = std::make_pair(event, change_id);
+  if (!cv_.wait_until(lock, deadline, [&] { return by_event_.contains(key); })) return false;
+  std::tie(path, body) = by_event_[key];
   return true;
 }
 
@@ -164,10 +178,13 @@ void Agent::read_events() {
   }
 }
 
-bool Agent::has_event(client::DeviceEventKind kind) {
+bool Agent::has_event(client::DeviceEventKind kind) { return count_events(kind) > 0; }
+
+std::size_t Agent::count_events(client::DeviceEventKind kind) {
   read_events();
   const std::string name(client::to_string(kind));
-  return std::any_of(events_.begin(), events_.end(), [&](const nlohmann::json& e) { return e.value("event", "") == name; });
+  return static_cast<std::size_t>(
+      std::count_if(events_.begin(), events_.end(), [&](const nlohmann::json& e) { return e.value("event", "") == name; }));
 }
 
 std::string Agent::log_tail(std::size_t lines) const {

@@ -45,18 +45,23 @@ struct Rest {
              std::string content_type = {}, std::string body = {}) const;
 };
 
-/// The simulated SHO's callback endpoint (TR 33.812 step 21): records each POSTed result by jobId.
+/// The simulated SHOs' callback endpoint (TR 33.812 step 21): records each POSTed job result by
+/// jobId, and each operator-change event by (event, operatorChangeId) with the path it came to.
 class CallbackInbox final : public server::HttpHandler {
  public:
   server::HttpResponse handle(const server::HttpRequest& request) override;
   /// Waits until a callback for @p job_id arrived (true) or @p deadline passed (false).
   bool wait_for(std::int64_t job_id, Clock::time_point deadline, std::string& body);
+  /// Waits until the operator-change event @p event for change @p change_id arrived.
+  bool wait_for_event(const std::string& event, std::int64_t change_id, Clock::time_point deadline, std::string& path,
+                      std::string& body);
   std::size_t received() const;
 
  private:
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::map<std::int64_t, std::string> by_job_;
+  std::map<std::pair<std::string, std::int64_t>, std::pair<std::string, std::string>> by_event_;
   std::size_t count_ = 0;
 };
 
@@ -77,6 +82,8 @@ struct Agent {
   void kill_now();
   /// True when the agent reported an event of @p kind (reads the lines logged since the last call).
   bool has_event(client::DeviceEventKind kind);
+  /// How many events of @p kind the agent reported so far.
+  std::size_t count_events(client::DeviceEventKind kind);
   /// The events read so far, in order (each a parsed JSON line of the log with an "event" field).
   const std::vector<nlohmann::json>& events() const noexcept { return events_; }
   /// The last @p lines lines of the log.
@@ -109,6 +116,12 @@ struct DemoEnv {
   std::string sho_id;       ///< the SHO signing certificate's CN (= profile sho_id)
   mo::Certificate sho_cert;
   mo::PrivateKey sho_key;
+  /// `--operator-change A`: after the initial provisioning each device moves to this second SHO.
+  std::optional<char> operator_change;
+  std::string new_sho_token;
+  std::string new_sho_id;   ///< its signing certificate's CN
+  mo::Certificate new_sho_cert;
+  mo::PrivateKey new_sho_key;
   CallbackInbox* inbox = nullptr;
   Clock::time_point deadline;
   std::mutex* print_mutex = nullptr;

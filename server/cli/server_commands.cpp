@@ -41,6 +41,7 @@ struct ServerFlags {
   std::string admin_token_file;
   std::vector<std::string> vno_token_files;
   std::vector<std::string> manufacturer_cas;
+  std::vector<std::string> sho_trust_anchors;
   std::vector<std::string> manufacturer_crls;
   std::string dpf_address;
   std::string log_level;
@@ -72,6 +73,8 @@ void run_server(const ServerFlags& f, CLI::App& cmd) {
   if (given("--admin-token-file")) c.admin_token_file = f.admin_token_file;
   if (given("--vno-token-file")) c.vno_token_files.assign(f.vno_token_files.begin(), f.vno_token_files.end());
   if (given("--manufacturer-ca")) c.manufacturer_cas.assign(f.manufacturer_cas.begin(), f.manufacturer_cas.end());
+  if (given("--sho-trust-anchors"))
+    c.sho_trust_anchors.assign(f.sho_trust_anchors.begin(), f.sho_trust_anchors.end());
   if (given("--manufacturer-crl")) c.manufacturer_crls.assign(f.manufacturer_crls.begin(), f.manufacturer_crls.end());
   if (given("--dpf-address")) c.dpf_address = f.dpf_address;
   if (given("--log-level")) c.log_level = f.log_level;
@@ -145,6 +148,9 @@ void add_server_commands(CLI::App& app) {
   cmd->add_option("--admin-token-file", flags->admin_token_file, "file whose first line is the operator bearer token (default <state-dir>/admin.token, created if missing)");
   cmd->add_option("--vno-token-file", flags->vno_token_files, "file with a VNO bearer token for the ICF endpoints (repeatable)");
   cmd->add_option("--manufacturer-ca", flags->manufacturer_cas, "PEM file of manufacturer CA certificates the PVA trusts (repeatable)");
+  cmd->add_option("--sho-trust-anchors", flags->sho_trust_anchors,
+                  "PEM file of the CAs of the SHOs' signing certificates; operator-change tokens are verified "
+                  "against them (repeatable; [operator_change] sho_trust_anchors)");
   cmd->add_option("--manufacturer-crl", flags->manufacturer_crls, "CRL file (PEM or DER) the PVA checks; enables revocation checking (repeatable)");
   cmd->add_option("--dpf-address", flags->dpf_address, "public DPF URL given to devices (default: the listen URL + /dm)");
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info (default), warn, error, critical, off");

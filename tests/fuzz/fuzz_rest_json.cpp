@@ -14,10 +14,10 @@ using namespace m2mdm::server;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 10) {
+  switch (data[0] % 11) {
     case 0:
     case 1: {
-      auto r = parse_device_import(body, data[0] % 10 == 1, 1000);
+      auto r = parse_device_import(body, data[0] % 11 == 1, 1000);
       if (r) {
         if (r->empty() || r->size() > 1000) std::abort();
         for (const auto& d : *r) {
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 2: {
       auto r = parse_sho_create(body);
-      if (r && (r->empty() || r->size() > kMaxNameLength)) std::abort();
+      if (r && (r->name.empty() || r->name.size() > kMaxNameLength || r->signer.size() > 64)) std::abort();
       break;
     }
     case 3: {
@@ -68,6 +68,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (r && r->sec_method && *r->sec_method != "USERPIN" && *r->sec_method != "NETWPIN" &&
           *r->sec_method != "USERNETWPIN")
         std::abort();
+      break;
+    }
+    case 9: {
+      auto r = parse_operator_change_request(body, 4096);
+      if (r && (r->authorisation.empty() || r->object.size() > 4096)) std::abort();
+      if (r && r->variant != "B" && r->object.empty() && r->variant.size() != 1) std::abort();
       break;
     }
     default: {

@@ -71,6 +71,13 @@ class RestApi {
   HttpResponse cancel_job(Call& call);
   /// The job named by the {id} parameter if the caller may see it (an SHO: only its own).
   std::expected<Job, HttpResponse> visible_job(const Call& call);
+  // --- operator change (operator_change_endpoints.cpp)
+  HttpResponse request_operator_change(Call& call);
+  HttpResponse get_operator_change(Call& call);
+  HttpResponse acknowledge_operator_change(Call& call);
+  HttpResponse list_device_operator_changes(Call& call);
+  /// The change named by {id} if the caller is the operator, its old or its new SHO.
+  std::expected<OperatorChange, HttpResponse> visible_change(const Call& call);
   // --- DRF (drf_endpoints.cpp)
   HttpResponse bootstrap_device(Call& call);
   HttpResponse get_registry_entry(Call& call);

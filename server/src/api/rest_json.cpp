@@ -234,11 +234,17 @@ Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, b
   return out;
 }
 
-Parsed<std::string> parse_sho_create(std::string_view body) {
+Parsed<ShoCreate> parse_sho_create(std::string_view body) {
   M2MDM_GET(j, parse_object(body));
-  if (auto r = only_keys(*j, {"name"}); !r) return Err(r.error());
+  if (auto r = only_keys(*j, {"name", "signer"}); !r) return Err(r.error());
   M2MDM_GET(name, str(*j, "name", kMaxNameLength, true));
-  return **name;
+  ShoCreate out{**name, {}};
+  M2MDM_GET(signer, str(*j, "signer", 64, false));
+  if (*signer) {
+    if (!valid_id(**signer)) return Err("\"signer\" may hold only letters, digits and : - _ .");
+    out.signer = **signer;
+  }
+  return out;
 }
 
 Parsed<std::string> parse_callback_registration(std::string_view body) {
@@ -270,6 +276,35 @@ Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t ma
   }
   M2MDM_GET(auth, str(*j, "authorisation", kMaxAuthorisationLength, true));
   out.authorisation = **auth;
+  M2MDM_GET(ttl, integer(*j, "ttlSeconds", 60, 365 * 24 * 3600, false));
+  out.ttl_seconds = *ttl;
+  M2MDM_GET(corr, str(*j, "correlator", kMaxIdLength, false));
+  if (*corr) {
+    if (!valid_id(**corr)) return Err("\"correlator\" may hold only letters, digits and : - _ .");
+    out.correlator = **corr;
+  }
+  return out;
+}
+
+Parsed<OperatorChangeRequest> parse_operator_change_request(std::string_view body, std::size_t max_object_bytes) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"variant", "authorisation", "object", "ttlSeconds", "correlator"}); !r)
+    return Err(r.error());
+  OperatorChangeRequest out;
+  M2MDM_GET(variant, str(*j, "variant", 1, true));
+  if (**variant != "A" && **variant != "B" && **variant != "C") return Err("\"variant\" must be A, B or C");
+  out.variant = **variant;
+  M2MDM_GET(auth, str(*j, "authorisation", kMaxAuthorisationLength, true));
+  auto token = base64_decode(**auth);
+  if (!token || token->empty()) return Err("\"authorisation\" must be the base64 of the operator-change token");
+  out.authorisation = std::move(*token);
+  M2MDM_GET(object, str(*j, "object", (max_object_bytes + 2) / 3 * 4 + 4, out.variant != "B"));
+  if (*object) {
+    auto bytes = base64_decode(**object);
+    if (!bytes) return Err("\"object\" is not valid base64");
+    if (bytes->size() > max_object_bytes) return Err("\"object\" is too large");
+    out.object = std::move(*bytes);
+  }
   M2MDM_GET(ttl, integer(*j, "ttlSeconds", 60, 365 * 24 * 3600, false));
   out.ttl_seconds = *ttl;
   M2MDM_GET(corr, str(*j, "correlator", kMaxIdLength, false));

@@ -21,19 +21,27 @@ HttpResponse RestApi::list_shos(Call& /*call*/) {
   if (!list) return store_error(list.error());
   json arr = json::array();
   for (const auto& sho : *list)
-    arr.push_back({{"id", sho.id}, {"name", sho.name}, {"callbackUrl", sho.callback_url}, {"created", sho.created}});
+    arr.push_back({{"id", sho.id},
+                   {"name", sho.name},
+                   {"signer", sho.signer_name()},
+                   {"callbackUrl", sho.callback_url},
+                   {"created", sho.created}});
   return json_response(200, arr);
 }
 
 HttpResponse RestApi::create_sho(Call& call) {
-  auto name = parse_sho_create(call.request.body);
-  if (!name) return bad_request(name.error());
+  auto req = parse_sho_create(call.request.body);
+  if (!req) return bad_request(req.error());
   std::string token = random_token();
   if (token.empty()) return HttpResponse::json_error(500, "internal error", "no randomness");
-  auto sho = store_.create_sho(*name, hash_token(token), now());
+  auto sho = store_.create_sho(req->name, hash_token(token), now());
   if (!sho) return store_error(sho.error());
-  audit(call, "sho.create", std::to_string(sho->id), *name);
-  return json_response(201, {{"id", sho->id}, {"name", sho->name}, {"token", token}});
+  if (!req->signer.empty()) {
+    if (auto r = store_.set_sho_signer(sho->id, req->signer); !r) return store_error(r.error());
+    sho->signer = req->signer;
+  }
+  audit(call, "sho.create", std::to_string(sho->id), req->name);
+  return json_response(201, {{"id", sho->id}, {"name", sho->name}, {"signer", sho->signer_name()}, {"token", token}});
 }
 
 HttpResponse RestApi::get_callback(Call& call) {

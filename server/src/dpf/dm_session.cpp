@@ -222,8 +222,12 @@ struct DmServerSession::Impl {
         queue_add(d.slot_uri, "node", {}, Purpose::AddSlot);
         // The Exec target of the slot is created by the server (docs/m2msimmobj.md).
         queue_add(d.slot_uri + "/Operations/Install", "null", {}, Purpose::AddSlot);
+        // An operator change carries its token (CMS DER) as base64 text already; another job's
+        // authorisation is opaque text.
         if (!d.job.authorisation.empty())
-          queue_add(d.slot_uri + "/AuthToken", "b64", base64_encode(as_bytes(d.job.authorisation)),
+          queue_add(d.slot_uri + "/AuthToken", "b64",
+                    d.job.kind == JobKind::operator_change ? d.job.authorisation
+                                                           : base64_encode(as_bytes(d.job.authorisation)),
                     Purpose::AddAuthToken);
         d.slot_sent = true;
       }

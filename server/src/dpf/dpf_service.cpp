@@ -120,6 +120,21 @@ class StoreBackend final : public DmBackend {
             alert.correlator + " for job " + std::to_string(job->id) + " in state " + std::string(to_string(job->state)));
       return StatusCode::Forbidden;
     }
+    // Operator change variant A step 9: the device discarded the old SHO's MCIM. Not the job's
+    // result (that follows in its own alert): it moves the operator change on and reaches the
+    // old SHO (callback).
+    if (alert.type == mo::kAlertDiscarded) {
+      auto change = store_.operator_change_for_job(job->id);
+      if (!change || !*change) {
+        audit(dev_id, "device.alert.unknown", alert.correlator + " discarded without an operator change");
+        return StatusCode::Ok;
+      }
+      if (auto r = store_.record_change_discarded((*change)->id, alert.data, clock_()); !r) {
+        spdlog::error("dpf: cannot record the discard of change {}: {}", (*change)->id, r.error().message());
+        return StatusCode::CommandFailed;  // the device keeps the alert and sends it again
+      }
+      return StatusCode::Ok;
+    }
     auto outcome = store_.record_result(alert.correlator, parsed->first, parsed->second, clock_());
     if (!outcome) {
       spdlog::error("dpf: cannot record the result of job {}: {}", job->id, outcome.error().message());

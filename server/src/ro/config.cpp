@@ -160,6 +160,9 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
         !get_paths(*pva, "manufacturer_crl", c.manufacturer_crls, why))
       return bad();
   }
+  if (auto* oc = t["operator_change"].as_table()) {
+    if (!get_paths(*oc, "sho_trust_anchors", c.sho_trust_anchors, why)) return bad();
+  }
   if (auto* drf = t["drf"].as_table()) {
     auto& d = c.drf;
     if (!get_str(*drf, "provurl", d.provurl, why) || !get_str(*drf, "name", d.name, why) ||

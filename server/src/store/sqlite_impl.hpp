@@ -310,7 +310,8 @@ struct SqliteStore::Impl {
   }
 
   Result<Sho> sho_where(const char* column, auto value) {
-    auto st = q(std::string("SELECT id, name, token_hash, callback_url, created FROM shos WHERE ") + column + " = ?");
+    auto st = q(std::string("SELECT id, name, token_hash, callback_url, created, signer FROM shos WHERE ") + column +
+                " = ?");
     if (!st) return fail(st.error());
     if constexpr (std::is_same_v<decltype(value), std::int64_t>)
       st->i64(1, value);
@@ -319,7 +320,41 @@ struct SqliteStore::Impl {
     int rc = st->step();
     if (rc == SQLITE_DONE) return fail(err(errc::not_found));
     if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-    return Sho{st->col_i64(0), st->col_text(1), st->col_blob(2), st->col_text(3), st->col_i64(4)};
+    return read_sho(*st);
+  }
+
+  /// A row of "SELECT id, name, token_hash, callback_url, created, signer FROM shos".
+  static Sho read_sho(Query& st) {
+    Sho s;
+    s.id = st.col_i64(0);
+    s.name = st.col_text(1);
+    s.token_hash = st.col_blob(2);
+    s.callback_url = st.col_text(3);
+    s.created = st.col_i64(4);
+    s.signer = st.col_text(5);
+    return s;
+  }
+
+  /// Inserts a job (and its audit entry) inside the caller's transaction (sqlite_jobs.cpp).
+  Result<Job> insert_job(const NewJob& job, std::int64_t now);
+
+  // --- operator changes (defined in sqlite_operator_changes.cpp)
+  /// The change @p job completes (if any): on success the device's SHO becomes the new SHO; the
+  /// change is made terminal and the old SHO told (inside the caller's transaction).
+  Result<void> complete_operator_change(const Job& job, bool ok, int code, std::int64_t now);
+  /// Changes whose job ended without a result (expired, cancelled) become failed.
+  Result<void> fail_changes_of_ended_jobs(std::int64_t now);
+  Result<OperatorChange> change_where(const char* column, std::int64_t value);
+
+  /// Enqueues a callback to SHO @p sho_id if it registered a URL (inside the caller's transaction).
+  Result<void> enqueue_callback_for(std::int64_t sho_id, const nlohmann::json& body, std::int64_t now) {
+    auto sho = sho_where("id", sho_id);
+    if (!sho) return fail(sho.error());
+    if (sho->callback_url.empty()) return {};
+    auto ob = q("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)");
+    if (!ob) return fail(ob.error());
+    ob->i64(1, sho->id).text(2, sho->callback_url).text(3, body.dump()).i64(4, now);
+    return ob->exec();
   }
 
   Result<void> audit(const AuditEntry& e) {

@@ -4,14 +4,11 @@
 
 namespace m2mdm::server {
 
-Result<Job> SqliteStore::create_job(const NewJob& job, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
-  Impl::Tx tx(*impl_);
-  if (!tx.began()) return fail(err(errc::io_error));
-  auto dev = impl_->device_where("dev_id", job.dev_id);
+Result<Job> SqliteStore::Impl::insert_job(const NewJob& job, std::int64_t now) {
+  auto dev = device_where("dev_id", job.dev_id);
   if (!dev) return fail(dev.error());
   const std::string correlator = job.correlator.empty() ? "pending-" + random_hex(16) : job.correlator;
-  auto st = impl_->q(
+  auto st = q(
       "INSERT INTO jobs(dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, "
       "created, updated) VALUES(?,?,?,?,?,?,'queued',0,?,?,?)");
   if (!st) return fail(st.error());
@@ -25,18 +22,27 @@ Result<Job> SqliteStore::create_job(const NewJob& job, std::int64_t now) {
       .i64(8, now)
       .i64(9, now);
   M2MDM_TRY(st->exec());
-  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  const std::int64_t id = sqlite3_last_insert_rowid(db.get());
   crash_point("create_job.mid");
   if (job.correlator.empty()) {
-    auto up = impl_->q("UPDATE jobs SET correlator = ? WHERE id = ?");
+    auto up = q("UPDATE jobs SET correlator = ? WHERE id = ?");
     if (!up) return fail(up.error());
     up->text(1, "job-" + std::to_string(id) + "-" + random_hex(8)).i64(2, id);
     M2MDM_TRY(up->exec());
   }
-  M2MDM_TRY(impl_->audit({0, now, "sho:" + std::to_string(job.sho_id), "job.create", std::to_string(id),
-                          std::string(to_string(job.kind)) + " for " + job.dev_id}));
+  M2MDM_TRY(audit({0, now, "sho:" + std::to_string(job.sho_id), "job.create", std::to_string(id),
+                   std::string(to_string(job.kind)) + " for " + job.dev_id}));
+  return job_where("id", id);
+}
+
+Result<Job> SqliteStore::create_job(const NewJob& job, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto created = impl_->insert_job(job, now);
+  if (!created) return fail(created.error());
   M2MDM_TRY(tx.commit());
-  return impl_->job_where("id", id);
+  return created;
 }
 
 Result<Job> SqliteStore::get_job(std::int64_t id) {
@@ -160,17 +166,18 @@ Result<RecordOutcome> SqliteStore::record_result(std::string_view correlator, in
     dev->text(1, to_string(ok ? DeviceState::provisioned : DeviceState::failed)).i64(2, now).text(3, job->dev_id);
     M2MDM_TRY(dev->exec());
   }
-  auto sho = impl_->sho_where("id", job->sho_id);
-  if (!sho) return fail(sho.error());
-  if (!sho->callback_url.empty()) {
-    nlohmann::json body = {{"event", "job.result"},   {"jobId", job->id},       {"devId", job->dev_id},
-                           {"kind", to_string(job->kind)}, {"correlator", job->correlator},
-                           {"state", to_string(final_state)}, {"code", code}, {"message", message}, {"at", now}};
-    auto ob = impl_->q("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)");
-    if (!ob) return fail(ob.error());
-    ob->i64(1, sho->id).text(2, sho->callback_url).text(3, body.dump()).i64(4, now);
-    M2MDM_TRY(ob->exec());
-  }
+  M2MDM_TRY(impl_->enqueue_callback_for(job->sho_id,
+                                         {{"event", "job.result"},
+                                          {"jobId", job->id},
+                                          {"devId", job->dev_id},
+                                          {"kind", to_string(job->kind)},
+                                          {"correlator", job->correlator},
+                                          {"state", to_string(final_state)},
+                                          {"code", code},
+                                          {"message", message},
+                                          {"at", now}},
+                                         now));
+  if (job->kind == JobKind::operator_change) M2MDM_TRY(impl_->complete_operator_change(*job, ok, code, now));
   M2MDM_TRY(impl_->audit({0, now, "device:" + job->dev_id, "job.result", std::to_string(job->id),
                           std::to_string(code) + " " + std::string(message)}));
   M2MDM_TRY(tx.commit());
@@ -201,6 +208,7 @@ Result<Job> SqliteStore::cancel_job(std::int64_t id, const AuditEntry& audit, st
   auto job = impl_->job_where("id", id);
   if (!job) return fail(job.error());
   if (!cancelled) return fail(err(errc::conflict));
+  M2MDM_TRY(impl_->fail_changes_of_ended_jobs(now));
   M2MDM_TRY(impl_->audit(audit));
   M2MDM_TRY(tx.commit());
   return job;
@@ -214,7 +222,9 @@ Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
   if (!st) return fail(st.error());
   st->i64(1, now).i64(2, now);
   M2MDM_TRY(st->exec());
-  return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
+  const auto expired = static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
+  if (expired != 0) M2MDM_TRY(impl_->fail_changes_of_ended_jobs(now));
+  return expired;
 }
 
 Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit,

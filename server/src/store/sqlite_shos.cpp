@@ -24,12 +24,12 @@ Result<Sho> SqliteStore::find_sho_by_token_hash(ByteView token_hash) {
 
 Result<std::vector<Sho>> SqliteStore::list_shos() {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("SELECT id, name, token_hash, callback_url, created FROM shos ORDER BY id");
+  auto st = impl_->q("SELECT id, name, token_hash, callback_url, created, signer FROM shos ORDER BY id");
   if (!st) return fail(st.error());
   std::vector<Sho> out;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back({st->col_i64(0), st->col_text(1), st->col_blob(2), st->col_text(3), st->col_i64(4)});
+    out.push_back(Impl::read_sho(*st));
   if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
   return out;
 }
@@ -39,6 +39,15 @@ Result<void> SqliteStore::set_sho_callback(std::int64_t sho_id, std::string_view
   auto st = impl_->q("UPDATE shos SET callback_url = ? WHERE id = ?");
   if (!st) return fail(st.error());
   st->text(1, url).i64(2, sho_id);
+  M2MDM_TRY(st->exec());
+  return impl_->changed_one(impl_->db.get());
+}
+
+Result<void> SqliteStore::set_sho_signer(std::int64_t sho_id, std::string_view signer) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("UPDATE shos SET signer = ? WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->text(1, signer).i64(2, sho_id);
   M2MDM_TRY(st->exec());
   return impl_->changed_one(impl_->db.get());
 }

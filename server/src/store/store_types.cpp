@@ -18,6 +18,7 @@ constexpr std::array<std::string_view, 9> kJobStates{"queued",          "notifie
                                                      "failed",          "expired",   "cancelled"};
 constexpr std::array<std::string_view, 6> kJobKinds{"install", "activate", "deactivate",
                                                     "delete",  "reset",    "operator_change"};
+constexpr std::array<std::string_view, 4> kChangeStates{"requested", "discarded", "completed", "failed"};
 
 template <class E, std::size_t N>
 std::optional<E> lookup(const std::array<std::string_view, N>& names, std::string_view s) noexcept {
@@ -26,6 +27,11 @@ std::optional<E> lookup(const std::array<std::string_view, N>& names, std::strin
   return std::nullopt;
 }
 }  // namespace
+
+std::string_view to_string(ChangeState s) noexcept { return kChangeStates.at(static_cast<std::size_t>(s)); }
+std::optional<ChangeState> change_state_from_string(std::string_view s) noexcept {
+  return lookup<ChangeState>(kChangeStates, s);
+}
 
 std::string_view to_string(DeviceState s) noexcept { return kDeviceStates.at(static_cast<std::size_t>(s)); }
 std::optional<DeviceState> device_state_from_string(std::string_view s) noexcept {

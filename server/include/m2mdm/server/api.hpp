@@ -10,6 +10,7 @@
 #include "m2mdm/server/http_server.hpp"
 #include "m2mdm/server/pva.hpp"
 #include "m2mdm/server/store.hpp"
+#include "m2mdm/mo/trust.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <tuple>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,9 @@ struct ApiOptions {
   Bytes icf_amf = {0x80, 0x00};         ///< AMF in generated AUTNs (separation bit set, TS 33.102 Annex H)
   std::string default_dpf_address;      ///< used by import when a device gives none
   AddressPolicy callback_policy;        ///< a callback URL whose host is an IP literal must pass it
+  /// The SHO trust anchors operator-change tokens are verified against (the CAs of the SHOs'
+  /// signing certificates, as the devices hold them); unset = operator change not configured.
+  std::optional<mo::TrustAnchors> sho_anchors;
 };
 
 /// Request counters for /metrics.

@@ -33,6 +33,10 @@ struct ServerConfig {
   std::vector<std::filesystem::path> vno_token_files;
   std::vector<std::filesystem::path> manufacturer_cas;
   std::vector<std::filesystem::path> manufacturer_crls;
+  /// [operator_change] sho_trust_anchors: PEM files of the CAs of the SHOs' signing certificates
+  /// (what the devices trust); operator-change tokens are verified against them. Empty = operator
+  /// change not configured (its endpoint answers 503).
+  std::vector<std::filesystem::path> sho_trust_anchors;
   std::string dpf_address;  ///< public DPF URL written into bootstraps; empty = the listen URL + /dm
   std::string log_level = "info";
   std::int64_t job_ttl_seconds = 7 * 24 * 3600;

@@ -38,6 +38,7 @@ class SqliteStore final : public Store {
   Result<Sho> find_sho_by_token_hash(ByteView token_hash) override;
   Result<std::vector<Sho>> list_shos() override;
   Result<void> set_sho_callback(std::int64_t sho_id, std::string_view url) override;
+  Result<void> set_sho_signer(std::int64_t sho_id, std::string_view signer) override;
   Result<ImportCounts> upsert_devices(std::span<const Device> devices, std::int64_t now) override;
   Result<ImportCounts> import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
                                       std::int64_t now) override;
@@ -82,6 +83,15 @@ class SqliteStore final : public Store {
   Result<void> append_audit(const AuditEntry& entry) override;
   Result<std::vector<AuditEntry>> list_audit(std::size_t limit) override;
   Result<StoreStats> stats() override;
+  // OperatorChangeStore (sqlite_operator_changes.cpp)
+  Result<std::pair<OperatorChange, Job>> create_operator_change(const OperatorChange& change, const NewJob& job,
+                                                                const AuditEntry& audit, std::int64_t now) override;
+  Result<OperatorChange> get_operator_change(std::int64_t id) override;
+  Result<std::optional<OperatorChange>> operator_change_for_job(std::int64_t job_id) override;
+  Result<std::vector<OperatorChange>> list_operator_changes(std::string_view dev_id) override;
+  Result<bool> change_nonce_spent(std::string_view nonce) override;
+  Result<OperatorChange> record_change_discarded(std::int64_t id, std::string_view detail, std::int64_t now) override;
+  Result<OperatorChange> acknowledge_change(std::int64_t id, std::int64_t now) override;
 
   struct Impl;
 

@@ -25,6 +25,8 @@ class ShoStore {
   virtual Result<Sho> find_sho_by_token_hash(ByteView token_hash) = 0;
   virtual Result<std::vector<Sho>> list_shos() = 0;
   virtual Result<void> set_sho_callback(std::int64_t sho_id, std::string_view url) = 0;
+  /// Sets the CN of the SHO's signing certificate (Sho::signer).
+  virtual Result<void> set_sho_signer(std::int64_t sho_id, std::string_view signer) = 0;
 };
 
 /// Devices: the DRF registry entry, DM credentials, temporary K/OPc and SQN (ICF), PfC (PVA).
@@ -146,6 +148,33 @@ class AuditLog {
   virtual Result<std::vector<AuditEntry>> list_audit(std::size_t limit) = 0;
 };
 
+/// Operator changes (docs/operator-change.md): each is created with its job in one transaction
+/// and spends its authorisation's nonce; the device's confirmations move it on; the job's
+/// result completes it (JobStore::record_result, same transaction: the device's SHO changes).
+class OperatorChangeStore {
+ public:
+  virtual ~OperatorChangeStore() = default;
+  /// Creates the job and the change (change.job_id, state, times are store-assigned) and
+  /// appends @p audit, in one transaction. conflict when the nonce was already spent or the
+  /// device has an operator change that is not terminal.
+  virtual Result<std::pair<OperatorChange, Job>> create_operator_change(const OperatorChange& change,
+                                                                        const NewJob& job, const AuditEntry& audit,
+                                                                        std::int64_t now) = 0;
+  virtual Result<OperatorChange> get_operator_change(std::int64_t id) = 0;
+  virtual Result<std::optional<OperatorChange>> operator_change_for_job(std::int64_t job_id) = 0;
+  virtual Result<std::vector<OperatorChange>> list_operator_changes(std::string_view dev_id) = 0;
+  /// True when an authorisation with @p nonce was already used for a change.
+  virtual Result<bool> change_nonce_spent(std::string_view nonce) = 0;
+  /// The device confirmed the old SHO's MCIM discarded (variant A step 9): state discarded,
+  /// @p detail kept, the old SHO's callback enqueued, in one transaction. Idempotent.
+  virtual Result<OperatorChange> record_change_discarded(std::int64_t id, std::string_view detail,
+                                                         std::int64_t now) = 0;
+  /// The old SHO acknowledged the discard (step 10): acknowledged_at set and the new SHO's
+  /// callback enqueued without old-SHO details (step 11), in one transaction. conflict before
+  /// the discard; idempotent after.
+  virtual Result<OperatorChange> acknowledge_change(std::int64_t id, std::int64_t now) = 0;
+};
+
 /// The RO's storage. Implementations must make every method atomic; errors are
 /// server::errc::not_found (missing row), conflict (a uniqueness constraint), invalid_argument,
 /// io_error / store_corrupt (the backing store failed).
@@ -157,7 +186,8 @@ class Store : public ShoStore,
               public JobStore,
               public BootstrapStore,
               public CallbackOutbox,
-              public AuditLog {
+              public AuditLog,
+              public OperatorChangeStore {
  public:
   ~Store() override = default;
 

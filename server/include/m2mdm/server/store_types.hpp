@@ -26,6 +26,11 @@ struct Sho {
   Bytes token_hash;          ///< SHA-256 of the bearer token (the token itself is never stored)
   std::string callback_url;  ///< where results are POSTed; empty = none registered
   std::int64_t created = 0;
+  /// CN of the SHO's signing certificate: the sho_id of its sealed MCIMs and the "from"/"to" of
+  /// operator-change tokens. Empty = the same as name.
+  std::string signer;
+  /// The id the SHO signs with (signer, or name when no signer was set).
+  const std::string& signer_name() const noexcept { return signer.empty() ? name : signer; }
 };
 
 /// Lifecycle of a device at the RO.
@@ -184,6 +189,35 @@ struct BootstrapRecord {
 struct DevicePatch {
   std::optional<std::string> push_address;  ///< "" clears it
   std::optional<std::string> sec_method;
+};
+
+/// Where an operator change stands (docs/operator-change.md).
+enum class ChangeState {
+  requested,  ///< accepted with a verified authorisation; its job delivers the new SHO's MCIM
+  discarded,  ///< the device confirmed the old SHO's MCIM discarded (variant A step 9)
+  completed,  ///< terminal: the new MCIM is installed; the DRF registry names the new SHO
+  failed,     ///< terminal: the job failed, expired or was cancelled; the device stays with the old SHO
+};
+std::string_view to_string(ChangeState s) noexcept;
+std::optional<ChangeState> change_state_from_string(std::string_view s) noexcept;
+
+/// One operator change of one device from one SHO to another.
+struct OperatorChange {
+  std::int64_t id = 0;
+  std::string dev_id;
+  std::string variant;            ///< "A", "B" or "C" (mo::ChangeVariant)
+  std::int64_t from_sho = 0;      ///< the old SHO (OSHO)
+  std::int64_t to_sho = 0;        ///< the new SHO (NSHO)
+  std::int64_t job_id = 0;        ///< the job that delivers the new SHO's MCIM
+  std::string nonce;              ///< the authorisation's nonce (spent)
+  ChangeState state = ChangeState::requested;
+  std::string discard_detail;     ///< the device's discard confirmation (old SHO data: OSHO and RO only)
+  std::int64_t discarded_at = 0;
+  std::int64_t acknowledged_at = 0;  ///< when the old SHO acknowledged the discard; 0 = not yet
+  std::int64_t completed_at = 0;
+  int result_code = 0;            ///< the install result (1200 = success); 0 = none yet
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
 };
 
 /// Counts for /metrics.

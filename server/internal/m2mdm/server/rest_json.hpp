@@ -43,7 +43,13 @@ Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, b
                                                          std::size_t max_devices);
 
 /// POST /api/v1/shos: {"name": "..."}.
-Parsed<std::string> parse_sho_create(std::string_view body);
+/// POST /api/v1/shos: {"name": "...", "signer": "..." (optional: the CN of the SHO's signing
+/// certificate, as in its sealed MCIMs and operator-change tokens; default = name)}.
+struct ShoCreate {
+  std::string name;
+  std::string signer;  ///< empty = name
+};
+Parsed<ShoCreate> parse_sho_create(std::string_view body);
 
 /// PUT /api/v1/callback: {"url": "http(s)://..."}.
 Parsed<std::string> parse_callback_registration(std::string_view body);
@@ -59,6 +65,18 @@ struct JobSubmission {
   std::string correlator;
 };
 Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t max_object_bytes);
+
+/// POST /api/v1/devices/{devId}/operator-change (docs/operator-change.md):
+/// {"variant": "A", "authorisation": "<base64 of the CMS token>", "object": "<base64 sealed MCIM>",
+///  "ttlSeconds": n (optional), "correlator": "..." (optional)}.
+struct OperatorChangeRequest {
+  std::string variant;  ///< "A", "B" or "C"
+  Bytes authorisation;  ///< the token (CMS SignedData, DER)
+  Bytes object;         ///< the new SHO's sealed MCIM
+  std::optional<std::int64_t> ttl_seconds;
+  std::string correlator;
+};
+Parsed<OperatorChangeRequest> parse_operator_change_request(std::string_view body, std::size_t max_object_bytes);
 
 /// POST /api/v1/icf/vectors: {"pcid": "...", "count": 1..max}.
 struct VectorRequest {

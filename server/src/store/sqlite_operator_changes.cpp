@@ -1,0 +1,214 @@
+// SqliteStore, operator changes (OperatorChangeStore; docs/operator-change.md).
+#include "store/sqlite_impl.hpp"
+
+namespace m2mdm::server {
+namespace {
+
+constexpr const char* kChangeColumns =
+    "id, dev_id, variant, from_sho, to_sho, job_id, nonce, state, discard_detail, discarded_at, acknowledged_at, "
+    "completed_at, result_code, created, updated";
+
+OperatorChange read_change(Query& st) {
+  OperatorChange c;
+  c.id = st.col_i64(0);
+  c.dev_id = st.col_text(1);
+  c.variant = st.col_text(2);
+  c.from_sho = st.col_i64(3);
+  c.to_sho = st.col_i64(4);
+  c.job_id = st.col_i64(5);
+  c.nonce = st.col_text(6);
+  c.state = change_state_from_string(st.col_text(7)).value_or(ChangeState::failed);
+  c.discard_detail = st.col_text(8);
+  c.discarded_at = st.col_i64(9);
+  c.acknowledged_at = st.col_i64(10);
+  c.completed_at = st.col_i64(11);
+  c.result_code = static_cast<int>(st.col_i64(12));
+  c.created = st.col_i64(13);
+  c.updated = st.col_i64(14);
+  return c;
+}
+
+}  // namespace
+
+Result<OperatorChange> SqliteStore::Impl::change_where(const char* column, std::int64_t value) {
+  auto st = q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE " + column + " = ?");
+  if (!st) return fail(st.error());
+  st->i64(1, value);
+  int rc = st->step();
+  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return read_change(*st);
+}
+
+Result<void> SqliteStore::Impl::complete_operator_change(const Job& job, bool ok, int code, std::int64_t now) {
+  auto change = change_where("job_id", job.id);
+  if (!change) return change.error() == err(errc::not_found) ? Result<void>{} : fail(change.error());
+  if (change->state == ChangeState::completed || change->state == ChangeState::failed) return {};
+  const ChangeState to = ok ? ChangeState::completed : ChangeState::failed;
+  auto up = q("UPDATE operator_changes SET state = ?, completed_at = ?, result_code = ?, updated = ? WHERE id = ?");
+  if (!up) return fail(up.error());
+  up->text(1, to_string(to)).i64(2, now).i64(3, code).i64(4, now).i64(5, change->id);
+  M2MDM_TRY(up->exec());
+  if (ok) {
+    // Seed 004 step 14: the DRF registry names the new SHO; the old SHO loses the device.
+    auto dev = q("UPDATE devices SET sho_id = ?, updated = ? WHERE dev_id = ?");
+    if (!dev) return fail(dev.error());
+    dev->i64(1, change->to_sho).i64(2, now).text(3, change->dev_id);
+    M2MDM_TRY(dev->exec());
+  }
+  // The old SHO learns that the device left (or stays), nothing of the new SHO's MCIM.
+  M2MDM_TRY(enqueue_callback_for(change->from_sho,
+                                 {{"event", ok ? "operator_change.completed" : "operator_change.failed"},
+                                  {"operatorChangeId", change->id},
+                                  {"devId", change->dev_id},
+                                  {"variant", change->variant},
+                                  {"at", now}},
+                                 now));
+  return audit({0, now, "device:" + job.dev_id, ok ? "operator_change.completed" : "operator_change.failed",
+                std::to_string(change->id), "job " + std::to_string(job.id) + " code " + std::to_string(code)});
+}
+
+Result<void> SqliteStore::Impl::fail_changes_of_ended_jobs(std::int64_t now) {
+  auto st = q(
+      "UPDATE operator_changes SET state = 'failed', completed_at = ?, updated = ? WHERE state IN "
+      "('requested','discarded') AND job_id IN (SELECT id FROM jobs WHERE state IN ('expired','cancelled'))");
+  if (!st) return fail(st.error());
+  st->i64(1, now).i64(2, now);
+  return st->exec();
+}
+
+Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const OperatorChange& change,
+                                                                           const NewJob& nj, const AuditEntry& audit,
+                                                                           std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  {
+    auto open = impl_->q(
+        "SELECT COUNT(*) FROM operator_changes WHERE dev_id = ? AND state IN ('requested','discarded')");
+    if (!open) return fail(open.error());
+    open->text(1, change.dev_id);
+    if (open->step() != SQLITE_ROW) return fail(err(errc::io_error));
+    if (open->col_i64(0) != 0) return fail(err(errc::conflict));
+  }
+  auto job = impl_->insert_job(nj, now);
+  if (!job) return fail(job.error());
+  auto ins = impl_->q(
+      "INSERT INTO operator_changes(dev_id, variant, from_sho, to_sho, job_id, nonce, state, created, updated) "
+      "VALUES(?,?,?,?,?,?,'requested',?,?)");
+  if (!ins) return fail(ins.error());
+  ins->text(1, change.dev_id)
+      .text(2, change.variant)
+      .i64(3, change.from_sho)
+      .i64(4, change.to_sho)
+      .i64(5, job->id)
+      .text(6, change.nonce)
+      .i64(7, now)
+      .i64(8, now);
+  M2MDM_TRY(ins->exec());  // a spent nonce: conflict
+  auto created = impl_->change_where("id", std::int64_t{sqlite3_last_insert_rowid(impl_->db.get())});
+  if (!created) return fail(created.error());
+  AuditEntry a = audit;
+  a.subject = std::to_string(created->id);
+  M2MDM_TRY(impl_->audit(a));
+  M2MDM_TRY(tx.commit());
+  return std::pair<OperatorChange, Job>{std::move(*created), std::move(*job)};
+}
+
+Result<OperatorChange> SqliteStore::get_operator_change(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->change_where("id", id);
+}
+
+Result<std::optional<OperatorChange>> SqliteStore::operator_change_for_job(std::int64_t job_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto c = impl_->change_where("job_id", job_id);
+  if (!c) {
+    if (c.error() == err(errc::not_found)) return std::optional<OperatorChange>{};
+    return fail(c.error());
+  }
+  return std::optional<OperatorChange>{std::move(*c)};
+}
+
+Result<std::vector<OperatorChange>> SqliteStore::list_operator_changes(std::string_view dev_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE dev_id = ? ORDER BY id");
+  if (!st) return fail(st.error());
+  st->text(1, dev_id);
+  std::vector<OperatorChange> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) out.push_back(read_change(*st));
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("SELECT 1 FROM operator_changes WHERE nonce = ?");
+  if (!st) return fail(st.error());
+  st->text(1, nonce);
+  const int rc = st->step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return rc == SQLITE_ROW;
+}
+
+Result<OperatorChange> SqliteStore::record_change_discarded(std::int64_t id, std::string_view detail,
+                                                            std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto change = impl_->change_where("id", id);
+  if (!change) return fail(change.error());
+  if (change->discarded_at != 0) return change;  // the device sent it again
+  const bool open = change->state == ChangeState::requested;
+  auto up = impl_->q(
+      "UPDATE operator_changes SET state = CASE WHEN state = 'requested' THEN 'discarded' ELSE state END, "
+      "discard_detail = ?, discarded_at = ?, updated = ? WHERE id = ?");
+  if (!up) return fail(up.error());
+  up->text(1, detail).i64(2, now).i64(3, now).i64(4, id);
+  M2MDM_TRY(up->exec());
+  // Seed 004 step 9: the discard confirmation reaches the old SHO (its own MCIM's details).
+  M2MDM_TRY(impl_->enqueue_callback_for(change->from_sho,
+                                        {{"event", "operator_change.discarded"},
+                                         {"operatorChangeId", id},
+                                         {"devId", change->dev_id},
+                                         {"detail", detail},
+                                         {"ackUrl", "/api/v1/operator-changes/" + std::to_string(id) + "/ack"},
+                                         {"at", now}},
+                                        now));
+  M2MDM_TRY(impl_->audit({0, now, "device:" + change->dev_id, "operator_change.discarded", std::to_string(id),
+                          open ? std::string(detail) : "after " + std::string(to_string(change->state))}));
+  auto updated = impl_->change_where("id", id);
+  if (!updated) return fail(updated.error());
+  M2MDM_TRY(tx.commit());
+  return updated;
+}
+
+Result<OperatorChange> SqliteStore::acknowledge_change(std::int64_t id, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto change = impl_->change_where("id", id);
+  if (!change) return fail(change.error());
+  if (change->discarded_at == 0) return fail(err(errc::conflict));
+  if (change->acknowledged_at != 0) return change;
+  auto up = impl_->q("UPDATE operator_changes SET acknowledged_at = ?, updated = ? WHERE id = ?");
+  if (!up) return fail(up.error());
+  up->i64(1, now).i64(2, now).i64(3, id);
+  M2MDM_TRY(up->exec());
+  // Step 11: relayed to the new SHO filtered of everything of the old SHO.
+  M2MDM_TRY(impl_->enqueue_callback_for(change->to_sho,
+                                        {{"event", "operator_change.acknowledged"},
+                                         {"operatorChangeId", id},
+                                         {"devId", change->dev_id},
+                                         {"at", now}},
+                                        now));
+  M2MDM_TRY(impl_->audit({0, now, "sho:" + std::to_string(change->from_sho), "operator_change.acknowledged",
+                          std::to_string(id), change->dev_id}));
+  auto updated = impl_->change_where("id", id);
+  if (!updated) return fail(updated.error());
+  M2MDM_TRY(tx.commit());
+  return updated;
+}
+
+}  // namespace m2mdm::server

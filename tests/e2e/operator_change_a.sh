@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# End-to-end: `m2mdm demo --devices 2 --operator-change A` with the build tree's m2mdm-device.
+# Each device is provisioned for a first SHO, then moved to a second SHO by operator change
+# variant A (docs/operator-change.md): the old SHO's token, the new SHO's request and sealed
+# MCIM, the device's discard + install in one TRE transaction, the old SHO's confirmation and
+# acknowledgement (relayed filtered), the result, the registry naming the new SHO, the old SHO
+# refused, and AKA with the new IMSI. Exit 0 only if both devices moved.
+# $1 = m2mdm binary, $2 = build dir (m2mdm-device is $2/client/m2mdm-device).
+set -euo pipefail
+M2MDM=${1:?m2mdm binary}
+BUILD=${2:?build dir}
+DEVBIN="$BUILD/client/m2mdm-device"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-oca-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$WORK/out" ] && cat "$WORK/out" >&2; exit 1; }
+[ -x "$DEVBIN" ] || fail "no m2mdm-device at $DEVBIN"
+
+rc=0
+timeout 300 "$M2MDM" demo --devices 2 --operator-change A --device-bin "$DEVBIN" --timeout 240 \
+  --work-dir "$WORK/demo" >"$WORK/out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || fail "m2mdm demo --operator-change A exit status $rc"
+grep -q '^2/2 devices provisioned and moved to sho-b.example (operator change A) in ' "$WORK/out" \
+  || fail "no '2/2 devices provisioned and moved' summary line"
+[ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +[0-9]+ +[0-9.]+ +moved to sho-b.example$' "$WORK/out")" -eq 2 ] \
+  || fail "the summary table does not list both devices as moved"
+for d in 1 2; do
+  for step in "MCIM installed" "change authorised by the old SHO" "PVA: PfC valid for the new SHO" \
+              "operator change requested" "old SHO told: old MCIM discarded" \
+              "old SHO acknowledged; relayed to the new SHO without old SHO details" "new MCIM installed" \
+              "registry names the new SHO (old SHO refused (404))" "agent stopped"; do
+    grep -qF "[dev $d] $step" "$WORK/out" || fail "device $d never reported '$step'"
+  done
+  # The AKA at the end runs with the new SHO's IMSI, which differs from the first one.
+  first=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
+  second=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes, by sho-b.example\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
+  [ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ] || fail "device $d: no distinct first/second IMSI"
+  grep -qF "[dev $d] attached with MCIM (IMSI $second, AKA RES == XRES)" "$WORK/out" \
+    || fail "device $d did not attach with the new SHO's IMSI $second"
+done
+# Each device: the first SHO's result, its discard, its completion; the second SHO's ack and result.
+grep -q '10 SHO callback(s) received' "$WORK/out" || fail "callback count"
+cat "$WORK/out"
+echo "PASS operator_change_a"

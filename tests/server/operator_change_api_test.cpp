@@ -1,0 +1,256 @@
+// Operator change variant A at the RO, through ApiRouter::handle and a real SQLite store with a
+// real test PKI: the new SHO's request with the old SHO's token, every refusal (1412, nothing
+// created), what each party may see, the old SHO's acknowledgement relayed without its data,
+// and the completion that moves the device to the new SHO.
+#include "m2mdm/mo/change_token.hpp"
+#include "m2mdm/mo/pki.hpp"
+#include "m2mdm/mo/seal.hpp"
+#include "m2mdm/server/api.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+
+namespace m2mdm::server {
+namespace {
+using json = nlohmann::json;
+using test::TempDir;
+
+const std::string kAdmin = "admin-token-0123456789abcdef";
+constexpr std::string_view kDev = "IMEI:490154203237518";
+
+mo::Certificate cert_at(const std::filesystem::path& p) { return *mo::Certificate::from_pem(test::slurp(p)); }
+mo::PrivateKey key_at(const std::filesystem::path& p) { return *mo::PrivateKey::from_pem(test::slurp(p)); }
+
+struct OperatorChangeApi : ::testing::Test {
+  TempDir dir;
+  std::unique_ptr<SqliteStore> store = test::open_store(dir.path() / "m2mdm.sqlite");
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  test::MockClock t{now};
+  Pva pva;
+  std::unique_ptr<ApiRouter> router;
+  std::filesystem::path pki;
+  std::int64_t old_id = 0, new_id = 0, other_id = 0;
+  std::string old_token, new_token, other_token;
+
+  void SetUp() override {
+    ASSERT_TRUE(store);
+    pki = dir.path() / "pki";
+    ASSERT_TRUE(mo::init_test_pki(pki).has_value());
+    ASSERT_TRUE(mo::issue_test_device(pki, kDev).has_value());
+    ASSERT_TRUE(mo::issue_test_sho(pki, "sho-b.example").has_value());
+    ASSERT_TRUE(mo::issue_test_sho(pki, "sho-c.example").has_value());
+    auto loaded = Pva::load({pki / "manufacturer-ca.pem"}, {});
+    ASSERT_TRUE(loaded.has_value());
+    pva = std::move(*loaded);
+    ApiOptions o;
+    o.admin_token_hash = hash_token(kAdmin);
+    o.sho_anchors = *mo::TrustAnchors::from_pem(test::slurp(pki / "sho-ca.pem"), mo::AnchorKind::test);
+    router = std::make_unique<ApiRouter>(*store, pva, o, t.fn());
+    std::tie(old_id, old_token) = make_sho("old", "sho.example");
+    std::tie(new_id, new_token) = make_sho("new", "sho-b.example");
+    std::tie(other_id, other_token) = make_sho("other", "sho-c.example");
+    // The device, provisioned for the old SHO, with the PfC it reported.
+    auto r = call("POST", "/api/v1/devices:import", old_token,
+                  json{{"devId", kDev}, {"pcid", "001010000000001"}}.dump() + "\n", "application/x-ndjson");
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_TRUE(store->set_device_pfc(kDev, cert_at(pki / "devices" / std::string(kDev) / "pfc.pem").to_der(), now));
+  }
+
+  HttpResponse call(std::string method, std::string target, std::string token = {}, std::string body = {},
+                    std::string content_type = "application/json") {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+    if (!body.empty() && !content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
+    r.body = std::move(body);
+    r.peer = "127.0.0.1:5555";
+    return router->handle(r);
+  }
+  static json js(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
+
+  std::pair<std::int64_t, std::string> make_sho(const std::string& name, const std::string& signer) {
+    auto r = call("POST", "/api/v1/shos", kAdmin, json{{"name", name}, {"signer", signer}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto j = js(r);
+    EXPECT_EQ(j["signer"], signer);
+    return {j["id"].get<std::int64_t>(), j["token"].get<std::string>()};
+  }
+
+  mo::ChangeToken token(std::string nonce = "00112233445566778899aabbccddeeff") {
+    mo::ChangeToken tk;
+    tk.device_id = std::string(kDev);
+    tk.from_sho = "sho.example";
+    tk.to_sho = "sho-b.example";
+    tk.issued = now - 10;
+    tk.not_after = now + 600;
+    tk.nonce = std::move(nonce);
+    return tk;
+  }
+  Bytes signed_by(const mo::ChangeToken& tk, const std::filesystem::path& signer_dir) {
+    auto s = mo::sign_change_token(tk, cert_at(signer_dir / "sho-cert.pem"), key_at(signer_dir / "sho-key.pem"));
+    EXPECT_TRUE(s.has_value()) << s.error().message();
+    return s ? *s : Bytes{};
+  }
+  Bytes by_old_sho(const mo::ChangeToken& tk) { return signed_by(tk, pki); }
+
+  HttpResponse request(const Bytes& tok, const std::string& as, const std::string& variant = "A",
+                       std::string_view dev = kDev) {
+    return call("POST", "/api/v1/devices/" + std::string(dev) + "/operator-change", as,
+                json{{"variant", variant}, {"authorisation", base64_encode(tok)}, {"object", base64_encode(as_bytes("sealed"))}}
+                    .dump());
+  }
+  std::size_t job_count() {
+    auto jobs = store->list_jobs(kDev);
+    return jobs ? jobs->size() : 999;
+  }
+  std::optional<std::int64_t> sho_of_device() { return store->get_device(kDev)->sho_id; }
+  /// The callback bodies queued for @p sho_id (the SHOs registered callback URLs).
+  std::vector<json> callbacks_for(std::int64_t sho_id) {
+    std::vector<json> out;
+    auto due = store->due_callbacks(now + 3600, 100);
+    if (!due) return out;
+    for (const auto& e : *due)
+      if (e.sho_id == sho_id) out.push_back(json::parse(e.body));
+    return out;
+  }
+};
+
+TEST_F(OperatorChangeApi, TheWholeChangeSeenByEachParty) {
+  for (const auto& [tok, url] : {std::pair{old_token, "https://old.example/cb"}, {new_token, "https://new.example/cb"}})
+    ASSERT_EQ(call("PUT", "/api/v1/callback", tok, json{{"url", url}}.dump()).status, 200);
+  // The new SHO cannot see the device before the change.
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev), new_token).status, 404);
+
+  const Bytes tok = by_old_sho(token());
+  auto r = request(tok, new_token);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto change = js(r);
+  const std::int64_t id = change["id"];
+  EXPECT_EQ(change["state"], "requested");
+  EXPECT_FALSE(change.contains("fromSho"));  // the new SHO never sees the old SHO
+  const std::string path = "/api/v1/operator-changes/" + std::to_string(id);
+  EXPECT_EQ(r.header("Location").value_or(""), path);
+  auto job = store->get_job(change["jobId"].get<std::int64_t>());
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->kind, JobKind::operator_change);
+  EXPECT_EQ(job->sho_id, new_id);
+  EXPECT_EQ(*base64_decode(job->authorisation), tok) << "the token goes to the device as it came";
+  // A third SHO sees nothing of it.
+  EXPECT_EQ(call("GET", path, other_token).status, 404);
+  // The old SHO cannot acknowledge before the device confirmed the discard.
+  EXPECT_EQ(call("POST", path + "/ack", old_token, "{}").status, 409);
+
+  // Step 9: the device's discard confirmation (what the DPF records from kAlertDiscarded).
+  ASSERT_TRUE(store->record_change_discarded(id, "1200 discarded 8901010000000000017 of sho.example", now));
+  auto old_cb = callbacks_for(old_id);
+  ASSERT_EQ(old_cb.size(), 1u);
+  EXPECT_EQ(old_cb[0]["event"], "operator_change.discarded");
+  EXPECT_EQ(old_cb[0]["detail"], "1200 discarded 8901010000000000017 of sho.example");
+  EXPECT_EQ(js(call("GET", path, old_token))["discardDetail"], "1200 discarded 8901010000000000017 of sho.example");
+  const auto seen_by_new = call("GET", path, new_token);
+  EXPECT_EQ(js(seen_by_new)["discarded"], true);
+  EXPECT_EQ(seen_by_new.body.find("8901010000000000017"), std::string::npos);
+
+  // Steps 10-11: only the old SHO acknowledges; the new SHO gets it without old-SHO data.
+  EXPECT_EQ(call("POST", path + "/ack", new_token, "{}").status, 403);
+  ASSERT_EQ(call("POST", path + "/ack", old_token, "{}").status, 200);
+  auto new_cb = callbacks_for(new_id);
+  ASSERT_EQ(new_cb.size(), 1u);
+  EXPECT_EQ(new_cb[0]["event"], "operator_change.acknowledged");
+  EXPECT_EQ(new_cb[0].dump().find("8901010000000000017"), std::string::npos);
+  EXPECT_FALSE(new_cb[0].contains("detail"));
+
+  // Steps 12-14: the install result completes the change; the registry names the new SHO.
+  ASSERT_EQ(store->record_result(job->correlator, 1200, "installed", now), RecordOutcome::recorded);
+  EXPECT_EQ(sho_of_device(), new_id);
+  EXPECT_EQ(js(call("GET", path, kAdmin))["state"], "completed");
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev), old_token).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev), new_token).status, 200);
+  old_cb = callbacks_for(old_id);
+  ASSERT_EQ(old_cb.size(), 2u);
+  EXPECT_EQ(old_cb[1]["event"], "operator_change.completed");
+  EXPECT_FALSE(old_cb[1].contains("jobId"));  // nothing of the new SHO's MCIM
+}
+
+TEST_F(OperatorChangeApi, EveryBadAuthorisationIsRefusedWith1412AndCreatesNothing) {
+  struct Case {
+    std::string name;
+    Bytes tok;
+    std::string as;
+  };
+  std::vector<Case> cases;
+  auto tk = token();
+  tk.not_after = now - 1;
+  tk.issued = now - 100;
+  cases.push_back({"expired", by_old_sho(tk), new_token});
+  tk = token();
+  tk.device_id = "IMEI:000000000000000";
+  cases.push_back({"another device", by_old_sho(tk), new_token});
+  tk = token();
+  tk.variant = mo::ChangeVariant::usim_update;
+  cases.push_back({"another variant", by_old_sho(tk), new_token});
+  cases.push_back({"for another new SHO", by_old_sho(token()), other_token});
+  // The new SHO signing its own authorisation.
+  auto forged = mo::cms_sign(as_bytes(*mo::serialize_change_token(token())),
+                             cert_at(pki / "shos/sho-b.example/sho-cert.pem"), key_at(pki / "shos/sho-b.example/sho-key.pem"));
+  cases.push_back({"signed by the new SHO", *forged, new_token});
+  Bytes tampered = by_old_sho(token());
+  tampered[tampered.size() / 2] ^= 0x01;
+  cases.push_back({"tampered", tampered, new_token});
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = request(c.tok, c.as);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(js(r)["resultCode"], 1412);
+    EXPECT_EQ(job_count(), 0u);
+    EXPECT_EQ(sho_of_device(), old_id);
+  }
+  // An unknown DevId answers the same: an SHO without the token learns nothing.
+  auto unknown = request(by_old_sho(token()), new_token, "A", "IMEI:111111111111111");
+  EXPECT_EQ(unknown.status, 403);
+  EXPECT_EQ(js(unknown)["resultCode"], 1412);
+}
+
+TEST_F(OperatorChangeApi, ATokenWorksOnce) {
+  const Bytes tok = by_old_sho(token());
+  auto first = request(tok, new_token);
+  ASSERT_EQ(first.status, 202) << first.body;
+  // While it runs, a second change of the device is refused.
+  auto again = request(by_old_sho(token("0123456789abcdef0123456789abcdef")), new_token);
+  EXPECT_EQ(again.status, 409);
+  // Withdrawn before delivery: the change fails, the device stays; the token stays spent.
+  ASSERT_EQ(call("DELETE", "/api/v1/jobs/" + std::to_string(js(first)["jobId"].get<std::int64_t>()), new_token).status,
+            200);
+  EXPECT_EQ(js(call("GET", "/api/v1/operator-changes/" + std::to_string(js(first)["id"].get<std::int64_t>()),
+                    kAdmin))["state"],
+            "failed");
+  auto replay = request(tok, new_token);
+  EXPECT_EQ(replay.status, 403);
+  EXPECT_EQ(js(replay)["resultCode"], 1412);
+  EXPECT_NE(js(replay)["message"].get<std::string>().find("already used"), std::string::npos);
+  EXPECT_EQ(sho_of_device(), old_id);
+}
+
+TEST_F(OperatorChangeApi, RequestsTheRoCannotServe) {
+  EXPECT_EQ(request(by_old_sho(token()), new_token, "B").status, 501);
+  EXPECT_EQ(request(by_old_sho(token()), old_token).status, 409);  // already the device's SHO
+  EXPECT_EQ(request(by_old_sho(token()), kAdmin).status, 403);     // only an SHO asks
+  ApiOptions o;
+  o.admin_token_hash = hash_token(kAdmin);
+  ApiRouter unconfigured(*store, pva, o, t.fn());
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/api/v1/devices/" + std::string(kDev) + "/operator-change";
+  r.headers.emplace_back("Authorization", "Bearer " + new_token);
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.body = json{{"variant", "A"}, {"authorisation", base64_encode(by_old_sho(token()))}, {"object", "c2VhbGVk"}}.dump();
+  r.peer = "127.0.0.1:5555";
+  EXPECT_EQ(unconfigured.handle(r).status, 503);
+}
+
+}  // namespace
+}  // namespace m2mdm::server

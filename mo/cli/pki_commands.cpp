@@ -1,4 +1,4 @@
-// m2mdm pki init|device|revoke: a test PKI for the SHO, the manufacturer (PfCs) and TLS.
+// m2mdm pki init|device|revoke|sho: a test PKI for the SHO, the manufacturer (PfCs) and TLS.
 #include "cli_support.hpp"
 
 #include "m2mdm/mo/error.hpp"
@@ -74,6 +74,25 @@ void add_pki_commands(CLI::App& app) {
   revoke->callback([rev_opts] {
     auto r = mo::revoke_test_device(rev_opts->dir, rev_opts->id);
     if (!r) fail("pki revoke failed for " + rev_opts->id + ": " + r.error().message());
+    print_files(*r);
+  });
+
+  struct ShoOpts {
+    std::string dir;
+    std::string id;
+  };
+  auto sho_opts = std::make_shared<ShoOpts>();
+  auto* sho = pki->add_subcommand(
+      "sho", "Issue one more SHO signing certificate (CN=ID) under the PKI's SHO CA, into DIR/shos/ID (a second "
+             "SHO for operator change)");
+  sho->add_option("--dir", sho_opts->dir, "Directory of the PKI (from `pki init`)")->required();
+  sho->add_option("--id", sho_opts->id, "The SHO's id: its signing certificate's CN ([A-Za-z0-9._-])")->required();
+  sho->callback([sho_opts] {
+    auto r = mo::issue_test_sho(sho_opts->dir, sho_opts->id);
+    if (!r) {
+      if (r.error() == mo::errc::invalid_argument) fail("invalid SHO id: " + sho_opts->id);
+      fail("pki sho failed (is " + sho_opts->dir + " a PKI from `m2mdm pki init`?): " + r.error().message());
+    }
     print_files(*r);
   });
 }

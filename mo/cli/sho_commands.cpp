@@ -1,4 +1,5 @@
 // m2mdm sho seal: bind an MCIM profile to a device and seal it (TR 33.812 §5.1.3.7.1 step 16).
+#include "change_token_commands.hpp"
 #include "cli_support.hpp"
 
 #include "m2mdm/mo/mcim_profile.hpp"
@@ -99,6 +100,7 @@ void add_sho_commands(CLI::App& app) {
   seal->add_option("--chain", o->chain, "Intermediate certificates to include (PEM)");
   seal->add_flag("--no-spki-binding", o->no_spki_binding, "Do not bind to the PfC public key hash (DevId only)");
   seal->callback([o] { run_seal(*o); });
+  add_change_token_commands(*sho);
 }
 
 }  // namespace m2mdm::cli

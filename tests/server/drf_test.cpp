@@ -199,14 +199,24 @@ TEST_F(DrfServiceTest, PushesOverUdpStoresCredentialsAndRefusesASecondBootstrap)
   EXPECT_TRUE(re->record.rebootstrap);
   EXPECT_NE(re->record.id, out->record.id);
   EXPECT_TRUE(udp.receive());
+  // The re-bootstrap's credentials wait beside the current ones until the device uses them.
+  const std::string first_password = dev->dm.client_password;
+  dev = store->get_device("IMEI:490154203237518");
+  EXPECT_EQ(dev->dm.client_password, first_password);
+  ASSERT_TRUE(dev->pending_dm.has_value());
+  EXPECT_EQ(dev->pending_dm->client_password, re->issued.dm.client_password);
+  ASSERT_EQ(store->promote_pending_credentials("IMEI:490154203237518", t), true);
   dev = store->get_device("IMEI:490154203237518");
   EXPECT_EQ(dev->dm.client_password, re->issued.dm.client_password);
+  EXPECT_FALSE(dev->pending_dm.has_value());
+  EXPECT_EQ(store->promote_pending_credentials("IMEI:490154203237518", t), false);
   auto audit = store->list_audit(10);
   ASSERT_TRUE(audit);
   int bootstraps = 0;
   for (const auto& e : *audit) bootstraps += e.action == "drf.bootstrap" || e.action == "drf.rebootstrap";
   EXPECT_EQ(bootstraps, 2);
-  EXPECT_EQ((*audit)[0].action, "drf.rebootstrap");
+  EXPECT_EQ((*audit)[0].action, "dm.credentials.rebootstrapped");
+  EXPECT_EQ((*audit)[1].action, "drf.rebootstrap");
 }
 
 TEST_F(DrfServiceTest, SmsDeliveryNeedsNoPushAddressAndReimportKeepsTheIssuedCredentials) {
@@ -332,7 +342,10 @@ TEST_F(DrfRest, BootstrapEndpointAuthorisationConflictAndSmsSegments) {
   c.pin = "123456";
   auto v = bs::verify_cp_bootstrap(push->body, bs::SecMethod::userpin, c, push->content_type.mac());
   ASSERT_TRUE(v) << v.error().message();
-  EXPECT_EQ(v->result().contexts[0].account.credential("CLCRED")->secret, dev->dm.client_password);
+  // A re-bootstrap's credentials wait beside the current ones until the device uses them.
+  ASSERT_TRUE(dev->pending_dm.has_value());
+  EXPECT_EQ(v->result().contexts[0].account.credential("CLCRED")->secret, dev->pending_dm->client_password);
+  EXPECT_NE(dev->dm.client_password, dev->pending_dm->client_password);
   // The operator may re-bootstrap too.
   EXPECT_EQ(call("POST", path, op, R"({"rebootstrap":true})").status, 202);
   EXPECT_TRUE(udp.receive());

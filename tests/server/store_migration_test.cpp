@@ -37,10 +37,14 @@ TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
   }
   auto store = test::open_store(db);
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::schema_version(), 2);
+  EXPECT_EQ(SqliteStore::schema_version(), 4);  // every later migration ran too
   auto d = store->get_device("IMEI:1");
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->sec_method, "USERPIN");
+  EXPECT_FALSE(d->pending_dm.has_value());        // 0004
+  auto sho = store->get_sho(1);
+  ASSERT_TRUE(sho);
+  EXPECT_EQ(sho->signer_name(), "sho");           // 0003: no signer set = the name
   auto j = store->get_job_by_correlator("c-1");
   ASSERT_TRUE(j);
   EXPECT_EQ(j->notify_attempts, 0);

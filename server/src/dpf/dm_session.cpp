@@ -48,6 +48,9 @@ struct DmServerSession::Impl {
   syncml::MessageBuilder builder;
   syncml::PeerAuthenticator device_check;  // the device must prove its client credentials
   syncml::OwnCredential own;               // we prove ours, in the device's scheme
+  // A re-bootstrap the device has not used yet: its credentials, tried when the current ones fail.
+  std::optional<syncml::PeerAuthenticator> pending_check;
+  std::optional<syncml::OwnCredential> pending_own;
   std::uint32_t last_device_msg = 0;
   std::uint64_t device_max_msg_size = 0;
   std::uint64_t device_max_obj_size = 0;
@@ -377,6 +380,14 @@ struct DmServerSession::Impl {
       // We answer in the device's scheme.
       own = syncml::OwnCredential(syncml::AuthSecret{scheme, c->server_username, c->server_password, c->server_nonce},
                                   /*follow_scheme=*/false);
+      // A re-bootstrap's credentials, if the device has one it has not used yet (tried when the
+      // current ones do not verify).
+      if (auto p = backend.pending_credentials(device_uri)) {
+        pending_check = syncml::PeerAuthenticator(
+            syncml::AuthSecret{scheme, p->client_username, p->client_password, p->client_nonce});
+        pending_own = syncml::OwnCredential(
+            syncml::AuthSecret{scheme, p->server_username, p->server_password, p->server_nonce}, /*follow_scheme=*/false);
+      }
       builder.header() = syncml::MessageBuilder::Header{session_id, device_uri, config.server_uri,
                                                         config.resp_uri.empty() ? std::nullopt
                                                                                 : std::optional{config.resp_uri},
@@ -395,7 +406,18 @@ struct DmServerSession::Impl {
       if (msg.hdr.meta->max_obj_size) device_max_obj_size = *msg.hdr.meta->max_obj_size;
     }
 
-    const StatusCode device_auth = device_check.verify(msg, body, hmac_header);
+    StatusCode device_auth = device_check.verify(msg, body, hmac_header);
+    if (!syncml::is_success(device_auth) && pending_check) {
+      // The device applied its re-bootstrap: from now on its new credentials are the only ones.
+      if (const StatusCode p = pending_check->verify(msg, body, hmac_header); syncml::is_success(p)) {
+        device_check = std::move(*pending_check);
+        own = std::move(*pending_own);
+        pending_check.reset();
+        pending_own.reset();
+        backend.on_pending_credentials_used(device_uri);
+        device_auth = p;
+      }
+    }
     report.device_authenticated = device_check.authenticated();
     syncml::Status hdr_status = builder.header_status(msg, device_auth);
 

@@ -43,6 +43,17 @@ class StoreBackend final : public DmBackend {
     return device->dm;
   }
 
+  std::optional<DmCredentials> pending_credentials(std::string_view dev_id) override {
+    auto device = store_.get_device(dev_id);
+    if (!device) return std::nullopt;
+    return device->pending_dm;
+  }
+
+  void on_pending_credentials_used(std::string_view dev_id) override {
+    if (auto r = store_.promote_pending_credentials(dev_id, clock_()); !r)
+      spdlog::error("dpf: cannot switch {} to its re-bootstrap credentials: {}", dev_id, r.error().message());
+  }
+
   void save_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce) override {
     if (auto r = store_.set_dm_nonces(dev_id, server_nonce, client_nonce, clock_()); !r)
       spdlog::warn("dpf: cannot store nonces of {}: {}", dev_id, r.error().message());

@@ -132,7 +132,14 @@ std::size_t JobNotifier::run_once() {
     const bool reset_nonce = job.notify_attempts % 2 == 1;
     auto pdu = make_package0_push(device->dm, random_session_id(), random_byte(), reset_nonce);
     bool ok = false;
-    if (to && pdu) ok = static_cast<bool>(sender_.send(*to, *pdu));
+    // A re-bootstrap the device has not used yet: it may hold either set of credentials, and
+    // verifies a package 0 only with the server credentials it holds. The re-bootstrap's first
+    // (the likelier), then the current ones; the device acts on the one that verifies.
+    if (to && device->pending_dm) {
+      if (auto pending = make_package0_push(*device->pending_dm, random_session_id(), random_byte(), reset_nonce))
+        ok = static_cast<bool>(sender_.send(*to, *pending));
+    }
+    if (to && pdu) ok = static_cast<bool>(sender_.send(*to, *pdu)) || ok;
     // A failed send counts as an attempt too: the retries stay bounded.
     auto marked = store_.mark_job_notified(job.id, t + delay, t);
     if (!marked || !*marked) continue;

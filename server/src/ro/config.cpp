@@ -105,7 +105,7 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
   static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "body_limit", "max_connections",
                                                "header_timeout_ms", "read_timeout_ms", "idle_timeout_ms",
                                                "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva",
-                                               "drf", "notify", "callbacks"};
+                                               "drf", "notify", "callbacks", "operator_change"};
   for (const auto& [k, v] : t) {
     bool ok = false;
     for (auto n : known) ok = ok || n == k.str();

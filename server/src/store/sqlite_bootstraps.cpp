@@ -41,13 +41,17 @@ Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& rec
     up->blob(1, *sealed).i64(2, id);
     M2MDM_TRY(up->exec());
   }
+  // A first bootstrap gives the device its DM credentials. A re-bootstrap's wait beside the
+  // current ones until the device authenticates with them (promote_pending_credentials): until
+  // then the device, which may never get or accept this bootstrap, keeps working with the old.
+  const bool pending = record.rebootstrap && !dm_empty(dev->dm);
   {
     auto dm_json = dm_to_json(dm).dump();
-    auto sealed = impl_->seal("dm_credentials", dev->id, as_bytes(dm_json));
+    auto sealed = impl_->seal(pending ? "pending_dm_credentials" : "dm_credentials", dev->id, as_bytes(dm_json));
     if (!sealed) return fail(sealed.error());
-    auto up = impl_->q(
-        "UPDATE devices SET dm_credentials = ?, state = CASE WHEN state = 'imported' THEN 'bootstrapped' ELSE state "
-        "END, updated = ? WHERE id = ?");
+    auto up = impl_->q(pending ? "UPDATE devices SET pending_dm_credentials = ?, updated = ? WHERE id = ?"
+                               : "UPDATE devices SET dm_credentials = ?, pending_dm_credentials = NULL, state = CASE "
+                                 "WHEN state = 'imported' THEN 'bootstrapped' ELSE state END, updated = ? WHERE id = ?");
     if (!up) return fail(up.error());
     up->blob(1, *sealed).i64(2, now).i64(3, dev->id);
     M2MDM_TRY(up->exec());
@@ -79,11 +83,41 @@ Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string
 
 Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
   std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
   auto st = impl_->q("UPDATE bootstraps SET active = 0 WHERE id = ?");
   if (!st) return fail(st.error());
   st->i64(1, id);
   M2MDM_TRY(st->exec());
-  return impl_->changed_one(impl_->db.get());
+  M2MDM_TRY(impl_->changed_one(impl_->db.get()));
+  // A re-bootstrap that never left: its credentials go too (the device keeps its current ones).
+  auto clear = impl_->q(
+      "UPDATE devices SET pending_dm_credentials = NULL WHERE dev_id = (SELECT dev_id FROM bootstraps WHERE id = ?) "
+      "AND (SELECT rebootstrap FROM bootstraps WHERE id = ?) = 1");
+  if (!clear) return fail(clear.error());
+  clear->i64(1, id).i64(2, id);
+  M2MDM_TRY(clear->exec());
+  return tx.commit();
+}
+
+Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto dev = impl_->device_where("dev_id", dev_id);
+  if (!dev) return fail(dev.error());
+  if (!dev->pending_dm) return false;
+  auto dm_json = dm_to_json(*dev->pending_dm).dump();
+  auto sealed = impl_->seal("dm_credentials", dev->id, as_bytes(dm_json));
+  if (!sealed) return fail(sealed.error());
+  auto up = impl_->q("UPDATE devices SET dm_credentials = ?, pending_dm_credentials = NULL, updated = ? WHERE id = ?");
+  if (!up) return fail(up.error());
+  up->blob(1, *sealed).i64(2, now).i64(3, dev->id);
+  M2MDM_TRY(up->exec());
+  M2MDM_TRY(impl_->audit({0, now, "device:" + std::string(dev_id), "dm.credentials.rebootstrapped",
+                          std::string(dev_id), "the device authenticated with its re-bootstrap's credentials"}));
+  M2MDM_TRY(tx.commit());
+  return true;
 }
 
 }  // namespace m2mdm::server

@@ -136,7 +136,7 @@ inline bool same_dm(const DmCredentials& a, const DmCredentials& b) {
 
 inline constexpr const char* kDeviceColumns =
     "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
-    "pfc_validation, state, last_seen, push_address, created, updated, sec_method";
+    "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials";
 inline constexpr const char* kJobColumns =
     "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
     "notify_attempts, next_notify_at";
@@ -264,6 +264,13 @@ struct SqliteStore::Impl {
     d.created = st.col_i64(15);
     d.updated = st.col_i64(16);
     d.sec_method = st.col_text(17);
+    auto pending = unseal("pending_dm_credentials", d.id, st.col_blob(18));
+    if (!pending) return fail(pending.error());
+    if (!pending->empty()) {
+      auto j = nlohmann::json::parse(as_chars(*pending), nullptr, false);
+      if (j.is_discarded() || !j.is_object()) return fail(err(errc::store_corrupt));
+      d.pending_dm = dm_from_json(j);
+    }
     return d;
   }
 

@@ -45,6 +45,11 @@ class DmBackend {
   virtual ~DmBackend() = default;
   /// The DM credentials of the device with this DevId (SyncHdr Source LocURI).
   virtual Result<DmCredentials> credentials(std::string_view dev_id) = 0;
+  /// The credentials of a re-bootstrap the device has not used yet (accepted beside the current
+  /// ones). Default: none.
+  virtual std::optional<DmCredentials> pending_credentials(std::string_view /*dev_id*/) { return std::nullopt; }
+  /// The device authenticated with the pending credentials: they become the current ones.
+  virtual void on_pending_credentials_used(std::string_view /*dev_id*/) {}
   /// Persists nonces after they changed (server_nonce: what the device expects from us next;
   /// client_nonce: what we expect from the device next).
   virtual void save_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce) = 0;

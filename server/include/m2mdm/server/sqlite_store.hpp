@@ -75,6 +75,7 @@ class SqliteStore final : public Store {
                                            const DmCredentials& app_credentials, std::int64_t now) override;
   Result<std::optional<BootstrapRecord>> active_bootstrap(std::string_view dev_id) override;
   Result<void> deactivate_bootstrap(std::int64_t id) override;
+  Result<bool> promote_pending_credentials(std::string_view dev_id, std::int64_t now) override;
   Result<std::int64_t> enqueue_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
                                         std::int64_t now) override;
   Result<std::vector<OutboxEntry>> due_callbacks(std::int64_t now, std::size_t limit) override;

@@ -124,6 +124,9 @@ class BootstrapStore {
   virtual Result<std::optional<BootstrapRecord>> active_bootstrap(std::string_view dev_id) = 0;
   /// Marks a bootstrap inactive (its delivery failed).
   virtual Result<void> deactivate_bootstrap(std::int64_t id) = 0;
+  /// The device authenticated with its pending (re-bootstrap) DM credentials: they replace the
+  /// current ones. False when there were none.
+  virtual Result<bool> promote_pending_credentials(std::string_view dev_id, std::int64_t now) = 0;
 };
 
 /// Pending SHO callbacks (a transactional outbox: enqueued in the transaction that records a result).

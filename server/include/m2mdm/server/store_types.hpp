@@ -65,6 +65,9 @@ struct Device {
   std::optional<std::int64_t> sho_id; ///< the SHO it is registered to (DRF registry)
   std::string dpf_address;            ///< DPF URL the bootstrap points the device to
   DmCredentials dm;                   ///< encrypted at rest
+  /// The credentials of a re-bootstrap the device has not used yet: accepted beside dm until the
+  /// device authenticates with them, then they replace dm. Encrypted at rest.
+  std::optional<DmCredentials> pending_dm;
   Bytes device_pin;                   ///< PIN that MACs the bootstrap; encrypted at rest
   Bytes k;                            ///< 16-byte Milenage K of the PCID; encrypted at rest
   Bytes opc;                          ///< 16-byte OPc of the PCID; encrypted at rest

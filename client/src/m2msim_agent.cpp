@@ -36,6 +36,9 @@ std::string instance_of(const mo::Uri& uri) {
 mo::M2msimResult m2msim_result_for(const std::error_code& ec) noexcept {
   using mo::M2msimResult;
   if (ec.category() == mo::category()) {
+    // Every refusal of an operator-change token (mo::errc::token_*, 640..649).
+    if (ec.value() >= static_cast<int>(mo::errc::token_malformed) && ec.value() <= static_cast<int>(mo::errc::token_missing))
+      return M2msimResult::AuthorizationFailed;
     switch (static_cast<mo::errc>(ec.value())) {
       case mo::errc::seal_bad_signature: return M2msimResult::BadSignature;
       case mo::errc::seal_untrusted_signer:
@@ -59,16 +62,6 @@ mo::M2msimResult m2msim_result_for(const std::error_code& ec) noexcept {
       case mo::errc::profile_bad_digits:
       case mo::errc::profile_bad_value:
       case mo::errc::profile_unbound: return M2msimResult::MalformedPackage;
-      case mo::errc::token_missing:
-      case mo::errc::token_malformed:
-      case mo::errc::token_bad_signature:
-      case mo::errc::token_untrusted_signer:
-      case mo::errc::token_signer_mismatch:
-      case mo::errc::token_wrong_device:
-      case mo::errc::token_wrong_variant:
-      case mo::errc::token_wrong_sho:
-      case mo::errc::token_expired:
-      case mo::errc::token_replayed: return M2msimResult::AuthorizationFailed;
       default: return M2msimResult::InternalError;
     }
   }

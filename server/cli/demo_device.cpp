@@ -297,24 +297,7 @@ class Run {
     std::string step = "package 0";
     if (auto e = wait(step, [&] { return agent_.has_event(Ev::package0_verified); })) return e;
     done("package 0 verified");
-    step = "install";
-    std::string state, last;
-    json job;
-    auto finished = [&] {
-      auto r = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id_), env_.sho_token, env_.deadline);
-      last = r.describe();
-      if (r.status != 200) return false;
-      job = r.json;
-      state = job.value("state", "");
-      return state == "succeeded" || state == "failed" || state == "expired";
-    };
-    if (auto e = wait(step, finished, 200ms)) {
-      e->reason += "; last: " + last;
-      return e;
-    }
-    const int code = job.contains("result") ? job["result"].value("code", 0) : 0;
-    if (state != "succeeded" || code != 1200)
-      return StepError{step, "job " + state + " with code " + std::to_string(code) + ": " + job.dump()};
+    if (auto e = await_job_success("install", job_id_, env_.sho_token)) return e;
     done("MCIM installed", "job succeeded, code 1200");
     imsi_of_old_ = mcim_imsi_;
     step = "SHO callback";
@@ -392,13 +375,29 @@ class Run {
 
     // Steps 12-14: the result reaches the new SHO; the registry names it; the old SHO is out.
     step = "install (new SHO)";
+    if (auto e = await_job_success(step, job_id, env_.new_sho_token)) return e;
+    if (!env_.inbox->wait_for(job_id, env_.deadline, body)) return StepError{step, "no result callback for the new SHO"};
+    done("new MCIM installed", "job succeeded, code 1200, new SHO told");
+    step = "registry";
+    auto mine = env_.rest.call("GET", dev_path(), env_.new_sho_token, env_.deadline);
+    if (mine.status != 200) return StepError{step, "the new SHO cannot see the device: " + mine.describe()};
+    auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
+    if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
+    done("registry names the new SHO", "old SHO refused (404)");
+    changed_ = true;
+    return std::nullopt;
+  }
+
+  /// Polls job @p job_id (as the SHO of @p token) until it is terminal; an error unless it
+  /// succeeded with the M2MSIMMobj result 1200.
+  std::optional<StepError> await_job_success(const std::string& step, std::int64_t job_id, const std::string& token) {
     std::string state, last;
     json job;
     auto finished = [&] {
-      auto jr = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id), env_.new_sho_token, env_.deadline);
-      last = jr.describe();
-      if (jr.status != 200) return false;
-      job = jr.json;
+      auto r = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id), token, env_.deadline);
+      last = r.describe();
+      if (r.status != 200) return false;
+      job = r.json;
       state = job.value("state", "");
       return state == "succeeded" || state == "failed" || state == "expired";
     };
@@ -409,15 +408,6 @@ class Run {
     const int code = job.contains("result") ? job["result"].value("code", 0) : 0;
     if (state != "succeeded" || code != 1200)
       return StepError{step, "job " + state + " with code " + std::to_string(code) + ": " + job.dump()};
-    if (!env_.inbox->wait_for(job_id, env_.deadline, body)) return StepError{step, "no result callback for the new SHO"};
-    done("new MCIM installed", "job succeeded, code 1200, new SHO told");
-    step = "registry";
-    auto mine = env_.rest.call("GET", dev_path(), env_.new_sho_token, env_.deadline);
-    if (mine.status != 200) return StepError{step, "the new SHO cannot see the device: " + mine.describe()};
-    auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
-    if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
-    done("registry names the new SHO", "old SHO refused (404)");
-    changed_ = true;
     return std::nullopt;
   }
 

@@ -50,15 +50,12 @@ HttpResponse RestApi::submit_job(Call& call) {
 }
 
 std::expected<Job, HttpResponse> RestApi::visible_job(const Call& call) {
-  const std::string& text = call.param("id");
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0)
-    return std::unexpected(HttpResponse::json_error(404, "not found"));
-  auto job = store_.get_job(id);
+  const auto id = positive_id(call.param("id"));
+  if (!id) return std::unexpected(HttpResponse::json_error(404, "not found"));
+  auto job = store_.get_job(*id);
   if (!job) return std::unexpected(store_error(job.error()));
   if (call.caller.is(Role::sho) && job->sho_id != call.caller.sho_id) {
-    audit(call, "job.refused", std::to_string(id), "job of another SHO");
+    audit(call, "job.refused", std::to_string(*id), "job of another SHO");
     return std::unexpected(HttpResponse::json_error(404, "not found"));
   }
   return *job;

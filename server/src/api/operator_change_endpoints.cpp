@@ -10,7 +10,6 @@
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/rest_json.hpp"
 
-#include <charconv>
 
 namespace m2mdm::server {
 using json = nlohmann::json;
@@ -135,15 +134,12 @@ HttpResponse RestApi::request_operator_change(Call& call) {
 }
 
 std::expected<OperatorChange, HttpResponse> RestApi::visible_change(const Call& call) {
-  const std::string& text = call.param("id");
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0)
-    return std::unexpected(HttpResponse::json_error(404, "not found"));
-  auto change = store_.get_operator_change(id);
+  const auto id = positive_id(call.param("id"));
+  if (!id) return std::unexpected(HttpResponse::json_error(404, "not found"));
+  auto change = store_.get_operator_change(*id);
   if (!change) return std::unexpected(store_error(change.error()));
   if (call.caller.is(Role::sho) && call.caller.sho_id != change->from_sho && call.caller.sho_id != change->to_sho) {
-    audit(call, "operator_change.refused", std::to_string(id), "change of other SHOs");
+    audit(call, "operator_change.refused", std::to_string(*id), "change of other SHOs");
     return std::unexpected(HttpResponse::json_error(404, "not found"));
   }
   return *change;

@@ -1,5 +1,7 @@
 #include "api/request_parts.hpp"
 
+#include <charconv>
+
 #include "m2mdm/syncml/encoding.hpp"
 
 #include <cctype>
@@ -60,6 +62,13 @@ bool ieq(std::string_view a, std::string_view b) {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
+}
+
+std::optional<std::int64_t> positive_id(std::string_view text) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0) return std::nullopt;
+  return id;
 }
 
 }  // namespace m2mdm::server

@@ -23,5 +23,7 @@ std::string_view media_type(std::optional<std::string_view> content_type);
 
 /// ASCII case-insensitive equality.
 bool ieq(std::string_view a, std::string_view b);
+/// A path segment that names a row: decimal digits only, > 0 (else nullopt: answer 404).
+std::optional<std::int64_t> positive_id(std::string_view text);
 
 }  // namespace m2mdm::server

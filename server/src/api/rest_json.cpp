@@ -132,6 +132,28 @@ Parsed<std::string> sec_member(const json& j) {
   auto var = (expr);                          \
   if (!var) return Err(var.error())
 
+/// "object": base64 of at most @p max_bytes once decoded (absent = empty when not required).
+Parsed<Bytes> object_member(const json& j, std::size_t max_bytes, bool required) {
+  M2MDM_GET(object, str(j, "object", (max_bytes + 2) / 3 * 4 + 4, required));
+  if (!*object) return Bytes{};
+  auto bytes = base64_decode(**object);
+  if (!bytes) return Err("\"object\" is not valid base64");
+  if (bytes->size() > max_bytes) return Err("\"object\" is too large");
+  return std::move(*bytes);
+}
+
+/// "ttlSeconds" (60 s .. 1 year) and "correlator" of a request that creates a job.
+Parsed<void> job_delivery_members(const json& j, std::optional<std::int64_t>& ttl_seconds, std::string& correlator) {
+  M2MDM_GET(ttl, integer(j, "ttlSeconds", 60, 365 * 24 * 3600, false));
+  ttl_seconds = *ttl;
+  M2MDM_GET(corr, str(j, "correlator", kMaxIdLength, false));
+  if (*corr) {
+    if (!valid_id(**corr)) return Err("\"correlator\" may hold only letters, digits and : - _ .");
+    correlator = **corr;
+  }
+  return {};
+}
+
 Parsed<ImportedDevice> parse_device(const json& j) {
   if (!j.is_object()) return Err("each device must be a JSON object");
   if (auto r = only_keys(j, {"devId", "pcid", "shoId", "dpfAddress", "pushAddress", "k", "opc", "sqn", "devicePin", "secMethod", "dm"},
@@ -263,11 +285,8 @@ Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t ma
   auto k = job_kind_from_string(**kind);
   if (!k) return Err("\"kind\" must be one of install, activate, deactivate, delete, reset, operator_change");
   out.kind = *k;
-  M2MDM_GET(object, str(*j, "object", (max_object_bytes + 2) / 3 * 4 + 4, true));
-  auto bytes = base64_decode(**object);
-  if (!bytes) return Err("\"object\" is not valid base64");
-  if (bytes->size() > max_object_bytes) return Err("\"object\" is too large");
-  out.object = std::move(*bytes);
+  M2MDM_GET(object, object_member(*j, max_object_bytes, true));
+  out.object = std::move(*object);
   // activate / deactivate / delete name an MCIM/<x> node: it becomes part of the Exec target
   // ./M2MSIMMobj/MCIM/<x>/Operations/..., so it must be one valid node name (no '/', "..", NUL).
   if (out.kind == JobKind::activate || out.kind == JobKind::deactivate || out.kind == JobKind::delete_mcim) {
@@ -276,13 +295,7 @@ Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t ma
   }
   M2MDM_GET(auth, str(*j, "authorisation", kMaxAuthorisationLength, true));
   out.authorisation = **auth;
-  M2MDM_GET(ttl, integer(*j, "ttlSeconds", 60, 365 * 24 * 3600, false));
-  out.ttl_seconds = *ttl;
-  M2MDM_GET(corr, str(*j, "correlator", kMaxIdLength, false));
-  if (*corr) {
-    if (!valid_id(**corr)) return Err("\"correlator\" may hold only letters, digits and : - _ .");
-    out.correlator = **corr;
-  }
+  if (auto r = job_delivery_members(*j, out.ttl_seconds, out.correlator); !r) return Err(r.error());
   return out;
 }
 
@@ -298,20 +311,9 @@ Parsed<OperatorChangeRequest> parse_operator_change_request(std::string_view bod
   auto token = base64_decode(**auth);
   if (!token || token->empty()) return Err("\"authorisation\" must be the base64 of the operator-change token");
   out.authorisation = std::move(*token);
-  M2MDM_GET(object, str(*j, "object", (max_object_bytes + 2) / 3 * 4 + 4, out.variant != "B"));
-  if (*object) {
-    auto bytes = base64_decode(**object);
-    if (!bytes) return Err("\"object\" is not valid base64");
-    if (bytes->size() > max_object_bytes) return Err("\"object\" is too large");
-    out.object = std::move(*bytes);
-  }
-  M2MDM_GET(ttl, integer(*j, "ttlSeconds", 60, 365 * 24 * 3600, false));
-  out.ttl_seconds = *ttl;
-  M2MDM_GET(corr, str(*j, "correlator", kMaxIdLength, false));
-  if (*corr) {
-    if (!valid_id(**corr)) return Err("\"correlator\" may hold only letters, digits and : - _ .");
-    out.correlator = **corr;
-  }
+  M2MDM_GET(object, object_member(*j, max_object_bytes, out.variant != "B"));
+  out.object = std::move(*object);
+  if (auto r = job_delivery_members(*j, out.ttl_seconds, out.correlator); !r) return Err(r.error());
   return out;
 }
 

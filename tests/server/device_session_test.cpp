@@ -179,6 +179,25 @@ TEST_F(DeviceSessionTest, BootstrapThenSessionsInstallTheMcimAndSurviveRestart) 
   ASSERT_TRUE(third) << third.error().message();
 }
 
+TEST_F(DeviceSessionTest, AReBootstrapTheDeviceNeverGotDoesNotCutItOff) {
+  auto device = open();
+  ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push()));
+  ASSERT_TRUE(device->run_client_session());
+  // The RO issued a re-bootstrap (new credentials pending) that never reached the device: the
+  // device still holds, and authenticates with, its current credentials.
+  server::DmCredentials next = backend_.creds;
+  next.client_password = "re-bootstrapped-client-secret";
+  next.server_password = "re-bootstrapped-server-secret";
+  backend_.pending = next;
+  auto again = device->run_client_session();
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_TRUE(again->client_authenticated);
+  EXPECT_TRUE(again->server_authenticated);
+  EXPECT_EQ(backend_.pending_used, 0);
+  EXPECT_TRUE(backend_.pending.has_value()) << "the pending credentials wait until the device uses them";
+  EXPECT_EQ(backend_.creds.client_password, "client-secret");
+}
+
 TEST_F(DeviceSessionTest, PowerLossAtEveryTreWriteOfAnInstallLeavesOldOrNewMcimUsable) {
   // Count the TRE write steps of one uninterrupted second install first.
   int steps = 0;

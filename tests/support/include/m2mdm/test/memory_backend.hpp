@@ -35,6 +35,10 @@ inline server::DmCredentials test_credentials(std::string_view server_id, std::s
 class MemoryDmBackend final : public server::DmBackend {
  public:
   server::DmCredentials creds;
+  /// A re-bootstrap's credentials the device has not used yet; they replace creds when the
+  /// device authenticates with them (pending_used counts how often).
+  std::optional<server::DmCredentials> pending;
+  int pending_used = 0;
   std::vector<server::Job> jobs;                       ///< pending jobs, handed out in order
   std::map<std::int64_t, server::JobState> states;     ///< job id -> last state
   std::vector<std::pair<int, std::string>> failures;   ///< on_job_failed (code, message)
@@ -59,6 +63,13 @@ class MemoryDmBackend final : public server::DmBackend {
   Result<server::DmCredentials> credentials(std::string_view dev_id) override {
     if (dev_id != creds.client_username) return fail(std::make_error_code(std::errc::no_such_device));
     return creds;
+  }
+  std::optional<server::DmCredentials> pending_credentials(std::string_view) override { return pending; }
+  void on_pending_credentials_used(std::string_view) override {
+    if (!pending) return;
+    creds = *pending;
+    pending.reset();
+    ++pending_used;
   }
   void save_nonces(std::string_view, ByteView server_nonce, ByteView client_nonce) override {
     creds.server_nonce.assign(server_nonce.begin(), server_nonce.end());

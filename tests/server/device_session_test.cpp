@@ -25,6 +25,7 @@
 
 #include <unistd.h>
 
+#include <ctime>
 #include <map>
 
 namespace m2mdm {
@@ -196,6 +197,23 @@ TEST_F(DeviceSessionTest, AReBootstrapTheDeviceNeverGotDoesNotCutItOff) {
   EXPECT_EQ(backend_.pending_used, 0);
   EXPECT_TRUE(backend_.pending.has_value()) << "the pending credentials wait until the device uses them";
   EXPECT_EQ(backend_.creds.client_password, "client-secret");
+}
+
+TEST_F(DeviceSessionTest, TheRoArmsAReBootstrapWithAJob) {
+  auto device = open();
+  ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push()));
+  ASSERT_TRUE(device->run_client_session());
+  EXPECT_FALSE(mo::rebootstrap_armed(device->tree(), std::time(nullptr)));
+  // docs/bootstrap.md: the RO's arm_rebootstrap job Execs ReBootstrap/Operations/Arm with the
+  // validity; the device arms at once (200) and the job succeeds without a Generic Alert.
+  auto& job = backend_.add_job(9, "arm-9", Bytes{'3', '0', '0'});
+  job.kind = server::JobKind::arm_rebootstrap;
+  auto session = device->run_client_session();
+  ASSERT_TRUE(session) << session.error().message();
+  EXPECT_EQ(backend_.states[9], server::JobState::succeeded);
+  EXPECT_TRUE(mo::rebootstrap_armed(device->tree(), std::time(nullptr)));
+  EXPECT_FALSE(mo::rebootstrap_armed(device->tree(), std::time(nullptr) + 301));
+  EXPECT_EQ(device->tree().get_text(mo::m2msim_uri("ReBootstrap/ArmedBy")), kServerId);
 }
 
 TEST_F(DeviceSessionTest, PowerLossAtEveryTreWriteOfAnInstallLeavesOldOrNewMcimUsable) {

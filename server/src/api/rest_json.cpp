@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+
 #include <cctype>
 #include <limits>
 #include <set>
@@ -283,7 +285,9 @@ Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t ma
   JobSubmission out;
   M2MDM_GET(kind, str(*j, "kind", 32, true));
   auto k = job_kind_from_string(**kind);
-  if (!k) return Err("\"kind\" must be one of install, activate, deactivate, delete, reset, operator_change");
+  if (!k)
+    return Err(
+        "\"kind\" must be one of install, activate, deactivate, delete, reset, operator_change, arm_rebootstrap");
   out.kind = *k;
   M2MDM_GET(object, object_member(*j, max_object_bytes, true));
   out.object = std::move(*object);
@@ -292,6 +296,14 @@ Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t ma
   if (out.kind == JobKind::activate || out.kind == JobKind::deactivate || out.kind == JobKind::delete_mcim) {
     if (!mo::is_valid_m2msim_node_name(as_chars(out.object)))
       return Err("\"object\" must be the base64 of an MCIM node name: 1 to 64 of A-Z a-z 0-9 - . _ ~, not . or ..");
+  }
+  // arm_rebootstrap: how long the device stays armed, in seconds (docs/bootstrap.md).
+  if (out.kind == JobKind::arm_rebootstrap) {
+    const std::string_view v = as_chars(out.object);
+    std::int64_t seconds = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+    if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || seconds < 1 || seconds > 86400)
+      return Err("\"object\" must be the base64 of the arming validity in seconds, 1 to 86400");
   }
   M2MDM_GET(auth, str(*j, "authorisation", kMaxAuthorisationLength, true));
   out.authorisation = **auth;

@@ -154,6 +154,8 @@ struct DmServerSession::Impl {
         return mo::m2msim_uri("Download/j" + std::to_string(job.id) + "/Operations/Install");
       case JobKind::reset:
         return mo::m2msim_uri("Operations/ResetToPristine");
+      case JobKind::arm_rebootstrap:
+        return mo::m2msim_uri("ReBootstrap/Operations/Arm");
       case JobKind::activate:
         return mo::m2msim_uri("MCIM/" + std::string(as_chars(job.payload)) + "/Operations/Activate");
       case JobKind::deactivate:
@@ -257,6 +259,7 @@ struct DmServerSession::Impl {
       exec.correlator = d.job.correlator;
       syncml::Item item;
       item.target = syncml::Location{exec_target(d.job), std::nullopt};
+      if (d.job.kind == JobKind::arm_rebootstrap) item.data = std::string(as_chars(d.job.payload));  // validity
       exec.items.push_back(std::move(item));
       awaiting[exec.cmd_id] = Purpose::ExecJob;
       pending_ops.push_back(Command{exec});
@@ -305,7 +308,12 @@ struct DmServerSession::Impl {
         break;
       case Purpose::ExecJob:
         if (delivery && !delivery->done) {
-          if (success(st.data)) {
+          if (success(st.data) && delivery->job.kind == JobKind::arm_rebootstrap) {
+            // Arming is done when the Exec returns (200): no Generic Alert follows.
+            backend.on_job_completed(delivery->job, st.data, "armed");
+            ++report.jobs_delivered;
+            delivery->done = true;
+          } else if (success(st.data)) {
             // 202: accepted, the outcome follows as a Generic Alert with the Correlator.
             backend.on_job_state(delivery->job, JobState::awaiting_result);
             ++report.jobs_delivered;

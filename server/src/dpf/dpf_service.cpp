@@ -101,6 +101,11 @@ class StoreBackend final : public DmBackend {
     (void)store_.transition_job(job.id, current->state, to, clock_());
   }
 
+  void on_job_completed(const Job& job, int code, std::string_view message) override {
+    (void)store_.record_result(job.correlator, code, message, clock_());
+    audit(job.dev_id, "job.completed", "job " + std::to_string(job.id) + " code " + std::to_string(code));
+  }
+
   void on_job_failed(const Job& job, int code, std::string_view message) override {
     (void)store_.record_result(job.correlator, code, message, clock_());
     audit(job.dev_id, "job.failed", "job " + std::to_string(job.id) + " code " + std::to_string(code));

@@ -16,8 +16,8 @@ constexpr std::array<std::string_view, 6> kDeviceStates{"imported",     "bootstr
 constexpr std::array<std::string_view, 9> kJobStates{"queued",          "notified",  "delivering",
                                                      "delivered",       "awaiting_result", "succeeded",
                                                      "failed",          "expired",   "cancelled"};
-constexpr std::array<std::string_view, 6> kJobKinds{"install", "activate", "deactivate",
-                                                    "delete",  "reset",    "operator_change"};
+constexpr std::array<std::string_view, 7> kJobKinds{"install", "activate", "deactivate",     "delete",
+                                                    "reset",   "operator_change", "arm_rebootstrap"};
 constexpr std::array<std::string_view, 4> kChangeStates{"requested", "discarded", "completed", "failed"};
 
 template <class E, std::size_t N>

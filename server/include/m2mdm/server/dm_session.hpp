@@ -65,6 +65,9 @@ class DmBackend {
   virtual void on_job_state(const Job& job, JobState to) = 0;
   /// A job failed before the device could report (a refused Add or Exec): its final result.
   virtual void on_job_failed(const Job& job, int code, std::string_view message) = 0;
+  /// A job whose Exec completed at once with @p code (e.g. 200 for arm_rebootstrap): its result.
+  /// Default: recorded like a failure report (the result decides success by its code).
+  virtual void on_job_completed(const Job& job, int code, std::string_view message) { on_job_failed(job, code, message); }
   /// A Generic Alert; the returned code is the Status the device gets for it. Ok once it is
   /// durably recorded (the device then forgets it); CommandFailed (500) when it could not be
   /// recorded now, so that the device sends it again later; another 4xx refuses it for good

@@ -108,7 +108,15 @@ std::optional<JobState> job_state_from_string(std::string_view s) noexcept;
 bool is_terminal(JobState s) noexcept;
 
 /// Kinds of job an SHO may submit (the M2MSIMMobj operations).
-enum class JobKind { install, activate, deactivate, delete_mcim, reset, operator_change };
+enum class JobKind {
+  install,
+  activate,
+  deactivate,
+  delete_mcim,
+  reset,
+  operator_change,
+  arm_rebootstrap,  ///< Exec ReBootstrap/Operations/Arm (data: validity in seconds); answered at once (200)
+};
 std::string_view to_string(JobKind k) noexcept;
 std::optional<JobKind> job_kind_from_string(std::string_view s) noexcept;
 

@@ -87,6 +87,9 @@ class MemoryDmBackend final : public server::DmBackend {
     return std::nullopt;
   }
   void on_job_state(const server::Job& job, server::JobState to) override { states[job.id] = to; }
+  void on_job_completed(const server::Job& job, int code, std::string_view) override {
+    states[job.id] = code >= 200 && code < 300 ? server::JobState::succeeded : server::JobState::failed;
+  }
   void on_job_failed(const server::Job& job, int code, std::string_view message) override {
     states[job.id] = server::JobState::failed;
     failures.emplace_back(code, std::string(message));

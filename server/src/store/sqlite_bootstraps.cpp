@@ -79,11 +79,8 @@ Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string
 
 Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("UPDATE bootstraps SET active = 0 WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->i64(1, id);
-  M2MDM_TRY(st->exec());
-  return impl_->changed_one(impl_->db.get());
+  return impl_->update_one("UPDATE bootstraps SET active = 0 WHERE id = ?",
+                           [&](Query& st) { st.i64(1, id); });
 }
 
 }  // namespace m2mdm::server

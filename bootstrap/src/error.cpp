@@ -4,8 +4,8 @@
 namespace m2mdm::bootstrap {
 namespace {
 
-const char* describe(int v) noexcept {
-  switch (static_cast<errc>(v)) {
+const char* describe(errc v) noexcept {
+  switch (v) {
     M2MDM_COMMON_ERRC_CASES(errc): return syncml::common_error_text(v);
     case errc::wsp_truncated: return "WSP/SMS data truncated";
     case errc::wsp_bad_uintvar: return "malformed WSP uintvar";
@@ -41,9 +41,6 @@ const char* describe(int v) noexcept {
 
 }  // namespace
 
-const std::error_category& category() noexcept {
-  static const syncml::NamedErrorCategory c("m2mdm.bootstrap", describe);
-  return c;
-}
+M2MDM_DEFINE_ERROR_CATEGORY("m2mdm.bootstrap", describe)
 
 }  // namespace m2mdm::bootstrap

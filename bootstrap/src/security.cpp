@@ -26,34 +26,39 @@ std::array<std::uint8_t, 20> hmac_sha1(ByteView key, ByteView body) {
   return md;
 }
 
+// The names of each SEC method: its CP name and number (ProvBoot 1.1 §5.3) and its DM bootstrap
+// profile name (DM_Security 1.2 §5.1.7.2; USERPINMAC has none). parse_sec_method takes any.
+struct SecMethodNames {
+  SecMethod method;
+  std::string_view cp;
+  std::string_view number;
+  std::string_view dm;
+};
+constexpr std::array<SecMethodNames, 4> kSecMethodNames{{
+    {SecMethod::netwpin, "NETWPIN", "0", "NETWORKID"},
+    {SecMethod::userpin, "USERPIN", "1", "USERPIN"},
+    {SecMethod::usernetwpin, "USERNETWPIN", "2", "USERPIN_NETWORKID"},
+    {SecMethod::userpinmac, "USERPINMAC", "3", ""},
+}};
+
 }  // namespace
 
 Result<SecMethod> parse_sec_method(std::string_view name) {
   const std::string u = upper(name);
-  if (u == "NETWPIN" || u == "0" || u == "NETWORKID") return SecMethod::netwpin;
-  if (u == "USERPIN" || u == "1") return SecMethod::userpin;
-  if (u == "USERNETWPIN" || u == "2" || u == "USERPIN_NETWORKID") return SecMethod::usernetwpin;
-  if (u == "USERPINMAC" || u == "3") return SecMethod::userpinmac;
+  for (const auto& n : kSecMethodNames)
+    if (u == n.cp || u == n.number || (!n.dm.empty() && u == n.dm)) return n.method;
   return fail(errc::sec_unknown_method);
 }
 
 std::string_view sec_method_name(SecMethod m) noexcept {
-  switch (m) {
-    case SecMethod::netwpin: return "NETWPIN";
-    case SecMethod::userpin: return "USERPIN";
-    case SecMethod::usernetwpin: return "USERNETWPIN";
-    case SecMethod::userpinmac: return "USERPINMAC";
-  }
+  for (const auto& n : kSecMethodNames)
+    if (n.method == m) return n.cp;
   return "";
 }
 
 std::string_view dm_sec_method_name(SecMethod m) noexcept {
-  switch (m) {
-    case SecMethod::netwpin: return "NETWORKID";
-    case SecMethod::userpin: return "USERPIN";
-    case SecMethod::usernetwpin: return "USERPIN_NETWORKID";
-    case SecMethod::userpinmac: return "";
-  }
+  for (const auto& n : kSecMethodNames)
+    if (n.method == m) return n.dm;
   return "";
 }
 

@@ -4,8 +4,8 @@
 namespace m2mdm::client {
 namespace {
 
-const char* describe(int v) noexcept {
-  switch (static_cast<errc>(v)) {
+const char* describe(errc v) noexcept {
+  switch (v) {
     M2MDM_COMMON_ERRC_CASES(errc): return syncml::common_error_text(v);
     case errc::tre_storage_corrupt: return "TRE stored item fails its integrity check";
     case errc::tre_mid_blocked: return "MID is blocked";
@@ -30,9 +30,6 @@ const char* describe(int v) noexcept {
 
 }  // namespace
 
-const std::error_category& category() noexcept {
-  static const syncml::NamedErrorCategory c("m2mdm.client", describe);
-  return c;
-}
+M2MDM_DEFINE_ERROR_CATEGORY("m2mdm.client", describe)
 
 }  // namespace m2mdm::client

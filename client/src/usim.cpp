@@ -119,15 +119,7 @@ Result<void> FileSqnStateStore::save(ByteView bytes) {
   {
     mo::Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) return errno_error();
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return errno_error();
-      }
-      done += static_cast<std::size_t>(n);
-    }
+    if (!mo::write_all(fd.get(), bytes)) return errno_error();
     if (::fsync(fd.get()) != 0) return errno_error();
     if (::close(fd.release()) != 0) return errno_error();
   }

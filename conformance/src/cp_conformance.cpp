@@ -45,6 +45,14 @@ std::vector<std::vector<std::string>> read_table(const fs::path& p) {
   return rows;
 }
 
+// A test name for a vector: its first field with every character but letters and digits as '_'.
+std::string row_name(const ::testing::TestParamInfo<std::vector<std::string>>& p) {
+  std::string n = p.param.empty() ? "empty" : p.param[0];
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
 using m2mdm::test::slurp_bytes;
 
 class CpMacVector : public ::testing::TestWithParam<std::vector<std::string>> {};
@@ -68,12 +76,7 @@ TEST_P(CpMacVector, ComputesAndVerifies) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cp, CpMacVector, ::testing::ValuesIn(read_table(kDir / "mac_vectors.txt")),
-                         [](const auto& p) {
-                           std::string n = p.param.empty() ? "empty" : p.param[0];
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         row_name);
 
 class CpDecodeVector : public ::testing::TestWithParam<std::vector<std::string>> {};
 
@@ -89,11 +92,6 @@ TEST_P(CpDecodeVector, WbxmlAndXmlAreTheSameDocument) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cp, CpDecodeVector, ::testing::ValuesIn(read_table(kDir / "decode_vectors.txt")),
-                         [](const auto& p) {
-                           std::string n = p.param.empty() ? "empty" : p.param[0];
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         row_name);
 
 }  // namespace

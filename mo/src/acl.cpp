@@ -1,4 +1,7 @@
 #include "m2mdm/mo/acl.hpp"
+#include "m2mdm/syncml/name_table.hpp"
+
+#include "pieces.hpp"
 
 #include <algorithm>
 
@@ -19,37 +22,25 @@ bool valid_server_id(std::string_view id) {
 
 }  // namespace
 
-std::string_view acl_op_name(AclOp op) noexcept { return kNames[static_cast<std::size_t>(op)]; }
+std::string_view acl_op_name(AclOp op) noexcept { return syncml::indexed_name(kNames, op); }
 
 std::expected<Acl, StatusCode> Acl::parse(std::string_view text) {
   Acl acl;
   if (text.empty()) return acl;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t amp = text.find('&', start);
-    const std::string_view entry =
-        text.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+  const StatusCode s = detail::for_each_piece(text, '&', [&](std::string_view entry) {
     const std::size_t eq = entry.find('=');
-    if (eq == std::string_view::npos) return std::unexpected(StatusCode::BadRequest);
-    const std::string_view cmd = entry.substr(0, eq);
-    const auto it = std::find(kNames.begin(), kNames.end(), cmd);
-    if (it == kNames.end()) return std::unexpected(StatusCode::BadRequest);
-    const auto op = static_cast<AclOp>(it - kNames.begin());
-    std::string_view list = entry.substr(eq + 1);
-    if (list.empty()) return std::unexpected(StatusCode::BadRequest);
-    std::size_t s = 0;
-    while (true) {
-      const std::size_t plus = list.find('+', s);
-      const std::string_view id =
-          list.substr(s, plus == std::string_view::npos ? std::string_view::npos : plus - s);
-      if (!valid_server_id(id)) return std::unexpected(StatusCode::BadRequest);
-      acl.grant(op, id);
-      if (plus == std::string_view::npos) break;
-      s = plus + 1;
-    }
-    if (amp == std::string_view::npos) break;
-    start = amp + 1;
-  }
+    if (eq == std::string_view::npos) return StatusCode::BadRequest;
+    const auto op = syncml::indexed_value<AclOp>(kNames, entry.substr(0, eq));
+    if (!op) return StatusCode::BadRequest;
+    const std::string_view list = entry.substr(eq + 1);
+    if (list.empty()) return StatusCode::BadRequest;
+    return detail::for_each_piece(list, '+', [&](std::string_view id) {
+      if (!valid_server_id(id)) return StatusCode::BadRequest;
+      acl.grant(*op, id);
+      return StatusCode::Ok;
+    });
+  });
+  if (s != StatusCode::Ok) return std::unexpected(s);
   return acl;
 }
 

@@ -17,15 +17,7 @@ class PosixSink final : public FileSink {
  public:
   explicit PosixSink(int fd) : fd_(fd) {}
   Result<void> write(ByteView data) override {
-    std::size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = ::write(fd_.get(), data.data() + off, data.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return io_fail();
-      }
-      off += static_cast<std::size_t>(n);
-    }
+    if (!write_all(fd_.get(), data)) return io_fail();
     return {};
   }
   Result<void> sync() override {

@@ -74,21 +74,29 @@ std::optional<int> version_of(ByteView body) noexcept {
   return v->value[0];
 }
 
+// The body of a CMS ContentInfo (RFC 5652 §3) of content type @p type, all of @p der:
+// SEQUENCE { OID type, [0] EXPLICIT SEQUENCE { body } }; nullopt for anything else.
+std::optional<ByteView> content_body(ByteView der, ByteView type) noexcept {
+  Der top(der);
+  auto ci = expect(top, 0x30);
+  if (!ci || !top.empty()) return std::nullopt;
+  Der c(ci->value);
+  auto oid = expect(c, 0x06);
+  if (!oid || !equals(oid->value, type)) return std::nullopt;
+  auto explicit0 = expect(c, 0xa0);
+  if (!explicit0 || !c.empty()) return std::nullopt;
+  Der e(explicit0->value);
+  auto body = expect(e, 0x30);
+  if (!body || !e.empty()) return std::nullopt;
+  return body->value;
+}
+
 }  // namespace
 
 errc check_auth_enveloped_der(ByteView der) noexcept {
-  Der top(der);
-  auto ci = expect(top, 0x30);
-  if (!ci || !top.empty()) return errc::seal_malformed;
-  Der c(ci->value);
-  auto oid = expect(c, 0x06);
-  if (!oid || !equals(oid->value, kAuthEnveloped)) return errc::seal_malformed;
-  auto explicit0 = expect(c, 0xa0);
-  if (!explicit0 || !c.empty()) return errc::seal_malformed;
-  Der e(explicit0->value);
-  auto aed = expect(e, 0x30);
-  if (!aed || !e.empty()) return errc::seal_malformed;
-  Der a(aed->value);
+  auto aed = content_body(der, kAuthEnveloped);
+  if (!aed) return errc::seal_malformed;
+  Der a(*aed);
   auto version = expect(a, 0x02);
   if (!version || version->value.size() != 1 || version->value[0] != 0) return errc::seal_malformed;  // RFC 5083 §2.1
   if (auto p = a.peek(); p && p->tag == 0xa0) (void)a.next();                     // originatorInfo
@@ -139,18 +147,9 @@ errc check_auth_enveloped_der(ByteView der) noexcept {
 }
 
 errc check_signed_data_der(ByteView der) noexcept {
-  Der top(der);
-  auto ci = expect(top, 0x30);
-  if (!ci || !top.empty()) return errc::seal_malformed;
-  Der c(ci->value);
-  auto oid = expect(c, 0x06);
-  if (!oid || !equals(oid->value, kSignedData)) return errc::seal_malformed;
-  auto explicit0 = expect(c, 0xa0);
-  if (!explicit0 || !c.empty()) return errc::seal_malformed;
-  Der e(explicit0->value);
-  auto sd = expect(e, 0x30);
-  if (!sd || !e.empty()) return errc::seal_malformed;
-  Der s(sd->value);
+  auto sd = content_body(der, kSignedData);
+  if (!sd) return errc::seal_malformed;
+  Der s(*sd);
   auto version = expect(s, 0x02);
   if (!version || version->value.size() != 1) return errc::seal_malformed;
   if (!expect(s, 0x31) || !expect(s, 0x30)) return errc::seal_malformed;  // digestAlgorithms, encapContentInfo

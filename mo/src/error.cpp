@@ -4,8 +4,8 @@
 namespace m2mdm::mo {
 namespace {
 
-const char* describe(int v) noexcept {
-  switch (static_cast<errc>(v)) {
+const char* describe(errc v) noexcept {
+  switch (v) {
     M2MDM_COMMON_ERRC_CASES(errc): return syncml::common_error_text(v);
     case errc::crypto_error: return "cryptographic operation failed";
     case errc::mac_mismatch: return "authentication code mismatch";
@@ -54,9 +54,6 @@ const char* describe(int v) noexcept {
 
 }  // namespace
 
-const std::error_category& category() noexcept {
-  static const syncml::NamedErrorCategory c("m2mdm.mo", describe);
-  return c;
-}
+M2MDM_DEFINE_ERROR_CATEGORY("m2mdm.mo", describe)
 
 }  // namespace m2mdm::mo

@@ -1,4 +1,5 @@
 #include "m2mdm/mo/node.hpp"
+#include "m2mdm/syncml/name_table.hpp"
 
 #include <array>
 #include <charconv>
@@ -99,13 +100,10 @@ bool valid_float(std::string_view s) {
 
 }  // namespace
 
-std::string_view format_name(Format f) noexcept { return kFormatNames[static_cast<std::size_t>(f)]; }
+std::string_view format_name(Format f) noexcept { return syncml::indexed_name(kFormatNames, f); }
 
 std::optional<Format> parse_format(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kFormatNames.size(); ++i) {
-    if (kFormatNames[i] == name) return static_cast<Format>(i);
-  }
-  return std::nullopt;
+  return syncml::indexed_value<Format>(kFormatNames, name);
 }
 
 bool value_valid_for(Format f, ByteView value) noexcept {

@@ -2,6 +2,10 @@
 
 #include "m2mdm/mo/error.hpp"
 
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace m2mdm::mo {
 namespace {
 
@@ -29,96 +33,107 @@ StatusCode first_error(std::initializer_list<StatusCode> codes) {
 
 std::string text_or_empty(const Tree& tree, const std::string& uri) { return tree.get_text(uri).value_or(""); }
 
+// A node of a permanent, Get-only standard object (DevInfo, DevDetail): its path below the
+// object's root, and its value (text/plain in @p format) or none for an interior node.
+struct GetOnlyNode {
+  std::string_view path;
+  std::optional<std::string> value;
+  Format format = Format::Chr;
+};
+
+// Describes and writes such an object: @p root (interior, of type @p urn) and @p nodes in order,
+// every node permanent and Get-only. Every node is written; the first failure is returned.
+StatusCode install_get_only(Tree& tree, const std::string& root, std::string_view urn,
+                            const std::vector<GetOnlyNode>& nodes) {
+  constexpr Scope P = Scope::Permanent;
+  std::vector<NodeRule> rules{rule(root, kGet, P, Format::Node, std::string(urn))};
+  for (const auto& n : nodes) {
+    const std::string path = root + "/" + std::string(n.path);
+    rules.push_back(n.value ? rule(path, kGet, P, n.format, "text/plain") : rule(path, kGet, P, Format::Node));
+  }
+  tree.describe(root, std::move(rules));
+  StatusCode first = tree.ensure_interior(root, urn);
+  for (const auto& n : nodes) {
+    const std::string path = root + "/" + std::string(n.path);
+    const StatusCode s = n.value ? tree.set_text(path, *n.value, n.format) : tree.ensure_interior(path);
+    if (first == StatusCode::Ok) first = s;
+  }
+  return first;
+}
+
 }  // namespace
 
 StatusCode install_devinfo(Tree& tree, const DevInfo& info) {
-  // DM_StdObj 1.2 §5.1 (DevInfo): every node permanent and Get-only.
-  constexpr Scope P = Scope::Permanent;
-  tree.describe("./DevInfo", {
-      rule("./DevInfo", kGet, P, Format::Node, std::string(kDevInfoUrn)),
-      rule("./DevInfo/DevId", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevInfo/Man", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevInfo/Mod", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevInfo/DmV", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevInfo/Lang", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevInfo/Ext", kGet, P, Format::Node),
-  });
-  return first_error({
-      tree.ensure_interior("./DevInfo", kDevInfoUrn),
-      tree.set_text("./DevInfo/DevId", info.dev_id),
-      tree.set_text("./DevInfo/Man", info.man),
-      tree.set_text("./DevInfo/Mod", info.mod),
-      tree.set_text("./DevInfo/DmV", info.dm_v),
-      tree.set_text("./DevInfo/Lang", info.lang),
-      tree.ensure_interior("./DevInfo/Ext"),
-  });
+  // DM_StdObj 1.2 §5.1 (DevInfo).
+  return install_get_only(tree, "./DevInfo", kDevInfoUrn,
+                          {
+                              {"DevId", info.dev_id},
+                              {"Man", info.man},
+                              {"Mod", info.mod},
+                              {"DmV", info.dm_v},
+                              {"Lang", info.lang},
+                              {"Ext", std::nullopt},
+                          });
 }
 
 StatusCode install_devdetail(Tree& tree, const DevDetail& d) {
   // DM_StdObj 1.2 §5.3 (DevDetail).
-  constexpr Scope P = Scope::Permanent;
-  tree.describe("./DevDetail", {
-      rule("./DevDetail", kGet, P, Format::Node, std::string(kDevDetailUrn)),
-      rule("./DevDetail/URI", kGet, P, Format::Node),
-      rule("./DevDetail/URI/MaxDepth", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/URI/MaxTotLen", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/URI/MaxSegLen", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/DevTyp", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/OEM", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/FwV", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/SwV", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/HwV", kGet, P, Format::Chr, "text/plain"),
-      rule("./DevDetail/LrgObj", kGet, P, Format::Bool, "text/plain"),
-      rule("./DevDetail/Ext", kGet, P, Format::Node),
-  });
-  return first_error({
-      tree.ensure_interior("./DevDetail", kDevDetailUrn),
-      tree.ensure_interior("./DevDetail/URI"),
-      tree.set_text("./DevDetail/URI/MaxDepth", std::to_string(d.uri.max_depth)),
-      tree.set_text("./DevDetail/URI/MaxTotLen", std::to_string(d.uri.max_tot_len)),
-      tree.set_text("./DevDetail/URI/MaxSegLen", std::to_string(d.uri.max_seg_len)),
-      tree.set_text("./DevDetail/DevTyp", d.dev_typ),
-      tree.set_text("./DevDetail/OEM", d.oem),
-      tree.set_text("./DevDetail/FwV", d.fw_v),
-      tree.set_text("./DevDetail/SwV", d.sw_v),
-      tree.set_text("./DevDetail/HwV", d.hw_v),
-      tree.set_text("./DevDetail/LrgObj", d.lrg_obj ? "true" : "false", Format::Bool),
-      tree.ensure_interior("./DevDetail/Ext"),
-  });
+  return install_get_only(tree, "./DevDetail", kDevDetailUrn,
+                          {
+                              {"URI", std::nullopt},
+                              {"URI/MaxDepth", std::to_string(d.uri.max_depth)},
+                              {"URI/MaxTotLen", std::to_string(d.uri.max_tot_len)},
+                              {"URI/MaxSegLen", std::to_string(d.uri.max_seg_len)},
+                              {"DevTyp", d.dev_typ},
+                              {"OEM", d.oem},
+                              {"FwV", d.fw_v},
+                              {"SwV", d.sw_v},
+                              {"HwV", d.hw_v},
+                              {"LrgObj", d.lrg_obj ? "true" : "false", Format::Bool},
+                              {"Ext", std::nullopt},
+                          });
 }
 
 StatusCode install_dmacc(Tree& tree) {
-  // DM_StdObj 1.2 Appendix (DMAcc MO, urn:oma:mo:oma-dm-dmacc:1.0).
+  // DM_StdObj 1.2 Appendix (DMAcc MO, urn:oma:mo:oma-dm-dmacc:1.0): below an account, leaves are
+  // Add/Get/Replace text and interior nodes Add/Delete/Get/Replace.
   constexpr Scope D = Scope::Dynamic;
   const std::string t = "text/plain";
+  auto leaf = [&](std::string_view sub) {
+    return rule("./DMAcc/*/" + std::string(sub), kAddGetReplace, D, Format::Chr, t);
+  };
+  auto interior = [&](std::string_view sub) {
+    return rule("./DMAcc/*/" + std::string(sub), kAddDeleteGetReplace, D, Format::Node);
+  };
   NodeRule nbr = rule("./DMAcc/*/AppAddr/*/Port/*/PortNbr", kAddGetReplace, D, Format::Int, t);
   nbr.also_formats = 1u << static_cast<unsigned>(Format::Chr);
+  // Secrets are never readable (DM_StdObj 1.2: AAuthSecret/AAuthData AccessType Add, Replace).
+  NodeRule secret = rule("./DMAcc/*/AppAuth/*/AAuthSecret", kAddReplace, D, Format::Chr, t);
   NodeRule data = rule("./DMAcc/*/AppAuth/*/AAuthData", kAddReplace, D, Format::Bin);
   data.also_formats = 1u << static_cast<unsigned>(Format::B64);
   tree.describe("./DMAcc", {
       rule("./DMAcc", kGet, Scope::Permanent, Format::Node),
       rule("./DMAcc/*", kAddDeleteGetReplace, D, Format::Node, std::string(kDmAccUrn)),
-      rule("./DMAcc/*/AppID", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/ServerID", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/Name", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/PrefConRef", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/AppAddr", kAddDeleteGetReplace, D, Format::Node),
-      rule("./DMAcc/*/AppAddr/*", kAddDeleteGetReplace, D, Format::Node),
-      rule("./DMAcc/*/AppAddr/*/Addr", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/AppAddr/*/AddrType", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/AppAddr/*/Port", kAddDeleteGetReplace, D, Format::Node),
-      rule("./DMAcc/*/AppAddr/*/Port/*", kAddDeleteGetReplace, D, Format::Node),
+      leaf("AppID"),
+      leaf("ServerID"),
+      leaf("Name"),
+      leaf("PrefConRef"),
+      interior("AppAddr"),
+      interior("AppAddr/*"),
+      leaf("AppAddr/*/Addr"),
+      leaf("AppAddr/*/AddrType"),
+      interior("AppAddr/*/Port"),
+      interior("AppAddr/*/Port/*"),
       std::move(nbr),
-      rule("./DMAcc/*/AAuthPref", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/AppAuth", kAddDeleteGetReplace, D, Format::Node),
-      rule("./DMAcc/*/AppAuth/*", kAddDeleteGetReplace, D, Format::Node),
-      rule("./DMAcc/*/AppAuth/*/AAuthLevel", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/AppAuth/*/AAuthType", kAddGetReplace, D, Format::Chr, t),
-      rule("./DMAcc/*/AppAuth/*/AAuthName", kAddGetReplace, D, Format::Chr, t),
-      // Secrets are never readable (DM_StdObj 1.2: AAuthSecret/AAuthData AccessType Add, Replace).
-      rule("./DMAcc/*/AppAuth/*/AAuthSecret", kAddReplace, D, Format::Chr, t),
+      leaf("AAuthPref"),
+      interior("AppAuth"),
+      interior("AppAuth/*"),
+      leaf("AppAuth/*/AAuthLevel"),
+      leaf("AppAuth/*/AAuthType"),
+      leaf("AppAuth/*/AAuthName"),
+      std::move(secret),
       std::move(data),
-      rule("./DMAcc/*/Ext", kAddDeleteGetReplace, D, Format::Node),
+      interior("Ext"),
   });
   if (const StatusCode s = tree.ensure_interior("./DMAcc"); s != StatusCode::Ok) return s;
   // Accounts are created by bootstrap (the device); servers may only list them.

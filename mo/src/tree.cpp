@@ -99,6 +99,16 @@ bool Tree::allowed(const Caller& who, AclOp op, const Uri& uri) const {
   return effective_acl(uri).allows(op, who.server_id());
 }
 
+std::expected<Tree::Target, StatusCode> Tree::target(const Caller& who, AclOp op, std::string_view text) const {
+  auto uri = parse(text);
+  if (!uri) return std::unexpected(uri.error());
+  if (uri->query() != UriQuery::None) return std::unexpected(StatusCode::CommandNotAllowed);
+  const Node* n = find_node(*uri);
+  if (n == nullptr) return std::unexpected(StatusCode::NotFound);
+  if (!allowed(who, op, *uri)) return std::unexpected(StatusCode::PermissionDenied);
+  return Target{std::move(*uri), n};
+}
+
 void Tree::describe(std::string root_pattern, std::vector<NodeRule> rules) {
   descriptions_.push_back(Description{std::move(root_pattern), std::move(rules)});
 }
@@ -340,16 +350,14 @@ StatusCode Tree::replace_property(const Caller& who, const Uri& puri, const Node
 // ---- Delete ----------------------------------------------------------------------------------
 
 StatusCode Tree::remove(const Caller& who, std::string_view text) {
-  const auto uri = parse(text);
-  if (!uri) return uri.error();
-  if (uri->query() != UriQuery::None) return StatusCode::CommandNotAllowed;
-  const Node* n = find_node(*uri);
-  if (n == nullptr) return StatusCode::NotFound;
-  if (!allowed(who, AclOp::Delete, *uri)) return StatusCode::PermissionDenied;
-  if (uri->is_root() || n->scope == Scope::Permanent) return StatusCode::CommandNotAllowed;
+  const auto t = target(who, AclOp::Delete, text);
+  if (!t) return t.error();
+  const Uri& uri = t->uri;
+  const Node* n = t->node;
+  if (uri.is_root() || n->scope == Scope::Permanent) return StatusCode::CommandNotAllowed;
   if (!who.is_device() && !(n->access & kAccessDelete)) return StatusCode::CommandNotAllowed;
   // All-or-nothing: every node of the subtree must be deletable by the caller.
-  const std::string prefix = subtree_prefix(uri->path());
+  const std::string prefix = subtree_prefix(uri.path());
   for (auto it = nodes_.lower_bound(prefix); it != nodes_.end() && it->first.starts_with(prefix); ++it) {
     if (it->second.scope == Scope::Permanent) return StatusCode::CommandNotAllowed;
     if (!who.is_device()) {
@@ -357,7 +365,7 @@ StatusCode Tree::remove(const Caller& who, std::string_view text) {
       if (!sub || !allowed(who, AclOp::Delete, *sub)) return StatusCode::PermissionDenied;
     }
   }
-  return erase(uri->path());
+  return erase(uri.path());
 }
 
 StatusCode Tree::erase(std::string_view text) {
@@ -471,16 +479,14 @@ GetResult Tree::get(const Caller& who, std::string_view text) const {
 // ---- Exec / Copy -----------------------------------------------------------------------------
 
 StatusCode Tree::exec(const Caller& who, std::string_view text, ByteView data, std::string_view correlator) {
-  const auto uri = parse(text);
-  if (!uri) return uri.error();
-  if (uri->query() != UriQuery::None) return StatusCode::CommandNotAllowed;
-  const Node* n = find_node(*uri);
-  if (n == nullptr) return StatusCode::NotFound;
-  if (!allowed(who, AclOp::Exec, *uri)) return StatusCode::PermissionDenied;
+  const auto t = target(who, AclOp::Exec, text);
+  if (!t) return t.error();
+  const Uri& uri = t->uri;
+  const Node* n = t->node;
   if (!who.is_device() && !(n->access & kAccessExec)) return StatusCode::CommandNotAllowed;
   for (auto& [pattern, handler] : handlers_) {
-    if (uri_matches(*uri, pattern)) {
-      ExecRequest req{*this, *uri, data, correlator, who.server_id()};
+    if (uri_matches(uri, pattern)) {
+      ExecRequest req{*this, uri, data, correlator, who.server_id()};
       // The handler may register handlers; copy it so that it outlives a reallocation.
       ExecHandler h = handler;
       return h(req).status;

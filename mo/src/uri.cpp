@@ -1,5 +1,7 @@
 #include "m2mdm/mo/uri.hpp"
 
+#include "pieces.hpp"
+
 #include <array>
 #include <utility>
 
@@ -122,20 +124,14 @@ std::expected<Uri, StatusCode> Uri::parse(std::string_view text, const UriLimits
       return std::unexpected(StatusCode::BadRequest);
     }
     if (path.empty() || path.back() == '/') return std::unexpected(StatusCode::BadRequest);
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t slash = path.find('/', start);
-      const std::string_view seg =
-          path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-      if (!is_valid_segment(seg)) return std::unexpected(StatusCode::BadRequest);
+    const StatusCode s = detail::for_each_piece(path, '/', [&](std::string_view seg) {
+      if (!is_valid_segment(seg)) return StatusCode::BadRequest;
       uri.segments_.emplace_back(seg);
       // Refuse early so that an enormous URI does not cost memory.
-      if (limits.max_depth != 0 && uri.segments_.size() > limits.max_depth) {
-        return std::unexpected(StatusCode::UriTooLong);
-      }
-      if (slash == std::string_view::npos) break;
-      start = slash + 1;
-    }
+      if (limits.max_depth != 0 && uri.segments_.size() > limits.max_depth) return StatusCode::UriTooLong;
+      return StatusCode::Ok;
+    });
+    if (s != StatusCode::Ok) return std::unexpected(s);
   }
   if (const StatusCode s = check_limits(uri.segments_, query_len, limits); s != StatusCode::Ok) {
     return std::unexpected(s);

@@ -4,8 +4,8 @@
 namespace m2mdm::server {
 namespace {
 
-const char* describe(int v) noexcept {
-  switch (static_cast<errc>(v)) {
+const char* describe(errc v) noexcept {
+  switch (v) {
     M2MDM_COMMON_ERRC_CASES(errc): return syncml::common_error_text(v);
     case errc::store_corrupt: return "store file is corrupt or not an m2mdm store";
     case errc::decrypt_failed: return "secret at rest failed authentication";
@@ -22,9 +22,6 @@ const char* describe(int v) noexcept {
 
 }  // namespace
 
-const std::error_category& category() noexcept {
-  static const syncml::NamedErrorCategory c("m2mdm.server", describe);
-  return c;
-}
+M2MDM_DEFINE_ERROR_CATEGORY("m2mdm.server", describe)
 
 }  // namespace m2mdm::server

@@ -4,8 +4,8 @@
 namespace m2mdm::syncml {
 namespace {
 
-const char* describe(int v) noexcept {
-  switch (static_cast<errc>(v)) {
+const char* describe(errc v) noexcept {
+  switch (v) {
     case errc::ok: return "success";
     case errc::malformed_xml: return "malformed XML";
     case errc::malformed_wbxml: return "malformed WBXML";
@@ -28,9 +28,6 @@ const char* describe(int v) noexcept {
 
 }  // namespace
 
-const std::error_category& category() noexcept {
-  static const syncml::NamedErrorCategory c("m2mdm.syncml", describe);
-  return c;
-}
+M2MDM_DEFINE_ERROR_CATEGORY("m2mdm.syncml", describe)
 
 }  // namespace m2mdm::syncml

@@ -79,6 +79,23 @@ Result<Bytes> slurp(const std::filesystem::path& p) {
   return Bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Appends what @p read finds in each of @p files to @p out; false (and a log line) for a file
+// that cannot be read or holds no @p what.
+template <class T>
+bool read_all(const std::vector<std::filesystem::path>& files, std::vector<T> (*read)(ByteView), const char* what,
+              std::vector<T>& out) {
+  for (const auto& f : files) {
+    auto data = slurp(f);
+    auto items = data ? read(*data) : std::vector<T>{};
+    if (items.empty()) {
+      spdlog::error("pva: {} holds no {}", f.string(), what);
+      return false;
+    }
+    for (auto& i : items) out.push_back(std::move(i));
+  }
+  return true;
+}
+
 }  // namespace
 
 struct Pva::Impl {
@@ -94,24 +111,9 @@ Pva& Pva::operator=(Pva&&) noexcept = default;
 Result<Pva> Pva::load(const std::vector<std::filesystem::path>& ca_files,
                       const std::vector<std::filesystem::path>& crl_files) {
   Pva pva;
-  for (const auto& f : ca_files) {
-    auto data = slurp(f);
-    auto certs = data ? read_certs(*data) : std::vector<X509Ptr>{};
-    if (certs.empty()) {
-      spdlog::error("pva: {} holds no certificate", f.string());
-      return fail(make_error_code(errc::config_error));
-    }
-    for (auto& c : certs) pva.impl_->cas.push_back(std::move(c));
-  }
-  for (const auto& f : crl_files) {
-    auto data = slurp(f);
-    auto crls = data ? read_crls(*data) : std::vector<CrlPtr>{};
-    if (crls.empty()) {
-      spdlog::error("pva: {} holds no CRL", f.string());
-      return fail(make_error_code(errc::config_error));
-    }
-    for (auto& c : crls) pva.impl_->crls.push_back(std::move(c));
-  }
+  if (!read_all(ca_files, read_certs, "certificate", pva.impl_->cas) ||
+      !read_all(crl_files, read_crls, "CRL", pva.impl_->crls))
+    return fail(make_error_code(errc::config_error));
   return pva;
 }
 

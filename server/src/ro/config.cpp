@@ -48,6 +48,15 @@ bool get_str(const toml::table& t, std::string_view key, std::string& out, std::
   return true;
 }
 
+// An optional path: set only when @p key is there (a string).
+bool get_path(const toml::table& t, std::string_view key, std::optional<std::filesystem::path>& out, std::string& why) {
+  std::string s;
+  if (!t.contains(key)) return true;
+  if (!get_str(t, key, s, why)) return false;
+  out = s;
+  return true;
+}
+
 bool get_paths(const toml::table& t, std::string_view key, std::vector<std::filesystem::path>& out, std::string& why) {
   auto node = t[key];
   if (!node) return true;
@@ -139,21 +148,12 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
       !get_str(t, "log_level", c.log_level, why) || !get_str(t, "dpf_address", c.dpf_address, why))
     return bad();
   if (auto* tls = t["tls"].as_table()) {
-    if (tls->contains("cert")) {
-      if (!get_str(*tls, "cert", s, why)) return bad();
-      c.tls_cert = s;
-    }
-    if (tls->contains("key")) {
-      if (!get_str(*tls, "key", s, why)) return bad();
-      c.tls_key = s;
-    }
+    if (!get_path(*tls, "cert", c.tls_cert, why) || !get_path(*tls, "key", c.tls_key, why)) return bad();
   }
   if (auto* auth = t["auth"].as_table()) {
-    if (auth->contains("admin_token_file")) {
-      if (!get_str(*auth, "admin_token_file", s, why)) return bad();
-      c.admin_token_file = s;
-    }
-    if (!get_paths(*auth, "vno_token_files", c.vno_token_files, why)) return bad();
+    if (!get_path(*auth, "admin_token_file", c.admin_token_file, why) ||
+        !get_paths(*auth, "vno_token_files", c.vno_token_files, why))
+      return bad();
   }
   if (auto* pva = t["pva"].as_table()) {
     if (!get_paths(*pva, "manufacturer_ca", c.manufacturer_cas, why) ||
@@ -171,14 +171,8 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
         !get_str(*drf, "app_name", d.app_name, why) || !get_str(*drf, "app_address", d.app_address, why) ||
         !get_str(*drf, "app_apn", d.app_apn, why) || !get_str(*drf, "auth_type", d.auth_type, why))
       return bad();
-    if (drf->contains("spki_pem")) {
-      if (!get_str(*drf, "spki_pem", s, why)) return bad();
-      c.drf_spki_pem = s;
-    }
-    if (drf->contains("app_spki_pem")) {
-      if (!get_str(*drf, "app_spki_pem", s, why)) return bad();
-      c.drf_app_spki_pem = s;
-    }
+    if (!get_path(*drf, "spki_pem", c.drf_spki_pem, why) || !get_path(*drf, "app_spki_pem", c.drf_app_spki_pem, why))
+      return bad();
   }
   if (auto* n = t["notify"].as_table()) {
     if (!get_int(*n, "max_attempts", c.notify_max_attempts, why, 0, 100) ||

@@ -85,11 +85,7 @@ Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
   std::lock_guard lock(impl_->mutex);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
-  auto st = impl_->q("UPDATE bootstraps SET active = 0 WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->i64(1, id);
-  M2MDM_TRY(st->exec());
-  M2MDM_TRY(impl_->changed_one(impl_->db.get()));
+  M2MDM_TRY(impl_->update_one("UPDATE bootstraps SET active = 0 WHERE id = ?", [&](Query& st) { st.i64(1, id); }));
   // A re-bootstrap that never left: its credentials go too (the device keeps its current ones).
   auto clear = impl_->q(
       "UPDATE devices SET pending_dm_credentials = NULL WHERE dev_id = (SELECT dev_id FROM bootstraps WHERE id = ?) "
@@ -107,13 +103,9 @@ Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, s
   auto dev = impl_->device_where("dev_id", dev_id);
   if (!dev) return fail(dev.error());
   if (!dev->pending_dm) return false;
-  auto dm_json = dm_to_json(*dev->pending_dm).dump();
-  auto sealed = impl_->seal("dm_credentials", dev->id, as_bytes(dm_json));
-  if (!sealed) return fail(sealed.error());
-  auto up = impl_->q("UPDATE devices SET dm_credentials = ?, pending_dm_credentials = NULL, updated = ? WHERE id = ?");
-  if (!up) return fail(up.error());
-  up->blob(1, *sealed).i64(2, now).i64(3, dev->id);
-  M2MDM_TRY(up->exec());
+  M2MDM_TRY(impl_->write_dm_credentials(dev->id, *dev->pending_dm, now));
+  M2MDM_TRY(impl_->update_one("UPDATE devices SET pending_dm_credentials = NULL WHERE id = ?",
+                              [&](Query& st) { st.i64(1, dev->id); }));
   M2MDM_TRY(impl_->audit({0, now, "device:" + std::string(dev_id), "dm.credentials.rebootstrapped",
                           std::string(dev_id), "the device authenticated with its re-bootstrap's credentials"}));
   M2MDM_TRY(tx.commit());

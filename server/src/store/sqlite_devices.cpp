@@ -114,27 +114,15 @@ Result<std::vector<Device>> SqliteStore::list_devices(std::int64_t sho_id, std::
   return out;
 }
 
-namespace {
-/// Runs a single-row UPDATE keyed by dev_id; not_found when no row changed.
-Result<void> update_device(SqliteStore::Impl& impl, const std::string& sql, const std::function<void(Query&)>& bind) {
-  auto st = impl.q(sql);
-  if (!st) return fail(st.error());
-  bind(*st);
-  M2MDM_TRY(st->exec());
-  return impl.changed_one(impl.db.get());
-}
-}  // namespace
-
 Result<void> SqliteStore::set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
-  return update_device(*impl_, "UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?",
-                         [&](Query& st) { st.text(1, to_string(state)).i64(2, now).text(3, dev_id); });
+  return impl_->update_one("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?",
+                           [&](Query& st) { st.text(1, to_string(state)).i64(2, now).text(3, dev_id); });
 }
 
 Result<void> SqliteStore::touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
-  return update_device(
-      *impl_,
+  return impl_->update_one(
       "UPDATE devices SET last_seen = ?, push_address = CASE WHEN ? = '' THEN push_address ELSE ? END, "
       "updated = ? WHERE dev_id = ?",
       [&](Query& st) { st.i64(1, now).text(2, push_address).text(3, push_address).i64(4, now).text(5, dev_id); });
@@ -142,28 +130,22 @@ Result<void> SqliteStore::touch_device(std::string_view dev_id, std::string_view
 
 Result<void> SqliteStore::set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
-  return update_device(*impl_, "UPDATE devices SET pfc_der = ?, updated = ? WHERE dev_id = ?",
-                         [&](Query& st) { st.blob(1, pfc_der).i64(2, now).text(3, dev_id); });
+  return impl_->update_one("UPDATE devices SET pfc_der = ?, updated = ? WHERE dev_id = ?",
+                           [&](Query& st) { st.blob(1, pfc_der).i64(2, now).text(3, dev_id); });
 }
 
 Result<void> SqliteStore::set_pfc_validation(std::string_view dev_id, std::string_view verdict_json,
                                              std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
-  return update_device(*impl_, "UPDATE devices SET pfc_validation = ?, updated = ? WHERE dev_id = ?",
-                         [&](Query& st) { st.text(1, verdict_json).i64(2, now).text(3, dev_id); });
+  return impl_->update_one("UPDATE devices SET pfc_validation = ?, updated = ? WHERE dev_id = ?",
+                           [&](Query& st) { st.text(1, verdict_json).i64(2, now).text(3, dev_id); });
 }
 
 Result<void> SqliteStore::set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
   auto dev = impl_->device_where("dev_id", dev_id);
   if (!dev) return fail(dev.error());
-  auto json = dm_to_json(dm).dump();
-  auto sealed = impl_->seal("dm_credentials", dev->id, as_bytes(json));
-  if (!sealed) return fail(sealed.error());
-  auto st = impl_->q("UPDATE devices SET dm_credentials = ?, updated = ? WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->blob(1, *sealed).i64(2, now).i64(3, dev->id);
-  return st->exec();
+  return impl_->write_dm_credentials(dev->id, dm, now);
 }
 
 Result<void> SqliteStore::set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
@@ -174,13 +156,7 @@ Result<void> SqliteStore::set_dm_nonces(std::string_view dev_id, ByteView server
   DmCredentials dm = dev->dm;
   dm.server_nonce.assign(server_nonce.begin(), server_nonce.end());
   dm.client_nonce.assign(client_nonce.begin(), client_nonce.end());
-  auto json = dm_to_json(dm).dump();
-  auto sealed = impl_->seal("dm_credentials", dev->id, as_bytes(json));
-  if (!sealed) return fail(sealed.error());
-  auto st = impl_->q("UPDATE devices SET dm_credentials = ?, updated = ? WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->blob(1, *sealed).i64(2, now).i64(3, dev->id);
-  return st->exec();
+  return impl_->write_dm_credentials(dev->id, dm, now);
 }
 
 Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) {
@@ -202,11 +178,9 @@ Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint3
 
 Result<void> SqliteStore::set_sqn(std::string_view pcid, std::uint64_t next_sqn, std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("UPDATE devices SET sqn = ?, updated = ? WHERE pcid = ?");
-  if (!st) return fail(st.error());
-  st->i64(1, static_cast<std::int64_t>(next_sqn)).i64(2, now).text(3, pcid);
-  M2MDM_TRY(st->exec());
-  return impl_->changed_one(impl_->db.get());
+  return impl_->update_one("UPDATE devices SET sqn = ?, updated = ? WHERE pcid = ?", [&](Query& st) {
+    st.i64(1, static_cast<std::int64_t>(next_sqn)).i64(2, now).text(3, pcid);
+  });
 }
 
 Result<void> SqliteStore::patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) {

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -388,6 +389,26 @@ struct SqliteStore::Impl {
   Result<void> changed_one(sqlite3* d) {
     if (sqlite3_changes(d) == 0) return fail(err(errc::not_found));
     return {};
+  }
+
+  /// Runs the UPDATE @p sql with the values @p bind sets; not_found when it changed no row.
+  Result<void> update_one(const std::string& sql, const std::function<void(Query&)>& bind) {
+    auto st = q(sql);
+    if (!st) return fail(st.error());
+    bind(*st);
+    M2MDM_TRY(st->exec());
+    return changed_one(db.get());
+  }
+
+  /// Seals @p dm and writes it as the DM credentials of device @p rowid.
+  Result<void> write_dm_credentials(std::int64_t rowid, const DmCredentials& dm, std::int64_t now) {
+    auto json = dm_to_json(dm).dump();
+    auto sealed = seal("dm_credentials", rowid, as_bytes(json));
+    if (!sealed) return fail(sealed.error());
+    auto st = q("UPDATE devices SET dm_credentials = ?, updated = ? WHERE id = ?");
+    if (!st) return fail(st.error());
+    st->blob(1, *sealed).i64(2, now).i64(3, rowid);
+    return st->exec();
   }
 };
 

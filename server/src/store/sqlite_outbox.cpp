@@ -31,20 +31,14 @@ Result<std::vector<OutboxEntry>> SqliteStore::due_callbacks(std::int64_t now, st
 
 Result<void> SqliteStore::mark_callback_acked(std::int64_t id) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("UPDATE outbox SET acknowledged = 1 WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->i64(1, id);
-  M2MDM_TRY(st->exec());
-  return impl_->changed_one(impl_->db.get());
+  return impl_->update_one("UPDATE outbox SET acknowledged = 1 WHERE id = ?",
+                           [&](Query& st) { st.i64(1, id); });
 }
 
 Result<void> SqliteStore::reschedule_callback(std::int64_t id, std::int64_t next_attempt_at) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->i64(1, next_attempt_at).i64(2, id);
-  M2MDM_TRY(st->exec());
-  return impl_->changed_one(impl_->db.get());
+  return impl_->update_one("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                           [&](Query& st) { st.i64(1, next_attempt_at).i64(2, id); });
 }
 
 }  // namespace m2mdm::server

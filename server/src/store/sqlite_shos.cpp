@@ -36,11 +36,8 @@ Result<std::vector<Sho>> SqliteStore::list_shos() {
 
 Result<void> SqliteStore::set_sho_callback(std::int64_t sho_id, std::string_view url) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("UPDATE shos SET callback_url = ? WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->text(1, url).i64(2, sho_id);
-  M2MDM_TRY(st->exec());
-  return impl_->changed_one(impl_->db.get());
+  return impl_->update_one("UPDATE shos SET callback_url = ? WHERE id = ?",
+                           [&](Query& st) { st.text(1, url).i64(2, sho_id); });
 }
 
 Result<void> SqliteStore::set_sho_signer(std::int64_t sho_id, std::string_view signer) {

@@ -219,6 +219,13 @@ class Tree {
   Node* find_mut(const Uri& uri);
   const Node* find_node(const Uri& uri) const;
   bool allowed(const Caller& who, AclOp op, const Uri& uri) const;
+  /// The node a command of @p who acts on, by @p op: its URI parsed (no query: else 405), found
+  /// (404) and @p op allowed by its ACL (425).
+  struct Target {
+    Uri uri;
+    const Node* node;
+  };
+  std::expected<Target, StatusCode> target(const Caller& who, AclOp op, std::string_view text) const;
   StatusCode check_add(const Caller& who, const Uri& uri, Format format, std::size_t size,
                        std::size_t* first_missing) const;
   StatusCode check_replace(const Caller& who, const Uri& uri, Format format, std::size_t size) const;

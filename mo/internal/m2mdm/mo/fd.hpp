@@ -1,9 +1,13 @@
 /// @file fd.hpp
-/// @brief The tree's one RAII owner of a POSIX file descriptor. Build-tree only (not installed).
+/// @brief The tree's one RAII owner of a POSIX file descriptor, and a whole-buffer write to one.
+///        Build-tree only (not installed).
 #pragma once
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <span>
 #include <utility>
 
 namespace m2mdm::mo {
@@ -36,5 +40,20 @@ class Fd {
  private:
   int fd_ = -1;
 };
+
+/// Writes all of @p data to @p fd, carrying on after short writes and EINTR. False on failure,
+/// with errno as write(2) left it.
+inline bool write_all(int fd, std::span<const std::uint8_t> data) noexcept {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
 
 }  // namespace m2mdm::mo

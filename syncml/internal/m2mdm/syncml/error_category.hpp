@@ -8,6 +8,7 @@
 
 #include <string>
 #include <system_error>
+#include <type_traits>
 
 namespace m2mdm::syncml {
 
@@ -29,9 +30,34 @@ class NamedErrorCategory final : public std::error_category {
   Describe describe_;
 };
 
+/// The errc type @p E a describe function `const char* describe(E) noexcept` takes.
+template <class F>
+struct DescribedErrc;
+template <class E>
+struct DescribedErrc<const char* (*)(E) noexcept> {
+  using type = E;
+};
+
+/// @p Describe (`const char* describe(E) noexcept` for a component's errc @p E) as the
+/// int-valued function NamedErrorCategory takes: the value is read as an @p E.
+template <auto Describe>
+const char* describe_value(int value) noexcept {
+  return Describe(static_cast<typename DescribedErrc<decltype(Describe)>::type>(value));
+}
+
+/// Defines the enclosing namespace's `const std::error_category& category() noexcept`: one
+/// NamedErrorCategory called @p NAME whose messages come from @p DESCRIBE
+/// (`const char* DESCRIBE(errc) noexcept`, nullptr for a value it does not know).
+#define M2MDM_DEFINE_ERROR_CATEGORY(NAME, DESCRIBE)                                                       \
+  const std::error_category& category() noexcept {                                                       \
+    static const ::m2mdm::syncml::NamedErrorCategory c(NAME, ::m2mdm::syncml::describe_value<DESCRIBE>); \
+    return c;                                                                                            \
+  }
+
 /// The case labels of the shared codes (M2MDM_COMMON_ERRC_ENUMERATORS) of errc type @p E, for a
 /// component's describe switch: `M2MDM_COMMON_ERRC_CASES(errc): return syncml::common_error_text(v);`
-/// keeps the switch complete (-Wswitch) without repeating the shared messages.
+/// keeps the switch complete (-Wswitch) without repeating the shared messages (`v` being the
+/// errc value).
 #define M2MDM_COMMON_ERRC_CASES(E) \
   case E::ok:                      \
   case E::invalid_argument:        \
@@ -54,6 +80,13 @@ constexpr const char* common_error_text(int value) noexcept {
     case common::errc::io_error: return "I/O error";
   }
   return nullptr;
+}
+
+/// common_error_text() of a component's errc value @p value.
+template <class E>
+  requires std::is_enum_v<E>
+constexpr const char* common_error_text(E value) noexcept {
+  return common_error_text(static_cast<int>(value));
 }
 
 }  // namespace m2mdm::syncml

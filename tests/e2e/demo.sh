@@ -5,13 +5,9 @@
 # exit 0, and its summary must list both devices as provisioned with an MCIM IMSI.
 # $1 = m2mdm binary, $2 = build dir (m2mdm-device is $2/client/m2mdm-device).
 set -euo pipefail
-M2MDM=${1:?m2mdm binary}
-BUILD=${2:?build dir}
-DEVBIN="$BUILD/client/m2mdm-device"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-demo-XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$WORK/out" ] && cat "$WORK/out" >&2; exit 1; }
-[ -x "$DEVBIN" ] || fail "no m2mdm-device at $DEVBIN"
+E2E_NAME=demo
+# shellcheck source=lib/demo.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/demo.sh"
 
 rc=0
 timeout 300 "$M2MDM" demo --devices 2 --device-bin "$DEVBIN" --timeout 240 --work-dir "$WORK/demo" >"$WORK/out" 2>&1 || rc=$?

@@ -6,13 +6,9 @@
 # devices and exit 0, and the agents' logs must really hold none of the original messages.
 # $1 = m2mdm binary, $2 = build dir (m2mdm-device is $2/client/m2mdm-device).
 set -euo pipefail
-M2MDM=${1:?m2mdm binary}
-BUILD=${2:?build dir}
-DEVBIN="$BUILD/client/m2mdm-device"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-reworded-XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$WORK/out" ] && cat "$WORK/out" >&2; exit 1; }
-[ -x "$DEVBIN" ] || fail "no m2mdm-device at $DEVBIN"
+E2E_NAME=reworded
+# shellcheck source=lib/demo.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/demo.sh"
 command -v python3 >/dev/null || fail "python3 is required"
 
 # The filter: one line in, one line out, flushed at once (the demo reads the log as it grows).

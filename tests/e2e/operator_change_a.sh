@@ -7,13 +7,9 @@
 # refused, and AKA with the new IMSI. Exit 0 only if both devices moved.
 # $1 = m2mdm binary, $2 = build dir (m2mdm-device is $2/client/m2mdm-device).
 set -euo pipefail
-M2MDM=${1:?m2mdm binary}
-BUILD=${2:?build dir}
-DEVBIN="$BUILD/client/m2mdm-device"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-oca-XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$WORK/out" ] && cat "$WORK/out" >&2; exit 1; }
-[ -x "$DEVBIN" ] || fail "no m2mdm-device at $DEVBIN"
+E2E_NAME=oca
+# shellcheck source=lib/demo.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/demo.sh"
 
 rc=0
 timeout 300 "$M2MDM" demo --devices 2 --operator-change A --device-bin "$DEVBIN" --timeout 240 \

@@ -61,14 +61,7 @@ struct OperatorChangeApi : ::testing::Test {
 
   HttpResponse call(std::string method, std::string target, std::string token = {}, std::string body = {},
                     std::string content_type = "application/json") {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
-    if (!body.empty() && !content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
-    r.body = std::move(body);
-    r.peer = "127.0.0.1:5555";
-    return router->handle(r);
+    return test::api_call(*router, std::move(method), std::move(target), token, std::move(body), content_type);
   }
   static json js(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
 
@@ -242,14 +235,12 @@ TEST_F(OperatorChangeApi, RequestsTheRoCannotServe) {
   ApiOptions o;
   o.admin_token_hash = hash_token(kAdmin);
   ApiRouter unconfigured(*store, pva, o, t.fn());
-  HttpRequest r;
-  r.method = "POST";
-  r.target = "/api/v1/devices/" + std::string(kDev) + "/operator-change";
-  r.headers.emplace_back("Authorization", "Bearer " + new_token);
-  r.headers.emplace_back("Content-Type", "application/json");
-  r.body = json{{"variant", "A"}, {"authorisation", base64_encode(by_old_sho(token()))}, {"object", "c2VhbGVk"}}.dump();
-  r.peer = "127.0.0.1:5555";
-  EXPECT_EQ(unconfigured.handle(r).status, 503);
+  const auto body = json{{"variant", "A"}, {"authorisation", base64_encode(by_old_sho(token()))}, {"object", "c2VhbGVk"}};
+  EXPECT_EQ(
+      test::api_call(unconfigured, "POST", "/api/v1/devices/" + std::string(kDev) + "/operator-change", new_token,
+                     body.dump())
+          .status,
+      503);
 }
 
 }  // namespace

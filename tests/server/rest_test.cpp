@@ -83,14 +83,7 @@ struct Rest : ::testing::Test {
 
   HttpResponse call(std::string method, std::string target, std::string token = {}, std::string body = {},
                     std::string content_type = "application/json") {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
-    if (!body.empty() && !content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
-    r.body = std::move(body);
-    r.peer = "127.0.0.1:5555";
-    return router->handle(r);
+    return test::api_call(*router, std::move(method), std::move(target), token, std::move(body), content_type);
   }
   static json js(const HttpResponse& r) { return json::parse(r.body); }
 

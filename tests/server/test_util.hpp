@@ -2,6 +2,7 @@
 // from tests/support).
 #pragma once
 
+#include "m2mdm/server/api.hpp"
 #include "m2mdm/server/sqlite_store.hpp"
 #include "m2mdm/test/files.hpp"
 #include "m2mdm/test/mock_clock.hpp"
@@ -19,6 +20,20 @@ using m2mdm::test::slurp;
 using m2mdm::test::TempDir;  ///< a fresh directory under the system temp dir, removed at the end
 
 inline Bytes test_key(std::uint8_t fill = 0x42) { return Bytes(SecretBox::key_size, fill); }
+
+/// One request through @p router from 127.0.0.1:5555, with `Authorization: Bearer @p token` when
+/// a token is given and @p content_type when there is a body.
+inline HttpResponse api_call(ApiRouter& router, std::string method, std::string target, const std::string& token = {},
+                             std::string body = {}, const std::string& content_type = "application/json") {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+  if (!body.empty() && !content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
+  r.body = std::move(body);
+  r.peer = "127.0.0.1:5555";
+  return router.handle(r);
+}
 
 inline std::unique_ptr<SqliteStore> open_store(const std::filesystem::path& db, std::uint8_t key_fill = 0x42) {
   auto box = SecretBox::from_key(test_key(key_fill));

@@ -171,23 +171,20 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
   //    before the package is stored, so a refusal leaves no trace but the refused entry.
   const auto active = registry_.active();
   std::optional<mo::ChangeToken> change;
-  auto authorised = [&](const mo::OpenedMcim& opened) -> Result<void> {
-    if (!options_.activate_after_install || !active || active->sho_id == opened.profile.sho_id) return {};
-    auto token = check_change_token(download->auth_token, active->sho_id, opened.profile.sho_id);
+  auto authorise = [&](std::string_view new_sho) -> Result<void> {
+    if (!options_.activate_after_install || !active || active->sho_id == new_sho) return {};
+    auto token = check_change_token(download->auth_token, active->sho_id, new_sho);
     if (!token) return fail(token.error());
     change = std::move(*token);
     return {};
   };
+  auto authorised = [&](const mo::OpenedMcim& opened) { return authorise(opened.profile.sho_id); };
   McimEntry installed;
   if (stored) {
     installed = *existing;
-    if (active && active->sho_id != installed.sho_id) {
-      auto token = check_change_token(download->auth_token, active->sho_id, installed.sho_id);
-      if (!token) {
-        (void)registry_.remove(slot);
-        return failed(m2msim_result_for(token.error()), token.error().message());
-      }
-      change = std::move(*token);
+    if (auto ok = authorise(installed.sho_id); !ok) {
+      (void)registry_.remove(slot);
+      return failed(m2msim_result_for(ok.error()), ok.error().message());
     }
   } else {
     mo::OpenPolicy policy;

@@ -3,6 +3,7 @@
 
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/seal.hpp"
+#include "id_text.hpp"
 #include "strict_json.hpp"
 
 #include <algorithm>
@@ -20,12 +21,7 @@ constexpr std::array<std::string_view, 10> kFields = {"by",    "dev",  "from", "
                                                       "not_after", "to", "type", "variant", "version"};
 
 // [A-Za-z0-9._:-]{1,max}: the identifier alphabet of the MCIM profile (sho_id, device).
-bool id_text(std::string_view s, std::size_t max) {
-  return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
-           c == ':' || c == '-';
-  });
-}
+bool id_text(std::string_view s, std::size_t max) { return !s.empty() && s.size() <= max && detail::is_id_text(s); }
 
 bool nonce_text(std::string_view s) {
   return s.size() == 32 &&

@@ -1,5 +1,6 @@
 #include "m2mdm/mo/mcim_profile.hpp"
 
+#include "id_text.hpp"
 #include "strict_json.hpp"
 
 #include <nlohmann/json.hpp>
@@ -30,12 +31,7 @@ bool is_hex(std::string_view s) {
   });
 }
 
-bool is_id_text(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
-           c == ':' || c == '-';
-  });
-}
+using detail::is_id_text;
 
 // ITU-T E.118 / ISO/IEC 7812-1 Luhn check over all digits (the last one being the check digit).
 bool luhn_ok(std::string_view digits) {

@@ -1,6 +1,7 @@
 #include "m2mdm/mo/pki.hpp"
 
 #include "crypto_raii.hpp"
+#include "id_text.hpp"
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/fd.hpp"
 
@@ -13,7 +14,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <ctime>
 #include <fstream>
@@ -348,10 +348,9 @@ Result<std::vector<PkiFile>> issue_test_device(const fs::path& dir, std::string_
 }
 
 Result<std::vector<PkiFile>> issue_test_sho(const fs::path& dir, std::string_view sho_id, std::int64_t now_in) {
-  const bool id_ok = !sho_id.empty() && sho_id.size() <= 64 && std::all_of(sho_id.begin(), sho_id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == ':' || c == '-';
-  });
-  if (!id_ok || sho_id.find(':') != std::string_view::npos) return fail(errc::invalid_argument);  // also a file name
+  // A profile/token SHO id that is also a file name (no ':').
+  if (sho_id.empty() || sho_id.size() > 64 || !detail::is_id_text(sho_id) || sho_id.find(':') != std::string_view::npos)
+    return fail(errc::invalid_argument);
   auto sca = read_cert(dir / "sho-ca.pem");
   if (!sca) return fail(sca.error());
   auto skey = read_key(dir / "sho-ca.key");

@@ -37,16 +37,18 @@ class StoreBackend final : public DmBackend {
   StoreBackend(Store& store, std::function<std::int64_t()> clock, std::string peer)
       : store_(store), clock_(std::move(clock)), peer_(std::move(peer)) {}
 
+  // The engine asks for both sets at the start of a session: one read of the device serves both.
   Result<DmCredentials> credentials(std::string_view dev_id) override {
     auto device = store_.get_device(dev_id);
     if (!device) return fail(device.error());
+    pending_ = {std::string(dev_id), device->pending_dm};
     return device->dm;
   }
 
   std::optional<DmCredentials> pending_credentials(std::string_view dev_id) override {
+    if (pending_.first == dev_id) return pending_.second;
     auto device = store_.get_device(dev_id);
-    if (!device) return std::nullopt;
-    return device->pending_dm;
+    return device ? device->pending_dm : std::nullopt;
   }
 
   void on_pending_credentials_used(std::string_view dev_id) override {
@@ -173,6 +175,7 @@ class StoreBackend final : public DmBackend {
   Store& store_;
   std::function<std::int64_t()> clock_;
   std::string peer_;
+  std::pair<std::string, std::optional<DmCredentials>> pending_;  ///< from the last credentials() read
 };
 
 }  // namespace

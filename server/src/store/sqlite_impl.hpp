@@ -354,15 +354,23 @@ struct SqliteStore::Impl {
   Result<void> fail_changes_of_ended_jobs(std::int64_t now);
   Result<OperatorChange> change_where(const char* column, std::int64_t value);
 
+  /// Inserts one outbox row, due at @p now; returns its id (inside the caller's lock/transaction).
+  Result<std::int64_t> insert_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
+                                       std::int64_t now) {
+    auto ob = q("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)");
+    if (!ob) return fail(ob.error());
+    ob->i64(1, sho_id).text(2, url).text(3, body).i64(4, now);
+    M2MDM_TRY(ob->exec());
+    return std::int64_t{sqlite3_last_insert_rowid(db.get())};
+  }
+
   /// Enqueues a callback to SHO @p sho_id if it registered a URL (inside the caller's transaction).
   Result<void> enqueue_callback_for(std::int64_t sho_id, const nlohmann::json& body, std::int64_t now) {
     auto sho = sho_where("id", sho_id);
     if (!sho) return fail(sho.error());
     if (sho->callback_url.empty()) return {};
-    auto ob = q("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)");
-    if (!ob) return fail(ob.error());
-    ob->i64(1, sho->id).text(2, sho->callback_url).text(3, body.dump()).i64(4, now);
-    return ob->exec();
+    M2MDM_TRY(insert_callback(sho->id, sho->callback_url, body.dump(), now));
+    return {};
   }
 
   Result<void> audit(const AuditEntry& e) {

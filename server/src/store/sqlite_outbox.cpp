@@ -6,11 +6,7 @@ namespace m2mdm::server {
 Result<std::int64_t> SqliteStore::enqueue_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
                                                    std::int64_t now) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)");
-  if (!st) return fail(st.error());
-  st->i64(1, sho_id).text(2, url).text(3, body).i64(4, now);
-  M2MDM_TRY(st->exec());
-  return std::int64_t{sqlite3_last_insert_rowid(impl_->db.get())};
+  return impl_->insert_callback(sho_id, url, body, now);
 }
 
 Result<std::vector<OutboxEntry>> SqliteStore::due_callbacks(std::int64_t now, std::size_t limit) {

@@ -140,6 +140,7 @@ Parsed<Bytes> object_member(const json& j, std::size_t max_bytes, bool required)
   if (!*object) return Bytes{};
   auto bytes = base64_decode(**object);
   if (!bytes) return Err("\"object\" is not valid base64");
+  if (required && bytes->empty()) return Err("\"object\" is empty");
   if (bytes->size() > max_bytes) return Err("\"object\" is too large");
   return std::move(*bytes);
 }
@@ -367,7 +368,7 @@ Parsed<PvaRequest> parse_pva_request(std::string_view body) {
     out.pfc.assign(p.begin(), p.end());
   } else {
     auto der = base64_decode(p);
-    if (!der) return Err("\"pfc\" must be PEM or base64 DER");
+    if (!der || der->empty()) return Err("\"pfc\" must be PEM or base64 DER");
     out.pfc = std::move(*der);
   }
   auto it = j->find("chain");

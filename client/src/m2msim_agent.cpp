@@ -5,6 +5,9 @@
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 
+#include "m2mdm/syncml/encoding.hpp"
+
+#include <algorithm>
 #include <chrono>
 
 namespace m2mdm::client {
@@ -12,6 +15,9 @@ namespace m2mdm::client {
 using syncml::StatusCode;
 
 namespace {
+
+/// How long a device reset by operator change B accepts the re-bootstrap that follows.
+constexpr std::int64_t kPristineRebootstrapSeconds = 3600;
 
 mo::McimState tree_state(McimState s) {
   switch (s) {
@@ -173,7 +179,7 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
   std::optional<mo::ChangeToken> change;
   auto authorise = [&](std::string_view new_sho) -> Result<void> {
     if (!options_.activate_after_install || !active || active->sho_id == new_sho) return {};
-    auto token = check_change_token(download->auth_token, active->sho_id, new_sho);
+    auto token = check_change_token(download->auth_token, mo::ChangeVariant::via_old_sho, active->sho_id, new_sho);
     if (!token) return fail(token.error());
     change = std::move(*token);
     return {};
@@ -201,7 +207,7 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
   if (options_.activate_after_install) {
     // 2. The old SHO's credentials discarded and the new ones activated in one TRE write (step 8).
     if (change) {
-      auto discarded = registry_.switch_operator(slot, active->sho_id, change->nonce, change->not_after, now());
+      auto discarded = registry_.switch_operator(slot, active->sho_id, SpentNonce{change->nonce, change->not_after, now()});
       if (!discarded) return failed(m2msim_result_for(discarded.error()), discarded.error().message());
       mo::set_download_state(tree_, slot, mo::DownloadState::Installed);
       sync_tree();
@@ -225,12 +231,12 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
   return {StatusCode::AcceptedForProcessing};
 }
 
-Result<mo::ChangeToken> M2msimAgent::check_change_token(ByteView token, std::string_view from_sho,
-                                                        std::string_view to_sho) const {
+Result<mo::ChangeToken> M2msimAgent::check_change_token(ByteView token, mo::ChangeVariant variant,
+                                                        std::string_view from_sho, std::string_view to_sho) const {
   if (token.empty()) return fail(mo::errc::token_missing);
   mo::ChangeTokenCheck check;
   check.device_id = tre_.device_id();
-  check.variant = mo::ChangeVariant::via_old_sho;
+  check.variant = variant;
   check.from_sho = std::string(from_sho);
   check.to_sho = std::string(to_sho);
   check.now = now();
@@ -261,15 +267,41 @@ mo::ExecOutcome M2msimAgent::mcim_operation(mo::ExecRequest& request, std::strin
 }
 
 mo::ExecOutcome M2msimAgent::reset(mo::ExecRequest& request) {
-  auto r = registry_.reset_to_pristine();
-  sync_tree();
-  if (r) {
-    // Back to the pristine state: a new bootstrap (variant B) must be accepted, so arm it.
-    mo::arm_rebootstrap(tree_, request.server_id, now() + 3600);
-    if (options_.on_change) options_.on_change(registry_);
+  const std::string source = request.uri.str();
+  auto refused = [&](const std::error_code& ec) {
+    report(request.server_id, mo::kAlertReset, source, request.correlator, m2msim_result_for(ec), ec.message());
+    return mo::ExecOutcome{StatusCode::AcceptedForProcessing};
+  };
+  // Operator change variant B (seed 004 §5.2.5.8.3.2 steps 2-3): removing a stored MCIM needs
+  // the authorisation of an SHO whose MCIM is stored here — the Exec's Data, the base64 of the
+  // token. A device with no MCIM is pristine already: nothing to authorise, nothing to lose.
+  std::vector<std::string> stored_shos;
+  for (const auto& e : registry_.entries()) {
+    if (e.state == McimState::deleted || e.sho_id.empty()) continue;
+    if (std::find(stored_shos.begin(), stored_shos.end(), e.sho_id) == stored_shos.end()) stored_shos.push_back(e.sho_id);
   }
-  report(request.server_id, mo::kAlertReset, request.uri.str(), request.correlator,
-         r ? mo::M2msimResult::Success : m2msim_result_for(r.error()), r ? "pristine" : r.error().message());
+  std::optional<SpentNonce> spent;
+  if (!stored_shos.empty()) {
+    const std::string_view text(reinterpret_cast<const char*>(request.data.data()), request.data.size());
+    auto der = text.empty() ? Result<Bytes>(Bytes{}) : base64_decode(text);
+    if (!der) return refused(make_error_code(mo::errc::token_malformed));
+    auto token = check_change_token(*der, mo::ChangeVariant::pristine, {}, {});
+    if (!token) return refused(token.error());
+    if (std::find(stored_shos.begin(), stored_shos.end(), token->from_sho) == stored_shos.end())
+      return refused(make_error_code(mo::errc::token_wrong_sho));
+    spent = SpentNonce{token->nonce, token->not_after, now()};
+  }
+  auto r = registry_.reset_to_pristine(spent);
+  if (!r) return refused(r.error());
+  sync_tree();
+  // Back to the pristine state: the re-bootstrap that names the new SHO (step 8) must be
+  // accepted, so the server that reset the device arms it (docs/bootstrap.md "Re-bootstrap").
+  mo::arm_rebootstrap(tree_, request.server_id, now() + kPristineRebootstrapSeconds);
+  if (options_.on_change) options_.on_change(registry_);
+  for (const auto& old : *r)
+    report(request.server_id, mo::kAlertDiscarded, mo::m2msim_uri("MCIM/" + old.id), request.correlator,
+           mo::M2msimResult::Success, "discarded " + old.iccid + " of " + old.sho_id);
+  report(request.server_id, mo::kAlertReset, source, request.correlator, mo::M2msimResult::Success, "pristine");
   return {StatusCode::AcceptedForProcessing};
 }
 

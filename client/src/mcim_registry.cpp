@@ -298,29 +298,52 @@ Result<void> McimRegistry::remove(std::string_view id) {
   return tre_->erase(download_item(id));
 }
 
-Result<void> McimRegistry::reset_to_pristine() {
+Result<std::vector<McimEntry>> McimRegistry::reset_to_pristine(const std::optional<SpentNonce>& spent) {
+  if (spent && nonces_.contains(spent->nonce)) return fail(errc::registry_bad_transition);
+  // One write is the commit point (variant B step 3): every MCIM -> Deleted and the
+  // authorisation spent. Before it nothing changed; after it no MCIM is usable.
   auto next = entries_;
-  for (auto& e : next) e.state = McimState::deleted;
-  if (auto r = persist(next, counters_); !r) return r;
-  entries_ = std::move(next);
-  for (const auto& e : entries_) {
-    if (auto r = tre_->erase(profile_item(e.id)); !r) return r;
-    if (auto r = tre_->erase(download_item(e.id)); !r) return r;
+  std::vector<McimEntry> deleted;
+  for (auto& e : next) {
+    if (e.state == McimState::deleted) continue;
+    e.state = McimState::deleted;
+    e.last_result = "removed: back to the pristine state";
+    deleted.push_back(e);
   }
-  return {};
+  Nonces nonces = spent ? with_spent(*spent) : nonces_;
+  if (auto r = persist(next, counters_, nonces); !r) return fail(r.error());
+  entries_ = std::move(next);
+  nonces_ = std::move(nonces);
+  erase_items(deleted);
+  return deleted;
+}
+
+McimRegistry::Nonces McimRegistry::with_spent(const SpentNonce& spent) const {
+  Nonces nonces;
+  for (const auto& [n, until] : nonces_)
+    if (until > spent.now) nonces.emplace(n, until);  // an expired token is refused anyway
+  nonces.emplace(spent.nonce, spent.until);
+  return nonces;
+}
+
+void McimRegistry::erase_items(const std::vector<McimEntry>& gone) {
+  for (const auto& e : gone) {
+    // After the commit point; an item left by a power loss here is an orphan for the next open().
+    (void)tre_->erase(profile_item(e.id));
+    (void)tre_->erase(download_item(e.id));
+  }
 }
 
 bool McimRegistry::change_nonce_used(std::string_view nonce) const { return nonces_.contains(nonce); }
 
 Result<std::vector<McimEntry>> McimRegistry::switch_operator(std::string_view id, std::string_view from_sho,
-                                                             std::string_view nonce, std::int64_t nonce_until,
-                                                             std::int64_t now) {
+                                                             const SpentNonce& spent) {
   const McimEntry* entry = find_mut(id);
   if (entry == nullptr) return fail(mo::errc::not_found);
   if (entry->state != McimState::installed && entry->state != McimState::inactive)
     return fail(errc::registry_bad_transition);
   if (entry->sho_id == from_sho) return fail(errc::registry_bad_transition);
-  if (nonces_.contains(nonce)) return fail(errc::registry_bad_transition);
+  if (nonces_.contains(spent.nonce)) return fail(errc::registry_bad_transition);
   // One write is the commit point (docs/operator-change.md, variant A step 8): every MCIM of the
   // old SHO -> Deleted, the new one -> Active, the token's nonce spent. Before it the old MCIM
   // is the active one, after it the new one; the old credentials are erased right after.
@@ -338,18 +361,11 @@ Result<std::vector<McimEntry>> McimRegistry::switch_operator(std::string_view id
       e.state = McimState::inactive;  // another SHO's: at most one Active
     }
   }
-  Nonces nonces;
-  for (const auto& [n, until] : nonces_)
-    if (until > now) nonces.emplace(n, until);  // an expired token is refused anyway
-  nonces.emplace(std::string(nonce), nonce_until);
+  Nonces nonces = with_spent(spent);
   if (auto r = persist(next, counters_, nonces); !r) return fail(r.error());
   entries_ = std::move(next);
   nonces_ = std::move(nonces);
-  for (const auto& e : discarded) {
-    // After the commit point; an item left by a power loss here is an orphan for the next open().
-    (void)tre_->erase(profile_item(e.id));
-    (void)tre_->erase(download_item(e.id));
-  }
+  erase_items(discarded);
   return discarded;
 }
 

@@ -1,7 +1,8 @@
-// Operator change variant A on the device (M2msimAgent + McimRegistry over a real software TRE
-// and real CMS): the old SHO's token lets the new SHO's MCIM replace the old one in one TRE
-// write; every bad token changes nothing; a power loss at any write leaves the old or the new
-// MCIM active, never neither and never both.
+// Operator change on the device (M2msimAgent + McimRegistry over a real software TRE and real
+// CMS). Variant A: the old SHO's token lets the new SHO's MCIM replace the old one in one TRE
+// write. Variant B: the old SHO's token resets the device to the pristine state in one TRE
+// write and arms the re-bootstrap. Every bad token changes nothing; a power loss at any write
+// leaves a defined state (A: the old or the new MCIM active; B: the old MCIM active or none).
 #include "../mo/mcim_test_util.hpp"
 
 #include "m2mdm/client/alert_outbox.hpp"
@@ -10,6 +11,7 @@
 #include "m2mdm/client/software_tre.hpp"
 #include "m2mdm/mo/change_token.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
+#include "m2mdm/syncml/encoding.hpp"
 
 #include <gtest/gtest.h>
 
@@ -114,6 +116,20 @@ class OperatorChange : public ::testing::Test {
     EXPECT_EQ(tree_->exec(who, base + "/Operations/Install", {}, "corr-" + slot),
               syncml::StatusCode::AcceptedForProcessing);
   }
+
+  /// What the DPF does for variant B: Exec Operations/ResetToPristine, Data = base64 of the token.
+  void reset(const Bytes& token) {
+    const std::string data = token.empty() ? std::string{} : base64_encode(token);
+    EXPECT_EQ(tree_->exec(mo::Caller::server(kServer), mo::m2msim_uri("Operations/ResetToPristine"), as_bytes(data),
+                          "corr-reset"),
+              syncml::StatusCode::AcceptedForProcessing);
+  }
+  mo::ChangeToken pristine_token(std::string_view nonce = "00112233445566778899aabbccddeeff") {
+    auto t = token(nonce);
+    t.variant = mo::ChangeVariant::pristine;
+    return t;
+  }
+  bool armed() const { return mo::rebootstrap_armed(*tree_, TestPki::instance().now); }
 
   std::vector<mo::GenericAlertPayload> alerts() const {
     std::vector<mo::GenericAlertPayload> out;
@@ -292,6 +308,136 @@ TEST_F(OperatorChange, PowerLossAtEveryWriteLeavesTheOldOrTheNewActive) {
   }
   EXPECT_TRUE(covered);
   EXPECT_TRUE(saw_old && saw_new);
+}
+
+// ---- variant B: back to the pristine state (seed 004 §5.2.5.8.3.2) ----------------------------
+
+TEST_F(OperatorChange, VariantBTheOldShosTokenResetsToPristineAndArmsTheReBootstrap) {
+  EXPECT_FALSE(armed());
+  reset(signed_token(pristine_token()));
+  // Step 3: no MCIM left, none usable, nothing of them in the TRE.
+  EXPECT_FALSE(registry_->active().has_value());
+  for (const auto& e : registry_->entries()) EXPECT_EQ(e.state, McimState::deleted);
+  EXPECT_FALSE(registry_->profile("old").has_value());
+  auto items = tre_->list();
+  ASSERT_TRUE(items.has_value());
+  for (const auto& item : *items) EXPECT_NE(item.id, "mcim.old");
+  EXPECT_FALSE(tree_->exists(mo::m2msim_uri("MCIM/old")));
+  // The re-bootstrap naming the new SHO will be accepted from the server that reset it.
+  EXPECT_TRUE(armed());
+  EXPECT_EQ(tree_->get_text(mo::m2msim_uri("ReBootstrap/ArmedBy")), kServer);
+  // The discard confirmation (for the old SHO), then the reset result.
+  const auto a = alerts();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].type, mo::kAlertDiscarded);
+  EXPECT_EQ(a[0].source_uri, mo::m2msim_uri("MCIM/old"));
+  EXPECT_EQ(a[0].correlator, "corr-reset");
+  EXPECT_EQ(a[1].type, mo::kAlertReset);
+  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  // Steps 13-14: a pristine device takes the new SHO's MCIM like a new one (no token).
+  outbox_ = MemoryAlertOutbox{};
+  deliver("new", sealed_by_new(), {});
+  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  EXPECT_EQ(registry_->active()->sho_id, kNewSho);
+  start();  // after a reboot the nonce is still spent
+  EXPECT_TRUE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
+}
+
+TEST_F(OperatorChange, VariantBEveryBadTokenIsRefusedWith1412AndChangesNothing) {
+  auto& pki = TestPki::instance();
+  const auto& new_sho = pki.sho(std::string(kNewSho));
+  struct Case {
+    std::string name;
+    Bytes token;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"missing", {}});
+  cases.push_back({"variant A token", signed_token(token())});
+  auto t = pristine_token();
+  t.device_id = "another-device";
+  cases.push_back({"wrong device", signed_token(t)});
+  t = pristine_token();
+  t.not_after = pki.now - 1;
+  t.issued = pki.now - 100;
+  cases.push_back({"expired", signed_token(t)});
+  // The new SHO cannot reset the device of another SHO, even naming itself as "from".
+  t = pristine_token();
+  t.from_sho = std::string(kNewSho);
+  t.to_sho = "sho-c.example";
+  auto self = mo::sign_change_token(t, new_sho.cert, new_sho.key);
+  ASSERT_TRUE(self.has_value());
+  cases.push_back({"from an SHO with no MCIM here", *self});
+  cases.push_back({"garbage", Bytes{1, 2, 3}});
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    outbox_ = MemoryAlertOutbox{};
+    reset(c.token);
+    EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+    EXPECT_EQ(alerts().size(), 1u);  // no discard confirmation
+    expect_unchanged();
+    EXPECT_FALSE(armed());
+  }
+  // Not base64 at all.
+  outbox_ = MemoryAlertOutbox{};
+  EXPECT_EQ(tree_->exec(mo::Caller::server(kServer), mo::m2msim_uri("Operations/ResetToPristine"),
+                        as_bytes(std::string_view("%%not base64%%")), "corr-reset"),
+            syncml::StatusCode::AcceptedForProcessing);
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  expect_unchanged();
+  // A token used once does not work twice.
+  const Bytes once = signed_token(pristine_token());
+  reset(once);
+  ASSERT_EQ(last_result(), mo::M2msimResult::Success);
+  deliver("back", sealed_by_old(2, "2"), {});
+  ASSERT_EQ(last_result(), mo::M2msimResult::Success);
+  outbox_ = MemoryAlertOutbox{};
+  reset(once);
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  EXPECT_EQ(registry_->active()->id, "back");
+}
+
+TEST_F(OperatorChange, VariantBPowerLossAtEveryWriteLeavesTheOldActiveOrNone) {
+  const Bytes tok = signed_token(pristine_token());
+  bool saw_old = false, saw_pristine = false, covered = false;
+  for (int write_no = 0; write_no < 8 && !covered; ++write_no) {
+    for (const char* step : {"write", "sync", "rename", "dir-sync"}) {
+      SCOPED_TRACE(std::to_string(write_no) + " " + step);
+      TearDown();
+      SetUp();
+      int writes = 0;
+      bool crashed = false;
+      tre_->set_crash_hook_for_testing([&](std::string_view s, std::string_view) {
+        if (s == "write") ++writes;
+        const bool now = writes - 1 == write_no && s == step;
+        crashed = crashed || now;
+        return now;
+      });
+      reset(tok);
+      tre_->set_crash_hook_for_testing(nullptr);
+      start();  // power back
+      if (auto active = registry_->active()) {
+        saw_old = true;
+        EXPECT_EQ(active->sho_id, kOldSho);
+        EXPECT_TRUE(registry_->profile(active->id).has_value());
+        EXPECT_FALSE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
+        // The DPF sends the reset again (its result never arrived): it completes.
+        reset(tok);
+        EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+      } else {
+        saw_pristine = true;
+      }
+      // Either way the device ends pristine, with no usable credential of the old SHO.
+      EXPECT_FALSE(registry_->active().has_value());
+      EXPECT_FALSE(registry_->profile("old").has_value());
+      EXPECT_TRUE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
+      if (!crashed) {
+        covered = true;
+        break;
+      }
+    }
+  }
+  EXPECT_TRUE(covered);
+  EXPECT_TRUE(saw_old && saw_pristine);
 }
 
 }  // namespace

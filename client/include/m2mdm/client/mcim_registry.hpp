@@ -27,6 +27,15 @@
 
 namespace m2mdm::client {
 
+/// An operator-change authorisation's nonce, spent in the same durable write as the change it
+/// authorises (docs/operator-change.md): kept until @p until; spent nonces whose time passed
+/// @p now are dropped in that write.
+struct SpentNonce {
+  std::string nonce;
+  std::int64_t until = 0;
+  std::int64_t now = 0;
+};
+
 /// Lifecycle state of a stored MCIM (m2msimmobj.md).
 enum class McimState { downloaded, installed, active, inactive, blocked, deleted };
 
@@ -72,19 +81,22 @@ class McimRegistry {
   Result<void> deactivate(std::string_view id);
   /// Any state -> Deleted; the profile is erased (the entry is kept as a record).
   Result<void> remove(std::string_view id);
-  /// Deletes every MCIM (the pristine state of operator change variant B, seed 001/004); the
-  /// counters per SHO are kept, so old packages stay refused.
-  Result<void> reset_to_pristine();
+  /// Deletes every MCIM (the pristine state of operator change variant B, seed 004
+  /// §5.2.5.8.3.2 step 3) in one durable write, with @p spent (the authorisation's nonce) recorded
+  /// in that same write; the profiles are erased after it. The counters per SHO are kept, so old
+  /// packages stay refused. Returns the entries it deleted. Fails with registry_bad_transition
+  /// when the nonce was already spent.
+  Result<std::vector<McimEntry>> reset_to_pristine(const std::optional<SpentNonce>& spent = std::nullopt);
 
   /// Operator change (variant A, docs/operator-change.md): in one durable write, every MCIM of
   /// @p from_sho becomes Deleted, the Installed/Inactive entry @p id (another SHO's, already
   /// opened and stored) becomes Active, and the authorisation's @p nonce is recorded as spent
-  /// (kept until @p nonce_until; spent nonces whose time passed @p now are dropped). The old
+  /// (@p spent). The old
   /// profiles are erased after that write. Returns the discarded entries. Fails with
   /// registry_bad_transition when @p id is not Installed/Inactive, is @p from_sho's own, or the
   /// nonce was already spent.
-  Result<std::vector<McimEntry>> switch_operator(std::string_view id, std::string_view from_sho, std::string_view nonce,
-                                                 std::int64_t nonce_until, std::int64_t now);
+  Result<std::vector<McimEntry>> switch_operator(std::string_view id, std::string_view from_sho,
+                                                 const SpentNonce& spent);
   /// True when an operator-change authorisation with @p nonce was already used on this device.
   bool change_nonce_used(std::string_view nonce) const;
 
@@ -105,6 +117,10 @@ class McimRegistry {
   Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters);
   Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters, const Nonces& nonces);
   McimEntry* find_mut(std::string_view id);
+  /// nonces_ with @p spent added and the expired ones dropped.
+  Nonces with_spent(const SpentNonce& spent) const;
+  /// Erases the stored items of @p gone (after the commit point that stopped referring to them).
+  void erase_items(const std::vector<McimEntry>& gone);
 
   Tre* tre_;
   std::vector<McimEntry> entries_;

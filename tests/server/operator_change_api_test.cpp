@@ -1,12 +1,16 @@
-// Operator change variant A at the RO, through ApiRouter::handle and a real SQLite store with a
-// real test PKI: the new SHO's request with the old SHO's token, every refusal (1412, nothing
+// Operator change at the RO, through ApiRouter::handle and a real SQLite store with a real test
+// PKI. Variant A: the new SHO's request with the old SHO's token, every refusal (1412, nothing
 // created), what each party may see, the old SHO's acknowledgement relayed without its data,
-// and the completion that moves the device to the new SHO.
+// and the completion that moves the device to the new SHO. Variant B: the reset, the
+// re-bootstrap pushed over real UDP by the DRF, the install job once the device used it.
 #include "m2mdm/mo/change_token.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/seal.hpp"
 #include "m2mdm/server/api.hpp"
+#include "m2mdm/server/drf_service.hpp"
+#include "m2mdm/server/push.hpp"
 #include "test_util.hpp"
+#include "udp_receiver.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -54,7 +58,11 @@ struct OperatorChangeApi : ::testing::Test {
     std::tie(other_id, other_token) = make_sho("other", "sho-c.example");
     // The device, provisioned for the old SHO, with the PfC it reported.
     auto r = call("POST", "/api/v1/devices:import", old_token,
-                  json{{"devId", kDev}, {"pcid", "001010000000001"}}.dump() + "\n", "application/x-ndjson");
+                  json{{"devId", kDev}, {"pcid", "001010000000001"}, {"devicePin", "1234"},
+                       {"dpfAddress", "https://ro.example/dm"}}
+                          .dump() +
+                      "\n",
+                  "application/x-ndjson");
     ASSERT_EQ(r.status, 200) << r.body;
     ASSERT_TRUE(store->set_device_pfc(kDev, cert_at(pki / "devices" / std::string(kDev) / "pfc.pem").to_der(), now));
   }
@@ -229,7 +237,9 @@ TEST_F(OperatorChangeApi, ATokenWorksOnce) {
 }
 
 TEST_F(OperatorChangeApi, RequestsTheRoCannotServe) {
-  EXPECT_EQ(request(by_old_sho(token()), new_token, "B").status, 501);
+  auto usim_update = token();
+  usim_update.variant = mo::ChangeVariant::usim_update;
+  EXPECT_EQ(request(by_old_sho(usim_update), new_token, "C").status, 501);
   EXPECT_EQ(request(by_old_sho(token()), old_token).status, 409);  // already the device's SHO
   EXPECT_EQ(request(by_old_sho(token()), kAdmin).status, 403);     // only an SHO asks
   ApiOptions o;
@@ -241,6 +251,126 @@ TEST_F(OperatorChangeApi, RequestsTheRoCannotServe) {
                      body.dump())
           .status,
       503);
+}
+
+TEST_F(OperatorChangeApi, VariantBResetsReBootstrapsForTheNewShoThenInstalls) {
+  for (const auto& [tok, url] : {std::pair{old_token, "https://old.example/cb"}, {new_token, "https://new.example/cb"}})
+    ASSERT_EQ(call("PUT", "/api/v1/callback", tok, json{{"url", url}}.dump()).status, 200);
+  // The device as the initial provisioning left it: bootstrapped by the DRF, reachable by push.
+  test::UdpReceiver udp;
+  UdpPushSender sender;
+  DrfSettings ds;
+  ds.provurl = "https://ro.example/drf";
+  ds.dpf_spki_sha256 = Bytes(32, 0xAB);
+  auto drf = std::make_shared<DrfService>(*store, sender, ds, t.fn());
+  ASSERT_EQ(call("PATCH", "/api/v1/devices/" + std::string(kDev), old_token,
+                 json{{"pushAddress", udp.address()}}.dump(), "application/merge-patch+json")
+                .status,
+            200);
+  BootstrapRequest first;
+  first.actor = "operator";
+  ASSERT_TRUE(drf->bootstrap(kDev, first).has_value());
+  ASSERT_TRUE(udp.receive().has_value());
+  router->set_drf(drf);
+  auto changes = router->operator_changes();
+
+  auto tk = token();
+  tk.variant = mo::ChangeVariant::pristine;
+  const Bytes tok = by_old_sho(tk);
+  // A variant-A token does not authorise a reset, and a B request needs the MCIM too.
+  EXPECT_EQ(request(by_old_sho(token("ffeeddccbbaa99887766554433221100")), new_token, "B").status, 403);
+  auto r = request(tok, new_token, "B");
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto change = js(r);
+  const std::int64_t id = change["id"];
+  const std::string path = "/api/v1/operator-changes/" + std::to_string(id);
+  ASSERT_EQ(change["resetJobId"], change["jobId"]);
+  auto reset = store->get_job(change["jobId"].get<std::int64_t>());
+  ASSERT_TRUE(reset.has_value());
+  EXPECT_EQ(reset->kind, JobKind::reset);
+  EXPECT_TRUE(reset->payload.empty()) << "the MCIM waits for the re-bootstrap";
+  EXPECT_EQ(*base64_decode(reset->authorisation), tok) << "the token goes to the device as it came";
+
+  // Step 3: the device removed the old SHO's MCIM (discard confirmation) and reports the reset.
+  ASSERT_TRUE(store->record_change_discarded(id, "1200 discarded 8901010000000000017 of sho.example", now));
+  ASSERT_EQ(call("POST", path + "/ack", old_token, "{}").status, 200);
+  ASSERT_EQ(store->record_result(reset->correlator, 1200, "pristine", now), RecordOutcome::recorded);
+  // Step 8: the DRF registry names the new SHO; the old SHO is told and loses the device.
+  EXPECT_EQ(js(call("GET", path, kAdmin))["state"], "pristine");
+  EXPECT_EQ(sho_of_device(), new_id);
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev), old_token).status, 404);
+  auto old_cb = callbacks_for(old_id);
+  ASSERT_EQ(old_cb.size(), 2u);
+  EXPECT_EQ(old_cb[0]["event"], "operator_change.discarded");
+  EXPECT_EQ(old_cb[1]["event"], "operator_change.completed");
+
+  // Steps 4-8: the RO re-bootstraps the pristine device (the DPF reports the reset result).
+  changes->on_job_result(reset->id);
+  auto pushed = udp.receive();
+  ASSERT_TRUE(pushed.has_value()) << "no re-bootstrap pushed";
+  auto dev = store->get_device(kDev);
+  ASSERT_TRUE(dev && dev->pending_dm.has_value()) << "the re-bootstrap's credentials wait beside the current ones";
+  auto active = store->active_bootstrap(kDev);
+  ASSERT_TRUE(active && *active);
+  EXPECT_TRUE((*active)->rebootstrap);
+  EXPECT_EQ((*active)->actor, "operator-change:" + std::to_string(id));
+  // Never a second one over a pending one (it would cut the device off).
+  EXPECT_EQ(changes->resume(), 0u);
+  changes->on_job_result(reset->id);
+  EXPECT_FALSE(udp.receive(std::chrono::milliseconds(100)).has_value());
+  const std::size_t jobs_before = job_count();
+
+  // Steps 12-13: the device authenticates with the new credentials: the install job appears.
+  ASSERT_EQ(store->promote_pending_credentials(kDev, now), true);
+  auto seen = js(call("GET", path, new_token));
+  EXPECT_EQ(seen["state"], "reprovisioning");
+  EXPECT_EQ(job_count(), jobs_before + 1);
+  auto install = store->get_job(seen["jobId"].get<std::int64_t>());
+  ASSERT_TRUE(install.has_value());
+  EXPECT_NE(install->id, reset->id);
+  EXPECT_EQ(install->kind, JobKind::operator_change);
+  EXPECT_EQ(install->sho_id, new_id);
+  EXPECT_EQ(std::string(as_chars(install->payload)), "sealed");
+  EXPECT_EQ(install->authorisation, reset->authorisation);
+  // Steps 14-15: the result completes the change; the old SHO hears nothing more.
+  ASSERT_EQ(store->record_result(install->correlator, 1200, "installed", now), RecordOutcome::recorded);
+  EXPECT_EQ(js(call("GET", path, new_token))["state"], "completed");
+  EXPECT_EQ(callbacks_for(old_id).size(), 2u);
+  EXPECT_EQ(sho_of_device(), new_id);
+  // A later re-authentication changes nothing.
+  EXPECT_EQ(store->promote_pending_credentials(kDev, now), false);
+}
+
+TEST_F(OperatorChangeApi, VariantBResumesAReBootstrapThatDidNotGoOut) {
+  auto tk = token();
+  tk.variant = mo::ChangeVariant::pristine;
+  auto r = request(by_old_sho(tk), new_token, "B");
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto reset = store->get_job(js(r)["jobId"].get<std::int64_t>());
+  ASSERT_TRUE(reset.has_value());
+  ASSERT_EQ(store->record_result(reset->correlator, 1200, "pristine", now), RecordOutcome::recorded);
+  // No DRF yet (the RO stopped right after the reset): nothing goes out, the change waits.
+  router->operator_changes()->on_job_result(reset->id);
+  EXPECT_EQ(router->operator_changes()->resume(), 0u);
+  // The RO comes back with its DRF: resume() sends it.
+  test::UdpReceiver udp;
+  UdpPushSender sender;
+  DrfSettings ds;
+  ds.provurl = "https://ro.example/drf";
+  ds.dpf_spki_sha256 = Bytes(32, 0xAB);
+  ASSERT_EQ(call("PATCH", "/api/v1/devices/" + std::string(kDev), new_token,
+                 json{{"pushAddress", udp.address()}}.dump(), "application/merge-patch+json")
+                .status,
+            200);
+  auto drf = std::make_shared<DrfService>(*store, sender, ds, t.fn());
+  BootstrapRequest first;
+  first.actor = "operator";
+  ASSERT_TRUE(drf->bootstrap(kDev, first).has_value());  // the initial provisioning's bootstrap
+  ASSERT_TRUE(udp.receive().has_value());
+  router->set_drf(drf);
+  EXPECT_EQ(router->operator_changes()->resume(), 1u);
+  EXPECT_TRUE(udp.receive().has_value());
+  EXPECT_EQ(router->operator_changes()->resume(), 0u);
 }
 
 }  // namespace

@@ -17,5 +17,6 @@ void ApiRouter::set_drf(std::shared_ptr<DrfService> drf) { api_->set_drf(std::mo
 void ApiRouter::set_job_listener(std::function<void(const Job&)> listener) { api_->set_job_listener(std::move(listener)); }
 HttpResponse ApiRouter::handle(const HttpRequest& request) { return api_->handle(request); }
 const Metrics& ApiRouter::metrics() const noexcept { return api_->metrics(); }
+std::shared_ptr<OperatorChangeService> ApiRouter::operator_changes() const { return api_->operator_changes(); }
 
 }  // namespace m2mdm::server

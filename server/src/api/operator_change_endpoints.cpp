@@ -1,11 +1,11 @@
-// Endpoints of operator change (docs/operator-change.md; seed 004 §5.2.5.8.3.1, seed 000 §5.2.2):
-// the new SHO requests it with the old SHO's token and its sealed MCIM; the old SHO
-// acknowledges the device's discard confirmation; each party reads the change as it may see it.
+// Endpoints of operator change (docs/operator-change.md; seed 004 §5.2.5.8.3, seed 000 §5.2.2):
+// the new SHO requests it with the old SHO's token and its sealed MCIM (OperatorChangeService
+// decides); the old SHO acknowledges the device's discard confirmation; each party reads the
+// change as it may see it.
 #include "api/json_views.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "api/rest_api.hpp"
-#include "m2mdm/mo/change_token.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/rest_json.hpp"
@@ -37,6 +37,7 @@ json change_json(const OperatorChange& c, const Caller& caller) {
   if (op || new_sho) {
     j["jobId"] = c.job_id;
     j["resultCode"] = c.result_code;
+    if (c.reset_job_id != 0) j["resetJobId"] = c.reset_job_id;
   }
   if (c.completed_at != 0) j["completedAt"] = c.completed_at;
   return j;
@@ -56,71 +57,30 @@ HttpResponse RestApi::request_operator_change(Call& call) {
     return unsupported_media_type("use application/json");
   auto req = parse_operator_change_request(call.request.body, call.request.body.size());
   if (!req) return bad_request(req.error());
-  if (req->variant != "A")
-    return HttpResponse::json_error(501, "not implemented",
-                                    "variant " + req->variant + " is not implemented yet (docs/operator-change.md)");
-  if (req->object.empty()) return bad_request("\"object\" (the new SHO's sealed MCIM) is required for variant A");
-  if (!options_.sho_anchors)
-    return HttpResponse::json_error(503, "not configured",
-                                    "operator change needs the SHO trust anchors ([operator_change] sho_trust_anchors)");
-  const std::string& dev_id = call.param("devId");
-  const std::int64_t t = now();
-  auto refuse = [&](std::string_view why) {
-    audit(call, "operator_change.refused", dev_id, std::string(why));
-    return authorisation_failed(why);
-  };
-  // An unknown DevId is refused like a bad token: without the old SHO's token for the device,
-  // an SHO learns nothing about it.
-  auto device = store_.get_device(dev_id);
-  if (!device) {
-    if (device.error() == make_error_code(errc::not_found)) return refuse("no valid authorisation for this device");
-    return store_error(device.error());
-  }
-  if (!device->sho_id) return refuse("the device has no SHO to change from");
-  if (*device->sho_id == call.caller.sho_id)
-    return HttpResponse::json_error(409, "conflict", "the device is already registered to this SHO");
-  auto old_sho = store_.get_sho(*device->sho_id);
-  auto new_sho = store_.get_sho(call.caller.sho_id);
-  if (!old_sho) return store_error(old_sho.error());
-  if (!new_sho) return store_error(new_sho.error());
-
-  mo::ChangeTokenCheck check;
-  check.device_id = dev_id;
-  check.variant = mo::ChangeVariant::via_old_sho;
-  check.from_sho = old_sho->signer_name();
-  check.to_sho = new_sho->signer_name();
-  check.now = t;
-  check.nonce_used = [this](std::string_view nonce) {
-    auto spent = store_.change_nonce_spent(nonce);
-    return !spent || *spent;  // a store failure refuses
-  };
-  auto token = mo::verify_change_token(req->authorisation, *options_.sho_anchors, check);
-  if (!token) return refuse(token.error().message());
-
-  // Seed 004 step 2: the PVA validates the platform credential for the new SHO.
-  if (device->pfc_der.empty())
-    return HttpResponse::json_error(409, "conflict", "the device has not reported its PfC yet");
-  const PvaVerdict verdict = pva_.validate(device->pfc_der, t);
-  if (!verdict.valid) return json_response(422, {{"error", "pfc_invalid"}, {"message", verdict.reason}});
-
-  OperatorChange change;
-  change.dev_id = dev_id;
-  change.variant = req->variant;
-  change.from_sho = old_sho->id;
-  change.to_sho = new_sho->id;
-  change.nonce = token->nonce;
-  NewJob nj{dev_id, new_sho->id, JobKind::operator_change, std::move(req->object),
-            base64_encode(req->authorisation), std::move(req->correlator),
-            t + req->ttl_seconds.value_or(options_.default_job_ttl)};
-  AuditEntry entry{0, t, call.caller.actor(), "operator_change.request", "",
-                   "variant A of " + dev_id + " from sho:" + std::to_string(old_sho->id)};
-  auto created = store_.create_operator_change(change, nj, entry, t);
+  ChangeRequest cr;
+  cr.dev_id = call.param("devId");
+  cr.new_sho = call.caller.sho_id;
+  cr.variant = std::move(req->variant);
+  cr.authorisation = std::move(req->authorisation);
+  cr.mcim = std::move(req->object);
+  cr.correlator = std::move(req->correlator);
+  cr.ttl_seconds = req->ttl_seconds.value_or(options_.default_job_ttl);
+  cr.actor = call.caller.actor();
+  auto created = changes_->request(cr);
   if (!created) {
-    if (created.error() == make_error_code(errc::conflict))
-      return HttpResponse::json_error(409, "conflict",
-                                      "the authorisation was already used, the correlator is taken, or the device "
-                                      "has an operator change in progress");
-    return store_error(created.error());
+    const auto& refusal = created.error();
+    switch (refusal.kind) {
+      case ChangeRefusalKind::not_implemented: return HttpResponse::json_error(501, "not implemented", refusal.reason);
+      case ChangeRefusalKind::not_configured: return HttpResponse::json_error(503, "not configured", refusal.reason);
+      case ChangeRefusalKind::authorisation_failed:
+        audit(call, "operator_change.refused", cr.dev_id, refusal.reason);
+        return authorisation_failed(refusal.reason);
+      case ChangeRefusalKind::conflict: return HttpResponse::json_error(409, "conflict", refusal.reason);
+      case ChangeRefusalKind::pfc_invalid:
+        return json_response(422, {{"error", "pfc_invalid"}, {"message", refusal.reason}});
+      case ChangeRefusalKind::internal: break;
+    }
+    return HttpResponse::json_error(500, "error", refusal.reason);
   }
   std::function<void(const Job&)> listener;
   {

@@ -63,6 +63,8 @@ RestApi::RestApi(Store& store, const Pva& pva, ApiOptions options, Clock clock)
       options_(std::move(options)),
       icf_(store_, random_, IcfOptions{options_.icf_max_vectors, options_.icf_amf}),
       clock_(std::move(clock)),
+      changes_(std::make_shared<OperatorChangeService>(store_, pva_,
+                                                       OperatorChangeOptions{options_.sho_anchors, clock_})),
       dm_(std::make_shared<UnavailableDmEndpoint>()) {}
 
 void RestApi::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) {
@@ -81,6 +83,7 @@ void RestApi::set_http_stats(std::function<HttpServerStats()> stats) {
 }
 
 void RestApi::set_drf(std::shared_ptr<DrfService> drf) {
+  changes_->set_drf(drf);
   std::lock_guard lock(mutex_);
   drf_ = std::move(drf);
 }

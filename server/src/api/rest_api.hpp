@@ -6,6 +6,7 @@
 #include "api/route_table.hpp"
 #include "m2mdm/server/api.hpp"
 #include "m2mdm/server/icf.hpp"
+#include "m2mdm/server/operator_change_service.hpp"
 
 #include <expected>
 #include <functional>
@@ -31,6 +32,7 @@ class RestApi {
   void set_drf(std::shared_ptr<DrfService> drf);
   void set_job_listener(std::function<void(const Job&)> listener);
   const Metrics& metrics() const noexcept { return metrics_; }
+  const std::shared_ptr<OperatorChangeService>& operator_changes() const noexcept { return changes_; }
 
   /// The route table, in matching order.
   static std::span<const Route> routes();
@@ -92,6 +94,7 @@ class RestApi {
   mo::OpenSslRandom random_;
   IcfService icf_;
   Clock clock_;
+  std::shared_ptr<OperatorChangeService> changes_;
   mutable std::mutex mutex_;  // guards the members below (installed after construction)
   std::shared_ptr<DmEndpoint> dm_;
   std::function<HttpServerStats()> http_stats_;

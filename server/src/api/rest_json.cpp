@@ -324,7 +324,7 @@ Parsed<OperatorChangeRequest> parse_operator_change_request(std::string_view bod
   auto token = base64_decode(**auth);
   if (!token || token->empty()) return Err("\"authorisation\" must be the base64 of the operator-change token");
   out.authorisation = std::move(*token);
-  M2MDM_GET(object, object_member(*j, max_object_bytes, out.variant != "B"));
+  M2MDM_GET(object, object_member(*j, max_object_bytes, true));  // the new SHO's sealed MCIM (A, B)
   out.object = std::move(*object);
   if (auto r = job_delivery_members(*j, out.ttl_seconds, out.correlator); !r) return Err(r.error());
   return out;

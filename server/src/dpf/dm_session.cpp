@@ -260,6 +260,8 @@ struct DmServerSession::Impl {
       syncml::Item item;
       item.target = syncml::Location{exec_target(d.job), std::nullopt};
       if (d.job.kind == JobKind::arm_rebootstrap) item.data = std::string(as_chars(d.job.payload));  // validity
+      // ResetToPristine carries the old SHO's variant-B token, base64 (docs/operator-change.md).
+      if (d.job.kind == JobKind::reset && !d.job.authorisation.empty()) item.data = d.job.authorisation;
       exec.items.push_back(std::move(item));
       awaiting[exec.cmd_id] = Purpose::ExecJob;
       pending_ops.push_back(Command{exec});

@@ -34,8 +34,9 @@ std::string query_param(std::string_view query, std::string_view name) {
 // DmBackend over the Store for one session.
 class StoreBackend final : public DmBackend {
  public:
-  StoreBackend(Store& store, std::function<std::int64_t()> clock, std::string peer)
-      : store_(store), clock_(std::move(clock)), peer_(std::move(peer)) {}
+  StoreBackend(Store& store, std::function<std::int64_t()> clock, std::string peer,
+               std::function<void(std::int64_t)> on_result)
+      : store_(store), clock_(std::move(clock)), peer_(std::move(peer)), on_result_(std::move(on_result)) {}
 
   // The engine asks for both sets at the start of a session: one read of the device serves both.
   Result<DmCredentials> credentials(std::string_view dev_id) override {
@@ -104,12 +105,12 @@ class StoreBackend final : public DmBackend {
   }
 
   void on_job_completed(const Job& job, int code, std::string_view message) override {
-    (void)store_.record_result(job.correlator, code, message, clock_());
+    record(job, code, message);
     audit(job.dev_id, "job.completed", "job " + std::to_string(job.id) + " code " + std::to_string(code));
   }
 
   void on_job_failed(const Job& job, int code, std::string_view message) override {
-    (void)store_.record_result(job.correlator, code, message, clock_());
+    record(job, code, message);
     audit(job.dev_id, "job.failed", "job " + std::to_string(job.id) + " code " + std::to_string(code));
   }
 
@@ -153,15 +154,22 @@ class StoreBackend final : public DmBackend {
       }
       return StatusCode::Ok;
     }
-    auto outcome = store_.record_result(alert.correlator, parsed->first, parsed->second, clock_());
-    if (!outcome) {
-      spdlog::error("dpf: cannot record the result of job {}: {}", job->id, outcome.error().message());
-      return StatusCode::CommandFailed;  // 500: the device keeps the alert and sends it again
-    }
+    if (!record(*job, parsed->first, parsed->second)) return StatusCode::CommandFailed;  // 500: sent again
     return StatusCode::Ok;
   }
 
  private:
+  /// Records a job's result and tells the observer; false when the store failed.
+  bool record(const Job& job, int code, std::string_view message) {
+    auto outcome = store_.record_result(job.correlator, code, message, clock_());
+    if (!outcome) {
+      spdlog::error("dpf: cannot record the result of job {}: {}", job.id, outcome.error().message());
+      return false;
+    }
+    if (on_result_) on_result_(job.id);
+    return true;
+  }
+
   void audit(std::string_view dev_id, std::string_view action, std::string detail) {
     AuditEntry e;
     e.at = clock_();
@@ -175,6 +183,7 @@ class StoreBackend final : public DmBackend {
   Store& store_;
   std::function<std::int64_t()> clock_;
   std::string peer_;
+  std::function<void(std::int64_t)> on_result_;
   std::pair<std::string, std::optional<DmCredentials>> pending_;  ///< from the last credentials() read
 };
 
@@ -302,7 +311,7 @@ HttpResponse DpfService::handle_dm(const HttpRequest& request) {
     config.max_msg_size = options_.max_msg_size;
     config.max_obj_size = options_.max_obj_size;
     entry = std::make_shared<Entry>();
-    entry->backend = std::make_unique<StoreBackend>(store_, options_.clock, request.peer);
+    entry->backend = std::make_unique<StoreBackend>(store_, options_.clock, request.peer, options_.on_job_result);
     entry->session = std::make_unique<DmServerSession>(*entry->backend, config);
     entry->token = new_token;
     entry->peer_host = host_of(request.peer);

@@ -3,6 +3,7 @@
 
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/poll_thread.hpp"
+#include "m2mdm/syncml/encoding.hpp"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -20,6 +21,12 @@ std::uint8_t random_byte() {
   std::uint8_t b = 0;
   if (RAND_bytes(&b, 1) != 1) b = 0x5A;
   return b;
+}
+
+std::string random_token() {
+  unsigned char raw[16];
+  if (RAND_bytes(raw, sizeof raw) != 1) return {};
+  return hex_encode(ByteView(raw, sizeof raw));
 }
 
 std::uint16_t random_session_id() {
@@ -67,7 +74,12 @@ std::expected<BootstrapOutcome, DrfRefusal> DrfService::bootstrap(std::string_vi
   }
   auto sec = parse_drf_sec_method(device->sec_method.empty() ? "USERPIN" : device->sec_method);
   if (!sec) return R(DrfRefusal{K::undeliverable, "unsupported SEC method " + device->sec_method});
-  auto issued = issue_bootstrap(*device, settings_, *sec, random_byte(), random_byte(), request.rebootstrap_token);
+  // A re-bootstrap carries a REBOOTSTRAP-TOKEN, without which the device refuses it
+  // (docs/bootstrap.md "Re-bootstrap"): a fresh one unless the caller chose it.
+  std::string token = request.rebootstrap_token;
+  if (active->has_value() && token.empty()) token = random_token();
+  if (active->has_value() && token.empty()) return R(DrfRefusal{K::internal, "no randomness for the re-bootstrap token"});
+  auto issued = issue_bootstrap(*device, settings_, *sec, random_byte(), random_byte(), token);
   if (!issued) {
     if (issued.error() == make_error_code(errc::invalid_argument))
       return R(DrfRefusal{K::undeliverable, "cannot build the bootstrap: the device lacks a device PIN / usable PCID for " +

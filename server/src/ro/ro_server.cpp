@@ -257,6 +257,10 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
 
   DpfOptions dpf_opts;
   dpf_opts.public_base = c.dpf_address.empty() ? s->url_ : c.dpf_address.substr(0, c.dpf_address.rfind("/dm"));
+  // Operator change B moves on when the device's reset result is in (the re-bootstrap).
+  dpf_opts.on_job_result = [changes = s->router_->operator_changes()](std::int64_t job_id) {
+    changes->on_job_result(job_id);
+  };
   s->dpf_ = std::make_shared<DpfService>(*s->store_, dpf_opts);
   s->router_->set_dm_endpoint(s->dpf_);
   s->drf_ = std::make_shared<DrfService>(*s->store_, *s->sender_, drf);
@@ -292,6 +296,8 @@ void RoServer::housekeeping_loop() {
     const std::int64_t t = unix_now();
     if (auto n = store_->expire_jobs(t); n && *n > 0) spdlog::info("expired {} job(s)", *n);
     dpf_->expire_idle();
+    // Operator change B: a pristine device whose re-bootstrap did not go out gets it now.
+    if (auto n = router_->operator_changes()->resume(); n > 0) spdlog::info("re-bootstrapped {} pristine device(s)", n);
     lock.lock();
     cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_; });
   }

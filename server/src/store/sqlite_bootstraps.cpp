@@ -108,6 +108,7 @@ Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, s
                               [&](Query& st) { st.i64(1, dev->id); }));
   M2MDM_TRY(impl_->audit({0, now, "device:" + std::string(dev_id), "dm.credentials.rebootstrapped",
                           std::string(dev_id), "the device authenticated with its re-bootstrap's credentials"}));
+  M2MDM_TRY(impl_->begin_reprovisioning(dev_id, now));
   M2MDM_TRY(tx.commit());
   return true;
 }

@@ -347,9 +347,16 @@ struct SqliteStore::Impl {
   Result<Job> insert_job(const NewJob& job, std::int64_t now);
 
   // --- operator changes (defined in sqlite_operator_changes.cpp)
-  /// The change @p job completes (if any): on success the device's SHO becomes the new SHO; the
-  /// change is made terminal and the old SHO told (inside the caller's transaction).
+  /// The change @p job moves on (if any), inside the caller's transaction: A's install result
+  /// makes it terminal, names the new SHO and tells the old SHO; B's reset result makes it
+  /// pristine (the new SHO named, the old SHO told) or failed; B's install result makes it terminal.
   Result<void> complete_operator_change(const Job& job, bool ok, int code, std::int64_t now);
+  /// Variant B: the pristine change of @p dev_id (if any) gets its install job (inside the
+  /// caller's transaction; called when the device first authenticates after its re-bootstrap).
+  Result<void> begin_reprovisioning(std::string_view dev_id, std::int64_t now);
+  Result<void> set_change_outcome(const OperatorChange& change, ChangeState to, int code, std::int64_t now);
+  Result<void> move_device_to(const OperatorChange& change, std::int64_t now);
+  Result<void> tell_old_sho(const OperatorChange& change, bool left, std::int64_t now);
   /// Changes whose job ended without a result (expired, cancelled) become failed.
   Result<void> fail_changes_of_ended_jobs(std::int64_t now);
   Result<OperatorChange> change_where(const char* column, std::int64_t value);

@@ -177,7 +177,8 @@ Result<RecordOutcome> SqliteStore::record_result(std::string_view correlator, in
                                           {"message", message},
                                           {"at", now}},
                                          now));
-  if (job->kind == JobKind::operator_change) M2MDM_TRY(impl_->complete_operator_change(*job, ok, code, now));
+  if (job->kind == JobKind::operator_change || job->kind == JobKind::reset)
+    M2MDM_TRY(impl_->complete_operator_change(*job, ok, code, now));
   M2MDM_TRY(impl_->audit({0, now, "device:" + job->dev_id, "job.result", std::to_string(job->id),
                           std::to_string(code) + " " + std::string(message)}));
   M2MDM_TRY(tx.commit());

@@ -6,7 +6,7 @@ namespace {
 
 constexpr const char* kChangeColumns =
     "id, dev_id, variant, from_sho, to_sho, job_id, nonce, state, discard_detail, discarded_at, acknowledged_at, "
-    "completed_at, result_code, created, updated";
+    "completed_at, result_code, created, updated, reset_job_id";
 
 OperatorChange read_change(Query& st) {
   OperatorChange c;
@@ -25,8 +25,12 @@ OperatorChange read_change(Query& st) {
   c.result_code = static_cast<int>(st.col_i64(12));
   c.created = st.col_i64(13);
   c.updated = st.col_i64(14);
+  c.reset_job_id = st.col_i64(15);
   return c;
 }
+
+/// States in which a change still waits for something (at most one per device).
+constexpr const char* kOpenChangeStates = "('requested','discarded','pristine','reprovisioning')";
 
 }  // namespace
 
@@ -40,38 +44,99 @@ Result<OperatorChange> SqliteStore::Impl::change_where(const char* column, std::
   return read_change(*st);
 }
 
+Result<void> SqliteStore::Impl::set_change_outcome(const OperatorChange& change, ChangeState to, int code,
+                                                   std::int64_t now) {
+  const bool terminal = to == ChangeState::completed || to == ChangeState::failed;
+  return update_one(
+      "UPDATE operator_changes SET state = ?, completed_at = ?, result_code = ?, updated = ? WHERE id = ?",
+      [&](Query& st) {
+        st.text(1, to_string(to)).i64(2, terminal ? now : 0).i64(3, code).i64(4, now).i64(5, change.id);
+      });
+}
+
+Result<void> SqliteStore::Impl::move_device_to(const OperatorChange& change, std::int64_t now) {
+  // The DRF registry names the new SHO (A step 14, B step 8); the old SHO loses the device.
+  return update_one("UPDATE devices SET sho_id = ?, updated = ? WHERE dev_id = ?", [&](Query& st) {
+    st.i64(1, change.to_sho).i64(2, now).text(3, change.dev_id);
+  });
+}
+
+Result<void> SqliteStore::Impl::tell_old_sho(const OperatorChange& change, bool left, std::int64_t now) {
+  // The old SHO learns that the device left (or stays), nothing of the new SHO's MCIM.
+  return enqueue_callback_for(change.from_sho,
+                              {{"event", left ? "operator_change.completed" : "operator_change.failed"},
+                               {"operatorChangeId", change.id},
+                               {"devId", change.dev_id},
+                               {"variant", change.variant},
+                               {"at", now}},
+                              now);
+}
+
 Result<void> SqliteStore::Impl::complete_operator_change(const Job& job, bool ok, int code, std::int64_t now) {
   auto change = change_where("job_id", job.id);
   if (!change) return change.error() == err(errc::not_found) ? Result<void>{} : fail(change.error());
-  if (change->state == ChangeState::completed || change->state == ChangeState::failed) return {};
-  const ChangeState to = ok ? ChangeState::completed : ChangeState::failed;
-  auto up = q("UPDATE operator_changes SET state = ?, completed_at = ?, result_code = ?, updated = ? WHERE id = ?");
-  if (!up) return fail(up.error());
-  up->text(1, to_string(to)).i64(2, now).i64(3, code).i64(4, now).i64(5, change->id);
-  M2MDM_TRY(up->exec());
-  if (ok) {
-    // Seed 004 step 14: the DRF registry names the new SHO; the old SHO loses the device.
-    auto dev = q("UPDATE devices SET sho_id = ?, updated = ? WHERE dev_id = ?");
-    if (!dev) return fail(dev.error());
-    dev->i64(1, change->to_sho).i64(2, now).text(3, change->dev_id);
-    M2MDM_TRY(dev->exec());
+  const std::string subject = std::to_string(change->id);
+  const std::string detail = "job " + std::to_string(job.id) + " code " + std::to_string(code);
+  const std::string actor = "device:" + job.dev_id;
+  // Variant B, the reset's result (seed 004 §5.2.5.8.3.2 step 3): the device left the old SHO
+  // for the pristine state, and the DRF registry names the new SHO (step 8) for the re-bootstrap.
+  if (change->variant == "B" && change->reset_job_id == job.id) {
+    if (change->state != ChangeState::requested && change->state != ChangeState::discarded) return {};
+    if (!ok) {
+      M2MDM_TRY(set_change_outcome(*change, ChangeState::failed, code, now));
+      M2MDM_TRY(tell_old_sho(*change, false, now));
+      return audit({0, now, actor, "operator_change.failed", subject, "reset refused: " + detail});
+    }
+    M2MDM_TRY(set_change_outcome(*change, ChangeState::pristine, 0, now));
+    M2MDM_TRY(move_device_to(*change, now));
+    M2MDM_TRY(update_one("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?", [&](Query& st) {
+      st.text(1, to_string(DeviceState::registered)).i64(2, now).text(3, change->dev_id);
+    }));
+    M2MDM_TRY(tell_old_sho(*change, true, now));
+    return audit({0, now, actor, "operator_change.pristine", subject, detail});
   }
-  // The old SHO learns that the device left (or stays), nothing of the new SHO's MCIM.
-  M2MDM_TRY(enqueue_callback_for(change->from_sho,
-                                 {{"event", ok ? "operator_change.completed" : "operator_change.failed"},
-                                  {"operatorChangeId", change->id},
-                                  {"devId", change->dev_id},
-                                  {"variant", change->variant},
-                                  {"at", now}},
-                                 now));
-  return audit({0, now, "device:" + job.dev_id, ok ? "operator_change.completed" : "operator_change.failed",
-                std::to_string(change->id), "job " + std::to_string(job.id) + " code " + std::to_string(code)});
+  if (change->state == ChangeState::completed || change->state == ChangeState::failed) return {};
+  M2MDM_TRY(set_change_outcome(*change, ok ? ChangeState::completed : ChangeState::failed, code, now));
+  if (change->variant != "B") {
+    if (ok) M2MDM_TRY(move_device_to(*change, now));
+    M2MDM_TRY(tell_old_sho(*change, ok, now));
+  }
+  // B: the device left the old SHO at the reset; the install result is the new SHO's only.
+  return audit({0, now, actor, ok ? "operator_change.completed" : "operator_change.failed", subject, detail});
+}
+
+Result<void> SqliteStore::Impl::begin_reprovisioning(std::string_view dev_id, std::int64_t now) {
+  // Variant B steps 12-13: the device authenticated with the credentials of its re-bootstrap,
+  // so it is the re-bootstrapped device: the new SHO's MCIM becomes its install job.
+  auto st = q("SELECT id, to_sho, reset_job_id, mcim, install_ttl FROM operator_changes WHERE dev_id = ? AND "
+              "variant = 'B' AND state = 'pristine'");
+  if (!st) return fail(st.error());
+  st->text(1, dev_id);
+  const int rc = st->step();
+  if (rc == SQLITE_DONE) return {};
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  const std::int64_t id = st->col_i64(0);
+  const std::int64_t to_sho = st->col_i64(1);
+  const std::int64_t reset_job_id = st->col_i64(2);
+  Bytes mcim = st->col_blob(3);
+  const std::int64_t ttl = st->col_i64(4);
+  auto reset_job = job_where("id", reset_job_id);
+  if (!reset_job) return fail(reset_job.error());
+  NewJob nj{std::string(dev_id), to_sho, JobKind::operator_change, std::move(mcim), reset_job->authorisation, {},
+            now + ttl};
+  auto job = insert_job(nj, now);
+  if (!job) return fail(job.error());
+  M2MDM_TRY(update_one(
+      "UPDATE operator_changes SET state = 'reprovisioning', job_id = ?, mcim = NULL, updated = ? WHERE id = ?",
+      [&](Query& u) { u.i64(1, job->id).i64(2, now).i64(3, id); }));
+  return audit({0, now, "device:" + std::string(dev_id), "operator_change.reprovisioning", std::to_string(id),
+                "job " + std::to_string(job->id)});
 }
 
 Result<void> SqliteStore::Impl::fail_changes_of_ended_jobs(std::int64_t now) {
   auto st = q(
       "UPDATE operator_changes SET state = 'failed', completed_at = ?, updated = ? WHERE state IN "
-      "('requested','discarded') AND job_id IN (SELECT id FROM jobs WHERE state IN ('expired','cancelled'))");
+      "('requested','discarded','reprovisioning') AND job_id IN (SELECT id FROM jobs WHERE state IN ('expired','cancelled'))");
   if (!st) return fail(st.error());
   st->i64(1, now).i64(2, now);
   return st->exec();
@@ -84,8 +149,8 @@ Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   {
-    auto open = impl_->q(
-        "SELECT COUNT(*) FROM operator_changes WHERE dev_id = ? AND state IN ('requested','discarded')");
+    auto open = impl_->q(std::string("SELECT COUNT(*) FROM operator_changes WHERE dev_id = ? AND state IN ") +
+                         kOpenChangeStates);
     if (!open) return fail(open.error());
     open->text(1, change.dev_id);
     if (open->step() != SQLITE_ROW) return fail(err(errc::io_error));
@@ -93,9 +158,11 @@ Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const
   }
   auto job = impl_->insert_job(nj, now);
   if (!job) return fail(job.error());
+  // Variant B: the job resets the device; the MCIM waits in the row for the re-bootstrap.
+  const bool pristine = change.variant == "B";
   auto ins = impl_->q(
-      "INSERT INTO operator_changes(dev_id, variant, from_sho, to_sho, job_id, nonce, state, created, updated) "
-      "VALUES(?,?,?,?,?,?,'requested',?,?)");
+      "INSERT INTO operator_changes(dev_id, variant, from_sho, to_sho, job_id, nonce, state, created, updated, "
+      "reset_job_id, mcim, install_ttl) VALUES(?,?,?,?,?,?,'requested',?,?,?,?,?)");
   if (!ins) return fail(ins.error());
   ins->text(1, change.dev_id)
       .text(2, change.variant)
@@ -104,7 +171,11 @@ Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const
       .i64(5, job->id)
       .text(6, change.nonce)
       .i64(7, now)
-      .i64(8, now);
+      .i64(8, now)
+      .i64(9, pristine ? job->id : 0);
+  if (pristine) ins->blob(10, change.mcim);
+  else ins->null(10);
+  ins->i64(11, change.install_ttl);
   M2MDM_TRY(ins->exec());  // a spent nonce: conflict
   auto created = impl_->change_where("id", std::int64_t{sqlite3_last_insert_rowid(impl_->db.get())});
   if (!created) return fail(created.error());
@@ -135,6 +206,18 @@ Result<std::vector<OperatorChange>> SqliteStore::list_operator_changes(std::stri
   auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE dev_id = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
+  std::vector<OperatorChange> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) out.push_back(read_change(*st));
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+Result<std::vector<OperatorChange>> SqliteStore::operator_changes_in(ChangeState state) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE state = ? ORDER BY id");
+  if (!st) return fail(st.error());
+  st->text(1, to_string(state));
   std::vector<OperatorChange> out;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW) out.push_back(read_change(*st));

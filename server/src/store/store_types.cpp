@@ -18,7 +18,8 @@ constexpr std::array<std::string_view, 9> kJobStates{"queued",          "notifie
                                                      "failed",          "expired",   "cancelled"};
 constexpr std::array<std::string_view, 7> kJobKinds{"install", "activate", "deactivate",     "delete",
                                                     "reset",   "operator_change", "arm_rebootstrap"};
-constexpr std::array<std::string_view, 4> kChangeStates{"requested", "discarded", "completed", "failed"};
+constexpr std::array<std::string_view, 6> kChangeStates{"requested",      "discarded", "pristine",
+                                                        "reprovisioning", "completed", "failed"};
 
 template <class E, std::size_t N>
 std::optional<E> lookup(const std::array<std::string_view, N>& names, std::string_view s) noexcept {

@@ -8,6 +8,7 @@
 #include "m2mdm/server/drf_service.hpp"
 #include "m2mdm/server/http.hpp"
 #include "m2mdm/server/http_server.hpp"
+#include "m2mdm/server/operator_change_service.hpp"
 #include "m2mdm/server/pva.hpp"
 #include "m2mdm/server/store.hpp"
 #include "m2mdm/mo/trust.hpp"
@@ -78,6 +79,9 @@ class ApiRouter final : public HttpHandler {
 
   HttpResponse handle(const HttpRequest& request) override;
   const Metrics& metrics() const noexcept;
+  /// The operator-change service behind the REST endpoints (built from ApiOptions::sho_anchors;
+  /// set_drf() reaches it too). The DPF tells it of job results.
+  std::shared_ptr<OperatorChangeService> operator_changes() const;
 
   ~ApiRouter() override;
   ApiRouter(const ApiRouter&) = delete;

@@ -40,6 +40,8 @@ struct DpfOptions {
   std::size_t max_unauthenticated_per_peer = 64;
   std::size_t max_unauthenticated = 1000;
   std::function<std::int64_t()> clock;  ///< seconds since the epoch; default system clock
+  /// Called after a job's result was recorded (the operator-change service moves a change on).
+  std::function<void(std::int64_t job_id)> on_job_result;
 };
 
 /// Counters for /metrics.

@@ -90,6 +90,7 @@ class SqliteStore final : public Store {
   Result<OperatorChange> get_operator_change(std::int64_t id) override;
   Result<std::optional<OperatorChange>> operator_change_for_job(std::int64_t job_id) override;
   Result<std::vector<OperatorChange>> list_operator_changes(std::string_view dev_id) override;
+  Result<std::vector<OperatorChange>> operator_changes_in(ChangeState state) override;
   Result<bool> change_nonce_spent(std::string_view nonce) override;
   Result<OperatorChange> record_change_discarded(std::int64_t id, std::string_view detail, std::int64_t now) override;
   Result<OperatorChange> acknowledge_change(std::int64_t id, std::int64_t now) override;

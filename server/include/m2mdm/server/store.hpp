@@ -125,7 +125,8 @@ class BootstrapStore {
   /// Marks a bootstrap inactive (its delivery failed).
   virtual Result<void> deactivate_bootstrap(std::int64_t id) = 0;
   /// The device authenticated with its pending (re-bootstrap) DM credentials: they replace the
-  /// current ones. False when there were none.
+  /// current ones, and a variant-B operator change waiting for this device (state pristine)
+  /// gets its install job (reprovisioning), in one transaction. False when there were none.
   virtual Result<bool> promote_pending_credentials(std::string_view dev_id, std::int64_t now) = 0;
 };
 
@@ -166,9 +167,11 @@ class OperatorChangeStore {
   virtual Result<OperatorChange> get_operator_change(std::int64_t id) = 0;
   virtual Result<std::optional<OperatorChange>> operator_change_for_job(std::int64_t job_id) = 0;
   virtual Result<std::vector<OperatorChange>> list_operator_changes(std::string_view dev_id) = 0;
+  /// Every change in @p state, oldest first.
+  virtual Result<std::vector<OperatorChange>> operator_changes_in(ChangeState state) = 0;
   /// True when an authorisation with @p nonce was already used for a change.
   virtual Result<bool> change_nonce_spent(std::string_view nonce) = 0;
-  /// The device confirmed the old SHO's MCIM discarded (variant A step 9): state discarded,
+  /// The device confirmed the old SHO's MCIM discarded (variant A step 9, B step 3): state discarded,
   /// @p detail kept, the old SHO's callback enqueued, in one transaction. Idempotent.
   virtual Result<OperatorChange> record_change_discarded(std::int64_t id, std::string_view detail,
                                                          std::int64_t now) = 0;

@@ -204,10 +204,16 @@ struct DevicePatch {
 
 /// Where an operator change stands (docs/operator-change.md).
 enum class ChangeState {
-  requested,  ///< accepted with a verified authorisation; its job delivers the new SHO's MCIM
-  discarded,  ///< the device confirmed the old SHO's MCIM discarded (variant A step 9)
-  completed,  ///< terminal: the new MCIM is installed; the DRF registry names the new SHO
-  failed,     ///< terminal: the job failed, expired or was cancelled; the device stays with the old SHO
+  requested,       ///< accepted with a verified authorisation; its job delivers the new SHO's MCIM (A)
+                   ///< or resets the device (B)
+  discarded,       ///< the device confirmed the old SHO's MCIM discarded (A step 9, B step 3)
+  pristine,        ///< B: the device is back to the pristine state and the DRF registry names the new
+                   ///< SHO; the re-bootstrap is issued, the new SHO's MCIM waits for the device
+  reprovisioning,  ///< B: the device authenticated with its re-bootstrap's credentials; the install
+                   ///< job (job_id) delivers the new SHO's MCIM
+  completed,       ///< terminal: the new MCIM is installed; the DRF registry names the new SHO
+  failed,          ///< terminal: a job failed, expired or was cancelled (A, B before the reset: the
+                   ///< device stays with the old SHO; B after it: it stays pristine, the new SHO's)
 };
 std::string_view to_string(ChangeState s) noexcept;
 std::optional<ChangeState> change_state_from_string(std::string_view s) noexcept;
@@ -219,7 +225,9 @@ struct OperatorChange {
   std::string variant;            ///< "A", "B" or "C" (mo::ChangeVariant)
   std::int64_t from_sho = 0;      ///< the old SHO (OSHO)
   std::int64_t to_sho = 0;        ///< the new SHO (NSHO)
-  std::int64_t job_id = 0;        ///< the job that delivers the new SHO's MCIM
+  std::int64_t job_id = 0;        ///< the job that delivers the new SHO's MCIM (B: the reset job until
+                                  ///< the install job exists)
+  std::int64_t reset_job_id = 0;  ///< B: the job that resets the device to the pristine state
   std::string nonce;              ///< the authorisation's nonce (spent)
   ChangeState state = ChangeState::requested;
   std::string discard_detail;     ///< the device's discard confirmation (old SHO data: OSHO and RO only)
@@ -229,6 +237,9 @@ struct OperatorChange {
   int result_code = 0;            ///< the install result (1200 = success); 0 = none yet
   std::int64_t created = 0;
   std::int64_t updated = 0;
+  // Written by create_operator_change only (not read back):
+  Bytes mcim;                     ///< B: the new SHO's sealed MCIM, delivered after the re-bootstrap
+  std::int64_t install_ttl = 0;   ///< B: seconds the install job may take once it exists
 };
 
 /// Counts for /metrics.

@@ -1,0 +1,97 @@
+/// @file operator_change_service.hpp
+/// @brief The RO's side of operator change (docs/operator-change.md): checks a new SHO's request
+///        (the old SHO's token, the PVA verdict), creates the change and its first job, and moves
+///        a variant-B change on after the device's reset (the re-bootstrap that names the new SHO).
+///        No HTTP here: the REST endpoint maps the outcome to a response.
+#pragma once
+
+#include "m2mdm/mo/trust.hpp"
+#include "m2mdm/server/drf_service.hpp"
+#include "m2mdm/server/pva.hpp"
+#include "m2mdm/server/store.hpp"
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace m2mdm::server {
+
+/// A new SHO's request (POST /api/v1/devices/{devId}/operator-change, parsed).
+struct ChangeRequest {
+  std::string dev_id;
+  std::int64_t new_sho = 0;   ///< the requesting SHO account
+  std::string variant;        ///< "A", "B" or "C"
+  Bytes authorisation;        ///< the old SHO's token (CMS SignedData, DER)
+  Bytes mcim;                 ///< the new SHO's MCIM, sealed to the device's PfC
+  std::string correlator;     ///< the new SHO's reference for the first job ("" = generated)
+  std::int64_t ttl_seconds = 0;  ///< how long each job of the change may take
+  std::string actor;          ///< "sho:<id>" (audit)
+};
+
+/// Why a request was refused.
+enum class ChangeRefusalKind {
+  not_implemented,       ///< a variant not built yet (C)
+  not_configured,        ///< no SHO trust anchors
+  authorisation_failed,  ///< the token (or an unknown DevId, or a device without SHO): 1412
+  conflict,              ///< already the caller's device, a change in progress, nonce or correlator used, no PfC
+  pfc_invalid,           ///< the PVA refused the device's PfC
+  internal,              ///< the store failed
+};
+
+struct ChangeRefusal {
+  ChangeRefusalKind kind = ChangeRefusalKind::internal;
+  std::string reason;
+};
+
+/// Settings.
+struct OperatorChangeOptions {
+  /// CAs of the SHOs' signing certificates (as the devices hold them); unset = not configured.
+  std::optional<mo::TrustAnchors> sho_anchors;
+  std::function<std::int64_t()> clock;  ///< Unix seconds; default system clock
+};
+
+/// Thread-safe.
+class OperatorChangeService {
+ public:
+  OperatorChangeService(Store& store, const Pva& pva, OperatorChangeOptions options);
+
+  /// Installs the DRF that re-bootstraps a device reset by variant B (nullptr = none yet).
+  void set_drf(std::shared_ptr<DrfService> drf);
+  bool configured() const noexcept { return options_.sho_anchors.has_value(); }
+
+  /// Verifies the token (mo::verify_change_token: signer = the device's current SHO, variant,
+  /// device, new SHO = the caller, time, nonce unused) and the PfC (PVA), then creates the
+  /// change and its first job in one transaction: A the install of @p request.mcim with the
+  /// token; B the reset to the pristine state with the token (the MCIM waits for the
+  /// re-bootstrap). Returns the change and that job.
+  std::expected<std::pair<OperatorChange, Job>, ChangeRefusal> request(const ChangeRequest& request);
+
+  /// A job's result was recorded: when it was the reset of a variant-B change (now pristine,
+  /// the DRF registry naming the new SHO) the device is re-bootstrapped (seed 004
+  /// §5.2.5.8.3.2 steps 4-8).
+  void on_job_result(std::int64_t job_id);
+
+  /// Re-bootstraps every pristine change's device that holds no pending re-bootstrap (the RO
+  /// stopped between the reset and the re-bootstrap, or the push failed). Returns how many
+  /// re-bootstraps went out. Called at start and periodically.
+  std::size_t resume();
+
+ private:
+  std::int64_t now() const;
+  /// Issues the re-bootstrap of @p change's device; false when it did not go out.
+  bool rebootstrap(const OperatorChange& change);
+
+  Store& store_;
+  const Pva& pva_;
+  OperatorChangeOptions options_;
+  mutable std::mutex mutex_;  // guards drf_
+  std::shared_ptr<DrfService> drf_;
+  std::mutex rebootstrap_mutex_;  // one re-bootstrap decision at a time
+};
+
+}  // namespace m2mdm::server

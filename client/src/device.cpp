@@ -333,10 +333,15 @@ struct Device::Impl {
       std::int64_t expiry = 0;
       const auto exp_text = tree.get_text(mo::m2msim_uri("ReBootstrap/Expiry")).value_or("0");
       std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), expiry);
+      // The server of the MCIM-provisioning context is the RO's, whose DRF bootstrapped every
+      // context together: its arming covers them all (a device reset to the pristine state
+      // takes a whole new bootstrap). Any other server arms its own context only.
+      const auto armer = record_for_server(armed_by);
+      const bool ro_armed = armer && armer->role == bs::ContextRole::mcim_provisioning;
       for (const auto& c : contexts) {
         if (!store.is_bootstrapped(c.context) || c.rebootstrap_token.empty()) continue;
         const auto rec_server = tree.get_text(context_uri(c.context) + "/ServerID").value_or("");
-        if (rec_server != armed_by) continue;
+        if (rec_server != armed_by && !ro_armed) continue;
         if (guard.arm(c.context, c.rebootstrap_token, std::chrono::seconds(expiry - now()), tp)) rebootstrap = true;
       }
     }

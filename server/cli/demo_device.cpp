@@ -307,18 +307,21 @@ class Run {
     return std::nullopt;
   }
 
-  // Operator change, variant A (docs/operator-change.md; seed 004 §5.2.5.8.3.1 steps 1-14): the
+  // Operator change (docs/operator-change.md). Variant A (seed 004 §5.2.5.8.3.1 steps 1-14): the
   // old SHO authorises, the new SHO requests the change with its own sealed MCIM, the device
   // discards the old MCIM and installs the new one in one TRE transaction, the old SHO is told
   // and acknowledges, the new SHO gets the acknowledgement (filtered) and the result, and the
-  // DRF registry names the new SHO.
+  // DRF registry names the new SHO. Variant B (§5.2.5.8.3.2 steps 1-15): the same authorisation
+  // resets the device to the pristine state instead; it attaches with its PCID again, the DRF
+  // re-bootstraps it for the new SHO, and the new SHO's MCIM is provisioned as at first.
   std::optional<StepError> change_operator() {
+    const bool pristine = *env_.operator_change == 'B';
     std::string step = "authorise change";
     auto nonce = mo::new_change_nonce();
     if (!nonce) return StepError{step, "no randomness"};
     mo::ChangeToken t;
     t.device_id = spec_.dev_id;
-    t.variant = mo::ChangeVariant::via_old_sho;
+    t.variant = pristine ? mo::ChangeVariant::pristine : mo::ChangeVariant::via_old_sho;
     t.from_sho = env_.sho_id;
     t.to_sho = env_.new_sho_id;
     t.issued = static_cast<std::int64_t>(std::time(nullptr));
@@ -326,9 +329,10 @@ class Run {
     t.nonce = *nonce;
     auto token = mo::sign_change_token(t, env_.sho_cert, env_.sho_key);
     if (!token) return StepError{step, token.error().message()};
-    done("change authorised by the old SHO", std::to_string(token->size()) + " bytes, CMS SignedData");
+    done("change authorised by the old SHO", std::string("variant ") + *env_.operator_change + ", " +
+                                                 std::to_string(token->size()) + " bytes, CMS SignedData");
 
-    // Step 2: the new SHO has the PVA validate the PfC the subscriber gave it.
+    // A step 2 / B steps 9-11: the new SHO has the PVA validate the PfC the subscriber gave it.
     step = "PVA (new SHO)";
     auto v = env_.rest.call("POST", "/api/v1/pva/validate", env_.new_sho_token, env_.deadline, "application/json",
                             json{{"pfc", pfc_.to_pem()}}.dump());
@@ -340,21 +344,78 @@ class Run {
       return e;
     step = "change request";
     const std::size_t notified_before = agent_.count_events(Ev::package0_verified);
+    const std::size_t bootstraps_before = agent_.count_events(Ev::bootstrap_applied);
     auto r = env_.rest.call("POST", dev_path() + "/operator-change", env_.new_sho_token, env_.deadline,
                             "application/json",
-                            json{{"variant", "A"}, {"authorisation", base64_encode(*token)}, {"object", base64_encode(sealed)}}
+                            json{{"variant", std::string(1, *env_.operator_change)},
+                                 {"authorisation", base64_encode(*token)},
+                                 {"object", base64_encode(sealed)}}
                                 .dump());
     if (r.status != 202) return StepError{step, r.describe()};
     const std::int64_t change_id = r.json.value("id", std::int64_t{0});
-    const std::int64_t job_id = r.json.value("jobId", std::int64_t{0});
-    done("operator change requested", "change " + std::to_string(change_id) + ", job " + std::to_string(job_id));
+    const std::int64_t first_job = r.json.value("jobId", std::int64_t{0});
+    done("operator change requested",
+         "change " + std::to_string(change_id) + ", " + (pristine ? "reset job " : "job ") + std::to_string(first_job));
 
     step = "package 0 (new SHO)";
     if (auto e = wait(step, [&] { return agent_.count_events(Ev::package0_verified) > notified_before; })) return e;
     done("package 0 verified");
+    if (auto e = discard_confirmed(change_id)) return e;
 
-    // Steps 8-10: the device discarded the old MCIM; the old SHO hears of it and acknowledges.
-    step = "discard confirmation";
+    std::int64_t install_job = first_job;
+    if (pristine) {
+      // B step 3: the device is pristine; step 8: the DRF registry names the new SHO.
+      if (auto e = await_job_success("reset to pristine", first_job, env_.new_sho_token)) return e;
+      done("device back to the pristine state", "reset job succeeded, code 1200");
+      // Steps 4-6: it attaches with its PCID again (AKA vectors from the ICF).
+      if (auto e = attach_with_pcid()) return e;
+      // Steps 7-8: the DRF re-bootstraps it with the new SHO as its SHO.
+      step = "re-bootstrap";
+      if (auto e = wait(step, [&] { return agent_.count_events(Ev::bootstrap_applied) > bootstraps_before; }))
+        return e;
+      done("re-bootstrap applied", "the DRF names " + env_.new_sho_id);
+      // Steps 12-13: once the device used its new DM credentials, the RO queues the new MCIM.
+      step = "re-provisioning";
+      json change;
+      std::string last;
+      auto queued = [&] {
+        auto c = env_.rest.call("GET", "/api/v1/operator-changes/" + std::to_string(change_id), env_.new_sho_token,
+                                env_.deadline);
+        last = c.describe();
+        change = c.json;
+        const std::string state = c.status == 200 ? change.value("state", "") : "";
+        return state == "reprovisioning" || state == "completed" || state == "failed";
+      };
+      if (auto e = wait(step, queued, 200ms)) {
+        e->reason += "; last: " + last;
+        return e;
+      }
+      if (change.value("state", "") == "failed") return StepError{step, "the change failed: " + change.dump()};
+      install_job = change.value("jobId", std::int64_t{0});
+      done("new SHO's MCIM queued", "job " + std::to_string(install_job) + ", after the new DM credentials were used");
+    }
+
+    // A steps 12-14 / B steps 13-15: the result reaches the new SHO; the registry names it.
+    step = "install (new SHO)";
+    if (auto e = await_job_success(step, install_job, env_.new_sho_token)) return e;
+    std::string body;
+    if (!env_.inbox->wait_for(install_job, env_.deadline, body))
+      return StepError{step, "no result callback for the new SHO"};
+    done("new MCIM installed", "job succeeded, code 1200, new SHO told");
+    step = "registry";
+    auto mine = env_.rest.call("GET", dev_path(), env_.new_sho_token, env_.deadline);
+    if (mine.status != 200) return StepError{step, "the new SHO cannot see the device: " + mine.describe()};
+    auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
+    if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
+    done("registry names the new SHO", "old SHO refused (404)");
+    changed_ = true;
+    return std::nullopt;
+  }
+
+  // A steps 8-11 / B step 3: the device discarded the old MCIM; the old SHO hears of it and
+  // acknowledges; the new SHO gets the acknowledgement without anything of the old SHO.
+  std::optional<StepError> discard_confirmed(std::int64_t change_id) {
+    std::string step = "discard confirmation";
     std::string path, body;
     if (!env_.inbox->wait_for_event("operator_change.discarded", change_id, env_.deadline, path, body))
       return StepError{step, "the old SHO got no discard confirmation before the deadline"};
@@ -372,19 +433,6 @@ class Run {
     if (relayed.contains("detail") || relayed.contains("fromSho") || body.find(imsi_of_old_) != std::string::npos)
       return StepError{step, "the relayed acknowledgement carries old SHO details: " + body};
     done("old SHO acknowledged; relayed to the new SHO without old SHO details");
-
-    // Steps 12-14: the result reaches the new SHO; the registry names it; the old SHO is out.
-    step = "install (new SHO)";
-    if (auto e = await_job_success(step, job_id, env_.new_sho_token)) return e;
-    if (!env_.inbox->wait_for(job_id, env_.deadline, body)) return StepError{step, "no result callback for the new SHO"};
-    done("new MCIM installed", "job succeeded, code 1200, new SHO told");
-    step = "registry";
-    auto mine = env_.rest.call("GET", dev_path(), env_.new_sho_token, env_.deadline);
-    if (mine.status != 200) return StepError{step, "the new SHO cannot see the device: " + mine.describe()};
-    auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
-    if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
-    done("registry names the new SHO", "old SHO refused (404)");
-    changed_ = true;
     return std::nullopt;
   }
 

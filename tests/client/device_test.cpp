@@ -35,6 +35,7 @@ namespace bs = m2mdm::bootstrap;
 
 constexpr std::string_view kDevId = "IMEI:490154203237518";
 constexpr std::string_view kServerId = "dpf.ro.example";
+constexpr std::string_view kAppServerId = "app.ro.example";
 constexpr std::string_view kPin = "8372";
 const Bytes kServerNonce{9, 8, 7};
 
@@ -81,9 +82,10 @@ class DeviceTest : public ::testing::Test {
     return d ? std::move(*d) : nullptr;
   }
 
-  // The RO's bootstrap for one MCIM provisioning context, as a WSP push PDU.
+  // The RO's bootstrap for one MCIM provisioning context (and, with @p with_app, an M2M
+  // application context beside it, as the DRF issues), as a WSP push PDU.
   Bytes bootstrap_push(std::string addr, std::string_view pin = kPin, std::uint32_t sec = bs::wsp::kSecUserpin,
-                       bool tamper = false, std::string rebootstrap_token = {}) const {
+                       bool tamper = false, std::string rebootstrap_token = {}, bool with_app = false) const {
     bs::BootstrapSpec spec;
     spec.name = "RO bootstrap";
     spec.provurl = "https://drf.ro.example/prov";
@@ -98,8 +100,16 @@ class DeviceTest : public ::testing::Test {
     c.server.auths.push_back(bs::AppAuthSpec{"APPSRV", "DIGEST", std::string(kDevId), "client-secret", {1, 2, 3, 4}});
     c.server.auths.push_back(bs::AppAuthSpec{"CLIENT", "DIGEST", std::string(kServerId), "server-secret", kServerNonce});
     c.server.spki_sha256 = server_tls_.cert.spki_sha256();
-    c.server.rebootstrap_token = std::move(rebootstrap_token);
+    c.server.rebootstrap_token = rebootstrap_token;
     spec.contexts.push_back(c);
+    if (with_app) {
+      bs::ContextSpec app = c;
+      app.role = bs::ContextRole::m2m_application;
+      app.nap.napid = "NAP-APP";
+      app.server.server_id = std::string(kAppServerId);
+      app.server.name = "M2M application";
+      spec.contexts.push_back(app);
+    }
     auto doc = bs::build_bootstrap_doc(spec);
     EXPECT_TRUE(doc) << (doc ? "" : doc.error().message());
     auto wbxml = bs::encode_cp_wbxml(*doc);
@@ -248,6 +258,40 @@ TEST_F(DeviceTest, RebootstrapIsAcceptedOnlyWhileArmedByTheContextsServerAndOnce
   auto device = open(options());
   EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:2/dm");
   EXPECT_EQ(device->contexts().size(), 1u);
+}
+
+// The DRF bootstraps the MCIM-provisioning context and an M2M application context together;
+// operator change B (reset to the pristine state) needs both re-bootstrapped. The RO's server
+// (the MCIM-provisioning context's) arms for every context; another server only for its own.
+TEST_F(DeviceTest, TheRosArmingCoversEveryContextAnotherServersOnlyItsOwn) {
+  const std::string token = "rb-token-0123456789abcdef";
+  {
+    auto device = open(options());
+    ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm", kPin, 1, false, {}, true)));
+    ASSERT_EQ(device->contexts().size(), 2u);
+  }
+  auto arm = [&](std::string_view by) {
+    mo::TreeStore store(dir_ / "state" / "tree.m2mt");
+    auto tree = store.load();
+    ASSERT_TRUE(tree) << tree.error().message();
+    ASSERT_EQ(mo::arm_rebootstrap(*tree, by, test::TestPki::now() + 600), syncml::StatusCode::Ok);
+    ASSERT_TRUE(store.save(*tree));
+  };
+  arm(kAppServerId);  // the application server cannot let the RO's context be replaced
+  {
+    auto device = open(options());
+    auto r = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm", kPin, 1, false, token, true));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(bs::errc::already_bootstrapped));
+  }
+  arm(kServerId);
+  auto device = open(options());
+  auto ok = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm", kPin, 1, false, token, true));
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(ok->contexts.size(), 2u);
+  EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:2/dm");
+  EXPECT_EQ(mo::find_dm_account(device->tree(), kAppServerId)->app_addr.at(0).addr, "https://127.0.0.1:2/dm");
+  EXPECT_EQ(device->tree().get_text(mo::m2msim_uri("ReBootstrap/Armed")), "false");
 }
 
 TEST_F(DeviceTest, VerifiedPackage0StartsAServerInitiatedSessionOverPinnedTls) {

@@ -173,22 +173,30 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
 
   // 1. The whole package is opened and verified, and stored in the TRE, before anything else
   //    changes (seed 004 §5.2.5.8.3.1 step 7). When another SHO's MCIM is active this is an
-  //    operator change (variant A), which only that old SHO's authorisation allows: checked
-  //    before the package is stored, so a refusal leaves no trace but the refused entry.
+  //    operator change — A (a new MCIM replaces the old SHO's) or C (seed 001 §5.4.4: new IMSI,
+  //    K and OTA keys for the same USIM application, same ICCID) — which only that old SHO's
+  //    authorisation allows: checked before the package is stored, so a refusal leaves no trace
+  //    but the refused entry.
   const auto active = registry_.active();
   std::optional<mo::ChangeToken> change;
-  auto authorise = [&](std::string_view new_sho) -> Result<void> {
+  auto authorise = [&](std::string_view new_sho, std::string_view iccid) -> Result<void> {
     if (!options_.activate_after_install || !active || active->sho_id == new_sho) return {};
-    auto token = check_change_token(download->auth_token, mo::ChangeVariant::via_old_sho, active->sho_id, new_sho);
+    auto token = check_change_token(download->auth_token, std::nullopt, active->sho_id, new_sho);
     if (!token) return fail(token.error());
+    if (token->variant == mo::ChangeVariant::pristine) return fail(mo::errc::token_wrong_variant);
+    // C changes the subscription of the active USIM application, not the application.
+    if (token->variant == mo::ChangeVariant::usim_update && iccid != active->iccid)
+      return fail(mo::errc::token_wrong_variant);
     change = std::move(*token);
     return {};
   };
-  auto authorised = [&](const mo::OpenedMcim& opened) { return authorise(opened.profile.sho_id); };
+  auto authorised = [&](const mo::OpenedMcim& opened) {
+    return authorise(opened.profile.sho_id, opened.profile.iccid);
+  };
   McimEntry installed;
   if (stored) {
     installed = *existing;
-    if (auto ok = authorise(installed.sho_id); !ok) {
+    if (auto ok = authorise(installed.sho_id, installed.iccid); !ok) {
       (void)registry_.remove(slot);
       return failed(m2msim_result_for(ok.error()), ok.error().message());
     }
@@ -213,11 +221,15 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
       sync_tree();
       if (options_.on_change) options_.on_change(registry_);
       // Step 9: the discard confirmation for the old SHO (through the RO), before the result.
+      // C: the old IMSI, K and OTA keys of the USIM application are gone, the USIM is reset
+      // (seed 001 §5.4.4 step 11): its next attach presents the new IMSI.
+      const bool in_place = change->variant == mo::ChangeVariant::usim_update;
       for (const auto& old : *discarded)
         report(request.server_id, mo::kAlertDiscarded, mo::m2msim_uri("MCIM/" + old.id), request.correlator,
-               mo::M2msimResult::Success, "discarded " + old.iccid + " of " + old.sho_id);
+               mo::M2msimResult::Success,
+               (in_place ? "replaced the IMSI, K and OTA keys of " : "discarded ") + old.iccid + " of " + old.sho_id);
       report(request.server_id, mo::kAlertInstall, source, request.correlator, mo::M2msimResult::Success,
-             "installed " + installed.iccid);
+             in_place ? "updated " + installed.iccid + " in place; USIM reset" : "installed " + installed.iccid);
       return {StatusCode::AcceptedForProcessing};
     }
     if (auto activated = registry_.activate(slot); !activated)
@@ -231,7 +243,7 @@ mo::ExecOutcome M2msimAgent::install(mo::ExecRequest& request) {
   return {StatusCode::AcceptedForProcessing};
 }
 
-Result<mo::ChangeToken> M2msimAgent::check_change_token(ByteView token, mo::ChangeVariant variant,
+Result<mo::ChangeToken> M2msimAgent::check_change_token(ByteView token, std::optional<mo::ChangeVariant> variant,
                                                         std::string_view from_sho, std::string_view to_sho) const {
   if (token.empty()) return fail(mo::errc::token_missing);
   mo::ChangeTokenCheck check;

@@ -146,6 +146,13 @@ Result<SecretBytes> cms_decrypt(ByteView sealed, const PrivateKey& platform_key,
     CMS_RecipientInfo_set0_pkey(match, nullptr);  // frees the lent reference
     if (ok != 1) return openssl_fail(errc::seal_key_unwrap_failed);
   } else {
+    // The originator's ephemeral key: an ECPoint is an octet string, so its BIT STRING has no
+    // unused bits (RFC 5480 §2.2); OpenSSL would take one with padding bits that happen to be
+    // zero as the same point, leaving an unauthenticated byte of the envelope malleable.
+    ASN1_BIT_STRING* orig_key = nullptr;
+    if (CMS_RecipientInfo_kari_get0_orig_id(match, nullptr, &orig_key, nullptr, nullptr, nullptr) != 1 ||
+        orig_key == nullptr || (orig_key->flags & 0x07) != 0)
+      return openssl_fail(errc::seal_malformed);
     if (CMS_RecipientInfo_kari_set0_pkey(match, platform_key.native()) != 1)
       return openssl_fail(errc::seal_key_unwrap_failed);  // key type does not fit the recipient info
     const int ok = CMS_RecipientInfo_kari_decrypt(cms, match, match_rek);

@@ -65,10 +65,11 @@ class OperatorChange : public ::testing::Test {
   }
 
   Bytes seal(const mo::Certificate& cert, const mo::PrivateKey& key, std::string_view sho, std::uint64_t counter,
-             const std::string& imsi_suffix) {
+             const std::string& imsi_suffix, const std::string& iccid = {}) {
     mo::McimProfile p = test::bound_profile(std::string(kDev), counter);
     p.sho_id = std::string(sho);
     p.imsi = "00101000000000" + imsi_suffix;
+    if (!iccid.empty()) p.iccid = iccid;
     auto s = mo::seal_profile(p, cert, key, TestPki::instance().device(std::string(kDev)).pfc);
     if (!s) throw std::runtime_error("seal: " + s.error().message());
     return *s;
@@ -205,7 +206,7 @@ TEST_F(OperatorChange, EveryBadTokenIsRefusedWith1412AndChangesNothing) {
   t.device_id = "another-device";
   cases.push_back({"wrong device", signed_token(t)});
   t = token();
-  t.variant = mo::ChangeVariant::usim_update;
+  t.variant = mo::ChangeVariant::pristine;
   cases.push_back({"wrong variant", signed_token(t)});
   t = token();
   t.to_sho = "sho-c.example";
@@ -308,6 +309,43 @@ TEST_F(OperatorChange, PowerLossAtEveryWriteLeavesTheOldOrTheNewActive) {
   }
   EXPECT_TRUE(covered);
   EXPECT_TRUE(saw_old && saw_new);
+}
+
+// ---- variant C: new IMSI, K and OTA keys for the same USIM application (seed 001 §5.4.4) --------
+
+TEST_F(OperatorChange, VariantCReplacesTheSubscriptionOfTheSameUsimApplication) {
+  const std::string iccid = registry_->active()->iccid;
+  auto t = token();
+  t.variant = mo::ChangeVariant::usim_update;
+  deliver("c", sealed_by_new(), signed_token(t));
+  ASSERT_EQ(last_result(), mo::M2msimResult::Success);
+  auto active = registry_->active();
+  ASSERT_TRUE(active.has_value());
+  EXPECT_EQ(active->sho_id, kNewSho);
+  EXPECT_EQ(active->iccid, iccid) << "the same USIM application";
+  EXPECT_EQ(active->imsi, "001010000000009") << "the USIM presents the new IMSI";
+  EXPECT_EQ(registry_->profile(active->id)->imsi, "001010000000009");
+  EXPECT_FALSE(registry_->profile("old").has_value()) << "the old K and OTA keys are gone";
+  const auto a = alerts();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].type, mo::kAlertDiscarded);
+  EXPECT_NE(a[0].data.find("replaced the IMSI, K and OTA keys of " + iccid), std::string::npos) << a[0].data;
+  EXPECT_NE(a[1].data.find("in place; USIM reset"), std::string::npos) << a[1].data;
+}
+
+TEST_F(OperatorChange, VariantCRefusesAnotherUsimApplicationAndNeedsItsOwnToken) {
+  auto t = token();
+  t.variant = mo::ChangeVariant::usim_update;
+  const auto& s = TestPki::instance().sho(std::string(kNewSho));
+  // A package for another USIM application (another ICCID) is not an in-place update.
+  deliver("other", seal(s.cert, s.key, kNewSho, 1, "9", "8900101000000000027"), signed_token(t));
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  expect_unchanged();
+  // A B token does not authorise it either.
+  outbox_ = MemoryAlertOutbox{};
+  deliver("b", sealed_by_new(2), signed_token(pristine_token()));
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  expect_unchanged();
 }
 
 // ---- variant B: back to the pristine state (seed 004 §5.2.5.8.3.2) ----------------------------

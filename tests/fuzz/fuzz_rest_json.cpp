@@ -14,10 +14,10 @@ using namespace m2mdm::server;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 11) {
+  switch (data[0] % 12) {
     case 0:
     case 1: {
-      auto r = parse_device_import(body, data[0] % 11 == 1, 1000);
+      auto r = parse_device_import(body, data[0] % 12 == 1, 1000);
       if (r) {
         if (r->empty() || r->size() > 1000) std::abort();
         for (const auto& d : *r) {
@@ -74,6 +74,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto r = parse_operator_change_request(body, 4096);
       if (r && (r->authorisation.empty() || r->object.size() > 4096)) std::abort();
       if (r && r->object.empty()) std::abort();  // every variant carries the new SHO's MCIM
+      break;
+    }
+    case 10: {
+      auto r = parse_operator_change_batch(body, 4096, 8);
+      if (r && (r->changes.empty() || r->changes.size() > 8)) std::abort();
+      if (r) {
+        for (const auto& c : r->changes)
+          if (c.dev_id.empty() || c.authorisation.empty() || c.object.empty() || c.object.size() > 4096) std::abort();
+      }
       break;
     }
     default: {

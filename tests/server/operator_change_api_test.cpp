@@ -237,9 +237,6 @@ TEST_F(OperatorChangeApi, ATokenWorksOnce) {
 }
 
 TEST_F(OperatorChangeApi, RequestsTheRoCannotServe) {
-  auto usim_update = token();
-  usim_update.variant = mo::ChangeVariant::usim_update;
-  EXPECT_EQ(request(by_old_sho(usim_update), new_token, "C").status, 501);
   EXPECT_EQ(request(by_old_sho(token()), old_token).status, 409);  // already the device's SHO
   EXPECT_EQ(request(by_old_sho(token()), kAdmin).status, 403);     // only an SHO asks
   ApiOptions o;

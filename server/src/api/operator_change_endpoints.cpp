@@ -11,6 +11,8 @@
 #include "m2mdm/server/rest_json.hpp"
 
 
+#include <tuple>
+
 namespace m2mdm::server {
 using json = nlohmann::json;
 namespace {
@@ -50,6 +52,26 @@ HttpResponse authorisation_failed(std::string_view why) {
                              {"message", std::string(why)}});
 }
 
+/// A refusal of the operator-change service as HTTP: status, error and message.
+std::tuple<int, std::string, std::string> refusal_status(const ChangeRefusal& refusal) {
+  switch (refusal.kind) {
+    case ChangeRefusalKind::not_configured: return {503, "not configured", refusal.reason};
+    case ChangeRefusalKind::authorisation_failed: return {403, "authorization_failed", refusal.reason};
+    case ChangeRefusalKind::conflict: return {409, "conflict", refusal.reason};
+    case ChangeRefusalKind::pfc_invalid: return {422, "pfc_invalid", refusal.reason};
+    case ChangeRefusalKind::internal: break;
+  }
+  return {500, "error", refusal.reason};
+}
+
+HttpResponse refusal_response(const ChangeRefusal& refusal) {
+  if (refusal.kind == ChangeRefusalKind::authorisation_failed) return authorisation_failed(refusal.reason);
+  const auto [status, error, message] = refusal_status(refusal);
+  if (refusal.kind == ChangeRefusalKind::pfc_invalid)
+    return json_response(status, {{"error", error}, {"message", message}});
+  return HttpResponse::json_error(status, error, message);
+}
+
 }  // namespace
 
 HttpResponse RestApi::request_operator_change(Call& call) {
@@ -68,19 +90,9 @@ HttpResponse RestApi::request_operator_change(Call& call) {
   cr.actor = call.caller.actor();
   auto created = changes_->request(cr);
   if (!created) {
-    const auto& refusal = created.error();
-    switch (refusal.kind) {
-      case ChangeRefusalKind::not_implemented: return HttpResponse::json_error(501, "not implemented", refusal.reason);
-      case ChangeRefusalKind::not_configured: return HttpResponse::json_error(503, "not configured", refusal.reason);
-      case ChangeRefusalKind::authorisation_failed:
-        audit(call, "operator_change.refused", cr.dev_id, refusal.reason);
-        return authorisation_failed(refusal.reason);
-      case ChangeRefusalKind::conflict: return HttpResponse::json_error(409, "conflict", refusal.reason);
-      case ChangeRefusalKind::pfc_invalid:
-        return json_response(422, {{"error", "pfc_invalid"}, {"message", refusal.reason}});
-      case ChangeRefusalKind::internal: break;
-    }
-    return HttpResponse::json_error(500, "error", refusal.reason);
+    if (created.error().kind == ChangeRefusalKind::authorisation_failed)
+      audit(call, "operator_change.refused", cr.dev_id, created.error().reason);
+    return refusal_response(created.error());
   }
   std::function<void(const Job&)> listener;
   {
@@ -91,6 +103,87 @@ HttpResponse RestApi::request_operator_change(Call& call) {
   auto r = json_response(202, change_json(created->first, call.caller));
   r.set_header("Location", "/api/v1/operator-changes/" + std::to_string(created->first.id));
   return r;
+}
+
+HttpResponse RestApi::request_operator_change_batch(Call& call) {
+  if (!call.body_type.empty() && !ieq(call.body_type, "application/json"))
+    return unsupported_media_type("use application/json");
+  auto req = parse_operator_change_batch(call.request.body, call.request.body.size(), kMaxBatchDevices);
+  if (!req) return bad_request(req.error());
+  std::vector<ChangeRequest> items;
+  items.reserve(req->changes.size());
+  for (auto& c : req->changes) {
+    ChangeRequest cr;
+    cr.dev_id = std::move(c.dev_id);
+    cr.new_sho = call.caller.sho_id;
+    cr.variant = req->variant;
+    cr.authorisation = std::move(c.authorisation);
+    cr.mcim = std::move(c.object);
+    cr.correlator = std::move(c.correlator);
+    cr.ttl_seconds = req->ttl_seconds.value_or(options_.default_job_ttl);
+    cr.actor = call.caller.actor();
+    items.push_back(std::move(cr));
+  }
+  auto done = changes_->request_batch(std::move(items));
+  if (!done) return refusal_response(done.error());
+  std::function<void(const Job&)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    listener = job_listener_;
+  }
+  json results = json::array();
+  std::size_t accepted = 0;
+  for (const auto& o : done->second) {
+    if (o.created) {
+      ++accepted;
+      if (listener) listener(o.created->second);  // package 0 trigger
+      json r = change_json(o.created->first, call.caller);
+      r["status"] = 202;
+      results.push_back(std::move(r));
+      continue;
+    }
+    const auto [status, error, message] = refusal_status(*o.refusal);
+    if (o.refusal->kind == ChangeRefusalKind::authorisation_failed)
+      audit(call, "operator_change.refused", o.dev_id, message);
+    json r = {{"devId", o.dev_id}, {"status", status}, {"error", error}, {"message", message}};
+    if (status == 403) r["resultCode"] = static_cast<int>(mo::M2msimResult::AuthorizationFailed);
+    results.push_back(std::move(r));
+  }
+  const auto& batch = done->first;
+  auto r = json_response(202, {{"batchId", batch.id},
+                               {"variant", batch.variant},
+                               {"accepted", accepted},
+                               {"refused", done->second.size() - accepted},
+                               {"results", results}});
+  r.set_header("Location", "/api/v1/operator-change-batches/" + std::to_string(batch.id));
+  return r;
+}
+
+HttpResponse RestApi::get_operator_change_batch(Call& call) {
+  const auto id = positive_id(call.param("id"));
+  if (!id) return HttpResponse::json_error(404, "not found");
+  auto batch = store_.get_change_batch(*id);
+  if (!batch) return store_error(batch.error());
+  if (call.caller.is(Role::sho) && call.caller.sho_id != batch->to_sho) return HttpResponse::json_error(404, "not found");
+  auto changes = store_.operator_changes_of_batch(*id);
+  if (!changes) return store_error(changes.error());
+  json counts = json::object();
+  json list = json::array();
+  std::size_t open = 0;
+  for (const auto& c : *changes) {
+    const std::string state(to_string(c.state));
+    counts[state] = counts.value(state, 0) + 1;
+    if (c.state != ChangeState::completed && c.state != ChangeState::failed) ++open;
+    list.push_back(change_json(c, call.caller));
+  }
+  return json_response(200, {{"id", batch->id},
+                             {"variant", batch->variant},
+                             {"size", batch->size},
+                             {"accepted", changes->size()},
+                             {"created", batch->created},
+                             {"counts", counts},
+                             {"done", open == 0},
+                             {"operatorChanges", list}});
 }
 
 std::expected<OperatorChange, HttpResponse> RestApi::visible_change(const Call& call) {

@@ -75,6 +75,10 @@ class RestApi {
   std::expected<Job, HttpResponse> visible_job(const Call& call);
   // --- operator change (operator_change_endpoints.cpp)
   HttpResponse request_operator_change(Call& call);
+  HttpResponse request_operator_change_batch(Call& call);
+  HttpResponse get_operator_change_batch(Call& call);
+  /// Devices per bulk operator-change request.
+  static constexpr std::size_t kMaxBatchDevices = 1000;
   HttpResponse get_operator_change(Call& call);
   HttpResponse acknowledge_operator_change(Call& call);
   HttpResponse list_device_operator_changes(Call& call);

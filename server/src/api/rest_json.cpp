@@ -312,21 +312,66 @@ Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t ma
   return out;
 }
 
+namespace {
+
+Parsed<std::string> variant_member(const json& j) {
+  M2MDM_GET(variant, str(j, "variant", 1, true));
+  if (**variant != "A" && **variant != "B" && **variant != "C") return Err("\"variant\" must be A, B or C");
+  return **variant;
+}
+
+/// "authorisation" (base64 of the old SHO's token) and "object" (base64 of the new SHO's sealed
+/// MCIM) of one change.
+Parsed<void> change_members(const json& j, Bytes& authorisation, Bytes& object, std::size_t max_object_bytes) {
+  M2MDM_GET(auth, str(j, "authorisation", kMaxAuthorisationLength, true));
+  auto token = base64_decode(**auth);
+  if (!token || token->empty()) return Err("\"authorisation\" must be the base64 of the operator-change token");
+  authorisation = std::move(*token);
+  M2MDM_GET(mcim, object_member(j, max_object_bytes, true));  // the new SHO's sealed MCIM (every variant)
+  object = std::move(*mcim);
+  return {};
+}
+
+}  // namespace
+
 Parsed<OperatorChangeRequest> parse_operator_change_request(std::string_view body, std::size_t max_object_bytes) {
   M2MDM_GET(j, parse_object(body));
   if (auto r = only_keys(*j, {"variant", "authorisation", "object", "ttlSeconds", "correlator"}); !r)
     return Err(r.error());
   OperatorChangeRequest out;
-  M2MDM_GET(variant, str(*j, "variant", 1, true));
-  if (**variant != "A" && **variant != "B" && **variant != "C") return Err("\"variant\" must be A, B or C");
-  out.variant = **variant;
-  M2MDM_GET(auth, str(*j, "authorisation", kMaxAuthorisationLength, true));
-  auto token = base64_decode(**auth);
-  if (!token || token->empty()) return Err("\"authorisation\" must be the base64 of the operator-change token");
-  out.authorisation = std::move(*token);
-  M2MDM_GET(object, object_member(*j, max_object_bytes, true));  // the new SHO's sealed MCIM (A, B)
-  out.object = std::move(*object);
+  M2MDM_GET(variant, variant_member(*j));
+  out.variant = std::move(*variant);
+  if (auto r = change_members(*j, out.authorisation, out.object, max_object_bytes); !r) return Err(r.error());
   if (auto r = job_delivery_members(*j, out.ttl_seconds, out.correlator); !r) return Err(r.error());
+  return out;
+}
+
+Parsed<OperatorChangeBatchRequest> parse_operator_change_batch(std::string_view body, std::size_t max_object_bytes,
+                                                               std::size_t max_changes) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"variant", "changes", "ttlSeconds"}); !r) return Err(r.error());
+  OperatorChangeBatchRequest out;
+  M2MDM_GET(variant, variant_member(*j));
+  out.variant = std::move(*variant);
+  std::string no_correlator;
+  if (auto r = job_delivery_members(*j, out.ttl_seconds, no_correlator); !r) return Err(r.error());
+  auto it = j->find("changes");
+  if (it == j->end() || !it->is_array() || it->empty() || it->size() > max_changes)
+    return Err("\"changes\" must be an array of 1.." + std::to_string(max_changes) + " devices");
+  std::set<std::string, std::less<>> seen;
+  for (const auto& c : *it) {
+    const std::string where = "changes[" + std::to_string(out.changes.size()) + "]";
+    if (!c.is_object()) return Err(where + " must be an object");
+    if (auto r = only_keys(c, {"devId", "authorisation", "object", "correlator"}, where); !r) return Err(r.error());
+    OperatorChangeBatchEntry e;
+    M2MDM_GET(dev, str(c, "devId", kMaxIdLength, true));
+    e.dev_id = **dev;
+    if (!seen.insert(e.dev_id).second) return Err(where + ": device " + e.dev_id + " is listed twice");
+    if (auto r = change_members(c, e.authorisation, e.object, max_object_bytes); !r) return Err(where + ": " + r.error());
+    std::optional<std::int64_t> no_ttl;
+    if (auto r = job_delivery_members(c, no_ttl, e.correlator); !r) return Err(where + ": " + r.error());
+    out.changes.push_back(std::move(e));
+  }
   return out;
 }
 

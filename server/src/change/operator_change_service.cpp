@@ -38,8 +38,6 @@ std::expected<std::pair<OperatorChange, Job>, ChangeRefusal> OperatorChangeServi
   using K = ChangeRefusalKind;
   const auto variant = mo::parse_change_variant(request.variant);
   if (!variant) return refuse(K::authorisation_failed, "unknown variant " + request.variant);
-  if (*variant == mo::ChangeVariant::usim_update)
-    return refuse(K::not_implemented, "variant C is not implemented yet (docs/operator-change.md)");
   if (!options_.sho_anchors)
     return refuse(K::not_configured, "operator change needs the SHO trust anchors ([operator_change] sho_trust_anchors)");
   if (request.mcim.empty()) return refuse(K::conflict, "the new SHO's sealed MCIM is required");
@@ -84,6 +82,7 @@ std::expected<std::pair<OperatorChange, Job>, ChangeRefusal> OperatorChangeServi
   change.from_sho = old_sho->id;
   change.to_sho = new_sho->id;
   change.nonce = token->nonce;
+  change.batch_id = request.batch_id;
   const bool pristine = *variant == mo::ChangeVariant::pristine;
   // A: the first job installs the MCIM (with the token, for the device's own check). B: it
   // resets the device (Exec ResetToPristine, Data = the token); the MCIM waits in the change.
@@ -109,6 +108,29 @@ std::expected<std::pair<OperatorChange, Job>, ChangeRefusal> OperatorChangeServi
     return refuse(K::internal, "storage failure: " + created.error().message());
   }
   return std::move(*created);
+}
+
+std::expected<std::pair<ChangeBatch, std::vector<BatchItemOutcome>>, ChangeRefusal>
+OperatorChangeService::request_batch(std::vector<ChangeRequest> items) {
+  if (items.empty()) return refuse(ChangeRefusalKind::conflict, "no devices in the request");
+  if (!options_.sho_anchors)
+    return refuse(ChangeRefusalKind::not_configured,
+                  "operator change needs the SHO trust anchors ([operator_change] sho_trust_anchors)");
+  auto batch = store_.create_change_batch(items.front().new_sho, items.front().variant,
+                                          static_cast<std::int64_t>(items.size()), now());
+  if (!batch) return refuse(ChangeRefusalKind::internal, "storage failure: " + batch.error().message());
+  std::vector<BatchItemOutcome> out;
+  out.reserve(items.size());
+  for (auto& item : items) {
+    item.batch_id = batch->id;
+    BatchItemOutcome o;
+    o.dev_id = item.dev_id;
+    auto created = request(item);
+    if (created) o.created = std::move(*created);
+    else o.refusal = std::move(created.error());
+    out.push_back(std::move(o));
+  }
+  return std::pair{std::move(*batch), std::move(out)};
 }
 
 void OperatorChangeService::on_job_result(std::int64_t job_id) {

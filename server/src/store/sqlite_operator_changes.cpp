@@ -6,7 +6,7 @@ namespace {
 
 constexpr const char* kChangeColumns =
     "id, dev_id, variant, from_sho, to_sho, job_id, nonce, state, discard_detail, discarded_at, acknowledged_at, "
-    "completed_at, result_code, created, updated, reset_job_id";
+    "completed_at, result_code, created, updated, reset_job_id, batch_id";
 
 OperatorChange read_change(Query& st) {
   OperatorChange c;
@@ -26,7 +26,17 @@ OperatorChange read_change(Query& st) {
   c.created = st.col_i64(13);
   c.updated = st.col_i64(14);
   c.reset_job_id = st.col_i64(15);
+  c.batch_id = st.col_i64(16);
   return c;
+}
+
+/// Every row of @p st (a SELECT of kChangeColumns, bound).
+Result<std::vector<OperatorChange>> read_changes(Query& st) {
+  std::vector<OperatorChange> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_change(st));
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
 }
 
 /// States in which a change still waits for something (at most one per device).
@@ -162,7 +172,7 @@ Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const
   const bool pristine = change.variant == "B";
   auto ins = impl_->q(
       "INSERT INTO operator_changes(dev_id, variant, from_sho, to_sho, job_id, nonce, state, created, updated, "
-      "reset_job_id, mcim, install_ttl) VALUES(?,?,?,?,?,?,'requested',?,?,?,?,?)");
+      "reset_job_id, mcim, install_ttl, batch_id) VALUES(?,?,?,?,?,?,'requested',?,?,?,?,?,?)");
   if (!ins) return fail(ins.error());
   ins->text(1, change.dev_id)
       .text(2, change.variant)
@@ -175,7 +185,7 @@ Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const
       .i64(9, pristine ? job->id : 0);
   if (pristine) ins->blob(10, change.mcim);
   else ins->null(10);
-  ins->i64(11, change.install_ttl);
+  ins->i64(11, change.install_ttl).i64(12, change.batch_id);
   M2MDM_TRY(ins->exec());  // a spent nonce: conflict
   auto created = impl_->change_where("id", std::int64_t{sqlite3_last_insert_rowid(impl_->db.get())});
   if (!created) return fail(created.error());
@@ -206,11 +216,7 @@ Result<std::vector<OperatorChange>> SqliteStore::list_operator_changes(std::stri
   auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE dev_id = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
-  std::vector<OperatorChange> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back(read_change(*st));
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return read_changes(*st);
 }
 
 Result<std::vector<OperatorChange>> SqliteStore::operator_changes_in(ChangeState state) {
@@ -218,11 +224,36 @@ Result<std::vector<OperatorChange>> SqliteStore::operator_changes_in(ChangeState
   auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE state = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->text(1, to_string(state));
-  std::vector<OperatorChange> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back(read_change(*st));
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return read_changes(*st);
+}
+
+Result<ChangeBatch> SqliteStore::create_change_batch(std::int64_t to_sho, std::string_view variant,
+                                                     std::int64_t size, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto ins = impl_->q("INSERT INTO operator_change_batches(to_sho, variant, size, created) VALUES(?,?,?,?)");
+  if (!ins) return fail(ins.error());
+  ins->i64(1, to_sho).text(2, variant).i64(3, size).i64(4, now);
+  M2MDM_TRY(ins->exec());
+  return ChangeBatch{sqlite3_last_insert_rowid(impl_->db.get()), to_sho, std::string(variant), size, now};
+}
+
+Result<ChangeBatch> SqliteStore::get_change_batch(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("SELECT id, to_sho, variant, size, created FROM operator_change_batches WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->i64(1, id);
+  const int rc = st->step();
+  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return ChangeBatch{st->col_i64(0), st->col_i64(1), st->col_text(2), st->col_i64(3), st->col_i64(4)};
+}
+
+Result<std::vector<OperatorChange>> SqliteStore::operator_changes_of_batch(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE batch_id = ? ORDER BY id");
+  if (!st) return fail(st.error());
+  st->i64(1, id);
+  return read_changes(*st);
 }
 
 Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace m2mdm::client {
@@ -73,11 +74,11 @@ class M2msimAgent {
   mo::ExecOutcome install(mo::ExecRequest& request);
   mo::ExecOutcome mcim_operation(mo::ExecRequest& request, std::string_view op);
   mo::ExecOutcome reset(mo::ExecRequest& request);
-  /// Verifies an operator-change token of @p variant for a change from @p from_sho to @p to_sho
-  /// (either unchecked when empty) on this device (mo::verify_change_token; token_missing when
-  /// @p token is empty).
-  Result<mo::ChangeToken> check_change_token(ByteView token, mo::ChangeVariant variant, std::string_view from_sho,
-                                             std::string_view to_sho) const;
+  /// Verifies an operator-change token of @p variant (any when unset) for a change from
+  /// @p from_sho to @p to_sho (either unchecked when empty) on this device
+  /// (mo::verify_change_token; token_missing when @p token is empty).
+  Result<mo::ChangeToken> check_change_token(ByteView token, std::optional<mo::ChangeVariant> variant,
+                                             std::string_view from_sho, std::string_view to_sho) const;
   void report(std::string_view server_id, std::string_view type, std::string_view source, std::string_view correlator,
               mo::M2msimResult result, std::string_view message);
   std::int64_t now() const;

@@ -31,11 +31,12 @@ struct ChangeRequest {
   std::string correlator;     ///< the new SHO's reference for the first job ("" = generated)
   std::int64_t ttl_seconds = 0;  ///< how long each job of the change may take
   std::string actor;          ///< "sho:<id>" (audit)
+  std::int64_t batch_id = 0;  ///< the bulk request it is part of (request_batch sets it)
 };
+
 
 /// Why a request was refused.
 enum class ChangeRefusalKind {
-  not_implemented,       ///< a variant not built yet (C)
   not_configured,        ///< no SHO trust anchors
   authorisation_failed,  ///< the token (or an unknown DevId, or a device without SHO): 1412
   conflict,              ///< already the caller's device, a change in progress, nonce or correlator used, no PfC
@@ -46,6 +47,13 @@ enum class ChangeRefusalKind {
 struct ChangeRefusal {
   ChangeRefusalKind kind = ChangeRefusalKind::internal;
   std::string reason;
+};
+
+/// One device of a bulk request: its change and first job, or why it was refused.
+struct BatchItemOutcome {
+  std::string dev_id;
+  std::optional<std::pair<OperatorChange, Job>> created;
+  std::optional<ChangeRefusal> refusal;
 };
 
 /// Settings.
@@ -66,10 +74,18 @@ class OperatorChangeService {
 
   /// Verifies the token (mo::verify_change_token: signer = the device's current SHO, variant,
   /// device, new SHO = the caller, time, nonce unused) and the PfC (PVA), then creates the
-  /// change and its first job in one transaction: A the install of @p request.mcim with the
-  /// token; B the reset to the pristine state with the token (the MCIM waits for the
-  /// re-bootstrap). Returns the change and that job.
+  /// change and its first job in one transaction: A and C the install of @p request.mcim with
+  /// the token (C: the device replaces the IMSI, K and OTA keys of the same USIM application);
+  /// B the reset to the pristine state with the token (the MCIM waits for the re-bootstrap).
+  /// Returns the change and that job.
   std::expected<std::pair<OperatorChange, Job>, ChangeRefusal> request(const ChangeRequest& request);
+
+  /// A bulk request (seed 001 §5.4.4 step 3: the new SHO's list of devices, each with the old
+  /// SHO's token as its consent, step 4): a batch, then request() for each device on its own (a
+  /// refused device does not stop the others). @p items share variant, new SHO, TTL and actor;
+  /// their correlators are their own.
+  std::expected<std::pair<ChangeBatch, std::vector<BatchItemOutcome>>, ChangeRefusal> request_batch(
+      std::vector<ChangeRequest> items);
 
   /// A job's result was recorded: when it was the reset of a variant-B change (now pristine,
   /// the DRF registry naming the new SHO) the device is re-bootstrapped (seed 004

@@ -91,6 +91,10 @@ class SqliteStore final : public Store {
   Result<std::optional<OperatorChange>> operator_change_for_job(std::int64_t job_id) override;
   Result<std::vector<OperatorChange>> list_operator_changes(std::string_view dev_id) override;
   Result<std::vector<OperatorChange>> operator_changes_in(ChangeState state) override;
+  Result<ChangeBatch> create_change_batch(std::int64_t to_sho, std::string_view variant, std::int64_t size,
+                                          std::int64_t now) override;
+  Result<ChangeBatch> get_change_batch(std::int64_t id) override;
+  Result<std::vector<OperatorChange>> operator_changes_of_batch(std::int64_t id) override;
   Result<bool> change_nonce_spent(std::string_view nonce) override;
   Result<OperatorChange> record_change_discarded(std::int64_t id, std::string_view detail, std::int64_t now) override;
   Result<OperatorChange> acknowledge_change(std::int64_t id, std::int64_t now) override;

@@ -167,6 +167,12 @@ class OperatorChangeStore {
   virtual Result<OperatorChange> get_operator_change(std::int64_t id) = 0;
   virtual Result<std::optional<OperatorChange>> operator_change_for_job(std::int64_t job_id) = 0;
   virtual Result<std::vector<OperatorChange>> list_operator_changes(std::string_view dev_id) = 0;
+  /// A new bulk request of @p to_sho for @p size devices; returns it.
+  virtual Result<ChangeBatch> create_change_batch(std::int64_t to_sho, std::string_view variant, std::int64_t size,
+                                                  std::int64_t now) = 0;
+  virtual Result<ChangeBatch> get_change_batch(std::int64_t id) = 0;
+  /// The changes of batch @p id, in request order.
+  virtual Result<std::vector<OperatorChange>> operator_changes_of_batch(std::int64_t id) = 0;
   /// Every change in @p state, oldest first.
   virtual Result<std::vector<OperatorChange>> operator_changes_in(ChangeState state) = 0;
   /// True when an authorisation with @p nonce was already used for a change.

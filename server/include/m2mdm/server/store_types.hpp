@@ -228,6 +228,7 @@ struct OperatorChange {
   std::int64_t job_id = 0;        ///< the job that delivers the new SHO's MCIM (B: the reset job until
                                   ///< the install job exists)
   std::int64_t reset_job_id = 0;  ///< B: the job that resets the device to the pristine state
+  std::int64_t batch_id = 0;      ///< the bulk request it belongs to; 0 = a single request
   std::string nonce;              ///< the authorisation's nonce (spent)
   ChangeState state = ChangeState::requested;
   std::string discard_detail;     ///< the device's discard confirmation (old SHO data: OSHO and RO only)
@@ -240,6 +241,15 @@ struct OperatorChange {
   // Written by create_operator_change only (not read back):
   Bytes mcim;                     ///< B: the new SHO's sealed MCIM, delivered after the re-bootstrap
   std::int64_t install_ttl = 0;   ///< B: seconds the install job may take once it exists
+};
+
+/// One bulk operator-change request of a new SHO (a list of devices, seed 001 §5.4.4 step 3).
+struct ChangeBatch {
+  std::int64_t id = 0;
+  std::int64_t to_sho = 0;  ///< the requesting (new) SHO
+  std::string variant;
+  std::int64_t size = 0;    ///< devices in the request (accepted or not)
+  std::int64_t created = 0;
 };
 
 /// Counts for /metrics.

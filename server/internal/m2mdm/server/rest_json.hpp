@@ -78,6 +78,24 @@ struct OperatorChangeRequest {
 };
 Parsed<OperatorChangeRequest> parse_operator_change_request(std::string_view body, std::size_t max_object_bytes);
 
+/// POST /api/v1/operator-changes (a bulk request, docs/operator-change.md):
+/// {"variant": "C", "changes": [{"devId": "...", "authorisation": "<base64 token>",
+///  "object": "<base64 sealed MCIM>", "correlator": "..." (optional)}, ...], "ttlSeconds": n (optional)}.
+/// Every DevId once.
+struct OperatorChangeBatchEntry {
+  std::string dev_id;
+  Bytes authorisation;
+  Bytes object;
+  std::string correlator;
+};
+struct OperatorChangeBatchRequest {
+  std::string variant;
+  std::vector<OperatorChangeBatchEntry> changes;
+  std::optional<std::int64_t> ttl_seconds;
+};
+Parsed<OperatorChangeBatchRequest> parse_operator_change_batch(std::string_view body, std::size_t max_object_bytes,
+                                                               std::size_t max_changes);
+
 /// POST /api/v1/icf/vectors: {"pcid": "...", "count": 1..max}.
 struct VectorRequest {
   std::string pcid;

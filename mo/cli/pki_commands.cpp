@@ -31,7 +31,9 @@ void add_pki_commands(CLI::App& app) {
   };
   auto init_opts = std::make_shared<InitOpts>();
   auto* init = pki->add_subcommand("init", "Create a test PKI in a directory; prints one `name: path` line per file");
-  init->add_option("--dir", init_opts->dir, "Directory to create the PKI in")->required();
+  // `pki init DIR` and `pki init --dir DIR` are the same (one of them is required).
+  init->add_option("--dir,DIR", init_opts->dir, "Directory to create the PKI in (`init DIR` or `init --dir DIR`)")
+      ->required();
   init->add_option("--sho-id", init_opts->sho_id, "SHO id (CN of the SHO signing certificate)")->capture_default_str();
   init->add_flag("--force", init_opts->force, "Overwrite an existing PKI in the directory");
   init->callback([init_opts] {

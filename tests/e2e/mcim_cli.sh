@@ -25,6 +25,11 @@ for name in manufacturer-ca sho-ca sho-cert sho-key tls-cert tls-key manufacture
   [ -n "$path" ] && [ -s "$path" ] || fail "pki init did not report $name"
 done
 [ "$(stat -c %a "$(sed -n 's/^sho-key: //p' "$WORK/init.txt")")" = 600 ] || fail "sho-key not 0600"
+# The directory may also be the one positional argument (docs/server.md: `m2mdm pki init DIR`).
+"$M2MDM" pki init "$WORK/pki-positional" >"$WORK/init2.txt"
+[ "$(sed -n 's/^tls-cert: //p' "$WORK/init2.txt")" = "$WORK/pki-positional/tls-cert.pem" ] || fail "pki init DIR: $(cat "$WORK/init2.txt")"
+if "$M2MDM" pki init >/dev/null 2>"$WORK/err"; then fail "pki init without a directory: accepted"; fi
+grep -q -- "--dir is required" "$WORK/err" || fail "pki init without a directory: $(cat "$WORK/err")"
 
 "$M2MDM" pki device --dir "$WORK/pki" --id M2ME-0001 >"$WORK/dev1.txt"
 "$M2MDM" pki device --dir "$WORK/pki" --id M2ME-0002 --rsa >"$WORK/dev2.txt"

@@ -318,6 +318,49 @@ TEST_F(Rest, ImportIsIdempotentAndValidatedStrictly) {
   }
 }
 
+// One media-type rule for every route whose body is JSON: no Content-Type, application/json (with
+// parameters) and application/x-www-form-urlencoded (what `curl -d` sends by default) are read as
+// JSON; anything else is a 415 on every one of them.
+TEST_F(Rest, EveryJsonRouteTakesTheSameMediaTypes) {
+  const std::string a = make_sho("sho-a").second;
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", a, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])").status, 200);
+  struct JsonRoute {
+    std::string method, target, token;
+  };
+  const std::vector<JsonRoute> routes = {
+      {"POST", "/api/v1/shos", kAdmin},
+      {"PUT", "/api/v1/callback", a},
+      {"POST", "/api/v1/devices:import", a},
+      {"PATCH", "/api/v1/devices/IMEI:1", a},
+      {"POST", "/api/v1/devices/IMEI:1/bootstrap", a},
+      {"POST", "/api/v1/devices/IMEI:1/jobs", a},
+      {"POST", "/api/v1/devices/IMEI:1/operator-change", a},
+      {"POST", "/api/v1/pva/validate", a},
+      {"POST", "/api/v1/icf/vectors", kAdmin},
+      {"POST", "/api/v1/icf/resync", kAdmin},
+  };
+  // An incomplete JSON body: each route refuses it on its own grounds (400, 503...), never as 415.
+  for (const auto& rt : routes) {
+    for (const std::string type : {"", "application/json", "application/json; charset=utf-8", "Application/JSON",
+                                   "application/x-www-form-urlencoded"}) {
+      auto r = call(rt.method, rt.target, rt.token, R"({"x":1})", type);
+      EXPECT_NE(r.status, 415) << rt.method << " " << rt.target << " Content-Type: " << type << " -> " << r.body;
+      EXPECT_NE(r.status, 401) << rt.method << " " << rt.target;
+    }
+    for (const std::string type : {"text/plain", "application/xml", "multipart/form-data; boundary=x"}) {
+      auto r = call(rt.method, rt.target, rt.token, R"({"x":1})", type);
+      EXPECT_EQ(r.status, 415) << rt.method << " " << rt.target << " Content-Type: " << type << " -> " << r.body;
+      if (r.status == 415) {
+        EXPECT_EQ(js(r)["error"], "unsupported media type");
+      }
+    }
+  }
+  // The REST flow of docs/server.md: a job submitted with `curl -d` and no -H is accepted.
+  auto r = call("POST", "/api/v1/devices/IMEI:1/jobs", a,
+                R"({"kind":"install","object":"AA==","authorisation":"sho-auth"})", "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 202) << r.body;
+}
+
 TEST_F(Rest, PvaValidatesChainValidityAndRevocation) {
   auto pki_dir = dir.path() / "pki";
   auto pki = mo::init_test_pki(pki_dir, {.now = t - 3600});

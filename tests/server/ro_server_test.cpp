@@ -125,5 +125,57 @@ TEST(RoServer, StateIsPrivateAndASharedAdminTokenIsRefused) {
   EXPECT_EQ((*ok)->admin_token(), "operator-token-0123456789abcdef");
 }
 
+// A start refused for its configuration (a named file missing, the port taken) leaves no state
+// behind: no state directory, no store.key, no empty m2mdm.sqlite, no admin.token; and a refused
+// start on an existing state directory leaves its store as it was.
+TEST(RoServer, ARefusedStartLeavesNoFreshStateBehind) {
+  test::TempDir dir;
+  ServerConfig c;
+  c.listen_port = 0;
+  c.threads = 1;
+  c.state_dir = dir.path() / "a" / "b" / "state";
+  c.log_level = "warn";
+  std::string why;
+
+  c.admin_token_file = dir.path() / "missing-admin.token";
+  auto r = RoServer::start(c, why);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(errc::config_error));
+  EXPECT_NE(why.find("does not exist"), std::string::npos) << why;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "a")) << why;
+
+  ServerConfig pva = c;
+  pva.admin_token_file.reset();
+  pva.manufacturer_cas = {dir.path() / "missing-ca.pem"};
+  EXPECT_EQ(RoServer::start(pva, why).error(), make_error_code(errc::config_error));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "a")) << why;
+
+  // The port is taken: the store was opened (and migrated) before the bind failed; all of it goes.
+  ServerConfig first = c;
+  first.admin_token_file.reset();
+  first.state_dir = dir.path() / "first";
+  auto running = RoServer::start(first, why);
+  ASSERT_TRUE(running) << why;
+  const auto url = (*running)->url();
+  ServerConfig taken = c;
+  taken.admin_token_file.reset();
+  taken.listen_port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  auto refused = RoServer::start(taken, why);
+  ASSERT_FALSE(refused);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "a")) << why;
+  (*running)->stop();
+
+  // An existing state directory: a refused start removes nothing that was there.
+  ServerConfig again = first;
+  again.admin_token_file = dir.path() / "missing-admin.token";
+  EXPECT_FALSE(RoServer::start(again, why));
+  EXPECT_TRUE(std::filesystem::exists(first.db_path()));
+  EXPECT_TRUE(std::filesystem::exists(first.key_path()));
+  EXPECT_TRUE(std::filesystem::exists(first.state_dir / "admin.token"));
+  auto restarted = RoServer::start(first, why);
+  ASSERT_TRUE(restarted) << why;
+  EXPECT_EQ((*restarted)->admin_token(), (*running)->admin_token());
+}
+
 }  // namespace
 }  // namespace m2mdm::server

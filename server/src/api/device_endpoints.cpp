@@ -16,7 +16,7 @@ using json = nlohmann::json;
 HttpResponse RestApi::import_devices(Call& call) {
   const std::string_view body_mt = call.body_type;
   const bool ndjson = ieq(body_mt, "application/x-ndjson") || ieq(body_mt, "application/ndjson");
-  if (!ndjson && !body_mt.empty() && !ieq(body_mt, "application/json"))
+  if (!ndjson && !json_body_type(body_mt))
     return unsupported_media_type("use application/json or application/x-ndjson");
   auto parsed = parse_device_import(call.request.body, ndjson, options_.max_import_devices);
   if (!parsed) return bad_request(parsed.error());
@@ -85,7 +85,7 @@ HttpResponse RestApi::patch_device(Call& call) {
   const std::string& dev_id = call.param("devId");
   if (auto d = visible_device(call.caller, dev_id); !d) return store_error(d.error());
   const std::string_view body_mt = call.body_type;
-  if (!body_mt.empty() && !ieq(body_mt, "application/json") && !ieq(body_mt, "application/merge-patch+json"))
+  if (!json_body_type(body_mt) && !ieq(body_mt, "application/merge-patch+json"))
     return unsupported_media_type("use application/json");
   auto patch = parse_device_patch(call.request.body);
   if (!patch) return bad_request(patch.error());

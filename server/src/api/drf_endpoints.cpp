@@ -12,7 +12,7 @@ HttpResponse RestApi::bootstrap_device(Call& call) {
   const std::string& dev_id = call.param("devId");
   auto d = visible_device(call.caller, dev_id);  // an SHO reaches only its own devices (404 otherwise)
   if (!d) return store_error(d.error());
-  if (!call.body_type.empty() && !ieq(call.body_type, "application/json"))
+  if (!json_body_type(call.body_type))
     return unsupported_media_type("use application/json");
   auto req = parse_bootstrap_request(call.request.body);
   if (!req) return bad_request(req.error());

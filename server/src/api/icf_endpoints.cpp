@@ -1,5 +1,6 @@
 // Endpoints for the ICF (TS 33.102 §6.3): authentication vectors for a PCID's temporary
 // credentials, and SQN resynchronisation from an AUTS.
+#include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "api/rest_api.hpp"
 #include "m2mdm/server/error.hpp"
@@ -26,6 +27,7 @@ HttpResponse icf_error(const std::error_code& ec) {
 }  // namespace
 
 HttpResponse RestApi::icf_vectors(Call& call) {
+  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
   auto req = parse_vector_request(call.request.body, icf_.options().max_vectors);
   if (!req) return bad_request(req.error());
   auto batch = icf_.vectors(req->pcid, req->count, now());
@@ -43,6 +45,7 @@ HttpResponse RestApi::icf_vectors(Call& call) {
 }
 
 HttpResponse RestApi::icf_resync(Call& call) {
+  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
   auto req = parse_resync_request(call.request.body);
   if (!req) return bad_request(req.error());
   auto out = icf_.resync(req->pcid, req->rand, req->auts, now());

@@ -25,7 +25,7 @@ HttpResponse RestApi::list_device_jobs(Call& call) {
 }
 
 HttpResponse RestApi::submit_job(Call& call) {
-  if (!call.body_type.empty() && !ieq(call.body_type, "application/json"))
+  if (!json_body_type(call.body_type))
     return unsupported_media_type("use application/json");
   auto sub = parse_job_submission(call.request.body, call.request.body.size());
   if (!sub) return bad_request(sub.error());

@@ -75,7 +75,7 @@ HttpResponse refusal_response(const ChangeRefusal& refusal) {
 }  // namespace
 
 HttpResponse RestApi::request_operator_change(Call& call) {
-  if (!call.body_type.empty() && !ieq(call.body_type, "application/json"))
+  if (!json_body_type(call.body_type))
     return unsupported_media_type("use application/json");
   auto req = parse_operator_change_request(call.request.body, call.request.body.size());
   if (!req) return bad_request(req.error());

@@ -15,7 +15,7 @@ HttpResponse RestApi::validate_pfc(Call& call) {
       ieq(body_mt, "application/x-x509-ca-cert")) {
     req.pfc.assign(call.request.body.begin(), call.request.body.end());
     req.dev_id = query_param(call.request.query(), "devId");
-  } else if (body_mt.empty() || ieq(body_mt, "application/json")) {
+  } else if (json_body_type(body_mt)) {
     auto parsed = parse_pva_request(call.request.body);
     if (!parsed) return bad_request(parsed.error());
     req = std::move(*parsed);

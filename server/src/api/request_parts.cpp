@@ -64,6 +64,10 @@ bool ieq(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool json_body_type(std::string_view mt) {
+  return mt.empty() || ieq(mt, "application/json") || ieq(mt, "application/x-www-form-urlencoded");
+}
+
 std::optional<std::int64_t> positive_id(std::string_view text) {
   std::int64_t id = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);

@@ -21,6 +21,11 @@ std::string query_param(std::string_view query, std::string_view name);
 /// The media type of a Content-Type value, parameters and trailing blanks removed ("" if none).
 std::string_view media_type(std::optional<std::string_view> content_type);
 
+/// The one rule of every endpoint whose body is JSON: the body is read as JSON when its media
+/// type (see media_type) is application/json, absent, or application/x-www-form-urlencoded
+/// (what `curl -d` sends unless given -H 'Content-Type: ...'); any other type is a 415.
+bool json_body_type(std::string_view media_type);
+
 /// ASCII case-insensitive equality.
 bool ieq(std::string_view a, std::string_view b);
 /// A path segment that names a row: decimal digits only, > 0 (else nullopt: answer 404).

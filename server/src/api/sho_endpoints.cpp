@@ -1,4 +1,5 @@
 // Endpoints for SHO accounts: /api/v1/shos (operator), /api/v1/callback (the SHO's own).
+#include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "api/rest_api.hpp"
 #include "m2mdm/server/rest_json.hpp"
@@ -30,6 +31,7 @@ HttpResponse RestApi::list_shos(Call& /*call*/) {
 }
 
 HttpResponse RestApi::create_sho(Call& call) {
+  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
   auto req = parse_sho_create(call.request.body);
   if (!req) return bad_request(req.error());
   std::string token = random_token();
@@ -51,6 +53,7 @@ HttpResponse RestApi::get_callback(Call& call) {
 }
 
 HttpResponse RestApi::put_callback(Call& call) {
+  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
   auto url = parse_callback_registration(call.request.body);
   if (!url) return bad_request(url.error());
   // SSRF guard: an address literal is checked now; a name on every delivery (it may move).

@@ -145,6 +145,11 @@ Result<std::string> load_or_create_admin_token(const ServerConfig& c, std::strin
     }
     spdlog::info("created operator token file {}", file.string());
   }
+  if (c.admin_token_file && !std::filesystem::exists(file)) {
+    why = "admin token file " + file.string() + " does not exist: write one line of at least 16 characters to it " +
+          "(mode 0600), or leave admin_token_file unset to have <state-dir>/admin.token generated";
+    return fail(err(errc::config_error));
+  }
   if (auto e = check_private_file(file, "admin token", why); !e) return fail(e.error());
   auto t = read_token_file(file);
   if (!t) {
@@ -154,44 +159,84 @@ Result<std::string> load_or_create_admin_token(const ServerConfig& c, std::strin
   return *t;
 }
 
+namespace {
+
+// What one start creates in the state directory (the directory and its parents, store.key, the
+// SQLite files, the generated admin.token): removed again if the start fails after creating them,
+// so a refused start leaves the disk as it found it. Files that existed before are never touched.
+class FreshState {
+ public:
+  explicit FreshState(const ServerConfig& c)
+      : c_(c),
+        token_(c.state_dir / "admin.token"),
+        key_existed_(exists(c.key_path())),
+        db_existed_(exists(c.db_path())),
+        token_existed_(exists(token_)) {
+    // The topmost directory create_directories will make (none when the state directory exists).
+    for (auto d = dir_path(c.state_dir); !d.empty() && !exists(d); d = d.parent_path()) {
+      top_created_ = d;
+      if (d == d.parent_path()) break;
+    }
+  }
+  FreshState(const FreshState&) = delete;
+  FreshState& operator=(const FreshState&) = delete;
+  void keep() { armed_ = false; }
+  ~FreshState() {
+    if (!armed_) return;
+    if (!db_existed_ || !key_existed_ || !top_created_.empty())
+      spdlog::info("start failed: removing what it created in {}", c_.state_dir.string());
+    std::error_code ec;
+    if (!db_existed_)
+      for (const auto& suffix : {"", "-wal", "-shm", "-journal"})
+        std::filesystem::remove(c_.db_path().string() + suffix, ec);
+    if (!key_existed_) std::filesystem::remove(c_.key_path(), ec);
+    if (!token_existed_ && !c_.admin_token_file) std::filesystem::remove(token_, ec);
+    if (top_created_.empty()) return;
+    // Only the directories this start made, and only while empty (remove refuses otherwise).
+    const auto top = top_created_;
+    for (auto d = dir_path(c_.state_dir); !d.empty(); d = d.parent_path()) {
+      if (!std::filesystem::remove(d, ec) || d == top || d == d.parent_path()) break;
+    }
+  }
+
+ private:
+  // Absolute, normalised, without a trailing separator ("st/" -> "/cwd/st").
+  static std::filesystem::path dir_path(const std::filesystem::path& p) {
+    std::error_code ec;
+    auto d = std::filesystem::absolute(p, ec).lexically_normal();
+    if (!d.has_filename() && d != d.root_path()) d = d.parent_path();
+    return d;
+  }
+  static bool exists(const std::filesystem::path& p) {
+    std::error_code ec;
+    return std::filesystem::exists(p, ec);
+  }
+  const ServerConfig& c_;
+  std::filesystem::path token_;
+  bool key_existed_, db_existed_, token_existed_;
+  std::filesystem::path top_created_;
+  bool armed_ = true;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::string& why, Parts parts) {
   if (!validate_config(c, why)) return fail(err(errc::config_error));
-  std::unique_ptr<RoServer> s(new RoServer());
 
-  std::error_code ec;
-  const bool created = std::filesystem::create_directories(c.state_dir, ec);
-  if (ec) {
-    why = "cannot create state directory " + c.state_dir.string() + ": " + ec.message();
-    return fail(err(errc::io_error));
-  }
-  if (created) std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all, ec);
-  if (auto r = make_state_private(c, why); !r) return fail(r.error());
-
-  auto box = SecretBox::load_or_create(c.key_path());
-  if (!box) {
-    why = "store key " + c.key_path().string() + ": " + box.error().message() + " (must be 32 bytes, mode 0600)";
-    return fail(box.error());
-  }
-  auto store = SqliteStore::open(c.db_path(), std::move(*box));
-  if (!store) {
-    why = "store " + c.db_path().string() + ": " + store.error().message();
-    return fail(store.error());
-  }
-  s->store_ = std::move(*store);
-  if (auto r = make_state_private(c, why); !r) return fail(r.error());  // the files SQLite just created
-
+  // Every file the configuration names is read before the state directory is touched: a start
+  // refused for a missing or unreadable file creates nothing.
   auto pva = Pva::load(c.manufacturer_cas, c.manufacturer_crls);
   if (!pva) {
     why = "PVA trust configuration: " + pva.error().message() + " (see log)";
     return fail(err(errc::config_error));
   }
-  s->pva_ = std::make_unique<Pva>(std::move(*pva));
-
-  auto admin = load_or_create_admin_token(c, why);
-  if (!admin) return fail(admin.error());
-  s->admin_token_ = *admin;
+  std::string admin_token;
+  if (c.admin_token_file) {
+    auto admin = load_or_create_admin_token(c, why);  // a given file is only read
+    if (!admin) return fail(admin.error());
+    admin_token = *admin;
+  }
   ApiOptions api;
-  api.admin_token_hash = hash_token(s->admin_token_);
   for (const auto& v : c.vno_token_files) {
     auto t = read_token_file(v);
     if (!t) {
@@ -229,6 +274,42 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
     }
     drf.app_spki_sha256 = std::move(*pin);
   }
+
+  // The state: declared before the server so that, on a failure below, the server (and its open
+  // store) is gone before what this start created is removed.
+  FreshState fresh(c);
+  std::unique_ptr<RoServer> s(new RoServer());
+  s->pva_ = std::make_unique<Pva>(std::move(*pva));
+
+  std::error_code ec;
+  const bool created = std::filesystem::create_directories(c.state_dir, ec);
+  if (ec) {
+    why = "cannot create state directory " + c.state_dir.string() + ": " + ec.message();
+    return fail(err(errc::io_error));
+  }
+  if (created) std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all, ec);
+  if (auto r = make_state_private(c, why); !r) return fail(r.error());
+
+  auto box = SecretBox::load_or_create(c.key_path());
+  if (!box) {
+    why = "store key " + c.key_path().string() + ": " + box.error().message() + " (must be 32 bytes, mode 0600)";
+    return fail(box.error());
+  }
+  auto store = SqliteStore::open(c.db_path(), std::move(*box));
+  if (!store) {
+    why = "store " + c.db_path().string() + ": " + store.error().message();
+    return fail(store.error());
+  }
+  s->store_ = std::move(*store);
+  if (auto r = make_state_private(c, why); !r) return fail(r.error());  // the files SQLite just created
+
+  if (!c.admin_token_file) {
+    auto admin = load_or_create_admin_token(c, why);  // <state-dir>/admin.token, created if missing
+    if (!admin) return fail(admin.error());
+    admin_token = *admin;
+  }
+  s->admin_token_ = admin_token;
+  api.admin_token_hash = hash_token(s->admin_token_);
 
   HttpServerOptions http;
   http.address = c.listen_address;
@@ -286,6 +367,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   s->notifier_->start();
   s->callbacks_->start();
   s->housekeeping_ = std::thread([p = s.get()] { p->housekeeping_loop(); });
+  fresh.keep();
   return s;
 }
 

@@ -41,11 +41,13 @@ class RoServer {
     std::shared_ptr<PushSender> push_sender;  ///< default UdpPushSender
   };
 
-  /// Creates the state directory, opens (and migrates) the store, loads the PVA trust and the
-  /// tokens, reads the DRF pins, binds config.listen_address:config.port(), starts the I/O
-  /// threads, the package 0 trigger, the callback worker and housekeeping. On failure @p why
-  /// says what (one line) and the error is config_error, io_error, store_corrupt, bind_failed
-  /// or tls_error.
+  /// Loads the PVA trust, the given token files, the SHO trust anchors and the DRF pins (before
+  /// anything is created), then creates the state directory, opens (and migrates) the store,
+  /// creates the admin token when none is given, binds config.listen_address:config.port(),
+  /// starts the I/O threads, the package 0 trigger, the callback worker and housekeeping. On
+  /// failure @p why says what (one line) and the error is config_error, io_error, store_corrupt,
+  /// bind_failed or tls_error; whatever this start created in the state directory (the
+  /// directory itself, store.key, the SQLite files, admin.token) is removed again.
   static Result<std::unique_ptr<RoServer>> start(const ServerConfig& config, std::string& why, Parts parts = {});
   ~RoServer();
   RoServer(const RoServer&) = delete;

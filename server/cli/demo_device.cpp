@@ -235,7 +235,7 @@ class Run {
   /// remembers the network side's copy of its keys (for the AKA check at the end).
   std::optional<StepError> seal_mcim(const std::string& step, const std::string& sho_id, const mo::Certificate& cert,
                                      const mo::PrivateKey& key, std::uint64_t counter, Bytes& sealed_out,
-                                     std::string& tx_out) {
+                                     std::string& tx_out, const std::string& keep_iccid = {}) {
     auto k = mo::random_bytes(16), opc = mo::random_bytes(16), kic = mo::random_bytes(16), kid = mo::random_bytes(16),
          tx = mo::random_bytes(8);
     if (!k || !opc || !kic || !kid || !tx) return StepError{step, "no randomness"};
@@ -244,7 +244,8 @@ class Run {
     p.plmn_id = "00101";
     p.imsi = "00101" + random_digits(10);
     const std::string iccid = "8900101" + random_digits(11);
-    p.iccid = iccid + luhn_digit(iccid);
+    p.iccid = keep_iccid.empty() ? iccid + luhn_digit(iccid) : keep_iccid;
+    mcim_iccid_ = p.iccid;
     p.k = mo::SecretBytes(*k);
     p.opc = mo::SecretBytes(*opc);
     p.amf = {0x80, 0x00};
@@ -314,14 +315,20 @@ class Run {
   // DRF registry names the new SHO. Variant B (§5.2.5.8.3.2 steps 1-15): the same authorisation
   // resets the device to the pristine state instead; it attaches with its PCID again, the DRF
   // re-bootstraps it for the new SHO, and the new SHO's MCIM is provisioned as at first.
+  // Variant C (seed 001 §5.4.4 steps 3-12): the new SHO's bulk request (here, of this device)
+  // carries new IMSI, K and OTA keys for the same USIM application (the ICCID the subscriber
+  // gave it), with the old SHO's token as its consent; the TRE replaces them in place.
   std::optional<StepError> change_operator() {
     const bool pristine = *env_.operator_change == 'B';
+    const bool in_place = *env_.operator_change == 'C';
     std::string step = "authorise change";
     auto nonce = mo::new_change_nonce();
     if (!nonce) return StepError{step, "no randomness"};
     mo::ChangeToken t;
     t.device_id = spec_.dev_id;
-    t.variant = pristine ? mo::ChangeVariant::pristine : mo::ChangeVariant::via_old_sho;
+    t.variant = pristine ? mo::ChangeVariant::pristine
+                         : in_place ? mo::ChangeVariant::usim_update
+                                    : mo::ChangeVariant::via_old_sho;
     t.from_sho = env_.sho_id;
     t.to_sho = env_.new_sho_id;
     t.issued = static_cast<std::int64_t>(std::time(nullptr));
@@ -340,22 +347,38 @@ class Run {
     done("PVA: PfC valid for the new SHO");
     Bytes sealed;
     std::string tx;
-    if (auto e = seal_mcim("seal (new SHO)", env_.new_sho_id, env_.new_sho_cert, env_.new_sho_key, 1, sealed, tx))
+    if (auto e = seal_mcim("seal (new SHO)", env_.new_sho_id, env_.new_sho_cert, env_.new_sho_key, 1, sealed, tx,
+                           in_place ? mcim_iccid_ : std::string{}))
       return e;
     step = "change request";
     const std::size_t notified_before = agent_.count_events(Ev::package0_verified);
     const std::size_t bootstraps_before = agent_.count_events(Ev::bootstrap_applied);
-    auto r = env_.rest.call("POST", dev_path() + "/operator-change", env_.new_sho_token, env_.deadline,
-                            "application/json",
-                            json{{"variant", std::string(1, *env_.operator_change)},
-                                 {"authorisation", base64_encode(*token)},
-                                 {"object", base64_encode(sealed)}}
-                                .dump());
-    if (r.status != 202) return StepError{step, r.describe()};
-    const std::int64_t change_id = r.json.value("id", std::int64_t{0});
-    const std::int64_t first_job = r.json.value("jobId", std::int64_t{0});
-    done("operator change requested",
-         "change " + std::to_string(change_id) + ", " + (pristine ? "reset job " : "job ") + std::to_string(first_job));
+    const json change_body = {{"authorisation", base64_encode(*token)}, {"object", base64_encode(sealed)}};
+    std::int64_t change_id = 0, first_job = 0;
+    if (in_place) {
+      // Step 3: the bulk request (POST /api/v1/operator-changes); each device's result in it.
+      json one = change_body;
+      one["devId"] = spec_.dev_id;
+      auto r = env_.rest.call("POST", "/api/v1/operator-changes", env_.new_sho_token, env_.deadline, "application/json",
+                              json{{"variant", "C"}, {"changes", json::array({one})}}.dump());
+      if (r.status != 202) return StepError{step, r.describe()};
+      const json& result = r.json["results"][0];
+      if (result.value("status", 0) != 202) return StepError{step, "refused in the batch: " + result.dump()};
+      change_id = result.value("id", std::int64_t{0});
+      first_job = result.value("jobId", std::int64_t{0});
+      done("bulk operator change requested", "batch " + std::to_string(r.json.value("batchId", 0)) + ", change " +
+                                                 std::to_string(change_id) + ", job " + std::to_string(first_job));
+    } else {
+      json body = change_body;
+      body["variant"] = std::string(1, *env_.operator_change);
+      auto r = env_.rest.call("POST", dev_path() + "/operator-change", env_.new_sho_token, env_.deadline,
+                              "application/json", body.dump());
+      if (r.status != 202) return StepError{step, r.describe()};
+      change_id = r.json.value("id", std::int64_t{0});
+      first_job = r.json.value("jobId", std::int64_t{0});
+      done("operator change requested",
+           "change " + std::to_string(change_id) + ", " + (pristine ? "reset job " : "job ") + std::to_string(first_job));
+    }
 
     step = "package 0 (new SHO)";
     if (auto e = wait(step, [&] { return agent_.count_events(Ev::package0_verified) > notified_before; })) return e;
@@ -401,7 +424,16 @@ class Run {
     std::string body;
     if (!env_.inbox->wait_for(install_job, env_.deadline, body))
       return StepError{step, "no result callback for the new SHO"};
-    done("new MCIM installed", "job succeeded, code 1200, new SHO told");
+    if (in_place) {
+      // Step 12: the result reaches both SHOs (the old one: that the device left).
+      std::string path, old_body;
+      if (!env_.inbox->wait_for_event("operator_change.completed", change_id, env_.deadline, path, old_body) ||
+          path != "/sho/callback")
+        return StepError{step, "the old SHO was not told the result"};
+      done("USIM updated in place", "same ICCID " + mcim_iccid_ + ", new IMSI; both SHOs told");
+    } else {
+      done("new MCIM installed", "job succeeded, code 1200, new SHO told");
+    }
     step = "registry";
     auto mine = env_.rest.call("GET", dev_path(), env_.new_sho_token, env_.deadline);
     if (mine.status != 200) return StepError{step, "the new SHO cannot see the device: " + mine.describe()};
@@ -526,6 +558,7 @@ class Run {
   Bytes mcim_k_, mcim_opc_;
   std::uint64_t mcim_sqn_ = 0;
   std::string imsi_of_old_;  ///< the first SHO's IMSI (must never reach the new SHO)
+  std::string mcim_iccid_;   ///< the ICCID of the last sealed MCIM (C keeps the USIM application's)
   bool changed_ = false;     ///< the operator change completed
 };
 

@@ -3,7 +3,7 @@
 #include "devices_command.hpp"
 
 #include "cli_support.hpp"
-#include "m2mdm/server/callback_worker.hpp"
+#include "rest_cli.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -26,61 +26,24 @@ struct ImportFlags {
   unsigned timeout_s = 60;
 };
 
-std::string first_line_of(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("cannot read " + path);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  if (line.empty()) fail(path + ": no token on its first line");
-  return line;
-}
-
-std::vector<std::string> read_ndjson_lines(const std::string& path) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path);
-    if (!file) fail("cannot read " + path);
-    in = &file;
-  }
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(*in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
-    lines.push_back(std::move(line));
-  }
-  return lines;
-}
-
 void run_import(const ImportFlags& f) {
-  const std::string token = first_line_of(f.token_file);
+  RestTarget server(f.url, f.ca_files, f.token_file);
+  server.timeout = std::chrono::seconds(f.timeout_s);
   const auto lines = read_ndjson_lines(f.file);
   if (lines.empty()) fail(f.file + ": no devices");
-  std::vector<std::filesystem::path> cas(f.ca_files.begin(), f.ca_files.end());
-  std::string base = f.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
 
   std::size_t done = 0, inserted = 0, updated = 0, unchanged = 0;
   for (std::size_t start = 0; start < lines.size(); start += f.batch) {
     const std::size_t end = std::min(lines.size(), start + f.batch);
-    server::HttpCall call;
-    call.method = "POST";
-    call.url = base + "/api/v1/devices:import";
-    call.headers.emplace_back("Authorization", "Bearer " + token);
-    call.content_type = "application/x-ndjson";
-    for (std::size_t i = start; i < end; ++i) call.body += lines[i] + "\n";
-    const auto r = server::http_call(call, cas, std::chrono::seconds(f.timeout_s));
+    std::string body;
+    for (std::size_t i = start; i < end; ++i) body += lines[i] + "\n";
+    const auto r = server.call("POST", "/api/v1/devices:import", "application/x-ndjson", std::move(body));
     const std::string range = "devices " + std::to_string(start + 1) + "-" + std::to_string(end);
     if (!r.error.empty()) fail(range + ": " + r.error + " (" + std::to_string(done) + " imported before)");
     const auto j = nlohmann::json::parse(r.body, nullptr, false);
-    if (r.status != 200) {
-      std::string why = r.body;
-      if (!j.is_discarded() && j.is_object() && j.contains("detail") && j["detail"].is_string())
-        why = j["detail"].get<std::string>();
-      fail(range + ": HTTP " + std::to_string(r.status) + ": " + why + " (" + std::to_string(done) +
+    if (r.status != 200)
+      fail(range + ": HTTP " + std::to_string(r.status) + ": " + error_text(r) + " (" + std::to_string(done) +
            " imported before)");
-    }
     if (j.is_discarded() || !j.is_object()) fail(range + ": the server's answer is not JSON");
     inserted += j.value("inserted", std::size_t{0});
     updated += j.value("updated", std::size_t{0});

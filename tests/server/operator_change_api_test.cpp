@@ -250,6 +250,71 @@ TEST_F(OperatorChangeApi, RequestsTheRoCannotServe) {
       503);
 }
 
+TEST_F(OperatorChangeApi, VariantCBulkRequestEachDeviceOnItsOwnAndBothShosToldTheResult) {
+  for (const auto& [tok, url] : {std::pair{old_token, "https://old.example/cb"}, {new_token, "https://new.example/cb"}})
+    ASSERT_EQ(call("PUT", "/api/v1/callback", tok, json{{"url", url}}.dump()).status, 200);
+  // A second device of the old SHO that never reported its PfC.
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", old_token,
+                 json{{"devId", "IMEI:490154203237526"}, {"pcid", "001010000000002"}}.dump() + "\n",
+                 "application/x-ndjson")
+                .status,
+            200);
+  auto tk = token();
+  tk.variant = mo::ChangeVariant::usim_update;
+  auto tk2 = tk;
+  tk2.device_id = "IMEI:490154203237526";
+  tk2.nonce = "0123456789abcdef0123456789abcdef";
+  auto item = [](std::string_view dev, const Bytes& signed_token) {
+    return json{{"devId", dev}, {"authorisation", base64_encode(signed_token)}, {"object", base64_encode(as_bytes("sealed"))}};
+  };
+  const json body = {{"variant", "C"},
+                     {"changes", json::array({item(kDev, by_old_sho(tk)), item("IMEI:490154203237526", by_old_sho(tk2)),
+                                              item("IMEI:111111111111111", by_old_sho(tk))})}};
+  // A device listed twice is a bad request as a whole.
+  json twice = body;
+  twice["changes"][2]["devId"] = kDev;
+  EXPECT_EQ(call("POST", "/api/v1/operator-changes", new_token, twice.dump()).status, 400);
+
+  auto r = call("POST", "/api/v1/operator-changes", new_token, body.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto answer = js(r);
+  EXPECT_EQ(answer["accepted"], 1);
+  EXPECT_EQ(answer["refused"], 2);
+  const auto& results = answer["results"];
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0]["status"], 202);
+  EXPECT_EQ(results[1]["status"], 409) << "no PfC yet";
+  EXPECT_EQ(results[2]["status"], 403) << "an unknown DevId is refused like a bad token";
+  EXPECT_EQ(results[2]["resultCode"], 1412);
+  const std::string batch = "/api/v1/operator-change-batches/" + std::to_string(answer["batchId"].get<std::int64_t>());
+  EXPECT_EQ(r.header("Location").value_or(""), batch);
+  // Progress: the new SHO and the operator see the batch, nobody else.
+  auto b = js(call("GET", batch, new_token));
+  EXPECT_EQ(b["done"], false);
+  EXPECT_EQ(b["counts"]["requested"], 1);
+  EXPECT_EQ(call("GET", batch, old_token).status, 404);
+  EXPECT_EQ(call("GET", batch, kAdmin).status, 200);
+  // The install result (the device replaced IMSI, K and OTA keys in place) ends the batch.
+  auto job = store->get_job(results[0]["jobId"].get<std::int64_t>());
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->kind, JobKind::operator_change);
+  ASSERT_TRUE(store->record_change_discarded(results[0]["id"].get<std::int64_t>(),
+                                             "1200 replaced the IMSI, K and OTA keys of 8999900000000000014 of sho.example",
+                                             now));
+  ASSERT_EQ(store->record_result(job->correlator, 1200, "updated in place; USIM reset", now), RecordOutcome::recorded);
+  b = js(call("GET", batch, new_token));
+  EXPECT_EQ(b["done"], true);
+  EXPECT_EQ(b["counts"]["completed"], 1);
+  EXPECT_EQ(sho_of_device(), new_id);
+  // Seed 001 step 12: both SHOs hear the result.
+  const auto old_cb = callbacks_for(old_id);
+  ASSERT_FALSE(old_cb.empty());
+  EXPECT_EQ(old_cb.back()["event"], "operator_change.completed");
+  bool new_told = false;
+  for (const auto& c : callbacks_for(new_id)) new_told = new_told || (c["event"] == "job.result" && c["code"] == 1200);
+  EXPECT_TRUE(new_told);
+}
+
 TEST_F(OperatorChangeApi, VariantBResetsReBootstrapsForTheNewShoThenInstalls) {
   for (const auto& [tok, url] : {std::pair{old_token, "https://old.example/cb"}, {new_token, "https://new.example/cb"}})
     ASSERT_EQ(call("PUT", "/api/v1/callback", tok, json{{"url", url}}.dump()).status, 200);

@@ -1,0 +1,64 @@
+// Shared parts of the REST CLI commands (rest_cli.hpp).
+#include "rest_cli.hpp"
+
+#include "cli_support.hpp"
+
+#include <fstream>
+#include <iostream>
+
+namespace m2mdm::cli {
+
+std::string first_line_of(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("cannot read " + path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) fail(path + ": no token on its first line");
+  return line;
+}
+
+std::vector<std::string> read_ndjson_lines(const std::string& path) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path);
+    if (!file) fail("cannot read " + path);
+    in = &file;
+  }
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(*in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+RestTarget::RestTarget(std::string url, const std::vector<std::string>& ca_files, const std::string& token_file)
+    : base(std::move(url)), cas(ca_files.begin(), ca_files.end()), token(first_line_of(token_file)) {
+  while (!base.empty() && base.back() == '/') base.pop_back();
+}
+
+server::HttpCallResult RestTarget::call(const std::string& method, const std::string& path,
+                                        const std::string& content_type, std::string body) const {
+  server::HttpCall c;
+  c.method = method;
+  c.url = base + path;
+  c.headers.emplace_back("Authorization", "Bearer " + token);
+  c.content_type = content_type;
+  c.body = std::move(body);
+  return server::http_call(c, cas, timeout);
+}
+
+std::string error_text(const server::HttpCallResult& r) {
+  if (!r.error.empty()) return r.error;
+  const auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    for (const char* key : {"detail", "message"})
+      if (j.contains(key) && j[key].is_string()) return j[key].get<std::string>();
+  }
+  return r.body;
+}
+
+}  // namespace m2mdm::cli

@@ -125,6 +125,16 @@ class DeviceTest : public ::testing::Test {
     return *pdu;
   }
 
+  // What an earlier (authenticated) session of server @p by leaves in the stored tree: the
+  // re-bootstrap armed for 600 s.
+  void arm(std::string_view by) {
+    mo::TreeStore store(dir_ / "state" / "tree.m2mt");
+    auto tree = store.load();
+    ASSERT_TRUE(tree) << tree.error().message();
+    ASSERT_EQ(mo::arm_rebootstrap(*tree, by, test::TestPki::now() + 600), syncml::StatusCode::Ok);
+    ASSERT_TRUE(store.save(*tree));
+  }
+
   Bytes package0(std::string_view password, ByteView nonce, std::uint16_t session_id = 0x1A2B) const {
     syncml::Notification n;
     n.server_id = std::string(kServerId);
@@ -224,13 +234,6 @@ TEST_F(DeviceTest, RebootstrapIsAcceptedOnlyWhileArmedByTheContextsServerAndOnce
     auto device = open(options());
     ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm")));
   }
-  auto arm = [&](std::string_view by) {
-    mo::TreeStore store(dir_ / "state" / "tree.m2mt");
-    auto tree = store.load();
-    ASSERT_TRUE(tree) << tree.error().message();
-    ASSERT_EQ(mo::arm_rebootstrap(*tree, by, test::TestPki::now() + 600), syncml::StatusCode::Ok);
-    ASSERT_TRUE(store.save(*tree));
-  };
   // Armed by another server: refused.
   arm("intruder.example");
   {
@@ -270,13 +273,6 @@ TEST_F(DeviceTest, TheRosArmingCoversEveryContextAnotherServersOnlyItsOwn) {
     ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm", kPin, 1, false, {}, true)));
     ASSERT_EQ(device->contexts().size(), 2u);
   }
-  auto arm = [&](std::string_view by) {
-    mo::TreeStore store(dir_ / "state" / "tree.m2mt");
-    auto tree = store.load();
-    ASSERT_TRUE(tree) << tree.error().message();
-    ASSERT_EQ(mo::arm_rebootstrap(*tree, by, test::TestPki::now() + 600), syncml::StatusCode::Ok);
-    ASSERT_TRUE(store.save(*tree));
-  };
   arm(kAppServerId);  // the application server cannot let the RO's context be replaced
   {
     auto device = open(options());

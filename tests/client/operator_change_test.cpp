@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace m2mdm::client {
 namespace {
 
@@ -131,6 +133,37 @@ class OperatorChange : public ::testing::Test {
     return t;
   }
   bool armed() const { return mo::rebootstrap_armed(*tree_, TestPki::instance().now); }
+
+  /// Cuts the power at each step of each TRE write that @p action makes (on a freshly set-up
+  /// device every time), powers the device back on and runs @p after_reboot; stops once a run
+  /// made no write left to cut (every point covered).
+  void at_every_power_cut(const std::function<void()>& action, const std::function<void()>& after_reboot) {
+    bool covered = false;
+    for (int write_no = 0; write_no < 8 && !covered; ++write_no) {
+      for (const char* step : {"write", "sync", "rename", "dir-sync"}) {
+        SCOPED_TRACE(std::to_string(write_no) + " " + step);
+        TearDown();
+        SetUp();
+        int writes = 0;
+        bool crashed = false;
+        tre_->set_crash_hook_for_testing([&](std::string_view s, std::string_view) {
+          if (s == "write") ++writes;
+          const bool now = writes - 1 == write_no && s == step;
+          crashed = crashed || now;
+          return now;
+        });
+        action();
+        tre_->set_crash_hook_for_testing(nullptr);
+        start();  // power back
+        after_reboot();
+        if (!crashed) {  // past the last write: every point was covered
+          covered = true;
+          break;
+        }
+      }
+    }
+    EXPECT_TRUE(covered);
+  }
 
   std::vector<mo::GenericAlertPayload> alerts() const {
     std::vector<mo::GenericAlertPayload> out;
@@ -266,48 +299,27 @@ TEST_F(OperatorChange, SameShoInstallNeedsNoToken) {
 TEST_F(OperatorChange, PowerLossAtEveryWriteLeavesTheOldOrTheNewActive) {
   const Bytes pkg = sealed_by_new();
   const Bytes tok = signed_token(token());
-  bool saw_old = false, saw_new = false, covered = false;
-  for (int write_no = 0; write_no < 8 && !covered; ++write_no) {
-    for (const char* step : {"write", "sync", "rename", "dir-sync"}) {
-      SCOPED_TRACE(std::to_string(write_no) + " " + step);
-      TearDown();
-      SetUp();
-      int writes = 0;
-      bool crashed = false;
-      tre_->set_crash_hook_for_testing([&](std::string_view s, std::string_view) {
-        if (s == "write") ++writes;
-        const bool now = writes - 1 == write_no && s == step;
-        crashed = crashed || now;
-        return now;
-      });
-      deliver("new", pkg, tok);
-      tre_->set_crash_hook_for_testing(nullptr);
-      start();  // power back
-      auto active = registry_->active();
-      ASSERT_TRUE(active.has_value()) << "no MCIM active after the power loss";
-      int active_count = 0;
-      for (const auto& e : registry_->entries()) active_count += e.state == McimState::active ? 1 : 0;
-      EXPECT_EQ(active_count, 1);
-      EXPECT_TRUE(registry_->profile(active->id).has_value());
-      if (active->sho_id == kOldSho) {
-        saw_old = true;
-        // The DPF delivers again (the install result never reached it): the change completes.
-        outbox_ = MemoryAlertOutbox{};
-        deliver("new", pkg, tok);
-        EXPECT_EQ(last_result(), mo::M2msimResult::Success);
-        EXPECT_EQ(registry_->active()->sho_id, kNewSho);
-      } else {
-        saw_new = true;
-        EXPECT_FALSE(registry_->profile("old").has_value()) << "old credentials still usable";
-      }
-      EXPECT_EQ(registry_->active()->sho_id, kNewSho);
-      if (!crashed) {  // past the last write: every point was covered
-        covered = true;
-        break;
-      }
-    }
-  }
-  EXPECT_TRUE(covered);
+  bool saw_old = false, saw_new = false;
+  at_every_power_cut([&] { deliver("new", pkg, tok); },
+                     [&] {
+                       auto active = registry_->active();
+                       ASSERT_TRUE(active.has_value()) << "no MCIM active after the power loss";
+                       int active_count = 0;
+                       for (const auto& e : registry_->entries()) active_count += e.state == McimState::active ? 1 : 0;
+                       EXPECT_EQ(active_count, 1);
+                       EXPECT_TRUE(registry_->profile(active->id).has_value());
+                       if (active->sho_id == kOldSho) {
+                         saw_old = true;
+                         // The DPF delivers again (the install result never reached it): the change completes.
+                         outbox_ = MemoryAlertOutbox{};
+                         deliver("new", pkg, tok);
+                         EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+                       } else {
+                         saw_new = true;
+                         EXPECT_FALSE(registry_->profile("old").has_value()) << "old credentials still usable";
+                       }
+                       EXPECT_EQ(registry_->active()->sho_id, kNewSho);
+                     });
   EXPECT_TRUE(saw_old && saw_new);
 }
 
@@ -346,6 +358,33 @@ TEST_F(OperatorChange, VariantCRefusesAnotherUsimApplicationAndNeedsItsOwnToken)
   deliver("b", sealed_by_new(2), signed_token(pristine_token()));
   EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
   expect_unchanged();
+}
+
+TEST_F(OperatorChange, VariantCPowerLossAtEveryWriteLeavesTheOldOrTheNewCredentials) {
+  auto t = token();
+  t.variant = mo::ChangeVariant::usim_update;
+  const Bytes tok = signed_token(t);
+  const Bytes pkg = sealed_by_new();
+  bool saw_old = false, saw_new = false;
+  at_every_power_cut([&] { deliver("c", pkg, tok); },
+                     [&] {
+                       // One USIM application, active with either the old or the new credentials.
+                       auto active = registry_->active();
+                       ASSERT_TRUE(active.has_value()) << "no USIM application active after the power loss";
+                       EXPECT_EQ(active->iccid, "8999900000000000014");
+                       if (active->sho_id == kOldSho) {
+                         saw_old = true;
+                         EXPECT_EQ(registry_->profile(active->id)->imsi, "001010000000001");
+                         outbox_ = MemoryAlertOutbox{};
+                         deliver("c", pkg, tok);  // delivered again: the update completes
+                         EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+                       } else {
+                         saw_new = true;
+                         EXPECT_FALSE(registry_->profile("old").has_value()) << "old K still usable";
+                       }
+                       EXPECT_EQ(registry_->profile(registry_->active()->id)->imsi, "001010000000009");
+                     });
+  EXPECT_TRUE(saw_old && saw_new);
 }
 
 // ---- variant B: back to the pristine state (seed 004 §5.2.5.8.3.2) ----------------------------
@@ -436,45 +475,25 @@ TEST_F(OperatorChange, VariantBEveryBadTokenIsRefusedWith1412AndChangesNothing) 
 
 TEST_F(OperatorChange, VariantBPowerLossAtEveryWriteLeavesTheOldActiveOrNone) {
   const Bytes tok = signed_token(pristine_token());
-  bool saw_old = false, saw_pristine = false, covered = false;
-  for (int write_no = 0; write_no < 8 && !covered; ++write_no) {
-    for (const char* step : {"write", "sync", "rename", "dir-sync"}) {
-      SCOPED_TRACE(std::to_string(write_no) + " " + step);
-      TearDown();
-      SetUp();
-      int writes = 0;
-      bool crashed = false;
-      tre_->set_crash_hook_for_testing([&](std::string_view s, std::string_view) {
-        if (s == "write") ++writes;
-        const bool now = writes - 1 == write_no && s == step;
-        crashed = crashed || now;
-        return now;
-      });
-      reset(tok);
-      tre_->set_crash_hook_for_testing(nullptr);
-      start();  // power back
-      if (auto active = registry_->active()) {
-        saw_old = true;
-        EXPECT_EQ(active->sho_id, kOldSho);
-        EXPECT_TRUE(registry_->profile(active->id).has_value());
-        EXPECT_FALSE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
-        // The DPF sends the reset again (its result never arrived): it completes.
-        reset(tok);
-        EXPECT_EQ(last_result(), mo::M2msimResult::Success);
-      } else {
-        saw_pristine = true;
-      }
-      // Either way the device ends pristine, with no usable credential of the old SHO.
-      EXPECT_FALSE(registry_->active().has_value());
-      EXPECT_FALSE(registry_->profile("old").has_value());
-      EXPECT_TRUE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
-      if (!crashed) {
-        covered = true;
-        break;
-      }
-    }
-  }
-  EXPECT_TRUE(covered);
+  bool saw_old = false, saw_pristine = false;
+  at_every_power_cut([&] { reset(tok); },
+                     [&] {
+                       if (auto active = registry_->active()) {
+                         saw_old = true;
+                         EXPECT_EQ(active->sho_id, kOldSho);
+                         EXPECT_TRUE(registry_->profile(active->id).has_value());
+                         EXPECT_FALSE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
+                         // The DPF sends the reset again (its result never arrived): it completes.
+                         reset(tok);
+                         EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+                       } else {
+                         saw_pristine = true;
+                       }
+                       // Either way the device ends pristine, with no usable credential of the old SHO.
+                       EXPECT_FALSE(registry_->active().has_value());
+                       EXPECT_FALSE(registry_->profile("old").has_value());
+                       EXPECT_TRUE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
+                     });
   EXPECT_TRUE(saw_old && saw_pristine);
 }
 

@@ -11,29 +11,14 @@ E2E_NAME=oca
 # shellcheck source=lib/demo.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/demo.sh"
 
-rc=0
-timeout 300 "$M2MDM" demo --devices 2 --operator-change A --device-bin "$DEVBIN" --timeout 240 \
-  --work-dir "$WORK/demo" >"$WORK/out" 2>&1 || rc=$?
-[ "$rc" -eq 0 ] || fail "m2mdm demo --operator-change A exit status $rc"
-grep -q '^2/2 devices provisioned and moved to sho-b.example (operator change A) in ' "$WORK/out" \
-  || fail "no '2/2 devices provisioned and moved' summary line"
-[ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +[0-9]+ +[0-9.]+ +moved to sho-b.example$' "$WORK/out")" -eq 2 ] \
-  || fail "the summary table does not list both devices as moved"
-for d in 1 2; do
-  for step in "MCIM installed" "change authorised by the old SHO" "PVA: PfC valid for the new SHO" \
-              "operator change requested" "old SHO told: old MCIM discarded" \
-              "old SHO acknowledged; relayed to the new SHO without old SHO details" "new MCIM installed" \
-              "registry names the new SHO (old SHO refused (404))" "agent stopped"; do
-    grep -qF "[dev $d] $step" "$WORK/out" || fail "device $d never reported '$step'"
-  done
-  # The AKA at the end runs with the new SHO's IMSI, which differs from the first one.
-  first=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
-  second=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes, by sho-b.example\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
-  [ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ] || fail "device $d: no distinct first/second IMSI"
-  grep -qF "[dev $d] attached with MCIM (IMSI $second, AKA RES == XRES)" "$WORK/out" \
-    || fail "device $d did not attach with the new SHO's IMSI $second"
-done
 # Each device: the first SHO's result, its discard, its completion; the second SHO's ack and result.
-grep -q '10 SHO callback(s) received' "$WORK/out" || fail "callback count"
+operator_change_demo A 10
+for d in 1 2; do
+  steps_in_order "$d" "MCIM installed" "change authorised by the old SHO (variant A" "PVA: PfC valid for the new SHO" \
+    "operator change requested" "old SHO told: old MCIM discarded" \
+    "old SHO acknowledged; relayed to the new SHO without old SHO details" "new MCIM installed" \
+    "registry names the new SHO (old SHO refused (404))" "agent stopped"
+  new_imsi_attached "$d" >/dev/null
+done
 cat "$WORK/out"
 echo "PASS operator_change_a"

@@ -13,42 +13,21 @@ E2E_NAME=ocb
 # shellcheck source=lib/demo.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/demo.sh"
 
-rc=0
-timeout 300 "$M2MDM" demo --devices 2 --operator-change B --device-bin "$DEVBIN" --timeout 240 \
-  --work-dir "$WORK/demo" >"$WORK/out" 2>&1 || rc=$?
-[ "$rc" -eq 0 ] || fail "m2mdm demo --operator-change B exit status $rc"
-grep -q '^2/2 devices provisioned and moved to sho-b.example (operator change B) in ' "$WORK/out" \
-  || fail "no '2/2 devices provisioned and moved' summary line"
-[ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +[0-9]+ +[0-9.]+ +moved to sho-b.example$' "$WORK/out")" -eq 2 ] \
-  || fail "the summary table does not list both devices as moved"
+# Each device: the first SHO's result; the old SHO's discard and completion; the new SHO's
+# acknowledgement, reset result and install result.
+operator_change_demo B 12
 for d in 1 2; do
   # The steps in the order seed 004 §5.2.5.8.3.2 gives them.
-  prev=0
-  for step in "MCIM installed" "change authorised by the old SHO (variant B" "PVA: PfC valid for the new SHO" \
-              "operator change requested" "old SHO told: old MCIM discarded" \
-              "device back to the pristine state (reset job succeeded, code 1200)" \
-              "re-bootstrap applied (the DRF names sho-b.example)" \
-              "new SHO's MCIM queued" "new MCIM installed" \
-              "registry names the new SHO (old SHO refused (404))" "agent stopped"; do
-    line=$(grep -nF "[dev $d] $step" "$WORK/out" | tail -1 | cut -d: -f1)
-    [ -n "$line" ] || fail "device $d never reported '$step'"
-    [ "$line" -gt "$prev" ] || fail "device $d reported '$step' out of order"
-    prev=$line
-  done
+  steps_in_order "$d" "MCIM installed" "change authorised by the old SHO (variant B" "PVA: PfC valid for the new SHO" \
+    "operator change requested" "old SHO told: old MCIM discarded" \
+    "device back to the pristine state (reset job succeeded, code 1200)" \
+    "re-bootstrap applied (the DRF names sho-b.example)" "new SHO's MCIM queued" "new MCIM installed" \
+    "registry names the new SHO (old SHO refused (404))" "agent stopped"
   # Two PCID attaches: the first provisioning and after the reset (steps 4-6).
   [ "$(grep -cF "[dev $d] attached with PCID (AKA RES == XRES)" "$WORK/out")" -eq 2 ] \
     || fail "device $d did not attach with its PCID again after the reset"
-  first=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
-  second=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes, by sho-b.example\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
-  [ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ] || fail "device $d: no distinct first/second IMSI"
-  grep -qF "[dev $d] attached with MCIM (IMSI $second, AKA RES == XRES)" "$WORK/out" \
-    || fail "device $d did not attach with the new SHO's IMSI $second"
-done
-# Each device: the first SHO's result; the old SHO's discard and completion; the new SHO's
-# acknowledgement, reset result and install result.
-grep -q '12 SHO callback(s) received' "$WORK/out" || fail "callback count"
-# The device refused nothing it should have taken (a refused re-bootstrap would show here).
-for d in 1 2; do
+  new_imsi_attached "$d" >/dev/null
+  # The device refused nothing it should have taken (a refused re-bootstrap would show here).
   ! grep -q '"event":"bootstrap_refused"' "$WORK/demo/device-$d.log" || fail "device $d refused a bootstrap"
 done
 cat "$WORK/out"

@@ -9,3 +9,42 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-${E2E_NAME:-demo}-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/out" ] && cat "$WORK/out" >&2; exit 1; }
 [ -x "$DEVBIN" ] || fail "no m2mdm-device at $DEVBIN"
+
+# operator_change_demo VARIANT CALLBACKS: `m2mdm demo --devices 2 --operator-change VARIANT` into
+# WORK/out (work dir WORK/demo, kept); fails unless it exits 0, both devices are listed as moved,
+# the summary line says so and CALLBACKS SHO callbacks were received.
+operator_change_demo() {
+  local variant=$1 callbacks=$2 rc=0
+  timeout 300 "$M2MDM" demo --devices 2 --operator-change "$variant" --device-bin "$DEVBIN" --timeout 240 \
+    --work-dir "$WORK/demo" >"$WORK/out" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || fail "m2mdm demo --operator-change $variant exit status $rc"
+  grep -q "^2/2 devices provisioned and moved to sho-b.example (operator change $variant) in " "$WORK/out" \
+    || fail "no '2/2 devices provisioned and moved' summary line"
+  [ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +[0-9]+ +[0-9.]+ +moved to sho-b.example$' "$WORK/out")" -eq 2 ] \
+    || fail "the summary table does not list both devices as moved"
+  grep -q "$callbacks SHO callback(s) received" "$WORK/out" || fail "callback count (expected $callbacks)"
+}
+
+# steps_in_order DEVICE STEP...: each "[dev DEVICE] STEP" line is in WORK/out, after the one before.
+steps_in_order() {
+  local d=$1 prev=0 line step
+  shift
+  for step in "$@"; do
+    line=$(grep -nF "[dev $d] $step" "$WORK/out" | tail -1 | cut -d: -f1)
+    [ -n "$line" ] || fail "device $d never reported '$step'"
+    [ "$line" -gt "$prev" ] || fail "device $d reported '$step' out of order"
+    prev=$line
+  done
+}
+
+# new_imsi_attached DEVICE: the device sealed two MCIMs with distinct IMSIs (the first SHO's, then
+# the second's) and attached at the end with the second; prints that IMSI.
+new_imsi_attached() {
+  local d=$1 first second
+  first=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
+  second=$(grep -E "^\[dev $d\] MCIM sealed \(IMSI [0-9]+, [0-9]+ bytes, by sho-b.example\)$" "$WORK/out" | sed -E 's/.*IMSI ([0-9]+).*/\1/')
+  [ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ] || fail "device $d: no distinct first/second IMSI"
+  grep -qF "[dev $d] attached with MCIM (IMSI $second, AKA RES == XRES)" "$WORK/out" \
+    || fail "device $d did not attach with the new SHO's IMSI $second"
+  echo "$second"
+}

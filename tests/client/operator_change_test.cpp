@@ -28,6 +28,12 @@ constexpr std::string_view kServer = "ro.example";
 constexpr std::string_view kOldSho = "sho.example";    // the test PKI's first SHO signer
 constexpr std::string_view kNewSho = "sho-b.example";
 
+/// A token the device must refuse, and what is wrong with it.
+struct TokenCase {
+  std::string name;
+  Bytes token;
+};
+
 class OperatorChange : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -225,12 +231,7 @@ TEST_F(OperatorChange, TheOldShosTokenMovesTheDeviceToTheNewSho) {
 TEST_F(OperatorChange, EveryBadTokenIsRefusedWith1412AndChangesNothing) {
   auto& pki = TestPki::instance();
   const auto& new_sho = pki.sho(std::string(kNewSho));
-  struct Case {
-    std::string name;
-    Bytes token;
-  };
-  std::vector<Case> cases;
-  cases.push_back({"missing", {}});
+  std::vector<TokenCase> cases{{"missing", {}}};
   auto t = token();
   t.not_after = pki.now - 1;
   t.issued = pki.now - 100;
@@ -423,12 +424,7 @@ TEST_F(OperatorChange, VariantBTheOldShosTokenResetsToPristineAndArmsTheReBootst
 TEST_F(OperatorChange, VariantBEveryBadTokenIsRefusedWith1412AndChangesNothing) {
   auto& pki = TestPki::instance();
   const auto& new_sho = pki.sho(std::string(kNewSho));
-  struct Case {
-    std::string name;
-    Bytes token;
-  };
-  std::vector<Case> cases;
-  cases.push_back({"missing", {}});
+  std::vector<TokenCase> cases{{"missing", {}}};
   cases.push_back({"variant A token", signed_token(token())});
   auto t = pristine_token();
   t.device_id = "another-device";

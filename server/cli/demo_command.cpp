@@ -35,6 +35,7 @@ struct DemoFlags {
   unsigned timeout = 120;
   bool keep = false;
   std::string operator_change;  ///< "", "A", "B" or "C"
+  std::string kill_agent_at;    ///< "", "package0", "discarded" or "installed"
 };
 
 bool executable(const fs::path& p) {
@@ -75,6 +76,8 @@ int run_demo(const DemoFlags& f) {
   const auto started = Clock::now();
   const auto deadline = started + std::chrono::seconds(f.timeout);
   if (f.devices < 1 || f.devices > 50) fail("--devices must be 1..50", 2);
+  if (!f.kill_agent_at.empty() && f.operator_change != "A" && f.operator_change != "C")
+    fail("--kill-agent-at needs --operator-change A or C", 2);
   auto device_bin = find_device_bin(f.device_bin);
   if (!device_bin)
     fail(f.device_bin.empty() ? "m2mdm-device not found next to m2mdm, in ../client/ or on PATH (use --device-bin)"
@@ -175,6 +178,8 @@ int run_demo(const DemoFlags& f) {
   c.callback_retry_seconds = 1;
   c.callback_max_retry_seconds = 2;
   c.notify_retry_seconds = 5;
+  // A device that lost its power inside a session is pushed package 0 again after this long.
+  if (!f.kill_agent_at.empty()) c.notify_stall_seconds = 3;
   c.sho_trust_anchors = {env.pki.at("sho-ca")};  // operator-change tokens
   std::string why;
   if (!srv::validate_config(c, why)) fail("server config: " + why);
@@ -199,6 +204,7 @@ int run_demo(const DemoFlags& f) {
     // The second SHO the devices move to: its own signing certificate under the SHO CA (which the
     // devices already trust), its own account and callback.
     env.operator_change = f.operator_change[0];
+    env.kill_agent_at = f.kill_agent_at;
     env.new_sho_id = "sho-b.example";
     auto issued = mo::issue_test_sho(pki_dir, env.new_sho_id);
     if (!issued) fail("pki sho " + env.new_sho_id + ": " + issued.error().message());
@@ -289,6 +295,11 @@ void add_demo_command(CLI::App& app) {
                   "(A: via the old SHO's connectivity; B: back to the pristine state and re-bootstrapped; "
                   "C: new IMSI, K and OTA keys on the same USIM application; docs/operator-change.md)")
       ->check(CLI::IsMember({"A", "B", "C"}));
+  cmd->add_option("--kill-agent-at", flags->kill_agent_at,
+                  "with --operator-change A or C: cut each agent's power (SIGKILL) at this point of the change and "
+                  "switch it on again; the change must still complete (package0: package 0 verified; discarded: "
+                  "the old MCIM discarded; installed: the new one installed)")
+      ->check(CLI::IsMember({"package0", "discarded", "installed"}));
   cmd->callback([flags] {
     const int rc = run_demo(*flags);
     if (rc != 0) throw CLI::RuntimeError(rc);

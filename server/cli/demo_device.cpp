@@ -113,8 +113,42 @@ class Run {
                                   "--log-format", "json"};
     std::string why;
     if (!agent_.spawn(argv, why)) return StepError{step, why};
+    agent_argv_ = argv;
     if (auto e = wait(step, [&] { return agent_.has_event(Ev::listening); })) return e;
     done("agent listening", push_address_ + ", pid " + std::to_string(agent_.pid));
+    return std::nullopt;
+  }
+
+  /// With --kill-agent-at @p point: waits until @p reached, then cuts the power — SIGKILL, no
+  /// chance to finish a write or a session — and switches the device on again (same state and
+  /// TRE); the change must still end with the old or the new MCIM, then complete.
+  std::optional<StepError> power_loss_at(const std::string& point, const std::function<bool()>& reached) {
+    if (env_.kill_agent_at != point) return std::nullopt;
+    const std::string step = "power loss at " + point;
+    if (auto e = wait(step, reached, 10ms)) return e;
+    agent_.kill_now();
+    // Powered off: the TRE holds exactly one usable MCIM, the old SHO's or the new one's.
+    std::string which;
+    {
+      auto tre = client::SoftwareTre::open(spec_.tre_dir);
+      if (!tre) return StepError{step, "TRE: " + tre.error().message()};
+      auto registry = client::McimRegistry::open(**tre);
+      if (!registry) return StepError{step, "registry: " + registry.error().message()};
+      auto active = registry->active();
+      if (!active) return StepError{step, "no MCIM active after the power loss"};
+      if (!registry->profile(active->id)) return StepError{step, "the active MCIM is not readable"};
+      if (active->sho_id != env_.sho_id && active->sho_id != env_.new_sho_id)
+        return StepError{step, "the active MCIM is " + active->sho_id + "'s"};
+      for (const auto& e : registry->entries())
+        if (e.id != active->id && e.state != client::McimState::deleted && registry->profile(e.id))
+          return StepError{step, "a second usable MCIM: " + e.id};
+      which = active->sho_id == env_.sho_id ? "the old" : "the new";
+    }
+    const std::size_t listening = agent_.count_events(Ev::listening);
+    std::string why;
+    if (!agent_.spawn(agent_argv_, why, true)) return StepError{step, why};
+    if (auto e = wait(step, [&] { return agent_.count_events(Ev::listening) > listening; })) return e;
+    done("power lost at " + point, which + " MCIM alone usable; agent restarted, pid " + std::to_string(agent_.pid));
     return std::nullopt;
   }
 
@@ -380,6 +414,19 @@ class Run {
            "change " + std::to_string(change_id) + ", " + (pristine ? "reset job " : "job ") + std::to_string(first_job));
     }
 
+    // Where a power loss may cut the change (--kill-agent-at), as the agent reports it.
+    const std::size_t discards_before = agent_.count_events(Ev::mcim_operation, "operation", mo::kAlertDiscarded);
+    const std::size_t installs_before = agent_.count_events(Ev::mcim_installed);
+    if (auto e = power_loss_at("package0", [&] { return agent_.count_events(Ev::package0_verified) > notified_before; }))
+      return e;
+    if (auto e = power_loss_at("discarded", [&] {
+          return agent_.count_events(Ev::mcim_operation, "operation", mo::kAlertDiscarded) > discards_before;
+        }))
+      return e;
+    if (auto e = power_loss_at("installed", [&] {
+          return agent_.count_events(Ev::mcim_installed) > installs_before;
+        }))
+      return e;
     step = "package 0 (new SHO)";
     if (auto e = wait(step, [&] { return agent_.count_events(Ev::package0_verified) > notified_before; })) return e;
     done("package 0 verified");
@@ -559,6 +606,7 @@ class Run {
   std::uint64_t mcim_sqn_ = 0;
   std::string imsi_of_old_;  ///< the first SHO's IMSI (must never reach the new SHO)
   std::string mcim_iccid_;   ///< the ICCID of the last sealed MCIM (C keeps the USIM application's)
+  std::vector<std::string> agent_argv_;  ///< how the agent was started (a restart after a power loss)
   bool changed_ = false;     ///< the operator change completed
 };
 

@@ -101,11 +101,12 @@ std::size_t CallbackInbox::received() const {
 
 // ---------------------------------------------------------------- agent processes
 
-bool Agent::spawn(const std::vector<std::string>& argv, std::string& why) {
+bool Agent::spawn(const std::vector<std::string>& argv, std::string& why, bool append) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0600);
+  exit_status.reset();
   posix_spawn_file_actions_adddup2(&fa, 2, 1);
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
@@ -180,11 +181,15 @@ void Agent::read_events() {
 
 bool Agent::has_event(client::DeviceEventKind kind) { return count_events(kind) > 0; }
 
-std::size_t Agent::count_events(client::DeviceEventKind kind) {
+std::size_t Agent::count_events(client::DeviceEventKind kind, std::string_view field, std::string_view value) {
   read_events();
   const std::string name(client::to_string(kind));
-  return static_cast<std::size_t>(
-      std::count_if(events_.begin(), events_.end(), [&](const nlohmann::json& e) { return e.value("event", "") == name; }));
+  return static_cast<std::size_t>(std::count_if(events_.begin(), events_.end(), [&](const nlohmann::json& e) {
+    if (e.value("event", "") != name) return false;
+    if (field.empty()) return true;
+    const auto it = e.find(std::string(field));
+    return it != e.end() && it->is_string() && it->get_ref<const std::string&>() == value;
+  }));
 }
 
 std::string Agent::log_tail(std::size_t lines) const {

@@ -72,8 +72,9 @@ struct Agent {
   pid_t pid = -1;
   std::filesystem::path log;
   std::optional<int> exit_status;  ///< set once reaped (128+N for a signal)
-  /// posix_spawn of @p argv; false with @p why on failure.
-  bool spawn(const std::vector<std::string>& argv, std::string& why);
+  /// posix_spawn of @p argv (the log truncated, or appended to with @p append: a restart keeps
+  /// the events read so far); false with @p why on failure.
+  bool spawn(const std::vector<std::string>& argv, std::string& why, bool append = false);
   /// Reaps without blocking; true when the process has ended.
   bool ended();
   /// SIGTERM, then waits for the exit until @p deadline (SIGKILL after it); the exit status.
@@ -82,8 +83,8 @@ struct Agent {
   void kill_now();
   /// True when the agent reported an event of @p kind (reads the lines logged since the last call).
   bool has_event(client::DeviceEventKind kind);
-  /// How many events of @p kind the agent reported so far.
-  std::size_t count_events(client::DeviceEventKind kind);
+  /// How many events of @p kind the agent reported so far (with @p field == @p value when given).
+  std::size_t count_events(client::DeviceEventKind kind, std::string_view field = {}, std::string_view value = {});
   /// The events read so far, in order (each a parsed JSON line of the log with an "event" field).
   const std::vector<nlohmann::json>& events() const noexcept { return events_; }
   /// The last @p lines lines of the log.
@@ -118,6 +119,9 @@ struct DemoEnv {
   mo::PrivateKey sho_key;
   /// `--operator-change A`: after the initial provisioning each device moves to this second SHO.
   std::optional<char> operator_change;
+  /// Operator change with a power loss: the agent is killed (SIGKILL) and restarted at this
+  /// point ("package0", "discarded" or "installed"); empty = none.
+  std::string kill_agent_at;
   std::string new_sho_token;
   std::string new_sho_id;   ///< its signing certificate's CN
   mo::Certificate new_sho_cert;

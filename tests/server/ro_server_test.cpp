@@ -62,6 +62,21 @@ TEST(RoServer, StartsEmbeddedBootstrapsAndKeepsStateOverARestart) {
     EXPECT_EQ(pin->size(), 32u);
     // The device's DPF address defaulted to this server's /dm.
     EXPECT_EQ((*s)->store().get_device("IMEI:7")->dpf_address, (*s)->url() + "/dm");
+    // /metrics carries the DPF's session counters: one message at /dm, refused (no such session).
+    HttpRequest dm;
+    dm.method = "POST";
+    dm.target = "/dm";
+    dm.headers = {{"Content-Type", "application/vnd.syncml.dm+xml"}};
+    dm.body = "<SyncML>not a message</SyncML>";
+    (void)(*s)->router().handle(dm);
+    HttpRequest m;
+    m.method = "GET";
+    m.target = "/metrics";
+    const auto metrics = (*s)->router().handle(m);
+    ASSERT_EQ(metrics.status, 200);
+    for (const char* line : {"# TYPE m2mdm_dm_sessions_started_total counter", "m2mdm_dm_messages_total 1",
+                             "m2mdm_dm_sessions_open 0", "# TYPE m2mdm_dm_sessions_unauthenticated gauge"})
+      EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
     (*s)->stop();
     (*s)->stop();  // idempotent
   }

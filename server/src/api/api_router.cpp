@@ -13,6 +13,7 @@ ApiRouter::~ApiRouter() = default;
 void ApiRouter::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) { api_->set_dm_endpoint(std::move(endpoint)); }
 void ApiRouter::set_default_dpf_address(std::string url) { api_->set_default_dpf_address(std::move(url)); }
 void ApiRouter::set_http_stats(std::function<HttpServerStats()> stats) { api_->set_http_stats(std::move(stats)); }
+void ApiRouter::set_dpf_stats(std::function<DpfStats()> stats) { api_->set_dpf_stats(std::move(stats)); }
 void ApiRouter::set_drf(std::shared_ptr<DrfService> drf) { api_->set_drf(std::move(drf)); }
 void ApiRouter::set_job_listener(std::function<void(const Job&)> listener) { api_->set_job_listener(std::move(listener)); }
 HttpResponse ApiRouter::handle(const HttpRequest& request) { return api_->handle(request); }

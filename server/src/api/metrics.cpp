@@ -8,7 +8,17 @@ void Metrics::count(std::string_view route, std::string_view method, int status)
   ++requests_[{std::string(route), std::string(method.size() <= 8 ? method : "OTHER"), status}];
 }
 
-std::string Metrics::render(const StoreStats* store, const HttpServerStats* http) const {
+namespace {
+
+/// One metric: HELP, TYPE and its value.
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help, std::uint64_t value) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
+  out.append(type).append("\n").append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+
+}  // namespace
+
+std::string Metrics::render(const StoreStats* store, const HttpServerStats* http, const DpfStats* dpf) const {
   std::string out;
   out += "# HELP m2mdm_http_requests_total HTTP requests by route template, method and status.\n";
   out += "# TYPE m2mdm_http_requests_total counter\n";
@@ -32,6 +42,25 @@ std::string Metrics::render(const StoreStats* store, const HttpServerStats* http
     out += "# HELP m2mdm_http_contained_exceptions_total Exceptions caught on a connection (that connection "
            "or request failed; the server went on).\n# TYPE m2mdm_http_contained_exceptions_total counter\n";
     out += "m2mdm_http_contained_exceptions_total " + std::to_string(http->contained_exceptions) + "\n";
+  }
+  if (dpf) {
+    // The DPF's DM sessions (docs/server.md "Monitoring").
+    metric(out, "m2mdm_dm_sessions_started_total", "counter", "DM sessions started at the DPF.", dpf->sessions_started);
+    metric(out, "m2mdm_dm_sessions_completed_total", "counter", "DM sessions that ended normally.",
+           dpf->sessions_completed);
+    metric(out, "m2mdm_dm_sessions_aborted_total", "counter", "DM sessions the DPF aborted (Alert 1223).",
+           dpf->sessions_aborted);
+    metric(out, "m2mdm_dm_sessions_expired_total", "counter", "DM sessions dropped after their idle timeout.",
+           dpf->sessions_expired);
+    metric(out, "m2mdm_dm_messages_total", "counter", "DM messages received at /dm.", dpf->messages);
+    metric(out, "m2mdm_dm_auth_failures_total", "counter", "DM messages whose device credentials were refused.",
+           dpf->auth_failures);
+    metric(out, "m2mdm_dm_unauthenticated_evicted_total", "counter",
+           "Unauthenticated DM sessions dropped over their bounds (per DevId, per peer, overall).",
+           dpf->unauthenticated_evicted);
+    metric(out, "m2mdm_dm_sessions_open", "gauge", "Open DM sessions.", dpf->sessions_open);
+    metric(out, "m2mdm_dm_sessions_unauthenticated", "gauge", "Open DM sessions whose device has not authenticated.",
+           dpf->sessions_unauthenticated);
   }
   if (store) {
     out += "# HELP m2mdm_jobs Jobs by state.\n# TYPE m2mdm_jobs gauge\n";

@@ -13,12 +13,14 @@ HttpResponse RestApi::get_healthz(Call& /*call*/) {
 HttpResponse RestApi::get_metrics(Call& /*call*/) {
   auto stats = store_.stats();
   std::optional<HttpServerStats> http;
+  std::optional<DpfStats> dpf;
   {
     std::lock_guard lock(mutex_);
     if (http_stats_) http = http_stats_();
+    if (dpf_stats_) dpf = dpf_stats_();
   }
   return HttpResponse::make(200, "text/plain; version=0.0.4; charset=utf-8",
-                            metrics_.render(stats ? &*stats : nullptr, http ? &*http : nullptr));
+                            metrics_.render(stats ? &*stats : nullptr, http ? &*http : nullptr, dpf ? &*dpf : nullptr));
 }
 
 HttpResponse RestApi::post_dm(Call& call) {

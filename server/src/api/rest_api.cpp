@@ -84,6 +84,11 @@ void RestApi::set_http_stats(std::function<HttpServerStats()> stats) {
   http_stats_ = std::move(stats);
 }
 
+void RestApi::set_dpf_stats(std::function<DpfStats()> stats) {
+  std::lock_guard lock(mutex_);
+  dpf_stats_ = std::move(stats);
+}
+
 void RestApi::set_drf(std::shared_ptr<DrfService> drf) {
   changes_->set_drf(drf);
   std::lock_guard lock(mutex_);

@@ -29,6 +29,7 @@ class RestApi {
   void set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint);
   void set_default_dpf_address(std::string url);
   void set_http_stats(std::function<HttpServerStats()> stats);
+  void set_dpf_stats(std::function<DpfStats()> stats);
   void set_drf(std::shared_ptr<DrfService> drf);
   void set_job_listener(std::function<void(const Job&)> listener);
   const Metrics& metrics() const noexcept { return metrics_; }
@@ -102,6 +103,7 @@ class RestApi {
   mutable std::mutex mutex_;  // guards the members below (installed after construction)
   std::shared_ptr<DmEndpoint> dm_;
   std::function<HttpServerStats()> http_stats_;
+  std::function<DpfStats()> dpf_stats_;
   std::shared_ptr<DrfService> drf_;
   std::function<void(const Job&)> job_listener_;
   Metrics metrics_;

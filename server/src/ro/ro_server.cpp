@@ -363,6 +363,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   cb.ca_files = c.callback_ca_files;
   s->callbacks_ = std::make_unique<CallbackWorker>(*s->store_, cb);
   s->router_->set_http_stats([h = s->http_.get()] { return h->stats(); });
+  s->router_->set_dpf_stats([d = s->dpf_.get()] { return d->stats(); });
 
   s->notifier_->start();
   s->callbacks_->start();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "m2mdm/server/callback_worker.hpp"
+#include "m2mdm/server/dpf_service.hpp"
 #include "m2mdm/server/drf_service.hpp"
 #include "m2mdm/server/http.hpp"
 #include "m2mdm/server/http_server.hpp"
@@ -46,8 +47,8 @@ class Metrics {
  public:
   /// Counts one request; @p route is a low-cardinality template ("/api/v1/devices/{devId}").
   void count(std::string_view route, std::string_view method, int status);
-  /// Prometheus text exposition format 0.0.4.
-  std::string render(const StoreStats* store, const HttpServerStats* http) const;
+  /// Prometheus text exposition format 0.0.4 (each part present only when given).
+  std::string render(const StoreStats* store, const HttpServerStats* http, const DpfStats* dpf = nullptr) const;
 
  private:
   mutable std::mutex mutex_;
@@ -72,6 +73,8 @@ class ApiRouter final : public HttpHandler {
   void set_default_dpf_address(std::string url);
   /// Lets /metrics report connection gauges of the running server.
   void set_http_stats(std::function<HttpServerStats()> stats);
+  /// Lets /metrics report the DPF's DM session counters.
+  void set_dpf_stats(std::function<DpfStats()> stats);
   /// Installs the DRF (POST /api/v1/devices/{devId}/bootstrap; nullptr = 503).
   void set_drf(std::shared_ptr<DrfService> drf);
   /// Called after a job was queued (the package 0 trigger wakes up).

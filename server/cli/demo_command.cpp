@@ -36,6 +36,7 @@ struct DemoFlags {
   bool keep = false;
   std::string operator_change;  ///< "", "A", "B" or "C"
   std::string kill_agent_at;    ///< "", "package0", "discarded" or "installed"
+  bool no_ack = false;          ///< the old SHO never acknowledges
 };
 
 bool executable(const fs::path& p) {
@@ -76,6 +77,7 @@ int run_demo(const DemoFlags& f) {
   const auto started = Clock::now();
   const auto deadline = started + std::chrono::seconds(f.timeout);
   if (f.devices < 1 || f.devices > 50) fail("--devices must be 1..50", 2);
+  if (f.no_ack && f.operator_change.empty()) fail("--no-ack needs --operator-change", 2);
   if (!f.kill_agent_at.empty() && f.operator_change != "A" && f.operator_change != "C")
     fail("--kill-agent-at needs --operator-change A or C", 2);
   auto device_bin = find_device_bin(f.device_bin);
@@ -205,6 +207,7 @@ int run_demo(const DemoFlags& f) {
     // devices already trust), its own account and callback.
     env.operator_change = f.operator_change[0];
     env.kill_agent_at = f.kill_agent_at;
+    env.no_ack = f.no_ack;
     env.new_sho_id = "sho-b.example";
     auto issued = mo::issue_test_sho(pki_dir, env.new_sho_id);
     if (!issued) fail("pki sho " + env.new_sho_id + ": " + issued.error().message());
@@ -300,6 +303,9 @@ void add_demo_command(CLI::App& app) {
                   "switch it on again; the change must still complete (package0: package 0 verified; discarded: "
                   "the old MCIM discarded; installed: the new one installed)")
       ->check(CLI::IsMember({"package0", "discarded", "installed"}));
+  cmd->add_flag("--no-ack", flags->no_ack,
+                "with --operator-change: the old SHO never acknowledges the discard; the change must complete "
+                "anyway and show \"acknowledged\": false");
   cmd->callback([flags] {
     const int rc = run_demo(*flags);
     if (rc != 0) throw CLI::RuntimeError(rc);

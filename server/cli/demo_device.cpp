@@ -487,6 +487,18 @@ class Run {
     auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
     if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
     done("registry names the new SHO", "old SHO refused (404)");
+    if (env_.no_ack) {
+      // The change completed without the old SHO's acknowledgement, and says so.
+      step = "unacknowledged change";
+      auto c = env_.rest.call("GET", "/api/v1/operator-changes/" + std::to_string(change_id), env_.new_sho_token,
+                              env_.deadline);
+      if (c.status != 200 || c.json.value("state", "") != "completed" || c.json.value("acknowledged", true))
+        return StepError{step, "expected completed and not acknowledged: " + c.describe()};
+      std::string path, relayed;
+      if (env_.inbox->wait_for_event("operator_change.acknowledged", change_id, Clock::now() + 500ms, path, relayed))
+        return StepError{step, "the new SHO was told of an acknowledgement nobody gave"};
+      done("completed without the old SHO's acknowledgement", "acknowledged: false");
+    }
     changed_ = true;
     return std::nullopt;
   }
@@ -500,6 +512,10 @@ class Run {
       return StepError{step, "the old SHO got no discard confirmation before the deadline"};
     if (path != "/sho/callback") return StepError{step, "the discard confirmation went to " + path};
     done("old SHO told: old MCIM discarded");
+    if (env_.no_ack) {
+      done("old SHO does not acknowledge (--no-ack): nothing waits for it");
+      return std::nullopt;
+    }
     step = "old SHO acknowledgement";
     auto ack = env_.rest.call("POST", "/api/v1/operator-changes/" + std::to_string(change_id) + "/ack", env_.sho_token,
                               env_.deadline, "application/json", "{}");

@@ -122,6 +122,8 @@ struct DemoEnv {
   /// Operator change with a power loss: the agent is killed (SIGKILL) and restarted at this
   /// point ("package0", "discarded" or "installed"); empty = none.
   std::string kill_agent_at;
+  /// Operator change whose old SHO never acknowledges the discard (the change must complete anyway).
+  bool no_ack = false;
   std::string new_sho_token;
   std::string new_sho_id;   ///< its signing certificate's CN
   mo::Certificate new_sho_cert;

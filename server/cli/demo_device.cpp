@@ -119,6 +119,21 @@ class Run {
     return std::nullopt;
   }
 
+  /// The device's TRE and MCIM registry, opened from its directory (the agent is not running).
+  struct OpenedTre {
+    std::unique_ptr<client::SoftwareTre> tre;
+    std::optional<client::McimRegistry> registry;
+  };
+  std::optional<StepError> open_tre(const std::string& step, OpenedTre& out) const {
+    auto tre = client::SoftwareTre::open(spec_.tre_dir);
+    if (!tre) return StepError{step, "TRE: " + tre.error().message()};
+    out.tre = std::move(*tre);
+    auto registry = client::McimRegistry::open(*out.tre);
+    if (!registry) return StepError{step, "registry: " + registry.error().message()};
+    out.registry.emplace(std::move(*registry));
+    return std::nullopt;
+  }
+
   /// With --kill-agent-at @p point: waits until @p reached, then cuts the power — SIGKILL, no
   /// chance to finish a write or a session — and switches the device on again (same state and
   /// TRE); the change must still end with the old or the new MCIM, then complete.
@@ -130,10 +145,9 @@ class Run {
     // Powered off: the TRE holds exactly one usable MCIM, the old SHO's or the new one's.
     std::string which;
     {
-      auto tre = client::SoftwareTre::open(spec_.tre_dir);
-      if (!tre) return StepError{step, "TRE: " + tre.error().message()};
-      auto registry = client::McimRegistry::open(**tre);
-      if (!registry) return StepError{step, "registry: " + registry.error().message()};
+      OpenedTre opened;
+      if (auto e = open_tre(step, opened)) return e;
+      auto& registry = opened.registry;
       auto active = registry->active();
       if (!active) return StepError{step, "no MCIM active after the power loss"};
       if (!registry->profile(active->id)) return StepError{step, "the active MCIM is not readable"};
@@ -567,10 +581,9 @@ class Run {
   // network computes a vector from the K/OPc it sealed; RES must equal XRES.
   std::optional<StepError> attach_with_mcim() {
     const std::string step = "attach (MCIM AKA)";
-    auto tre = client::SoftwareTre::open(spec_.tre_dir);
-    if (!tre) return StepError{step, "TRE: " + tre.error().message()};
-    auto registry = client::McimRegistry::open(**tre);
-    if (!registry) return StepError{step, "registry: " + registry.error().message()};
+    OpenedTre opened;
+    if (auto e = open_tre(step, opened)) return e;
+    auto& registry = opened.registry;
     auto active = registry->active();
     if (!active) return StepError{step, "no active MCIM in the TRE"};
     if (active->imsi != mcim_imsi_) return StepError{step, "active MCIM has IMSI " + active->imsi};

@@ -38,12 +38,7 @@ HttpResponse RestApi::submit_job(Call& call) {
       return HttpResponse::json_error(409, "conflict", "correlator already used");
     return store_error(job.error());
   }
-  std::function<void(const Job&)> listener;
-  {
-    std::lock_guard lock(mutex_);
-    listener = job_listener_;
-  }
-  if (listener) listener(*job);  // package 0 trigger (TR 33.812 step 15)
+  job_queued(*job);  // package 0 trigger (TR 33.812 step 15)
   auto r = json_response(202, job_json(*job, std::nullopt));
   r.set_header("Location", "/api/v1/jobs/" + std::to_string(job->id));
   return r;

@@ -94,12 +94,7 @@ HttpResponse RestApi::request_operator_change(Call& call) {
       audit(call, "operator_change.refused", cr.dev_id, created.error().reason);
     return refusal_response(created.error());
   }
-  std::function<void(const Job&)> listener;
-  {
-    std::lock_guard lock(mutex_);
-    listener = job_listener_;
-  }
-  if (listener) listener(created->second);  // package 0 trigger (TR 33.812 step 15)
+  job_queued(created->second);  // package 0 trigger (TR 33.812 step 15)
   auto r = json_response(202, change_json(created->first, call.caller));
   r.set_header("Location", "/api/v1/operator-changes/" + std::to_string(created->first.id));
   return r;
@@ -126,17 +121,12 @@ HttpResponse RestApi::request_operator_change_batch(Call& call) {
   }
   auto done = changes_->request_batch(std::move(items));
   if (!done) return refusal_response(done.error());
-  std::function<void(const Job&)> listener;
-  {
-    std::lock_guard lock(mutex_);
-    listener = job_listener_;
-  }
   json results = json::array();
   std::size_t accepted = 0;
   for (const auto& o : done->second) {
     if (o.created) {
       ++accepted;
-      if (listener) listener(o.created->second);  // package 0 trigger
+      job_queued(o.created->second);  // package 0 trigger
       json r = change_json(o.created->first, call.caller);
       r["status"] = 202;
       results.push_back(std::move(r));

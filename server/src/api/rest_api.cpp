@@ -84,6 +84,15 @@ void RestApi::set_http_stats(std::function<HttpServerStats()> stats) {
   http_stats_ = std::move(stats);
 }
 
+void RestApi::job_queued(const Job& job) {
+  std::function<void(const Job&)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    listener = job_listener_;
+  }
+  if (listener) listener(job);
+}
+
 void RestApi::set_dpf_stats(std::function<DpfStats()> stats) {
   std::lock_guard lock(mutex_);
   dpf_stats_ = std::move(stats);

@@ -46,6 +46,8 @@ class RestApi {
   std::expected<Caller, HttpResponse> authenticate(const HttpRequest& request);
   std::int64_t now() const;
   void audit(const Call& call, std::string action, std::string subject, std::string detail);
+  /// Tells the job listener (the package 0 trigger) that @p job was queued.
+  void job_queued(const Job& job);
   /// Loads a device the caller may see: an SHO sees only its own, a VNO none (not_found otherwise).
   Result<Device> visible_device(const Caller& caller, const std::string& dev_id);
 

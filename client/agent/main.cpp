@@ -37,6 +37,8 @@ struct Options {
   std::string state_dir;
   std::string tre_dir;
   std::string trust_anchors;
+  std::string owner_anchors;
+  std::string owner;
   bool production = false;
   std::string listen;
   std::string bootstrap_file;
@@ -132,6 +134,14 @@ int run(const Options& o) {
     dopt.anchors = mo::TrustAnchors(kind);
     spdlog::warn("no --trust-anchors: every sealed MCIM will be refused (untrusted signer)");
   }
+  if (!o.owner_anchors.empty()) {
+    auto owner = mo::TrustAnchors::from_pem(read_file(o.owner_anchors), kind);
+    if (!owner) die(kExitUsage, "--owner-anchors " + o.owner_anchors + ": " + error_text(owner.error()));
+    dopt.owner_anchors = std::move(*owner);
+    dopt.owner_name = o.owner;
+  } else if (!o.owner.empty()) {
+    die(kExitUsage, "--owner needs --owner-anchors (the owner's CA)");
+  }
 
   auto device = client::Device::open(std::move(dopt));
   if (!device) die(kExitSetup, "cannot open the device state: " + error_text(device.error()));
@@ -205,6 +215,11 @@ int main(int argc, char** argv) {
                  "Software TRE directory (platform-key.pem, pfc.pem as made by `m2mdm pki device`); default "
                  "STATE-DIR/tre");
   app.add_option("--trust-anchors", o.trust_anchors, "PEM file of the SHO CA(s) whose signed MCIMs the TRE accepts");
+  app.add_option("--owner-anchors", o.owner_anchors,
+                 "PEM file of the CA(s) of this device's owner (its subscriber): only operator-change tokens the "
+                 "subscriber signed then move or reset it (default: the old SHO's token)");
+  app.add_option("--owner", o.owner,
+                 "with --owner-anchors: the subscriber (its signing certificate's CN) the tokens must name");
   app.add_flag("--production", o.production, "The trust anchors are production anchors (test-PKI signers refused)");
   app.add_option("--listen", o.listen,
                  "Receive WAP push (bootstrap, package 0) on this UDP ADDR:PORT; default 127.0.0.1:2948 when "

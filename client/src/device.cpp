@@ -305,6 +305,8 @@ struct Device::Impl {
       M2msimAgentOptions ao;
       ao.clock = options.clock;
       ao.on_report = [this](const M2msimReport& r) { emit(mcim_event(r)); };
+      ao.owner_anchors = options.owner_anchors;
+      ao.owner_name = options.owner_name;
       agent.emplace(tree, *tre, *registry, *outbox, options.anchors, std::move(ao));
       agent->attach();
     }

@@ -43,7 +43,7 @@ mo::M2msimResult m2msim_result_for(const std::error_code& ec) noexcept {
   using mo::M2msimResult;
   if (ec.category() == mo::category()) {
     // Every refusal of an operator-change token (mo::errc::token_*, 640..649).
-    if (ec.value() >= static_cast<int>(mo::errc::token_malformed) && ec.value() <= static_cast<int>(mo::errc::token_missing))
+    if (ec.value() >= static_cast<int>(mo::errc::token_malformed) && ec.value() <= static_cast<int>(mo::errc::token_wrong_authoriser))
       return M2msimResult::AuthorizationFailed;
     switch (static_cast<mo::errc>(ec.value())) {
       case mo::errc::seal_bad_signature: return M2msimResult::BadSignature;
@@ -253,6 +253,12 @@ Result<mo::ChangeToken> M2msimAgent::check_change_token(ByteView token, std::opt
   check.to_sho = std::string(to_sho);
   check.now = now();
   check.nonce_used = [this](std::string_view nonce) { return registry_.change_nonce_used(nonce); };
+  // Seed 004 design principles: a device with an owner moves only on its owner's word.
+  if (options_.owner_anchors) {
+    check.by = mo::ChangeAuthoriser::subscriber;
+    check.subscriber = options_.owner_name;
+    return mo::verify_change_token(token, *options_.owner_anchors, check);
+  }
   return mo::verify_change_token(token, anchors_, check);
 }
 

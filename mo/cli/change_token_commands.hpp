@@ -1,4 +1,5 @@
-// `m2mdm sho authorise-change` and `m2mdm sho show-change-token` (change_token_commands.cpp).
+// `m2mdm sho authorise-change`, `m2mdm sho show-change-token` and `m2mdm subscriber authorise-change`
+// (change_token_commands.cpp).
 #pragma once
 
 namespace CLI {
@@ -9,5 +10,8 @@ namespace m2mdm::cli {
 
 /// Adds the operator-change token commands under the `sho` command @p sho.
 void add_change_token_commands(CLI::App& sho);
+
+/// Adds `authorise-change` (a token "by" the subscriber) under the `subscriber` command @p subscriber.
+void add_subscriber_change_token_command(CLI::App& subscriber);
 
 }  // namespace m2mdm::cli

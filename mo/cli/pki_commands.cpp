@@ -97,6 +97,22 @@ void add_pki_commands(CLI::App& app) {
     }
     print_files(*r);
   });
+
+  auto sub_opts = std::make_shared<ShoOpts>();
+  auto* subscriber = pki->add_subcommand(
+      "subscriber", "Issue a subscriber's (device owner's) signing certificate (CN=ID) under the PKI's subscriber CA "
+                    "(DIR/subscriber-ca.pem, created on first use), into DIR/subscribers/ID");
+  subscriber->add_option("--dir", sub_opts->dir, "Directory of the PKI (from `pki init`)")->required();
+  subscriber->add_option("--id", sub_opts->id, "The subscriber's id: its signing certificate's CN ([A-Za-z0-9._-])")
+      ->required();
+  subscriber->callback([sub_opts] {
+    auto r = mo::issue_test_subscriber(sub_opts->dir, sub_opts->id);
+    if (!r) {
+      if (r.error() == mo::errc::invalid_argument) fail("invalid subscriber id: " + sub_opts->id);
+      fail("pki subscriber failed (is " + sub_opts->dir + " a PKI from `m2mdm pki init`?): " + r.error().message());
+    }
+    print_files(*r);
+  });
 }
 
 }  // namespace m2mdm::cli

@@ -16,6 +16,7 @@ using json = nlohmann::json;
 
 constexpr std::string_view kType = "m2mdm-operator-change";
 constexpr std::string_view kByOldSho = "old-sho";
+constexpr std::string_view kBySubscriber = "subscriber";
 constexpr std::int64_t kMaxTime = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr std::array<std::string_view, 10> kFields = {"by",    "dev",  "from", "issued",  "nonce",
                                                       "not_after", "to", "type", "variant", "version"};
@@ -29,8 +30,15 @@ bool nonce_text(std::string_view s) {
 }
 
 bool valid(const ChangeToken& t) {
+  const bool by_ok =
+      t.by == ChangeAuthoriser::subscriber ? id_text(t.subscriber, 64) : t.subscriber.empty();
   return id_text(t.device_id, 128) && id_text(t.from_sho, 64) && id_text(t.to_sho, 64) && t.from_sho != t.to_sho &&
-         nonce_text(t.nonce) && t.issued >= 0 && t.issued < t.not_after && t.not_after <= kMaxTime;
+         nonce_text(t.nonce) && t.issued >= 0 && t.issued < t.not_after && t.not_after <= kMaxTime && by_ok;
+}
+
+// The CN the signer of @p t must have: the old SHO's, or the subscriber's.
+const std::string& signer_of(const ChangeToken& t) {
+  return t.by == ChangeAuthoriser::subscriber ? t.subscriber : t.from_sho;
 }
 
 std::error_code token_error_of(const std::error_code& seal_error) {
@@ -54,6 +62,10 @@ std::string_view to_string(ChangeVariant v) noexcept {
   return "?";
 }
 
+std::string_view to_string(ChangeAuthoriser by) noexcept {
+  return by == ChangeAuthoriser::subscriber ? kBySubscriber : kByOldSho;
+}
+
 std::optional<ChangeVariant> parse_change_variant(std::string_view letter) noexcept {
   for (auto v : {ChangeVariant::via_old_sho, ChangeVariant::pristine, ChangeVariant::usim_update})
     if (to_string(v) == letter) return v;
@@ -63,18 +75,21 @@ std::optional<ChangeVariant> parse_change_variant(std::string_view letter) noexc
 Result<std::string> serialize_change_token(const ChangeToken& t) {
   if (!valid(t)) return fail(errc::invalid_argument);
   // nlohmann's object keeps keys sorted and dump() writes no white space: the canonical form.
-  json j = {{"by", kByOldSho},       {"dev", t.device_id},       {"from", t.from_sho},
+  json j = {{"by", to_string(t.by)},  {"dev", t.device_id},       {"from", t.from_sho},
             {"issued", t.issued},    {"nonce", t.nonce},         {"not_after", t.not_after},
             {"to", t.to_sho},        {"type", kType},            {"variant", to_string(t.variant)},
             {"version", ChangeToken::kVersion}};
+  if (t.by == ChangeAuthoriser::subscriber) j["subscriber"] = t.subscriber;
   return j.dump();
 }
 
 Result<ChangeToken> parse_change_token(ByteView bytes) {
   auto parsed = detail::parse_strict_json(bytes);
   const json& j = parsed.doc;
-  if (j.is_discarded() || !parsed.duplicate_key.empty() || !j.is_object() || j.size() != kFields.size())
-    return fail(errc::token_malformed);
+  if (j.is_discarded() || !parsed.duplicate_key.empty() || !j.is_object()) return fail(errc::token_malformed);
+  // The fixed fields, plus "subscriber" exactly when "by" is "subscriber".
+  const bool has_subscriber = j.contains("subscriber");
+  if (j.size() != kFields.size() + (has_subscriber ? 1 : 0)) return fail(errc::token_malformed);
   for (auto field : kFields)
     if (!j.contains(field)) return fail(errc::token_malformed);
   auto text = [&](std::string_view key) -> std::optional<std::string> {
@@ -91,9 +106,16 @@ Result<ChangeToken> parse_change_token(ByteView bytes) {
   };
   const auto type = text("type"), by = text("by"), variant = text("variant");
   const auto version = number("version");
-  if (!type || *type != kType || !by || *by != kByOldSho || !version || *version != ChangeToken::kVersion || !variant)
+  if (!type || *type != kType || !by || (*by != kByOldSho && *by != kBySubscriber) || !version ||
+      *version != ChangeToken::kVersion || !variant)
     return fail(errc::token_malformed);
   ChangeToken t;
+  t.by = *by == kBySubscriber ? ChangeAuthoriser::subscriber : ChangeAuthoriser::old_sho;
+  if (has_subscriber) {
+    const auto subscriber = text("subscriber");
+    if (!subscriber) return fail(errc::token_malformed);
+    t.subscriber = *subscriber;
+  }
   const auto v = parse_change_variant(*variant);
   const auto dev = text("dev"), from = text("from"), to = text("to"), nonce = text("nonce");
   const auto issued = number("issued"), not_after = number("not_after");
@@ -111,7 +133,7 @@ Result<ChangeToken> parse_change_token(ByteView bytes) {
 
 Result<Bytes> sign_change_token(const ChangeToken& token, const Certificate& signer_cert,
                                 const PrivateKey& signer_key) {
-  if (signer_cert.subject_cn() != token.from_sho) return fail(errc::token_signer_mismatch);
+  if (signer_cert.subject_cn() != signer_of(token)) return fail(errc::token_signer_mismatch);
   auto text = serialize_change_token(token);
   if (!text) return fail(text.error());
   return cms_sign(as_bytes(*text), signer_cert, signer_key);
@@ -123,8 +145,11 @@ Result<ChangeToken> verify_change_token(ByteView signed_der, const TrustAnchors&
   if (!verified) return fail(token_error_of(verified.error()));
   auto token = parse_change_token(verified->content.view());
   if (!token) return fail(token.error());
-  // Seed 000 §5.2.2 step 1: the authorisation comes from the old SHO.
-  if (verified->signer.subject_cn() != token->from_sho) return fail(errc::token_signer_mismatch);
+  // Seed 000 §5.2.2 step 1: the authorisation comes from the old SHO; seed 004 §5.2.5.8: from the
+  // subscriber, where the device has one. The verifier's policy decides which, never the token.
+  if (token->by != check.by) return fail(errc::token_wrong_authoriser);
+  if (verified->signer.subject_cn() != signer_of(*token)) return fail(errc::token_signer_mismatch);
+  if (!check.subscriber.empty() && token->subscriber != check.subscriber) return fail(errc::token_wrong_authoriser);
   if (token->device_id != check.device_id) return fail(errc::token_wrong_device);
   if (check.variant && token->variant != *check.variant) return fail(errc::token_wrong_variant);
   if ((!check.from_sho.empty() && token->from_sho != check.from_sho) ||

@@ -45,6 +45,8 @@ const char* describe(errc v) noexcept {
     case errc::token_expired: return "operator-change token has expired or is not yet valid";
     case errc::token_replayed: return "operator-change token was already used";
     case errc::token_missing: return "operator change without an authorisation token";
+    case errc::token_wrong_authoriser:
+      return "operator-change token is not by the party that may authorise this change (the device's subscriber when it has one)";
     case errc::store_corrupt: return "stored tree file is corrupt (checksum or structure)";
     case errc::store_version: return "stored tree file has an unsupported format version";
     case errc::store_missing: return "no stored tree generation exists";

@@ -373,6 +373,50 @@ Result<std::vector<PkiFile>> issue_test_sho(const fs::path& dir, std::string_vie
   return std::move(w.files);
 }
 
+Result<std::vector<PkiFile>> issue_test_subscriber(const fs::path& dir, std::string_view subscriber_id,
+                                                   std::int64_t now_in) {
+  if (subscriber_id.empty() || subscriber_id.size() > 64 || !detail::is_id_text(subscriber_id) ||
+      subscriber_id.find(':') != std::string_view::npos)
+    return fail(errc::invalid_argument);
+  if (!fs::exists(dir / "manufacturer-ca.pem")) return fail(errc::io_error);  // not a PKI from init_test_pki
+  const std::int64_t now = now_or(now_in);
+  Writer w;
+  Certificate ca;
+  PrivateKey ca_key;
+  if (auto existing = read_cert(dir / "subscriber-ca.pem")) {
+    auto key = read_key(dir / "subscriber-ca.key");
+    if (!key) return fail(key.error());
+    ca = std::move(*existing);
+    ca_key = std::move(*key);
+  } else {
+    CertSpec spec;  // as the CAs of init_test_pki
+    spec.common_name = "m2mdm test subscriber CA";
+    spec.is_ca = true;
+    spec.path_len = 0;
+    spec.key_usage = "critical,keyCertSign,cRLSign";
+    spec.not_before = now - 3600;
+    spec.not_after = now + 20 * kYear;
+    if (auto r = issue_pair(w, dir, "", "subscriber-ca", "subscriber-ca-key", spec, nullptr, nullptr, &ca, &ca_key,
+                            "subscriber-ca.pem", "subscriber-ca.key");
+        !r)
+      return fail(r.error());
+  }
+  const fs::path out = dir / "subscribers" / std::string(subscriber_id);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return fail(errc::io_error);
+  CertSpec spec;
+  spec.common_name = std::string(subscriber_id);
+  spec.key_usage = "critical,digitalSignature";
+  spec.not_before = now - 3600;
+  spec.not_after = now + 5 * kYear;
+  if (auto r = issue_pair(w, out, "", "subscriber-cert", "subscriber-key", spec, &ca, &ca_key, nullptr, nullptr,
+                          "subscriber-cert.pem", "subscriber-key.pem");
+      !r)
+    return fail(r.error());
+  return std::move(w.files);
+}
+
 Result<std::vector<PkiFile>> revoke_test_device(const fs::path& dir, std::string_view device_id, std::int64_t now_in) {
   if (!valid_device_id(device_id)) return fail(errc::invalid_argument);
   auto mca = read_cert(dir / "manufacturer-ca.pem");

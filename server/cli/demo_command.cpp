@@ -37,6 +37,7 @@ struct DemoFlags {
   std::string operator_change;  ///< "", "A", "B" or "C"
   std::string kill_agent_at;    ///< "", "package0", "discarded" or "installed"
   bool no_ack = false;          ///< the old SHO never acknowledges
+  bool subscriber = false;      ///< the devices have a subscriber, who authorises the change
 };
 
 bool executable(const fs::path& p) {
@@ -78,6 +79,7 @@ int run_demo(const DemoFlags& f) {
   const auto deadline = started + std::chrono::seconds(f.timeout);
   if (f.devices < 1 || f.devices > 50) fail("--devices must be 1..50", 2);
   if (f.no_ack && f.operator_change.empty()) fail("--no-ack needs --operator-change", 2);
+  if (f.subscriber && f.operator_change.empty()) fail("--subscriber needs --operator-change", 2);
   if (!f.kill_agent_at.empty() && f.operator_change != "A" && f.operator_change != "C")
     fail("--kill-agent-at needs --operator-change A or C", 2);
   auto device_bin = find_device_bin(f.device_bin);
@@ -183,6 +185,21 @@ int run_demo(const DemoFlags& f) {
   // A device that lost its power inside a session is pushed package 0 again after this long.
   if (!f.kill_agent_at.empty()) c.notify_stall_seconds = 3;
   c.sho_trust_anchors = {env.pki.at("sho-ca")};  // operator-change tokens
+  if (f.subscriber) {
+    // The subscriber (the devices' owner) and its CA, which the RO and the devices trust for its tokens.
+    env.subscriber = true;
+    env.subscriber_name = "owner.example";
+    auto issued = mo::issue_test_subscriber(pki_dir, env.subscriber_name);
+    if (!issued) fail("pki subscriber " + env.subscriber_name + ": " + issued.error().message());
+    const auto signer_dir = pki_dir / "subscribers" / env.subscriber_name;
+    auto cert = mo::Certificate::from_pem(text(signer_dir / "subscriber-cert.pem"));
+    auto key = mo::PrivateKey::from_pem(text(signer_dir / "subscriber-key.pem"));
+    if (!cert || !key) fail("cannot read the subscriber's signer");
+    env.subscriber_cert = *cert;
+    env.subscriber_key = *key;
+    env.subscriber_ca = pki_dir / "subscriber-ca.pem";
+    c.subscriber_trust_anchors = {env.subscriber_ca};
+  }
   std::string why;
   if (!srv::validate_config(c, why)) fail("server config: " + why);
   auto server = srv::RoServer::start(c, why);
@@ -226,6 +243,15 @@ int run_demo(const DemoFlags& f) {
     if (bcb.status != 200) fail("register the second SHO's callback: " + bcb.describe());
     std::cout << "[sho] second SHO " << b.json.value("id", 0) << " (" << env.new_sho_id << ") created, callback "
               << b_url << "; operator change variant " << f.operator_change << std::endl;
+  }
+  if (env.subscriber) {
+    auto s = env.rest.call("POST", "/api/v1/subscribers", env.admin_token, deadline, "application/json",
+                           nlohmann::json{{"name", env.subscriber_name}}.dump());
+    if (s.status != 201) fail("create the subscriber: " + s.describe());
+    env.subscriber_id = s.json.value("id", std::int64_t{0});
+    env.subscriber_token = s.json.value("token", "");
+    std::cout << "[ro] subscriber " << env.subscriber_id << " (" << env.subscriber_name
+              << ") created: it owns the devices and alone authorises their change" << std::endl;
   }
 
   // 5. The devices, concurrently.
@@ -306,6 +332,9 @@ void add_demo_command(CLI::App& app) {
   cmd->add_flag("--no-ack", flags->no_ack,
                 "with --operator-change: the old SHO never acknowledges the discard; the change must complete "
                 "anyway and show \"acknowledged\": false");
+  cmd->add_flag("--subscriber", flags->subscriber,
+                "with --operator-change: the devices belong to a subscriber (their owner; seed 004 \"M2ME U/S\"), "
+                "who alone authorises the change: the old SHO's token is shown refused, the subscriber's accepted");
   cmd->callback([flags] {
     const int rc = run_demo(*flags);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -111,6 +111,11 @@ class Run {
                                   "--trust-anchors", env_.pki.at("sho-ca").string(), "--sec", "USERPIN",
                                   "--pin", spec_.pin, "--ca-file", env_.pki.at("tls-ca").string(),
                                   "--log-format", "json"};
+    if (env_.subscriber) {  // a device with an owner: only its subscriber's tokens move it
+      for (const std::string& a : {std::string("--owner-anchors"), env_.subscriber_ca.string(), std::string("--owner"),
+                                   env_.subscriber_name})
+        argv.push_back(a);
+    }
     std::string why;
     if (!agent_.spawn(argv, why)) return StepError{step, why};
     agent_argv_ = argv;
@@ -382,10 +387,32 @@ class Run {
     t.issued = static_cast<std::int64_t>(std::time(nullptr));
     t.not_after = t.issued + 3600;
     t.nonce = *nonce;
-    auto token = mo::sign_change_token(t, env_.sho_cert, env_.sho_key);
-    if (!token) return StepError{step, token.error().message()};
-    done("change authorised by the old SHO", std::string("variant ") + *env_.operator_change + ", " +
-                                                 std::to_string(token->size()) + " bytes, CMS SignedData");
+    // The old SHO's token; with a subscriber it is only shown refused (below), and the
+    // subscriber's token (its own nonce) is the authorisation.
+    auto old_sho_token = mo::sign_change_token(t, env_.sho_cert, env_.sho_key);
+    if (!old_sho_token) return StepError{step, old_sho_token.error().message()};
+    auto token = old_sho_token;
+    if (env_.subscriber) {
+      step = "subscriber owns the device";
+      auto a = env_.rest.call("POST", "/api/v1/subscribers/" + std::to_string(env_.subscriber_id) + "/devices",
+                              env_.admin_token, env_.deadline, "application/json",
+                              json{{"devIds", json::array({spec_.dev_id})}}.dump());
+      if (a.status != 200) return StepError{step, a.describe()};
+      done("device assigned to the subscriber", env_.subscriber_name);
+      step = "authorise change";
+      auto own_nonce = mo::new_change_nonce();
+      if (!own_nonce) return StepError{step, "no randomness"};
+      t.nonce = *own_nonce;
+      t.by = mo::ChangeAuthoriser::subscriber;
+      t.subscriber = env_.subscriber_name;
+      token = mo::sign_change_token(t, env_.subscriber_cert, env_.subscriber_key);
+      if (!token) return StepError{step, token.error().message()};
+      done("change authorised by the subscriber", std::string("variant ") + *env_.operator_change + ", " +
+                                                      std::to_string(token->size()) + " bytes, CMS SignedData");
+    } else {
+      done("change authorised by the old SHO", std::string("variant ") + *env_.operator_change + ", " +
+                                                   std::to_string(token->size()) + " bytes, CMS SignedData");
+    }
 
     // A step 2 / B steps 9-11: the new SHO has the PVA validate the PfC the subscriber gave it.
     step = "PVA (new SHO)";
@@ -398,6 +425,18 @@ class Run {
     if (auto e = seal_mcim("seal (new SHO)", env_.new_sho_id, env_.new_sho_cert, env_.new_sho_key, 1, sealed, tx,
                            in_place ? mcim_iccid_ : std::string{}))
       return e;
+    if (env_.subscriber) {
+      // The subscriber alone decides: the old SHO's token is refused (403, 1412) and creates nothing.
+      step = "old SHO's token refused";
+      json refused_body = {{"variant", std::string(1, *env_.operator_change)},
+                           {"authorisation", base64_encode(*old_sho_token)},
+                           {"object", base64_encode(sealed)}};
+      auto r = env_.rest.call("POST", dev_path() + "/operator-change", env_.new_sho_token, env_.deadline,
+                              "application/json", refused_body.dump());
+      if (r.status != 403 || r.json.value("resultCode", 0) != 1412)
+        return StepError{step, "expected 403 with resultCode 1412, got " + r.describe()};
+      done("old SHO's token refused: the subscriber authorises", "403, resultCode 1412");
+    }
     step = "change request";
     const std::size_t notified_before = agent_.count_events(Ev::package0_verified);
     const std::size_t bootstraps_before = agent_.count_events(Ev::bootstrap_applied);
@@ -501,6 +540,26 @@ class Run {
     auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
     if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
     done("registry names the new SHO", "old SHO refused (404)");
+    if (env_.subscriber) {
+      // The owner follows the change it authorised: both SHOs and the outcome.
+      step = "subscriber sees the change";
+      json seen;
+      std::string last;
+      auto completed = [&] {
+        auto c = env_.rest.call("GET", "/api/v1/operator-changes/" + std::to_string(change_id), env_.subscriber_token,
+                                env_.deadline);
+        last = c.describe();
+        seen = c.json;
+        return c.status == 200 && seen.value("state", "") == "completed";
+      };
+      if (auto e = wait(step, completed, 200ms)) {
+        e->reason += "; last: " + last;
+        return e;
+      }
+      if (!seen.contains("toSho") || seen.contains("discardDetail"))
+        return StepError{step, "the subscriber's view is not the owner's: " + seen.dump()};
+      done("subscriber sees the change completed", "to SHO " + seen["toSho"].dump());
+    }
     if (env_.no_ack) {
       // The change completed without the old SHO's acknowledgement, and says so.
       step = "unacknowledged change";

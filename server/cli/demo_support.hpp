@@ -124,6 +124,15 @@ struct DemoEnv {
   std::string kill_agent_at;
   /// Operator change whose old SHO never acknowledges the discard (the change must complete anyway).
   bool no_ack = false;
+  /// Operator change of devices that have a subscriber (their owner): each device is assigned to
+  /// it, its agent trusts only the subscriber's tokens, and the subscriber signs the change.
+  bool subscriber = false;
+  std::string subscriber_name;   ///< its signing certificate's CN
+  std::int64_t subscriber_id = 0;
+  std::string subscriber_token;
+  std::filesystem::path subscriber_ca;
+  mo::Certificate subscriber_cert;
+  mo::PrivateKey subscriber_key;
   std::string new_sho_token;
   std::string new_sho_id;   ///< its signing certificate's CN
   mo::Certificate new_sho_cert;

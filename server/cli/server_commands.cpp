@@ -5,6 +5,7 @@
 #include "demo_command.hpp"
 #include "devices_command.hpp"
 #include "operator_change_command.hpp"
+#include "subscriber_command.hpp"
 #include "m2mdm/server/api.hpp"
 #include "m2mdm/server/config.hpp"
 #include "m2mdm/server/dpf_service.hpp"
@@ -43,6 +44,7 @@ struct ServerFlags {
   std::vector<std::string> vno_token_files;
   std::vector<std::string> manufacturer_cas;
   std::vector<std::string> sho_trust_anchors;
+  std::vector<std::string> subscriber_trust_anchors;
   std::vector<std::string> manufacturer_crls;
   std::string dpf_address;
   std::string log_level;
@@ -76,6 +78,8 @@ void run_server(const ServerFlags& f, CLI::App& cmd) {
   if (given("--manufacturer-ca")) c.manufacturer_cas.assign(f.manufacturer_cas.begin(), f.manufacturer_cas.end());
   if (given("--sho-trust-anchors"))
     c.sho_trust_anchors.assign(f.sho_trust_anchors.begin(), f.sho_trust_anchors.end());
+  if (given("--subscriber-trust-anchors"))
+    c.subscriber_trust_anchors.assign(f.subscriber_trust_anchors.begin(), f.subscriber_trust_anchors.end());
   if (given("--manufacturer-crl")) c.manufacturer_crls.assign(f.manufacturer_crls.begin(), f.manufacturer_crls.end());
   if (given("--dpf-address")) c.dpf_address = f.dpf_address;
   if (given("--log-level")) c.log_level = f.log_level;
@@ -152,6 +156,10 @@ void add_server_commands(CLI::App& app) {
   cmd->add_option("--sho-trust-anchors", flags->sho_trust_anchors,
                   "PEM file of the CAs of the SHOs' signing certificates; operator-change tokens are verified "
                   "against them (repeatable; [operator_change] sho_trust_anchors)");
+  cmd->add_option("--subscriber-trust-anchors", flags->subscriber_trust_anchors,
+                  "PEM file of the CAs of the subscribers' (device owners') signing certificates; a device assigned "
+                  "to a subscriber changes SHO only on a token its subscriber signed (repeatable; "
+                  "[operator_change] subscriber_trust_anchors)");
   cmd->add_option("--manufacturer-crl", flags->manufacturer_crls, "CRL file (PEM or DER) the PVA checks; enables revocation checking (repeatable)");
   cmd->add_option("--dpf-address", flags->dpf_address, "public DPF URL given to devices (default: the listen URL + /dm)");
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info (default), warn, error, critical, off");
@@ -174,6 +182,7 @@ void add_server_commands(CLI::App& app) {
   cmd->callback([flags, cmd] { run_server(*flags, *cmd); });
   add_devices_command(app);  // `m2mdm devices import` (devices_command.cpp): bulk import with progress
   add_operator_change_command(app);  // `m2mdm operator-change request|status` (operator_change_command.cpp)
+  add_subscriber_command(app);  // `m2mdm subscriber ...` (subscriber_command.cpp)
   add_demo_command(app);  // `m2mdm demo` (demo_command.cpp): the server in-process with a device fleet
 }
 

@@ -68,6 +68,8 @@ class OperatorChange : public ::testing::Test {
     ASSERT_EQ(mo::install_m2msim_object(*tree_, cfg), syncml::StatusCode::Ok);
     M2msimAgentOptions o;
     o.clock = [] { return TestPki::instance().now; };
+    o.owner_anchors = owner_anchors_;
+    o.owner_name = owner_name_;
     agent_.emplace(*tree_, *tre_, *registry_, outbox_, TestPki::instance().anchors(), o);
     agent_->attach();
   }
@@ -197,6 +199,8 @@ class OperatorChange : public ::testing::Test {
   std::unique_ptr<mo::Tree> tree_;
   MemoryAlertOutbox outbox_;
   std::optional<M2msimAgent> agent_;
+  std::optional<mo::TrustAnchors> owner_anchors_;  ///< set: a device with an owner (subscriber)
+  std::string owner_name_;
 };
 
 TEST_F(OperatorChange, TheOldShosTokenMovesTheDeviceToTheNewSho) {
@@ -491,6 +495,62 @@ TEST_F(OperatorChange, VariantBPowerLossAtEveryWriteLeavesTheOldActiveOrNone) {
                        EXPECT_TRUE(registry_->change_nonce_used("00112233445566778899aabbccddeeff"));
                      });
   EXPECT_TRUE(saw_old && saw_pristine);
+}
+
+
+// --- a device with an owner (seed 004: the subscriber alone authorises a change of SHO)
+
+class OperatorChangeWithOwner : public OperatorChange {
+ protected:
+  void SetUp() override {
+    auto& pki = TestPki::instance();
+    owner_ = &pki.subscriber("owner.example");
+    stranger_ = &pki.subscriber("stranger.example");
+    owner_anchors_ = pki.subscriber_anchors();
+    owner_name_ = "owner.example";
+    OperatorChange::SetUp();
+  }
+  Bytes by(const test::ShoSigner& subscriber, mo::ChangeToken t) {
+    t.by = mo::ChangeAuthoriser::subscriber;
+    t.subscriber = subscriber.id;
+    auto s = mo::sign_change_token(t, subscriber.cert, subscriber.key);
+    if (!s) throw std::runtime_error("token: " + s.error().message());
+    return *s;
+  }
+  const test::ShoSigner* owner_ = nullptr;
+  const test::ShoSigner* stranger_ = nullptr;
+};
+
+TEST_F(OperatorChangeWithOwner, OnlyItsSubscribersTokenMovesIt) {
+  // The old SHO's token, valid for a device without an owner: refused, nothing changes.
+  deliver("new1", sealed_by_new(1), signed_token(token("10000000000000000000000000000001")));
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  expect_unchanged();
+  // Another subscriber's token (the same subscriber CA): refused.
+  outbox_ = MemoryAlertOutbox{};
+  deliver("new2", sealed_by_new(2), by(*stranger_, token("10000000000000000000000000000002")));
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  expect_unchanged();
+  // Its subscriber's token: the change happens as in variant A, and the nonce is spent.
+  outbox_ = MemoryAlertOutbox{};
+  deliver("new3", sealed_by_new(3), by(*owner_, token()));
+  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  ASSERT_TRUE(registry_->active().has_value());
+  EXPECT_EQ(registry_->active()->sho_id, kNewSho);
+  EXPECT_EQ(alerts().front().type, mo::kAlertDiscarded);
+  EXPECT_TRUE(registry_->change_nonce_used("0123456789abcdef0123456789abcdef"));
+}
+
+TEST_F(OperatorChangeWithOwner, OnlyItsSubscriberResetsItToPristine) {
+  reset(signed_token(pristine_token("20000000000000000000000000000001")));
+  EXPECT_EQ(last_result(), mo::M2msimResult::AuthorizationFailed);
+  expect_unchanged();
+  EXPECT_FALSE(armed());
+  outbox_ = MemoryAlertOutbox{};
+  reset(by(*owner_, pristine_token()));
+  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  EXPECT_FALSE(registry_->active().has_value());
+  EXPECT_TRUE(armed());
 }
 
 }  // namespace

@@ -14,10 +14,10 @@ using namespace m2mdm::server;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 12) {
+  switch (data[0] % 14) {
     case 0:
     case 1: {
-      auto r = parse_device_import(body, data[0] % 12 == 1, 1000);
+      auto r = parse_device_import(body, data[0] % 14 == 1, 1000);
       if (r) {
         if (r->empty() || r->size() > 1000) std::abort();
         for (const auto& d : *r) {
@@ -85,7 +85,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       break;
     }
-    default: {
+    case 12: {
+      auto r = parse_subscriber_create(body);
+      if (r && (r->empty() || r->size() > kMaxIdLength || r->find(':') != std::string::npos)) std::abort();
+      break;
+    }
+    case 13: {
+      auto r = parse_device_id_list(body, 8);
+      if (r && (r->empty() || r->size() > 8)) std::abort();
+      if (r) {
+        for (const auto& id : *r)
+          if (id.empty() || id.size() > kMaxIdLength) std::abort();
+      }
+      break;
+    }
+    default: {  // 11
       auto r = parse_bootstrap_request(body);
       if (r && !r->rebootstrap_token.empty() && (!r->rebootstrap || r->rebootstrap_token.size() < 16)) std::abort();
       break;

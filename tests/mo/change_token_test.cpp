@@ -158,6 +158,73 @@ TEST(ChangeToken, OnlyTheOldShoMaySign) {
   EXPECT_EQ(verify_change_token(*forged, pki.anchors(), check_for("dev-s")).error(), code(errc::token_signer_mismatch));
 }
 
+ChangeToken subscriber_token_for(const std::string& dev) {
+  ChangeToken t = token_for(dev);
+  t.by = ChangeAuthoriser::subscriber;
+  t.subscriber = "owner.example";
+  return t;
+}
+
+TEST(ChangeToken, ASubscriberTokenNamesTheSubscriberAndRoundTrips) {
+  const ChangeToken t = subscriber_token_for("dev-u");
+  auto text = serialize_change_token(t);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_NE(text->find("\"by\":\"subscriber\""), std::string::npos);
+  EXPECT_NE(text->find("\"subscriber\":\"owner.example\""), std::string::npos);
+  auto back = parse_change_token(as_bytes(*text));
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(*back, t);
+  // "subscriber" exactly when "by" is "subscriber".
+  ChangeToken no_name = t;
+  no_name.subscriber.clear();
+  EXPECT_FALSE(serialize_change_token(no_name).has_value());
+  ChangeToken named_old_sho = token_for("dev-u");
+  named_old_sho.subscriber = "owner.example";
+  EXPECT_FALSE(serialize_change_token(named_old_sho).has_value());
+  std::string swapped = *text;
+  swapped.replace(swapped.find("\"by\":\"subscriber\""), 17, "\"by\":\"old-sho\"");
+  EXPECT_EQ(parse_change_token(as_bytes(swapped)).error(), code(errc::token_malformed));
+  std::string unnamed = *text;
+  unnamed.replace(unnamed.find(",\"subscriber\":\"owner.example\""), 29, "");
+  EXPECT_EQ(parse_change_token(as_bytes(unnamed)).error(), code(errc::token_malformed));
+}
+
+TEST(ChangeToken, TheVerifierDecidesWhoMayAuthorise) {
+  auto& pki = TestPki::instance();
+  const auto& owner = pki.subscriber("owner.example");
+  const auto owner_anchors = pki.subscriber_anchors();
+  const ChangeToken t = subscriber_token_for("dev-w");
+  // Only the subscriber named in the token may sign it.
+  EXPECT_EQ(sign_change_token(t, pki.sho_cert, pki.sho_key).error(), code(errc::token_signer_mismatch));
+  auto der = sign_change_token(t, owner.cert, owner.key);
+  ASSERT_TRUE(der.has_value()) << der.error().message();
+
+  // A device with an owner: subscriber tokens, checked against the owner's CA.
+  ChangeTokenCheck c = check_for("dev-w");
+  c.by = ChangeAuthoriser::subscriber;
+  auto ok = verify_change_token(*der, owner_anchors, c);
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->subscriber, "owner.example");
+  c.subscriber = "owner.example";
+  EXPECT_TRUE(verify_change_token(*der, owner_anchors, c).has_value());
+  c.subscriber = "someone-else";
+  EXPECT_EQ(verify_change_token(*der, owner_anchors, c).error(), code(errc::token_wrong_authoriser));
+  // ...so the old SHO's token no longer moves it, even when signed by a CA the verifier trusts.
+  const Bytes by_old_sho = signed_by_old_sho(token_for("dev-w"));
+  c = check_for("dev-w");
+  c.by = ChangeAuthoriser::subscriber;
+  EXPECT_EQ(verify_change_token(by_old_sho, owner_anchors, c).error(), code(errc::token_untrusted_signer));
+  TrustAnchors both(AnchorKind::test);
+  ASSERT_TRUE(both.add(pki.sho_ca).has_value());
+  ASSERT_TRUE(both.add(*Certificate::from_pem(test::slurp(pki.dir / "subscriber-ca.pem"))).has_value());
+  EXPECT_EQ(verify_change_token(by_old_sho, both, c).error(), code(errc::token_wrong_authoriser));
+  // A device without an owner takes the old SHO's token, never a subscriber's.
+  EXPECT_EQ(verify_change_token(*der, both, check_for("dev-w")).error(), code(errc::token_wrong_authoriser));
+  EXPECT_TRUE(verify_change_token(by_old_sho, pki.anchors(), check_for("dev-w")).has_value());
+  // The subscriber's CA is not an SHO CA: its token against the SHO anchors is untrusted.
+  EXPECT_EQ(verify_change_token(*der, pki.anchors(), check_for("dev-w")).error(), code(errc::token_untrusted_signer));
+}
+
 TEST(ChangeToken, OpensslCmsVerifiesIt) {
   if (test::run("openssl version") != 0) GTEST_SKIP() << "openssl command not available";
   auto& pki = TestPki::instance();

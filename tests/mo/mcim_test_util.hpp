@@ -86,6 +86,27 @@ class TestPki {
     return shos_.emplace(id, std::move(s)).first->second;
   }
 
+  /// A subscriber (device owner) signer under the PKI's subscriber CA, created on first use.
+  const ShoSigner& subscriber(const std::string& id) {
+    auto it = subscribers_.find(id);
+    if (it != subscribers_.end()) return it->second;
+    if (!mo::issue_test_subscriber(dir, id)) throw std::runtime_error("issue_test_subscriber failed");
+    ShoSigner s;
+    s.id = id;
+    s.dir = dir / "subscribers" / id;
+    s.cert = *mo::Certificate::from_pem(slurp(s.dir / "subscriber-cert.pem"));
+    s.key = *mo::PrivateKey::from_pem(slurp(s.dir / "subscriber-key.pem"));
+    return subscribers_.emplace(id, std::move(s)).first->second;
+  }
+
+  /// The subscriber CA as trust anchors (the owner CA of a device); after subscriber() once.
+  mo::TrustAnchors subscriber_anchors() const {
+    mo::TrustAnchors a(mo::AnchorKind::test);
+    auto ca = mo::Certificate::from_pem(slurp(dir / "subscriber-ca.pem"));
+    if (!ca || !a.add(*ca)) throw std::runtime_error("subscriber anchor");
+    return a;
+  }
+
   mo::TrustAnchors anchors() const {
     mo::TrustAnchors a(mo::AnchorKind::test);
     if (!a.add(sho_ca)) throw std::runtime_error("anchor");
@@ -104,6 +125,7 @@ class TestPki {
   }
   std::map<std::string, Device> devices_;
   std::map<std::string, ShoSigner> shos_;
+  std::map<std::string, ShoSigner> subscribers_;
 };
 
 /// The example profile of docs/examples.

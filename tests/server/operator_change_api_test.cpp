@@ -435,5 +435,178 @@ TEST_F(OperatorChangeApi, VariantBResumesAReBootstrapThatDidNotGoOut) {
   EXPECT_EQ(router->operator_changes()->resume(), 0u);
 }
 
+
+// --- the subscriber: the device's owner (seed 004 "M2ME U/S")
+
+struct SubscriberApi : OperatorChangeApi {
+  std::int64_t owner_id = 0, stranger_id = 0;
+  std::string owner_token, stranger_token;
+
+  void SetUp() override {
+    OperatorChangeApi::SetUp();
+    ASSERT_TRUE(mo::issue_test_subscriber(pki, "owner.example").has_value());
+    ASSERT_TRUE(mo::issue_test_subscriber(pki, "stranger.example").has_value());
+    ApiOptions o;
+    o.admin_token_hash = hash_token(kAdmin);
+    o.sho_anchors = *mo::TrustAnchors::from_pem(test::slurp(pki / "sho-ca.pem"), mo::AnchorKind::test);
+    o.subscriber_anchors = *mo::TrustAnchors::from_pem(test::slurp(pki / "subscriber-ca.pem"), mo::AnchorKind::test);
+    router = std::make_unique<ApiRouter>(*store, pva, o, t.fn());
+    std::tie(owner_id, owner_token) = make_subscriber("owner.example");
+    std::tie(stranger_id, stranger_token) = make_subscriber("stranger.example");
+  }
+
+  std::pair<std::int64_t, std::string> make_subscriber(const std::string& name) {
+    auto r = call("POST", "/api/v1/subscribers", kAdmin, json{{"name", name}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto j = js(r);
+    return {j["id"].get<std::int64_t>(), j["token"].get<std::string>()};
+  }
+  HttpResponse assign(std::int64_t subscriber, const json& dev_ids) {
+    return call("POST", "/api/v1/subscribers/" + std::to_string(subscriber) + "/devices", kAdmin,
+                json{{"devIds", dev_ids}}.dump());
+  }
+  Bytes by_subscriber(mo::ChangeToken tk, const std::string& name) {
+    tk.by = mo::ChangeAuthoriser::subscriber;
+    tk.subscriber = name;
+    return signed_by_files(tk, pki / "subscribers" / name / "subscriber-cert.pem",
+                           pki / "subscribers" / name / "subscriber-key.pem");
+  }
+  Bytes signed_by_files(const mo::ChangeToken& tk, const std::filesystem::path& cert, const std::filesystem::path& key) {
+    auto s = mo::sign_change_token(tk, cert_at(cert), key_at(key));
+    EXPECT_TRUE(s.has_value()) << s.error().message();
+    return s ? *s : Bytes{};
+  }
+  bool audited(const std::string& action, const std::string& actor) {
+    auto audit = store->list_audit(100);
+    if (!audit) return false;
+    for (const auto& e : *audit)
+      if (e.action == action && e.actor == actor) return true;
+    return false;
+  }
+};
+
+TEST_F(SubscriberApi, TheOperatorCreatesSubscribersAndAssignsTheirDevices) {
+  EXPECT_EQ(call("POST", "/api/v1/subscribers", kAdmin, json{{"name", "owner.example"}}.dump()).status, 409);
+  EXPECT_EQ(call("POST", "/api/v1/subscribers", kAdmin, json{{"name", "has:colon"}}.dump()).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/subscribers", kAdmin, json{{"name", "x"}, {"extra", 1}}.dump()).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/subscribers", old_token, json{{"name", "mine"}}.dump()).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/subscribers", owner_token, json{{"name", "mine"}}.dump()).status, 403);
+  auto list = js(call("GET", "/api/v1/subscribers", kAdmin));
+  ASSERT_EQ(list["subscribers"].size(), 2u);
+  EXPECT_EQ(list["subscribers"][0]["name"], "owner.example");
+  EXPECT_FALSE(list["subscribers"][0].contains("token"));  // shown once, at creation
+
+  // An unknown DevId assigns nothing (one transaction); a DevId twice is a 400.
+  EXPECT_EQ(assign(owner_id, json::array({kDev, "IMEI:000000000000000"})).status, 404);
+  EXPECT_FALSE(store->get_device(kDev)->subscriber_id.has_value());
+  EXPECT_EQ(assign(owner_id, json::array({kDev, kDev})).status, 400);
+  EXPECT_EQ(assign(999, json::array({kDev})).status, 404);
+  auto r = assign(owner_id, json::array({kDev}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(js(r)["changed"], 1);
+  EXPECT_EQ(js(assign(owner_id, json::array({kDev})))["changed"], 0);
+  EXPECT_TRUE(audited("subscriber.assign", "operator"));
+
+  // The subscriber sees its device (and its PfC, which it gives a new SHO), nobody else's.
+  auto mine = js(call("GET", "/api/v1/devices", owner_token));
+  ASSERT_EQ(mine["devices"].size(), 1u);
+  EXPECT_EQ(mine["devices"][0]["devId"], kDev);
+  EXPECT_EQ(mine["devices"][0]["subscriberId"], owner_id);
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev), owner_token).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev) + "/pfc", owner_token).status, 200);
+  EXPECT_EQ(js(call("GET", "/api/v1/devices", stranger_token))["devices"].size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev), stranger_token).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev) + "/jobs", stranger_token).status, 404);
+  EXPECT_TRUE(audited("device.refused", "subscriber:" + std::to_string(stranger_id)));
+  auto of_owner = js(call("GET", "/api/v1/subscribers/" + std::to_string(owner_id) + "/devices", kAdmin));
+  EXPECT_EQ(of_owner["devices"].size(), 1u);
+  // What stays with the operator and the SHO.
+  EXPECT_EQ(call("PATCH", "/api/v1/devices/" + std::string(kDev), owner_token, json{{"pushAddress", "udp:127.0.0.1:1"}}.dump())
+                .status,
+            403);
+  EXPECT_EQ(call("POST", "/api/v1/devices/" + std::string(kDev) + "/bootstrap", owner_token, "{}").status, 403);
+  EXPECT_EQ(request(by_old_sho(token()), owner_token).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/shos", owner_token).status, 403);
+
+  // Removing the device from the subscriber.
+  EXPECT_EQ(call("DELETE", "/api/v1/subscribers/" + std::to_string(stranger_id) + "/devices/" + std::string(kDev), kAdmin)
+                .status,
+            404);
+  EXPECT_EQ(call("DELETE", "/api/v1/subscribers/" + std::to_string(owner_id) + "/devices/" + std::string(kDev), kAdmin)
+                .status,
+            200);
+  EXPECT_FALSE(store->get_device(kDev)->subscriber_id.has_value());
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev), owner_token).status, 404);
+}
+
+TEST_F(SubscriberApi, TheSubscriberAloneChoosesTheActiveMcim) {
+  const std::string jobs = "/api/v1/devices/" + std::string(kDev) + "/jobs";
+  const std::string activate =
+      json{{"kind", "activate"}, {"object", base64_encode(as_bytes("mcim-2"))}, {"authorisation", "owner"}}.dump();
+  const std::string install =
+      json{{"kind", "install"}, {"object", base64_encode(as_bytes("sealed"))}, {"authorisation", "x"}}.dump();
+  // Without a subscriber, the SHO chooses.
+  EXPECT_EQ(call("POST", jobs, old_token, activate).status, 202);
+  ASSERT_EQ(assign(owner_id, json::array({kDev})).status, 200);
+  auto refused = call("POST", jobs, old_token, activate);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("subscriber"), std::string::npos);
+  EXPECT_EQ(call("POST", jobs, owner_token, install).status, 403);
+  auto r = call("POST", jobs, owner_token, activate);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto job = js(r);
+  EXPECT_EQ(job["shoId"], old_id);  // runs in the SHO's name: its results reach the SHO too
+  EXPECT_EQ(job["kind"], "activate");
+  // The SHO still installs; the subscriber reads every job of its device, cancels only its choices.
+  auto installed = call("POST", jobs, old_token, install);
+  ASSERT_EQ(installed.status, 202) << installed.body;
+  const std::string install_path = "/api/v1/jobs/" + std::to_string(js(installed)["id"].get<std::int64_t>());
+  EXPECT_EQ(call("GET", install_path, owner_token).status, 200);
+  EXPECT_EQ(call("GET", install_path, stranger_token).status, 404);
+  EXPECT_EQ(call("DELETE", install_path, owner_token).status, 403);
+  EXPECT_EQ(js(call("GET", jobs, owner_token))["jobs"].size(), 3u);
+  EXPECT_EQ(call("DELETE", "/api/v1/jobs/" + std::to_string(job["id"].get<std::int64_t>()), owner_token).status, 200);
+}
+
+TEST_F(SubscriberApi, ADeviceWithASubscriberMovesOnlyOnItsSubscribersWord) {
+  ASSERT_EQ(assign(owner_id, json::array({kDev})).status, 200);
+  // The old SHO's token no longer moves the device; nor does another subscriber's.
+  for (const Bytes& tok : {by_old_sho(token("10000000000000000000000000000001")),
+                           by_subscriber(token("10000000000000000000000000000002"), "stranger.example")}) {
+    auto r = request(tok, new_token);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(js(r)["resultCode"], 1412);
+  }
+  EXPECT_EQ(job_count(), 0u);
+  // The subscriber's own token does.
+  auto r = request(by_subscriber(token(), "owner.example"), new_token);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::int64_t id = js(r)["id"];
+  EXPECT_EQ(job_count(), 1u);
+  // The subscriber follows the change it authorised: both SHOs and the outcome, not the old SHO's data.
+  auto seen = js(call("GET", "/api/v1/operator-changes/" + std::to_string(id), owner_token));
+  EXPECT_EQ(seen["fromSho"], old_id);
+  EXPECT_EQ(seen["toSho"], new_id);
+  EXPECT_FALSE(seen.contains("discardDetail"));
+  EXPECT_EQ(js(call("GET", "/api/v1/devices/" + std::string(kDev) + "/operator-changes", owner_token))["operatorChanges"].size(),
+            1u);
+  EXPECT_EQ(call("GET", "/api/v1/operator-changes/" + std::to_string(id), stranger_token).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/devices/" + std::string(kDev) + "/operator-changes", stranger_token).status, 404);
+}
+
+TEST_F(OperatorChangeApi, ASubscribersDeviceCannotChangeWithoutTheSubscriberAnchors) {
+  // This fixture's RO has no subscriber trust anchors configured.
+  ASSERT_TRUE(mo::issue_test_subscriber(pki, "owner.example").has_value());
+  auto s = call("POST", "/api/v1/subscribers", kAdmin, json{{"name", "owner.example"}}.dump());
+  ASSERT_EQ(s.status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/subscribers/" + std::to_string(js(s)["id"].get<std::int64_t>()) + "/devices", kAdmin,
+                 json{{"devIds", {kDev}}}.dump())
+                .status,
+            200);
+  auto r = request(by_old_sho(token()), new_token);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(job_count(), 0u);
+}
+
 }  // namespace
 }  // namespace m2mdm::server

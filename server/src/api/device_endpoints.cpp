@@ -59,16 +59,27 @@ HttpResponse RestApi::import_devices(Call& call) {
                              {"unchanged", counts->unchanged}});
 }
 
-HttpResponse RestApi::list_devices(Call& call) {
+std::expected<RestApi::Page, HttpResponse> RestApi::page_params(const Call& call) {
   const auto query = call.request.query();
-  std::size_t limit = 100;
+  Page page;
   if (auto l = query_param(query, "limit"); !l.empty()) {
     std::size_t v = 0;
     auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), v);
-    if (ec != std::errc{} || p != l.data() + l.size() || v == 0 || v > 1000) return bad_request("limit must be 1..1000");
-    limit = v;
+    if (ec != std::errc{} || p != l.data() + l.size() || v == 0 || v > 1000)
+      return std::unexpected(bad_request("limit must be 1..1000"));
+    page.limit = v;
   }
-  auto list = store_.list_devices(call.caller.sho_id, query_param(query, "after"), limit);
+  page.after = query_param(query, "after");
+  return page;
+}
+
+HttpResponse RestApi::list_devices(Call& call) {
+  auto page = page_params(call);
+  if (!page) return page.error();
+  // An SHO lists the devices registered to it, a subscriber the devices it owns.
+  auto list = call.caller.is(Role::subscriber)
+                  ? store_.list_subscriber_devices(call.caller.subscriber_id, page->after, page->limit)
+                  : store_.list_devices(call.caller.sho_id, page->after, page->limit);
   if (!list) return store_error(list.error());
   json arr = json::array();
   for (const auto& d : *list) arr.push_back(device_json(d));

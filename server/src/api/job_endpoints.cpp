@@ -29,8 +29,21 @@ HttpResponse RestApi::submit_job(Call& call) {
     return unsupported_media_type("use application/json");
   auto sub = parse_job_submission(call.request.body, call.request.body.size());
   if (!sub) return bad_request(sub.error());
+  // Seed 004 design principles: the subscriber, where the device has one, chooses which stored
+  // MCIM is active; its SHO still installs and deletes its MCIMs.
+  const bool chooses_active = sub->kind == JobKind::activate || sub->kind == JobKind::deactivate;
+  const Device& device = *call.device;
+  std::int64_t sho_id = call.caller.sho_id;
+  if (call.caller.is(Role::subscriber)) {
+    if (!chooses_active)
+      return HttpResponse::json_error(403, "forbidden", "a subscriber submits only activate and deactivate jobs");
+    if (!device.sho_id) return HttpResponse::json_error(409, "conflict", "the device has no SHO yet");
+    sho_id = *device.sho_id;  // the job runs in the SHO's name; results reach the SHO too
+  } else if (chooses_active && device.subscriber_id) {
+    return HttpResponse::json_error(403, "forbidden", "the device's subscriber chooses its active MCIM");
+  }
   const std::int64_t t = now();
-  NewJob nj{call.param("devId"), call.caller.sho_id, sub->kind, std::move(sub->object), std::move(sub->authorisation),
+  NewJob nj{call.param("devId"), sho_id, sub->kind, std::move(sub->object), std::move(sub->authorisation),
             std::move(sub->correlator), t + sub->ttl_seconds.value_or(options_.default_job_ttl)};
   auto job = store_.create_job(nj, t);
   if (!job) {
@@ -53,6 +66,10 @@ std::expected<Job, HttpResponse> RestApi::visible_job(const Call& call) {
     audit(call, "job.refused", std::to_string(*id), "job of another SHO");
     return std::unexpected(HttpResponse::json_error(404, "not found"));
   }
+  if (call.caller.is(Role::subscriber)) {
+    auto device = visible_device(call.caller, job->dev_id);  // audits a refusal
+    if (!device) return std::unexpected(HttpResponse::json_error(404, "not found"));
+  }
   return *job;
 }
 
@@ -67,6 +84,8 @@ HttpResponse RestApi::get_job(Call& call) {
 HttpResponse RestApi::cancel_job(Call& call) {
   auto job = visible_job(call);
   if (!job) return job.error();
+  if (call.caller.is(Role::subscriber) && job->kind != JobKind::activate && job->kind != JobKind::deactivate)
+    return HttpResponse::json_error(403, "forbidden", "a subscriber cancels only activate and deactivate jobs");
   const std::int64_t t = now();
   AuditEntry entry{0, t, call.caller.actor(), "job.cancel", std::to_string(job->id),
                    std::string(to_string(job->kind)) + " for " + job->dev_id};

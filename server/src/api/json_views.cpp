@@ -15,6 +15,7 @@ json device_json(const Device& d) {
             {"created", d.created},
             {"updated", d.updated}};
   if (d.sho_id) j["shoId"] = *d.sho_id;
+  if (d.subscriber_id) j["subscriberId"] = *d.subscriber_id;
   if (!d.pfc_validation.empty()) {
     auto v = json::parse(d.pfc_validation, nullptr, false);
     if (!v.is_discarded()) j["pfcValidation"] = v;

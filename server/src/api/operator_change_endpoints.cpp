@@ -18,7 +18,8 @@ using json = nlohmann::json;
 namespace {
 
 /// The change as @p caller may see it: the new SHO never sees the old SHO or its data (seed 004
-/// step 11), the old SHO sees its own discard confirmation, the operator everything.
+/// step 11), the old SHO sees its own discard confirmation, the subscriber (the device's owner)
+/// both SHOs and the outcome, the operator everything.
 json change_json(const OperatorChange& c, const Caller& caller) {
   json j = {{"id", c.id},
             {"devId", c.dev_id},
@@ -31,6 +32,11 @@ json change_json(const OperatorChange& c, const Caller& caller) {
   const bool op = caller.is(Role::op);
   const bool old_sho = caller.is(Role::sho) && caller.sho_id == c.from_sho;
   const bool new_sho = caller.is(Role::sho) && caller.sho_id == c.to_sho;
+  if (caller.is(Role::subscriber)) {  // the owner who authorised it: both SHOs and the outcome
+    j["fromSho"] = c.from_sho;
+    j["toSho"] = c.to_sho;
+    j["resultCode"] = c.result_code;
+  }
   if (op || old_sho) {
     j["fromSho"] = c.from_sho;
     j["toSho"] = c.to_sho;
@@ -185,6 +191,8 @@ std::expected<OperatorChange, HttpResponse> RestApi::visible_change(const Call& 
     audit(call, "operator_change.refused", std::to_string(*id), "change of other SHOs");
     return std::unexpected(HttpResponse::json_error(404, "not found"));
   }
+  if (call.caller.is(Role::subscriber) && !visible_device(call.caller, change->dev_id))
+    return std::unexpected(HttpResponse::json_error(404, "not found"));
   return *change;
 }
 
@@ -195,6 +203,10 @@ HttpResponse RestApi::get_operator_change(Call& call) {
 }
 
 HttpResponse RestApi::list_device_operator_changes(Call& call) {
+  // SHOs see the changes they took part in (the old SHO too, after the device left it); a
+  // subscriber those of the devices it owns.
+  if (call.caller.is(Role::subscriber))
+    if (auto d = visible_device(call.caller, call.param("devId")); !d) return store_error(d.error());
   auto changes = store_.list_operator_changes(call.param("devId"));
   if (!changes) return store_error(changes.error());
   json arr = json::array();

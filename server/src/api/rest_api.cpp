@@ -17,7 +17,8 @@ namespace m2mdm::server {
 std::span<const Route> RestApi::routes() {
   using R = RestApi;
   constexpr Roles op = static_cast<Roles>(Role::op), vno_or_op = Role::op | Role::vno, op_or_sho = Role::op | Role::sho,
-                  sho = static_cast<Roles>(Role::sho);
+                  sho = static_cast<Roles>(Role::sho), sub = static_cast<Roles>(Role::subscriber),
+                  sho_or_sub = Role::sho | Role::subscriber, owner = op_or_sho | sub;
   // clang-format off
   static const std::array table{
     //     method   pattern                                 roles      handler                     metric label / load
@@ -27,30 +28,36 @@ std::span<const Route> RestApi::routes() {
     Route{"POST",  "/dm",                                   kPublic,   &R::post_dm},
     Route{"GET",   "/api/v1/shos",                          op,        &R::list_shos},
     Route{"POST",  "/api/v1/shos",                          op,        &R::create_sho},
+    Route{"GET",   "/api/v1/subscribers",                   op,        &R::list_subscribers},
+    Route{"POST",  "/api/v1/subscribers",                   op,        &R::create_subscriber},
+    Route{"GET",   "/api/v1/subscribers/{id}",              op,        &R::get_subscriber},
+    Route{"GET",   "/api/v1/subscribers/{id}/devices",      op,        &R::list_subscriber_devices},
+    Route{"POST",  "/api/v1/subscribers/{id}/devices",      op,        &R::assign_subscriber_devices},
+    Route{"DELETE", "/api/v1/subscribers/{id}/devices/{devId}", op,    &R::remove_subscriber_device},
     Route{"GET",   "/api/v1/callback",                      sho,       &R::get_callback},
     Route{"PUT",   "/api/v1/callback",                      sho,       &R::put_callback},
     Route{"POST",  "/api/v1/devices:import",                op_or_sho, &R::import_devices,     "/api/v1/devices/import"},
     Route{"POST",  "/api/v1/devices/import",                op_or_sho, &R::import_devices},
-    Route{"GET",   "/api/v1/devices",                       sho,       &R::list_devices},
-    // Guards: everything under one device is for the operator and SHOs (a VNO gets 403 before
-    // the path is looked at further; the request keeps the "unknown" label).
-    Route{"",      "/api/v1/devices/{devId}",               op_or_sho, nullptr},
-    Route{"",      "/api/v1/devices/{devId}/{sub}",         op_or_sho, nullptr},
-    Route{"GET",   "/api/v1/devices/{devId}",               op_or_sho, &R::get_device},
+    Route{"GET",   "/api/v1/devices",                       sho_or_sub, &R::list_devices},
+    // Guards: everything under one device is for the operator, SHOs and subscribers (a VNO gets
+    // 403 before the path is looked at further; the request keeps the "unknown" label).
+    Route{"",      "/api/v1/devices/{devId}",               owner,     nullptr},
+    Route{"",      "/api/v1/devices/{devId}/{sub}",         owner,     nullptr},
+    Route{"GET",   "/api/v1/devices/{devId}",               owner,     &R::get_device},
     Route{"PATCH", "/api/v1/devices/{devId}",               op_or_sho, &R::patch_device},
     Route{"POST",  "/api/v1/devices/{devId}/bootstrap",     op_or_sho, &R::bootstrap_device},
-    Route{"GET",   "/api/v1/devices/{devId}/pfc",           op_or_sho, &R::get_device_pfc},
-    Route{"GET",   "/api/v1/devices/{devId}/jobs",          op_or_sho, &R::list_device_jobs,   {}, &R::load_visible_device},
-    Route{"POST",  "/api/v1/devices/{devId}/jobs",          sho,       &R::submit_job,         {}, &R::load_visible_device},
+    Route{"GET",   "/api/v1/devices/{devId}/pfc",           owner,     &R::get_device_pfc},
+    Route{"GET",   "/api/v1/devices/{devId}/jobs",          owner,     &R::list_device_jobs,   {}, &R::load_visible_device},
+    Route{"POST",  "/api/v1/devices/{devId}/jobs",          sho_or_sub, &R::submit_job,        {}, &R::load_visible_device},
     Route{"POST",  "/api/v1/devices/{devId}/operator-change", sho,     &R::request_operator_change},
-    Route{"GET",   "/api/v1/devices/{devId}/operator-changes", op_or_sho, &R::list_device_operator_changes},
+    Route{"GET",   "/api/v1/devices/{devId}/operator-changes", owner,  &R::list_device_operator_changes},
     Route{"POST",  "/api/v1/operator-changes",              sho,       &R::request_operator_change_batch},
-    Route{"GET",   "/api/v1/operator-changes/{id}",         op_or_sho, &R::get_operator_change},
+    Route{"GET",   "/api/v1/operator-changes/{id}",         owner,     &R::get_operator_change},
     Route{"GET",   "/api/v1/operator-change-batches/{id}",  op_or_sho, &R::get_operator_change_batch},
     Route{"POST",  "/api/v1/operator-changes/{id}/ack",     sho,       &R::acknowledge_operator_change},
     Route{"GET",   "/api/v1/drf/registry/{pcid}",           op_or_sho, &R::get_registry_entry},
-    Route{"GET",   "/api/v1/jobs/{id}",                     op_or_sho, &R::get_job},
-    Route{"DELETE", "/api/v1/jobs/{id}",                    op_or_sho, &R::cancel_job},
+    Route{"GET",   "/api/v1/jobs/{id}",                     owner,     &R::get_job},
+    Route{"DELETE", "/api/v1/jobs/{id}",                    owner,     &R::cancel_job},
     Route{"POST",  "/api/v1/pva/validate",                  op_or_sho, &R::validate_pfc},
     Route{"POST",  "/api/v1/icf/vectors",                   vno_or_op, &R::icf_vectors},
     Route{"POST",  "/api/v1/icf/resync",                    vno_or_op, &R::icf_resync},
@@ -66,7 +73,8 @@ RestApi::RestApi(Store& store, const Pva& pva, ApiOptions options, Clock clock)
       icf_(store_, random_, IcfOptions{options_.icf_max_vectors, options_.icf_amf}),
       clock_(std::move(clock)),
       changes_(std::make_shared<OperatorChangeService>(store_, pva_,
-                                                       OperatorChangeOptions{options_.sho_anchors, clock_})),
+                                                       OperatorChangeOptions{options_.sho_anchors, options_.subscriber_anchors,
+                                                                             clock_})),
       dm_(std::make_shared<UnavailableDmEndpoint>()) {}
 
 void RestApi::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) {
@@ -120,11 +128,17 @@ void RestApi::audit(const Call& call, std::string action, std::string subject, s
 }
 
 Result<Device> RestApi::visible_device(const Caller& caller, const std::string& dev_id) {
+  // An SHO sees its own devices, a subscriber the devices it owns, the operator all.
   auto d = store_.get_device(dev_id);
   if (!d) return d;
   if (caller.is(Role::sho) && d->sho_id != caller.sho_id) {
     // Refused, and recorded: the SHO learns nothing (the same 404 as an unknown DevId).
     if (auto r = store_.append_audit({0, now(), caller.actor(), "device.refused", dev_id, "device of another SHO"}); !r)
+      spdlog::warn("api: audit append failed: {}", r.error().message());
+    return fail(make_error_code(errc::not_found));
+  }
+  if (caller.is(Role::subscriber) && d->subscriber_id != caller.subscriber_id) {
+    if (auto r = store_.append_audit({0, now(), caller.actor(), "device.refused", dev_id, "device of another subscriber"}); !r)
       spdlog::warn("api: audit append failed: {}", r.error().message());
     return fail(make_error_code(errc::not_found));
   }
@@ -168,15 +182,16 @@ std::expected<Caller, HttpResponse> RestApi::authenticate(const HttpRequest& req
   if (token.empty() || token.size() > 512) return unauthorized();
   const Bytes h = hash_token(token);
   if (!options_.admin_token_hash.empty() && constant_time_equal(h, options_.admin_token_hash))
-    return Caller{Role::op, 0};
+    return Caller{Role::op, 0, 0};
   for (const auto& v : options_.vno_token_hashes)
-    if (constant_time_equal(h, v)) return Caller{Role::vno, 0};
+    if (constant_time_equal(h, v)) return Caller{Role::vno, 0, 0};
   auto sho = store_.find_sho_by_token_hash(h);
-  if (!sho) {
-    if (sho.error() != make_error_code(errc::not_found)) return std::unexpected(store_error(sho.error()));
-    return unauthorized();
-  }
-  return Caller{Role::sho, sho->id};
+  if (sho) return Caller{Role::sho, sho->id, 0};
+  if (sho.error() != make_error_code(errc::not_found)) return std::unexpected(store_error(sho.error()));
+  auto subscriber = store_.find_subscriber_by_token_hash(h);
+  if (subscriber) return Caller{Role::subscriber, 0, subscriber->id};
+  if (subscriber.error() != make_error_code(errc::not_found)) return std::unexpected(store_error(subscriber.error()));
+  return unauthorized();
 }
 
 HttpResponse RestApi::route(const HttpRequest& request, std::string& route_name) {

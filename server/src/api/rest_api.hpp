@@ -63,6 +63,23 @@ class RestApi {
   HttpResponse create_sho(Call& call);
   HttpResponse get_callback(Call& call);
   HttpResponse put_callback(Call& call);
+  // --- subscribers, the devices' owners (subscriber_endpoints.cpp)
+  HttpResponse list_subscribers(Call& call);
+  HttpResponse create_subscriber(Call& call);
+  HttpResponse get_subscriber(Call& call);
+  HttpResponse list_subscriber_devices(Call& call);
+  HttpResponse assign_subscriber_devices(Call& call);
+  HttpResponse remove_subscriber_device(Call& call);
+  /// The subscriber named by the {id} parameter (404 otherwise).
+  std::expected<Subscriber, HttpResponse> subscriber_param(const Call& call);
+  /// DevIds per assignment request.
+  static constexpr std::size_t kMaxAssignDevices = 1000;
+  /// A listing's page: ?after=<last key of the previous page>&limit=1..1000 (default 100).
+  struct Page {
+    std::string after;
+    std::size_t limit = 100;
+  };
+  std::expected<Page, HttpResponse> page_params(const Call& call);
   // --- devices (device_endpoints.cpp)
   HttpResponse import_devices(Call& call);
   HttpResponse list_devices(Call& call);

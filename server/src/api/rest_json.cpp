@@ -469,4 +469,33 @@ Parsed<BootstrapRequestBody> parse_bootstrap_request(std::string_view body) {
   return out;
 }
 
+Parsed<std::string> parse_subscriber_create(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"name"}); !r) return Err(r.error());
+  M2MDM_GET(name, str(*j, "name", kMaxIdLength, true));
+  // The name is the CN of the subscriber's signing certificate: the "subscriber" of its tokens.
+  if (!valid_id(**name) || (*name)->find(':') != std::string::npos)
+    return Err("\"name\" may hold only letters, digits and - _ . (it is the CN of the subscriber's signing certificate)");
+  return **name;
+}
+
+Parsed<std::vector<std::string>> parse_device_id_list(std::string_view body, std::size_t max_devices) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"devIds"}); !r) return Err(r.error());
+  auto it = j->find("devIds");
+  if (it == j->end() || !it->is_array() || it->empty() || it->size() > max_devices)
+    return Err("\"devIds\" must be an array of 1.." + std::to_string(max_devices) + " DevIds");
+  std::vector<std::string> out;
+  std::set<std::string, std::less<>> seen;
+  for (const auto& d : *it) {
+    const std::string where = "devIds[" + std::to_string(out.size()) + "]";
+    if (!d.is_string()) return Err(where + " must be a string");
+    const auto& id = d.get_ref<const std::string&>();
+    if (id.size() > kMaxIdLength || !valid_id(id)) return Err(where + " is not a DevId");
+    if (!seen.insert(id).second) return Err(where + ": device " + id + " is listed twice");
+    out.push_back(id);
+  }
+  return out;
+}
+
 }  // namespace m2mdm::server

@@ -7,6 +7,7 @@ std::string Caller::actor() const {
     case Role::op: return "operator";
     case Role::vno: return "vno";
     case Role::sho: return "sho:" + std::to_string(sho_id);
+    case Role::subscriber: return "subscriber:" + std::to_string(subscriber_id);
   }
   return "?";
 }

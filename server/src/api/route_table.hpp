@@ -20,6 +20,7 @@ enum class Role : unsigned {
   op = 1,   ///< the RO's operator (admin token)
   vno = 2,  ///< a visited network operator (ICF tokens)
   sho = 4,  ///< a Subscription Home Operator (per-SHO tokens in the store)
+  subscriber = 8,  ///< a device owner (per-subscriber tokens in the store; seed 004 "M2ME U/S")
 };
 using Roles = unsigned;
 constexpr Roles operator|(Role a, Role b) noexcept { return static_cast<Roles>(a) | static_cast<Roles>(b); }
@@ -30,10 +31,11 @@ inline constexpr Roles kPublic = 0;
 struct Caller {
   Role role = Role::sho;
   std::int64_t sho_id = 0;  ///< for Role::sho
+  std::int64_t subscriber_id = 0;  ///< for Role::subscriber
 
   bool is(Role r) const noexcept { return role == r; }
   bool in(Roles roles) const noexcept { return (static_cast<Roles>(role) & roles) != 0; }
-  /// The audit log's actor: "operator", "vno" or "sho:<id>".
+  /// The audit log's actor: "operator", "vno", "sho:<id>" or "subscriber:<id>".
   std::string actor() const;
 };
 

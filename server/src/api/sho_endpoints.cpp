@@ -4,18 +4,8 @@
 #include "api/rest_api.hpp"
 #include "m2mdm/server/rest_json.hpp"
 
-#include <openssl/rand.h>
-
 namespace m2mdm::server {
 using json = nlohmann::json;
-namespace {
-/// A fresh bearer token: 32 random bytes as hex ("" when the DRBG fails).
-std::string random_token() {
-  Bytes b(32);
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) return {};
-  return hex_encode(b);
-}
-}  // namespace
 
 HttpResponse RestApi::list_shos(Call& /*call*/) {
   auto list = store_.list_shos();
@@ -34,7 +24,7 @@ HttpResponse RestApi::create_sho(Call& call) {
   if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
   auto req = parse_sho_create(call.request.body);
   if (!req) return bad_request(req.error());
-  std::string token = random_token();
+  std::string token = new_bearer_token();
   if (token.empty()) return HttpResponse::json_error(500, "internal error", "no randomness");
   auto sho = store_.create_sho(req->name, hash_token(token), now());
   if (!sho) return store_error(sho.error());

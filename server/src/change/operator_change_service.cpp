@@ -67,7 +67,21 @@ std::expected<std::pair<OperatorChange, Job>, ChangeRefusal> OperatorChangeServi
     auto spent = store_.change_nonce_spent(nonce);
     return !spent || *spent;  // a store failure refuses
   };
-  auto token = mo::verify_change_token(request.authorisation, *options_.sho_anchors, check);
+  // Seed 004 design principles: where the device has a subscriber (its owner), only the
+  // subscriber authorises a change of SHO; otherwise the old SHO does (seed 000 §5.2.2 step 1).
+  const mo::TrustAnchors* anchors = &*options_.sho_anchors;
+  if (device->subscriber_id) {
+    if (!options_.subscriber_anchors)
+      return refuse(K::not_configured,
+                    "the device has a subscriber: its change needs the subscriber trust anchors "
+                    "([operator_change] subscriber_trust_anchors)");
+    auto owner = store_.get_subscriber(*device->subscriber_id);
+    if (!owner) return refuse(K::internal, "storage failure reading the subscriber: " + owner.error().message());
+    check.by = mo::ChangeAuthoriser::subscriber;
+    check.subscriber = owner->name;
+    anchors = &*options_.subscriber_anchors;
+  }
+  auto token = mo::verify_change_token(request.authorisation, *anchors, check);
   if (!token) return refuse(K::authorisation_failed, token.error().message());
 
   // A step 2, B steps 9-11: the PVA validates the platform credential for the new SHO (the PfC

@@ -161,7 +161,9 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
       return bad();
   }
   if (auto* oc = t["operator_change"].as_table()) {
-    if (!get_paths(*oc, "sho_trust_anchors", c.sho_trust_anchors, why)) return bad();
+    if (!get_paths(*oc, "sho_trust_anchors", c.sho_trust_anchors, why) ||
+        !get_paths(*oc, "subscriber_trust_anchors", c.subscriber_trust_anchors, why))
+      return bad();
   }
   if (auto* drf = t["drf"].as_table()) {
     auto& d = c.drf;

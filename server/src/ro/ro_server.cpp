@@ -23,22 +23,24 @@ namespace {
 
 std::error_code err(errc e) { return make_error_code(e); }
 
-// The SHO trust anchors of operator-change tokens, one set whose kind (test or production, never
-// mixed; mo/trust.hpp) is that of the first certificate.
-Result<mo::TrustAnchors> load_sho_anchors(const std::vector<std::filesystem::path>& files, std::string& why) {
+// The trust anchors of operator-change tokens (the SHOs' CAs, or the subscribers'), one set whose
+// kind (test or production, never mixed; mo/trust.hpp) is that of the first certificate. @p key
+// names the setting in messages.
+Result<mo::TrustAnchors> load_anchors(const std::vector<std::filesystem::path>& files, std::string_view key,
+                                      std::string& why) {
   std::optional<mo::TrustAnchors> set;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto certs = mo::Certificate::all_from_pem(pem);
     if (!in || !certs || certs->empty()) {
-      why = "[operator_change] sho_trust_anchors: cannot read certificates from " + f.string();
+      why = "[operator_change] " + std::string(key) + ": cannot read certificates from " + f.string();
       return fail(err(errc::config_error));
     }
     for (const auto& cert : *certs) {
       if (!set) set.emplace(cert.is_test_certificate() ? mo::AnchorKind::test : mo::AnchorKind::production);
       if (auto r = set->add(cert); !r) {
-        why = "[operator_change] sho_trust_anchors: " + f.string() + ": " + r.error().message();
+        why = "[operator_change] " + std::string(key) + ": " + f.string() + ": " + r.error().message();
         return fail(err(errc::config_error));
       }
     }
@@ -249,9 +251,14 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   api.callback_policy = AddressPolicy{c.callback_allow_loopback, c.callback_allow_private};
   api.default_dpf_address = c.dpf_address;
   if (!c.sho_trust_anchors.empty()) {
-    auto anchors = load_sho_anchors(c.sho_trust_anchors, why);
+    auto anchors = load_anchors(c.sho_trust_anchors, "sho_trust_anchors", why);
     if (!anchors) return fail(anchors.error());
     api.sho_anchors = std::move(*anchors);
+  }
+  if (!c.subscriber_trust_anchors.empty()) {
+    auto anchors = load_anchors(c.subscriber_trust_anchors, "subscriber_trust_anchors", why);
+    if (!anchors) return fail(anchors.error());
+    api.subscriber_anchors = std::move(*anchors);
   }
 
   // DRF: the DPF's key pin from drf.spki_pem, else from the TLS certificate.

@@ -137,7 +137,8 @@ inline bool same_dm(const DmCredentials& a, const DmCredentials& b) {
 
 inline constexpr const char* kDeviceColumns =
     "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
-    "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials";
+    "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
+    "subscriber_id";
 inline constexpr const char* kJobColumns =
     "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
     "notify_attempts, next_notify_at";
@@ -272,6 +273,7 @@ struct SqliteStore::Impl {
       if (j.is_discarded() || !j.is_object()) return fail(err(errc::store_corrupt));
       d.pending_dm = dm_from_json(j);
     }
+    if (!st.col_null(19)) d.subscriber_id = st.col_i64(19);
     return d;
   }
 

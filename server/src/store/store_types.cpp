@@ -3,6 +3,9 @@
 
 #include "store/crash_point.hpp"
 
+#include "m2mdm/syncml/encoding.hpp"
+
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <array>
@@ -50,6 +53,12 @@ Bytes hash_token(std::string_view token) {
   Bytes out(SHA256_DIGEST_LENGTH);
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), out.data());
   return out;
+}
+
+std::string new_bearer_token() {
+  Bytes b(32);
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) return {};
+  return hex_encode(b);
 }
 
 void crash_point(std::string_view name) noexcept {

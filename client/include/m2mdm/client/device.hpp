@@ -83,6 +83,10 @@ struct DeviceOptions {
   DeviceEventSink on_event;
   /// SHO trust anchors used to open sealed MCIMs (m2mdm pki init's sho-ca for tests).
   mo::TrustAnchors anchors{mo::AnchorKind::test};
+  /// The owner's (subscriber's) CAs: when set, only tokens the subscriber signed change this
+  /// device's SHO (M2msimAgentOptions::owner_anchors).
+  std::optional<mo::TrustAnchors> owner_anchors;
+  std::string owner_name;  ///< the subscriber its tokens must name (M2msimAgentOptions::owner_name)
   /// Bootstrap authentication (ProvBoot 1.1 §5.3): the method this device accepts and its
   /// PIN/IMSI. A push with another SEC method is refused.
   bootstrap::SecMethod sec = bootstrap::SecMethod::userpin;

@@ -55,6 +55,13 @@ struct M2msimAgentOptions {
   std::function<void(const McimRegistry&)> on_change;
   /// Called after every Generic Alert the agent queued (install, MCIM operations, Blocked).
   std::function<void(const M2msimReport&)> on_report;
+  /// The device owner's (subscriber's) CAs. Set: only a token its subscriber signed ("by":
+  /// "subscriber") may change this device's SHO or reset it; unset: the old SHO's token
+  /// (docs/operator-change.md "The subscriber").
+  std::optional<mo::TrustAnchors> owner_anchors;
+  /// With owner_anchors: the subscriber the tokens must name (its signer CN); empty = any
+  /// subscriber certified by owner_anchors.
+  std::string owner_name;
 };
 
 /// Binds the M2MSIMMobj's operations to the TRE and the registry (see the file comment).

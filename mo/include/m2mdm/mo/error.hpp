@@ -51,6 +51,7 @@ enum class errc {
   token_expired = 647,  ///< operator-change token has expired or is not yet valid
   token_replayed = 648,  ///< operator-change token was already used
   token_missing = 649,  ///< operator change without an authorisation token
+  token_wrong_authoriser = 650,  ///< operator-change token is not by the party that may authorise this change
   // DM tree persistence, 100+
   store_corrupt = 100,        ///< a stored tree file fails its checksum or does not parse
   store_version = 101,        ///< a stored tree file has an unsupported format version

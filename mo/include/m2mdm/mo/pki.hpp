@@ -80,6 +80,14 @@ Result<std::vector<PkiFile>> issue_test_device(const std::filesystem::path& dir,
 Result<std::vector<PkiFile>> issue_test_sho(const std::filesystem::path& dir, std::string_view sho_id,
                                             std::int64_t now = 0);
 
+/// Issues a subscriber's (a device owner's) signing certificate, CN = @p subscriber_id (the
+/// "subscriber" of the operator-change tokens it signs), under the PKI's subscriber CA
+/// @p dir/subscriber-ca.pem (created with its key on first use: the owner CA a device and the RO
+/// trust for subscriber-signed tokens), into @p dir/subscribers/ID. Returns subscriber-ca (only
+/// when created), subscriber-cert, subscriber-key. @p subscriber_id: [A-Za-z0-9._-]{1,64}.
+Result<std::vector<PkiFile>> issue_test_subscriber(const std::filesystem::path& dir, std::string_view subscriber_id,
+                                                   std::int64_t now = 0);
+
 /// Adds the PfC of @p device_id to the manufacturer CRL (re-issued with the next CRL number).
 /// Returns manufacturer-crl.
 Result<std::vector<PkiFile>> revoke_test_device(const std::filesystem::path& dir, std::string_view device_id,

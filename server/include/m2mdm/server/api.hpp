@@ -40,6 +40,8 @@ struct ApiOptions {
   /// The SHO trust anchors operator-change tokens are verified against (the CAs of the SHOs'
   /// signing certificates, as the devices hold them); unset = operator change not configured.
   std::optional<mo::TrustAnchors> sho_anchors;
+  /// The CAs of the subscribers' signing certificates (tokens of devices that have a subscriber).
+  std::optional<mo::TrustAnchors> subscriber_anchors;
 };
 
 /// Request counters for /metrics.

@@ -37,6 +37,10 @@ struct ServerConfig {
   /// (what the devices trust); operator-change tokens are verified against them. Empty = operator
   /// change not configured (its endpoint answers 503).
   std::vector<std::filesystem::path> sho_trust_anchors;
+  /// [operator_change] subscriber_trust_anchors: PEM files of the CAs of the subscribers' (device
+  /// owners') signing certificates. A device assigned to a subscriber changes SHO only on a token
+  /// its subscriber signed, verified against them. Empty = such devices cannot change SHO (503).
+  std::vector<std::filesystem::path> subscriber_trust_anchors;
   std::string dpf_address;  ///< public DPF URL written into bootstraps; empty = the listen URL + /dm
   std::string log_level = "info";
   std::int64_t job_ttl_seconds = 7 * 24 * 3600;

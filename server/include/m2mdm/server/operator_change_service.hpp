@@ -60,6 +60,9 @@ struct BatchItemOutcome {
 struct OperatorChangeOptions {
   /// CAs of the SHOs' signing certificates (as the devices hold them); unset = not configured.
   std::optional<mo::TrustAnchors> sho_anchors;
+  /// CAs of the subscribers' signing certificates: a device assigned to a subscriber changes SHO
+  /// only on a token its subscriber signed ("by":"subscriber"); unset = such devices cannot.
+  std::optional<mo::TrustAnchors> subscriber_anchors;
   std::function<std::int64_t()> clock;  ///< Unix seconds; default system clock
 };
 

@@ -39,6 +39,16 @@ class SqliteStore final : public Store {
   Result<std::vector<Sho>> list_shos() override;
   Result<void> set_sho_callback(std::int64_t sho_id, std::string_view url) override;
   Result<void> set_sho_signer(std::int64_t sho_id, std::string_view signer) override;
+  // SubscriberStore (sqlite_subscribers.cpp)
+  Result<Subscriber> create_subscriber(std::string_view name, ByteView token_hash, std::int64_t now) override;
+  Result<Subscriber> get_subscriber(std::int64_t id) override;
+  Result<Subscriber> find_subscriber_by_name(std::string_view name) override;
+  Result<Subscriber> find_subscriber_by_token_hash(ByteView token_hash) override;
+  Result<std::vector<Subscriber>> list_subscribers() override;
+  Result<std::size_t> assign_devices(std::optional<std::int64_t> subscriber_id, std::span<const std::string> dev_ids,
+                                     const AuditEntry& audit, std::int64_t now) override;
+  Result<std::vector<Device>> list_subscriber_devices(std::int64_t subscriber_id, std::string_view after_dev_id,
+                                                      std::size_t limit) override;
   Result<ImportCounts> upsert_devices(std::span<const Device> devices, std::int64_t now) override;
   Result<ImportCounts> import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
                                       std::int64_t now) override;

@@ -1,6 +1,6 @@
 /// @file store.hpp
 /// @brief The RO's persistent state behind small per-aggregate interfaces (`ShoStore`,
-///        `DeviceStore`, `JobStore`, `BootstrapStore`, `CallbackOutbox`, `AuditLog`) and their
+///        `SubscriberStore`, `DeviceStore`, `JobStore`, `BootstrapStore`, `CallbackOutbox`, `AuditLog`) and their
 ///        union `Store`. The SQLite implementation is `SqliteStore` (sqlite_store.hpp).
 ///
 /// Every method is atomic and safe to call from several threads at once.
@@ -27,6 +27,28 @@ class ShoStore {
   virtual Result<void> set_sho_callback(std::int64_t sho_id, std::string_view url) = 0;
   /// Sets the CN of the SHO's signing certificate (Sho::signer).
   virtual Result<void> set_sho_signer(std::int64_t sho_id, std::string_view signer) = 0;
+};
+
+/// Subscribers (device owners) and which devices each owns.
+class SubscriberStore {
+ public:
+  virtual ~SubscriberStore() = default;
+  /// conflict when the name or token hash is taken.
+  virtual Result<Subscriber> create_subscriber(std::string_view name, ByteView token_hash, std::int64_t now) = 0;
+  virtual Result<Subscriber> get_subscriber(std::int64_t id) = 0;
+  virtual Result<Subscriber> find_subscriber_by_name(std::string_view name) = 0;
+  /// Finds the subscriber whose token hash equals @p token_hash (not_found otherwise).
+  virtual Result<Subscriber> find_subscriber_by_token_hash(ByteView token_hash) = 0;
+  virtual Result<std::vector<Subscriber>> list_subscribers() = 0;
+  /// Makes @p subscriber_id the owner of every device in @p dev_ids (nullopt: removes their
+  /// owner), and appends @p audit, in ONE transaction: an unknown DevId (not_found) changes
+  /// nothing. Returns how many devices changed owner.
+  virtual Result<std::size_t> assign_devices(std::optional<std::int64_t> subscriber_id,
+                                             std::span<const std::string> dev_ids, const AuditEntry& audit,
+                                             std::int64_t now) = 0;
+  /// The devices of @p subscriber_id, by DevId after @p after_dev_id, at most @p limit.
+  virtual Result<std::vector<Device>> list_subscriber_devices(std::int64_t subscriber_id, std::string_view after_dev_id,
+                                                              std::size_t limit) = 0;
 };
 
 /// Devices: the DRF registry entry, DM credentials, temporary K/OPc and SQN (ICF), PfC (PVA).
@@ -194,6 +216,7 @@ class OperatorChangeStore {
 /// Services take the narrowest of the interfaces above they need (the ICF a DeviceStore, the
 /// callback worker a CallbackOutbox); the composition root holds the whole Store.
 class Store : public ShoStore,
+              public SubscriberStore,
               public DeviceStore,
               public JobStore,
               public BootstrapStore,

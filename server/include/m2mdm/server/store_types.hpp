@@ -33,6 +33,16 @@ struct Sho {
   const std::string& signer_name() const noexcept { return signer.empty() ? name : signer; }
 };
 
+/// A subscriber: a device owner (seed 004 "M2ME U/S") with its own bearer token for its group of
+/// devices. Where a device has one, only the subscriber authorises a change of its SHO (the
+/// operator-change token is "by":"subscriber") and chooses its active MCIM.
+struct Subscriber {
+  std::int64_t id = 0;
+  std::string name;   ///< unique; the CN of its signing certificate (the tokens' "subscriber")
+  Bytes token_hash;   ///< SHA-256 of the bearer token (the token itself is never stored)
+  std::int64_t created = 0;
+};
+
 /// Lifecycle of a device at the RO.
 enum class DeviceState {
   imported,      ///< known (PCID, DevId) but never bootstrapped
@@ -81,6 +91,7 @@ struct Device {
   std::string sec_method = "USERPIN"; ///< SEC method the DRF MACs the bootstrap with (ProvBoot 1.1 §5.3)
   std::int64_t created = 0;
   std::int64_t updated = 0;
+  std::optional<std::int64_t> subscriber_id;  ///< its owner (Subscriber::id); none = no subscriber
 };
 
 /// What a bulk import did.
@@ -260,7 +271,10 @@ struct StoreStats {
   std::int64_t shos = 0;
 };
 
-/// SHA-256 of a bearer token (what `Sho::token_hash` holds).
+/// SHA-256 of a bearer token (what `Sho::token_hash` and `Subscriber::token_hash` hold).
 Bytes hash_token(std::string_view token);
+
+/// A fresh bearer token: 32 random bytes as 64 hex digits ("" when the DRBG fails).
+std::string new_bearer_token();
 
 }  // namespace m2mdm::server

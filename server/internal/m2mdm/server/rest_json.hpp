@@ -51,6 +51,13 @@ struct ShoCreate {
 };
 Parsed<ShoCreate> parse_sho_create(std::string_view body);
 
+/// POST /api/v1/subscribers: {"name": "..."} — [A-Za-z0-9._-]{1,64}, the CN of the subscriber's
+/// signing certificate (the "subscriber" of the operator-change tokens it signs).
+Parsed<std::string> parse_subscriber_create(std::string_view body);
+
+/// POST /api/v1/subscribers/{id}/devices: {"devIds": ["...", ...]} — 1..@p max_devices DevIds, each once.
+Parsed<std::vector<std::string>> parse_device_id_list(std::string_view body, std::size_t max_devices);
+
 /// PUT /api/v1/callback: {"url": "http(s)://..."}.
 Parsed<std::string> parse_callback_registration(std::string_view body);
 

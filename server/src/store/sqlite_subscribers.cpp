@@ -1,0 +1,120 @@
+// SqliteStore, subscribers and their devices (SubscriberStore).
+#include "store/sqlite_impl.hpp"
+
+namespace m2mdm::server {
+namespace {
+
+constexpr const char* kSubscriberColumns = "id, name, token_hash, created";
+
+Subscriber read_subscriber(Query& st) {
+  Subscriber s;
+  s.id = st.col_i64(0);
+  s.name = st.col_text(1);
+  s.token_hash = st.col_blob(2);
+  s.created = st.col_i64(3);
+  return s;
+}
+
+template <typename Bind>
+Result<Subscriber> subscriber_where(SqliteStore::Impl& impl, const char* column, Bind bind) {
+  auto st = impl.q(std::string("SELECT ") + kSubscriberColumns + " FROM subscribers WHERE " + column + " = ?");
+  if (!st) return fail(st.error());
+  bind(*st);
+  const int rc = st->step();
+  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return read_subscriber(*st);
+}
+
+}  // namespace
+
+Result<Subscriber> SqliteStore::create_subscriber(std::string_view name, ByteView token_hash, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("INSERT INTO subscribers(name, token_hash, created) VALUES(?,?,?)");
+  if (!st) return fail(st.error());
+  st->text(1, name).blob(2, token_hash).i64(3, now);
+  M2MDM_TRY(st->exec());
+  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  return subscriber_where(*impl_, "id", [&](Query& q) { q.i64(1, id); });
+}
+
+Result<Subscriber> SqliteStore::get_subscriber(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  return subscriber_where(*impl_, "id", [&](Query& q) { q.i64(1, id); });
+}
+
+Result<Subscriber> SqliteStore::find_subscriber_by_name(std::string_view name) {
+  std::lock_guard lock(impl_->mutex);
+  return subscriber_where(*impl_, "name", [&](Query& q) { q.text(1, name); });
+}
+
+Result<Subscriber> SqliteStore::find_subscriber_by_token_hash(ByteView token_hash) {
+  std::lock_guard lock(impl_->mutex);
+  return subscriber_where(*impl_, "token_hash", [&](Query& q) { q.blob(1, token_hash); });
+}
+
+Result<std::vector<Subscriber>> SqliteStore::list_subscribers() {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kSubscriberColumns + " FROM subscribers ORDER BY id");
+  if (!st) return fail(st.error());
+  std::vector<Subscriber> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) out.push_back(read_subscriber(*st));
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subscriber_id,
+                                                std::span<const std::string> dev_ids, const AuditEntry& audit,
+                                                std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  std::size_t changed = 0;
+  for (const auto& dev_id : dev_ids) {
+    auto st = impl_->q("SELECT subscriber_id FROM devices WHERE dev_id = ?");
+    if (!st) return fail(st.error());
+    st->text(1, dev_id);
+    const int rc = st->step();
+    if (rc == SQLITE_DONE) return fail(err(errc::not_found));  // the transaction rolls back
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    std::optional<std::int64_t> current;
+    if (!st->col_null(0)) current = st->col_i64(0);
+    if (current == subscriber_id) continue;
+    auto up = impl_->q("UPDATE devices SET subscriber_id = ?, updated = ? WHERE dev_id = ?");
+    if (!up) return fail(up.error());
+    if (subscriber_id)
+      up->i64(1, *subscriber_id);
+    else
+      up->null(1);
+    up->i64(2, now).text(3, dev_id);
+    M2MDM_TRY(up->exec());
+    ++changed;
+  }
+  AuditEntry entry = audit;
+  entry.detail += (entry.detail.empty() ? "" : ": ") + std::to_string(dev_ids.size()) + " device(s), " +
+                  std::to_string(changed) + " changed";
+  M2MDM_TRY(impl_->audit(entry));
+  M2MDM_TRY(tx.commit());
+  return changed;
+}
+
+Result<std::vector<Device>> SqliteStore::list_subscriber_devices(std::int64_t subscriber_id,
+                                                                 std::string_view after_dev_id, std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(std::string("SELECT ") + kDeviceColumns +
+                     " FROM devices WHERE subscriber_id = ? AND dev_id > ? ORDER BY dev_id LIMIT ?");
+  if (!st) return fail(st.error());
+  st->i64(1, subscriber_id).text(2, after_dev_id).i64(3, static_cast<std::int64_t>(limit));
+  std::vector<Device> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) {
+    auto d = impl_->read_device(*st);
+    if (!d) return fail(d.error());
+    out.push_back(std::move(*d));
+  }
+  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+  return out;
+}
+
+}  // namespace m2mdm::server

@@ -466,6 +466,17 @@ class Run {
       done("operator change requested",
            "change " + std::to_string(change_id) + ", " + (pristine ? "reset job " : "job ") + std::to_string(first_job));
     }
+    {
+      // The token works once: the same request again is refused (403, 1412) and creates nothing.
+      step = "replayed token refused";
+      json again = change_body;
+      again["variant"] = std::string(1, *env_.operator_change);
+      auto r = env_.rest.call("POST", dev_path() + "/operator-change", env_.new_sho_token, env_.deadline,
+                              "application/json", again.dump());
+      if (r.status != 403 || r.json.value("resultCode", 0) != 1412)
+        return StepError{step, "expected 403 with resultCode 1412, got " + r.describe()};
+      done("replayed token refused", "403, resultCode 1412: " + r.json.value("message", std::string()));
+    }
 
     // Where a power loss may cut the change (--kill-agent-at), as the agent reports it.
     const std::size_t discards_before = agent_.count_events(Ev::mcim_operation, "operation", mo::kAlertDiscarded);
@@ -540,6 +551,23 @@ class Run {
     auto theirs = env_.rest.call("GET", dev_path(), env_.sho_token, env_.deadline);
     if (theirs.status != 404) return StepError{step, "the old SHO still sees the device: " + theirs.describe()};
     done("registry names the new SHO", "old SHO refused (404)");
+    {
+      // Seed 004 step 11: the new SHO never reads the old SHO's data — its job, or the old SHO
+      // side of the change.
+      step = "old SHO's data hidden";
+      auto job = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id_), env_.new_sho_token, env_.deadline);
+      if (job.status != 404) return StepError{step, "the new SHO reads the old SHO's job: " + job.describe()};
+      auto jobs = env_.rest.call("GET", dev_path() + "/jobs", env_.new_sho_token, env_.deadline);
+      if (jobs.status != 200) return StepError{step, jobs.describe()};
+      for (const auto& j : jobs.json.value("jobs", json::array()))
+        if (j.value("id", std::int64_t{0}) == job_id_) return StepError{step, "the old SHO's job is listed: " + j.dump()};
+      auto changes = env_.rest.call("GET", dev_path() + "/operator-changes", env_.new_sho_token, env_.deadline);
+      if (changes.status != 200) return StepError{step, changes.describe()};
+      for (const auto& c : changes.json.value("operatorChanges", json::array()))
+        if (c.contains("fromSho") || c.contains("discardDetail"))
+          return StepError{step, "the new SHO sees the old SHO in the change: " + c.dump()};
+      done("old SHO's data hidden from the new SHO", "its job 404, not listed; change without fromSho");
+    }
     if (env_.subscriber) {
       // The owner follows the change it authorised: both SHOs and the outcome.
       step = "subscriber sees the change";

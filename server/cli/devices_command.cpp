@@ -70,7 +70,8 @@ void add_devices_command(CLI::App& app) {
   imp->add_option("--token-file", f->token_file, "file whose first line is the SHO or operator bearer token")
       ->required()
       ->check(CLI::ExistingFile);
-  imp->add_option("--ca-file", f->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)");
+  imp->add_option("--ca-file", f->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
+      ->allow_extra_args(false);  // one file per --ca-file: the positionals after it stay positionals
   imp->add_option("--batch", f->batch, "devices per request (default 500)")->check(CLI::Range(1, 100000));
   imp->add_option("--timeout", f->timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
   imp->add_option("FILE", f->file, "NDJSON file of devices ('-' = stdin)")->required();

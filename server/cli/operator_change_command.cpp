@@ -128,7 +128,8 @@ void common_options(CLI::App* cmd, Flags& f) {
   cmd->add_option("--token-file", f.token_file, "file whose first line is the new SHO's bearer token")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--ca-file", f.ca_files, "PEM CA file to verify an https server (repeatable; default: system store)");
+  cmd->add_option("--ca-file", f.ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
+      ->allow_extra_args(false);  // one file per --ca-file: the positionals after it stay positionals
   cmd->add_flag("--json", f.json_out, "print the server's JSON answers instead of lines");
   cmd->add_option("--wait-timeout", f.wait_timeout_s, "seconds --wait follows the batch (default 3600)")
       ->check(CLI::Range(1, 86400));

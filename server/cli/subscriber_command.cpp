@@ -35,7 +35,8 @@ void add_target_flags(CLI::App& cmd, Flags& f) {
   cmd.add_option("--token-file", f.token_file, "file whose first line is the operator bearer token")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd.add_option("--ca-file", f.ca_files, "PEM CA file to verify an https server (repeatable; default: system store)");
+  cmd.add_option("--ca-file", f.ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
+      ->allow_extra_args(false);  // one file per --ca-file: the positionals after it stay positionals
 }
 
 /// The answer's JSON, or exit 1 naming what failed.

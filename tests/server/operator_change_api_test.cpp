@@ -431,7 +431,47 @@ TEST_F(OperatorChangeApi, VariantBResumesAReBootstrapThatDidNotGoOut) {
   ASSERT_TRUE(udp.receive().has_value());
   router->set_drf(drf);
   EXPECT_EQ(router->operator_changes()->resume(), 1u);
-  EXPECT_TRUE(udp.receive().has_value());
+  auto pushed = udp.receive();
+  ASSERT_TRUE(pushed.has_value());
+  EXPECT_EQ(router->operator_changes()->resume(), 0u);
+
+  // The push is lost: while the device has not used it, the same bytes go out again every
+  // rebootstrap_resend_seconds (120 s), at most 10 sends in all — never new credentials.
+  const auto pending = store->get_device(kDev)->pending_dm;
+  ASSERT_TRUE(pending.has_value());
+  t += 119;
+  EXPECT_EQ(router->operator_changes()->resume(), 0u);
+  EXPECT_FALSE(udp.receive(std::chrono::milliseconds(50)).has_value());
+  int sends = 1;
+  for (int i = 0; i < 12; ++i) {
+    t += 121;
+    const std::size_t n = router->operator_changes()->resume();
+    if (n == 0) break;
+    auto again = udp.receive();
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, *pushed) << "the same push, the same credentials";
+    ++sends;
+  }
+  EXPECT_EQ(sends, 10);
+  EXPECT_EQ(store->get_device(kDev)->pending_dm->client_password, pending->client_password);
+  const std::string path = "/api/v1/operator-changes/" + std::to_string(js(r)["id"].get<std::int64_t>());
+  EXPECT_EQ(js(call("GET", path, kAdmin))["state"], "pristine");
+
+  // The change's window (its TTL since the reset, 7 days by default) passes: it fails and the
+  // new SHO is told; nothing is pushed any more.
+  ASSERT_EQ(call("PUT", "/api/v1/callback", new_token, json{{"url", "https://new.example/cb"}}.dump()).status, 200);
+  t += 8 * 24 * 3600;
+  EXPECT_EQ(router->operator_changes()->resume(), 0u);
+  EXPECT_EQ(js(call("GET", path, kAdmin))["state"], "failed");
+  bool told = false;
+  auto due = store->due_callbacks(t + 3600, 100);  // queued at the test clock's time
+  ASSERT_TRUE(due.has_value());
+  for (const auto& e : *due) {
+    const auto cb = json::parse(e.body);
+    told = told || (e.sho_id == new_id && cb["event"] == "operator_change.failed" &&
+                    cb["reason"].get<std::string>().find("re-bootstrap") != std::string::npos);
+  }
+  EXPECT_TRUE(told);
   EXPECT_EQ(router->operator_changes()->resume(), 0u);
 }
 

@@ -66,15 +66,23 @@ std::span<const Route> RestApi::routes() {
   return table;
 }
 
+namespace {
+OperatorChangeOptions change_options(const ApiOptions& api, const RestApi::Clock& clock) {
+  OperatorChangeOptions o;
+  o.sho_anchors = api.sho_anchors;
+  o.subscriber_anchors = api.subscriber_anchors;
+  o.clock = clock;
+  return o;
+}
+}  // namespace
+
 RestApi::RestApi(Store& store, const Pva& pva, ApiOptions options, Clock clock)
     : store_(store),
       pva_(pva),
       options_(std::move(options)),
       icf_(store_, random_, IcfOptions{options_.icf_max_vectors, options_.icf_amf}),
       clock_(std::move(clock)),
-      changes_(std::make_shared<OperatorChangeService>(store_, pva_,
-                                                       OperatorChangeOptions{options_.sho_anchors, options_.subscriber_anchors,
-                                                                             clock_})),
+      changes_(std::make_shared<OperatorChangeService>(store_, pva_, change_options(options_, clock_))),
       dm_(std::make_shared<UnavailableDmEndpoint>()) {}
 
 void RestApi::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) {

@@ -161,9 +161,55 @@ std::size_t OperatorChangeService::resume() {
     return 0;
   }
   std::size_t sent = 0;
-  for (const auto& c : *pristine)
-    if (rebootstrap(c)) ++sent;
+  const std::int64_t t = now();
+  for (const auto& c : *pristine) {
+    // The window for the device to come back (its TTL from the reset): then the change fails.
+    if (c.install_ttl > 0 && t >= c.updated + c.install_ttl) {
+      auto expired = store_.expire_pristine_change(
+          c.id, "the device did not use its re-bootstrap within " + std::to_string(c.install_ttl) + " s", t);
+      if (!expired) spdlog::warn("operator change {}: cannot expire: {}", c.id, expired.error().message());
+      if (expired && *expired) {
+        std::lock_guard one(rebootstrap_mutex_);
+        pushes_.erase(c.id);
+        spdlog::warn("operator change {}: {} never used its re-bootstrap; the change failed", c.id, c.dev_id);
+      }
+      continue;
+    }
+    if (rebootstrap(c) || resend(c)) ++sent;
+  }
   return sent;
+}
+
+bool OperatorChangeService::resend(const OperatorChange& change) {
+  std::shared_ptr<DrfService> drf;
+  {
+    std::lock_guard lock(mutex_);
+    drf = drf_;
+  }
+  if (!drf) return false;
+  std::lock_guard one(rebootstrap_mutex_);
+  auto it = pushes_.find(change.id);
+  if (it == pushes_.end()) return false;
+  SentPush& p = it->second;
+  const std::int64_t t = now();
+  if (p.sends >= options_.rebootstrap_max_sends || t < p.last_sent + options_.rebootstrap_resend_seconds) return false;
+  // Only the push of the credentials still pending: never one the device was not given last.
+  auto device = store_.get_device(change.dev_id);
+  auto active = store_.active_bootstrap(change.dev_id);
+  if (!device || !device->pending_dm || !active || !*active || (*active)->id != p.bootstrap_id) {
+    pushes_.erase(it);
+    return false;
+  }
+  p.last_sent = t;
+  ++p.sends;
+  const bool ok = drf->push_again(p.address, p.pdu);
+  (void)store_.append_audit({0, t, "operator-change:" + std::to_string(change.id),
+                             ok ? "operator_change.rebootstrap.resent" : "operator_change.rebootstrap.resend_failed",
+                             change.dev_id,
+                             "bootstrap " + std::to_string(p.bootstrap_id) + ", send " + std::to_string(p.sends)});
+  spdlog::info("operator change {}: re-bootstrap of {} pushed again (send {} of at most {})", change.id, change.dev_id,
+               p.sends, options_.rebootstrap_max_sends);
+  return ok;
 }
 
 bool OperatorChangeService::rebootstrap(const OperatorChange& change) {
@@ -195,6 +241,7 @@ bool OperatorChangeService::rebootstrap(const OperatorChange& change) {
   }
   (void)store_.append_audit({0, now(), br.actor, "operator_change.rebootstrap", change.dev_id,
                              "bootstrap " + std::to_string(out->record.id)});
+  pushes_[change.id] = SentPush{out->record.id, out->push_address, out->issued.push_pdu, now(), 1};
   spdlog::info("operator change {}: {} re-bootstrapped for sho:{} (bootstrap {})", change.id, change.dev_id,
                change.to_sho, out->record.id);
   return true;

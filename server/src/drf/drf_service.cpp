@@ -115,6 +115,11 @@ std::expected<BootstrapOutcome, DrfRefusal> DrfService::bootstrap(std::string_vi
 
 // ---------------------------------------------------------------- package 0 trigger
 
+bool DrfService::push_again(std::string_view push_address, ByteView pdu) {
+  auto to = parse_push_address(push_address);
+  return to && static_cast<bool>(sender_.send(*to, pdu));
+}
+
 JobNotifier::JobNotifier(Store& store, PushSender& sender, NotifierOptions options)
     : store_(store), sender_(sender), options_(std::move(options)), worker_(std::make_unique<PollThread>()) {}
 

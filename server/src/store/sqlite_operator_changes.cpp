@@ -6,7 +6,7 @@ namespace {
 
 constexpr const char* kChangeColumns =
     "id, dev_id, variant, from_sho, to_sho, job_id, nonce, state, discard_detail, discarded_at, acknowledged_at, "
-    "completed_at, result_code, created, updated, reset_job_id, batch_id";
+    "completed_at, result_code, created, updated, reset_job_id, batch_id, install_ttl";
 
 OperatorChange read_change(Query& st) {
   OperatorChange c;
@@ -27,6 +27,7 @@ OperatorChange read_change(Query& st) {
   c.updated = st.col_i64(14);
   c.reset_job_id = st.col_i64(15);
   c.batch_id = st.col_i64(16);
+  c.install_ttl = st.col_i64(17);
   return c;
 }
 
@@ -323,6 +324,28 @@ Result<OperatorChange> SqliteStore::acknowledge_change(std::int64_t id, std::int
   if (!updated) return fail(updated.error());
   M2MDM_TRY(tx.commit());
   return updated;
+}
+
+Result<bool> SqliteStore::expire_pristine_change(std::int64_t id, std::string_view reason, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto change = impl_->change_where("id", id);
+  if (!change) return fail(change.error());
+  if (change->state != ChangeState::pristine) return false;
+  M2MDM_TRY(impl_->set_change_outcome(*change, ChangeState::failed, 0, now));
+  // The new SHO asked for the change; the old SHO was told at the reset that the device left.
+  M2MDM_TRY(impl_->enqueue_callback_for(change->to_sho,
+                                        {{"event", "operator_change.failed"},
+                                         {"operatorChangeId", id},
+                                         {"devId", change->dev_id},
+                                         {"variant", change->variant},
+                                         {"reason", std::string(reason)},
+                                         {"at", now}},
+                                        now));
+  M2MDM_TRY(impl_->audit({0, now, "ro", "operator_change.failed", std::to_string(id), std::string(reason)}));
+  M2MDM_TRY(tx.commit());
+  return true;
 }
 
 }  // namespace m2mdm::server

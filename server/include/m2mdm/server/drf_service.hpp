@@ -72,6 +72,10 @@ class DrfService {
 
   bool configured() const noexcept { return settings_.dpf_spki_sha256.size() == 32; }
 
+  /// Sends @p pdu (a push this DRF made before) to @p push_address again, as it is (a lost UDP
+  /// push); false when the address is unusable or the send failed.
+  bool push_again(std::string_view push_address, ByteView pdu);
+
  private:
   std::int64_t now() const;
   Store& store_;

@@ -14,6 +14,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -63,6 +64,10 @@ struct OperatorChangeOptions {
   /// CAs of the subscribers' signing certificates: a device assigned to a subscriber changes SHO
   /// only on a token its subscriber signed ("by":"subscriber"); unset = such devices cannot.
   std::optional<mo::TrustAnchors> subscriber_anchors;
+  /// B: the re-bootstrap push (UDP, may be lost) is sent again, the same bytes, this long after
+  /// the last send while the device has not used it, at most rebootstrap_max_sends times in all.
+  std::int64_t rebootstrap_resend_seconds = 120;
+  int rebootstrap_max_sends = 10;
   std::function<std::int64_t()> clock;  ///< Unix seconds; default system clock
 };
 
@@ -95,22 +100,38 @@ class OperatorChangeService {
   /// §5.2.5.8.3.2 steps 4-8).
   void on_job_result(std::int64_t job_id);
 
-  /// Re-bootstraps every pristine change's device that holds no pending re-bootstrap (the RO
-  /// stopped between the reset and the re-bootstrap, or the push failed). Returns how many
-  /// re-bootstraps went out. Called at start and periodically.
+  /// For every pristine change (B, reset done, waiting for the device's re-bootstrap):
+  /// - past its window (the change's TTL since the reset) it fails: the new SHO is told;
+  /// - a device that holds no pending re-bootstrap gets one (the RO stopped between the reset and
+  ///   the re-bootstrap, or the push failed);
+  /// - a pending re-bootstrap this process pushed and the device has not used is pushed again,
+  ///   the same bytes, every rebootstrap_resend_seconds (a lost UDP push; a device that applied
+  ///   it refuses the copy, disarmed). After a restart the bytes are gone: not resent.
+  /// Returns how many pushes went out. Called at start and periodically.
   std::size_t resume();
 
  private:
   std::int64_t now() const;
   /// Issues the re-bootstrap of @p change's device; false when it did not go out.
   bool rebootstrap(const OperatorChange& change);
+  /// Pushes @p change's pending re-bootstrap again when it is due (see resume()).
+  bool resend(const OperatorChange& change);
 
   Store& store_;
   const Pva& pva_;
   OperatorChangeOptions options_;
   mutable std::mutex mutex_;  // guards drf_
   std::shared_ptr<DrfService> drf_;
-  std::mutex rebootstrap_mutex_;  // one re-bootstrap decision at a time
+  std::mutex rebootstrap_mutex_;  // one re-bootstrap decision at a time; guards pushes_
+  /// The re-bootstrap push this process sent for a change (by change id), to send it again.
+  struct SentPush {
+    std::int64_t bootstrap_id = 0;
+    std::string address;
+    Bytes pdu;
+    std::int64_t last_sent = 0;
+    int sends = 0;
+  };
+  std::map<std::int64_t, SentPush> pushes_;
 };
 
 }  // namespace m2mdm::server

@@ -108,6 +108,7 @@ class SqliteStore final : public Store {
   Result<bool> change_nonce_spent(std::string_view nonce) override;
   Result<OperatorChange> record_change_discarded(std::int64_t id, std::string_view detail, std::int64_t now) override;
   Result<OperatorChange> acknowledge_change(std::int64_t id, std::int64_t now) override;
+  Result<bool> expire_pristine_change(std::int64_t id, std::string_view reason, std::int64_t now) override;
 
   struct Impl;
 

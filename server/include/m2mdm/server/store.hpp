@@ -207,6 +207,10 @@ class OperatorChangeStore {
   /// callback enqueued without old-SHO details (step 11), in one transaction. conflict before
   /// the discard; idempotent after.
   virtual Result<OperatorChange> acknowledge_change(std::int64_t id, std::int64_t now) = 0;
+  /// A pristine change (B) whose device never used its re-bootstrap: failed, the new SHO told
+  /// (callback operator_change.failed with @p reason), audited, in one transaction. False when
+  /// the change is no longer pristine (nothing changes).
+  virtual Result<bool> expire_pristine_change(std::int64_t id, std::string_view reason, std::int64_t now) = 0;
 };
 
 /// The RO's storage. Implementations must make every method atomic; errors are

@@ -29,6 +29,8 @@ struct ConformanceOptions {
   std::string listen = "127.0.0.1:8580";
   std::string url;
   std::string push;
+  std::string tls_cert;
+  std::string tls_key;
   std::string trigger_command;
   std::string dev_id;
   std::string server_id = "m2mdm-conformance";
@@ -130,10 +132,12 @@ int run(const ConformanceOptions& o) {
     usage_error("--listen: bad port in " + o.listen);
   }
   if (port > 65535) usage_error("--listen: bad port in " + o.listen);
-  auto http = DutHttp::listen(host, static_cast<std::uint16_t>(port));
+  if (o.tls_cert.empty() != o.tls_key.empty()) usage_error("--tls-cert and --tls-key go together");
+  auto http = DutHttp::listen(host, static_cast<std::uint16_t>(port), o.tls_cert, o.tls_key);
   if (!http) usage_error("cannot listen on " + o.listen + ": " + http.error().message());
   const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  const std::string url = o.url.empty() ? "http://" + shown_host + ":" + std::to_string((*http)->port()) + "/dm" : o.url;
+  const std::string scheme = o.tls_cert.empty() ? "http://" : "https://";
+  const std::string url = o.url.empty() ? scheme + shown_host + ":" + std::to_string((*http)->port()) + "/dm" : o.url;
   std::cout << "listening: " << url << std::endl;
 
   opts.account.dev_id = o.dev_id;
@@ -156,8 +160,19 @@ int run(const ConformanceOptions& o) {
 
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<CaseResult> results;
+  std::vector<std::string> setup_failures;
   {
     RemoteRunner runner(**http, std::move(opts));
+    if (ro.auth != "BASIC") {
+      // The device may hold nonces from an earlier run: both sides challenge once first.
+      std::map<std::string, std::string> files;
+      const auto sync = conformance::plan_sync_session(ro, files, sid);
+      const auto f = runner.run_session("nonce sync", sync, files);
+      std::cout << "[setup] nonce sync: " << (f.ok() ? "ok" : "FAILED (the cases below will likely fail too)")
+                << std::endl;
+      for (const auto& x : f.failures) std::cout << "      " << x << std::endl;
+      setup_failures = f.failures;
+    }
     for (std::size_t i = 0; i < plans.size(); ++i) {
       results.push_back(runner.run(*plans[i].first, std::move(plans[i].second)));
       std::cout << progress_line(results.back(), i + 1, plans.size()) << std::endl;
@@ -179,7 +194,7 @@ int run(const ConformanceOptions& o) {
     write_file(base.string() + ".xml", junit_xml(results, seconds));
     std::cout << "report: " << base.string() << ".txt, " << base.string() << ".xml" << std::endl;
   }
-  return failed == 0 && passed > 0 ? 0 : 1;
+  return failed == 0 && passed > 0 && setup_failures.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -196,8 +211,10 @@ void add_conformance_commands(CLI::App& app) {
   cmd->add_flag("--list", o->list, "List the cases (id, spec clause, sessions, what is not checked on the wire) and exit");
   cmd->add_option("--listen", o->listen, "Serve DM over HTTP on this ADDR:PORT (port 0: any free port)")
       ->capture_default_str();
+  cmd->add_option("--tls-cert", o->tls_cert, "Serve HTTPS with this PEM certificate chain (with --tls-key)");
+  cmd->add_option("--tls-key", o->tls_key, "The PEM private key of --tls-cert");
   cmd->add_option("--url", o->url,
-                  "The server URI the device is configured with (its DMAcc AppAddr); default http://LISTEN/dm");
+                  "The server URI the device is configured with (its DMAcc AppAddr); default http(s)://LISTEN/dm");
   cmd->add_option("--push", o->push,
                   "The device's WAP push address ADDR:PORT (UDP): sessions are asked for with package 0 "
                   "(DM_Notification 1.2). Without it every session must be opened by the device");

@@ -2,8 +2,11 @@
 #include "dut_http.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
 
 #include <deque>
 #include <vector>
@@ -13,6 +16,7 @@ namespace m2mdm::cli {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -21,9 +25,18 @@ constexpr auto kIoTimeout = std::chrono::seconds(30);
 }  // namespace
 
 struct DutHttp::Impl {
+  // One connection, plain or TLS.
   struct Conn {
-    explicit Conn(tcp::socket s) : stream(std::move(s)) {}
-    beast::tcp_stream stream;
+    Conn(tcp::socket s, ssl::context* tls) {
+      if (tls) {
+        secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(s), *tls);
+      } else {
+        plain = std::make_unique<beast::tcp_stream>(std::move(s));
+      }
+    }
+    beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
     beast::flat_buffer buffer;
     std::optional<http::request_parser<http::string_body>> parser;
   };
@@ -34,13 +47,22 @@ struct DutHttp::Impl {
 
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  std::optional<ssl::context> tls;
   std::deque<Ready> ready;
   std::optional<Ready> current;
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket s) {
       if (ec) return;
-      read(std::make_shared<Conn>(std::move(s)));
+      auto c = std::make_shared<Conn>(std::move(s), tls ? &*tls : nullptr);
+      if (c->secure) {
+        c->lowest().expires_after(kIoTimeout);
+        c->secure->async_handshake(ssl::stream_base::server, [this, c](beast::error_code hec) {
+          if (!hec) read(c);
+        });
+      } else {
+        read(c);
+      }
       accept();
     });
   }
@@ -48,15 +70,20 @@ struct DutHttp::Impl {
   void read(const std::shared_ptr<Conn>& c) {
     c->parser.emplace();
     c->parser->body_limit(kBodyLimit);
-    c->stream.expires_after(kIoTimeout);
-    http::async_read(c->stream, c->buffer, *c->parser, [this, c](beast::error_code ec, std::size_t) {
+    c->lowest().expires_after(kIoTimeout);
+    auto done = [this, c](beast::error_code ec, std::size_t) {
       if (ec) {
         beast::error_code ignored;
-        c->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        c->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
         return;
       }
       ready.push_back(Ready{c, c->parser->release()});
-    });
+    };
+    if (c->secure) {
+      http::async_read(*c->secure, c->buffer, *c->parser, std::move(done));
+    } else {
+      http::async_read(*c->plain, c->buffer, *c->parser, std::move(done));
+    }
   }
 
   void answer(http::response<http::string_body> res) {
@@ -67,11 +94,15 @@ struct DutHttp::Impl {
     res.keep_alive(keep);
     res.prepare_payload();
     current.reset();
-    c->stream.expires_after(kIoTimeout);
+    c->lowest().expires_after(kIoTimeout);
     beast::error_code ec;
-    http::write(c->stream, res, ec);
+    if (c->secure) {
+      http::write(*c->secure, res, ec);
+    } else {
+      http::write(*c->plain, res, ec);
+    }
     if (ec || !keep) {
-      c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      c->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
       return;
     }
     read(c);
@@ -86,9 +117,22 @@ DutHttp::~DutHttp() {
   }
 }
 
-Result<std::unique_ptr<DutHttp>> DutHttp::listen(const std::string& address, std::uint16_t port) {
+Result<std::unique_ptr<DutHttp>> DutHttp::listen(const std::string& address, std::uint16_t port,
+                                                 const std::string& cert_chain, const std::string& private_key) {
   auto impl = std::make_unique<Impl>();
   beast::error_code ec;
+  if (!cert_chain.empty()) {
+    // TLS 1.2 minimum, as the RO server (server/src/http/http_server.cpp).
+    impl->tls.emplace(ssl::context::tls_server);
+    auto& ctx = *impl->tls;
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ctx.use_certificate_chain_file(cert_chain, ec);
+    if (!ec) ctx.use_private_key_file(private_key, ssl::context::pem, ec);
+    if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1)
+      return fail(std::make_error_code(std::errc::invalid_argument));
+  }
   const auto ip = asio::ip::make_address(address, ec);
   if (ec) return fail(std::make_error_code(std::errc::invalid_argument));
   const tcp::endpoint ep(ip, port);

@@ -23,8 +23,11 @@ struct DutRequest {
 
 class DutHttp {
  public:
-  /// Listens on @p address : @p port (0 = any free port).
-  static Result<std::unique_ptr<DutHttp>> listen(const std::string& address, std::uint16_t port);
+  /// Listens on @p address : @p port (0 = any free port); HTTPS (TLS 1.2 or later) when
+  /// @p cert_chain and @p private_key (PEM files) are given.
+  static Result<std::unique_ptr<DutHttp>> listen(const std::string& address, std::uint16_t port,
+                                                 const std::string& cert_chain = {},
+                                                 const std::string& private_key = {});
   ~DutHttp();
   DutHttp(const DutHttp&) = delete;
   DutHttp& operator=(const DutHttp&) = delete;

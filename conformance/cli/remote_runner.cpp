@@ -45,8 +45,7 @@ std::string ms(std::chrono::milliseconds d) { return fmt::format("{:.1f} s", sta
 }  // namespace
 
 RemoteRunner::RemoteRunner(DutHttp& http, RunnerOptions options) : http_(http), o_(std::move(options)) {
-  wire_.client_nonce = o_.client_nonce;
-  wire_.server_nonce = o_.server_nonce;
+  wire_.start(o_.server_nonce, o_.client_nonce);
 }
 
 RemoteRunner::~RemoteRunner() { reap(true); }
@@ -58,7 +57,8 @@ void RemoteRunner::reap(bool block) {
   });
 }
 
-bool RemoteRunner::start_session(const conformance::PlannedSession& s, const std::string& what, Findings& f) {
+bool RemoteRunner::start_session(const conformance::PlannedSession& s, const std::string& what, bool reset_nonce,
+                                 Findings& f) {
   // Whatever arrives before the session is asked for belongs to an earlier one.
   while (auto stray = http_.wait(std::chrono::milliseconds(0))) {
     f.fail("a message arrived before the session was started (SessionID " +
@@ -73,7 +73,7 @@ bool RemoteRunner::start_session(const conformance::PlannedSession& s, const std
     dm.server_id = o_.account.server_id;
     dm.server_password = o_.account.server_secret;
     dm.server_nonce = wire_.server_nonce;
-    auto push = server::make_package0_push(dm, s.notification_session_id, tid_++, false);
+    auto push = server::make_package0_push(dm, s.notification_session_id, tid_++, reset_nonce);
     if (!push) {
       f.fail("cannot build package 0: " + push.error().message());
       return false;
@@ -100,19 +100,32 @@ bool RemoteRunner::start_session(const conformance::PlannedSession& s, const std
   return true;
 }
 
-Findings RemoteRunner::run_session(const conformance::CaseFiles& c, const conformance::CasePlan& plan,
-                                   const conformance::PlannedSession& s) {
+Findings RemoteRunner::run_session(const std::string& what, const conformance::PlannedSession& s,
+                                   const std::map<std::string, std::string>& files) {
+  conformance::SessionCtx ctx;
+  Findings f = play(what, s, files, ctx);
+  conformance::end_session(ctx, wire_);
+  return f;
+}
+
+Findings RemoteRunner::play(const std::string& what, const conformance::PlannedSession& s,
+                            const std::map<std::string, std::string>& files, conformance::SessionCtx& ctx) {
   Findings f;
-  const auto& files = s.from_case ? c.files : plan.generated;
-  if (!start_session(s, plan.id + ", " + s.label, f)) return f;
+  if (!start_session(s, what, s.reset_nonce, f)) return f;
 
   auto first = http_.wait(o_.session_timeout);
+  if (!first && s.start == conformance::SessionStart::package0) {
+    // DM_Notification 1.2 §6.1: a device that lost step with the server's nonce takes package 0
+    // over the reset nonce. A failure of this session, but the run can go on.
+    f.fail("the device did not answer package 0 within " + ms(o_.session_timeout) +
+           " (digest over the nonce it gave the server last); package 0 sent again over the reset nonce");
+    if (!s.reset_nonce && start_session(s, what, true, f)) first = http_.wait(o_.session_timeout);
+  }
   if (!first) {
     f.fail(std::string("the device did not open the session within ") + ms(o_.session_timeout) +
            (s.start == conformance::SessionStart::package0 ? " of package 0" : ""));
     return f;
   }
-  conformance::SessionCtx ctx;
   ctx.alert_alias = s.alert_alias;
   const auto sid = session_id_of(first->message.body);
   ctx.session_id = sid.value_or("");
@@ -188,7 +201,7 @@ CaseResult RemoteRunner::run(const conformance::CaseFiles& c, conformance::CaseP
   const auto t0 = std::chrono::steady_clock::now();
   wire_.nonces.clear();  // {{Nonce:<name>}} is "the same name in a case"
   for (const auto& s : r.plan.sessions) {
-    auto f = run_session(c, r.plan, s);
+    auto f = run_session(r.plan.id + ", " + s.label, s, s.from_case ? c.files : r.plan.generated);
     for (const auto& x : f.failures) r.failures.push_back(s.label + ": " + x);
   }
   r.outcome = r.failures.empty() ? Outcome::passed : Outcome::failed;

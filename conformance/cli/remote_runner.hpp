@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,10 +52,15 @@ class RemoteRunner {
   /// Runs one planned case (not at all when the plan says it cannot run).
   CaseResult run(const conformance::CaseFiles& c, conformance::CasePlan plan);
 
+  /// Runs one session outside any case (the nonce sync a run starts with) with these templates.
+  conformance::Findings run_session(const std::string& what, const conformance::PlannedSession& s,
+                                    const std::map<std::string, std::string>& files);
+
  private:
-  conformance::Findings run_session(const conformance::CaseFiles& c, const conformance::CasePlan& plan,
-                                    const conformance::PlannedSession& s);
-  bool start_session(const conformance::PlannedSession& s, const std::string& what, conformance::Findings& f);
+  conformance::Findings play(const std::string& what, const conformance::PlannedSession& s,
+                             const std::map<std::string, std::string>& files, conformance::SessionCtx& ctx);
+  bool start_session(const conformance::PlannedSession& s, const std::string& what, bool reset_nonce,
+                     conformance::Findings& f);
   void reap(bool block);
 
   DutHttp& http_;

@@ -89,9 +89,17 @@ PlannedSession reset_session(const CaseFiles& c, const RemoteOptions& o, CasePla
       "    <Delete><CmdID>4</CmdID><Item><Target><LocURI>./Test</LocURI></Target></Item></Delete>\n";
   json statuses = json::array({{{"cmd", "Delete"}, {"cmd_ref", 4}, {"code", json::array({200, 404})}}});
   std::uint32_t id = 5;
+  // Nodes outside ./Test the case creates (case.json remote.reset).
+  for (const auto& uri : c.spec.value("remote", json::object()).value("reset", json::array())) {
+    body += "    <Delete><CmdID>" + std::to_string(id) + "</CmdID><Item><Target><LocURI>" + uri.get<std::string>() +
+            "</LocURI></Target></Item></Delete>\n";
+    statuses.push_back({{"cmd", "Delete"}, {"cmd_ref", id}, {"code", json::array({200, 404})}});
+    ++id;
+  }
   const auto nodes = c.spec.value("device", json::object()).value("nodes", json::array());
   if (!nodes.empty()) {
-    body += "    <Add><CmdID>5</CmdID><Item><Target><LocURI>./Test</LocURI></Target><Meta><Format "
+    body += "    <Add><CmdID>" + std::to_string(id) +
+            "</CmdID><Item><Target><LocURI>./Test</LocURI></Target><Meta><Format "
             "xmlns=\"syncml:metinf\">node</Format></Meta></Item></Add>\n";
     statuses.push_back({{"cmd", "Add"}, {"cmd_ref", id}, {"code", 200}});
     ++id;
@@ -118,10 +126,13 @@ PlannedSession reset_session(const CaseFiles& c, const RemoteOptions& o, CasePla
 
 // Verify after a case session: what `expect` says about the stored state, read over the wire.
 PlannedSession verify_session(const json& expect, const RemoteOptions& o, std::size_t after, CasePlan& plan) {
-  std::string body;
   json statuses = json::array({{{"cmd", "SyncHdr"}, {"code", 212}}});
-  json results = json::array();
-  std::uint32_t id = 4;
+  // A Get of ./DevInfo/DevId first: the device must answer (and show it took the credential).
+  std::string body =
+      "    <Get><CmdID>4</CmdID><Item><Target><LocURI>./DevInfo/DevId</LocURI></Target></Item></Get>\n";
+  statuses.push_back({{"cmd", "Get"}, {"cmd_ref", 4}, {"code", 200}});
+  json results = json::array({{{"source", "./DevInfo/DevId"}, {"data", "{{DevId}}"}}});
+  std::uint32_t id = 5;
   const json tree = expect.value("tree", json::object());
   for (const auto& [uri, v] : tree.items()) {
     body += "    <Get><CmdID>" + std::to_string(id) + "</CmdID><Item><Target><LocURI>" + uri +
@@ -143,8 +154,7 @@ PlannedSession verify_session(const json& expect, const RemoteOptions& o, std::s
                         {"mark", a.value("mark", "")}});
     package1["generic_alerts"] = alerts;
   }
-  json reply = {{"statuses", statuses}};
-  if (!results.empty()) reply["results"] = results;
+  json reply = {{"statuses", statuses}, {"results", results}};
   PlannedSession s;
   s.label = "verify after session " + n;
   s.session = {{"package1", package1},
@@ -153,7 +163,78 @@ PlannedSession verify_session(const json& expect, const RemoteOptions& o, std::s
   return s;
 }
 
+// The next package 0 SessionID whose hex form has digits only (the device's text is unambiguous).
+std::uint16_t next_notification_id(std::uint16_t& id) {
+  auto has_letter = [](unsigned v) {
+    for (; v; v >>= 4)
+      if ((v & 0xf) > 9) return true;
+    return false;
+  };
+  do {
+    ++id;
+  } while (id == 0 || has_letter(id));
+  return id;
+}
+
 }  // namespace
+
+PlannedSession plan_sync_session(const RemoteOptions& o, std::map<std::string, std::string>& files,
+                                 std::uint16_t& next_session_id) {
+  const bool hmac = o.auth == "HMAC";
+  const std::string type = hmac ? "syncml:auth-MAC" : "syncml:auth-md5";
+  auto chal = [&](const std::string& name) {
+    return "<Chal><Meta><Type xmlns=\"syncml:metinf\">" + type +
+           "</Type><Format xmlns=\"syncml:metinf\">b64</Format><NextNonce xmlns=\"syncml:metinf\">{{Nonce:" + name +
+           "}}</NextNonce></Meta></Chal>";
+  };
+  auto message = [&](int msg_id, const std::string& body) {
+    return "<SyncML xmlns=\"SYNCML:SYNCML1.2\">\n  <SyncHdr>\n    <VerDTD>1.2</VerDTD>\n    <VerProto>DM/1.2</VerProto>\n"
+           "    <SessionID>{{SessionID}}</SessionID>\n    <MsgID>" +
+           std::to_string(msg_id) +
+           "</MsgID>\n    <Target><LocURI>{{DevId}}</LocURI></Target>\n"
+           "    <Source><LocURI>{{ServerURI}}</LocURI></Source>\n    " +
+           std::string(hmac ? "" : "{{ServerCred}}") + "\n  </SyncHdr>\n  <SyncBody>\n" + body +
+           "    <Final/>\n  </SyncBody>\n</SyncML>\n";
+  };
+  const std::string hdr = "<Status><CmdID>1</CmdID><MsgRef>{{MsgRef}}</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>"
+                          "<TargetRef>{{ServerURI}}</TargetRef><SourceRef>{{DevId}}</SourceRef>";
+  // 1: the device's credential refused with a fresh nonce; nothing else (DM_Protocol 1.2 §2.4.1
+  // asks a Status for every command: the Alert and the Replace get 401 too).
+  files["_sync1.xml"] = message(1, "    " + hdr + chal("_sync1") + "<Data>401</Data></Status>\n" +
+                                       "    <Status><CmdID>2</CmdID><MsgRef>{{MsgRef}}</MsgRef><CmdRef>{{CmdRef:Alert "
+                                       "1200}}</CmdRef><Cmd>Alert</Cmd><Data>401</Data></Status>\n"
+                                       "    <Status><CmdID>3</CmdID><MsgRef>{{MsgRef}}</MsgRef><CmdRef>{{CmdRef:Replace}}"
+                                       "</CmdRef><Cmd>Replace</Cmd><Data>401</Data></Status>\n");
+  // 2: accepted, a fresh nonce again (kept by the device: the server has authenticated by now).
+  files["_sync2.xml"] = message(2, "    " + hdr + chal("_sync2") + "<Data>212</Data></Status>\n" +
+                                       "    <Status><CmdID>2</CmdID><MsgRef>{{MsgRef}}</MsgRef><CmdRef>{{CmdRef:Alert "
+                                       "1200}}</CmdRef><Cmd>Alert</Cmd><Data>200</Data></Status>\n"
+                                       "    <Status><CmdID>3</CmdID><MsgRef>{{MsgRef}}</MsgRef><CmdRef>{{CmdRef:Replace}}"
+                                       "</CmdRef><Cmd>Replace</Cmd><Data>200</Data></Status>\n"
+                                       "    <Get><CmdID>4</CmdID><Item><Target><LocURI>./DevInfo/DevId</LocURI></Target>"
+                                       "</Item></Get>\n");
+  files["_end3.xml"] = message(3, "    " + hdr + "<Data>200</Data></Status>\n");
+  const std::string cred = hmac ? "hmac" : "md5";
+  PlannedSession s;
+  s.label = "nonce sync";
+  s.from_case = false;
+  if (o.package0) {
+    s.start = SessionStart::package0;
+    s.notification_session_id = next_notification_id(next_session_id);
+    s.reset_nonce = true;
+  } else {
+    s.start = SessionStart::client;
+    s.alert_alias = {{1201, 1200}, {1200, 1201}};
+  }
+  s.session = {
+      {"steps", json::array({auth_step(o.auth, {{"send", "_sync1.xml"}, {"reply", {{"cred", cred}, {"alerts", {1200}}}}}),
+                             auth_step(o.auth, {{"send", "_sync2.xml"},
+                                                {"reply", {{"cred", hmac ? "hmac" : "none"},
+                                                           {"statuses", json::array({{{"cmd", "SyncHdr"}, {"code", 212}},
+                                                                                     {{"cmd", "Get"}, {"cmd_ref", 4}, {"code", 200}}})}}}}),
+                             auth_step(o.auth, {{"send", "_end3.xml"}, {"reply", {{"none", true}}}})})}};
+  return s;
+}
 
 std::string rule_clause(const std::string& rule) {
   const auto colon = rule.find(": ");
@@ -182,17 +263,7 @@ CasePlan plan_remote_case(const CaseFiles& c, const RemoteOptions& o, std::uint1
   if (!o.m2msimmobj && mentions(c, "./M2MSIMMobj")) not_run("uses the M2MSIMMobj, which this device does not have");
   const bool client_only = c.spec.value("client_initiated_only", false);
 
-  auto next_id = [&] {
-    // SessionIDs whose hex form has digits only, so that the device's text is unambiguous.
-    do {
-      ++next_session_id;
-    } while (next_session_id == 0 || [&] {
-               for (unsigned v = next_session_id; v; v >>= 4)
-                 if ((v & 0xf) > 9) return true;
-               return false;
-             }());
-    return next_session_id;
-  };
+  auto next_id = [&] { return next_notification_id(next_session_id); };
   // A session written for Alert 1201 (the case's `start: client`) or 1200 (reset, verify),
   // started as it can be; the other opening Alert is read in its place.
   auto starts = [&](PlannedSession& s, bool wants_client, int written_for) {

@@ -149,13 +149,18 @@ Findings accept_device_message(SessionCtx& ctx, Wire& wire, const Account& accou
     if (const auto* st = std::get_if<syncml::Status>(&c.value)) {
       if (st->cmd_id == 0) f.fail("a Status without CmdID");
       ctx.statuses_sent.emplace_back(st->msg_ref, st->cmd_ref);
-      if (st->cmd == "SyncHdr" && st->chal && st->chal->meta.next_nonce) {
+      if (st->cmd != "SyncHdr") continue;
+      const bool accepted = st->data == 200 || st->data == 212;
+      ctx.server_authenticated = accepted;
+      if (accepted && ctx.offered_client_nonce) wire.confirmed_client_nonce = *ctx.offered_client_nonce;
+      if (st->chal && st->chal->meta.next_nonce) {
         auto n = base64_decode(*st->chal->meta.next_nonce);
         if (!n) {
           f.fail("the NextNonce of the device's Chal is not base64");
         } else {
           wire.server_nonce = *n;
           wire.last_chal_nonce = *n;
+          if (accepted) wire.confirmed_server_nonce = *n;
         }
       }
     }
@@ -169,6 +174,7 @@ Findings accept_device_message(SessionCtx& ctx, Wire& wire, const Account& accou
         if (item.source && item.data) ctx.assembled[item.source->loc_uri] += *item.data;
     }
   }
+  ctx.offered_client_nonce.reset();
   ctx.last = std::move(*msg);
   ctx.last_body = out.body;
   ctx.last_hmac = out.hmac;
@@ -200,6 +206,7 @@ std::string expand(SessionCtx& ctx, Wire& wire, const Account& account, const st
             wire.nonces[arg] = std::move(*n);
           }
           wire.client_nonce = wire.nonces[arg];
+          ctx.offered_client_nonce = wire.nonces[arg];
           return base64_encode(wire.nonces[arg]);
         }
         if (name == "StatusEach") {  // {{StatusEach:<first CmdID>:<code>:<Kind>[ <alert code>]}}
@@ -247,6 +254,10 @@ ServerMessage build_server_message(SessionCtx& ctx, Wire& wire, const Account& a
                                    const std::string& raw, Findings& f) {
   ServerMessage m;
   const bool literal = step.value("literal", false);
+  ctx.last_server_cred_valid.reset();
+  if (!literal && raw.find("{{ServerCred}}") != std::string::npos) ctx.last_server_cred_valid = true;
+  if (!literal && raw.find("{{ServerCred:") != std::string::npos) ctx.last_server_cred_valid = false;
+  if (step.contains("hmac")) ctx.last_server_cred_valid = !step.at("hmac").is_object();
   m.text = literal ? raw : expand(ctx, wire, account, raw, f);
   m.body.assign(m.text.begin(), m.text.end());
   m.content_type = step.value("content_type", std::string(syncml::kContentTypeXml));
@@ -447,6 +458,14 @@ Findings check_assembled(const SessionCtx& ctx, const json& expect) {
     }
   }
   return f;
+}
+
+void end_session(const SessionCtx& ctx, Wire& wire) {
+  if (ctx.offered_client_nonce &&
+      (ctx.last_server_cred_valid.value_or(false) || (!ctx.last_server_cred_valid && ctx.server_authenticated)))
+    wire.confirmed_client_nonce = *ctx.offered_client_nonce;
+  wire.server_nonce = wire.confirmed_server_nonce;
+  wire.client_nonce = wire.confirmed_client_nonce;
 }
 
 }  // namespace m2mdm::conformance

@@ -224,8 +224,7 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
     account_.server_secret = tree.server_secret;
     account_.man = "m2mdm";
     account_.mod = tree.model;
-    wire_.server_nonce = b64_field(device, "server_nonce_b64");
-    wire_.client_nonce = b64_field(device, "client_nonce_b64");
+    wire_.start(b64_field(device, "server_nonce_b64"), b64_field(device, "client_nonce_b64"));
   }
 
   void TearDown() override {
@@ -393,6 +392,7 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
           << "the script ended but the device still waits for an answer";
     }
     check_session_end(ctx, session, s.value("expect", json::object()), before);
+    conformance::end_session(ctx, wire_);
   }
 
   fs::path case_dir_;

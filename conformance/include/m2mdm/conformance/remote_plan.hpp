@@ -56,6 +56,7 @@ struct PlannedSession {
   /// The templates its steps name are the case's files (else CasePlan::generated).
   bool from_case = false;
   std::map<int, int> alert_alias;    ///< SessionCtx::alert_alias
+  bool reset_nonce = false;          ///< package 0 over the reset nonce (DM_Notification 1.2 §6.1)
 };
 
 /// One case as played to a device.
@@ -72,6 +73,14 @@ struct CasePlan {
 
 /// The clause of a rule: its text up to the first ": ".
 std::string rule_clause(const std::string& rule);
+
+/// The session a run starts with when the account uses nonces (DIGEST, HMAC): the nonces a device
+/// holds from an earlier run are unknown, so both sides challenge once (DM_Security 1.2 §5.3):
+/// package 0 over the reset nonce (DM_Notification 1.2 §6.1), 401 + a new nonce for the device's
+/// credential, the server's credential again over the nonce of the device's Chal, 212 both ways.
+/// Its templates go into @p files.
+PlannedSession plan_sync_session(const RemoteOptions& options, std::map<std::string, std::string>& files,
+                                 std::uint16_t& next_session_id);
 
 /// Plans @p c for a device with @p options. @p next_session_id gives the SessionIDs of package 0
 /// for sessions that do not fix one (each call takes the next; hex digits 0-9 only).

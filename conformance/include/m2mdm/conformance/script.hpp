@@ -62,11 +62,24 @@ struct Account {
 /// What the scripted server knows from the wire, kept across the sessions of a case (and, in a
 /// remote run, across cases): nonces travel only in messages, so a device that rotates a nonce
 /// without telling the server fails the next session.
+///
+/// A nonce travels in a message the peer may refuse: the device keeps a nonce the server offered
+/// only if it accepted that server message (SyncHdr Status 200/212), and stores the nonce it sent
+/// the server only with such a Status; after a 401/407 either is good for the retries of that
+/// session alone (DM_Security 1.2 §5.3). end_session() falls back to the confirmed ones.
 struct Wire {
   Bytes server_nonce;                    ///< for the server's next credential
   Bytes client_nonce;                    ///< the device must use it for its next credential
   std::optional<Bytes> last_chal_nonce;  ///< the last NextNonce the device sent the server
   std::map<std::string, Bytes> nonces;   ///< {{Nonce:<name>}}
+  Bytes confirmed_server_nonce;          ///< sent by the device with 200/212
+  Bytes confirmed_client_nonce;          ///< offered in a server message the device accepted
+
+  /// Starts from nonces both sides hold.
+  void start(Bytes server, Bytes client) {
+    server_nonce = confirmed_server_nonce = std::move(server);
+    client_nonce = confirmed_client_nonce = std::move(client);
+  }
 };
 
 /// A message the device sent.
@@ -97,6 +110,12 @@ struct SessionCtx {
   /// Alert codes the expectations and templates name, replaced for this session: a remote run
   /// that opens a `start: client` session with package 0 maps 1201 -> 1200 (and 1200 -> 1201).
   std::map<int, int> alert_alias;
+  /// The client nonce the server's last message offered ({{Nonce}}), until the device answers it.
+  std::optional<Bytes> offered_client_nonce;
+  /// The server's last message carried a credential that verifies ({{ServerCred}} or a valid
+  /// HMAC: true), a deliberately wrong one (false), or none (nullopt).
+  std::optional<bool> last_server_cred_valid;
+  bool server_authenticated = false;  ///< the device's last SyncHdr Status to the server was 200/212
 };
 
 /// A value given as text or as {"repeat": "<text>", "times": n}.
@@ -126,5 +145,11 @@ Findings check_reply(SessionCtx& ctx, Wire& wire, const Account& account, const 
 
 /// The session-end expectations the wire shows: `assembled` (Results data per source).
 Findings check_assembled(const SessionCtx& ctx, const nlohmann::json& expect);
+
+/// At the end of a session: the nonces each side holds from now on are the confirmed ones. A
+/// nonce offered in the server's last message, which the device did not answer, counts as taken
+/// when that message authenticated the server (a valid credential, or none in a session where
+/// the server had authenticated).
+void end_session(const SessionCtx& ctx, Wire& wire);
 
 }  // namespace m2mdm::conformance

@@ -230,7 +230,7 @@ PlannedSession plan_sync_session(const RemoteOptions& o, std::map<std::string, s
       {"steps", json::array({auth_step(o.auth, {{"send", "_sync1.xml"}, {"reply", {{"cred", cred}, {"alerts", {1200}}}}}),
                              auth_step(o.auth, {{"send", "_sync2.xml"},
                                                 {"reply", {{"cred", hmac ? "hmac" : "none"},
-                                                           {"statuses", json::array({{{"cmd", "SyncHdr"}, {"code", 212}},
+                                                           {"statuses", json::array({{{"cmd", "SyncHdr"}, {"code", json::array({200, 212})}},
                                                                                      {{"cmd", "Get"}, {"cmd_ref", 4}, {"code", 200}}})}}}}),
                              auth_step(o.auth, {{"send", "_end3.xml"}, {"reply", {{"none", true}}}})})}};
   return s;

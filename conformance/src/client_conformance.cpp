@@ -13,6 +13,7 @@
 #include "m2mdm/client/mcim_registry.hpp"
 #include "m2mdm/client/session.hpp"
 #include "m2mdm/client/software_tre.hpp"
+#include "m2mdm/conformance/remote_plan.hpp"
 #include "m2mdm/conformance/script.hpp"
 #include "m2mdm/conformance/vectors.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
@@ -438,6 +439,52 @@ TEST(ClientVectors, EmbeddedCopyIsTheSourceTree) {
     EXPECT_EQ((*embedded)[i].spec, (*from_dir)[i].spec) << (*from_dir)[i].name;
     EXPECT_EQ((*embedded)[i].files, (*from_dir)[i].files) << (*from_dir)[i].name;
   }
+}
+
+// How a case is played to a real device: reset first, a verify session after a session whose
+// expect names tree values, in-process-only expectations listed, Alert 1201 read as 1200 when
+// package 0 starts a `start: client` session, cases the account cannot run refused with a reason.
+TEST(ClientVectors, RemotePlan) {
+  auto cases = embedded_client_cases();
+  ASSERT_TRUE(cases);
+  auto find = [&](const std::string& name) -> const CaseFiles& {
+    return *std::find_if(cases->begin(), cases->end(), [&](const CaseFiles& c) { return c.name == name; });
+  };
+  RemoteOptions o;
+  o.package0 = true;
+  std::uint16_t sid = 0x1000;
+  const auto plan = plan_remote_case(find("atomic_rollback_216_507"), o, sid);
+  EXPECT_TRUE(plan.runnable);
+  EXPECT_EQ(plan.clause, "DM_RepPro 1.2 §6.6.4");
+  ASSERT_EQ(plan.sessions.size(), 3u);
+  EXPECT_EQ(plan.sessions[0].label, "reset");
+  EXPECT_EQ(plan.sessions[1].label, "session 1");
+  EXPECT_EQ(plan.sessions[2].label, "verify after session 1");
+  EXPECT_EQ(plan.sessions[1].alert_alias.at(1201), 1200);
+  EXPECT_TRUE(plan.sessions[0].alert_alias.empty());  // written for package 0
+  for (const auto& s : plan.sessions) {
+    EXPECT_EQ(s.start, SessionStart::package0);
+    EXPECT_NE(s.notification_session_id, 0);
+    for (unsigned v = s.notification_session_id; v; v >>= 4) EXPECT_LE(v & 0xfu, 9u) << "SessionID with a hex letter";
+  }
+  EXPECT_EQ(plan.not_on_wire, std::vector<std::string>{"state"});
+  // The verify session Gets the three tree URIs: 200 "k", 404, 404.
+  const auto& verify = plan.generated.at("_verify1.xml");
+  EXPECT_NE(verify.find("<LocURI>./Test/Keep</LocURI>"), std::string::npos);
+  EXPECT_NE(verify.find("<LocURI>./Test/A</LocURI>"), std::string::npos);
+
+  const auto hmac = plan_remote_case(find("auth_hmac_both_directions"), o, sid);
+  EXPECT_FALSE(hmac.runnable);
+  EXPECT_NE(hmac.not_run_reason.find("HMAC"), std::string::npos);
+  o.auth = "HMAC";
+  EXPECT_TRUE(plan_remote_case(find("auth_hmac_both_directions"), o, sid).runnable);
+
+  o = RemoteOptions{};  // no push address: sessions opened by the device, none by package 0
+  const auto client = plan_remote_case(find("client_initiated_1201_package1_devinfo"), o, sid);
+  EXPECT_TRUE(client.runnable);
+  EXPECT_EQ(client.sessions[1].start, SessionStart::client);
+  EXPECT_TRUE(client.sessions[1].alert_alias.empty());
+  EXPECT_FALSE(plan_remote_case(find("server_initiated_1200_with_notification_session_id"), o, sid).runnable);
 }
 
 }  // namespace

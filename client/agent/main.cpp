@@ -31,7 +31,9 @@ constexpr int kExitSessionFailed = 3;
 constexpr int kExitSetup = 4;
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_session_requested = 0;
 extern "C" void on_signal(int) { g_stop = 1; }
+extern "C" void on_session_request(int) { g_session_requested = 1; }
 
 struct Options {
   std::string state_dir;
@@ -175,6 +177,18 @@ int run(const Options& o) {
   agent::log_event(listening);
   while (!g_stop) {
     if (o.once && is_bootstrapped(**device)) return run_once(**device, o);
+    if (g_session_requested) {
+      // SIGUSR1: one client-initiated session now (what a timer or a user action would do; a
+      // test lab uses it to drive client-initiated sessions). Its outcome is reported as events.
+      g_session_requested = 0;
+      if (is_bootstrapped(**device)) {
+        std::optional<std::string> sid;
+        if (!o.server_id.empty()) sid = o.server_id;
+        (void)(*device)->run_client_session(sid);
+      } else {
+        spdlog::warn("SIGUSR1: not bootstrapped yet, no session");
+      }
+    }
     auto got = (*listener)->receive(std::chrono::milliseconds(250));
     if (!got) {
       spdlog::warn("push dropped: {}", error_text(got.error()));
@@ -207,7 +221,7 @@ int main(int argc, char** argv) {
       "HTTP(S) with the bootstrapped DM server.\n"
       "Modes: with --bootstrap, apply that file first; with --once, run one client-initiated session (after "
       "waiting for a bootstrap push when --listen is given and the device is not bootstrapped) and exit; "
-      "otherwise listen for pushes until SIGTERM/SIGINT.\n"
+      "otherwise listen for pushes until SIGTERM/SIGINT; SIGUSR1 then runs one client-initiated session.\n"
       "Exit status: 0 success, 1 usage, 2 bootstrap refused, 3 session failed, 4 state/TRE/socket setup failed."};
   app.add_option("--state-dir", o.state_dir, "Directory of the device state (tree.m2mt, outbox.json); created 0700")
       ->required();
@@ -239,7 +253,7 @@ int main(int argc, char** argv) {
   app.add_option("--imsi", o.imsi, "IMSI for NETWPIN/USERNETWPIN");
   app.add_flag("--once", o.once, "Run one client-initiated DM session and exit 0 on success, 3 with a reason otherwise");
   app.add_option("--server-id", o.server_id,
-                 "ServerID of the DM account for --once (default: the MCIM provisioning context's server)");
+                 "ServerID of the DM account for --once and SIGUSR1 (default: the MCIM provisioning context's server)");
   app.add_option("--ca-file", o.ca_file, "PEM file of the CAs trusted for https DM servers (default: system store)");
   app.add_option("--log-format", o.log_format, "Log lines as text or json (one JSON object per line) on stderr")
       ->capture_default_str()
@@ -260,6 +274,10 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  struct sigaction usr {};
+  usr.sa_handler = on_session_request;
+  sigemptyset(&usr.sa_mask);
+  sigaction(SIGUSR1, &usr, nullptr);
   const int rc = run(o);
   spdlog::shutdown();
   return rc;

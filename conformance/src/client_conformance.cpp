@@ -13,6 +13,9 @@
 #include "m2mdm/client/mcim_registry.hpp"
 #include "m2mdm/client/session.hpp"
 #include "m2mdm/client/software_tre.hpp"
+#include "m2mdm/conformance/remote_plan.hpp"
+#include "m2mdm/conformance/script.hpp"
+#include "m2mdm/conformance/vectors.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
@@ -22,7 +25,6 @@
 #include "m2mdm/syncml/status.hpp"
 #include "m2mdm/test/device_fixture.hpp"
 #include "m2mdm/test/files.hpp"
-#include "m2mdm/test/placeholders.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -63,15 +65,7 @@ std::vector<std::string> case_names() {
 
 using m2mdm::test::slurp;
 
-// A value given as text or as {"repeat": "<text>", "times": n}.
-std::string value_spec(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  std::string out;
-  const auto unit = v.at("repeat").get<std::string>();
-  const auto times = v.at("times").get<std::size_t>();
-  for (std::size_t i = 0; i < times; ++i) out += unit;
-  return out;
-}
+using conformance::value_spec;
 
 Bytes b64_field(const json& j, const char* name) {
   if (!j.contains(name)) return {};
@@ -222,8 +216,16 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
     }
     agent_.emplace(tree_, *tre_, *registry_, *outbox_, std::move(*anchors));
     agent_->attach();
-    wire_.server_nonce = b64_field(device, "server_nonce_b64");
-    wire_.client_nonce = b64_field(device, "client_nonce_b64");
+    account_.dev_id = std::string(kDevId);
+    account_.server_id = std::string(kServerId);
+    account_.server_uri = std::string(kServerUri);
+    account_.client_auth = tree.client_auth;
+    account_.server_auth = tree.server_auth;
+    account_.client_secret = tree.client_secret;
+    account_.server_secret = tree.server_secret;
+    account_.man = "m2mdm";
+    account_.mod = tree.model;
+    wire_.start(b64_field(device, "server_nonce_b64"), b64_field(device, "client_nonce_b64"));
   }
 
   void TearDown() override {
@@ -236,303 +238,26 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
 
   // ---- per-session context --------------------------------------------------------------
 
-  // What the scripted server knows from the wire, kept across the sessions of a case: the
-  // nonces travel only in messages, so a device that rotates a nonce without telling the
-  // server fails the next session.
-  struct Wire {
-    Bytes server_nonce;            // what the server must use for its next credential
-    Bytes client_nonce;            // what the device must use for its next credential
-    std::optional<Bytes> last_chal_nonce;  // the last NextNonce the device sent the server
-    std::map<std::string, Bytes> nonces;   // {{Nonce:<name>}}
-  };
-  Wire wire_;
+  // What the scripted server knows from the wire (m2mdm::conformance::Wire), across sessions.
+  conformance::Wire wire_;
+  conformance::Account account_;
 
-  struct Ctx {
-    std::string session_id;
-    std::uint32_t expected_msg_id = 1;
-    syncml::Message last;          // the device's last message
-    Bytes last_body;
-    std::optional<std::string> last_hmac;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> statuses_sent;  // (MsgRef, CmdRef)
-    std::uint64_t server_max_msg_size = 0;
-    std::map<std::string, std::string> assembled;  // Results data per source, concatenated
-    std::vector<syncml::Message> all;
-  };
+  // The lib's findings as test failures; true when the script can go on.
+  static bool report(const conformance::Findings& f, const std::string& where) {
+    for (const auto& what : f.failures) ADD_FAILURE() << where << ": " << what;
+    return !f.fatal;
+  }
 
-  // Reads and checks one message of the device, and updates the context.
-  void accept_device_message(Ctx& ctx, const Outgoing& out, const std::string& where) {
-    SCOPED_TRACE(where);
+  bool accept_device_message(conformance::SessionCtx& ctx, const Outgoing& out, const std::string& where) {
     if (std::getenv("M2MDM_TRACE")) std::fprintf(stderr, "device> %s\n", std::string(as_chars(out.body)).c_str());
-    auto msg = syncml::decode(out.body);
-    ASSERT_TRUE(msg) << "the device sent a message that does not decode";
-    EXPECT_EQ(msg->hdr.ver_dtd, "1.2");
-    EXPECT_EQ(msg->hdr.ver_proto, "DM/1.2");
-    EXPECT_EQ(msg->hdr.session_id, ctx.session_id);
-    EXPECT_EQ(msg->hdr.msg_id, ctx.expected_msg_id) << "MsgIDs must count 1, 2, 3... in a session";
-    ctx.expected_msg_id = msg->hdr.msg_id + 1;
-    EXPECT_EQ(msg->hdr.source.loc_uri, kDevId);
-    if (ctx.server_max_msg_size) {
-      EXPECT_LE(out.body.size(), ctx.server_max_msg_size) << "larger than the server's MaxMsgSize";
-    }
-    for (const auto& c : msg->body) {
-      if (const auto* st = std::get_if<syncml::Status>(&c.value)) {
-        EXPECT_NE(st->cmd_id, 0u) << "Status without CmdID";
-        ctx.statuses_sent.emplace_back(st->msg_ref, st->cmd_ref);
-        if (st->cmd == "SyncHdr" && st->chal && st->chal->meta.next_nonce) {
-          auto n = base64_decode(*st->chal->meta.next_nonce);
-          EXPECT_TRUE(n) << "NextNonce is not base64";
-          if (n) {
-            wire_.server_nonce = *n;
-            wire_.last_chal_nonce = *n;
-          }
-        }
-      }
-      if (const auto* res = std::get_if<syncml::Results>(&c.value)) {
-        const bool after_status =
-            std::find(ctx.statuses_sent.begin(), ctx.statuses_sent.end(),
-                      std::make_pair(res->msg_ref.value_or(0), res->cmd_ref)) != ctx.statuses_sent.end();
-        EXPECT_TRUE(after_status) << "Results for CmdRef " << res->cmd_ref << " before its Status";
-        for (const auto& item : res->items)
-          if (item.source && item.data) ctx.assembled[item.source->loc_uri] += *item.data;
-      }
-    }
-    ctx.last = *msg;
-    ctx.last_body = out.body;
-    ctx.last_hmac = out.hmac_header;
-    ctx.all.push_back(*msg);
+    return report(conformance::accept_device_message(ctx, wire_, account_, {out.body, out.hmac_header}), where);
   }
 
-  // ---- building the server's messages from templates -------------------------------------
-
-  std::string server_cred(const std::string& args) {
-    std::map<std::string, std::string> opt;
-    std::stringstream ss(args);
-    std::string kv;
-    while (std::getline(ss, kv, ',')) {
-      const auto eq = kv.find('=');
-      if (eq != std::string::npos) opt[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    auto account = mo::find_dm_account(tree_, kServerId);
-    std::string type_name = "DIGEST";
-    std::string secret = "server-secret";
-    for (const auto& a : account->app_auth)
-      if (a.level == "SRVCRED") {
-        type_name = a.type;
-        secret = a.secret;
-      }
-    if (opt.contains("type")) type_name = opt["type"];
-    if (opt.contains("secret")) secret = opt["secret"];
-    Bytes nonce = wire_.server_nonce;
-    if (opt.contains("nonce_b64")) nonce = base64_decode(opt["nonce_b64"]).value_or(Bytes{});
-    const auto type = auth_type_from_aauth(type_name);
-    EXPECT_TRUE(type && *type != syncml::AuthType::hmac) << "{{ServerCred}} needs BASIC or DIGEST";
-    if (!type || *type == syncml::AuthType::hmac) return {};
-    auto data = syncml::make_credential(*type, kServerId, secret, nonce);
-    EXPECT_TRUE(data);
-    return "<Cred><Meta><Format xmlns=\"syncml:metinf\">b64</Format><Type xmlns=\"syncml:metinf\">" +
-           std::string(syncml::auth_type_string(*type)) + "</Type></Meta><Data>" + data.value_or("") +
-           "</Data></Cred>";
+  bool check_reply(conformance::SessionCtx& ctx, const json& want, const std::string& where) {
+    return report(conformance::check_reply(ctx, wire_, account_, want), where);
   }
 
-  std::uint32_t client_cmd_ref(const Ctx& ctx, const std::string& what) {
-    // "<Kind>" or "<Kind> <alert code>" (e.g. "Alert 1226"); "<Kind>#<n>" for the n-th (1-based).
-    std::string kind = what;
-    std::optional<std::uint16_t> code;
-    std::size_t nth = 1;
-    if (const auto hash = kind.find('#'); hash != std::string::npos) {
-      nth = std::stoul(kind.substr(hash + 1));
-      kind = kind.substr(0, hash);
-    }
-    if (const auto sp = kind.find(' '); sp != std::string::npos) {
-      code = static_cast<std::uint16_t>(std::stoul(kind.substr(sp + 1)));
-      kind = kind.substr(0, sp);
-    }
-    for (const auto& c : ctx.last.body) {
-      if (syncml::command_name(c.kind()) != kind) continue;
-      if (code) {
-        const auto* a = std::get_if<syncml::Alert>(&c.value);
-        if (!a || a->data != code) continue;
-      }
-      if (--nth == 0) return c.cmd_id();
-    }
-    ADD_FAILURE() << "the device's last message has no " << what;
-    return 0;
-  }
-
-  std::string expand(Ctx& ctx, const std::string& text) {
-    std::string unknown;
-    auto out = m2mdm::test::expand_placeholders(
-        text,
-        [&](const std::string& name, const std::string& arg) -> std::optional<std::string> {
-          if (name == "SessionID") return ctx.session_id;
-          if (name == "DevId") return std::string(kDevId);
-          if (name == "ServerURI") return std::string(kServerUri);
-          if (name == "MsgRef") return std::to_string(ctx.last.hdr.msg_id);
-          if (name == "CmdRef") return std::to_string(client_cmd_ref(ctx, arg));
-          if (name == "ServerCred") return server_cred(arg);
-          if (name == "Nonce") {
-            if (!wire_.nonces.contains(arg)) wire_.nonces[arg] = syncml::generate_nonce().value();
-            wire_.client_nonce = wire_.nonces[arg];
-            return base64_encode(wire_.nonces[arg]);
-          }
-          if (name == "Repeat") {  // {{Repeat:<n>:<text>}}
-            const auto c2 = arg.find(':');
-            const auto times = std::stoul(arg.substr(0, c2));
-            std::string r;
-            for (std::size_t i = 0; i < times; ++i) r += arg.substr(c2 + 1);
-            return r;
-          }
-          return std::nullopt;
-        },
-        &unknown);
-    if (!unknown.empty()) ADD_FAILURE() << "unknown placeholder {{" << unknown << "}}";
-    return out;
-  }
-
-  // ---- expectations on one device message ------------------------------------------------
-
-  void check_reply(Ctx& ctx, const json& want, const std::string& where) {
-    SCOPED_TRACE(where);
-    const auto& m = ctx.last;
-    if (want.contains("final")) {
-      EXPECT_EQ(m.final, want.at("final").get<bool>());
-    }
-    if (want.contains("max_bytes")) {
-      EXPECT_LE(ctx.last_body.size(), want.at("max_bytes").get<std::size_t>());
-    }
-    auto find_status = [&](const json& s) -> const syncml::Status* {
-      for (const auto& c : m.body) {
-        const auto* st = std::get_if<syncml::Status>(&c.value);
-        if (!st || st->cmd != s.at("cmd").get<std::string>()) continue;
-        if (s.contains("cmd_ref") && st->cmd_ref != s.at("cmd_ref").get<std::uint32_t>()) continue;
-        if (s.contains("target") &&
-            std::find(st->target_refs.begin(), st->target_refs.end(), s.at("target").get<std::string>()) ==
-                st->target_refs.end())
-          continue;
-        return st;
-      }
-      return nullptr;
-    };
-    for (const auto& s : want.value("statuses", json::array())) {
-      const auto* st = find_status(s);
-      ASSERT_NE(st, nullptr) << "no Status for " << s.dump();
-      EXPECT_EQ(st->data, s.at("code").get<int>()) << "Status for " << s.dump();
-      if (s.contains("chal")) {
-        EXPECT_EQ(st->chal.has_value(), s.at("chal").get<bool>()) << s.dump();
-      }
-    }
-    for (const auto& s : want.value("no_statuses", json::array())) EXPECT_EQ(find_status(s), nullptr) << s.dump();
-    auto count_alerts = [&](int code) {
-      return std::count_if(m.body.begin(), m.body.end(), [&](const syncml::Command& c) {
-        const auto* a = std::get_if<syncml::Alert>(&c.value);
-        return a && a->data == code;
-      });
-    };
-    for (const auto& a : want.value("alerts", json::array()))
-      EXPECT_GE(count_alerts(a.get<int>()), 1) << "no Alert " << a.get<int>();
-    for (const auto& a : want.value("no_alerts", json::array()))
-      EXPECT_EQ(count_alerts(a.get<int>()), 0) << "unexpected Alert " << a.get<int>();
-    if (want.value("devinfo", false)) {
-      std::map<std::string, std::string> got;
-      for (const auto& c : m.body)
-        if (const auto* r = std::get_if<syncml::ItemCommand>(&c.value); r && r->kind == syncml::CommandKind::Replace)
-          for (const auto& item : r->items)
-            if (item.source) got[item.source->loc_uri] = item.data.value_or("");
-      EXPECT_EQ(got["./DevInfo/DevId"], kDevId);
-      EXPECT_EQ(got["./DevInfo/Man"], "m2mdm");
-      EXPECT_EQ(got["./DevInfo/Mod"], "conformance-1");
-      EXPECT_EQ(got["./DevInfo/DmV"], "1.2");
-      EXPECT_EQ(got["./DevInfo/Lang"], "en-US");
-    }
-    if (want.contains("cred")) check_cred(ctx, want.at("cred").get<std::string>());
-    for (const auto& r : want.value("results", json::array())) {
-      const syncml::Item* found = nullptr;
-      const syncml::Results* in = nullptr;
-      for (const auto& c : m.body)
-        if (const auto* res = std::get_if<syncml::Results>(&c.value))
-          for (const auto& item : res->items)
-            if (item.source && item.source->loc_uri == r.at("source").get<std::string>()) {
-              found = &item;
-              in = res;
-            }
-      ASSERT_NE(found, nullptr) << "no Results item for " << r.dump();
-      if (r.contains("data")) {
-        EXPECT_EQ(found->data.value_or(""), value_spec(r.at("data")));
-      }
-      if (r.contains("more_data")) {
-        EXPECT_EQ(found->more_data, r.at("more_data").get<bool>()) << r.dump();
-      }
-      if (r.contains("size")) {
-        std::optional<std::uint64_t> size;
-        if (found->meta && found->meta->size) size = found->meta->size;
-        if (!size && in->meta && in->meta->size) size = in->meta->size;
-        if (r.at("size").is_null()) {
-          EXPECT_FALSE(size) << r.dump();
-        } else {
-          EXPECT_EQ(size.value_or(0), r.at("size").get<std::uint64_t>()) << r.dump();
-        }
-      }
-    }
-    if (want.contains("no_results")) {
-      EXPECT_TRUE(std::none_of(m.body.begin(), m.body.end(),
-                               [](const syncml::Command& c) { return c.kind() == syncml::CommandKind::Results; }));
-    }
-    if (want.contains("generic_alerts")) {
-      std::vector<const syncml::Alert*> got;
-      for (const auto& c : m.body)
-        if (const auto* a = std::get_if<syncml::Alert>(&c.value); a && a->data == 1226) got.push_back(a);
-      const auto& list = want.at("generic_alerts");
-      ASSERT_EQ(got.size(), list.size()) << "Generic Alerts in the message";
-      for (std::size_t i = 0; i < got.size(); ++i) {
-        const auto& w = list[i];
-        const auto* a = got[i];
-        ASSERT_EQ(a->items.size(), 1u);
-        const auto& item = a->items[0];
-        EXPECT_EQ(a->correlator.value_or(""), w.value("correlator", ""));
-        ASSERT_TRUE(item.meta);
-        EXPECT_EQ(item.meta->type.value_or(""), w.at("type").get<std::string>());
-        EXPECT_EQ(item.meta->format.value_or(""), "chr");
-        EXPECT_EQ(item.meta->mark.value_or(""), w.value("mark", ""));
-        if (w.contains("source")) {
-          EXPECT_EQ(item.source ? item.source->loc_uri : "", w.at("source").get<std::string>());
-        }
-        auto parsed = mo::parse_m2msim_alert_data(item.data.value_or(""));
-        ASSERT_TRUE(parsed) << item.data.value_or("");
-        EXPECT_EQ(parsed->first, w.at("code").get<int>()) << item.data.value_or("");
-      }
-    }
-  }
-
-  // The device's credential in its last message: "none", "basic", "md5" or "hmac", verified
-  // with the device's secret and the nonce the server last gave it.
-  void check_cred(const Ctx& ctx, const std::string& want) {
-    const auto& hdr = ctx.last.hdr;
-    const std::string secret = spec_.value("device", json::object()).value("client_secret", "client-secret");
-    if (want == "none") {
-      EXPECT_FALSE(hdr.cred) << "the device sent a Cred";
-      EXPECT_FALSE(ctx.last_hmac) << "the device sent x-syncml-hmac";
-      return;
-    }
-    if (want == "hmac") {
-      EXPECT_FALSE(hdr.cred) << "HMAC must not travel in Cred (DM_Security 1.2 §5.1.4.1)";
-      ASSERT_TRUE(ctx.last_hmac) << "no x-syncml-hmac";
-      auto parsed = syncml::parse_hmac_header(*ctx.last_hmac);
-      ASSERT_TRUE(parsed);
-      EXPECT_EQ(parsed->username, kDevId);
-      EXPECT_TRUE(syncml::verify_hmac(*parsed, secret, wire_.client_nonce, ctx.last_body))
-          << "the device's HMAC does not verify with the nonce the server gave it";
-      return;
-    }
-    ASSERT_TRUE(hdr.cred) << "no Cred in the device's SyncHdr";
-    const auto type = syncml::parse_auth_type(hdr.cred->meta.type.value_or(""));
-    ASSERT_TRUE(type);
-    EXPECT_EQ(std::string(syncml::auth_type_string(*type)),
-              want == "basic" ? syncml::kAuthTypeBasic : syncml::kAuthTypeMd5);
-    EXPECT_TRUE(syncml::verify_credential(*type, hdr.cred->data, kDevId, secret, wire_.client_nonce))
-        << "the device's credential does not verify with the nonce the server gave it";
-  }
-
-  void check_session_end(const Ctx& ctx, ClientSession& session, const json& want,
+  void check_session_end(const conformance::SessionCtx& ctx, ClientSession& session, const json& want,
                          const std::map<std::string, std::string>& before) {
     if (want.contains("state")) {
       const std::string s = want.at("state").get<std::string>();
@@ -557,12 +282,7 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
         EXPECT_EQ(tree_.get_text(uri).value_or("<absent>"), value_spec(v)) << uri;
       }
     }
-    const json assembled_want = want.value("assembled", json::object());
-    for (const auto& [uri, v] : assembled_want.items()) {
-      const auto it = ctx.assembled.find(uri);
-      ASSERT_NE(it, ctx.assembled.end()) << "no Results for " << uri;
-      EXPECT_EQ(it->second, value_spec(v)) << uri;
-    }
+    report(conformance::check_assembled(ctx, want), "session end");
     if (want.contains("report")) {
       const auto& r = want.at("report");
       const auto& got = session.report();
@@ -623,7 +343,7 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
     ClientSession session(tree_, *outbox_, std::string(kServerId), cfg);
     const auto before = tree_image(tree_);
 
-    Ctx ctx;
+    conformance::SessionCtx ctx;
     Result<Outgoing> first = [&]() -> Result<Outgoing> {
       const json start = s.value("start", json("client"));
       if (start.is_object() && start.contains("server_initiated")) {
@@ -639,9 +359,8 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
     if (s.contains("session_id")) {
       EXPECT_EQ(ctx.session_id, s.at("session_id").get<std::string>());
     }
-    accept_device_message(ctx, *first, "package 1");
-    if (HasFatalFailure()) return;
-    check_reply(ctx, s.value("package1", json::object()), "package 1");
+    if (!accept_device_message(ctx, *first, "package 1")) return;
+    if (!check_reply(ctx, s.value("package1", json::object()), "package 1")) return;
     std::optional<Outgoing> pending = std::move(*first);
 
     std::size_t step_no = 0;
@@ -651,35 +370,11 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
       SCOPED_TRACE(where);
       ASSERT_TRUE(pending) << "the session ended before this step";
       const std::string raw = slurp(case_dir_ / step.at("send").get<std::string>());
-      const bool literal = step.value("literal", false);
-      const std::string text = literal ? raw : expand(ctx, raw);
-      Bytes body(text.begin(), text.end());
-      std::string content_type = step.value("content_type", std::string(syncml::kContentTypeXml));
-      if (auto parsed = syncml::decode(body)) {
-        if (parsed->hdr.meta && parsed->hdr.meta->max_msg_size)
-          ctx.server_max_msg_size = *parsed->hdr.meta->max_msg_size;
-        if (step.value("encode", "xml") == "wbxml") {
-          auto w = syncml::encode_wbxml(*parsed);
-          ASSERT_TRUE(w);
-          body = std::move(*w);
-          content_type = syncml::kContentTypeWbxml;
-        }
-      }
-      std::optional<std::string> hmac;
-      if (step.contains("hmac")) {
-        const auto& h = step.at("hmac");
-        Bytes nonce = wire_.server_nonce;
-        std::string secret = spec_.value("device", json::object()).value("server_secret", "server-secret");
-        if (h.is_object()) {
-          if (h.contains("nonce_b64")) nonce = base64_decode(h.at("nonce_b64").get<std::string>()).value_or(Bytes{});
-          if (h.contains("secret")) secret = h.at("secret").get<std::string>();
-        }
-        auto header = syncml::hmac_header_value(kServerId, secret, nonce, body);
-        ASSERT_TRUE(header);
-        hmac = *header;
-      }
-      if (std::getenv("M2MDM_TRACE")) std::fprintf(stderr, "server> %s\n", text.c_str());
-      auto reply = session.on_response(body, content_type, hmac);
+      conformance::Findings built;
+      const auto message = conformance::build_server_message(ctx, wire_, account_, step, raw, built);
+      if (!report(built, where)) return;
+      if (std::getenv("M2MDM_TRACE")) std::fprintf(stderr, "server> %s\n", message.text.c_str());
+      auto reply = session.on_response(message.body, message.content_type, message.hmac);
       const json want = step.value("reply", json::object());
       if (!reply || !*reply) {
         pending.reset();
@@ -690,16 +385,15 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
       }
       EXPECT_FALSE(want.value("none", false)) << "the device answered a message it should not have";
       pending = std::move(**reply);
-      accept_device_message(ctx, *pending, where);
-      if (HasFatalFailure()) return;
-      check_reply(ctx, want, where);
-      if (HasFatalFailure()) return;
+      if (!accept_device_message(ctx, *pending, where)) return;
+      if (!check_reply(ctx, want, where)) return;
     }
     if (s.value("ends_after_steps", true)) {
       EXPECT_NE(session.state(), SessionState::AwaitingResponse)
           << "the script ended but the device still waits for an answer";
     }
     check_session_end(ctx, session, s.value("expect", json::object()), before);
+    conformance::end_session(ctx, wire_);
   }
 
   fs::path case_dir_;
@@ -727,3 +421,71 @@ INSTANTIATE_TEST_SUITE_P(Vectors, ClientConformance, ::testing::ValuesIn(case_na
 
 }  // namespace
 }  // namespace m2mdm::client
+
+namespace m2mdm::conformance {
+namespace {
+
+// `m2mdm conformance` plays the copy of the vectors embedded at build time: it must be the
+// source tree's, file for file.
+TEST(ClientVectors, EmbeddedCopyIsTheSourceTree) {
+  auto from_dir = load_cases(std::filesystem::path(M2MDM_VECTORS_DIR) / "client");
+  ASSERT_TRUE(from_dir) << from_dir.error().message();
+  auto embedded = embedded_client_cases();
+  ASSERT_TRUE(embedded) << embedded.error().message();
+  ASSERT_EQ(embedded->size(), from_dir->size());
+  ASSERT_GT(embedded->size(), 30u);
+  for (std::size_t i = 0; i < embedded->size(); ++i) {
+    EXPECT_EQ((*embedded)[i].name, (*from_dir)[i].name);
+    EXPECT_EQ((*embedded)[i].spec, (*from_dir)[i].spec) << (*from_dir)[i].name;
+    EXPECT_EQ((*embedded)[i].files, (*from_dir)[i].files) << (*from_dir)[i].name;
+  }
+}
+
+// How a case is played to a real device: reset first, a verify session after a session whose
+// expect names tree values, in-process-only expectations listed, Alert 1201 read as 1200 when
+// package 0 starts a `start: client` session, cases the account cannot run refused with a reason.
+TEST(ClientVectors, RemotePlan) {
+  auto cases = embedded_client_cases();
+  ASSERT_TRUE(cases);
+  auto find = [&](const std::string& name) -> const CaseFiles& {
+    return *std::find_if(cases->begin(), cases->end(), [&](const CaseFiles& c) { return c.name == name; });
+  };
+  RemoteOptions o;
+  o.package0 = true;
+  std::uint16_t sid = 0x1000;
+  const auto plan = plan_remote_case(find("atomic_rollback_216_507"), o, sid);
+  EXPECT_TRUE(plan.runnable);
+  EXPECT_EQ(plan.clause, "DM_RepPro 1.2 §6.6.4");
+  ASSERT_EQ(plan.sessions.size(), 3u);
+  EXPECT_EQ(plan.sessions[0].label, "reset");
+  EXPECT_EQ(plan.sessions[1].label, "session 1");
+  EXPECT_EQ(plan.sessions[2].label, "verify after session 1");
+  EXPECT_EQ(plan.sessions[1].alert_alias.at(1201), 1200);
+  EXPECT_TRUE(plan.sessions[0].alert_alias.empty());  // written for package 0
+  for (const auto& s : plan.sessions) {
+    EXPECT_EQ(s.start, SessionStart::package0);
+    EXPECT_NE(s.notification_session_id, 0);
+    for (unsigned v = s.notification_session_id; v; v >>= 4) EXPECT_LE(v & 0xfu, 9u) << "SessionID with a hex letter";
+  }
+  EXPECT_EQ(plan.not_on_wire, std::vector<std::string>{"state"});
+  // The verify session Gets the three tree URIs: 200 "k", 404, 404.
+  const auto& verify = plan.generated.at("_verify1.xml");
+  EXPECT_NE(verify.find("<LocURI>./Test/Keep</LocURI>"), std::string::npos);
+  EXPECT_NE(verify.find("<LocURI>./Test/A</LocURI>"), std::string::npos);
+
+  const auto hmac = plan_remote_case(find("auth_hmac_both_directions"), o, sid);
+  EXPECT_FALSE(hmac.runnable);
+  EXPECT_NE(hmac.not_run_reason.find("HMAC"), std::string::npos);
+  o.auth = "HMAC";
+  EXPECT_TRUE(plan_remote_case(find("auth_hmac_both_directions"), o, sid).runnable);
+
+  o = RemoteOptions{};  // no push address: sessions opened by the device, none by package 0
+  const auto client = plan_remote_case(find("client_initiated_1201_package1_devinfo"), o, sid);
+  EXPECT_TRUE(client.runnable);
+  EXPECT_EQ(client.sessions[1].start, SessionStart::client);
+  EXPECT_TRUE(client.sessions[1].alert_alias.empty());
+  EXPECT_FALSE(plan_remote_case(find("server_initiated_1200_with_notification_session_id"), o, sid).runnable);
+}
+
+}  // namespace
+}  // namespace m2mdm::conformance

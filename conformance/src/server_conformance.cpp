@@ -8,7 +8,7 @@
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/status.hpp"
 #include "m2mdm/test/files.hpp"
-#include "m2mdm/test/placeholders.hpp"
+#include "m2mdm/conformance/placeholders.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -84,7 +84,7 @@ struct World {
   /// {{Correlator:<job>}}, {{Ack}}.
   std::string expand(const std::string& text) const {
     std::string unknown;
-    auto out = m2mdm::test::expand_placeholders(
+    auto out = m2mdm::conformance::expand_placeholders(
         text,
         [&](const std::string& name, const std::string& arg) -> std::optional<std::string> {
           if (name == "DevId") return dev_id;

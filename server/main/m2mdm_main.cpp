@@ -2,6 +2,7 @@
 // sub-commands (see <component>/cli/), so this file never needs to change for a new command.
 #include "bootstrap_commands.hpp"
 #include "client_commands.hpp"
+#include "conformance_commands.hpp"
 #include "mo_commands.hpp"
 #include "server_commands.hpp"
 #include "syncml_commands.hpp"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   m2mdm::cli::add_bootstrap_commands(app);
   m2mdm::cli::add_client_commands(app);
   m2mdm::cli::add_server_commands(app);
+  m2mdm::cli::add_conformance_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -83,8 +83,10 @@ def end_msg(msg_id, code=200):
 
 cases = {}
 
-def case(name, rule, sessions, device=None, config=None, files=None):
-    cases[name] = dict(rule=rule, sessions=sessions, device=device, config=config, files=files or {})
+def case(name, rule, sessions, device=None, config=None, files=None, extra=None):
+    # extra: further top-level keys of case.json (client_initiated_only, remote).
+    cases[name] = dict(rule=rule, sessions=sessions, device=device, config=config, files=files or {},
+                       extra=extra or {})
 
 # ---- session start and package 1 ---------------------------------------------------------------
 case("client_initiated_1201_package1_devinfo",
@@ -93,11 +95,12 @@ case("client_initiated_1201_package1_devinfo",
      [dict(package1=dict(alerts=[1201], no_alerts=[1200], devinfo=True, cred="md5", final=True),
            steps=[dict(send="s1.xml", reply=dict(statuses=[dict(cmd="SyncHdr", code=212, chal=True),
                                                           dict(cmd="Get", cmd_ref=4, code=200)],
-                                                results=[dict(source="./DevInfo/Mod", data="conformance-1")],
+                                                results=[dict(source="./DevInfo/Mod", data="{{Mod}}")],
                                                 cred="none", final=True)),
                   dict(send="s2.xml", reply=dict(none=True))],
            expect=dict(state="Completed", report=dict(server_authenticated=True, client_authenticated=True)))],
      device=dict(client_nonce_b64=NONCE_C, server_nonce_b64=NONCE_S),
+     extra=dict(client_initiated_only=True),
      files={"s1.xml": msg(hdr(1), hdr_status(1, 212, "next") + ack_pkg1(2) + get(4, "./DevInfo/Mod")),
             "s2.xml": end_msg(2)})
 
@@ -117,7 +120,7 @@ case("auth_basic_both_directions",
      [dict(package1=dict(cred="basic", alerts=[1201]),
            steps=[dict(send="s1.xml", reply=dict(statuses=[dict(cmd="SyncHdr", code=212, chal=False),
                                                           dict(cmd="Get", cmd_ref=4, code=200)],
-                                                results=[dict(source="./DevInfo/Man", data="m2mdm")], cred="none")),
+                                                results=[dict(source="./DevInfo/Man", data="{{Man}}")], cred="none")),
                   dict(send="s2.xml", reply=dict(none=True))],
            expect=dict(state="Completed", report=dict(server_authenticated=True, client_authenticated=True)))],
      device=dict(client_auth="BASIC", server_auth="BASIC"),
@@ -323,16 +326,28 @@ lo_case("large_object_without_size_411",
         "DM_RepPro 1.2 §7: the first chunk of a large object must carry Meta Size: 411",
         [("0123456789", True)], None, 411, None, codes=[411])
 case("large_object_over_max_obj_size_413",
-     "DM_RepPro 1.2 §7.1: an object larger than the device's MaxObjSize is refused with 413, chunked or not",
+     "DM_RepPro 1.2 §7.1: a large object whose Meta Size is above the MaxObjSize the device announced is refused "
+     "with 413 at its first chunk; nothing is written",
      [dict(package1=dict(), steps=[
-         dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Add", cmd_ref=4, code=413),
-                                                 dict(cmd="Add", cmd_ref=5, code=413)])),
+         dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Add", cmd_ref=4, code=413)])),
          dict(send="s2.xml", reply=dict(none=True))],
-         expect=dict(state="Completed", tree={"./Test/Big": None, "./Test/Whole": None}))],
+         expect=dict(state="Completed", tree={"./Test/Big": None}))],
      config=dict(max_obj_size=100),
      files={"s1.xml": msg(hdr(1), hdr_status(1, 212) + ack_pkg1(2) +
-                          add(4, "./Test/Big", "0123456789", size=500, more=True) +
-                          add(5, "./Test/Whole", "{{Repeat:20:0123456789}}")),
+                          add(4, "./Test/Big", "0123456789", size="{{OverMaxObjSize}}", more=True)),
+            "s2.xml": end_msg(2)})
+case("large_object_whole_over_max_obj_size_413",
+     "DM_RepPro 1.2 §7.1: an object above the device's MaxObjSize sent whole (not chunked) is refused with 413",
+     [dict(package1=dict(), steps=[
+         dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Add", cmd_ref=4, code=413)])),
+         dict(send="s2.xml", reply=dict(none=True))],
+         expect=dict(state="Completed", tree={"./Test/Whole": None}))],
+     config=dict(max_obj_size=100),
+     extra=dict(remote=dict(not_run="needs an object above the device's MaxObjSize in one message, which a device "
+                                    "whose MaxObjSize exceeds its MaxMsgSize cannot take; "
+                                    "large_object_over_max_obj_size_413 checks 413 on the wire")),
+     files={"s1.xml": msg(hdr(1), hdr_status(1, 212) + ack_pkg1(2) +
+                          add(4, "./Test/Whole", "{{Repeat:20:0123456789}}")),
             "s2.xml": end_msg(2)})
 case("large_object_server_stops_midway_nothing_applied",
      "DM_RepPro 1.2 §7: a server that ends its package before the last chunk leaves nothing applied; the "
@@ -403,7 +418,7 @@ case("results_follow_their_status",
      [dict(steps=[dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Get", cmd_ref=4, code=200),
                                                           dict(cmd="Get", cmd_ref=5, code=404),
                                                           dict(cmd="Get", cmd_ref=6, code=200)],
-                                                results=[dict(source="./DevInfo/DevId", data="IMEI:490154203237518"),
+                                                results=[dict(source="./DevInfo/DevId", data="{{DevId}}"),
                                                          dict(source="./DevInfo/Lang", data="en-US")])),
                   dict(send="s2.xml", reply=dict(none=True))],
            expect=dict(state="Completed"))],
@@ -425,6 +440,7 @@ case("exec_correlator_202_then_generic_alert_1226",
                   dict(send="s2.xml", reply=dict(none=True))],
            expect=dict(state="Completed", outbox=[], tree={SLOT + "/State": "Failed"},
                        report=dict(alerts_acknowledged=1)))],
+     extra=dict(remote=dict(reset=["./M2MSIMMobj/Download/tx1"])),
      files={"s1.xml": msg(hdr(1), hdr_status(1, 212) + ack_pkg1(2) +
                           container("Atomic", 4, add(5, SLOT, None, fmt="node"),
                                     add(6, SLOT + "/Package", base64.b64encode(b"not a sealed package").decode(),
@@ -458,7 +474,7 @@ case("wbxml_server_messages_answered",
      "DM_RepPro 1.2 §5.4: a device configured for WBXML takes WBXML server messages and answers in WBXML",
      [dict(steps=[dict(send="s1.xml", encode="wbxml",
                        reply=dict(statuses=[dict(cmd="Get", cmd_ref=4, code=200)],
-                                  results=[dict(source="./DevInfo/Man", data="m2mdm")])),
+                                  results=[dict(source="./DevInfo/Man", data="{{Man}}")])),
                   dict(send="s2.xml", encode="wbxml", reply=dict(none=True))],
            expect=dict(state="Completed"))],
      config=dict(encoding="wbxml"),
@@ -512,6 +528,7 @@ for name, c in cases.items():
     doc = {"rule": c["rule"]}
     if c["device"]: doc["device"] = c["device"]
     if c["config"]: doc["config"] = c["config"]
+    doc.update(c["extra"])
     doc["sessions"] = c["sessions"]
     with open(os.path.join(d, "case.json"), "w") as fh:
         json.dump(doc, fh, indent=1)

@@ -1,5 +1,7 @@
-// Test support: expansion of "{{Name}}" / "{{Name:arg}}" placeholders in message templates (the
-// conformance runners' scripted messages).
+/// @file placeholders.hpp
+/// @brief Expansion of "{{Name}}" / "{{Name:arg}}" placeholders in the message templates of the
+///        conformance vectors (conformance/vectors/*/README.md), shared by the GoogleTest runners and
+///        `m2mdm conformance`.
 #pragma once
 
 #include <functional>
@@ -7,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace m2mdm::test {
+namespace m2mdm::conformance {
 
 /// What a placeholder stands for: @p name and @p arg (the text after the first ':', or empty);
 /// nullopt for a placeholder the caller does not know.
@@ -40,4 +42,4 @@ inline std::string expand_placeholders(std::string_view text, const PlaceholderV
   return out;
 }
 
-}  // namespace m2mdm::test
+}  // namespace m2mdm::conformance

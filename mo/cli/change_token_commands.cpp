@@ -101,16 +101,24 @@ void run_show(const ShowOpts& o) {
 
 }  // namespace
 
-void add_change_token_commands(CLI::App& sho) {
+namespace {
+
+/// `authorise-change` under @p parent, for the old SHO or the subscriber (@p by): the signer is
+/// who authorises, so the old SHO names the new SHO only, the subscriber both.
+void add_authorise_command(CLI::App& parent, mo::ChangeAuthoriser by, const std::string& description) {
   auto a = std::make_shared<AuthoriseOpts>();
-  auto* cmd = sho.add_subcommand(
-      "authorise-change",
-      "As the old SHO, authorise moving one device to another SHO: an operator-change token (CMS SignedData, "
-      "single use; docs/operator-change.md)");
-  cmd->add_option("--signer-cert", a->signer_cert, "the old SHO's signing certificate (PEM; its CN is \"from\")")
+  a->by = by;
+  const bool subscriber = by == mo::ChangeAuthoriser::subscriber;
+  const std::string who = subscriber ? "the subscriber's" : "the old SHO's";
+  auto* cmd = parent.add_subcommand("authorise-change", description);
+  cmd->add_option("--signer-cert", a->signer_cert,
+                  who + " signing certificate (PEM; its CN is \"" + (subscriber ? "subscriber" : "from") + "\")")
       ->required();
-  cmd->add_option("--signer-key", a->signer_key, "the old SHO's signing key (PEM)")->required();
+  cmd->add_option("--signer-key", a->signer_key, who + " signing key (PEM)")->required();
   cmd->add_option("--device", a->device, "DevId of the device")->required();
+  if (subscriber)
+    cmd->add_option("--from-sho", a->from_sho, "the SHO the device leaves (the CN of its signing certificate)")
+        ->required();
   cmd->add_option("--to-sho", a->to_sho, "the new SHO's id (the CN of its signing certificate)")->required();
   cmd->add_option("--variant", a->variant, "operator-change variant")->capture_default_str()->check(
       CLI::IsMember({"A", "B", "C"}));
@@ -120,7 +128,14 @@ void add_change_token_commands(CLI::App& sho) {
   cmd->add_option("--nonce", a->nonce, "32 lower-case hex digits (default: random; a token works once)");
   cmd->add_option("--out", a->out, "token to write (DER; - = stdout)")->required();
   cmd->callback([a] { run_authorise(*a); });
+}
 
+}  // namespace
+
+void add_change_token_commands(CLI::App& sho) {
+  add_authorise_command(sho, mo::ChangeAuthoriser::old_sho,
+                        "As the old SHO, authorise moving one device to another SHO: an operator-change token (CMS "
+                        "SignedData, single use; docs/operator-change.md)");
   auto s = std::make_shared<ShowOpts>();
   auto* show = sho.add_subcommand("show-change-token",
                                   "Verify an operator-change token's signature against the SHO CA and print it");
@@ -130,28 +145,11 @@ void add_change_token_commands(CLI::App& sho) {
 }
 
 void add_subscriber_change_token_command(CLI::App& subscriber) {
-  auto a = std::make_shared<AuthoriseOpts>();
-  a->by = mo::ChangeAuthoriser::subscriber;
-  auto* cmd = subscriber.add_subcommand(
-      "authorise-change",
-      "As the device's subscriber (its owner), authorise moving it from its SHO to another: an operator-change "
-      "token \"by\":\"subscriber\" (CMS SignedData, single use; docs/operator-change.md). A device configured with "
-      "its owner's CA, and the RO for a device assigned to a subscriber, accept only this kind");
-  cmd->add_option("--signer-cert", a->signer_cert, "the subscriber's signing certificate (PEM; its CN is \"subscriber\")")
-      ->required();
-  cmd->add_option("--signer-key", a->signer_key, "the subscriber's signing key (PEM)")->required();
-  cmd->add_option("--device", a->device, "DevId of the device")->required();
-  cmd->add_option("--from-sho", a->from_sho, "the SHO the device leaves (the CN of its signing certificate)")
-      ->required();
-  cmd->add_option("--to-sho", a->to_sho, "the new SHO's id (the CN of its signing certificate)")->required();
-  cmd->add_option("--variant", a->variant, "operator-change variant")->capture_default_str()->check(
-      CLI::IsMember({"A", "B", "C"}));
-  cmd->add_option("--valid-for", a->valid_for, "seconds the token stays valid")->capture_default_str()->check(
-      CLI::Range(std::int64_t{60}, std::int64_t{30} * 86400));
-  a->issued_opt = cmd->add_option("--issued", a->issued, "issue time, seconds since the epoch (default: now)");
-  cmd->add_option("--nonce", a->nonce, "32 lower-case hex digits (default: random; a token works once)");
-  cmd->add_option("--out", a->out, "token to write (DER; - = stdout)")->required();
-  cmd->callback([a] { run_authorise(*a); });
+  add_authorise_command(subscriber, mo::ChangeAuthoriser::subscriber,
+                        "As the device's subscriber (its owner), authorise moving it from its SHO to another: an "
+                        "operator-change token \"by\":\"subscriber\" (CMS SignedData, single use; "
+                        "docs/operator-change.md). A device configured with its owner's CA, and the RO for a device "
+                        "assigned to a subscriber, accept only this kind");
 }
 
 }  // namespace m2mdm::cli

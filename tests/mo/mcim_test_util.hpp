@@ -78,12 +78,7 @@ class TestPki {
     auto it = shos_.find(id);
     if (it != shos_.end()) return it->second;
     if (!mo::issue_test_sho(dir, id)) throw std::runtime_error("issue_test_sho failed");
-    ShoSigner s;
-    s.id = id;
-    s.dir = dir / "shos" / id;
-    s.cert = *mo::Certificate::from_pem(slurp(s.dir / "sho-cert.pem"));
-    s.key = *mo::PrivateKey::from_pem(slurp(s.dir / "sho-key.pem"));
-    return shos_.emplace(id, std::move(s)).first->second;
+    return shos_.emplace(id, load_signer(id, dir / "shos" / id, "sho")).first->second;
   }
 
   /// A subscriber (device owner) signer under the PKI's subscriber CA, created on first use.
@@ -91,12 +86,7 @@ class TestPki {
     auto it = subscribers_.find(id);
     if (it != subscribers_.end()) return it->second;
     if (!mo::issue_test_subscriber(dir, id)) throw std::runtime_error("issue_test_subscriber failed");
-    ShoSigner s;
-    s.id = id;
-    s.dir = dir / "subscribers" / id;
-    s.cert = *mo::Certificate::from_pem(slurp(s.dir / "subscriber-cert.pem"));
-    s.key = *mo::PrivateKey::from_pem(slurp(s.dir / "subscriber-key.pem"));
-    return subscribers_.emplace(id, std::move(s)).first->second;
+    return subscribers_.emplace(id, load_signer(id, dir / "subscribers" / id, "subscriber")).first->second;
   }
 
   /// The subscriber CA as trust anchors (the owner CA of a device); after subscriber() once.
@@ -114,6 +104,16 @@ class TestPki {
   }
 
  private:
+  /// The signer @p id of @p signer_dir: <kind>-cert.pem and <kind>-key.pem.
+  static ShoSigner load_signer(const std::string& id, const fs::path& signer_dir, const std::string& kind) {
+    ShoSigner s;
+    s.id = id;
+    s.dir = signer_dir;
+    s.cert = *mo::Certificate::from_pem(slurp(s.dir / (kind + "-cert.pem")));
+    s.key = *mo::PrivateKey::from_pem(slurp(s.dir / (kind + "-key.pem")));
+    return s;
+  }
+
   TestPki() {
     dir = make_temp_dir("pki");
     auto files = mo::init_test_pki(dir);

@@ -181,11 +181,7 @@ std::size_t OperatorChangeService::resume() {
 }
 
 bool OperatorChangeService::resend(const OperatorChange& change) {
-  std::shared_ptr<DrfService> drf;
-  {
-    std::lock_guard lock(mutex_);
-    drf = drf_;
-  }
+  const auto drf = current_drf();
   if (!drf) return false;
   std::lock_guard one(rebootstrap_mutex_);
   auto it = pushes_.find(change.id);
@@ -212,12 +208,13 @@ bool OperatorChangeService::resend(const OperatorChange& change) {
   return ok;
 }
 
+std::shared_ptr<DrfService> OperatorChangeService::current_drf() const {
+  std::lock_guard lock(mutex_);
+  return drf_;
+}
+
 bool OperatorChangeService::rebootstrap(const OperatorChange& change) {
-  std::shared_ptr<DrfService> drf;
-  {
-    std::lock_guard lock(mutex_);
-    drf = drf_;
-  }
+  const auto drf = current_drf();
   if (!drf) return false;
   // One at a time, and never over a pending one: a re-bootstrap on its way (or applied) holds
   // the credentials the device may already use; a second one would replace them and cut the

@@ -99,19 +99,7 @@ Result<Device> SqliteStore::get_device_by_pcid(std::string_view pcid) {
 Result<std::vector<Device>> SqliteStore::list_devices(std::int64_t sho_id, std::string_view after_dev_id,
                                                       std::size_t limit) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q(std::string("SELECT ") + kDeviceColumns +
-                     " FROM devices WHERE sho_id = ? AND dev_id > ? ORDER BY dev_id LIMIT ?");
-  if (!st) return fail(st.error());
-  st->i64(1, sho_id).text(2, after_dev_id).i64(3, static_cast<std::int64_t>(limit));
-  std::vector<Device> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW) {
-    auto d = impl_->read_device(*st);
-    if (!d) return fail(d.error());
-    out.push_back(std::move(*d));
-  }
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return impl_->devices_page("sho_id", sho_id, after_dev_id, limit);
 }
 
 Result<void> SqliteStore::set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) {

@@ -277,6 +277,25 @@ struct SqliteStore::Impl {
     return d;
   }
 
+  /// One page of the devices whose @p owner_column ("sho_id", "subscriber_id") is @p owner, by
+  /// DevId after @p after_dev_id.
+  Result<std::vector<Device>> devices_page(const char* owner_column, std::int64_t owner, std::string_view after_dev_id,
+                                           std::size_t limit) {
+    auto st = q(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE " + owner_column +
+                " = ? AND dev_id > ? ORDER BY dev_id LIMIT ?");
+    if (!st) return fail(st.error());
+    st->i64(1, owner).text(2, after_dev_id).i64(3, static_cast<std::int64_t>(limit));
+    std::vector<Device> out;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      auto d = read_device(*st);
+      if (!d) return fail(d.error());
+      out.push_back(std::move(*d));
+    }
+    if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+    return out;
+  }
+
   Result<Device> device_where(const char* column, std::string_view value) {
     auto st = q(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE " + column + " = ?");
     if (!st) return fail(st.error());

@@ -102,19 +102,7 @@ Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subs
 Result<std::vector<Device>> SqliteStore::list_subscriber_devices(std::int64_t subscriber_id,
                                                                  std::string_view after_dev_id, std::size_t limit) {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q(std::string("SELECT ") + kDeviceColumns +
-                     " FROM devices WHERE subscriber_id = ? AND dev_id > ? ORDER BY dev_id LIMIT ?");
-  if (!st) return fail(st.error());
-  st->i64(1, subscriber_id).text(2, after_dev_id).i64(3, static_cast<std::int64_t>(limit));
-  std::vector<Device> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW) {
-    auto d = impl_->read_device(*st);
-    if (!d) return fail(d.error());
-    out.push_back(std::move(*d));
-  }
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return impl_->devices_page("subscriber_id", subscriber_id, after_dev_id, limit);
 }
 
 }  // namespace m2mdm::server

@@ -116,6 +116,8 @@ class OperatorChangeService {
   bool rebootstrap(const OperatorChange& change);
   /// Pushes @p change's pending re-bootstrap again when it is due (see resume()).
   bool resend(const OperatorChange& change);
+  /// The DRF installed by set_drf() (nullptr = none yet).
+  std::shared_ptr<DrfService> current_drf() const;
 
   Store& store_;
   const Pva& pva_;

@@ -139,14 +139,14 @@ Result<Device> RestApi::visible_device(const Caller& caller, const std::string& 
   // An SHO sees its own devices, a subscriber the devices it owns, the operator all.
   auto d = store_.get_device(dev_id);
   if (!d) return d;
-  if (caller.is(Role::sho) && d->sho_id != caller.sho_id) {
-    // Refused, and recorded: the SHO learns nothing (the same 404 as an unknown DevId).
-    if (auto r = store_.append_audit({0, now(), caller.actor(), "device.refused", dev_id, "device of another SHO"}); !r)
-      spdlog::warn("api: audit append failed: {}", r.error().message());
-    return fail(make_error_code(errc::not_found));
-  }
-  if (caller.is(Role::subscriber) && d->subscriber_id != caller.subscriber_id) {
-    if (auto r = store_.append_audit({0, now(), caller.actor(), "device.refused", dev_id, "device of another subscriber"}); !r)
+  const char* refused = nullptr;
+  if (caller.is(Role::sho) && d->sho_id != caller.sho_id)
+    refused = "device of another SHO";
+  else if (caller.is(Role::subscriber) && d->subscriber_id != caller.subscriber_id)
+    refused = "device of another subscriber";
+  if (refused != nullptr) {
+    // Refused, and recorded: the caller learns nothing (the same 404 as an unknown DevId).
+    if (auto r = store_.append_audit({0, now(), caller.actor(), "device.refused", dev_id, refused}); !r)
       spdlog::warn("api: audit append failed: {}", r.error().message());
     return fail(make_error_code(errc::not_found));
   }

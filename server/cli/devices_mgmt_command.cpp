@@ -161,9 +161,9 @@ void add_one(CLI::App* devices, const std::string& name, const std::string& verb
   }
   c->add_option("DEVID", f->dev_id, "the device's DevId")->required();
   c->add_option("URI", f->uri, "the node, e.g. ./DevInfo/Mod")->required();
-  if (value_allowed) c->add_option("VALUE", f->value, "the data to send");
-  c->callback([f, c] {
-    f->has_value = c->count("VALUE") > 0;
+  CLI::Option* value = value_allowed ? c->add_option("VALUE", f->value, "the data to send") : nullptr;
+  c->callback([f, value] {
+    f->has_value = value != nullptr && value->count() > 0;
     if (f->verb == "Replace" && !f->has_value) fail("replace needs a VALUE");
     run_mgmt(*f);
   });

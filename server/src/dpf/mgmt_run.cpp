@@ -1,6 +1,7 @@
 // MgmtRun (see mgmt_run.hpp).
 #include "dpf/mgmt_run.hpp"
 
+#include "m2mdm/syncml/encoding.hpp"
 #include "m2mdm/syncml/status.hpp"
 
 namespace m2mdm::server {
@@ -87,15 +88,16 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
     if (!assembler_.active()) {
       // The first chunk of a large object: it must declare its Size, within our MaxObjSize
       // (DM_RepPro 1.2 §7; DM_Protocol 1.2 §6.10).
-      const syncml::StatusCode first = syncml::LargeObjectAssembler::check_first(
-          meta ? meta->size : std::nullopt, max_obj_size);
-      if (first != syncml::StatusCode::Ok) {
+      const std::optional<std::uint64_t> declared = meta ? meta->size : std::nullopt;
+      const syncml::StatusCode first = syncml::LargeObjectAssembler::check_first(declared, max_obj_size);
+      if (first != syncml::StatusCode::Ok || !declared) {
         cmd_.statuses.push_back({index, "Results", syncml::code(first)});
         reply = first;
         continue;
       }
-      assembler_.start(source, *meta->size);
-      pending_ = {index, source, meta->format.value_or(std::string{}), meta->type.value_or(std::string{}), {}};
+      assembler_.start(source, *declared);
+      pending_ = {index, source, meta && meta->format ? *meta->format : std::string{},
+                  meta && meta->type ? *meta->type : std::string{}, {}};
     }
     // A b64 object travels as chunks each base64-encoded on its own; Size counts the decoded bytes.
     const bool b64 = pending_.format == "b64";

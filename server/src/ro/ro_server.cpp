@@ -362,7 +362,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   s->notifier_ = std::make_unique<JobNotifier>(*s->store_, *s->sender_, n);
   s->router_->set_job_listener([notifier = s->notifier_.get()](const Job&) { notifier->poke(); });
   s->router_->set_command_listener(
-      [notifier = s->notifier_.get()](const MgmtCommand& c) { notifier->push_device(c.dev_id); });
+      [notifier = s->notifier_.get()](const MgmtCommand& cmd) { notifier->push_device(cmd.dev_id); });
 
   CallbackOptions cb;
   cb.retry_seconds = c.callback_retry_seconds;

@@ -30,11 +30,16 @@ cli get "$DEV" ./DevInfo/Mod
 grep -q "queued for $DEV" "$WORK/err" && grep -q ": completed" "$WORK/err" || fail "no progress: $(cat "$WORK/err")"
 echo "ok: m2mdm devices get $DEV ./DevInfo/Mod -> $(cat "$WORK/out")"
 
-# --- 2. Replace: the server's own DMAcc Name (its ACL lets the server Replace it), read back.
+# --- 2. Replace: the server's own DMAcc Name (its ACL lets this server Replace it), read back.
+# The device holds accounts of other servers too (the bootstrap's m2m-app): their ACLs refuse us.
 cli get "$DEV" ./DMAcc
 [ "$RC" = 0 ] || fail "get DMAcc exit $RC: $(cat "$WORK/out" "$WORK/err")"
-ACC=$(tr '/' '\n' <"$WORK/out" | head -1)
-[ -n "$ACC" ] || fail "no DMAcc child in '$(cat "$WORK/out")'"
+ACC= OTHER=
+for x in $(tr '/' ' ' <"$WORK/out"); do
+  cli get "$DEV" "./DMAcc/$x/ServerID"
+  if [ "$RC" = 0 ] && [ "$(cat "$WORK/out")" = m2mdm-dpf ]; then ACC=$x; else OTHER=$x; fi
+done
+[ -n "$ACC" ] || fail "no DMAcc of m2mdm-dpf that the server may read"
 cli replace "$DEV" "./DMAcc/$ACC/Name" "renamed-by-e2e"
 [ "$RC" = 0 ] || fail "replace Name exit $RC: $(cat "$WORK/out" "$WORK/err")"
 grep -q "status 200" "$WORK/out" || fail "replace Name: $(cat "$WORK/out")"
@@ -48,10 +53,17 @@ cli exec "$DEV" ./M2MSIMMobj/ReBootstrap/Operations/Disarm
 grep -Eq "status 20[02]" "$WORK/out" || fail "exec: $(cat "$WORK/out")"
 echo "ok: exec ./M2MSIMMobj/ReBootstrap/Operations/Disarm -> $(cat "$WORK/out")"
 
-# --- 4. Refused by the device: ./DevInfo is Get-only; the status is printed (exit 2), not hidden.
+# --- 4. Refused by the device's ACL: another server's account (425 permission denied, DM_TND 1.2
+# §7), and the Get-only ./DevInfo/Mod. The status is printed (exit 2), not hidden.
+if [ -n "$OTHER" ]; then
+  cli replace "$DEV" "./DMAcc/$OTHER/Name" "not-ours"
+  [ "$RC" = 2 ] || fail "replace of another server's account exit $RC: $(cat "$WORK/out" "$WORK/err")"
+  [ "$(cat "$WORK/out")" = "Replace ./DMAcc/$OTHER/Name: status 425" ] || fail "refused replace: $(cat "$WORK/out")"
+  echo "ok: refused by the ACL: $(cat "$WORK/out")"
+fi
 cli replace "$DEV" ./DevInfo/Mod "not-allowed"
 [ "$RC" = 2 ] || fail "refused replace exit $RC: $(cat "$WORK/out" "$WORK/err")"
-grep -Eq "^Replace ./DevInfo/Mod: status 4[0-9][0-9]$" "$WORK/out" || fail "refused replace: $(cat "$WORK/out")"
+[ "$(cat "$WORK/out")" = "Replace ./DevInfo/Mod: status 425" ] || fail "refused replace: $(cat "$WORK/out")"
 echo "ok: refused: $(cat "$WORK/out")"
 cli get "$DEV" ./DevInfo/Mod --json
 [ "$RC" = 0 ] && [ "$(jq -r '.results[0].data' "$WORK/out" | base64 -d)" = "$MODEL" ] \

@@ -55,12 +55,11 @@ echo "ok: exec ./M2MSIMMobj/ReBootstrap/Operations/Disarm -> $(cat "$WORK/out")"
 
 # --- 4. Refused by the device's ACL: another server's account (425 permission denied, DM_TND 1.2
 # §7), and the Get-only ./DevInfo/Mod. The status is printed (exit 2), not hidden.
-if [ -n "$OTHER" ]; then
-  cli replace "$DEV" "./DMAcc/$OTHER/Name" "not-ours"
-  [ "$RC" = 2 ] || fail "replace of another server's account exit $RC: $(cat "$WORK/out" "$WORK/err")"
-  [ "$(cat "$WORK/out")" = "Replace ./DMAcc/$OTHER/Name: status 425" ] || fail "refused replace: $(cat "$WORK/out")"
-  echo "ok: refused by the ACL: $(cat "$WORK/out")"
-fi
+[ -n "$OTHER" ] || fail "the bootstrap left no account of another server"
+cli replace "$DEV" "./DMAcc/$OTHER/Name" "not-ours"
+[ "$RC" = 2 ] || fail "replace of another server's account exit $RC: $(cat "$WORK/out" "$WORK/err")"
+[ "$(cat "$WORK/out")" = "Replace ./DMAcc/$OTHER/Name: status 425" ] || fail "refused replace: $(cat "$WORK/out")"
+echo "ok: refused by the ACL: $(cat "$WORK/out")"
 cli replace "$DEV" ./DevInfo/Mod "not-allowed"
 [ "$RC" = 2 ] || fail "refused replace exit $RC: $(cat "$WORK/out" "$WORK/err")"
 [ "$(cat "$WORK/out")" = "Replace ./DevInfo/Mod: status 425" ] || fail "refused replace: $(cat "$WORK/out")"

@@ -257,7 +257,8 @@ void check_after(World& w, const json& after) {
   }
   // "commands": {"<name>": {"state", "statuses": [{"cmd", "code"}] (each present),
   //              "results": ["<data>", ...] (exactly these, in order), "status_count"}}.
-  for (const auto& [name, want] : after.value("commands", json::object()).items()) {
+  const json commands = after.value("commands", json::object());
+  for (const auto& [name, want] : commands.items()) {
     auto cmd = w.store->get_command(w.command_ids.at(name));
     ASSERT_TRUE(cmd);
     if (want.contains("state")) {

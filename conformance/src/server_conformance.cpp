@@ -49,6 +49,7 @@ struct World {
   Bytes client_nonce;                        // what the server expects our next digest over
   std::map<std::string, std::string> correlators;  // job name -> correlator
   std::map<std::string, std::int64_t> job_ids;
+  std::map<std::string, std::int64_t> command_ids;  // command name -> id
   std::string target = "/dm";                // where the next message goes (RespURI path)
   std::uint32_t last_server_msg = 0;
   syncml::Message last_reply;                // the server's last message
@@ -72,6 +73,27 @@ struct World {
     return out;
   }
 
+  /// {{CmdID:<Kind>}}: the CmdID of the first `<Kind>` command (searched inside Atomic/Sequence
+  /// too) of the latest server message that held one: a device answers a Get over several
+  /// messages when its Results is a large object.
+  std::map<std::string, std::uint32_t> seen_cmd_ids;
+  void remember_cmd_ids(const syncml::Message& m) {
+    std::map<std::string, std::uint32_t> now;
+    auto note = [&](const syncml::Command& c) { now.emplace(syncml::command_name(c.kind()), c.cmd_id()); };
+    for (const auto& command : m.body) {
+      if (std::holds_alternative<syncml::Status>(command.value)) continue;
+      note(command);
+      if (const auto* box = std::get_if<syncml::Container>(&command.value))
+        for (const auto& inner : box->commands) note(inner);
+    }
+    for (const auto& [k, v] : now) seen_cmd_ids[k] = v;
+  }
+  std::optional<std::string> cmd_id_of(const std::string& kind) const {
+    auto it = seen_cmd_ids.find(kind);
+    if (it == seen_cmd_ids.end()) return std::nullopt;
+    return std::to_string(it->second);
+  }
+
   std::string cred(std::string_view password) const {
     auto digest = syncml::md5_digest_credential(client_user, password, client_nonce);
     if (!digest) return {};
@@ -93,6 +115,7 @@ struct World {
           if (name == "Ack") return ack();
           if (name == "ClientCred") return cred(arg == "wrong" ? client_secret + "-wrong" : client_secret);
           if (name == "Correlator" && correlators.contains(arg)) return correlators.at(arg);
+          if (name == "CmdID") return cmd_id_of(arg);
           return std::nullopt;
         },
         &unknown);
@@ -143,6 +166,25 @@ void set_up(World& w, const json& c) {
     ASSERT_TRUE(created) << created.error().message();
     w.correlators[j.at("name").get<std::string>()] = created->correlator;
     w.job_ids[j.at("name").get<std::string>()] = created->id;
+  }
+  // Generic management commands queued for the device: [{"name", "wrap", "ops": [{"verb", "target", ...}]}].
+  for (const auto& m : c.value("commands", json::array())) {
+    MgmtCommand cmd;
+    cmd.dev_id = w.dev_id;
+    cmd.submitted_by = "operator";
+    cmd.wrap = mgmt_wrap_from_string(m.value("wrap", "none")).value_or(MgmtWrap::none);
+    for (const auto& o : m.at("ops")) {
+      MgmtOp op;
+      op.verb = mgmt_verb_from_string(o.value("verb", "Get")).value_or(MgmtVerb::get);
+      op.target = o.value("target", "");
+      op.source = o.value("source", "");
+      if (o.contains("data")) op.data = o["data"].get<std::string>();
+      op.format = o.value("format", "");
+      cmd.ops.push_back(std::move(op));
+    }
+    auto created = w.store->create_command(cmd, AuditEntry{0, kNow, "operator", "command.submit", {}, {}}, kNow);
+    ASSERT_TRUE(created) << created.error().message();
+    w.command_ids[m.at("name").get<std::string>()] = created->id;
   }
   DpfOptions options;
   options.server_uri = std::string(kServerUri);
@@ -213,6 +255,30 @@ void check_after(World& w, const json& after) {
     ASSERT_TRUE(d);
     EXPECT_EQ(to_string(d->state), after["device_state"].get<std::string>());
   }
+  // "commands": {"<name>": {"state", "statuses": [{"cmd", "code"}] (each present),
+  //              "results": ["<data>", ...] (exactly these, in order), "status_count"}}.
+  const json commands = after.value("commands", json::object());
+  for (const auto& [name, want] : commands.items()) {
+    auto cmd = w.store->get_command(w.command_ids.at(name));
+    ASSERT_TRUE(cmd);
+    if (want.contains("state")) {
+      EXPECT_EQ(to_string(cmd->state), want["state"].get<std::string>()) << "command " << name << ": " << cmd->error;
+    }
+    for (const auto& st : want.value("statuses", json::array())) {
+      const bool found = std::any_of(cmd->statuses.begin(), cmd->statuses.end(), [&](const MgmtStatus& s) {
+        return s.cmd == st.at("cmd").get<std::string>() && s.code == st.at("code").get<int>();
+      });
+      EXPECT_TRUE(found) << "command " << name << ": no status " << st.dump();
+    }
+    if (want.contains("status_count")) {
+      EXPECT_EQ(cmd->statuses.size(), want["status_count"].get<std::size_t>()) << "command " << name;
+    }
+    if (want.contains("results")) {
+      std::vector<std::string> got;
+      for (const auto& r : cmd->results) got.push_back(r.data);
+      EXPECT_EQ(got, want["results"].get<std::vector<std::string>>()) << "command " << name;
+    }
+  }
   auto audit = w.store->list_audit(1000);
   ASSERT_TRUE(audit);
   for (const auto& action : after.value("audit", json::array())) {
@@ -251,6 +317,7 @@ TEST_P(ServerConformance, ScriptedDevice) {
     check_reply(where, *reply, expect);
     w.last_server_msg = reply->hdr.msg_id;
     w.last_reply = *reply;
+    w.remember_cmd_ids(*reply);
     if (reply->hdr.resp_uri) {
       const auto& uri = *reply->hdr.resp_uri;
       const auto path = uri.find('/', uri.find("://") == std::string::npos ? 0 : uri.find("://") + 3);

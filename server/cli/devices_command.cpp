@@ -76,6 +76,7 @@ void add_devices_command(CLI::App& app) {
   imp->add_option("--timeout", f->timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
   imp->add_option("FILE", f->file, "NDJSON file of devices ('-' = stdin)")->required();
   imp->callback([f] { run_import(*f); });
+  add_devices_mgmt_commands(devices);
 }
 
 }  // namespace m2mdm::cli

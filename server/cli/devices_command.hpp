@@ -10,4 +10,8 @@ namespace m2mdm::cli {
 /// Adds the `devices` sub-command (with `import`) to @p app.
 void add_devices_command(CLI::App& app);
 
+/// Adds `get`, `replace` and `exec` (generic management commands, devices_mgmt_command.cpp) to
+/// the `devices` sub-command.
+void add_devices_mgmt_commands(CLI::App* devices);
+
 }  // namespace m2mdm::cli

@@ -14,10 +14,10 @@ using namespace m2mdm::server;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 14) {
+  switch (data[0] % 15) {
     case 0:
     case 1: {
-      auto r = parse_device_import(body, data[0] % 14 == 1, 1000);
+      auto r = parse_device_import(body, data[0] % 15 == 1, 1000);
       if (r) {
         if (r->empty() || r->size() > 1000) std::abort();
         for (const auto& d : *r) {
@@ -96,6 +96,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (r) {
         for (const auto& id : *r)
           if (id.empty() || id.size() > kMaxIdLength) std::abort();
+      }
+      break;
+    }
+    case 14: {
+      auto r = parse_command_submission(body);
+      if (r && (r->ops.empty() || r->ops.size() > kMaxMgmtOps)) std::abort();
+      if (r && r->ttl_seconds && (*r->ttl_seconds < 1 || *r->ttl_seconds > 30 * 24 * 3600)) std::abort();
+      if (r) {
+        for (const auto& op : r->ops) {
+          if (op.target.empty() || op.target.size() > kMaxMgmtUriLength) std::abort();
+          if (op.target != "." && !op.target.starts_with("./")) std::abort();
+          if ((op.verb == MgmtVerb::copy) == op.source.empty()) std::abort();
+          if (op.data && (op.data->size() > kMaxMgmtDataLength || op.verb == MgmtVerb::get)) std::abort();
+          if (r->wrap == MgmtWrap::atomic && op.verb == MgmtVerb::get) std::abort();
+        }
       }
       break;
     }

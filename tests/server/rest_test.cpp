@@ -334,6 +334,7 @@ TEST_F(Rest, EveryJsonRouteTakesTheSameMediaTypes) {
       {"PATCH", "/api/v1/devices/IMEI:1", a},
       {"POST", "/api/v1/devices/IMEI:1/bootstrap", a},
       {"POST", "/api/v1/devices/IMEI:1/jobs", a},
+      {"POST", "/api/v1/devices/IMEI:1/commands", a},
       {"POST", "/api/v1/devices/IMEI:1/operator-change", a},
       {"POST", "/api/v1/pva/validate", a},
       {"POST", "/api/v1/icf/vectors", kAdmin},
@@ -533,6 +534,72 @@ TEST_F(Rest, HealthzMetricsAndDmRouting) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, dm.body);
   EXPECT_EQ(r.header("x-seen-hmac").value_or(""), "algorithm=MD5, mac=x");
+}
+
+// Generic management commands: the operator or the device's SHO queues them, validated strictly;
+// another SHO sees neither the device nor its commands; the device's answer is read back.
+TEST_F(Rest, ManagementCommandsAreValidatedQueuedAndReadBack) {
+  const std::string a = make_sho("sho-a").second;
+  const std::string b = make_sho("sho-b").second;
+  ASSERT_EQ(call("POST", "/api/v1/devices:import", a, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])").status, 200);
+  const std::string path = "/api/v1/devices/IMEI:1/commands";
+  for (const std::string bad : {
+           R"({})", R"({"commands":[]})", R"({"commands":{}})", R"({"commands":[{"verb":"Get"}]})",
+           R"({"commands":[{"verb":"Fetch","target":"./A"}]})", R"({"commands":[{"verb":"get","target":"./A"}]})",
+           R"({"commands":[{"verb":"Get","target":"A/B"}]})", R"({"commands":[{"verb":"Get","target":"./A/../B"}]})",
+           R"({"commands":[{"verb":"Get","target":"./A//B"}]})", R"({"commands":[{"verb":"Get","target":"./A B"}]})",
+           R"({"commands":[{"verb":"Get","target":"./A?list=Struct"}]})", R"({"commands":[{"verb":"Get","target":"./"}]})",
+           R"({"commands":[{"verb":"Get","target":"./A","data":"x"}]})",
+           R"({"commands":[{"verb":"Delete","target":"./A","data":"x"}]})",
+           R"({"commands":[{"verb":"Copy","target":"./A"}]})",
+           R"({"commands":[{"verb":"Replace","target":"./A","source":"./B"}]})",
+           R"({"commands":[{"verb":"Replace","target":"./A","data":"x","format":"text"}]})",
+           R"({"commands":[{"verb":"Replace","target":"./A","data":"*not base64*","format":"b64"}]})",
+           R"({"commands":[{"verb":"Get","target":"./A"}],"wrap":"Atomic"})",
+           R"({"commands":[{"verb":"Get","target":"./A"}],"wrap":"none"})",
+           R"({"commands":[{"verb":"Get","target":"./A"}],"ttlSeconds":0})",
+           R"({"commands":[{"verb":"Get","target":"./A","extra":1}]})",
+       }) {
+    EXPECT_EQ(call("POST", path, a, bad).status, 400) << bad;
+  }
+  json many = json::array();
+  for (int i = 0; i < 33; ++i) many.push_back({{"verb", "Get"}, {"target", "./A"}});
+  EXPECT_EQ(call("POST", path, a, json{{"commands", many}}.dump()).status, 400);
+
+  const std::string body = R"({"commands":[{"verb":"Replace","target":"./Vendor/X","data":"1","format":"int"},
+      {"verb":"Copy","source":"./Vendor/X","target":"./Vendor/Y"}],"wrap":"Atomic","ttlSeconds":60})";
+  auto r = call("POST", path, a, body);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto created = js(r);
+  EXPECT_EQ(created["state"], "queued");
+  EXPECT_EQ(created["wrap"], "Atomic");
+  EXPECT_EQ(created["commands"].size(), 2u);
+  EXPECT_EQ(created["commands"][1]["source"], "./Vendor/X");
+  EXPECT_EQ(created["deadline"], t.now() + 60);
+  const std::string id = std::to_string(created["id"].get<std::int64_t>());
+  EXPECT_EQ(r.header("Location").value_or(""), path + "/" + id);
+  EXPECT_EQ(call("POST", path, kAdmin, R"({"commands":[{"verb":"Get","target":"."}]})").status, 202);
+
+  // Another SHO: neither the device nor its commands; a VNO: refused.
+  EXPECT_EQ(call("POST", path, b, R"({"commands":[{"verb":"Get","target":"./A"}]})").status, 404);
+  EXPECT_EQ(call("GET", path + "/" + id, b).status, 404);
+  EXPECT_EQ(call("POST", path, kVno, R"({"commands":[{"verb":"Get","target":"./A"}]})").status, 403);
+  EXPECT_EQ(call("GET", path + "/999", a).status, 404);
+
+  // The device's session takes it and answers: the store's outcome is what GET shows.
+  auto claimed = store->claim_next_command("IMEI:1", t.now());
+  ASSERT_TRUE(claimed && *claimed);
+  MgmtCommand done = **claimed;
+  done.state = MgmtState::completed;
+  done.statuses = {{-1, "Atomic", 507}, {0, "Replace", 425}, {1, "Copy", 215}};
+  ASSERT_TRUE(store->finish_command(done, t.now()));
+  const auto got = js(call("GET", path + "/" + id, a));
+  EXPECT_EQ(got["state"], "completed");
+  ASSERT_EQ(got["statuses"].size(), 3u);
+  EXPECT_FALSE(got["statuses"][0].contains("index"));
+  EXPECT_EQ(got["statuses"][1]["code"], 425);
+  EXPECT_EQ(got["statuses"][2]["cmd"], "Copy");
+  EXPECT_EQ(js(call("GET", path + "/" + id, kAdmin))["state"], "completed");
 }
 
 }  // namespace

@@ -505,5 +505,76 @@ TEST(StoreCrash, WriterSigkilledAtRandomPointsLeavesAConsistentStore) {
   }
 }
 
+TEST_F(Fixture, ManagementCommandsAreClaimedOnceFinishedOnceAndExpire) {
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{make_device("IMEI:1", "001010000000001", sho)}, 1000));
+  MgmtCommand c;
+  c.dev_id = "IMEI:1";
+  c.submitted_by = "operator";
+  c.wrap = MgmtWrap::sequence;
+  MgmtOp get;
+  get.target = "./DevInfo/Mod";
+  MgmtOp rep;
+  rep.verb = MgmtVerb::replace;
+  rep.target = "./Vendor/X";
+  rep.data = "";  // empty data is kept as data, not dropped
+  rep.format = "chr";
+  c.ops = {get, rep};
+  c.deadline = 2000;
+  const AuditEntry audit{0, 0, "operator", "command.submit", {}, "test"};
+  auto c1 = store->create_command(c, audit, 1000);
+  ASSERT_TRUE(c1) << c1.error().message();
+  MgmtCommand late = c;
+  late.deadline = 1500;
+  auto c2 = store->create_command(late, audit, 1001);
+  ASSERT_TRUE(c2);
+  MgmtCommand nowhere = c;
+  nowhere.dev_id = "IMEI:nope";
+  EXPECT_EQ(store->create_command(nowhere, audit, 1000).error(), make_error_code(errc::not_found));
+  EXPECT_EQ(store->has_queued_command("IMEI:1", 1000).value_or(false), true);
+
+  auto got = store->get_command(c1->id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, MgmtState::queued);
+  EXPECT_EQ(got->wrap, MgmtWrap::sequence);
+  ASSERT_EQ(got->ops.size(), 2u);
+  EXPECT_EQ(got->ops[0].verb, MgmtVerb::get);
+  EXPECT_FALSE(got->ops[0].data);
+  ASSERT_TRUE(got->ops[1].data);
+  EXPECT_EQ(*got->ops[1].data, "");
+  EXPECT_EQ(got->ops[1].format, "chr");
+
+  // Finishing a command that was not delivered changes nothing.
+  MgmtCommand early = *got;
+  early.state = MgmtState::completed;
+  EXPECT_EQ(store->finish_command(early, 1100).value_or(true), false);
+
+  auto claimed = store->claim_next_command("IMEI:1", 1100);
+  ASSERT_TRUE(claimed && *claimed);
+  EXPECT_EQ((*claimed)->id, c1->id);
+  EXPECT_EQ((*claimed)->state, MgmtState::delivered);
+  MgmtCommand done = **claimed;
+  done.state = MgmtState::completed;
+  done.statuses = {{-1, "Sequence", 200}, {0, "Get", 200}, {1, "Replace", 425}};
+  done.results = {{0, "./DevInfo/Mod", "chr", "text/plain", std::string("m\0d", 3)}};
+  EXPECT_EQ(store->finish_command(done, 1200).value_or(false), true);
+  EXPECT_EQ(store->finish_command(done, 1201).value_or(true), false);  // once
+  got = store->get_command(c1->id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, MgmtState::completed);
+  ASSERT_EQ(got->statuses.size(), 3u);
+  EXPECT_EQ(got->statuses[2].code, 425);
+  ASSERT_EQ(got->results.size(), 1u);
+  EXPECT_EQ(got->results[0].data, std::string("m\0d", 3));
+
+  // The second one's deadline passed before a session came: expired, never handed out.
+  auto none = store->claim_next_command("IMEI:1", 1600);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  got = store->get_command(c2->id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, MgmtState::expired);
+  EXPECT_FALSE(got->error.empty());
+}
+
 }  // namespace
 }  // namespace m2mdm::server

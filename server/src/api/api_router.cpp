@@ -16,6 +16,9 @@ void ApiRouter::set_http_stats(std::function<HttpServerStats()> stats) { api_->s
 void ApiRouter::set_dpf_stats(std::function<DpfStats()> stats) { api_->set_dpf_stats(std::move(stats)); }
 void ApiRouter::set_drf(std::shared_ptr<DrfService> drf) { api_->set_drf(std::move(drf)); }
 void ApiRouter::set_job_listener(std::function<void(const Job&)> listener) { api_->set_job_listener(std::move(listener)); }
+void ApiRouter::set_command_listener(std::function<void(const MgmtCommand&)> listener) {
+  api_->set_command_listener(std::move(listener));
+}
 HttpResponse ApiRouter::handle(const HttpRequest& request) { return api_->handle(request); }
 const Metrics& ApiRouter::metrics() const noexcept { return api_->metrics(); }
 std::shared_ptr<OperatorChangeService> ApiRouter::operator_changes() const { return api_->operator_changes(); }

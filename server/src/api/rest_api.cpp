@@ -49,6 +49,8 @@ std::span<const Route> RestApi::routes() {
     Route{"GET",   "/api/v1/devices/{devId}/pfc",           owner,     &R::get_device_pfc},
     Route{"GET",   "/api/v1/devices/{devId}/jobs",          owner,     &R::list_device_jobs,   {}, &R::load_visible_device},
     Route{"POST",  "/api/v1/devices/{devId}/jobs",          sho_or_sub, &R::submit_job,        {}, &R::load_visible_device},
+    Route{"POST",  "/api/v1/devices/{devId}/commands",      op_or_sho, &R::submit_command,     {}, &R::load_visible_device},
+    Route{"GET",   "/api/v1/devices/{devId}/commands/{id}", op_or_sho, &R::get_command,        {}, &R::load_visible_device},
     Route{"POST",  "/api/v1/devices/{devId}/operator-change", sho,     &R::request_operator_change},
     Route{"GET",   "/api/v1/devices/{devId}/operator-changes", owner,  &R::list_device_operator_changes},
     Route{"POST",  "/api/v1/operator-changes",              sho,       &R::request_operator_change_batch},

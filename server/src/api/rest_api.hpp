@@ -32,6 +32,8 @@ class RestApi {
   void set_dpf_stats(std::function<DpfStats()> stats);
   void set_drf(std::shared_ptr<DrfService> drf);
   void set_job_listener(std::function<void(const Job&)> listener);
+  /// Called when a management command was queued (the package 0 trigger).
+  void set_command_listener(std::function<void(const MgmtCommand&)> listener);
   const Metrics& metrics() const noexcept { return metrics_; }
   const std::shared_ptr<OperatorChangeService>& operator_changes() const noexcept { return changes_; }
 
@@ -48,6 +50,8 @@ class RestApi {
   void audit(const Call& call, std::string action, std::string subject, std::string detail);
   /// Tells the job listener (the package 0 trigger) that @p job was queued.
   void job_queued(const Job& job);
+  /// Tells the command listener that @p cmd was queued.
+  void command_queued(const MgmtCommand& cmd);
   /// Loads a device the caller may see: an SHO sees only its own, a VNO none (not_found otherwise).
   Result<Device> visible_device(const Caller& caller, const std::string& dev_id);
 
@@ -93,6 +97,9 @@ class RestApi {
   HttpResponse cancel_job(Call& call);
   /// The job named by the {id} parameter if the caller may see it (an SHO: only its own).
   std::expected<Job, HttpResponse> visible_job(const Call& call);
+  // --- generic management commands (command_endpoints.cpp)
+  HttpResponse submit_command(Call& call);
+  HttpResponse get_command(Call& call);
   // --- operator change (operator_change_endpoints.cpp)
   HttpResponse request_operator_change(Call& call);
   HttpResponse request_operator_change_batch(Call& call);
@@ -125,6 +132,7 @@ class RestApi {
   std::function<DpfStats()> dpf_stats_;
   std::shared_ptr<DrfService> drf_;
   std::function<void(const Job&)> job_listener_;
+  std::function<void(const MgmtCommand&)> command_listener_;
   Metrics metrics_;
 };
 

@@ -6,11 +6,14 @@
 
 #include "m2mdm/server/drf.hpp"
 #include "m2mdm/server/push.hpp"
+#include "m2mdm/syncml/encoding.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <charconv>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <limits>
 #include <set>
@@ -495,6 +498,95 @@ Parsed<std::vector<std::string>> parse_device_id_list(std::string_view body, std
     if (!seen.insert(id).second) return Err(where + ": device " + id + " is listed twice");
     out.push_back(id);
   }
+  return out;
+}
+
+namespace {
+
+// A DM URI (DM_TND 1.2 §6, DM_RepPro 1.2 §6.1.13 "URI syntax"): "." or "./" followed by
+// segments of printable non-space ASCII, none empty, "." or ".."; no query ("?list=" is not
+// offered here), no fragment. Relative URIs are refused so that the target is never ambiguous.
+bool valid_dm_uri(std::string_view u) {
+  if (u == ".") return true;
+  if (!u.starts_with("./") || u.size() == 2) return false;
+  std::string_view rest = u.substr(2);
+  while (true) {
+    const auto slash = rest.find('/');
+    const std::string_view seg = rest.substr(0, slash);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    for (unsigned char c : seg)
+      if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#') return false;
+    if (slash == std::string_view::npos) return true;
+    rest = rest.substr(slash + 1);
+  }
+}
+
+// Meta Format values of DM_TND 1.2 §7.6 (Format).
+bool valid_dm_format(std::string_view f) {
+  static constexpr std::array<std::string_view, 11> kFormats{"b64",  "bin", "bool", "chr",  "int",  "node",
+                                                             "null", "xml", "date", "time", "float"};
+  return std::find(kFormats.begin(), kFormats.end(), f) != kFormats.end();
+}
+
+Parsed<MgmtOp> parse_mgmt_op(const json& j, const std::string& where, MgmtWrap wrap) {
+  if (!j.is_object()) return Err(where + " must be an object");
+  if (auto r = only_keys(j, {"verb", "target", "source", "data", "format", "type"}, where); !r) return Err(r.error());
+  MgmtOp op;
+  M2MDM_GET(verb, str(j, "verb", 16, true));
+  auto v = mgmt_verb_from_string(**verb);
+  if (!v) return Err(where + ": \"verb\" must be one of Get, Replace, Add, Delete, Exec, Copy");
+  op.verb = *v;
+  // Atomic may not hold a Get (DM_RepPro 1.2 §6.6.3).
+  if (wrap == MgmtWrap::atomic && op.verb == MgmtVerb::get) return Err(where + ": a Get may not be inside Atomic");
+  M2MDM_GET(target, str(j, "target", kMaxMgmtUriLength, true));
+  if (!valid_dm_uri(**target)) return Err(where + ": \"target\" is not an absolute DM URI (\"./...\")");
+  op.target = **target;
+  M2MDM_GET(source, str(j, "source", kMaxMgmtUriLength, false));
+  if (op.verb == MgmtVerb::copy) {
+    if (!*source) return Err(where + ": a Copy needs \"source\"");
+    if (!valid_dm_uri(**source)) return Err(where + ": \"source\" is not an absolute DM URI (\"./...\")");
+    op.source = **source;
+  } else if (*source) {
+    return Err(where + ": only a Copy has \"source\"");
+  }
+  M2MDM_GET(data, str(j, "data", kMaxMgmtDataLength, false, /*allow_empty=*/true));
+  if (*data && (op.verb == MgmtVerb::get || op.verb == MgmtVerb::del || op.verb == MgmtVerb::copy))
+    return Err(where + ": a " + std::string(to_string(op.verb)) + " carries no \"data\"");
+  op.data = *data;
+  M2MDM_GET(format, str(j, "format", 8, false));
+  if (*format) {
+    if (!valid_dm_format(**format))
+      return Err(where + ": \"format\" must be one of b64, bin, bool, chr, int, node, null, xml, date, time, float");
+    op.format = **format;
+    if (op.format == "b64" && op.data && !base64_decode(*op.data)) return Err(where + ": \"data\" is not base64");
+  }
+  M2MDM_GET(type, str(j, "type", 128, false));
+  if (*type) op.type = **type;
+  return op;
+}
+
+}  // namespace
+
+Parsed<CommandSubmission> parse_command_submission(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"commands", "wrap", "ttlSeconds"}); !r) return Err(r.error());
+  CommandSubmission out;
+  M2MDM_GET(wrap, str(*j, "wrap", 16, false));
+  if (*wrap) {
+    auto w = mgmt_wrap_from_string(**wrap);
+    if (!w || *w == MgmtWrap::none) return Err("\"wrap\" must be Atomic or Sequence");
+    out.wrap = *w;
+  }
+  auto it = j->find("commands");
+  if (it == j->end() || !it->is_array() || it->empty() || it->size() > kMaxMgmtOps)
+    return Err("\"commands\" must be an array of 1.." + std::to_string(kMaxMgmtOps) + " commands");
+  for (const auto& c : *it) {
+    auto op = parse_mgmt_op(c, "commands[" + std::to_string(out.ops.size()) + "]", out.wrap);
+    if (!op) return Err(op.error());
+    out.ops.push_back(std::move(*op));
+  }
+  M2MDM_GET(ttl, integer(*j, "ttlSeconds", 1, 30 * 24 * 3600, false));
+  out.ttl_seconds = *ttl;
   return out;
 }
 

@@ -2,6 +2,8 @@
 // reached through DmBackend, bytes arrive through handle() and leave in its DmReply.
 #include "m2mdm/server/dm_session.hpp"
 
+#include "dpf/mgmt_run.hpp"
+
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/syncml/error.hpp"
@@ -59,7 +61,7 @@ struct DmServerSession::Impl {
   bool pfc_requested = false;
 
   // What each command we sent was for, so that its Status can move the workflow on.
-  enum class Purpose { GetPfc, AddSlot, AddPackage, AddAuthToken, ExecJob, Other };
+  enum class Purpose { GetPfc, AddSlot, AddPackage, AddAuthToken, ExecJob, Mgmt, Other };
   std::map<std::uint32_t, Purpose> awaiting;
 
   // The job being delivered.
@@ -74,6 +76,10 @@ struct DmServerSession::Impl {
   };
   std::optional<Delivery> delivery;
   std::deque<Command> pending_ops;  // our commands not yet sent
+  // The generic management command being run (after the jobs), and Statuses owed to the
+  // device's chunked Results.
+  std::optional<MgmtRun> mgmt;
+  std::vector<syncml::Status> results_statuses;
 
   Impl(DmBackend& b, DmServerConfig c) : backend(b), config(std::move(c)), encoding(config.default_encoding) {}
 
@@ -123,6 +129,7 @@ struct DmServerSession::Impl {
       // claimed as delivering; the next session re-delivers it from the start).
       delivery.reset();
     }
+    finish_mgmt(MgmtState::failed, "session aborted: " + report.abort_reason);
     Message m = new_message();
     syncml::Alert alert;
     alert.cmd_id = cmd_id();
@@ -272,6 +279,42 @@ struct DmServerSession::Impl {
     return false;
   }
 
+  // ---- generic management commands ----------------------------------------------------------
+
+  // Sends the device's next queued management command, once no job is in the way.
+  void plan_mgmt() {
+    if (mgmt) return;
+    auto next = backend.next_command(device_uri);
+    if (!next) return;
+    mgmt.emplace(std::move(*next));
+    for (auto& c : mgmt->build([this] { return cmd_id(); })) {
+      std::uint32_t id = 0;
+      if (const auto* ic = std::get_if<ItemCommand>(&c.value)) id = ic->cmd_id;
+      if (const auto* box = std::get_if<syncml::Container>(&c.value)) {
+        id = box->cmd_id;
+        // The commands inside answer with their own Statuses.
+        for (const auto& inner : box->commands)
+          if (const auto* ic = std::get_if<ItemCommand>(&inner.value)) awaiting[ic->cmd_id] = Purpose::Mgmt;
+      }
+      awaiting[id] = Purpose::Mgmt;
+      pending_ops.push_back(std::move(c));
+    }
+  }
+
+  void finish_mgmt(MgmtState to, std::string why) {
+    if (!mgmt) return;
+    MgmtCommand& c = mgmt->command();
+    c.state = to;
+    c.error = std::move(why);
+    if (to == MgmtState::completed) ++report.commands_completed;
+    backend.on_command_finished(c);
+    mgmt.reset();
+  }
+
+  void mgmt_progress() {
+    if (mgmt && mgmt->done()) finish_mgmt(MgmtState::completed, {});
+  }
+
   void job_failed(int code, std::string_view why) {
     if (!delivery || delivery->done) return;
     backend.on_job_failed(delivery->job, code, why);
@@ -325,12 +368,21 @@ struct DmServerSession::Impl {
           }
         }
         break;
+      case Purpose::Mgmt:
+        if (mgmt) mgmt->on_status(st);
+        break;
       case Purpose::Other:
         break;
     }
   }
 
-  void handle_results(const syncml::Results& results) {
+  void handle_results(const syncml::Results& results, std::uint32_t msg_id) {
+    if (mgmt && mgmt->owns(results.cmd_ref)) {
+      // A chunk of a large object is answered (213, or its final word); a whole Results needs none.
+      if (auto code = mgmt->on_results(results, config.max_obj_size))
+        results_statuses.push_back(status_for(msg_id, results.cmd_id, "Results", *code));
+      return;
+    }
     for (const auto& item : results.items) {
       const std::string uri = item.source ? item.source->loc_uri : results.target_ref.value_or(std::string{});
       if (uri == mo::m2msim_uri("PfC") && item.data) {
@@ -451,11 +503,14 @@ struct DmServerSession::Impl {
     std::map<std::string, std::string> devinfo;
     for (const auto& command : msg.body) {
       if (const auto* st = std::get_if<syncml::Status>(&command.value)) handle_status(*st);
-      if (const auto* res = std::get_if<syncml::Results>(&command.value)) handle_results(*res);
+      if (const auto* res = std::get_if<syncml::Results>(&command.value)) handle_results(*res, msg.hdr.msg_id);
     }
+    mgmt_progress();
     if (our_auth_attempts > 2) return abort_session("device refused our credentials");
     Message reply = new_message();
     reply.body.push_back(Command{hdr_status});
+    for (auto& st : results_statuses) reply.body.push_back(Command{std::move(st)});
+    results_statuses.clear();
 
     // The device's own commands.
     for (const auto& command : msg.body) {
@@ -527,6 +582,7 @@ struct DmServerSession::Impl {
         start_next_job();
         more_to_come = plan_delivery();
       }
+      if (pending_ops.empty() && !more_to_come && !(delivery && !delivery->done)) plan_mgmt();
     }
     const bool has_ops = !pending_ops.empty();
     while (!pending_ops.empty()) {
@@ -542,7 +598,10 @@ struct DmServerSession::Impl {
 
 DmServerSession::DmServerSession(DmBackend& backend, DmServerConfig config)
     : impl_(std::make_unique<Impl>(backend, std::move(config))) {}
-DmServerSession::~DmServerSession() = default;
+DmServerSession::~DmServerSession() {
+  // A session dropped (the device went away) while a management command was out: it failed.
+  if (impl_) impl_->finish_mgmt(MgmtState::failed, "the session ended before every Status came back");
+}
 
 Result<DmReply> DmServerSession::handle(ByteView body, std::string_view content_type,
                                         std::optional<std::string_view> hmac_header) {

@@ -98,6 +98,25 @@ class StoreBackend final : public DmBackend {
     return **claimed;
   }
 
+  std::optional<MgmtCommand> next_command(std::string_view dev_id) override {
+    auto claimed = store_.claim_next_command(dev_id, clock_());
+    if (!claimed) {
+      spdlog::warn("dpf: cannot claim a command for {}: {}", dev_id, claimed.error().message());
+      return std::nullopt;
+    }
+    if (!*claimed) return std::nullopt;
+    audit(dev_id, "command.deliver", "command " + std::to_string((*claimed)->id));
+    return std::move(**claimed);
+  }
+
+  void on_command_finished(const MgmtCommand& cmd) override {
+    if (auto r = store_.finish_command(cmd, clock_()); !r)
+      spdlog::error("dpf: cannot store the outcome of command {}: {}", cmd.id, r.error().message());
+    audit(cmd.dev_id, "command." + std::string(to_string(cmd.state)),
+          "command " + std::to_string(cmd.id) + " " + std::to_string(cmd.statuses.size()) + " statuses " +
+              std::to_string(cmd.results.size()) + " results" + (cmd.error.empty() ? "" : ": " + cmd.error));
+  }
+
   void on_job_state(const Job& job, JobState to) override {
     auto current = store_.get_job(job.id);
     if (!current || current->state == to) return;

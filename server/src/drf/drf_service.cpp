@@ -127,8 +127,38 @@ JobNotifier::~JobNotifier() { stop(); }
 
 std::int64_t JobNotifier::now() const { return options_.clock ? options_.clock() : system_now(); }
 
+void JobNotifier::push_device(std::string dev_id) {
+  {
+    std::lock_guard lock(requested_mutex_);
+    if (std::find(requested_.begin(), requested_.end(), dev_id) == requested_.end()) requested_.push_back(std::move(dev_id));
+  }
+  poke();
+}
+
+std::size_t JobNotifier::push_requested() {
+  std::vector<std::string> devs;
+  {
+    std::lock_guard lock(requested_mutex_);
+    devs.swap(requested_);
+  }
+  std::size_t sent = 0;
+  const std::int64_t t = now();
+  for (const auto& dev_id : devs) {
+    auto device = store_.get_device(dev_id);
+    if (!device || device->push_address.empty()) continue;
+    auto to = parse_push_address(device->push_address);
+    auto pdu = make_package0_push(device->dm, random_session_id(), random_byte(), /*reset_nonce=*/false);
+    const bool ok = to && pdu && static_cast<bool>(sender_.send(*to, *pdu));
+    (void)store_.append_audit({0, t, "system", ok ? "dpf.notify" : "dpf.notify.failed", dev_id,
+                               "management command, to " + device->push_address});
+    if (ok) ++sent;
+  }
+  return sent;
+}
+
 std::size_t JobNotifier::run_once() {
   const std::int64_t t = now();
+  const std::size_t pushed = push_requested();
   auto jobs = store_.jobs_to_notify(t, options_.max_attempts, 64, t - options_.stall_seconds);
   if (!jobs) {
     spdlog::warn("notifier: cannot list jobs: {}", jobs.error().message());
@@ -171,7 +201,7 @@ std::size_t JobNotifier::run_once() {
       spdlog::warn("notifier: package 0 for job {} to '{}' failed", job.id, device->push_address);
     }
   }
-  return sent;
+  return sent + pushed;
 }
 
 void JobNotifier::start() { worker_->start(options_.poll, [this] { (void)run_once(); }); }

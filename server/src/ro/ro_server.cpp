@@ -361,6 +361,8 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   n.max_retry_seconds = std::max<std::int64_t>(c.notify_retry_seconds, 900);
   s->notifier_ = std::make_unique<JobNotifier>(*s->store_, *s->sender_, n);
   s->router_->set_job_listener([notifier = s->notifier_.get()](const Job&) { notifier->poke(); });
+  s->router_->set_command_listener(
+      [notifier = s->notifier_.get()](const MgmtCommand& cmd) { notifier->push_device(cmd.dev_id); });
 
   CallbackOptions cb;
   cb.retry_seconds = c.callback_retry_seconds;

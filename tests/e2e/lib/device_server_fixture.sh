@@ -2,7 +2,8 @@
 # The common fixture of the device+server scripts: a test PKI, one `m2mdm-device --listen` agent,
 # `m2mdm server` over HTTPS with the PVA CA, an SHO, the device imported with its PIN and push
 # address, its bootstrap pushed over UDP, verified and applied, and the INIT registration session
-# completed. Expects: set -euo pipefail; $1 = m2mdm binary, $2 = build dir; E2E_NAME (temp dir tag).
+# completed. Expects: set -euo pipefail; $1 = m2mdm binary, $2 = build dir; E2E_NAME (temp dir tag);
+# optional DEVICE_EXTRA_ARGS (an array of more m2mdm-device arguments, e.g. --model).
 # Leaves: M2MDM BUILD DEVBIN SRC WORK PID DPID CA DEV TRE PFC URL AUTH, the helpers of
 # lib/server.sh (fail pki status free_port wait_line start_server stop_server) and wait_log.
 M2MDM=${1:?m2mdm binary}
@@ -26,7 +27,8 @@ UDP_PORT=$(free_port SOCK_DGRAM)
 
 # --- the device: waits for pushes on UDP.
 "$DEVBIN" --listen "127.0.0.1:$UDP_PORT" --state-dir "$WORK/devstate" --tre-dir "$TRE" \
-  --trust-anchors "$(pki sho-ca)" --sec USERPIN --pin 8372 --ca-file "$CA" 2>"$WORK/device.log" &
+  --trust-anchors "$(pki sho-ca)" --sec USERPIN --pin 8372 --ca-file "$CA" ${DEVICE_EXTRA_ARGS[@]+"${DEVICE_EXTRA_ARGS[@]}"} \
+  2>"$WORK/device.log" &
 DPID=$!
 # wait_log PATTERN [COUNT] [SECONDS]: wait_line on the device log, failing if the device exits.
 wait_log() { wait_line "$WORK/device.log" "$1" "${2:-1}" "${3:-60}" "$DPID"; }

@@ -81,6 +81,8 @@ class ApiRouter final : public HttpHandler {
   void set_drf(std::shared_ptr<DrfService> drf);
   /// Called after a job was queued (the package 0 trigger wakes up).
   void set_job_listener(std::function<void(const Job&)> listener);
+  /// Called after a management command was queued (a package 0 is pushed to its device).
+  void set_command_listener(std::function<void(const MgmtCommand&)> listener);
 
   HttpResponse handle(const HttpRequest& request) override;
   const Metrics& metrics() const noexcept;

@@ -8,7 +8,9 @@
 /// itself to the device, reads DevInfo from package 1, reads the PfC from the M2MSIMMobj, runs
 /// the device's pending jobs (the sealed MCIM is delivered with Add, in large-object chunks
 /// within the device's MaxMsgSize/MaxObjSize, then Exec Install with the job's Correlator),
-/// takes Statuses, Results and Generic Alerts, and aborts with 1223 on protocol errors.
+/// then its queued generic management commands (Get/Replace/Add/Delete/Exec/Copy, in Atomic or
+/// Sequence if asked; their Statuses and Results — large-object Results reassembled — go back to
+/// the backend), takes Statuses, Results and Generic Alerts, and aborts with 1223 on protocol errors.
 ///
 /// Storage stays behind `DmBackend`, implemented over the Store by the DPF.
 #pragma once
@@ -73,6 +75,12 @@ class DmBackend {
   /// recorded now, so that the device sends it again later; another 4xx refuses it for good
   /// (e.g. Forbidden: a Correlator of a job whose Exec this server never sent).
   virtual syncml::StatusCode on_generic_alert(std::string_view dev_id, const DeviceAlert& alert) = 0;
+  /// Claims the device's next generic management command, if any (sent once no job is being
+  /// delivered). Default: none.
+  virtual std::optional<MgmtCommand> next_command(std::string_view /*dev_id*/) { return std::nullopt; }
+  /// A management command ended (completed: every command has its Status, the Results
+  /// reassembled; failed: the session ended before). Default: dropped.
+  virtual void on_command_finished(const MgmtCommand& /*cmd*/) {}
 };
 
 /// Settings of the DPF's DM sessions.
@@ -112,6 +120,7 @@ struct DmServerReport {
   unsigned jobs_delivered = 0;        ///< Exec accepted (202/200)
   unsigned jobs_failed = 0;
   unsigned alerts_recorded = 0;
+  unsigned commands_completed = 0;    ///< generic management commands answered in full
   std::string abort_reason;
 };
 

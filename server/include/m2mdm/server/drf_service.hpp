@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace m2mdm::server {
 
@@ -113,9 +114,16 @@ class JobNotifier {
   void poke();
   /// Stops and joins the thread (idempotent).
   void stop();
+  /// Pushes one package 0 to @p dev_id from the thread (a generic management command was queued
+  /// for it; DM_Notification 1.2 §6). One attempt: a device that misses it gets the command in
+  /// its next session anyway.
+  void push_device(std::string dev_id);
 
  private:
   std::int64_t now() const;
+  std::size_t push_requested();  // drains requested_ (run_once)
+  std::mutex requested_mutex_;
+  std::vector<std::string> requested_;  // guarded by requested_mutex_
   Store& store_;
   PushSender& sender_;
   NotifierOptions options_;

@@ -109,6 +109,12 @@ class SqliteStore final : public Store {
   Result<OperatorChange> record_change_discarded(std::int64_t id, std::string_view detail, std::int64_t now) override;
   Result<OperatorChange> acknowledge_change(std::int64_t id, std::int64_t now) override;
   Result<bool> expire_pristine_change(std::int64_t id, std::string_view reason, std::int64_t now) override;
+  // CommandStore (sqlite_commands.cpp)
+  Result<MgmtCommand> create_command(const MgmtCommand& cmd, const AuditEntry& audit, std::int64_t now) override;
+  Result<MgmtCommand> get_command(std::int64_t id) override;
+  Result<std::optional<MgmtCommand>> claim_next_command(std::string_view dev_id, std::int64_t now) override;
+  Result<bool> finish_command(const MgmtCommand& cmd, std::int64_t now) override;
+  Result<bool> has_queued_command(std::string_view dev_id, std::int64_t now) override;
 
   struct Impl;
 

@@ -6,6 +6,7 @@
 /// Every method is atomic and safe to call from several threads at once.
 #pragma once
 
+#include "m2mdm/server/mgmt_command.hpp"
 #include "m2mdm/server/store_types.hpp"
 
 #include <cstddef>
@@ -213,6 +214,23 @@ class OperatorChangeStore {
   virtual Result<bool> expire_pristine_change(std::int64_t id, std::string_view reason, std::int64_t now) = 0;
 };
 
+/// Generic management commands (m2mdm/server/mgmt_command.hpp): queued per device, claimed by
+/// the device's next DM session, completed with the device's Statuses and Results.
+class CommandStore {
+ public:
+  virtual ~CommandStore() = default;
+  /// Queues @p cmd (id, state, times store-assigned) for an existing device (not_found if none)
+  /// and appends @p audit, in one transaction.
+  virtual Result<MgmtCommand> create_command(const MgmtCommand& cmd, const AuditEntry& audit, std::int64_t now) = 0;
+  virtual Result<MgmtCommand> get_command(std::int64_t id) = 0;
+  /// Atomically moves the device's oldest queued, unexpired command to delivered.
+  virtual Result<std::optional<MgmtCommand>> claim_next_command(std::string_view dev_id, std::int64_t now) = 0;
+  /// Stores the final state with the Statuses and Results (only from delivered; false otherwise).
+  virtual Result<bool> finish_command(const MgmtCommand& cmd, std::int64_t now) = 0;
+  /// True when the device has a queued, unexpired command (package 0 trigger).
+  virtual Result<bool> has_queued_command(std::string_view dev_id, std::int64_t now) = 0;
+};
+
 /// The RO's storage. Implementations must make every method atomic; errors are
 /// server::errc::not_found (missing row), conflict (a uniqueness constraint), invalid_argument,
 /// io_error / store_corrupt (the backing store failed).
@@ -226,7 +244,8 @@ class Store : public ShoStore,
               public BootstrapStore,
               public CallbackOutbox,
               public AuditLog,
-              public OperatorChangeStore {
+              public OperatorChangeStore,
+              public CommandStore {
  public:
   ~Store() override = default;
 

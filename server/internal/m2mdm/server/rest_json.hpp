@@ -73,6 +73,17 @@ struct JobSubmission {
 };
 Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t max_object_bytes);
 
+/// POST /api/v1/devices/{devId}/commands (docs/server.md "Management commands"):
+/// {"commands": [{"verb": "Get"|"Replace"|"Add"|"Delete"|"Exec"|"Copy", "target": "./...",
+///   "source": "./..." (Copy only), "data": "..." (not Get/Delete/Copy), "format": "chr"|"b64"|...,
+///   "type": "..."}, ...] (1..32), "wrap": "Atomic"|"Sequence" (optional), "ttlSeconds": n (1..2592000)}.
+struct CommandSubmission {
+  MgmtWrap wrap = MgmtWrap::none;
+  std::vector<MgmtOp> ops;
+  std::optional<std::int64_t> ttl_seconds;
+};
+Parsed<CommandSubmission> parse_command_submission(std::string_view body);
+
 /// POST /api/v1/devices/{devId}/operator-change (docs/operator-change.md):
 /// {"variant": "A", "authorisation": "<base64 of the CMS token>", "object": "<base64 sealed MCIM>",
 ///  "ttlSeconds": n (optional), "correlator": "..." (optional)}.

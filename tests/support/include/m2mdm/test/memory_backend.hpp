@@ -49,6 +49,9 @@ class MemoryDmBackend final : public server::DmBackend {
   /// When set, decides which Generic Alerts are accepted (instead of refuse_alerts).
   std::function<bool(const server::DeviceAlert&)> accept_alert;
 
+  std::vector<server::MgmtCommand> commands;           ///< management commands, handed out in order
+  std::vector<server::MgmtCommand> finished;           ///< on_command_finished, in order
+
   /// Queues a job for the device (creds.client_username); returns it, to change before a session.
   server::Job& add_job(std::int64_t id, std::string correlator, Bytes payload) {
     server::Job j;
@@ -94,6 +97,14 @@ class MemoryDmBackend final : public server::DmBackend {
     states[job.id] = server::JobState::failed;
     failures.emplace_back(code, std::string(message));
   }
+  std::optional<server::MgmtCommand> next_command(std::string_view) override {
+    if (commands.empty()) return std::nullopt;
+    server::MgmtCommand c = std::move(commands.front());
+    commands.erase(commands.begin());
+    c.state = server::MgmtState::delivered;
+    return c;
+  }
+  void on_command_finished(const server::MgmtCommand& cmd) override { finished.push_back(cmd); }
   syncml::StatusCode on_generic_alert(std::string_view, const server::DeviceAlert& alert) override {
     if (accept_alert ? !accept_alert(alert) : refuse_alerts) return syncml::StatusCode::CommandFailed;
     alerts.push_back(alert);

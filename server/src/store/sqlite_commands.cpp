@@ -1,0 +1,185 @@
+// SqliteStore, generic management commands (CommandStore). The ops and the outcome are kept as
+// JSON text: the store does not interpret them beyond this file.
+#include "store/sqlite_impl.hpp"
+
+namespace m2mdm::server {
+using sqlite_detail::err;
+using sqlite_detail::from_sqlite;
+using sqlite_detail::Query;
+
+namespace {
+using json = nlohmann::json;
+
+constexpr const char* kCommandColumns = "id, dev_id, submitted_by, wrap, ops, state, outcome, deadline, created, updated";
+
+std::string ops_to_json(const std::vector<MgmtOp>& ops) {
+  json arr = json::array();
+  for (const auto& op : ops) {
+    json o{{"verb", to_string(op.verb)}, {"target", op.target}, {"format", op.format}, {"type", op.type}};
+    if (!op.source.empty()) o["source"] = op.source;
+    if (op.data) o["data"] = *op.data;
+    arr.push_back(std::move(o));
+  }
+  return arr.dump();
+}
+
+std::string outcome_to_json(const MgmtCommand& c) {
+  json st = json::array(), res = json::array();
+  for (const auto& s : c.statuses) st.push_back({{"index", s.index}, {"cmd", s.cmd}, {"code", s.code}});
+  for (const auto& r : c.results)
+    res.push_back({{"index", r.index}, {"source", r.source}, {"format", r.format}, {"type", r.type}, {"data", r.data}});
+  return json{{"statuses", st}, {"results", res}, {"error", c.error}}.dump();
+}
+
+std::string text_or(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+int int_or(const json& j, const char* key, int def) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int>() : def;
+}
+
+// Rows were written by this file; a malformed cell (a hand-edited store) reads as empty.
+MgmtCommand read_command(const Query& st) {
+  MgmtCommand c;
+  c.id = st.col_i64(0);
+  c.dev_id = st.col_text(1);
+  c.submitted_by = st.col_text(2);
+  c.wrap = mgmt_wrap_from_string(st.col_text(3)).value_or(MgmtWrap::none);
+  const json ops = json::parse(st.col_text(4), nullptr, false);
+  if (ops.is_array()) {
+    for (const auto& o : ops) {
+      if (!o.is_object()) continue;
+      MgmtOp op;
+      op.verb = mgmt_verb_from_string(text_or(o, "verb")).value_or(MgmtVerb::get);
+      op.target = text_or(o, "target");
+      op.source = text_or(o, "source");
+      op.format = text_or(o, "format");
+      op.type = text_or(o, "type");
+      if (o.contains("data")) op.data = text_or(o, "data");
+      c.ops.push_back(std::move(op));
+    }
+  }
+  c.state = mgmt_state_from_string(st.col_text(5)).value_or(MgmtState::failed);
+  const json out = json::parse(st.col_text(6), nullptr, false);
+  if (out.is_object()) {
+    if (auto it = out.find("statuses"); it != out.end() && it->is_array())
+      for (const auto& s : *it)
+        if (s.is_object()) c.statuses.push_back({int_or(s, "index", -1), text_or(s, "cmd"), int_or(s, "code", 0)});
+    if (auto it = out.find("results"); it != out.end() && it->is_array())
+      for (const auto& r : *it)
+        if (r.is_object())
+          c.results.push_back(
+              {int_or(r, "index", -1), text_or(r, "source"), text_or(r, "format"), text_or(r, "type"), text_or(r, "data")});
+    c.error = text_or(out, "error");
+  }
+  c.deadline = st.col_i64(7);
+  c.created = st.col_i64(8);
+  c.updated = st.col_i64(9);
+  return c;
+}
+
+Result<MgmtCommand> command_where_id(SqliteStore::Impl& impl, std::int64_t id) {
+  auto st = impl.q(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->i64(1, id);
+  const int rc = st->step();
+  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return read_command(*st);
+}
+}  // namespace
+
+Result<MgmtCommand> SqliteStore::create_command(const MgmtCommand& cmd, const AuditEntry& audit, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  auto dev = impl_->device_where("dev_id", cmd.dev_id);
+  if (!dev) return fail(dev.error());
+  auto st = impl_->q(
+      "INSERT INTO commands(dev_id, submitted_by, wrap, ops, state, deadline, created, updated) "
+      "VALUES(?,?,?,?,'queued',?,?,?)");
+  if (!st) return fail(st.error());
+  st->text(1, cmd.dev_id)
+      .text(2, cmd.submitted_by)
+      .text(3, to_string(cmd.wrap))
+      .text(4, ops_to_json(cmd.ops))
+      .i64(5, cmd.deadline)
+      .i64(6, now)
+      .i64(7, now);
+  M2MDM_TRY(st->exec());
+  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  AuditEntry a = audit;
+  a.at = now;
+  if (a.subject.empty()) a.subject = std::to_string(id);
+  M2MDM_TRY(impl_->audit(a));
+  auto created = command_where_id(*impl_, id);
+  if (!created) return fail(created.error());
+  M2MDM_TRY(tx.commit());
+  return created;
+}
+
+Result<MgmtCommand> SqliteStore::get_command(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  auto c = command_where_id(*impl_, id);
+  if (!c) return fail(c.error());
+  return c;
+}
+
+Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_view dev_id, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  {
+    // Past their deadline: expired, never sent.
+    auto ex = impl_->q(
+        "UPDATE commands SET state = 'expired', outcome = '{\"error\":\"deadline passed before delivery\"}', "
+        "updated = ? WHERE dev_id = ? AND state = 'queued' AND deadline <> 0 AND deadline < ?");
+    if (!ex) return fail(ex.error());
+    ex->i64(1, now).text(2, dev_id).i64(3, now);
+    M2MDM_TRY(ex->exec());
+  }
+  std::int64_t id = 0;
+  {
+    auto next = impl_->q("SELECT id FROM commands WHERE dev_id = ? AND state = 'queued' ORDER BY id LIMIT 1");
+    if (!next) return fail(next.error());
+    next->text(1, dev_id);
+    const int rc = next->step();
+    if (rc == SQLITE_DONE) {
+      M2MDM_TRY(tx.commit());
+      return std::optional<MgmtCommand>{};
+    }
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    id = next->col_i64(0);
+  }
+  auto up = impl_->q("UPDATE commands SET state = 'delivered', updated = ? WHERE id = ? AND state = 'queued'");
+  if (!up) return fail(up.error());
+  up->i64(1, now).i64(2, id);
+  M2MDM_TRY(up->exec());
+  auto c = command_where_id(*impl_, id);
+  if (!c) return fail(c.error());
+  M2MDM_TRY(tx.commit());
+  return std::optional<MgmtCommand>{std::move(*c)};
+}
+
+Result<bool> SqliteStore::finish_command(const MgmtCommand& cmd, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("UPDATE commands SET state = ?, outcome = ?, updated = ? WHERE id = ? AND state = 'delivered'");
+  if (!st) return fail(st.error());
+  st->text(1, to_string(cmd.state)).text(2, outcome_to_json(cmd)).i64(3, now).i64(4, cmd.id);
+  M2MDM_TRY(st->exec());
+  return sqlite3_changes(impl_->db.get()) == 1;
+}
+
+Result<bool> SqliteStore::has_queued_command(std::string_view dev_id, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q(
+      "SELECT count(*) FROM commands WHERE dev_id = ? AND state = 'queued' AND (deadline = 0 OR deadline >= ?)");
+  if (!st) return fail(st.error());
+  st->text(1, dev_id).i64(2, now);
+  if (int rc = st->step(); rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  return st->col_i64(0) > 0;
+}
+
+}  // namespace m2mdm::server

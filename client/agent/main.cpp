@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdint>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -54,6 +56,8 @@ struct Options {
   std::string log_format = "text";
   std::string log_level = "info";
   std::size_t max_datagram = 8192;
+  std::optional<std::uint64_t> max_obj_size;
+  std::optional<std::uint64_t> max_msg_size;
   std::string manufacturer = "m2mdm";
   std::string model = "m2mdm-device";
 };
@@ -123,6 +127,8 @@ int run(const Options& o) {
   dopt.ca_file = o.ca_file;
   dopt.manufacturer = o.manufacturer;
   dopt.model = o.model;
+  if (o.max_obj_size) dopt.session.max_obj_size = *o.max_obj_size;
+  if (o.max_msg_size) dopt.session.max_msg_size = *o.max_msg_size;
   dopt.session_on_init = !o.once;  // --once runs its own session after the bootstrap
   dopt.on_event = agent::log_event;
   const auto kind = o.production ? mo::AnchorKind::production : mo::AnchorKind::test;
@@ -241,6 +247,14 @@ int main(int argc, char** argv) {
   app.add_option("--max-datagram", o.max_datagram, "Largest push datagram accepted, bytes")
       ->capture_default_str()
       ->check(CLI::Range(64, 65507));
+  app.add_option("--max-obj-size", o.max_obj_size,
+                 "MaxObjSize announced to DM servers: the largest object this device takes, bytes "
+                 "(DM_RepPro 1.2 §7.1; default 2097152)")
+      ->check(CLI::Range(std::uint64_t{64}, std::uint64_t{1} << 30));
+  app.add_option("--max-msg-size", o.max_msg_size,
+                 "MaxMsgSize announced to DM servers: the largest message this device takes, bytes "
+                 "(DM_RepPro 1.2 §7.1; default 16384)")
+      ->check(CLI::Range(std::uint64_t{512}, std::uint64_t{1} << 30));
   app.add_option("--bootstrap", o.bootstrap_file,
                  "Apply this bootstrap first: a WSP push PDU (`m2mdm bootstrap build --format push`) or a bare CP "
                  "WBXML document (then give --mac)");

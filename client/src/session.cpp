@@ -116,6 +116,7 @@ struct ClientSession::Impl {
   std::string dev_id;
   std::string target_uri;  // where messages go (RespURI once the server gives one)
   std::uint64_t server_max_msg_size = 0;  // 0 = not announced
+  unsigned stalled_messages = 0;           // messages in a row that sent nothing of the queue
   std::uint64_t server_max_obj_size = 0;
   std::optional<std::uint16_t> initial_alert;  // 1200 or 1201
   unsigned client_auth_attempts = 0;
@@ -235,9 +236,27 @@ struct ClientSession::Impl {
   // carries a chunk ends with it (DM_RepPro 1.2 §7).
   Result<Outgoing> flush(bool package_complete, bool ask_next_message) {
     Message m = new_message();
+    // Progress is measured on what is not a Status: Statuses for the server's last message go
+    // into every message.
+    const auto requests_queued = [this] {
+      return std::count_if(queue.begin(), queue.end(),
+                           [](const Command& c) { return !std::holds_alternative<syncml::Status>(c.value); });
+    };
+    const auto queued_before = requests_queued();
     if (auto packed = packer.pack(m, queue, server_max_msg_size, builder); !packed) return fail(packed.error());
     builder.number(m);
     const bool more = !queue.empty();
+    // What is left does not fit beside the Statuses every message must carry: asking for the
+    // next message again would go on for ever (DM_RepPro 1.2 §7.1: the server's MaxMsgSize is
+    // too small for a chunk). Two such messages in a row end the session with the reason.
+    const bool progressed = requests_queued() < queued_before ||
+                            std::any_of(m.body.begin(), m.body.end(), [](const Command& c) {
+                              return std::holds_alternative<syncml::Results>(c.value);
+                            });
+    stalled_messages = (more && !progressed) ? stalled_messages + 1 : 0;
+    if (stalled_messages >= 2)
+      return abort("the server's MaxMsgSize (" + std::to_string(server_max_msg_size) +
+                   " bytes) leaves no room for what is left to send");
     if (ask_next_message || more) {
       // DM_RepPro 1.2 §8.2 / DM_Protocol 1.2 §8.2.1: Alert 1222 asks for the next message.
       if (ask_next_message) {

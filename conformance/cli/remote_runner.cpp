@@ -27,6 +27,13 @@ std::optional<std::string> session_id_of(const Bytes& body) {
   return m->hdr.session_id;
 }
 
+// The MaxObjSize in a device message's SyncHdr Meta (DM_RepPro 1.2 §7.1), if it decodes.
+std::optional<std::uint64_t> max_obj_size_of(const Bytes& body) {
+  auto m = syncml::decode(body);
+  if (!m || !m->hdr.meta) return std::nullopt;
+  return m->hdr.meta->max_obj_size;
+}
+
 std::optional<unsigned long> hex_value(const std::string& text) {
   if (text.empty() || text.size() > 8) return std::nullopt;
   unsigned long v = 0;
@@ -127,6 +134,7 @@ Findings RemoteRunner::play(const std::string& what, const conformance::PlannedS
     return f;
   }
   ctx.alert_alias = s.alert_alias;
+  device_max_obj_size_ = max_obj_size_of(first->message.body);
   const auto sid = session_id_of(first->message.body);
   ctx.session_id = sid.value_or("");
   if (sid && s.start == conformance::SessionStart::package0 && s.notification_session_id != 0 &&
@@ -203,6 +211,18 @@ CaseResult RemoteRunner::run(const conformance::CaseFiles& c, conformance::CaseP
   for (const auto& s : r.plan.sessions) {
     auto f = run_session(r.plan.id + ", " + s.label, s, s.from_case ? c.files : r.plan.generated);
     for (const auto& x : f.failures) r.failures.push_back(s.label + ": " + x);
+    // A case that needs a small MaxObjSize is judged on what the device announced in the
+    // session before it (the reset); a device that announces a larger one cannot take it.
+    if (const auto below = r.plan.device_max_obj_size_below; below && !s.from_case && r.failures.empty() &&
+        !(device_max_obj_size_ && *device_max_obj_size_ < *below)) {
+      r.plan.runnable = false;
+      r.plan.not_run_reason =
+          "needs a device whose MaxObjSize is below " + std::to_string(*below) + " (it announced " +
+          (device_max_obj_size_ ? std::to_string(*device_max_obj_size_) : std::string("none")) +
+          "; m2mdm-device --max-obj-size)";
+      r.outcome = Outcome::not_run;
+      return r;
+    }
   }
   r.outcome = r.failures.empty() ? Outcome::passed : Outcome::failed;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

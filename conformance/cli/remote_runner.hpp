@@ -68,6 +68,7 @@ class RemoteRunner {
   conformance::Wire wire_;
   std::uint8_t tid_ = 0;
   std::vector<pid_t> children_;
+  std::optional<std::uint64_t> device_max_obj_size_;  ///< the MaxObjSize the device announced last
 };
 
 }  // namespace m2mdm::cli

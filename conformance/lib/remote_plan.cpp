@@ -260,6 +260,8 @@ CasePlan plan_remote_case(const CaseFiles& c, const RemoteOptions& o, std::uint1
             "generic_alert_resent_* make one on the wire");
   if (c.spec.contains("remote") && c.spec.at("remote").contains("not_run"))
     not_run(c.spec.at("remote").at("not_run").get<std::string>());
+  if (c.spec.contains("remote") && c.spec.at("remote").contains("device_max_obj_size_below"))
+    plan.device_max_obj_size_below = c.spec.at("remote").at("device_max_obj_size_below").get<std::uint64_t>();
   if (!o.m2msimmobj && mentions(c, "./M2MSIMMobj")) not_run("uses the M2MSIMMobj, which this device does not have");
   const bool client_only = c.spec.value("client_initiated_only", false);
 

@@ -20,10 +20,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 [ -x "$DEV" ] || fail "no m2mdm-device at $DEV"
 make_pki
 
-# device AUTH DEVID: a bootstrapped m2mdm-device daemon with the test account of type AUTH;
-# leaves DPID (its pid), PUSH_PORT (its UDP push port) and HTTP_PORT (the AppAddr's port).
+# device AUTH DEVID [DAEMON ARGS...]: a bootstrapped m2mdm-device daemon with the test account of
+# type AUTH; leaves DPID (its pid), PUSH_PORT (its UDP push port) and HTTP_PORT (the AppAddr's port).
 device() {
-  local auth=$1 id=$2 dir="$WORK/dev-$1"
+  local auth=$1 id=$2 dir="$WORK/dev-$1-$2"
+  shift 2
   mkdir -p "$dir"
   "$M2MDM" pki device --dir "$WORK/pki" --id "$id" >"$dir/pki.txt"
   local tre
@@ -64,7 +65,7 @@ TOML
     --ca-file "$(pki tls-ca)" --bootstrap "$dir/bootstrap.push" 2>"$dir/bootstrap.log" \
     || fail "bootstrap of the $auth device: $(cat "$dir/bootstrap.log")"
   "$DEV" --state-dir "$dir/state" --tre-dir "$tre" --trust-anchors "$(pki sho-ca)" --sec USERPIN --pin 1234 \
-    --ca-file "$(pki tls-ca)" --listen "127.0.0.1:$PUSH_PORT" 2>"$WORK/device.log" &
+    --ca-file "$(pki tls-ca)" --listen "127.0.0.1:$PUSH_PORT" "$@" 2>"$WORK/device.log" &
   DPID=$!
   wait_line "$WORK/device.log" "listening for WAP push" 1 20 "$DPID"
 }
@@ -85,6 +86,7 @@ conformance() {
     --dev-id "$id" --auth "$auth" --session-timeout 10 --quiet-ms 300 "$@" >"$WORK/run.out" 2>"$WORK/run.err"
   RC=$?
   set -e
+  sed -n 's/^\[ *[0-9]*\/[0-9]*\] PASS  \([a-z0-9_]*\).*/\1/p' "$WORK/run.out" >>"$WORK/passed.txt"
 }
 
 # 1. --list: every case with its spec clause.
@@ -137,4 +139,18 @@ for auth in HMAC BASIC; do
   echo "ok: $auth account: $(sed -n 's/.*PASS  \([a-z0-9_]*\).*/\1/p' "$WORK/run.out" | tr '\n' ' ')"
   stop_device
 done
+
+# 5. A device with a small MaxObjSize (--max-obj-size 100) takes the case that sends a whole
+# object above it; every other run's device announces 2 MiB and reports it SKIP.
+device DIGEST IMEI:490154203237539 --max-obj-size 100
+conformance DIGEST IMEI:490154203237539 --cases large_object_whole_over_max_obj_size_413
+[ "$RC" -eq 0 ] || fail "small MaxObjSize: exit $RC: $(cat "$WORK/run.out")"
+grep -q 'PASS  large_object_whole_over_max_obj_size_413' "$WORK/run.out" || fail "whole-object 413: $(cat "$WORK/run.out")"
+echo "ok: a device announcing MaxObjSize 100 refuses a whole 200-byte object with 413"
+stop_device
+
+# 6. Across the runs every case of the suite passed against m2mdm-device.
+missing=$(grep -o '^[a-z0-9_]\+  ' "$WORK/list.txt" | tr -d ' ' | sort -u | comm -23 - <(sort -u "$WORK/passed.txt"))
+[ -z "$missing" ] || fail "cases that passed in no run: $missing"
+echo "ok: all $cases cases passed against m2mdm-device (DIGEST, HMAC, BASIC and small-MaxObjSize runs)"
 echo "PASS conformance"

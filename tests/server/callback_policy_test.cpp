@@ -63,6 +63,31 @@ TEST(CallbackPolicy, RegistrationRefusesForbiddenAddressLiterals) {
   EXPECT_EQ(put("https://sho.example/cb").status, 200);
   EXPECT_EQ(put("http://10.0.0.7:8080/cb").status, 200);
   EXPECT_EQ(store->get_sho(1)->callback_url, "http://10.0.0.7:8080/cb");
+  // Not URLs a connection can be made to (found by scripts/fault_campaign.py): a 64-character
+  // label, a name over 253 characters, user info, a fragment, spaces, bad ports, empty labels.
+  for (const std::string& bad :
+       {"http://" + std::string(64, 'a') + ".example/cb", "http://" + std::string(50, 'a') + "." + std::string(50, 'b') +
+                                                              "." + std::string(50, 'c') + "." + std::string(50, 'd') +
+                                                              "." + std::string(50, 'e') + ".example/cb",
+        std::string("https://user:pw@sho.example/cb"), std::string("https://sho.example/cb#x"),
+        std::string("https://sho example/cb"), std::string("https://sho.example:0/cb"),
+        std::string("https://sho.example:65536/cb"), std::string("https://sho.example:/cb"),
+        std::string("https://sho..example/cb"), std::string("https://-sho.example/cb"), std::string("https://[zz]/cb"),
+        std::string("https:///cb")}) {
+    auto r = put(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+  }
+  EXPECT_EQ(put("https://sho-1.example.:8443/cb?x=1").status, 200);
+  EXPECT_EQ(put("https://[2001:db8::1]:8443/cb").status, 200);
+  // A member named twice has no single meaning: refused (RFC 8259 §4).
+  HttpRequest twice;
+  twice.method = "PUT";
+  twice.target = "/api/v1/callback";
+  twice.headers = {{"Authorization", "Bearer sho-token-0123456789"}, {"Content-Type", "application/json"}};
+  twice.body = R"({"url":"https://sho.example/a","url":"https://sho.example/b"})";
+  auto r = router.handle(twice);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("twice"), std::string::npos) << r.body;
 }
 
 TEST(CallbackPolicy, DeliveryChecksTheResolvedAddresses) {

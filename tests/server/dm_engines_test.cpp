@@ -247,6 +247,53 @@ TEST_F(DmEnginesTest, AJobWithAnInvalidMcimNameFailsAloneAndLaterJobsGoOn) {
   EXPECT_TRUE(registry_->active());
 }
 
+// Hardening (generic): whatever makes a job's or a management command's SyncML unencodable
+// (here a C0 control character XML 1.0 cannot carry, in a Correlator and in a Replace's data)
+// fails that one alone with its reason; the session and what comes after it go on.
+TEST_F(DmEnginesTest, AJobOrCommandThatCannotBeEncodedFailsAloneAndTheSessionGoesOn) {
+  server::Job bad;
+  bad.id = 50;
+  bad.kind = server::JobKind::reset;
+  bad.dev_id = std::string(kDevId);
+  bad.correlator = std::string("job-\x01", 5);
+  backend_.jobs.push_back(bad);
+  server::Job good;
+  good.id = 51;
+  good.dev_id = std::string(kDevId);
+  good.correlator = "job-51";
+  good.payload = seal(1);
+  backend_.jobs.push_back(good);
+  server::MgmtCommand unencodable;
+  unencodable.id = 1;
+  server::MgmtOp rep;
+  rep.verb = server::MgmtVerb::replace;
+  rep.target = "./DevInfo/Mod";
+  rep.data = std::string("a\x01b", 3);
+  rep.format = "chr";
+  unencodable.ops = {rep};
+  server::MgmtCommand get;
+  get.id = 2;
+  server::MgmtOp op;
+  op.target = "./DevInfo/Mod";
+  get.ops = {op};
+  backend_.commands = {unencodable, get};
+
+  EXPECT_GT(run_session(), 0);
+  EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
+  ASSERT_EQ(backend_.failures.size(), 1u);
+  EXPECT_EQ(backend_.failures[0].first, 400);
+  EXPECT_NE(backend_.failures[0].second.find("cannot be encoded"), std::string::npos) << backend_.failures[0].second;
+  EXPECT_EQ(backend_.states[50], server::JobState::failed);
+  EXPECT_EQ(backend_.states[51], server::JobState::awaiting_result);
+  EXPECT_TRUE(registry_->active());
+  ASSERT_EQ(backend_.finished.size(), 2u);
+  EXPECT_EQ(backend_.finished[0].state, server::MgmtState::failed);
+  EXPECT_NE(backend_.finished[0].error.find("cannot be encoded"), std::string::npos) << backend_.finished[0].error;
+  EXPECT_EQ(backend_.finished[1].state, server::MgmtState::completed) << backend_.finished[1].error;
+  ASSERT_EQ(backend_.finished[1].results.size(), 1u);
+  EXPECT_NE(tree_.get_text("./DevInfo/Mod").value_or(""), "a\x01b");
+}
+
 // ---- generic management commands (docs/server.md "Management commands") ----------------------
 
 server::MgmtOp mgmt_op(server::MgmtVerb verb, std::string target, std::optional<std::string> data = std::nullopt) {
@@ -309,27 +356,36 @@ TEST_F(DmEnginesTest, ManagementCommandsRunOnTheRealTreeAndTheDeviceAclDecides) 
   EXPECT_NE(tree_.get_text("./DevInfo/Mod").value_or(""), "x");
 }
 
-// DISABLED (h-cmds, not yet understood): against the real client with the server's MaxMsgSize
-// at 700 the client aborted ("session exceeded its message limit"); at 1200 the session completes
-// but the command ends with one status and no Results — the client may answer the Get with an
-// error instead of chunking its Results. The server side of the reassembly is covered by the
-// conformance vectors large_object_results_* (which pass).
-TEST_F(DmEnginesTest, DISABLED_LargeResultsFromTheDeviceAreReassembled) {
+// The device's Results for a Get larger than the server's MaxMsgSize come in chunks, the first
+// possibly in a later message than the Get's Status (DM_RepPro 1.2 §6.6.12, §7): the command is
+// complete only when the whole object is in.
+TEST_F(DmEnginesTest, LargeResultsFromTheDeviceAreReassembled) {
   server::MgmtCommand get;
   get.id = 1;
   get.ops = {mgmt_op(server::MgmtVerb::get, mo::m2msim_uri("PfC"))};
   backend_.pfc = Bytes{1};  // known: the session does not Get it for itself
+  // The same Get with room for the whole object, then with a MaxMsgSize that makes the device
+  // send its Results in chunks (each answered 213 + Alert 1222): more round trips, one object.
+  backend_.commands = {get};
+  const int whole_trips = run_session();
+  ASSERT_EQ(backend_.finished.size(), 1u);
+  ASSERT_EQ(backend_.finished[0].results.size(), 1u);
+  const std::string whole = backend_.finished[0].results[0].data;
+  backend_.finished.clear();
+  get.id = 2;
   backend_.commands = {get};
   server::DmServerConfig small;
-  small.max_msg_size = 1200;  // the device must send its Results in chunks
-  EXPECT_GT(run_session({}, small), 0);
+  small.max_msg_size = 1200;
+  const int chunked_trips = run_session({}, small);
   EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
+  EXPECT_GE(chunked_trips, whole_trips + 2) << "the Results did not come in chunks";
   ASSERT_EQ(backend_.finished.size(), 1u);
   const auto& g = backend_.finished[0];
   EXPECT_EQ(g.state, server::MgmtState::completed) << g.error;
   ASSERT_EQ(g.results.size(), 1u) << "statuses: " << g.statuses.size();
+  EXPECT_EQ(g.results[0].data, whole);
   const Bytes pfc = tre_->platform_certificate();
-  ASSERT_GT(pfc.size(), 1200u) << "the object must not fit one message";
+  ASSERT_GT(base64_encode(pfc).size(), 600u) << "the object must not fit one message of 1200 bytes";
   if (g.results[0].format == "b64") {
     auto der = base64_decode(g.results[0].data);
     ASSERT_TRUE(der);
@@ -337,6 +393,31 @@ TEST_F(DmEnginesTest, DISABLED_LargeResultsFromTheDeviceAreReassembled) {
   } else {
     EXPECT_EQ(Bytes(g.results[0].data.begin(), g.results[0].data.end()), pfc);
   }
+}
+
+// A server MaxMsgSize that leaves no room for any chunk beside the Statuses each message must
+// carry: the device used to answer Alert 1222 with Statuses only, for ever (until its message
+// limit); it now ends the session at once with the reason, and the command fails.
+TEST_F(DmEnginesTest, AMaxMsgSizeWithNoRoomForAChunkEndsTheSessionWithTheReason) {
+  server::MgmtCommand get;
+  get.id = 1;
+  get.ops = {mgmt_op(server::MgmtVerb::get, mo::m2msim_uri("PfC"))};
+  backend_.pfc = Bytes{1};
+  backend_.commands = {get};
+  server::DmServerConfig tiny;
+  tiny.max_msg_size = 900;
+  client::ClientSession session(tree_, outbox_, std::string(kServerId), {});
+  {
+    server::DmServerSession dpf(backend_, tiny);
+    const auto x = test::run_client_initiated(session, dpf);
+    ASSERT_TRUE(x.error);
+    EXPECT_LT(x.trips, 10) << "the device went on asking for the next message";
+  }
+  EXPECT_EQ(session.state(), client::SessionState::Aborted);
+  EXPECT_NE(session.report().abort_reason.find("MaxMsgSize (900 bytes) leaves no room"), std::string::npos)
+      << session.report().abort_reason;
+  ASSERT_EQ(backend_.finished.size(), 1u);
+  EXPECT_EQ(backend_.finished[0].state, server::MgmtState::failed);
 }
 
 TEST_F(DmEnginesTest, AManagementCommandOfASessionThatDiesIsFailed) {

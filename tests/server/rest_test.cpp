@@ -301,7 +301,11 @@ TEST_F(Rest, ImportIsIdempotentAndValidatedStrictly) {
       R"([{"devId":"a","pcid":"1","sqn":-1}])", R"([{"devId":"a","pcid":"1","sqn":281474976710656}])",
       R"([{"devId":"a","pcid":"1"},{"devId":"a","pcid":"2"}])", R"([{"devId":"a","pcid":"1","dm":{"x":"y"}}])",
       R"([{"devId":")" + std::string(65, 'a') + R"(","pcid":"1"}])", std::string(100, '[') + std::string(100, ']'),
-      R"([{"devId":"a","pcid":"1","dpfAddress":"javascript:x"}])"};
+      R"([{"devId":"a","pcid":"1","dpfAddress":"javascript:x"}])",
+      // Found by scripts/fault_campaign.py: a member named twice, an IMSI-keyed method without an IMSI.
+      R"([{"devId":"a","pcid":"1","pcid":"2"}])", R"([{"devId":"a","pcid":"x","secMethod":"NETWPIN"}])",
+      R"([{"devId":"a","pcid":"12345","secMethod":"USERNETWPIN"}])",
+      R"([{"devId":"a","pcid":"0010101234567890","secMethod":"NETWPIN"}])"};
   for (const auto& b : bad) {
     auto resp = call("POST", "/api/v1/devices:import", a, b.empty() ? " " : b);
     EXPECT_EQ(resp.status, 400) << b;

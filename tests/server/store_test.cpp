@@ -576,5 +576,38 @@ TEST_F(Fixture, ManagementCommandsAreClaimedOnceFinishedOnceAndExpire) {
   EXPECT_FALSE(got->error.empty());
 }
 
+TEST_F(Fixture, CommandsLeftDeliveredByAnEarlierRunFailWithTheReason) {
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{make_device("IMEI:1", "001010000000001", sho)}, 1000));
+  MgmtCommand c;
+  c.dev_id = "IMEI:1";
+  c.submitted_by = "operator";
+  MgmtOp get;
+  get.target = "./DevInfo/Mod";
+  c.ops = {get};
+  const AuditEntry audit{0, 0, "operator", "command.submit", {}, "test"};
+  auto sent = store->create_command(c, audit, 1000);
+  auto waiting = store->create_command(c, audit, 1001);
+  ASSERT_TRUE(sent && waiting);
+  auto claimed = store->claim_next_command("IMEI:1", 1100);
+  ASSERT_TRUE(claimed && *claimed);
+  ASSERT_EQ((*claimed)->id, sent->id);
+
+  auto n = store->fail_orphaned_commands("the server restarted before the device answered", 1200);
+  ASSERT_TRUE(n) << n.error().message();
+  EXPECT_EQ(*n, 1u);
+  auto got = store->get_command(sent->id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, MgmtState::failed);
+  EXPECT_EQ(got->error, "the server restarted before the device answered");
+  // The late answer of the lost session changes nothing; the queued one is still queued.
+  MgmtCommand late = **claimed;
+  late.state = MgmtState::completed;
+  EXPECT_EQ(store->finish_command(late, 1300).value_or(true), false);
+  got = store->get_command(waiting->id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, MgmtState::queued);
+  EXPECT_EQ(store->fail_orphaned_commands("again", 1400).value_or(99), 0u);
+}
+
 }  // namespace
 }  // namespace m2mdm::server

@@ -17,6 +17,8 @@
 #include <cctype>
 #include <limits>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace m2mdm::server {
 namespace {
@@ -44,10 +46,33 @@ bool depth_ok(std::string_view s) {
   return true;
 }
 
+// json::parse that refuses an object naming a member twice (RFC 8259 §4: "SHOULD be unique";
+// nlohmann keeps the last one, a proxy or log reader may take the first: one meaning only).
+json parse_json(std::string_view text, bool& duplicate) {
+  std::vector<std::set<std::string>> keys;
+  duplicate = false;
+  json::parser_callback_t cb = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: keys.emplace_back(); break;
+      case json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys.empty() && parsed.is_string() && !keys.back().insert(parsed.get<std::string>()).second) duplicate = true;
+        break;
+      default: break;
+    }
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), cb, false);
+}
+
 Parsed<json> parse_object(std::string_view body) {
   if (!depth_ok(body)) return Err("JSON nested too deeply");
-  json j = json::parse(body.begin(), body.end(), nullptr, false);
+  bool duplicate = false;
+  json j = parse_json(body, duplicate);
   if (j.is_discarded()) return Err("body is not valid JSON");
+  if (duplicate) return Err("body names a member twice");
   if (!j.is_object()) return Err("body must be a JSON object");
   return j;
 }
@@ -119,8 +144,59 @@ bool valid_id(std::string_view s) {
   return !s.empty();
 }
 
+// A DNS name as a callback host may be: labels of 1-63 letters, digits and '-' (not at either
+// end), 253 characters at most (RFC 1035 §2.3.1, RFC 1123 §2.1).
+bool valid_dns_name(std::string_view h) {
+  if (h.empty() || h.size() > 253) return false;
+  if (h.back() == '.') h.remove_suffix(1);
+  while (!h.empty()) {
+    const auto dot = h.find('.');
+    const std::string_view label = h.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    if (dot == std::string_view::npos) break;
+    h.remove_prefix(dot + 1);
+    if (h.empty()) return false;
+  }
+  return true;
+}
+
+// http(s)://host[:port][/path][?query]: a DNS name, an IPv4 address or a bracketed IPv6 literal;
+// no user info, no fragment, printable ASCII only (RFC 3986 §3).
 bool valid_url(std::string_view s) {
-  return (s.starts_with("http://") && s.size() > 7) || (s.starts_with("https://") && s.size() > 8);
+  std::string_view rest;
+  if (s.starts_with("http://")) rest = s.substr(7);
+  else if (s.starts_with("https://")) rest = s.substr(8);
+  else return false;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f || c == '#') return false;
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+  if (authority.find('@') != std::string_view::npos) return false;
+  std::string_view host = authority, port;
+  if (authority.starts_with("[")) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos || close < 3) return false;
+    for (char c : authority.substr(1, close - 1))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    host = {};
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return false;
+      port = after.substr(1);
+      if (port.empty()) return false;
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  if (!port.empty()) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+    if (ec != std::errc{} || p != port.data() + port.size() || v == 0 || v > 65535) return false;
+  }
+  return authority.starts_with("[") || valid_dns_name(host);  // an IPv4 address is a valid DNS name too
 }
 
 /// "secMethod": one of the DRF's methods, stored by its canonical name; "" when absent.
@@ -191,6 +267,14 @@ Parsed<ImportedDevice> parse_device(const json& j) {
   }
   M2MDM_GET(sec, sec_member(j));
   d.sec_method = *sec;  // "" = keep (or USERPIN for a new device)
+  // NETWPIN and USERNETWPIN key the bootstrap's MAC with the IMSI: the PCID must then be one,
+  // 6 to 15 digits (ITU-T E.212; ProvSec 1.1 §5.4.3 encodes it as semi-octets).
+  if (*sec == "NETWPIN" || *sec == "USERNETWPIN") {
+    const std::string& imsi = d.pcid;
+    if (imsi.size() < 6 || imsi.size() > 15 ||
+        !std::all_of(imsi.begin(), imsi.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return Err("\"pcid\" must be an IMSI (6 to 15 digits) with secMethod " + *sec);
+  }
   M2MDM_GET(k, hex_member(j, "k", 16));
   M2MDM_GET(opc, hex_member(j, "opc", 16));
   if (k->empty() != opc->empty()) return Err("\"k\" and \"opc\" go together");
@@ -241,14 +325,18 @@ Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, b
       while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
       if (line.empty()) continue;
       if (!depth_ok(line)) return Err("line " + std::to_string(line_no) + ": JSON nested too deeply");
-      json j = json::parse(line.begin(), line.end(), nullptr, false);
+      bool duplicate = false;
+      json j = parse_json(line, duplicate);
       if (j.is_discarded()) return Err("line " + std::to_string(line_no) + ": not valid JSON");
+      if (duplicate) return Err("line " + std::to_string(line_no) + ": names a member twice");
       if (auto r = add(j); !r) return Err(r.error());
     }
   } else {
     if (!depth_ok(body)) return Err("JSON nested too deeply");
-    json j = json::parse(body.begin(), body.end(), nullptr, false);
+    bool duplicate = false;
+    json j = parse_json(body, duplicate);
     if (j.is_discarded()) return Err("body is not valid JSON");
+    if (duplicate) return Err("body names a member twice");
     if (!j.is_array()) return Err("body must be a JSON array of devices");
     for (const auto& e : j)
       if (auto r = add(e); !r) return Err(r.error());

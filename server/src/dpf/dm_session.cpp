@@ -104,6 +104,24 @@ struct DmServerSession::Impl {
   // Our credential over the nonce the device gave us, until it accepts it (DM_Security 1.2 §5.1).
   Message new_message() { return builder.new_message(own.cred()); }
 
+  // Whether @p cmds can be encoded in this session's encoding, tried in a message of their own
+  // before they are queued: one job or management command that cannot be encoded (text XML
+  // cannot carry, a value WBXML refuses) must fail alone, never every message of the session.
+  std::optional<std::string> unencodable(const std::vector<Command>& cmds) const {
+    Message probe;  // a header of its own: the session's MsgIDs and CmdIDs are not used up
+    probe.hdr.session_id = "1";
+    probe.hdr.msg_id = 1;
+    probe.hdr.target.loc_uri = device_uri.empty() ? std::string("probe") : device_uri;
+    probe.hdr.source.loc_uri = config.server_uri.empty() ? std::string("probe") : config.server_uri;
+    probe.body = cmds;
+    std::uint32_t id = 1;
+    for (auto& c : probe.body)
+      if (auto* ic = std::get_if<ItemCommand>(&c.value); ic && ic->cmd_id == 0) ic->cmd_id = id++;
+    probe.final = true;
+    if (auto body = syncml::encode(probe, encoding); !body) return body.error().message();
+    return std::nullopt;
+  }
+
   Result<DmReply> emit(Message m, bool over) {
     // Every command, Status and Results included, carries a CmdID (DM_RepPro 1.2 §6.6).
     builder.number(m);
@@ -192,6 +210,11 @@ struct DmServerSession::Impl {
       ++report.jobs_failed;
       return start_next_job();
     }
+    if (auto why = unencodable({Command{job_exec(*job)}, Command{job_auth_token(*job, mo::m2msim_uri("Download/j"))}})) {
+      backend.on_job_failed(*job, syncml::code(StatusCode::BadRequest), "the job cannot be encoded: " + *why);
+      ++report.jobs_failed;
+      return start_next_job();
+    }
     Delivery d;
     d.job = *job;
     d.slot_uri = mo::m2msim_uri("Download/j" + std::to_string(job->id));
@@ -224,6 +247,36 @@ struct DmServerSession::Impl {
     pending_ops.push_back(Command{add});
   }
 
+  // The Exec that runs @p job on the device (its CmdID is set by the caller).
+  ItemCommand job_exec(const Job& job) const {
+    ItemCommand exec;
+    exec.kind = CommandKind::Exec;
+    exec.correlator = job.correlator;
+    syncml::Item item;
+    item.target = syncml::Location{exec_target(job), std::nullopt};
+    if (job.kind == JobKind::arm_rebootstrap) item.data = std::string(as_chars(job.payload));  // validity
+    // ResetToPristine carries the old SHO's variant-B token, base64 (docs/operator-change.md).
+    if (job.kind == JobKind::reset && !job.authorisation.empty()) item.data = job.authorisation;
+    exec.items.push_back(std::move(item));
+    return exec;
+  }
+
+  // The Add of the job's authorisation into its download slot (empty data when it has none). An
+  // operator change carries its token (CMS DER) as base64 text already; another job's
+  // authorisation is opaque text.
+  static ItemCommand job_auth_token(const Job& job, const std::string& slot_uri) {
+    ItemCommand add;
+    add.kind = CommandKind::Add;
+    syncml::Item item;
+    item.target = syncml::Location{slot_uri + "/AuthToken", std::nullopt};
+    syncml::Meta meta;
+    meta.format = "b64";
+    item.meta = meta;
+    item.data = job.kind == JobKind::operator_change ? job.authorisation : base64_encode(as_bytes(job.authorisation));
+    add.items.push_back(std::move(item));
+    return add;
+  }
+
   // Queues the next commands of the current delivery. Returns true when our package is not
   // complete yet (a large object continues in the next message).
   bool plan_delivery() {
@@ -234,13 +287,12 @@ struct DmServerSession::Impl {
         queue_add(d.slot_uri, "node", {}, Purpose::AddSlot);
         // The Exec target of the slot is created by the server (docs/m2msimmobj.md).
         queue_add(d.slot_uri + "/Operations/Install", "null", {}, Purpose::AddSlot);
-        // An operator change carries its token (CMS DER) as base64 text already; another job's
-        // authorisation is opaque text.
-        if (!d.job.authorisation.empty())
-          queue_add(d.slot_uri + "/AuthToken", "b64",
-                    d.job.kind == JobKind::operator_change ? d.job.authorisation
-                                                           : base64_encode(as_bytes(d.job.authorisation)),
-                    Purpose::AddAuthToken);
+        if (!d.job.authorisation.empty()) {
+          ItemCommand add = job_auth_token(d.job, d.slot_uri);
+          add.cmd_id = cmd_id();
+          awaiting[add.cmd_id] = Purpose::AddAuthToken;
+          pending_ops.push_back(Command{std::move(add)});
+        }
         d.slot_sent = true;
       }
       if (!d.package.done()) {
@@ -260,16 +312,8 @@ struct DmServerSession::Impl {
       }
     }
     if (!d.exec_sent) {
-      ItemCommand exec;
-      exec.kind = CommandKind::Exec;
+      ItemCommand exec = job_exec(d.job);
       exec.cmd_id = cmd_id();
-      exec.correlator = d.job.correlator;
-      syncml::Item item;
-      item.target = syncml::Location{exec_target(d.job), std::nullopt};
-      if (d.job.kind == JobKind::arm_rebootstrap) item.data = std::string(as_chars(d.job.payload));  // validity
-      // ResetToPristine carries the old SHO's variant-B token, base64 (docs/operator-change.md).
-      if (d.job.kind == JobKind::reset && !d.job.authorisation.empty()) item.data = d.job.authorisation;
-      exec.items.push_back(std::move(item));
       awaiting[exec.cmd_id] = Purpose::ExecJob;
       pending_ops.push_back(Command{exec});
       d.exec_sent = true;
@@ -287,7 +331,12 @@ struct DmServerSession::Impl {
     auto next = backend.next_command(device_uri);
     if (!next) return;
     mgmt.emplace(std::move(*next));
-    for (auto& c : mgmt->build([this] { return cmd_id(); })) {
+    auto cmds = mgmt->build([this] { return cmd_id(); });
+    if (auto why = unencodable(cmds)) {
+      finish_mgmt(MgmtState::failed, "the command cannot be encoded: " + *why);
+      return plan_mgmt();
+    }
+    for (auto& c : cmds) {
       std::uint32_t id = 0;
       if (const auto* ic = std::get_if<ItemCommand>(&c.value)) id = ic->cmd_id;
       if (const auto* box = std::get_if<syncml::Container>(&c.value)) {
@@ -427,7 +476,8 @@ struct DmServerSession::Impl {
       auto c = backend.credentials(device_uri);
       if (!c) {
         state = DmServerState::Aborted;
-        report.abort_reason = "unknown device " + device_uri;
+        // The DevId is the sender's text: at most 64 characters of it go into reports and logs.
+        report.abort_reason = "unknown device " + (device_uri.size() > 64 ? device_uri.substr(0, 64) + "..." : device_uri);
         return fail(c.error());
       }
       // The device authenticates the way its Cred says, if it is one we accept.
@@ -599,8 +649,12 @@ struct DmServerSession::Impl {
 DmServerSession::DmServerSession(DmBackend& backend, DmServerConfig config)
     : impl_(std::make_unique<Impl>(backend, std::move(config))) {}
 DmServerSession::~DmServerSession() {
-  // A session dropped (the device went away) while a management command was out: it failed.
-  if (impl_) impl_->finish_mgmt(MgmtState::failed, "the session ended before every Status came back");
+  // A session dropped (the device went away) while a management command was out: it failed
+  // (what came back so far is kept with it).
+  if (impl_ && impl_->mgmt)
+    impl_->finish_mgmt(MgmtState::failed, impl_->mgmt->statuses_complete()
+                                              ? "the session ended before every Results came"
+                                              : "the session ended before every Status came back");
 }
 
 Result<DmReply> DmServerSession::handle(ByteView body, std::string_view content_type,

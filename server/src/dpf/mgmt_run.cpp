@@ -69,6 +69,16 @@ void MgmtRun::on_status(const syncml::Status& st) {
     if (s.index == it->second) return;
   cmd_.statuses.push_back({it->second, st.cmd, st.data});
   if (statuses_due_ > 0) --statuses_due_;
+  // A Get the device accepted owes its Results (DM_RepPro 1.2 §6.6.12).
+  const int index = it->second;
+  if (index >= 0 && static_cast<std::size_t>(index) < cmd_.ops.size() && cmd_.ops[index].verb == MgmtVerb::get &&
+      syncml::is_success(static_cast<syncml::StatusCode>(st.data)) && !results_seen_.contains(index))
+    results_due_.insert(index);
+}
+
+void MgmtRun::results_arrived(int index) {
+  results_seen_.insert(index);
+  results_due_.erase(index);
 }
 
 std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res, std::uint64_t max_obj_size) {
@@ -83,6 +93,7 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
       // A whole object in one item.
       cmd_.results.push_back({index, source, meta && meta->format ? *meta->format : std::string{},
                               meta && meta->type ? *meta->type : std::string{}, data_text(item)});
+      results_arrived(index);
       continue;
     }
     if (!assembler_.active()) {
@@ -93,6 +104,7 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
       if (first != syncml::StatusCode::Ok || !declared) {
         cmd_.statuses.push_back({index, "Results", syncml::code(first)});
         reply = first;
+        results_arrived(index);  // refused (413/411): nothing more of it will be taken
         continue;
       }
       assembler_.start(source, *declared);
@@ -110,6 +122,7 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
         cmd_.statuses.push_back({index, "Results", syncml::code(syncml::StatusCode::BadRequest)});
         reply = syncml::StatusCode::BadRequest;
         pending_ = {};
+        results_arrived(index);
         continue;
       }
       chunk = std::move(*decoded);
@@ -127,10 +140,12 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
         pending_.data.assign(whole.begin(), whole.end());
       cmd_.results.push_back(std::move(pending_));
       pending_ = {};
+      results_arrived(index);
     } else if (s != syncml::StatusCode::ChunkedItemAccepted) {
       // 424: the object is discarded, and reported.
       cmd_.statuses.push_back({index, "Results", syncml::code(s)});
       pending_ = {};
+      results_arrived(index);
     }
   }
   return reply;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -33,16 +34,25 @@ class MgmtRun {
   /// did not match its declared Size, 413 when its Size exceeds @p max_obj_size (411 without Size).
   std::optional<syncml::StatusCode> on_results(const syncml::Results& res, std::uint64_t max_obj_size);
 
-  /// Every command has its Status and no large object is half received.
-  bool done() const { return statuses_due_ == 0 && !assembler_.active(); }
+  /// Every command has its Status, every Get the device accepted has its Results (they may come
+  /// in a later message than the Status, DM_RepPro 1.2 §6.6.12 / §7), and no large object is
+  /// half received.
+  bool done() const { return statuses_due_ == 0 && results_due_.empty() && !assembler_.active(); }
+
+  /// Every command has its Status (what is still missing, if anything, is Results data).
+  bool statuses_complete() const { return statuses_due_ == 0; }
 
   /// The command with what came back so far.
   MgmtCommand& command() { return cmd_; }
 
  private:
+  void results_arrived(int index);
+
   MgmtCommand cmd_;
   std::map<std::uint32_t, int> index_of_;  // our CmdID -> op index (-1: the container)
   std::size_t statuses_due_ = 0;
+  std::set<int> results_due_;   // Gets answered 2xx whose Results have not come (whole) yet
+  std::set<int> results_seen_;  // ops whose Results came whole (before or after their Status)
   syncml::LargeObjectAssembler assembler_;
   MgmtResult pending_;  // the large object being received
 };

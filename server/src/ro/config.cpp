@@ -114,7 +114,7 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
   static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "body_limit", "max_connections",
                                                "header_timeout_ms", "read_timeout_ms", "idle_timeout_ms",
                                                "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva",
-                                               "drf", "notify", "callbacks", "operator_change"};
+                                               "drf", "dm", "notify", "callbacks", "operator_change"};
   for (const auto& [k, v] : t) {
     bool ok = false;
     for (auto n : known) ok = ok || n == k.str();
@@ -176,6 +176,11 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
     if (!get_path(*drf, "spki_pem", c.drf_spki_pem, why) || !get_path(*drf, "app_spki_pem", c.drf_app_spki_pem, why))
       return bad();
   }
+  if (auto* dm = t["dm"].as_table()) {
+    if (!get_int(*dm, "max_msg_size", c.dm_max_msg_size, why, 1024, 64 * 1024 * 1024) ||
+        !get_int(*dm, "max_obj_size", c.dm_max_obj_size, why, 256, 1024 * 1024 * 1024))
+      return bad();
+  }
   if (auto* n = t["notify"].as_table()) {
     if (!get_int(*n, "max_attempts", c.notify_max_attempts, why, 0, 100) ||
         !get_int(*n, "retry_seconds", c.notify_retry_seconds, why, 1, 86400) ||
@@ -209,6 +214,12 @@ Result<void> validate_config(const ServerConfig& c, std::string& why) {
   }
   if (c.drf.dpf_server_id.empty() || c.drf.app_server_id.empty() || c.drf.dpf_server_id == c.drf.app_server_id) {
     why = "drf.server_id and drf.app_server_id must be non-empty and different";
+    return fail(cfg_err());
+  }
+  if (c.dm_max_msg_size > c.body_limit) {
+    // The DPF must take every message it says it takes (DM_RepPro 1.2 §7.1).
+    why = "dm.max_msg_size (" + std::to_string(c.dm_max_msg_size) + ") must not exceed body_limit (" +
+          std::to_string(c.body_limit) + ")";
     return fail(cfg_err());
   }
   if (c.callback_max_retry_seconds < c.callback_retry_seconds) {

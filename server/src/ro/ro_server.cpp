@@ -308,6 +308,10 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
     return fail(store.error());
   }
   s->store_ = std::move(*store);
+  // Management commands sent in a session of the previous run get no Status any more.
+  if (auto n = s->store_->fail_orphaned_commands("the server restarted before the device answered", unix_now());
+      n && *n > 0)
+    spdlog::warn("{} management command(s) sent before the restart failed: their answers were lost", *n);
   if (auto r = make_state_private(c, why); !r) return fail(r.error());  // the files SQLite just created
 
   if (!c.admin_token_file) {
@@ -344,6 +348,8 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   if (drf.provurl.empty()) drf.provurl = s->url_ + "/drf";
 
   DpfOptions dpf_opts;
+  dpf_opts.max_msg_size = c.dm_max_msg_size;
+  dpf_opts.max_obj_size = c.dm_max_obj_size;
   dpf_opts.public_base = c.dpf_address.empty() ? s->url_ : c.dpf_address.substr(0, c.dpf_address.rfind("/dm"));
   // Operator change B moves on when the device's reset result is in (the re-bootstrap).
   dpf_opts.on_job_result = [changes = s->router_->operator_changes()](std::int64_t job_id) {

@@ -182,4 +182,13 @@ Result<bool> SqliteStore::has_queued_command(std::string_view dev_id, std::int64
   return st->col_i64(0) > 0;
 }
 
+Result<std::size_t> SqliteStore::fail_orphaned_commands(std::string_view why, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  auto st = impl_->q("UPDATE commands SET state = 'failed', outcome = ?, updated = ? WHERE state = 'delivered'");
+  if (!st) return fail(st.error());
+  st->text(1, json{{"error", std::string(why)}}.dump()).i64(2, now);
+  M2MDM_TRY(st->exec());
+  return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
+}
+
 }  // namespace m2mdm::server

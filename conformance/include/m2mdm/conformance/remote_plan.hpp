@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,11 @@ struct CasePlan {
   std::string rule;     ///< the whole rule
   bool runnable = true;
   std::string not_run_reason;
+  /// The case needs a device whose announced MaxObjSize (SyncHdr Meta, DM_RepPro 1.2 §7.1) is
+  /// below this (case.json remote.device_max_obj_size_below): it sends a whole object of that
+  /// size. Judged at run time from the device's first message; a larger or missing MaxObjSize
+  /// makes the case not run.
+  std::optional<std::uint64_t> device_max_obj_size_below;
   std::vector<std::string> not_on_wire;  ///< expectations only the in-process runner checks
   std::vector<PlannedSession> sessions;
   std::map<std::string, std::string> generated;  ///< reset/verify templates (PlannedSession::from_case)

@@ -48,6 +48,9 @@ struct ServerConfig {
   DrfSettings drf;
   std::optional<std::filesystem::path> drf_spki_pem;      ///< DPF key pin source; unset = tls_cert
   std::optional<std::filesystem::path> drf_app_spki_pem;  ///< application context pin; unset = DPF pin
+  // [dm] what the DPF announces in its SyncHdr Meta and enforces (DM_RepPro 1.2 §7.1)
+  std::uint64_t dm_max_msg_size = 64 * 1024;        ///< MaxMsgSize: the largest message we take
+  std::uint64_t dm_max_obj_size = 4 * 1024 * 1024;  ///< MaxObjSize: the largest object we assemble (413 above)
   // [notify] package 0 trigger
   int notify_max_attempts = 5;
   std::int64_t notify_retry_seconds = 30;
@@ -72,7 +75,7 @@ struct ServerConfig {
 /// [tls] cert, key; [auth] admin_token_file, vno_token_files = [...];
 /// [pva] manufacturer_ca = [...], manufacturer_crl = [...];
 /// [drf] provurl, name, server_id, server_name, apn, spki_pem, app_server_id, app_name, app_address,
-/// app_apn, app_spki_pem, auth_type; [notify] max_attempts, retry_seconds, stall_seconds;
+/// app_apn, app_spki_pem, auth_type; [dm] max_msg_size, max_obj_size; [notify] max_attempts, retry_seconds, stall_seconds;
 /// [callbacks] ca_file = [...], retry_seconds, max_retry_seconds, timeout_ms, allow_loopback,
 /// allow_private.
 Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& config, std::string& why);

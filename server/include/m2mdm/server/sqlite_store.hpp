@@ -115,6 +115,7 @@ class SqliteStore final : public Store {
   Result<std::optional<MgmtCommand>> claim_next_command(std::string_view dev_id, std::int64_t now) override;
   Result<bool> finish_command(const MgmtCommand& cmd, std::int64_t now) override;
   Result<bool> has_queued_command(std::string_view dev_id, std::int64_t now) override;
+  Result<std::size_t> fail_orphaned_commands(std::string_view why, std::int64_t now) override;
 
   struct Impl;
 

@@ -229,6 +229,10 @@ class CommandStore {
   virtual Result<bool> finish_command(const MgmtCommand& cmd, std::int64_t now) = 0;
   /// True when the device has a queued, unexpired command (package 0 trigger).
   virtual Result<bool> has_queued_command(std::string_view dev_id, std::int64_t now) = 0;
+  /// At start: a command still `delivered` was sent in a session of an earlier run of the server,
+  /// whose Statuses can no longer arrive. Each becomes `failed` with @p why (not queued again:
+  /// the device may have run it). Returns how many.
+  virtual Result<std::size_t> fail_orphaned_commands(std::string_view why, std::int64_t now) = 0;
 };
 
 /// The RO's storage. Implementations must make every method atomic; errors are

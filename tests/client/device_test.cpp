@@ -190,6 +190,32 @@ TEST_F(DeviceTest, ReopeningAnUnchangedDeviceRewritesNothing) {
   EXPECT_EQ(files_of(dir_ / "state"), before);
 }
 
+// Issue 14 finding 6: the DM account secrets, the nonces and the bootstrap record are sealed at
+// rest. Both generations (the bootstrap, then the arm written over it) are read byte by byte.
+TEST_F(DeviceTest, NeitherTreeGenerationHoldsAnAccountSecretOrNonceInClear) {
+  {
+    auto device = open(options());
+    ASSERT_TRUE(device->apply_bootstrap_push(
+        bootstrap_push("https://127.0.0.1:1/dm", kPin, bs::wsp::kSecUserpin, false, "rb-token-0123456789abcdef")));
+  }
+  arm(kServerId);  // a second save: the bootstrapped tree becomes tree.m2mt.prev
+  for (const char* name : {"tree.m2mt", "tree.m2mt.prev"}) {
+    const std::string bytes = slurp(dir_ / "state" / name);
+    ASSERT_FALSE(bytes.empty()) << name;
+    for (const char* clear : {"client-secret", "server-secret", "rb-token-0123456789abcdef", "AAuthSecret",
+                              "AAuthData", "DMAcc", "Bootstrap", "m2m.ro.example"})
+      EXPECT_EQ(bytes.find(clear), std::string::npos) << clear << " in clear in " << name;
+  }
+  // The sealed tree opens again with the TRE's key: the account and its secret are intact.
+  auto device = open(options());
+  ASSERT_TRUE(device);
+  auto account = mo::find_dm_account(device->tree(), kServerId);
+  ASSERT_TRUE(account);
+  bool found = false;
+  for (const auto& a : account->app_auth) found = found || a.secret == "client-secret";
+  EXPECT_TRUE(found);
+}
+
 TEST_F(DeviceTest, RefusedBootstrapsChangeNoStoredByte) {
   { ASSERT_TRUE(open(options())); }
   const auto state_before = files_of(dir_ / "state");

@@ -2,6 +2,10 @@
 // with the TRE's state key. A device of an earlier release (a clear tree, two generations) is
 // migrated once and keeps its accounts.
 #include "m2mdm/client/device.hpp"
+#include "m2mdm/client/error.hpp"
+#include "m2mdm/client/software_tre.hpp"
+#include "m2mdm/client/state_key.hpp"
+#include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
 #include "m2mdm/mo/tree_store.hpp"
@@ -11,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 namespace m2mdm::client {
@@ -78,6 +83,30 @@ class DeviceStateTest : public ::testing::Test {
     }
   }
 
+  // Every regular file of the state directory with its bytes.
+  std::map<std::string, std::string> state_files() const {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_ / "state"))
+      if (e.is_regular_file()) out[e.path().filename().string()] = slurp(e.path());
+    return out;
+  }
+
+  // A device opened twice (two sealed generations), with its account.
+  void make_sealed_device() {
+    write_clear_tree();
+    ASSERT_TRUE(Device::open(options()));
+    ASSERT_EQ(slurp(tree_file()).rfind("M2MS", 0), 0u);
+  }
+
+  // Device::open fails with @p want and leaves every stored byte of the state as it was.
+  void expect_refused(std::error_code want) {
+    const auto before = state_files();
+    auto device = Device::open(options());
+    ASSERT_FALSE(device) << "opened on an empty or wrong tree";
+    EXPECT_EQ(device.error(), want) << device.error().message();
+    EXPECT_EQ(state_files(), before);
+  }
+
   fs::path dir_;
   m2mdm::test::PkiFiles pki_;
 };
@@ -115,6 +144,77 @@ TEST_F(DeviceStateTest, AClearTreeOfAnEarlierReleaseIsMigratedOnceAndKeepsItsAcc
   }
   EXPECT_EQ(slurp(tree_file()), current);
   EXPECT_EQ(slurp(dir_ / "state" / "tree.m2mt.prev"), previous);
+}
+
+TEST_F(DeviceStateTest, AFreshDeviceKeepsItsStateKeyInTheTre) {
+  ASSERT_TRUE(Device::open(options()));
+  auto tre = SoftwareTre::open(pki_.at("tre-dir"));
+  ASSERT_TRUE(tre);
+  auto key = (*tre)->get(kStateKeyItem);
+  ASSERT_TRUE(key) << key.error().message();
+  EXPECT_EQ(key->size(), 32u);
+  EXPECT_EQ(slurp(tree_file()).rfind("M2MS", 0), 0u);
+  // The key is a TRE item, encrypted there: not in clear in any file of the TRE or the state.
+  const std::string raw(as_chars(key->view()));
+  for (const auto& e : fs::recursive_directory_iterator(pki_.at("tre-dir"))) {
+    if (e.is_regular_file()) {
+      EXPECT_EQ(slurp(e.path()).find(raw), std::string::npos) << e.path();
+    }
+  }
+  for (const auto& [name, bytes] : state_files()) EXPECT_EQ(bytes.find(raw), std::string::npos) << name;
+}
+
+TEST_F(DeviceStateTest, AnAlteredTreeIsAnErrorNotAnEmptyTree) {
+  make_sealed_device();
+  for (const char* name : {"tree.m2mt", "tree.m2mt.prev"}) {
+    std::string bytes = slurp(dir_ / "state" / name);
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+    m2mdm::test::write_file(dir_ / "state" / name, bytes);
+  }
+  expect_refused(make_error_code(mo::errc::seal_tag_mismatch));
+}
+
+TEST_F(DeviceStateTest, OnlyTheCurrentGenerationAlteredFallsBackToThePreviousOne) {
+  make_sealed_device();
+  std::string bytes = slurp(tree_file());
+  bytes[bytes.size() - 1] = static_cast<char>(bytes[bytes.size() - 1] ^ 0x01);  // the GCM tag
+  m2mdm::test::write_file(tree_file(), bytes);
+  auto device = Device::open(options());
+  ASSERT_TRUE(device) << device.error().message();
+  EXPECT_TRUE(mo::find_dm_account((*device)->tree(), kServerId));
+}
+
+TEST_F(DeviceStateTest, AnotherStateKeyInTheTreIsAnError) {
+  make_sealed_device();
+  {
+    auto tre = SoftwareTre::open(pki_.at("tre-dir"));
+    ASSERT_TRUE(tre);
+    ASSERT_TRUE((*tre)->put(kStateKeyItem, Bytes(32, 0x77)));
+  }
+  expect_refused(make_error_code(mo::errc::seal_tag_mismatch));
+}
+
+TEST_F(DeviceStateTest, ALostStateKeyIsAnErrorAndNoNewKeyIsMade) {
+  make_sealed_device();
+  {
+    auto tre = SoftwareTre::open(pki_.at("tre-dir"));
+    ASSERT_TRUE(tre);
+    ASSERT_TRUE((*tre)->erase(kStateKeyItem));
+  }
+  expect_refused(make_error_code(mo::errc::bad_key));
+  auto tre = SoftwareTre::open(pki_.at("tre-dir"));
+  ASSERT_TRUE(tre);
+  EXPECT_EQ((*tre)->get(kStateKeyItem).error(), make_error_code(mo::errc::not_found));
+}
+
+TEST_F(DeviceStateTest, AStateKeyThatFailsItsTreCheckIsAnError) {
+  make_sealed_device();
+  const fs::path item = pki_.at("tre-dir") / "store" / (std::string(kStateKeyItem) + ".bin");
+  ASSERT_TRUE(fs::exists(item));
+  std::string bytes = slurp(item);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+  m2mdm::test::write_file(item, bytes);
+  expect_refused(make_error_code(mo::errc::bad_key));  // the TRE blocked it at its start
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "m2mdm/client/device.hpp"
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/client/push_listener.hpp"
+#include "m2mdm/client/state_key.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/tree_store.hpp"
@@ -128,7 +129,9 @@ class DeviceTest : public ::testing::Test {
   // What an earlier (authenticated) session of server @p by leaves in the stored tree: the
   // re-bootstrap armed for 600 s.
   void arm(std::string_view by) {
-    mo::TreeStore store(dir_ / "state" / "tree.m2mt");
+    auto tre = SoftwareTre::open(pki_.at("tre-dir"));  // the tree is sealed with the TRE's state key
+    ASSERT_TRUE(tre) << tre.error().message();
+    mo::TreeStore store(dir_ / "state" / "tree.m2mt", tre_tree_sealer(**tre));
     auto tree = store.load();
     ASSERT_TRUE(tree) << tree.error().message();
     ASSERT_EQ(mo::arm_rebootstrap(*tree, by, test::TestPki::now() + 600), syncml::StatusCode::Ok);

@@ -270,9 +270,11 @@ Result<Tree> TreeStore::load(TreeOptions options) {
     any = true;
     bool clear = false;
     auto tree = decode(*image, options, clear);
+    if (clear) OPENSSL_cleanse(image->data(), image->size());  // a clear image holds the account secrets
     if (tree) {
       last_ = gen;
-      if (sealing()) clear_on_disk_ = clear || clear_image_at(file_) || clear_image_at(prev_file()) || clear_image_at(tmp_file());
+      if (sealing())
+        clear_on_disk_ = clear || clear_image_at(file_) || clear_image_at(prev_file()) || clear_image_at(tmp_file());
       return tree;
     }
     if (tree.error() == make_error_code(errc::bad_key) && !sealing()) return fail(tree.error());

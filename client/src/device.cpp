@@ -6,6 +6,7 @@
 #include "m2mdm/bootstrap/wsp.hpp"
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/client/http_transport.hpp"
+#include "m2mdm/client/state_key.hpp"
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/tree_store.hpp"
@@ -270,8 +271,11 @@ struct Device::Impl {
         .count();
   }
 
+  // The tree's store: images sealed under the TRE's state key (client/state_key.hpp).
+  mo::TreeStore tree_store() const { return mo::TreeStore(tree_file, tre_tree_sealer(*tre)); }
+
   Result<void> persist() {
-    mo::TreeStore store(tree_file);
+    mo::TreeStore store = tree_store();
     if (auto r = store.save(tree); !r) {
       spdlog::error("state: saving {} failed: {}", tree_file.string(), describe_error(r.error()));
       return r;
@@ -608,17 +612,25 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
   }
   impl->options = std::move(options);
 
-  mo::TreeStore store(impl->tree_file);
+  mo::TreeStore store = impl->tree_store();
   auto loaded = store.load();
   const bool fresh = !loaded;
   if (loaded) {
     impl->tree = std::move(*loaded);
     if (store.last_generation() == mo::Generation::Previous)
       spdlog::warn("state: {} did not verify, using the previous generation", impl->tree_file.string());
+  } else if (loaded.error() == make_error_code(mo::errc::seal_tag_mismatch) ||
+             loaded.error() == make_error_code(mo::errc::bad_key)) {
+    // Never replaced by an empty tree: the device stops until its state or its TRE is restored.
+    spdlog::error("state: {} does not open with the TRE's state key (another key, no key, or altered): {}",
+                  impl->tree_file.string(), describe_error(loaded.error()));
+    return fail(loaded.error());
   } else if (loaded.error() != make_error_code(mo::errc::store_missing)) {
     spdlog::error("state: {}: {}", impl->tree_file.string(), describe_error(loaded.error()));
     return fail(loaded.error());
   }
+  // A tree of an earlier release lies in clear: sealed now, both generations (two saves).
+  const bool migrate = loaded && store.holds_clear_image();
 
   Impl& d = *impl;
   // Descriptions and handlers are not stored: register them again. On a loaded tree the node
@@ -647,8 +659,13 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
     d.agent->report_blocked(d.m2msim_servers.front());
     spdlog::warn("TRE: {} stored item(s) failed their integrity check at start; reported as Blocked", blocked.size());
   }
-  if (changed) {
+  if (changed || migrate) {
     if (auto r = d.persist(); !r) return fail(r.error());
+  }
+  if (migrate) {
+    if (auto r = d.persist(); !r) return fail(r.error());
+    spdlog::info("state: {} (and .prev) sealed with the TRE's state key; the clear images are gone",
+                 d.tree_file.string());
   }
   DeviceEvent ready = make_event(DeviceEventKind::device_ready, EventSeverity::info, {});
   for (const auto& r : read_contexts(d.tree)) ready.contexts.push_back(r.context);

@@ -18,6 +18,9 @@ constexpr std::string_view kRegistryItem = "registry";
 std::string profile_item(std::string_view id) { return "mcim." + std::string(id); }
 std::string download_item(std::string_view id) { return "dl." + std::string(id); }
 
+// Whether the TRE item @p item is one the registry writes (a profile or a download).
+bool is_registry_item(std::string_view item) { return item.starts_with("mcim.") || item.starts_with("dl."); }
+
 bool valid_mcim_id(std::string_view id) { return id.size() <= 48 && valid_storage_id(id); }
 
 constexpr McimState kAllStates[] = {McimState::downloaded, McimState::installed, McimState::active,
@@ -112,9 +115,10 @@ Result<McimRegistry> McimRegistry::open(Tre& tre) {
     if (auto r = reg.persist(reg.entries_, reg.counters_); !r) return fail(r.error());
   }
   // Orphans: written by an install that did not reach its registry write, or left by a delete
-  // after it. Blocked items stay (forensics) until their entry is removed.
+  // after it. Blocked items stay (forensics) until their entry is removed. Only the registry's
+  // own items (mcim.*, dl.*) are considered: the TRE holds others (e.g. the device's state key).
   for (const auto& s : *items) {
-    if (referenced.count(s.id) != 0) continue;
+    if (referenced.count(s.id) != 0 || !is_registry_item(s.id)) continue;
     const bool is_blocked_entry_item = std::any_of(reg.entries_.begin(), reg.entries_.end(), [&](const McimEntry& e) {
       return e.state == McimState::blocked && (s.id == profile_item(e.id) || s.id == download_item(e.id));
     });

@@ -4,11 +4,9 @@
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/fd.hpp"
 #include "m2mdm/mo/pki.hpp"
-#include "m2mdm/syncml/openssl_handles.hpp"
+#include "m2mdm/mo/secret_box.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -35,10 +33,6 @@ bool valid_storage_id(std::string_view id) noexcept {
 namespace {
 
 constexpr std::string_view kMagic = "M2T1";
-constexpr std::size_t kNonce = 12;
-constexpr std::size_t kTag = 16;
-
-using CipherCtx = syncml::openssl::CipherCtxPtr;
 
 std::string aad_of(std::string_view id) { return "m2mdm-tre-store:v1:" + std::string(id); }
 
@@ -50,53 +44,25 @@ Result<Bytes> read_all(const fs::path& p) {
   return out;
 }
 
-// AES-256-GCM, the id as AAD: an item moved to another id, truncated or altered fails.
+// AES-256-GCM (mo::SecretBox), the id as AAD: an item moved to another id, truncated or
+// altered fails. Stored form: "M2T1" || nonce || ciphertext || tag.
 Result<Bytes> seal_item(ByteView key, std::string_view id, ByteView plain) {
-  auto nonce = mo::random_bytes(kNonce);
-  if (!nonce) return fail(nonce.error());
+  auto box = mo::SecretBox::from_key(key);
+  if (!box) return fail(box.error());
+  auto sealed = box->seal(plain, aad_of(id));
+  if (!sealed) return fail(sealed.error());
   Bytes out(kMagic.begin(), kMagic.end());
-  out.insert(out.end(), nonce->begin(), nonce->end());
-  const std::size_t ct_off = out.size();
-  out.resize(ct_off + plain.size() + kTag);
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  const std::string aad = aad_of(id);
-  int len = 0;
-  int fin = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce->data()) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                        static_cast<int>(aad.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), out.data() + ct_off, &len, plain.data(), static_cast<int>(plain.size())) != 1 ||
-      EVP_EncryptFinal_ex(ctx.get(), out.data() + ct_off + len, &fin) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTag), out.data() + ct_off + plain.size()) != 1) {
-    ERR_clear_error();
-    return fail(mo::errc::crypto_failure);
-  }
+  out.insert(out.end(), sealed->begin(), sealed->end());
   return out;
 }
 
 Result<mo::SecretBytes> open_item(ByteView key, std::string_view id, ByteView blob) {
-  if (blob.size() < kMagic.size() + kNonce + kTag || as_chars(blob.first(kMagic.size())) != kMagic)
-    return fail(errc::tre_storage_corrupt);
-  const ByteView nonce = blob.subspan(kMagic.size(), kNonce);
-  const ByteView ct = blob.subspan(kMagic.size() + kNonce, blob.size() - kMagic.size() - kNonce - kTag);
-  Bytes tag(blob.end() - static_cast<std::ptrdiff_t>(kTag), blob.end());
-  Bytes plain(ct.size());
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  const std::string aad = aad_of(id);
-  int len = 0;
-  int fin = 0;
-  const bool ok =
-      ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce.data()) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                        static_cast<int>(aad.size())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), plain.data(), &len, ct.data(), static_cast<int>(ct.size())) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTag), tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &fin) == 1;
-  ERR_clear_error();
-  mo::SecretBytes out(plain);
-  OPENSSL_cleanse(plain.data(), plain.size());
-  if (!ok) return fail(errc::tre_storage_corrupt);
-  return out;
+  if (blob.size() < kMagic.size() || as_chars(blob.first(kMagic.size())) != kMagic) return fail(errc::tre_storage_corrupt);
+  auto box = mo::SecretBox::from_key(key);
+  if (!box) return fail(errc::tre_storage_corrupt);
+  auto plain = box->open(blob.subspan(kMagic.size()), aad_of(id));
+  if (!plain) return fail(errc::tre_storage_corrupt);
+  return plain;
 }
 
 void sync_dir(const fs::path& dir) {

@@ -22,7 +22,8 @@ const char* describe(errc v) noexcept {
     case errc::seal_unsupported_algorithm: return "sealed package uses an algorithm m2mdm refuses";
     case errc::seal_wrong_recipient: return "sealed package is not addressed to this platform key";
     case errc::seal_key_unwrap_failed: return "sealed package content key does not unwrap";
-    case errc::seal_tag_mismatch: return "sealed package authentication tag mismatch (tampered ciphertext)";
+    case errc::seal_tag_mismatch:
+      return "authentication tag mismatch (AES-GCM): the sealed data was altered or sealed under another key";
     case errc::seal_bad_signature: return "SHO signature does not verify";
     case errc::seal_untrusted_signer: return "SHO signer does not chain to the trust anchors";
     case errc::seal_test_signer_in_production: return "package signed under a test root refused by a production device";

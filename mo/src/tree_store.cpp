@@ -2,8 +2,10 @@
 
 #include "m2mdm/mo/error.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 
 namespace m2mdm::mo {
@@ -11,6 +13,9 @@ namespace {
 
 constexpr std::array<std::uint8_t, 4> kMagic{'M', '2', 'M', 'T'};
 constexpr std::uint32_t kVersion = 1;
+constexpr std::array<std::uint8_t, 4> kSealedMagic{'M', '2', 'M', 'S'};
+constexpr std::uint32_t kSealedVersion = 1;
+constexpr std::size_t kSealedHeader = kSealedMagic.size() + 4;
 constexpr std::size_t kDigestLen = 32;
 
 std::array<std::uint8_t, kDigestLen> sha256(ByteView data) {
@@ -100,6 +105,14 @@ class Reader {
 
 std::unexpected<std::error_code> corrupt() { return fail(make_error_code(errc::store_corrupt)); }
 
+bool starts_with(ByteView data, const std::array<std::uint8_t, 4>& magic) {
+  return data.size() >= magic.size() && std::equal(magic.begin(), magic.end(), data.begin());
+}
+
+std::uint32_t be32(ByteView p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
 }  // namespace
 
 Bytes serialize_tree(const Tree& tree) {
@@ -173,6 +186,42 @@ Result<Tree> deserialize_tree(ByteView image, TreeOptions options) {
 
 TreeStore::TreeStore(std::filesystem::path file, FileOps& ops) : file_(std::move(file)), ops_(&ops) {}
 
+TreeStore::TreeStore(std::filesystem::path file, TreeSealer sealer, FileOps& ops)
+    : file_(std::move(file)), sealer_(std::move(sealer)), ops_(&ops) {}
+
+bool TreeStore::clear_image_at(const std::filesystem::path& path) const {
+  auto bytes = ops_->read(path);
+  if (!bytes) return false;
+  const bool clear = starts_with(*bytes, kMagic);
+  OPENSSL_cleanse(bytes->data(), bytes->size());  // a clear image holds the account secrets
+  return clear;
+}
+
+std::string TreeStore::aad() const { return "m2mdm-tree:v1:" + file_.filename().string(); }
+
+Result<Bytes> TreeStore::encode(const Tree& tree) const {
+  Bytes image = serialize_tree(tree);
+  if (!sealing()) return image;
+  auto sealed = sealer_.seal(image, aad());
+  OPENSSL_cleanse(image.data(), image.size());
+  if (!sealed) return fail(sealed.error());
+  Bytes out(kSealedMagic.begin(), kSealedMagic.end());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(kSealedVersion >> shift));
+  out.insert(out.end(), sealed->begin(), sealed->end());
+  return out;
+}
+
+Result<Tree> TreeStore::decode(ByteView stored, const TreeOptions& options, bool& clear) const {
+  clear = !starts_with(stored, kSealedMagic);
+  if (clear) return deserialize_tree(stored, options);
+  if (!sealing() || !sealer_.open) return fail(make_error_code(errc::bad_key));  // sealed, and no key to open it
+  if (stored.size() < kSealedHeader) return corrupt();
+  if (be32(stored.subspan(kSealedMagic.size(), 4)) != kSealedVersion) return fail(make_error_code(errc::store_version));
+  auto image = sealer_.open(stored.subspan(kSealedHeader), aad());
+  if (!image) return fail(image.error());
+  return deserialize_tree(image->view(), options);
+}
+
 std::filesystem::path TreeStore::prev_file() const {
   auto p = file_;
   p += ".prev";
@@ -186,7 +235,9 @@ std::filesystem::path TreeStore::tmp_file() const {
 }
 
 Result<void> TreeStore::save(const Tree& tree) {
-  const Bytes image = serialize_tree(tree);
+  auto encoded = encode(tree);
+  if (!encoded) return fail(encoded.error());
+  const Bytes& image = *encoded;
   // 1. The new image, complete and durable, under a name load() never reads.
   auto sink = ops_->create(tmp_file());
   if (!sink) return fail(sink.error());
@@ -204,6 +255,7 @@ Result<void> TreeStore::save(const Tree& tree) {
 }
 
 Result<Tree> TreeStore::load(TreeOptions options) {
+  clear_on_disk_ = false;
   bool any = false;
   std::error_code last_error = make_error_code(errc::store_corrupt);
   for (const auto& [path, gen] : {std::pair{file_, Generation::Current}, std::pair{prev_file(), Generation::Previous}}) {
@@ -216,11 +268,16 @@ Result<Tree> TreeStore::load(TreeOptions options) {
       continue;
     }
     any = true;
-    auto tree = deserialize_tree(*image, options);
+    bool clear = false;
+    auto tree = decode(*image, options, clear);
+    if (clear) OPENSSL_cleanse(image->data(), image->size());  // a clear image holds the account secrets
     if (tree) {
       last_ = gen;
+      if (sealing())
+        clear_on_disk_ = clear || clear_image_at(file_) || clear_image_at(prev_file()) || clear_image_at(tmp_file());
       return tree;
     }
+    if (tree.error() == make_error_code(errc::bad_key) && !sealing()) return fail(tree.error());
     last_error = tree.error();
   }
   if (!any) return fail(make_error_code(errc::store_missing));

@@ -11,6 +11,7 @@
 #include "m2mdm/client/device.hpp"
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/client/push_listener.hpp"
+#include "m2mdm/client/state_key.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/tree_store.hpp"
@@ -128,7 +129,9 @@ class DeviceTest : public ::testing::Test {
   // What an earlier (authenticated) session of server @p by leaves in the stored tree: the
   // re-bootstrap armed for 600 s.
   void arm(std::string_view by) {
-    mo::TreeStore store(dir_ / "state" / "tree.m2mt");
+    auto tre = SoftwareTre::open(pki_.at("tre-dir"));  // the tree is sealed with the TRE's state key
+    ASSERT_TRUE(tre) << tre.error().message();
+    mo::TreeStore store(dir_ / "state" / "tree.m2mt", tre_tree_sealer(**tre));
     auto tree = store.load();
     ASSERT_TRUE(tree) << tree.error().message();
     ASSERT_EQ(mo::arm_rebootstrap(*tree, by, test::TestPki::now() + 600), syncml::StatusCode::Ok);
@@ -188,6 +191,32 @@ TEST_F(DeviceTest, ReopeningAnUnchangedDeviceRewritesNothing) {
   const auto before = files_of(dir_ / "state");
   { ASSERT_TRUE(open(options())); }
   EXPECT_EQ(files_of(dir_ / "state"), before);
+}
+
+// Issue 14 finding 6: the DM account secrets, the nonces and the bootstrap record are sealed at
+// rest. Both generations (the bootstrap, then the arm written over it) are read byte by byte.
+TEST_F(DeviceTest, NeitherTreeGenerationHoldsAnAccountSecretOrNonceInClear) {
+  {
+    auto device = open(options());
+    ASSERT_TRUE(device->apply_bootstrap_push(
+        bootstrap_push("https://127.0.0.1:1/dm", kPin, bs::wsp::kSecUserpin, false, "rb-token-0123456789abcdef")));
+  }
+  arm(kServerId);  // a second save: the bootstrapped tree becomes tree.m2mt.prev
+  for (const char* name : {"tree.m2mt", "tree.m2mt.prev"}) {
+    const std::string bytes = slurp(dir_ / "state" / name);
+    ASSERT_FALSE(bytes.empty()) << name;
+    for (const char* clear : {"client-secret", "server-secret", "rb-token-0123456789abcdef", "AAuthSecret",
+                              "AAuthData", "DMAcc", "Bootstrap", "m2m.ro.example"})
+      EXPECT_EQ(bytes.find(clear), std::string::npos) << clear << " in clear in " << name;
+  }
+  // The sealed tree opens again with the TRE's key: the account and its secret are intact.
+  auto device = open(options());
+  ASSERT_TRUE(device);
+  auto account = mo::find_dm_account(device->tree(), kServerId);
+  ASSERT_TRUE(account);
+  bool found = false;
+  for (const auto& a : account->app_auth) found = found || a.secret == "client-secret";
+  EXPECT_TRUE(found);
 }
 
 TEST_F(DeviceTest, RefusedBootstrapsChangeNoStoredByte) {

@@ -63,6 +63,18 @@ grep -q "bootstrap applied" "$WORK/err" || fail "no 'bootstrap applied' log line
 grep -q "dpf.ro.example" "$WORK/err" || fail "log line does not name the server: $(cat "$WORK/err")"
 echo "ok: bootstrap applied: $(grep -m1 'bootstrap applied' "$WORK/err")"
 
+# 4b. Secrets at rest (issue 14): the DM account secrets, the nonces and the bootstrap record are
+#     in the tree, sealed with the TRE's state key: neither generation holds them in clear.
+for f in "$STATE/tree.m2mt" "$STATE/tree.m2mt.prev"; do
+  [ -s "$f" ] || fail "no $f"
+  [ "$(head -c 4 "$f")" = "M2MS" ] || fail "$f is not a sealed tree image"
+  for clear in client-secret server-secret apnpw AAuthSecret AAuthData DMAcc Bootstrap; do
+    if grep -aq -- "$clear" "$f"; then fail "$clear in clear in $f"; fi
+  done
+done
+[ -f "$TRE/store/m2mdm.state-key.bin" ] || fail "no state key in the TRE's protected storage"
+echo "ok: tree.m2mt and .prev sealed (no account secret, nonce or bootstrap record in clear)"
+
 # 5. A second bootstrap of the same contexts: refused (no re-bootstrap armed), nothing changes.
 after_boot=$(state_hash "$STATE")
 set +e

@@ -2,6 +2,7 @@
 
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
+#include "tree_store_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,60 +17,7 @@ namespace m2mdm::mo {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory per test under the build tree's temp area.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("m2mdm_tree_store_" + std::to_string(::getpid()) + "_" +
-                                         std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
-
-// Everything that makes two trees "the same state": paths, properties, values.
-std::string fingerprint(const Tree& t) {
-  std::string out;
-  for (const auto& [path, n] : t.nodes()) {
-    out += path + "|" + std::string(format_name(n.format)) + "|" + n.type + "|" + n.acl.format() + "|" +
-           std::to_string(n.verno) + "|" + std::to_string(static_cast<int>(n.access)) + "|" +
-           std::to_string(static_cast<int>(n.scope)) + "|" + n.title + "|" +
-           (n.value ? hex_encode(*n.value) : std::string("-")) + "\n";
-  }
-  return out;
-}
-
-void write_raw(const fs::path& p, const Bytes& data) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-Tree make_tree(std::string_view marker) {
-  TreeOptions o;
-  o.clock = [] { return std::int64_t{1700000000}; };
-  Tree t(o);
-  EXPECT_EQ(install_devinfo(t, DevInfo{"IMEI:490154203237518", "ACME", "M2M-1", "1.2", "en"}), StatusCode::Ok);
-  EXPECT_EQ(install_dmacc(t), StatusCode::Ok);
-  DmAccountView acc;
-  acc.node_name = "dpf";
-  acc.server_id = "dpf.example";
-  acc.name = "DPF";
-  acc.app_addr.push_back(DmAppAddr{"1", "https://dpf.example/dm", "URI", {"443"}});
-  acc.app_auth.push_back(DmAppAuth{"SRVCRED", "SRVCRED", "DIGEST", "dpf", "s3cret", Bytes{1, 2, 3, 0, 255}});
-  EXPECT_EQ(write_dm_account(t, acc), StatusCode::Ok);
-  EXPECT_EQ(t.set_text("./Marker", marker), StatusCode::Ok);
-  EXPECT_EQ(t.set("./Blob", NodeValue{Format::Bin, {}, Bytes(32, static_cast<std::uint8_t>(marker.size()))}),
-            StatusCode::Ok);
-  EXPECT_EQ(t.replace(Caller::device(), "./Marker?prop=Title", NodeValue{Format::Chr, {}, Bytes{'T'}}), StatusCode::Ok);
-  return t;
-}
+using namespace m2mdm::mo::test;  // NOLINT(google-build-using-namespace): the shared fixture
 
 TEST(TreeStore, SerializeRoundTrip) {
   const Tree t = make_tree("A");
@@ -147,74 +95,6 @@ TEST(TreeStore, TruncatedCurrentFileFallsBackToPrevious) {
   fs::resize_file(store.prev_file(), 10);
   EXPECT_EQ(store.load().error(), make_error_code(errc::store_corrupt));
 }
-
-// A FileOps that behaves like the real one until a budget of "units" (one per byte written,
-// one per create/sync/close/rename/sync_dir) runs out; then the device "loses power": the
-// operation in progress stops (a write keeps the bytes written so far) and all later ones fail.
-class PowerLossOps final : public FileOps {
- public:
-  explicit PowerLossOps(std::size_t budget) : budget_(budget) {}
-  bool dead() const { return dead_; }
-  std::size_t used() const { return used_; }
-
-  Result<std::unique_ptr<FileSink>> create(const fs::path& path) override {
-    if (!step()) return io();
-    auto sink = posix_file_ops().create(path);
-    if (!sink) return fail(sink.error());
-    return std::unique_ptr<FileSink>(std::make_unique<Sink>(*this, std::move(*sink)));
-  }
-  Result<void> rename(const fs::path& from, const fs::path& to) override {
-    if (!step()) return io();
-    return posix_file_ops().rename(from, to);
-  }
-  Result<void> sync_dir(const fs::path& dir) override {
-    (void)dir;
-    if (!step()) return io();
-    return {};
-  }
-  Result<void> remove(const fs::path& path) override {
-    if (!step()) return io();
-    return posix_file_ops().remove(path);
-  }
-  Result<Bytes> read(const fs::path& path) override { return posix_file_ops().read(path); }
-  bool exists(const fs::path& path) override { return posix_file_ops().exists(path); }
-
- private:
-  class Sink final : public FileSink {
-   public:
-    Sink(PowerLossOps& ops, std::unique_ptr<FileSink> inner) : ops_(ops), inner_(std::move(inner)) {}
-    Result<void> write(ByteView data) override {
-      const std::size_t n = ops_.take(data.size());
-      if (n > 0) {
-        if (auto r = inner_->write(data.first(n)); !r) return r;
-      }
-      if (n < data.size()) return io();
-      return {};
-    }
-    // fsync itself is not exercised here (the simulated crash is logical); skipping it keeps
-    // thousands of iterations fast.
-    Result<void> sync() override { return ops_.step() ? Result<void>{} : io(); }
-    Result<void> close() override { return ops_.step() ? inner_->close() : io(); }
-
-   private:
-    PowerLossOps& ops_;
-    std::unique_ptr<FileSink> inner_;
-  };
-
-  static std::unexpected<std::error_code> io() { return fail(make_error_code(errc::io_error)); }
-  bool step() { return take(1) == 1; }
-  std::size_t take(std::size_t want) {
-    if (dead_) return 0;
-    const std::size_t n = std::min(want, budget_ - used_);
-    used_ += n;
-    if (n < want) dead_ = true;
-    return n;
-  }
-
-  std::size_t budget_;
-  std::size_t used_ = 0;
-  bool dead_ = false;
-};
 
 TEST(TreeStore, PowerLossAtEveryByteAndStepLeavesOldOrNew) {
   const Tree a = make_tree("A");

@@ -5,8 +5,15 @@
 ///
 /// State directory layout:
 /// - `tree.m2mt` (+ `.prev`): the DM tree (mo::TreeStore, two generations, crash-safe); it holds
-///   ./DevInfo, ./DMAcc (accounts and nonces), ./M2MSIMMobj, and the device-private bootstrap
-///   record ./Vendor/m2mdm/Bootstrap/<context>/{ServerID, Account, SPKI-SHA256, NAP/...};
+///   ./DevInfo, ./DMAcc (accounts, AAuthSecret and AAuthData nonces), ./M2MSIMMobj, and the
+///   device-private bootstrap record ./Vendor/m2mdm/Bootstrap/<context>/{ServerID, Account,
+///   SPKI-SHA256, NAP/...}. Both generations are sealed as a whole (format "M2MS": AES-256-GCM,
+///   associated data "m2mdm-tree:v1:tree.m2mt") under the device's state key, 32 random bytes
+///   kept in the TRE's protected storage as item `m2mdm.state-key` (client/state_key.hpp), made
+///   at the first save. A clear tree of an earlier release is read once and saved twice, sealed
+///   (both generations). A tree that does not open (another key, no key, altered bytes in both
+///   generations) fails open() with mo::errc::seal_tag_mismatch or bad_key; it is never
+///   replaced by an empty one;
 /// - `outbox.json`: the Generic Alerts not yet acknowledged (FileAlertOutbox), unless the
 ///   caller gives its own AlertOutbox (DeviceOptions::outbox);
 /// - the TRE directory (`--tre-dir`, default `<state>/tre`): platform key, PfC, protected

@@ -35,7 +35,6 @@ struct LoadFlags {
   bool json = false;
   int server_pid = 0;
   int run_id = -1;
-  bool no_import = false;
   std::size_t batch = 500;
   unsigned timeout_ms = 10'000;
 };
@@ -76,7 +75,7 @@ void run(const LoadFlags& f) {
   std::cerr << "load: run " << run_id << ", devices " << ids.front().dev_id << " .. " << ids.back().dev_id << "\n";
 
   load::LoadSummary summary;
-  if (!f.no_import) {
+  {
     const auto t0 = std::chrono::steady_clock::now();
     import_devices(f, ids);
     summary.import_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -153,7 +152,6 @@ void add_load_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--run-id", f->run_id, "0..999999: the DevId range of this run (default: from the clock)")
       ->check(CLI::Range(0, 999999));
-  cmd->add_flag("--no-import", f->no_import, "the devices of --run-id were imported before (same secrets)");
   cmd->add_option("--batch", f->batch, "devices per import request (default 500)")->check(CLI::Range(1, 100000));
   cmd->add_option("--timeout-ms", f->timeout_ms, "bound on each connect, send and receive (default 10000)")
       ->check(CLI::Range(100, 600'000));

@@ -9,6 +9,11 @@
 #include "load_stats.hpp"
 #include "rest_cli.hpp"
 
+#include "m2mdm/syncml/encoding.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/rand.h>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -36,6 +41,7 @@ struct LoadFlags {
   int server_pid = 0;
   int run_id = -1;
   std::size_t batch = 500;
+  std::size_t install_size = 0;
   unsigned timeout_ms = 10'000;
 };
 
@@ -65,6 +71,23 @@ void import_devices(const LoadFlags& f, const std::vector<load::LoadIdentity>& i
   }
 }
 
+// One install job per device (POST /api/v1/devices/{devId}/jobs), its object @p size random
+// bytes standing for a sealed MCIM: the server treats the package as opaque and the virtual
+// devices' TRE is simulated, so no real sealing is needed to exercise the delivery.
+void submit_install_jobs(const LoadFlags& f, const std::vector<load::LoadIdentity>& ids) {
+  RestTarget server(f.url, f.ca_files, f.token_file);
+  Bytes package(f.install_size);
+  if (RAND_bytes(package.data(), static_cast<int>(package.size())) != 1) fail("no random bytes");
+  const std::string body =
+      nlohmann::json{{"kind", "install"}, {"object", base64_encode(package)}, {"authorisation", "m2mdm-load"}}
+          .dump();
+  for (const auto& id : ids) {
+    const auto r = server.call("POST", "/api/v1/devices/" + id.dev_id + "/jobs", "application/json", body);
+    if (!r.error.empty()) fail("job for " + id.dev_id + ": " + r.error);
+    if (r.status != 202) fail("job for " + id.dev_id + ": HTTP " + std::to_string(r.status) + ": " + error_text(r));
+  }
+}
+
 void run(const LoadFlags& f) {
   std::string base = f.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -80,6 +103,10 @@ void run(const LoadFlags& f) {
     import_devices(f, ids);
     summary.import_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cerr << "load: imported " << ids.size() << " devices in " << summary.import_s << " s\n";
+  }
+  if (f.install_size > 0) {
+    submit_install_jobs(f, ids);
+    std::cerr << "load: queued " << ids.size() << " install jobs of " << f.install_size << " bytes\n";
   }
 
   std::vector<std::unique_ptr<load::VirtualDevice>> devices;
@@ -152,6 +179,10 @@ void add_load_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--run-id", f->run_id, "0..999999: the DevId range of this run (default: from the clock)")
       ->check(CLI::Range(0, 999999));
+  cmd->add_option("--install-size", f->install_size,
+                  "queue one install job per device (needs an SHO token) with a package of this many bytes; the "
+                  "devices answer as a device does (202, Generic Alert) with a simulated TRE (default 0: no jobs)")
+      ->check(CLI::Range(0, 1024 * 1024));
   cmd->add_option("--batch", f->batch, "devices per import request (default 500)")->check(CLI::Range(1, 100000));
   cmd->add_option("--timeout-ms", f->timeout_ms, "bound on each connect, send and receive (default 10000)")
       ->check(CLI::Range(100, 600'000));

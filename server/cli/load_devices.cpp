@@ -1,6 +1,7 @@
 // The virtual devices of `m2mdm load` (load_devices.hpp).
 #include "load_devices.hpp"
 
+#include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
 #include "m2mdm/syncml/status.hpp"
 
@@ -9,6 +10,23 @@
 #include <cstdio>
 
 namespace m2mdm::cli::load {
+namespace {
+
+// The simulated TRE's answer to Exec ./M2MSIMMobj/Download/<x>/Operations/Install.
+mo::ExecOutcome simulated_install(VirtualDevice& device, mo::ExecRequest& request) {
+  const auto& segments = request.uri.segments();
+  const std::string slot = segments.size() >= 3 ? segments[2] : std::string{};
+  auto download = mo::read_download(device.tree, slot);
+  if (!download || download->package.empty()) return {syncml::StatusCode::NotFound};
+  (void)mo::set_download_state(device.tree, slot, mo::DownloadState::Installed);
+  (void)device.outbox.add(request.server_id,
+                          mo::make_m2msim_alert(mo::kAlertInstall, request.uri.str(), request.correlator,
+                                                mo::M2msimResult::Success, "installed (simulated TRE)"));
+  ++device.installs;
+  return {syncml::StatusCode::AcceptedForProcessing};
+}
+
+}  // namespace
 
 LoadIdentity load_identity(std::uint32_t run, std::uint32_t index) {
   char digits[32];
@@ -54,6 +72,13 @@ std::expected<std::unique_ptr<VirtualDevice>, std::string> make_virtual_device(c
   acc.app_auth.push_back(mo::DmAppAuth{"CLCRED", "CLCRED", "DIGEST", id.dev_id, id.client_password, {}});
   acc.app_auth.push_back(mo::DmAppAuth{"SRVCRED", "SRVCRED", "DIGEST", kLoadServerId, id.server_password, {}});
   if (auto s = mo::write_dm_account(device->tree, acc); !syncml::is_success(s)) return failed("DM account", s);
+  mo::M2msimConfig m2msim;
+  m2msim.dev_id = id.dev_id;
+  m2msim.servers = {kLoadServerId};
+  if (auto s = mo::install_m2msim_object(device->tree, m2msim); !syncml::is_success(s)) return failed("M2MSIMMobj", s);
+  VirtualDevice* self = device.get();  // the handler lives in self->tree: never outlives self
+  device->tree.on_exec(mo::m2msim_uri("Download/*/Operations/Install"),
+                       [self](mo::ExecRequest& r) { return simulated_install(*self, r); });
   return device;
 }
 

@@ -37,10 +37,16 @@ struct VirtualDevice {
   LoadIdentity id;
   mo::Tree tree;
   client::MemoryAlertOutbox outbox;
+  unsigned installs = 0;  ///< install Execs answered (simulated TRE)
 };
 
-/// Builds the device: ./DevInfo (Man m2mdm, Mod m2mdm-load) and ./DMAcc/RO (ServerID
-/// kLoadServerId, AppAddr @p dm_url, MD5 digest both ways). The error names the step that failed.
+/// Builds the device: ./DevInfo (Man m2mdm, Mod m2mdm-load), ./DMAcc/RO (ServerID
+/// kLoadServerId, AppAddr @p dm_url, MD5 digest both ways) and ./M2MSIMMobj (no PfC) whose
+/// Download/<x>/Operations/Install is answered by a SIMULATED TRE: the package the server Added
+/// is not opened (load devices hold no platform key); the Exec gets 202 and a Generic Alert 1226
+/// (install, Success, the Exec's Correlator) is queued, which the next client message carries
+/// until the server acknowledges it — the exchange a real device has, without the crypto.
+/// The error names the step that failed.
 std::expected<std::unique_ptr<VirtualDevice>, std::string> make_virtual_device(const LoadIdentity& id,
                                                                                const std::string& dm_url);
 

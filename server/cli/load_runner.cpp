@@ -42,7 +42,7 @@ class DevicePool {
 
 // Shared between the workers and the progress reporter.
 struct Shared {
-  std::atomic<std::uint64_t> sessions{0}, messages{0}, errors{0}, connections{0};
+  std::atomic<std::uint64_t> sessions{0}, messages{0}, errors{0}, connections{0}, alerts{0};
   std::atomic<unsigned> reported_errors{0};
 };
 
@@ -103,6 +103,7 @@ class Worker {
     }
     if (options_.mode == LoadMode::session) conn_.close();
     const auto& report = s.report();
+    shared_.alerts += report.alerts_acknowledged;
     if (s.state() != client::SessionState::Completed) return error("session_aborted", report.abort_reason, device);
     if (!report.server_authenticated || !report.client_authenticated)
       return error("not_authenticated", report.server_authenticated ? "server refused the device" : "server unproven",
@@ -171,6 +172,7 @@ LoadSummary run_load(std::vector<std::unique_ptr<VirtualDevice>>& devices, const
   summary.sessions = shared.sessions.load();
   summary.messages = shared.messages.load();
   summary.connections = shared.connections.load();
+  summary.alerts_acknowledged = shared.alerts.load();
   summary.message_latency = latency_figures(std::move(message_ms));
   summary.session_latency = latency_figures(std::move(session_ms));
   return summary;

@@ -3,7 +3,9 @@
 # (20 virtual devices, 4 in flight, 5 s): --mode session (a TLS handshake per session) and
 # --mode message (connections kept). Each must exit 0 with sessions > 0, zero errors and every
 # figure in its JSON; the server must then show all 40 devices registered (authenticated DM
-# session with DevInfo) and seen. Bounded: about 15 s.
+# session with DevInfo; provisioned for those with a job) and seen. The session run also queues one install job per device
+# (--install-size 4096): every job must end succeeded, its result delivered by the device's
+# Generic Alert (simulated TRE) and acknowledged. Bounded: about 20 s.
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
 M2MDM=${1:?m2mdm binary}
@@ -25,11 +27,13 @@ SHO=(-H "Authorization: Bearer $(cat "$WORK/sho.token")")
 run=0
 for mode in session message; do
   run=$((run + 1))
+  JOBS=()
+  [ "$mode" = session ] && JOBS=(--install-size 4096)
   timeout 60 "$M2MDM" load --url "$URL" --ca-file "$CA" --token-file "$WORK/sho.token" --devices 20 \
-    --concurrency 4 --duration 5 --mode "$mode" --run-id "$run" --server-pid "$PID" --json \
+    --concurrency 4 --duration 5 --mode "$mode" --run-id "$run" --server-pid "$PID" --json ${JOBS[@]+"${JOBS[@]}"} \
     >"$WORK/$mode.json" 2>"$WORK/$mode.err" || fail "load --mode $mode: exit $?: $(tail -5 "$WORK/$mode.err")"
   J="$WORK/$mode.json"
-  for key in mode devices concurrency elapsed_s sessions messages connections sessions_per_s messages_per_s \
+  for key in mode devices concurrency elapsed_s sessions messages connections alerts_acknowledged sessions_per_s messages_per_s \
     errors errors_by_kind message_latency_ms.p50 message_latency_ms.p95 message_latency_ms.p99 \
     session_latency_ms.p50 session_latency_ms.p95 session_latency_ms.p99 server_cpu_s server_peak_rss_kb; do
     jq -e "getpath(\"$key\" | split(\".\")) != null" "$J" >/dev/null || fail "$mode: no $key in $(cat "$J")"
@@ -50,11 +54,24 @@ done
 [ "$(jq .connections "$WORK/message.json")" -le 4 ] || fail "message mode: $(jq .connections "$WORK/message.json") connections"
 echo "ok: connections: session mode $(jq .connections "$WORK/session.json"), message mode $(jq .connections "$WORK/message.json")"
 
+# Run 1 provisioned: 20 install results acknowledged, every job succeeded.
+[ "$(jq .alerts_acknowledged "$WORK/session.json")" -eq 20 ] \
+  || fail "expected 20 acknowledged install alerts: $(jq .alerts_acknowledged "$WORK/session.json")"
+for i in $(seq 0 19); do
+  dev=$(printf 'IMEI:35000001%07d' "$i")
+  [ "$(status "${SHO[@]}" "$URL/api/v1/devices/$dev/jobs")" = 200 ] || fail "jobs of $dev"
+  jq -e '.jobs | length == 1 and .[0].state == "succeeded"' "$WORK/body" >/dev/null || fail "job of $dev: $(cat "$WORK/body")"
+done
+echo "ok: 20 install jobs succeeded (Add 4096 bytes, Exec 202, Generic Alert acknowledged)"
+
 # The server saw every virtual device authenticate: registered (DevInfo after authentication), seen.
 [ "$(status "${SHO[@]}" "$URL/api/v1/devices?limit=1000")" = 200 ] || fail "list devices"
 jq -e '.devices | length == 40' "$WORK/body" >/dev/null || fail "expected 40 devices: $(jq '.devices | length' "$WORK/body")"
-jq -e '[.devices[] | select(.devId | test("^IMEI:35[0-9]{13}$")) | select(.state == "registered" and .lastSeen > 0)]
-       | length == 40' "$WORK/body" >/dev/null || fail "devices not all registered: $(jq -c '[.devices[] | {devId, state, lastSeen}]' "$WORK/body")"
-echo "ok: 40 load devices registered and seen"
+# Run 1's devices were provisioned (install result recorded), run 2's registered.
+jq -e '[.devices[] | select(.devId | test("^IMEI:35000001[0-9]{7}$")) | select(.state == "provisioned" and .lastSeen > 0)]
+       | length == 20' "$WORK/body" >/dev/null || fail "run 1 not all provisioned: $(jq -c '[.devices[] | {devId, state}]' "$WORK/body")"
+jq -e '[.devices[] | select(.devId | test("^IMEI:35000002[0-9]{7}$")) | select(.state == "registered" and .lastSeen > 0)]
+       | length == 20' "$WORK/body" >/dev/null || fail "run 2 not all registered: $(jq -c '[.devices[] | {devId, state}]' "$WORK/body")"
+echo "ok: 40 load devices authenticated and seen (20 provisioned, 20 registered)"
 stop_server
 echo "PASS"

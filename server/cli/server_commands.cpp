@@ -4,6 +4,7 @@
 #include "cli_support.hpp"
 #include "demo_command.hpp"
 #include "devices_command.hpp"
+#include "load_command.hpp"
 #include "operator_change_command.hpp"
 #include "subscriber_command.hpp"
 #include "m2mdm/server/api.hpp"
@@ -183,6 +184,7 @@ void add_server_commands(CLI::App& app) {
   add_devices_command(app);  // `m2mdm devices import` (devices_command.cpp): bulk import with progress
   add_operator_change_command(app);  // `m2mdm operator-change request|status` (operator_change_command.cpp)
   add_subscriber_command(app);  // `m2mdm subscriber ...` (subscriber_command.cpp)
+  add_load_command(app);  // `m2mdm load` (load_command.cpp): load generator with in-process virtual devices
   add_demo_command(app);  // `m2mdm demo` (demo_command.cpp): the server in-process with a device fleet
 }
 

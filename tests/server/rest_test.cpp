@@ -331,6 +331,7 @@ TEST_F(Rest, EveryJsonRouteTakesTheSameMediaTypes) {
       {"POST", "/api/v1/shos", kAdmin},
       {"PUT", "/api/v1/callback", a},
       {"POST", "/api/v1/devices:import", a},
+      {"POST", "/api/v1/devices:claim", a},
       {"PATCH", "/api/v1/devices/IMEI:1", a},
       {"POST", "/api/v1/devices/IMEI:1/bootstrap", a},
       {"POST", "/api/v1/devices/IMEI:1/jobs", a},

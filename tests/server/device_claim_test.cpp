@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <thread>
 #include <vector>
 
@@ -233,7 +234,7 @@ TEST_F(Claims, AClaimOfAnotherShosDeviceIsAnsweredLikeAnUnknownOne) {
 TEST_F(Claims, FailedClaimsAreThrottledPerSho) {
   server->stop();
   server.reset();
-  start(3, 2);
+  start(3, 4);
   const auto [a_id, a] = make_sho("sho-a");
   const auto [b_id, b] = make_sho("sho-b");
   ASSERT_EQ(import(admin(), json::array({dev("IMEI:14", "001010000000014", "482913"),
@@ -250,7 +251,7 @@ TEST_F(Claims, FailedClaimsAreThrottledPerSho) {
   EXPECT_EQ(throttled.status, 429) << throttled.body;
   EXPECT_FALSE(server->store().get_device("IMEI:14")->sho_id);
   EXPECT_EQ(claim(b, "IMEI:15", "111111").status, 200);  // B has its own budget
-  std::this_thread::sleep_for(2100ms);
+  std::this_thread::sleep_for(4100ms);
   EXPECT_EQ(claim(a, "IMEI:14", "482913").status, 200);
   EXPECT_EQ(server->store().get_device("IMEI:14")->sho_id, a_id);
 }

@@ -136,7 +136,7 @@ TEST_F(Claims, ImportAnswersTheSameForAnotherShosDeviceAsForAnUnknownOne) {
   EXPECT_EQ(server->store().get_device("IMEI:3").error(), make_error_code(errc::not_found));
   EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:1", a).status, 200);
   // Every import of a device held elsewhere is in the operator's audit log.
-  EXPECT_EQ(audited("device.refused", "sho:" + std::to_string(b_id), "IMEI:1", "import: DevId of another SHO"), 3u);
+  EXPECT_EQ(audited("device.refused", "sho:" + std::to_string(b_id), "IMEI:1", "import: DevId of another SHO"), 4u);
   EXPECT_EQ(audited("device.refused", "sho:" + std::to_string(b_id), "IMEI:3", "import: PCID of another device"), 1u);
 }
 

@@ -67,7 +67,7 @@ IMPORT_B=("$M2MDM" devices import --url "$URL" --token-file "$WORK/sho-b.token" 
 "${IMPORT_B[@]}" "$WORK/fresh.ndjson" >"$WORK/out4" 2>/dev/null || fail "fresh import failed"
 cmp -s "$WORK/out3" "$WORK/out4" || fail "import answers differ: $(cat "$WORK/out3") vs $(cat "$WORK/out4")"
 [ "$(curl -sS --cacert "$CA" -H "Authorization: Bearer $(cat "$WORK/sho-a.token")" \
-      "$URL/api/v1/devices/IMEI:370000000000001" | jq -r .pcid)" = 00103000000001 ] || fail "A's device changed"
+      "$URL/api/v1/devices/IMEI:370000000000001" | jq -r .pcid)" = 001030000000001 ] || fail "A's device changed"
 echo "ok: squat import answered like a fresh one: $(cat "$WORK/out3")"
 
 # Brute force: B has failed 5 claims now (3 + 2): the next one is 429, and the CLI says so.

@@ -1,5 +1,6 @@
 // `m2mdm devices import`: bulk device import over the REST API (POST /api/v1/devices:import,
-// application/x-ndjson) in batches, with a progress line per batch on stderr.
+// application/x-ndjson) in batches, with a progress line per batch on stderr; `m2mdm devices
+// claim`: an SHO claims devices of the operator's registry by their device PIN.
 #include "devices_command.hpp"
 
 #include "cli_support.hpp"
@@ -55,6 +56,46 @@ void run_import(const ImportFlags& f) {
             << " unchanged: " << unchanged << "\n";
 }
 
+struct ClaimFlags {
+  std::string url;
+  std::string token_file;  // first line = the SHO's bearer token
+  std::vector<std::string> ca_files;
+  std::string file;        // NDJSON, one {"devId","devicePin"} per line ("-" = stdin)
+  unsigned timeout_s = 60;
+};
+
+// One POST /api/v1/devices:claim per line. The server answers a refused claim the same way
+// whatever the reason (unknown DevId, wrong PIN, another SHO's device), so neither can we.
+void run_claim(const ClaimFlags& f) {
+  RestTarget server(f.url, f.ca_files, f.token_file);
+  server.timeout = std::chrono::seconds(f.timeout_s);
+  const auto lines = read_ndjson_lines(f.file);
+  if (lines.empty()) fail(f.file + ": no devices");
+  std::size_t claimed = 0, refused = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto j = nlohmann::json::parse(lines[i], nullptr, false);
+    const std::string where = "line " + std::to_string(i + 1);
+    if (j.is_discarded() || !j.is_object() || !j.contains("devId") || !j["devId"].is_string())
+      fail(where + ": not a JSON object with \"devId\" and \"devicePin\"");
+    const std::string dev_id = j["devId"].get<std::string>();
+    const auto r = server.call("POST", "/api/v1/devices:claim", "application/json", lines[i]);
+    if (!r.error.empty()) fail(where + ": " + r.error + " (" + std::to_string(claimed) + " claimed before)");
+    if (r.status == 200) {
+      ++claimed;
+      std::cout << "claimed " << dev_id << "\n";
+    } else if (r.status == 404) {
+      ++refused;
+      std::cout << "not claimed " << dev_id << "\n";
+    } else {
+      fail(where + ": HTTP " + std::to_string(r.status) + ": " + error_text(r) + " (" + std::to_string(claimed) +
+           " claimed before)");
+    }
+  }
+  std::cout << "claims: " << lines.size() << " claimed: " << claimed << " not claimed: " << refused << "\n";
+  std::cout << std::flush;
+  if (refused != 0) fail(std::to_string(refused) + " of " + std::to_string(lines.size()) + " devices not claimed");
+}
+
 }  // namespace
 
 void add_devices_command(CLI::App& app) {
@@ -76,6 +117,23 @@ void add_devices_command(CLI::App& app) {
   imp->add_option("--timeout", f->timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
   imp->add_option("FILE", f->file, "NDJSON file of devices ('-' = stdin)")->required();
   imp->callback([f] { run_import(*f); });
+
+  auto c = std::make_shared<ClaimFlags>();
+  CLI::App* claim = devices->add_subcommand(
+      "claim",
+      "Claim devices the operator registered without an SHO by proving possession (NDJSON, one "
+      "{\"devId\",\"devicePin\"} per line, as POST /api/v1/devices:claim). One line per device on stdout "
+      "('claimed DEVID' or 'not claimed DEVID'), then 'claims: N claimed: C not claimed: R'. Exit 1 when "
+      "any was not claimed or on an error (429: too many failed claims).");
+  claim->add_option("--url", c->url, "base URL of the server (http(s)://HOST:PORT)")->required();
+  claim->add_option("--token-file", c->token_file, "file whose first line is the SHO's bearer token")
+      ->required()
+      ->check(CLI::ExistingFile);
+  claim->add_option("--ca-file", c->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
+      ->allow_extra_args(false);
+  claim->add_option("--timeout", c->timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
+  claim->add_option("FILE", c->file, "NDJSON file of {\"devId\",\"devicePin\"} ('-' = stdin)")->required();
+  claim->callback([c] { run_claim(*c); });
   add_devices_mgmt_commands(devices);
 }
 

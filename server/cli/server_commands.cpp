@@ -54,6 +54,8 @@ struct ServerFlags {
   std::string drf_app_server_id, drf_app_address, drf_app_apn, drf_app_spki_pem, drf_auth_type;
   int notify_max_attempts = 0;
   std::int64_t notify_retry_seconds = 0;
+  int claim_max_failures = 0;
+  std::int64_t claim_window_seconds = 0;
   std::vector<std::string> callback_cas;
   std::int64_t callback_retry_seconds = 0, callback_max_retry_seconds = 0;
   unsigned callback_timeout_ms = 0;
@@ -96,6 +98,8 @@ void run_server(const ServerFlags& f, CLI::App& cmd) {
   if (given("--drf-auth-type")) c.drf.auth_type = f.drf_auth_type;
   if (given("--notify-max-attempts")) c.notify_max_attempts = f.notify_max_attempts;
   if (given("--notify-retry-seconds")) c.notify_retry_seconds = f.notify_retry_seconds;
+  if (given("--claim-max-failures")) c.claim_max_failures = f.claim_max_failures;
+  if (given("--claim-window-seconds")) c.claim_window_seconds = f.claim_window_seconds;
   if (given("--callback-ca")) c.callback_ca_files.assign(f.callback_cas.begin(), f.callback_cas.end());
   if (given("--callback-retry-seconds")) c.callback_retry_seconds = f.callback_retry_seconds;
   if (given("--callback-max-retry-seconds")) c.callback_max_retry_seconds = f.callback_max_retry_seconds;
@@ -176,6 +180,10 @@ void add_server_commands(CLI::App& app) {
   cmd->add_option("--drf-auth-type", flags->drf_auth_type, "AAUTHTYPE of the issued DM accounts: DIGEST (default) or HMAC");
   cmd->add_option("--notify-max-attempts", flags->notify_max_attempts, "package 0 pushes per job before waiting for the device (default 5)");
   cmd->add_option("--notify-retry-seconds", flags->notify_retry_seconds, "first package 0 retry delay, doubled per attempt (default 30)");
+  cmd->add_option("--claim-max-failures", flags->claim_max_failures, "failed device claims per SHO per window before 429 (default 10)")
+      ->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("--claim-window-seconds", flags->claim_window_seconds, "window of --claim-max-failures, from the first failure (default 3600)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{30} * 86400));
   cmd->add_option("--callback-ca", flags->callback_cas, "PEM CA file trusted for https SHO callback URLs (repeatable; default: system store)");
   cmd->add_option("--callback-retry-seconds", flags->callback_retry_seconds, "first SHO callback retry delay, doubled per failure (default 1)");
   cmd->add_option("--callback-max-retry-seconds", flags->callback_max_retry_seconds, "cap of the callback back-off (default 300)");

@@ -14,10 +14,10 @@ using namespace m2mdm::server;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 15) {
+  switch (data[0] % 16) {
     case 0:
     case 1: {
-      auto r = parse_device_import(body, data[0] % 15 == 1, 1000);
+      auto r = parse_device_import(body, data[0] % 16 == 1, 1000);
       if (r) {
         if (r->empty() || r->size() > 1000) std::abort();
         for (const auto& d : *r) {
@@ -112,6 +112,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           if (r->wrap == MgmtWrap::atomic && op.verb == MgmtVerb::get) std::abort();
         }
       }
+      break;
+    }
+    case 15: {
+      auto r = parse_claim_request(body);
+      if (r && (r->dev_id.empty() || r->dev_id.size() > kMaxIdLength)) std::abort();
+      if (r && (r->device_pin.empty() || r->device_pin.size() > kMaxSecretLength)) std::abort();
       break;
     }
     default: {  // 11

@@ -146,10 +146,13 @@ TEST_F(Rest, ShoSeesOnlyItsOwnDevicesAndJobs) {
   EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:3", a).status, 404);
   EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:9", a).status, 404);   // same answer as "exists elsewhere"
   EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:3", kAdmin).status, 200);
-  // B cannot take over A's device by importing it.
+  // B cannot take over A's device by importing it, nor learn that it exists (issue 14 finding 5:
+  // the answer of a fresh import, docs/server.md "Who owns a device").
   r = call("POST", "/api/v1/devices:import", b, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])");
-  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(js(r)["inserted"], 1);
   EXPECT_EQ(js(call("GET", "/api/v1/devices/IMEI:1", kAdmin))["shoId"], a_id);
+  EXPECT_EQ(call("GET", "/api/v1/devices/IMEI:1", b).status, 404);
   // An SHO may not import into another SHO.
   EXPECT_EQ(call("POST", "/api/v1/devices:import", a,
                  R"([{"devId":"IMEI:5","pcid":"5","shoId":)" + std::to_string(b_id) + "}]")
@@ -335,6 +338,7 @@ TEST_F(Rest, EveryJsonRouteTakesTheSameMediaTypes) {
       {"POST", "/api/v1/shos", kAdmin},
       {"PUT", "/api/v1/callback", a},
       {"POST", "/api/v1/devices:import", a},
+      {"POST", "/api/v1/devices:claim", a},
       {"PATCH", "/api/v1/devices/IMEI:1", a},
       {"POST", "/api/v1/devices/IMEI:1/bootstrap", a},
       {"POST", "/api/v1/devices/IMEI:1/jobs", a},

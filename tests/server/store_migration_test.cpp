@@ -37,11 +37,18 @@ TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
   }
   auto store = test::open_store(db);
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::schema_version(), 7);  // every later migration ran too
+  EXPECT_EQ(SqliteStore::schema_version(), 8);  // every later migration ran too
   auto d = store->get_device("IMEI:1");
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->sec_method, "USERPIN");
   EXPECT_FALSE(d->pending_dm.has_value());        // 0004
+  // 0008: an SHO's import of its own migrated device, and a claim (throttle table) work.
+  auto again = store->import_sho_devices(1, std::span(&*d, 1), AuditEntry{0, 2, "sho:1", "device.import", "", ""}, 2);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->unchanged, 1u);
+  auto claim = store->claim_device(DeviceClaim{1, "IMEI:1", Bytes{'1'}}, ClaimPolicy{}, 2);
+  ASSERT_TRUE(claim) << claim.error().message();
+  EXPECT_EQ(claim->verdict, ClaimVerdict::refused);  // no PIN on record
   auto sho = store->get_sho(1);
   ASSERT_TRUE(sho);
   EXPECT_EQ(sho->signer_name(), "sho");           // 0003: no signer set = the name

@@ -35,9 +35,6 @@ HttpResponse RestApi::import_devices(Call& call) {
       if (item.sho_given && *d.sho_id != call.caller.sho_id)
         return bad_request("device " + d.dev_id + ": an SHO may import only its own devices");
       d.sho_id = call.caller.sho_id;
-      // An SHO may not take over (or learn about) another SHO's device: same 404 as a GET.
-      if (auto existing = store_.get_device(d.dev_id); existing && existing->sho_id != call.caller.sho_id)
-        return HttpResponse::json_error(409, "conflict", "device " + d.dev_id + " cannot be imported");
     }
     if (d.sho_id) sho_ids.insert(*d.sho_id);
     if (d.dpf_address.empty()) d.dpf_address = default_dpf;
@@ -46,8 +43,12 @@ HttpResponse RestApi::import_devices(Call& call) {
   for (auto id : sho_ids)
     if (auto sho = store_.get_sho(id); !sho) return bad_request("unknown shoId " + std::to_string(id));
   const std::int64_t t = now();
-  auto counts = store_.import_devices(
-      devices, AuditEntry{0, t, call.caller.actor(), "device.import", std::to_string(devices.size()) + " devices", ""}, t);
+  AuditEntry entry{0, t, call.caller.actor(), "device.import", std::to_string(devices.size()) + " devices", ""};
+  // An SHO can neither learn about nor take over a device someone else holds: such a device is
+  // answered as if the import had stored it, and nothing of it changes (docs/server.md "Who owns
+  // a device"). The operator's import is the registry: it may name any SHO, or none.
+  auto counts = is_sho ? store_.import_sho_devices(call.caller.sho_id, devices, std::move(entry), t)
+                       : store_.import_devices(devices, std::move(entry), t);
   if (!counts) {
     if (counts.error() == make_error_code(errc::conflict))
       return HttpResponse::json_error(409, "conflict", "a pcid is already registered to another device");
@@ -57,6 +58,31 @@ HttpResponse RestApi::import_devices(Call& call) {
                              {"inserted", counts->inserted},
                              {"updated", counts->updated},
                              {"unchanged", counts->unchanged}});
+}
+
+HttpResponse RestApi::claim_device(Call& call) {
+  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
+  auto parsed = parse_claim_request(call.request.body);
+  if (!parsed) return bad_request(parsed.error());
+  auto outcome = store_.claim_device(DeviceClaim{call.caller.sho_id, parsed->dev_id, std::move(parsed->device_pin)},
+                                     options_.claim_policy, now());
+  if (!outcome) return store_error(outcome.error());
+  switch (outcome->verdict) {
+    case ClaimVerdict::claimed: {
+      auto d = store_.get_device(parsed->dev_id);
+      if (!d) return store_error(d.error());
+      return json_response(200, device_json(*d));
+    }
+    case ClaimVerdict::throttled: {
+      auto r = HttpResponse::json_error(429, "too many requests", "too many failed claims: retry later");
+      r.set_header("Retry-After", std::to_string(outcome->retry_after));
+      return r;
+    }
+    case ClaimVerdict::refused: break;
+  }
+  // One answer for an unknown DevId, a wrong PIN and a device that has an SHO (the audit log
+  // tells the operator which).
+  return HttpResponse::json_error(404, "not found", "no device to claim with this devId and devicePin");
 }
 
 std::expected<RestApi::Page, HttpResponse> RestApi::page_params(const Call& call) {

@@ -38,6 +38,7 @@ std::span<const Route> RestApi::routes() {
     Route{"PUT",   "/api/v1/callback",                      sho,       &R::put_callback},
     Route{"POST",  "/api/v1/devices:import",                op_or_sho, &R::import_devices,     "/api/v1/devices/import"},
     Route{"POST",  "/api/v1/devices/import",                op_or_sho, &R::import_devices},
+    Route{"POST",  "/api/v1/devices:claim",                 sho,       &R::claim_device},
     Route{"GET",   "/api/v1/devices",                       sho_or_sub, &R::list_devices},
     // Guards: everything under one device is for the operator, SHOs and subscribers (a VNO gets
     // 403 before the path is looked at further; the request keeps the "unknown" label).

@@ -86,6 +86,8 @@ class RestApi {
   std::expected<Page, HttpResponse> page_params(const Call& call);
   // --- devices (device_endpoints.cpp)
   HttpResponse import_devices(Call& call);
+  /// POST /api/v1/devices:claim: an SHO takes a device without an SHO by its device PIN.
+  HttpResponse claim_device(Call& call);
   HttpResponse list_devices(Call& call);
   HttpResponse get_device(Call& call);
   HttpResponse patch_device(Call& call);

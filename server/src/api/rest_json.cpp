@@ -350,6 +350,18 @@ Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, b
   return out;
 }
 
+Parsed<ClaimRequest> parse_claim_request(std::string_view body) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {"devId", "devicePin"}); !r) return Err(r.error());
+  M2MDM_GET(dev_id, str(*j, "devId", kMaxIdLength, true));
+  if (!valid_id(**dev_id)) return Err("\"devId\" may hold only letters, digits and : - _ .");
+  M2MDM_GET(pin, str(*j, "devicePin", kMaxSecretLength, true));
+  ClaimRequest out;
+  out.dev_id = **dev_id;
+  out.device_pin.assign(pin->value().begin(), pin->value().end());
+  return out;
+}
+
 Parsed<ShoCreate> parse_sho_create(std::string_view body) {
   M2MDM_GET(j, parse_object(body));
   if (auto r = only_keys(*j, {"name", "signer"}); !r) return Err(r.error());

@@ -114,7 +114,8 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
   static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "body_limit", "max_connections",
                                                "header_timeout_ms", "read_timeout_ms", "idle_timeout_ms",
                                                "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva",
-                                               "drf", "dm", "notify", "callbacks", "operator_change"};
+                                               "drf", "dm", "notify", "callbacks", "operator_change",
+                                               "claims"};
   for (const auto& [k, v] : t) {
     bool ok = false;
     for (auto n : known) ok = ok || n == k.str();
@@ -185,6 +186,11 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
     if (!get_int(*n, "max_attempts", c.notify_max_attempts, why, 0, 100) ||
         !get_int(*n, "retry_seconds", c.notify_retry_seconds, why, 1, 86400) ||
         !get_int(*n, "stall_seconds", c.notify_stall_seconds, why, 1, 86400))
+      return bad();
+  }
+  if (auto* cl = t["claims"].as_table()) {
+    if (!get_int(*cl, "max_failures", c.claim_max_failures, why, 1, 1'000'000) ||
+        !get_int(*cl, "window_seconds", c.claim_window_seconds, why, 1, 30 * 86400))
       return bad();
   }
   if (auto* cb = t["callbacks"].as_table()) {

@@ -248,6 +248,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
     api.vno_token_hashes.push_back(hash_token(*t));
   }
   api.default_job_ttl = c.job_ttl_seconds;
+  api.claim_policy = ClaimPolicy{c.claim_max_failures, c.claim_window_seconds};
   api.callback_policy = AddressPolicy{c.callback_allow_loopback, c.callback_allow_private};
   api.default_dpf_address = c.dpf_address;
   if (!c.sho_trust_anchors.empty()) {

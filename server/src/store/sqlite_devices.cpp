@@ -2,12 +2,144 @@
 #include "store/crash_point.hpp"
 #include "store/sqlite_impl.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 
 namespace m2mdm::server {
 
 Result<ImportCounts> SqliteStore::upsert_devices(std::span<const Device> devices, std::int64_t now) {
   return import_devices(devices, std::nullopt, now);
+}
+
+namespace {
+
+/// What a re-import of @p d over @p e stores: the secrets and delivery settings the import leaves
+/// out are kept (a re-import must not wipe the DM credentials the DRF issued, nor the PIN or K/OPc).
+Device merge_import(const Device& e, const Device& d) {
+  Device merged = d;
+  if (dm_empty(d.dm)) merged.dm = e.dm;
+  if (d.device_pin.empty()) merged.device_pin = e.device_pin;
+  if (d.k.empty()) merged.k = e.k;
+  if (d.opc.empty()) merged.opc = e.opc;
+  if (d.push_address.empty()) merged.push_address = e.push_address;
+  if (d.sec_method.empty()) merged.sec_method = e.sec_method;
+  return merged;
+}
+
+/// True when importing @p merged over @p e changes nothing an import sets.
+bool same_import(const Device& e, const Device& merged) {
+  return e.pcid == merged.pcid && e.sho_id == merged.sho_id && e.dpf_address == merged.dpf_address &&
+         same_dm(e.dm, merged.dm) && e.device_pin == merged.device_pin && e.k == merged.k && e.opc == merged.opc &&
+         e.push_address == merged.push_address && e.sec_method == merged.sec_method;
+}
+
+nlohmann::json shadow_json(const Device& d) {
+  return {{"pcid", d.pcid},
+          {"dpf_address", d.dpf_address},
+          {"push_address", d.push_address},
+          {"sec_method", d.sec_method},
+          {"sqn", d.sqn},
+          {"dm", dm_to_json(d.dm)},
+          {"pin", hex_encode(d.device_pin)},
+          {"k", hex_encode(d.k)},
+          {"opc", hex_encode(d.opc)}};
+}
+
+/// The not_found of a lookup as an empty optional; any other error stays an error.
+Result<std::optional<Device>> maybe(Result<Device> d) {
+  if (d) return std::optional<Device>(std::move(*d));
+  if (d.error() == err(errc::not_found)) return std::optional<Device>();
+  return fail(d.error());
+}
+
+}  // namespace
+
+Result<std::optional<SqliteStore::Impl::Shadow>> SqliteStore::Impl::shadow_where(std::int64_t sho_id,
+                                                                                  const char* column,
+                                                                                  std::string_view value) {
+  auto st = q(std::string("SELECT id, dev_id, record FROM import_shadows WHERE sho_id = ? AND ") + column + " = ?");
+  if (!st) return fail(st.error());
+  st->i64(1, sho_id).text(2, value);
+  const int rc = st->step();
+  if (rc == SQLITE_DONE) return std::optional<Shadow>();
+  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  Shadow sh;
+  sh.id = st->col_i64(0);
+  sh.device.dev_id = st->col_text(1);
+  sh.device.sho_id = sho_id;
+  auto plain = box.open(st->col_blob(2), aad("import_shadows", "record", sh.id));
+  if (!plain) return fail(plain.error());
+  auto j = nlohmann::json::parse(as_chars(*plain), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("dm") || !j["dm"].is_object())
+    return fail(err(errc::store_corrupt));
+  Device& d = sh.device;
+  d.pcid = j.value("pcid", "");
+  d.dpf_address = j.value("dpf_address", "");
+  d.push_address = j.value("push_address", "");
+  d.sec_method = j.value("sec_method", "");
+  d.sqn = j.value("sqn", std::uint64_t{0});
+  d.dm = dm_from_json(j["dm"]);
+  d.device_pin = hex_decode(j.value("pin", "")).value_or(Bytes{});
+  d.k = hex_decode(j.value("k", "")).value_or(Bytes{});
+  d.opc = hex_decode(j.value("opc", "")).value_or(Bytes{});
+  return std::optional<Shadow>(std::move(sh));
+}
+
+Result<void> SqliteStore::Impl::write_shadow(std::int64_t sho_id, std::int64_t id, const Device& d, std::int64_t now) {
+  if (id == 0) {
+    auto ins = q("INSERT INTO import_shadows(sho_id, dev_id, pcid, record, created, updated) VALUES(?,?,?,x'',?,?)");
+    if (!ins) return fail(ins.error());
+    ins->i64(1, sho_id).text(2, d.dev_id).text(3, d.pcid).i64(4, now).i64(5, now);
+    M2MDM_TRY(ins->exec());
+    id = sqlite3_last_insert_rowid(db.get());
+  }
+  const std::string plain = shadow_json(d).dump();
+  auto sealed = box.seal(as_bytes(plain), aad("import_shadows", "record", id));
+  if (!sealed) return fail(sealed.error());
+  auto st = q("UPDATE import_shadows SET pcid = ?, record = ?, updated = ? WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->text(1, d.pcid).blob(2, *sealed).i64(3, now).i64(4, id);
+  return st->exec();
+}
+
+Result<void> SqliteStore::Impl::insert_device(const Device& d, std::int64_t now) {
+  auto st = q(
+      "INSERT INTO devices(dev_id, pcid, sho_id, dpf_address, sqn, state, push_address, created, updated, "
+      "sec_method) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (!st) return fail(st.error());
+  st->text(1, d.dev_id).text(2, d.pcid);
+  if (d.sho_id)
+    st->i64(3, *d.sho_id);
+  else
+    st->null(3);
+  st->text(4, d.dpf_address)
+      .i64(5, static_cast<std::int64_t>(d.sqn))
+      .text(6, to_string(d.state))
+      .text(7, d.push_address)
+      .i64(8, now)
+      .i64(9, now)
+      .text(10, d.sec_method.empty() ? std::string_view("USERPIN") : std::string_view(d.sec_method));
+  M2MDM_TRY(st->exec());
+  return write_secrets(sqlite3_last_insert_rowid(db.get()), d);
+}
+
+Result<void> SqliteStore::Impl::update_device(const Device& e, const Device& merged, std::int64_t now) {
+  Device m = merged;
+  m.dm.server_nonce = e.dm.server_nonce;
+  m.dm.client_nonce = e.dm.client_nonce;
+  auto st = q(
+      "UPDATE devices SET pcid = ?, sho_id = ?, dpf_address = ?, push_address = ?, updated = ?, sec_method = ? "
+      "WHERE id = ?");
+  if (!st) return fail(st.error());
+  st->text(1, m.pcid);
+  if (m.sho_id)
+    st->i64(2, *m.sho_id);
+  else
+    st->null(2);
+  st->text(3, m.dpf_address).text(4, m.push_address).i64(5, now).text(6, m.sec_method).i64(7, e.id);
+  M2MDM_TRY(st->exec());
+  return write_secrets(e.id, m);
 }
 
 Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
@@ -22,58 +154,17 @@ Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices
     auto existing = impl_->device_where("dev_id", d.dev_id);
     if (!existing && existing.error() != err(errc::not_found)) return fail(existing.error());
     if (!existing) {
-      auto st = impl_->q(
-          "INSERT INTO devices(dev_id, pcid, sho_id, dpf_address, sqn, state, push_address, created, updated, "
-          "sec_method) VALUES(?,?,?,?,?,?,?,?,?,?)");
-      if (!st) return fail(st.error());
-      st->text(1, d.dev_id).text(2, d.pcid);
-      if (d.sho_id)
-        st->i64(3, *d.sho_id);
-      else
-        st->null(3);
-      st->text(4, d.dpf_address)
-          .i64(5, static_cast<std::int64_t>(d.sqn))
-          .text(6, to_string(d.state))
-          .text(7, d.push_address)
-          .i64(8, now)
-          .i64(9, now)
-          .text(10, d.sec_method.empty() ? std::string_view("USERPIN") : std::string_view(d.sec_method));
-      M2MDM_TRY(st->exec());
-      M2MDM_TRY(impl_->write_secrets(sqlite3_last_insert_rowid(impl_->db.get()), d));
+      M2MDM_TRY(impl_->insert_device(d, now));
       ++counts.inserted;
       continue;
     }
     const Device& e = *existing;
-    // Secrets and delivery settings the import leaves out are kept (a re-import must not wipe the
-    // DM credentials the DRF issued, nor the PIN or K/OPc).
-    Device merged = d;
-    if (dm_empty(d.dm)) merged.dm = e.dm;
-    if (d.device_pin.empty()) merged.device_pin = e.device_pin;
-    if (d.k.empty()) merged.k = e.k;
-    if (d.opc.empty()) merged.opc = e.opc;
-    if (d.push_address.empty()) merged.push_address = e.push_address;
-    if (d.sec_method.empty()) merged.sec_method = e.sec_method;
-    if (e.pcid == merged.pcid && e.sho_id == merged.sho_id && e.dpf_address == merged.dpf_address &&
-        same_dm(e.dm, merged.dm) && e.device_pin == merged.device_pin && e.k == merged.k && e.opc == merged.opc &&
-        e.push_address == merged.push_address && e.sec_method == merged.sec_method) {
+    Device merged = merge_import(e, d);
+    if (same_import(e, merged)) {
       ++counts.unchanged;
       continue;
     }
-    // Keeps state, SQN, PfC, nonces: an import re-states registry data, not progress.
-    merged.dm.server_nonce = e.dm.server_nonce;
-    merged.dm.client_nonce = e.dm.client_nonce;
-    auto st = impl_->q(
-        "UPDATE devices SET pcid = ?, sho_id = ?, dpf_address = ?, push_address = ?, updated = ?, sec_method = ? "
-        "WHERE id = ?");
-    if (!st) return fail(st.error());
-    st->text(1, d.pcid);
-    if (d.sho_id)
-      st->i64(2, *d.sho_id);
-    else
-      st->null(2);
-    st->text(3, d.dpf_address).text(4, merged.push_address).i64(5, now).text(6, merged.sec_method).i64(7, e.id);
-    M2MDM_TRY(st->exec());
-    M2MDM_TRY(impl_->write_secrets(e.id, merged));
+    M2MDM_TRY(impl_->update_device(e, merged, now));
     ++counts.updated;
   }
   if (audit) {
@@ -84,6 +175,164 @@ Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices
   crash_point("import_devices.before_commit");
   M2MDM_TRY(tx.commit());
   return counts;
+}
+
+Result<ImportCounts> SqliteStore::import_sho_devices(std::int64_t sho_id, std::span<const Device> devices,
+                                                     AuditEntry audit, std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  ImportCounts counts;
+  std::size_t held = 0;
+  for (const Device& item : devices) {
+    Device d = item;
+    d.sho_id = sho_id;
+    auto by_id = maybe(impl_->device_where("dev_id", d.dev_id));
+    auto by_pcid = maybe(impl_->device_where("pcid", d.pcid));
+    if (!by_id) return fail(by_id.error());
+    if (!by_pcid) return fail(by_pcid.error());
+    auto shadow = impl_->shadow_where(sho_id, "dev_id", d.dev_id);
+    auto shadow_of_pcid = impl_->shadow_where(sho_id, "pcid", d.pcid);
+    if (!shadow) return fail(shadow.error());
+    if (!shadow_of_pcid) return fail(shadow_of_pcid.error());
+    const bool own = *by_id && (*by_id)->sho_id == sho_id;
+    // A PCID conflict among what the caller itself holds or imported: what a fresh import refuses.
+    if ((*by_pcid && (*by_pcid)->sho_id == sho_id && (*by_pcid)->dev_id != d.dev_id) ||
+        (*shadow_of_pcid && (*shadow_of_pcid)->device.dev_id != d.dev_id))
+      return fail(err(errc::conflict));
+    // Held by someone else: another SHO, or the operator's registry without an SHO (claim it).
+    const char* held_by = nullptr;
+    if (*by_id && !own)
+      held_by = (*by_id)->sho_id ? "DevId of another SHO" : "DevId in the registry without an SHO (claim it)";
+    else if (*by_pcid && (*by_pcid)->sho_id != sho_id)
+      held_by = "PCID of another device";
+    // The caller's view of the DevId: its shadow, else its own device, else nothing (a fresh insert).
+    const Device* seen = *shadow ? &(*shadow)->device : own ? &**by_id : nullptr;
+    const Device merged = seen ? merge_import(*seen, d) : d;
+    const bool same = seen && same_import(*seen, merged);
+    if (!seen)
+      ++counts.inserted;
+    else if (same)
+      ++counts.unchanged;
+    else
+      ++counts.updated;
+    if (held_by) {
+      ++held;
+      if (!same) M2MDM_TRY(impl_->write_shadow(sho_id, *shadow ? (*shadow)->id : 0, merged, now));
+      M2MDM_TRY(impl_->audit({0, now, audit.actor, "device.refused", d.dev_id, std::string("import: ") + held_by}));
+      continue;
+    }
+    if (*shadow) {  // what held the DevId is gone: the caller's import becomes the device
+      auto del = impl_->q("DELETE FROM import_shadows WHERE id = ?");
+      if (!del) return fail(del.error());
+      del->i64(1, (*shadow)->id);
+      M2MDM_TRY(del->exec());
+    }
+    if (!*by_id)
+      M2MDM_TRY(impl_->insert_device(merged, now));
+    else if (!same_import(**by_id, merged))
+      M2MDM_TRY(impl_->update_device(**by_id, merge_import(**by_id, merged), now));
+  }
+  audit.detail += (audit.detail.empty() ? "" : ": ") + std::string("inserted ") + std::to_string(counts.inserted) +
+                  ", updated " + std::to_string(counts.updated) + ", unchanged " + std::to_string(counts.unchanged) +
+                  (held ? ", held elsewhere " + std::to_string(held) : std::string());
+  M2MDM_TRY(impl_->audit(audit));
+  M2MDM_TRY(tx.commit());
+  return counts;
+}
+
+Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const ClaimPolicy& policy,
+                                               std::int64_t now) {
+  std::lock_guard lock(impl_->mutex);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  // The SHO's failures in its current window; over the limit, the proof is not even looked at.
+  std::int64_t window_start = now;
+  std::int64_t failures = 0;
+  {
+    auto st = impl_->q("SELECT window_start, failures FROM claim_failures WHERE sho_id = ?");
+    if (!st) return fail(st.error());
+    st->i64(1, claim.sho_id);
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) {
+      window_start = st->col_i64(0);
+      failures = st->col_i64(1);
+    } else if (rc != SQLITE_DONE) {
+      return fail(from_sqlite(rc));
+    }
+  }
+  if (window_start + policy.window_seconds <= now) {
+    window_start = now;
+    failures = 0;
+  }
+  if (failures >= policy.max_failures)
+    return ClaimOutcome{ClaimVerdict::throttled, std::max<std::int64_t>(1, window_start + policy.window_seconds - now)};
+
+  // The device: one SELECT and one AES-GCM open whether it exists or not, whether it has a PIN.
+  if (impl_->dummy_pin.empty()) {
+    auto dummy = impl_->seal("device_pin", 0, as_bytes("0000000000000000"));
+    if (!dummy) return fail(dummy.error());
+    impl_->dummy_pin = std::move(*dummy);
+  }
+  bool found = false;
+  std::int64_t rowid = 0;
+  std::optional<std::int64_t> holder;
+  Bytes sealed_pin;
+  {
+    auto st = impl_->q("SELECT id, sho_id, device_pin FROM devices WHERE dev_id = ?");
+    if (!st) return fail(st.error());
+    st->text(1, claim.dev_id);
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) {
+      found = true;
+      rowid = st->col_i64(0);
+      if (!st->col_null(1)) holder = st->col_i64(1);
+      sealed_pin = st->col_blob(2);
+    } else if (rc != SQLITE_DONE) {
+      return fail(from_sqlite(rc));
+    }
+  }
+  const bool has_pin_blob = found && !sealed_pin.empty();
+  auto stored = has_pin_blob ? impl_->unseal("device_pin", rowid, sealed_pin)
+                             : impl_->unseal("device_pin", 0, impl_->dummy_pin);
+  if (!stored) return fail(stored.error());
+  const bool has_pin = has_pin_blob && !stored->empty();
+  // Digests: equal lengths, so the comparison takes the same time whatever the PIN's length.
+  const bool pin_ok = constant_time_equal(hash_token(as_chars(claim.device_pin)), hash_token(as_chars(*stored)));
+  const bool free_or_own = !holder || *holder == claim.sho_id;
+  const bool ok = found & has_pin & pin_ok & free_or_own & !claim.device_pin.empty();
+  const std::string actor = "sho:" + std::to_string(claim.sho_id);
+  if (ok) {
+    auto st = impl_->q("UPDATE devices SET sho_id = ?, updated = ? WHERE id = ?");
+    if (!st) return fail(st.error());
+    st->i64(1, claim.sho_id).i64(2, now).i64(3, rowid);
+    M2MDM_TRY(st->exec());
+    auto del = impl_->q("DELETE FROM import_shadows WHERE sho_id = ? AND dev_id = ?");
+    if (!del) return fail(del.error());
+    del->i64(1, claim.sho_id).text(2, claim.dev_id);
+    M2MDM_TRY(del->exec());
+    M2MDM_TRY(impl_->audit({0, now, actor, "device.claim", claim.dev_id,
+                            holder ? "already this SHO's" : "claimed with the device PIN"}));
+    M2MDM_TRY(tx.commit());
+    return ClaimOutcome{ClaimVerdict::claimed, 0};
+  }
+  // Refused: the caller learns nothing more; the operator's audit log says why.
+  std::string why = !found                    ? "no such device"
+                    : holder && !free_or_own  ? std::string("device of another SHO (PIN ") +
+                                                   (has_pin && pin_ok ? "right" : "wrong") + ")"
+                    : !has_pin                ? "no device PIN on record"
+                                              : "wrong device PIN";
+  auto st = impl_->q(
+      "INSERT INTO claim_failures(sho_id, window_start, failures) VALUES(?,?,?) "
+      "ON CONFLICT(sho_id) DO UPDATE SET window_start = excluded.window_start, failures = excluded.failures");
+  if (!st) return fail(st.error());
+  st->i64(1, claim.sho_id).i64(2, window_start).i64(3, failures + 1);
+  M2MDM_TRY(st->exec());
+  M2MDM_TRY(impl_->audit({0, now, actor, "device.refused", claim.dev_id,
+                          "claim: " + why + " (failure " + std::to_string(failures + 1) + " of " +
+                              std::to_string(policy.max_failures) + " in the window)"}));
+  M2MDM_TRY(tx.commit());
+  return ClaimOutcome{ClaimVerdict::refused, 0};
 }
 
 Result<Device> SqliteStore::get_device(std::string_view dev_id) {

@@ -164,6 +164,9 @@ struct SqliteStore::Impl {
   SecretBox box;
   std::mutex mutex;
   std::unordered_map<std::string, StmtPtr> cache;
+  /// A sealed stand-in PIN that claim_device opens when there is no device PIN to open, so that
+  /// every claim does the same work (sealed on first use).
+  Bytes dummy_pin;
 
   Impl(DbPtr d, SecretBox b) : db(std::move(d)), box(std::move(b)) {}
 
@@ -363,6 +366,22 @@ struct SqliteStore::Impl {
     s.signer = st.col_text(5);
     return s;
   }
+
+  // --- SHO imports of devices held elsewhere (sqlite_devices.cpp)
+  /// One SHO's shadow record of a DevId it imported while someone else held it.
+  struct Shadow {
+    std::int64_t id = 0;
+    Device device;  ///< dev_id, sho_id and the imported members
+  };
+  /// The shadow of @p sho_id whose @p column ("dev_id" or "pcid") is @p value, if any.
+  Result<std::optional<Shadow>> shadow_where(std::int64_t sho_id, const char* column, std::string_view value);
+  /// Inserts device @p d with its secrets (inside the caller's transaction).
+  Result<void> insert_device(const Device& d, std::int64_t now);
+  /// Re-states the registry data of the existing device @p e as @p merged (state, SQN, PfC and
+  /// nonces are kept: an import re-states registry data, not progress).
+  Result<void> update_device(const Device& e, const Device& merged, std::int64_t now);
+  /// Inserts (@p id 0) or rewrites the shadow record @p d of @p sho_id, sealed.
+  Result<void> write_shadow(std::int64_t sho_id, std::int64_t id, const Device& d, std::int64_t now);
 
   /// Inserts a job (and its audit entry) inside the caller's transaction (sqlite_jobs.cpp).
   Result<Job> insert_job(const NewJob& job, std::int64_t now);

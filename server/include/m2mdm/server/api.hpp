@@ -42,6 +42,9 @@ struct ApiOptions {
   std::optional<mo::TrustAnchors> sho_anchors;
   /// The CAs of the subscribers' signing certificates (tokens of devices that have a subscriber).
   std::optional<mo::TrustAnchors> subscriber_anchors;
+  /// Failed claims (POST /api/v1/devices:claim) an SHO may make per window before every claim of
+  /// it answers 429 (brute force of a device PIN).
+  ClaimPolicy claim_policy;
 };
 
 /// Request counters for /metrics.

@@ -55,6 +55,9 @@ struct ServerConfig {
   int notify_max_attempts = 5;
   std::int64_t notify_retry_seconds = 30;
   std::int64_t notify_stall_seconds = 300;  ///< a claimed job whose session stalled this long is notified again
+  // [claims] SHO claims of registry devices (POST /api/v1/devices:claim)
+  int claim_max_failures = 10;               ///< failed claims per SHO per window; then 429
+  std::int64_t claim_window_seconds = 3600;  ///< the window starts at the SHO's first failure
   // [callbacks] SHO callback delivery
   std::vector<std::filesystem::path> callback_ca_files;  ///< CAs for https callback URLs; empty = system
   std::int64_t callback_retry_seconds = 1;
@@ -75,7 +78,8 @@ struct ServerConfig {
 /// [tls] cert, key; [auth] admin_token_file, vno_token_files = [...];
 /// [pva] manufacturer_ca = [...], manufacturer_crl = [...];
 /// [drf] provurl, name, server_id, server_name, apn, spki_pem, app_server_id, app_name, app_address,
-/// app_apn, app_spki_pem, auth_type; [dm] max_msg_size, max_obj_size; [notify] max_attempts, retry_seconds, stall_seconds;
+/// app_apn, app_spki_pem, auth_type; [dm] max_msg_size, max_obj_size; [notify] max_attempts, retry_seconds,
+/// stall_seconds; [claims] max_failures, window_seconds;
 /// [callbacks] ca_file = [...], retry_seconds, max_retry_seconds, timeout_ms, allow_loopback,
 /// allow_private.
 Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& config, std::string& why);

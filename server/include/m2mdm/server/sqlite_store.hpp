@@ -52,6 +52,9 @@ class SqliteStore final : public Store {
   Result<ImportCounts> upsert_devices(std::span<const Device> devices, std::int64_t now) override;
   Result<ImportCounts> import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
                                       std::int64_t now) override;
+  Result<ImportCounts> import_sho_devices(std::int64_t sho_id, std::span<const Device> devices, AuditEntry audit,
+                                          std::int64_t now) override;
+  Result<ClaimOutcome> claim_device(const DeviceClaim& claim, const ClaimPolicy& policy, std::int64_t now) override;
   Result<Device> get_device(std::string_view dev_id) override;
   Result<Device> get_device_by_pcid(std::string_view pcid) override;
   Result<std::vector<Device>> list_devices(std::int64_t sho_id, std::string_view after_dev_id,

@@ -63,6 +63,21 @@ class DeviceStore {
   /// transaction: a committed import always has its audit entry, and a failed one has none.
   virtual Result<ImportCounts> import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
                                               std::int64_t now) = 0;
+  /// An SHO's import (docs/server.md "Who owns a device"), in ONE transaction with @p audit (its
+  /// detail followed by the counts): every device becomes @p sho_id's. A device whose DevId or
+  /// PCID is held by someone else (another SHO, or the operator's registry without an SHO)
+  /// changes nothing of that device: the import is kept as the SHO's shadow record and counted
+  /// as if it had been stored (inserted / updated / unchanged against what this SHO imported
+  /// before), and a `device.refused` audit entry names it. A PCID used by another device the
+  /// caller holds (or shadows) fails the batch (errc::conflict), as it would without the shadow.
+  virtual Result<ImportCounts> import_sho_devices(std::int64_t sho_id, std::span<const Device> devices,
+                                                  AuditEntry audit, std::int64_t now) = 0;
+  /// An SHO claims a device without an SHO by its device PIN, in ONE transaction with its audit
+  /// entry (`device.claim`, or `device.refused` with the reason) and the failure count. The same
+  /// statements run whatever the reason of a refusal, and the PIN is compared in constant time
+  /// (against a dummy when there is nothing to compare with).
+  virtual Result<ClaimOutcome> claim_device(const DeviceClaim& claim, const ClaimPolicy& policy,
+                                            std::int64_t now) = 0;
   virtual Result<Device> get_device(std::string_view dev_id) = 0;
   virtual Result<Device> get_device_by_pcid(std::string_view pcid) = 0;
   /// Devices of one SHO ordered by dev_id, starting after @p after_dev_id (paging).

@@ -101,6 +101,35 @@ struct ImportCounts {
   std::size_t unchanged = 0;
 };
 
+/// An SHO's claim of a device the operator registered without an SHO (docs/server.md "Who owns
+/// a device"): the SHO proves possession with the device PIN the operator imported.
+struct DeviceClaim {
+  std::int64_t sho_id = 0;  ///< the claiming SHO
+  std::string dev_id;
+  Bytes device_pin;         ///< the proof
+};
+
+/// How many failed claims an SHO may make (brute force of a device PIN).
+struct ClaimPolicy {
+  int max_failures = 10;               ///< failed claims per window; then every claim is throttled
+  std::int64_t window_seconds = 3600;  ///< the window starts at the SHO's first failure
+};
+
+/// What a claim came to. `refused` is one verdict for an unknown DevId, a wrong or missing PIN and
+/// a device that has an SHO (another one, or the caller without the right proof): the caller
+/// cannot tell them apart (the audit log can).
+enum class ClaimVerdict {
+  claimed,    ///< the device is (now) the caller's
+  refused,    ///< counted as a failure
+  throttled,  ///< too many failures in the window: the proof was not looked at
+};
+
+/// The verdict of DeviceStore::claim_device.
+struct ClaimOutcome {
+  ClaimVerdict verdict = ClaimVerdict::refused;
+  std::int64_t retry_after = 0;  ///< throttled: seconds until the window ends
+};
+
 /// Job lifecycle (DPF, TR 33.812 §5.2 steps 14–21).
 enum class JobState {
   queued,           ///< accepted from the SHO

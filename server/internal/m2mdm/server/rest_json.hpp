@@ -42,7 +42,14 @@ struct ImportedDevice {
 Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, bool ndjson,
                                                          std::size_t max_devices);
 
-/// POST /api/v1/shos: {"name": "..."}.
+/// POST /api/v1/devices:claim (docs/server.md "Who owns a device"): {"devId": "...",
+/// "devicePin": "..." (1..kMaxSecretLength characters: the proof of possession)}.
+struct ClaimRequest {
+  std::string dev_id;
+  Bytes device_pin;
+};
+Parsed<ClaimRequest> parse_claim_request(std::string_view body);
+
 /// POST /api/v1/shos: {"name": "...", "signer": "..." (optional: the CN of the SHO's signing
 /// certificate, as in its sealed MCIMs and operator-change tokens; default = name)}.
 struct ShoCreate {

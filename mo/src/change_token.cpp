@@ -4,7 +4,7 @@
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/seal.hpp"
 #include "id_text.hpp"
-#include "strict_json.hpp"
+#include "m2mdm/mo/strict_json.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,7 +1,7 @@
 #include "m2mdm/mo/mcim_profile.hpp"
 
 #include "id_text.hpp"
-#include "strict_json.hpp"
+#include "m2mdm/mo/strict_json.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "strict_json.hpp"
+#include "m2mdm/mo/strict_json.hpp"
 
 #include <set>
 #include <vector>

@@ -3,6 +3,7 @@
 #include "m2mdm/server/rest_json.hpp"
 
 #include "m2mdm/mo/m2msim_object.hpp"
+#include "m2mdm/mo/strict_json.hpp"
 
 #include "m2mdm/server/drf.hpp"
 #include "m2mdm/server/push.hpp"
@@ -46,25 +47,12 @@ bool depth_ok(std::string_view s) {
   return true;
 }
 
-// json::parse that refuses an object naming a member twice (RFC 8259 §4: "SHOULD be unique";
+// nlohmann's parser that also notes a member named twice (RFC 8259 §4: "SHOULD be unique";
 // nlohmann keeps the last one, a proxy or log reader may take the first: one meaning only).
 json parse_json(std::string_view text, bool& duplicate) {
-  std::vector<std::set<std::string>> keys;
-  duplicate = false;
-  json::parser_callback_t cb = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start: keys.emplace_back(); break;
-      case json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!keys.empty() && parsed.is_string() && !keys.back().insert(parsed.get<std::string>()).second) duplicate = true;
-        break;
-      default: break;
-    }
-    return true;
-  };
-  return json::parse(text.begin(), text.end(), cb, false);
+  auto parsed = mo::detail::parse_strict_json(as_bytes(text));
+  duplicate = !parsed.duplicate_key.empty();
+  return std::move(parsed.doc);
 }
 
 Parsed<json> parse_object(std::string_view body) {

@@ -1,4 +1,5 @@
-// Strict JSON for the signed documents of mo (the MCIM profile, the operator-change token):
+// Strict JSON for the signed documents of mo (the MCIM profile, the operator-change token) and
+// the server's REST bodies (internal to the project, not installed):
 // nlohmann's parser, plus the refusal of a repeated key in any object (nlohmann would keep the
 // last one silently, so two readers could see two different documents in the same bytes).
 #pragma once

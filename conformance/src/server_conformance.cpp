@@ -286,6 +286,14 @@ void check_after(World& w, const json& after) {
                                    [&](const AuditEntry& e) { return e.action == action.get<std::string>(); });
     EXPECT_TRUE(found) << "no audit entry " << action;
   }
+  // "audit_details": texts that must each be part of some audit entry's detail (e.g. the DevInfo
+  // values of a dm.session entry).
+  for (const auto& text : after.value("audit_details", json::array())) {
+    const bool found = std::any_of(audit->begin(), audit->end(), [&](const AuditEntry& e) {
+      return e.detail.find(text.get<std::string>()) != std::string::npos;
+    });
+    EXPECT_TRUE(found) << "no audit entry whose detail holds " << text;
+  }
 }
 
 class ServerConformance : public ::testing::TestWithParam<std::string> {};

@@ -79,6 +79,7 @@ struct DmServerSession::Impl {
   // The generic management command being run (after the jobs), and Statuses owed to the
   // device's chunked Results.
   std::optional<MgmtRun> mgmt;
+  syncml::LargeObjectAssembler replace_object;  // a device's Replace value arriving in chunks
   std::vector<syncml::Status> results_statuses;
 
   Impl(DmBackend& b, DmServerConfig c) : backend(b), config(std::move(c)), encoding(config.default_encoding) {}
@@ -245,6 +246,28 @@ struct DmServerSession::Impl {
     add.items.push_back(std::move(item));
     awaiting[add.cmd_id] = purpose;
     pending_ops.push_back(Command{add});
+  }
+
+  // One item of a device's Replace sent as a large object. The first chunk declares the object's
+  // Size (411 without), within our MaxObjSize (413); chunks are answered 213; a last chunk that
+  // does not complete the declared Size is 424 (DM_RepPro 1.2 §7). Ok: @p value holds the whole.
+  StatusCode on_replace_chunk(const ItemCommand& cmd, const syncml::Item& item, const std::string& uri,
+                              std::string& value) {
+    if (!replace_object.active()) {
+      const syncml::Meta* meta = item.meta ? &*item.meta : (cmd.meta ? &*cmd.meta : nullptr);
+      const std::optional<std::uint64_t> declared = meta ? meta->size : std::nullopt;
+      const StatusCode first = syncml::LargeObjectAssembler::check_first(declared, config.max_obj_size);
+      if (first != StatusCode::Ok || !declared) return first;
+      replace_object.start(uri, *declared);
+    }
+    const StatusCode code = replace_object.append(as_bytes(value), item.more_data);
+    if (code != StatusCode::Ok) {
+      if (code != StatusCode::ChunkedItemAccepted) replace_object.reset();
+      return code;
+    }
+    const Bytes whole = replace_object.take();
+    value.assign(whole.begin(), whole.end());
+    return StatusCode::Ok;
   }
 
   // The Exec that runs @p job on the device (its CmdID is set by the caller).
@@ -597,13 +620,24 @@ struct DmServerSession::Impl {
       if (const auto* cmd = std::get_if<ItemCommand>(&command.value)) {
         StatusCode s = StatusCode::CommandNotAllowed;
         if (cmd->kind == CommandKind::Replace) {
-          // Package 1 carries ./DevInfo (DM_Protocol 1.2 §8.3).
+          // Package 1 carries ./DevInfo (DM_Protocol 1.2 §8.3); a value too large for one message
+          // comes as a large object (DM_RepPro 1.2 §7): 213 per chunk, stored whole.
           s = StatusCode::Ok;
           for (const auto& item : cmd->items) {
             const std::string uri = item.source ? item.source->loc_uri
                                                 : (item.target ? item.target->loc_uri : std::string{});
-            if (uri.starts_with(kDevInfoPrefix)) devinfo[uri.substr(kDevInfoPrefix.size())] = item.data.value_or("");
+            std::string value = item.data.value_or("");
+            if (item.more_data || replace_object.active()) {
+              const auto code = on_replace_chunk(*cmd, item, uri, value);
+              if (code != StatusCode::Ok) {
+                s = code;  // 213 for a chunk, or the refusal (411, 413, 424)
+                continue;
+              }
+            }
+            if (uri.starts_with(kDevInfoPrefix)) devinfo[uri.substr(kDevInfoPrefix.size())] = value;
           }
+        } else if (replace_object.active()) {
+          replace_object.reset();  // another command before the last chunk: the object is dropped (§7)
         }
         reply.body.push_back(Command{status_for(msg.hdr.msg_id, cmd->cmd_id, syncml::command_name(cmd->kind), s)});
         continue;

@@ -1,6 +1,7 @@
 // CP document model, XML and WBXML codecs, cross-checks with Debian's xml2wbxml/wbxml2xml.
 #include "cp_test_support.hpp"
 #include "m2mdm/bootstrap/cp_document.hpp"
+#include "m2mdm/bootstrap/dm_profile.hpp"
 
 #include <gtest/gtest.h>
 
@@ -193,6 +194,18 @@ TEST_F(CpCrossCheck, XmlVectorThroughXml2wbxmlMatchesTheWbxmlVector) {
                 (vectors_dir() / "cht-userpin-0000.xml").string() + " >/dev/null 2>&1"),
             0);
   EXPECT_EQ(slurp_bytes(dir_ / "cht.wbxml"), slurp_bytes(vectors_dir() / "cht-userpin-0000.wbxml"));
+}
+
+// Found by fuzz_cp_wbxml_decode: bytes past our token walker that made libwbxml2 abort the
+// process (assert `code < 0x80000000` in parse_entity). Now a refusal, never an abort; the DM
+// profile path (dm_bootstrap_to_xml), which has no walker, is guarded the same way.
+TEST(CpWbxmlHardening, AnEntityLibwbxmlAssertsOnIsRefusedNotFatal) {
+  const Bytes crash{0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x38, 0x00, 0xfe, 0x78, 0xff, 0x4e, 0x41, 0x4d, 0x45, 0x02, 0x02,
+                    0x02, 0x02, 0x02, 0xff, 0xff, 0xb9, 0xb9, 0x01, 0x01, 0x29, 0x87, 0x49, 0x00, 0x00, 0x06, 0x01, 0x01,
+                    0x01};
+  EXPECT_FALSE(decode_cp_wbxml(crash));
+  const Bytes dm{0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x02, 0x88, 0x80, 0x80, 0x80, 0x00, 0x01};
+  EXPECT_FALSE(dm_bootstrap_to_xml(dm, CpLimits{}));
 }
 
 }  // namespace

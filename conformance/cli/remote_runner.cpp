@@ -20,18 +20,11 @@ using nlohmann::json;
 
 namespace {
 
-// The SessionID text of a device message, without judging it (the script does that).
-std::optional<std::string> session_id_of(const Bytes& body) {
+// The SyncHdr of a device message, without judging it (the script does that).
+std::optional<syncml::SyncHdr> header_of(const Bytes& body) {
   auto m = syncml::decode(body);
   if (!m) return std::nullopt;
-  return m->hdr.session_id;
-}
-
-// The MaxObjSize in a device message's SyncHdr Meta (DM_RepPro 1.2 §7.1), if it decodes.
-std::optional<std::uint64_t> max_obj_size_of(const Bytes& body) {
-  auto m = syncml::decode(body);
-  if (!m || !m->hdr.meta) return std::nullopt;
-  return m->hdr.meta->max_obj_size;
+  return std::move(m->hdr);
 }
 
 std::optional<unsigned long> hex_value(const std::string& text) {
@@ -69,7 +62,10 @@ bool RemoteRunner::start_session(const conformance::PlannedSession& s, const std
   // Whatever arrives before the session is asked for belongs to an earlier one.
   while (auto stray = http_.wait(std::chrono::milliseconds(0))) {
     f.fail("a message arrived before the session was started (SessionID " +
-           session_id_of(stray->message.body).value_or("?") + "): the device went on after an earlier session ended");
+           [&] {
+             auto h = header_of(stray->message.body);
+             return h ? h->session_id : std::string("?");
+           }() + "): the device went on after an earlier session ended");
     http_.refuse(400);
   }
   reap(false);
@@ -134,8 +130,10 @@ Findings RemoteRunner::play(const std::string& what, const conformance::PlannedS
     return f;
   }
   ctx.alert_alias = s.alert_alias;
-  device_max_obj_size_ = max_obj_size_of(first->message.body);
-  const auto sid = session_id_of(first->message.body);
+  // One decode of the opening message for what the runner needs before the script judges it.
+  const auto hdr = header_of(first->message.body);
+  device_max_obj_size_ = hdr && hdr->meta ? hdr->meta->max_obj_size : std::nullopt;
+  const auto sid = hdr ? std::optional<std::string>(hdr->session_id) : std::nullopt;
   ctx.session_id = sid.value_or("");
   if (sid && s.start == conformance::SessionStart::package0 && s.notification_session_id != 0 &&
       hex_value(*sid) != s.notification_session_id)

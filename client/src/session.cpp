@@ -3,6 +3,7 @@
 #include "m2mdm/client/session.hpp"
 
 #include "m2mdm/client/error.hpp"
+#include "m2mdm/client/http_transport.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
 #include "m2mdm/syncml/large_object.hpp"
 #include "m2mdm/syncml/message_builder.hpp"
@@ -54,6 +55,14 @@ syncml::Meta effective_meta(const syncml::Item& item, const std::optional<syncml
     if (item.meta->mark) m.mark = item.meta->mark;
   }
   return m;
+}
+
+
+// True when @p a and @p b name the same scheme, host (case-insensitively) and port.
+bool same_origin(std::string_view a, std::string_view b) {
+  const auto x = parse_http_url(a);
+  const auto y = parse_http_url(b);
+  return x && y && x->tls == y->tls && x->port == y->port && upper(x->host) == upper(y->host);
 }
 
 }  // namespace
@@ -609,8 +618,14 @@ struct ClientSession::Impl {
     const StatusCode server_auth = server_check.verify(msg, body, hmac_header);
     report.server_authenticated = server_check.authenticated();
     const bool server_ok = syncml::is_success(server_auth);
-    // Only a server that proved itself may send us elsewhere (our next message carries credentials).
-    if (server_ok && msg.hdr.resp_uri && !msg.hdr.resp_uri->empty()) target_uri = *msg.hdr.resp_uri;
+    // RespURI: where the server wants the rest of the session (DM_RepPro 1.2, the SyncHdr RespURI). A server
+    // that has not proved itself yet is followed only within the origin we already talk to
+    // (scheme, host, port: the same TLS-verified peer); only one that proved itself may send us
+    // elsewhere (our next message carries credentials). Not following it at all would split the
+    // session: our answer to the server's challenge would reach a new session at the server,
+    // which never saw that challenge, and neither side could ever prove itself.
+    if (msg.hdr.resp_uri && !msg.hdr.resp_uri->empty() && (server_ok || same_origin(*msg.hdr.resp_uri, target_uri)))
+      target_uri = *msg.hdr.resp_uri;
 
     // Did the server accept our credentials?
     const auto client_auth = handle_statuses(msg, server_ok);

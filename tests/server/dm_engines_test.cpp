@@ -205,6 +205,57 @@ TEST_F(DmEnginesTest, ServerWithWrongSecretIsRefusedByTheDevice) {
   EXPECT_TRUE(mo::list_mcim_entries(tree_).empty());
 }
 
+// A device whose nonces are not the ones the server stored (its state was restored from an older
+// copy, or it was replaced with the same secrets) is challenged and challenges back, each side
+// once, and the session completes with fresh nonces (DM_Security 1.2 §5.3). Found by the kill
+// campaign: the load generator's fresh virtual devices could never authenticate again.
+TEST_F(DmEnginesTest, StaleNoncesOnBothSidesAreChallengedAndTheSessionCompletes) {
+  const std::string stale_c = "stale-client-nonce", stale_s = "stale-server-nonce";
+  backend_.creds.client_nonce.assign(stale_c.begin(), stale_c.end());
+  backend_.creds.server_nonce.assign(stale_s.begin(), stale_s.end());
+  backend_.add_job(13, "job-13", seal(1));
+  EXPECT_GT(run_session(), 0);
+  EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
+  EXPECT_TRUE(client_report_.server_authenticated);
+  EXPECT_TRUE(client_report_.client_authenticated);
+  EXPECT_TRUE(server_report_.device_authenticated);
+  ASSERT_TRUE(registry_->active()) << "the job ran after both sides proved themselves";
+  // The next session starts in step: no challenge needed either way.
+  EXPECT_GT(run_session(), 0);
+  EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
+}
+
+// Over HTTP each message of a session reaches the server's session by its RespURI. A device that
+// answers a server not yet proven (here: stale nonces, so the server's first credential fails)
+// follows a RespURI on the origin it already talks to — else its answer to the server's challenge
+// would open a new session at the server that never saw it — but never one elsewhere.
+TEST_F(DmEnginesTest, ARespUriOfAnUnprovenServerIsFollowedOnlyWithinTheSameOrigin) {
+  const std::string stale_c = "stale-client-nonce", stale_s = "stale-server-nonce";
+  for (const auto& [resp_uri, followed] : {std::pair{std::string("http://127.0.0.1/dm?s=abc"), true},
+                                           std::pair{std::string("http://127.0.0.1:8443/dm?s=abc"), false},
+                                           std::pair{std::string("https://127.0.0.1/dm?s=abc"), false},
+                                           std::pair{std::string("http://evil.example/dm?s=abc"), false}}) {
+    backend_.creds.client_nonce.assign(stale_c.begin(), stale_c.end());
+    backend_.creds.server_nonce.assign(stale_s.begin(), stale_s.end());
+    client::ClientSession session(tree_, outbox_, std::string(kServerId));
+    server::DmServerConfig scfg;
+    scfg.resp_uri = resp_uri;
+    server::DmServerSession dpf(backend_, scfg);
+    auto first = session.start_client_initiated();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->uri, "http://127.0.0.1/dm");
+    auto reply = dpf.handle(first->body, first->content_type, first->hmac_header);
+    ASSERT_TRUE(reply);
+    std::optional<std::string_view> hmac;
+    if (reply->hmac_header) hmac = *reply->hmac_header;
+    auto second = session.on_response(reply->body, reply->content_type, hmac);
+    ASSERT_TRUE(second) << session.report().abort_reason;
+    ASSERT_TRUE(*second);
+    EXPECT_FALSE(session.report().server_authenticated);
+    EXPECT_EQ((*second)->uri, followed ? resp_uri : std::string("http://127.0.0.1/dm")) << resp_uri;
+  }
+}
+
 TEST_F(DmEnginesTest, WbxmlSessionWorksToo) {
   backend_.add_job(12, "job-12", seal(1));
   client::SessionConfig cfg;

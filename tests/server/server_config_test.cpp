@@ -59,5 +59,29 @@ TEST_F(ServerConfigFile, AMaxMsgSizeAboveTheBodyLimitIsRefused) {
   EXPECT_NE(why.find("dm.max_msg_size"), std::string::npos) << why;
 }
 
+// A misspelt key inside a table (here [callbacks] retry_second) would leave its setting at the
+// default without a word; it is refused with the table named, like an unknown top-level key.
+TEST_F(ServerConfigFile, UnknownKeysInsideATableAreRefusedWithTheTableNamed) {
+  EXPECT_NE(load("[callbacks]\nretry_second = 5\n").find("unknown key \"retry_second\" in [callbacks]"),
+            std::string::npos);
+  EXPECT_NE(load("[dm]\nmax_msg_size = 8192\nmax_objsize = 100000\n").find("unknown key \"max_objsize\" in [dm]"),
+            std::string::npos);
+  EXPECT_NE(load("[tls]\ncert = \"a\"\nkey = \"b\"\nca = \"c\"\n").find("in [tls]"), std::string::npos);
+  EXPECT_NE(load("colour = 1\n").find("unknown key \"colour\""), std::string::npos);
+  // Every key the server reads is still taken.
+  EXPECT_EQ(load("[notify]\nmax_attempts = 3\nretry_seconds = 60\nstall_seconds = 3\n"
+                 "[claims]\nmax_failures = 5\nwindow_seconds = 60\n"
+                 "[callbacks]\nretry_seconds = 1\nmax_retry_seconds = 2\ntimeout_ms = 2000\n"
+                 "allow_loopback = true\nallow_private = false\n"),
+            "");
+  EXPECT_EQ(config_.notify_stall_seconds, 3);
+  EXPECT_FALSE(config_.callback_allow_private);
+}
+
+TEST_F(ServerConfigFile, ATableKeyThatIsNotATableIsRefused) {
+  EXPECT_NE(load("tls = \"cert.pem\"\n").find("\"tls\" must be a table"), std::string::npos);
+  EXPECT_NE(load("dm = 5\n").find("\"dm\" must be a table"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace m2mdm::server

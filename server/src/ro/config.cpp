@@ -4,8 +4,10 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <span>
 
 namespace m2mdm::server {
 namespace {
@@ -103,6 +105,21 @@ Result<void> parse_listen(std::string_view text, ServerConfig& config) {
   return {};
 }
 
+namespace {
+
+// False (with @p why) when @p t has a key not in @p known; @p table names it in the message.
+bool only_known_keys(const toml::table& t, std::span<const std::string_view> known, std::string_view table,
+                     std::string& why) {
+  for (const auto& [k, v] : t) {
+    if (std::find(known.begin(), known.end(), k.str()) != known.end()) continue;
+    why = "unknown key \"" + std::string(k.str()) + "\"" + (table.empty() ? "" : " in [" + std::string(table) + "]");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c, std::string& why) {
   toml::table t;
   try {
@@ -116,14 +133,23 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
                                                "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva",
                                                "drf", "dm", "notify", "callbacks", "operator_change",
                                                "claims"};
-  for (const auto& [k, v] : t) {
-    bool ok = false;
-    for (auto n : known) ok = ok || n == k.str();
-    if (!ok) {
-      why = file.string() + ": unknown key \"" + std::string(k.str()) + "\"";
-      return fail(cfg_err());
-    }
+  if (!only_known_keys(t, known, "", why)) {
+    why = file.string() + ": " + why;
+    return fail(cfg_err());
   }
+  // Each [table]: a table, with only the keys this version reads (a misspelt key would otherwise
+  // leave its setting at the default without a word).
+  const toml::table* sub = nullptr;
+  auto table = [&](std::string_view name, std::span<const std::string_view> keys) {
+    sub = nullptr;
+    if (!t.contains(name)) return true;
+    sub = t[name].as_table();
+    if (sub == nullptr) {
+      why = "\"" + std::string(name) + "\" must be a table ([" + std::string(name) + "])";
+      return false;
+    }
+    return only_known_keys(*sub, keys, name, why);
+  };
   std::string s;
   auto bad = [&] {
     why = file.string() + ": " + why;
@@ -148,25 +174,35 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
       !get_int(t, "job_ttl_seconds", c.job_ttl_seconds, why, 60, 365 * 24 * 3600) ||
       !get_str(t, "log_level", c.log_level, why) || !get_str(t, "dpf_address", c.dpf_address, why))
     return bad();
-  if (auto* tls = t["tls"].as_table()) {
+  static constexpr std::string_view tls_keys[] = {"cert", "key"};
+  if (!table("tls", tls_keys)) return bad();
+  if (const auto* tls = sub) {
     if (!get_path(*tls, "cert", c.tls_cert, why) || !get_path(*tls, "key", c.tls_key, why)) return bad();
   }
-  if (auto* auth = t["auth"].as_table()) {
+  static constexpr std::string_view auth_keys[] = {"admin_token_file", "vno_token_files"};
+  if (!table("auth", auth_keys)) return bad();
+  if (const auto* auth = sub) {
     if (!get_path(*auth, "admin_token_file", c.admin_token_file, why) ||
         !get_paths(*auth, "vno_token_files", c.vno_token_files, why))
       return bad();
   }
-  if (auto* pva = t["pva"].as_table()) {
+  static constexpr std::string_view pva_keys[] = {"manufacturer_ca", "manufacturer_crl"};
+  if (!table("pva", pva_keys)) return bad();
+  if (const auto* pva = sub) {
     if (!get_paths(*pva, "manufacturer_ca", c.manufacturer_cas, why) ||
         !get_paths(*pva, "manufacturer_crl", c.manufacturer_crls, why))
       return bad();
   }
-  if (auto* oc = t["operator_change"].as_table()) {
+  static constexpr std::string_view oc_keys[] = {"sho_trust_anchors", "subscriber_trust_anchors"};
+  if (!table("operator_change", oc_keys)) return bad();
+  if (const auto* oc = sub) {
     if (!get_paths(*oc, "sho_trust_anchors", c.sho_trust_anchors, why) ||
         !get_paths(*oc, "subscriber_trust_anchors", c.subscriber_trust_anchors, why))
       return bad();
   }
-  if (auto* drf = t["drf"].as_table()) {
+  static constexpr std::string_view drf_keys[] = {"provurl", "name", "server_id", "server_name", "apn", "app_server_id", "app_name", "app_address", "app_apn", "auth_type", "spki_pem", "app_spki_pem"};
+  if (!table("drf", drf_keys)) return bad();
+  if (const auto* drf = sub) {
     auto& d = c.drf;
     if (!get_str(*drf, "provurl", d.provurl, why) || !get_str(*drf, "name", d.name, why) ||
         !get_str(*drf, "server_id", d.dpf_server_id, why) || !get_str(*drf, "server_name", d.dpf_name, why) ||
@@ -177,23 +213,31 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
     if (!get_path(*drf, "spki_pem", c.drf_spki_pem, why) || !get_path(*drf, "app_spki_pem", c.drf_app_spki_pem, why))
       return bad();
   }
-  if (auto* dm = t["dm"].as_table()) {
+  static constexpr std::string_view dm_keys[] = {"max_msg_size", "max_obj_size"};
+  if (!table("dm", dm_keys)) return bad();
+  if (const auto* dm = sub) {
     if (!get_int(*dm, "max_msg_size", c.dm_max_msg_size, why, 1024, 64 * 1024 * 1024) ||
         !get_int(*dm, "max_obj_size", c.dm_max_obj_size, why, 256, 1024 * 1024 * 1024))
       return bad();
   }
-  if (auto* n = t["notify"].as_table()) {
+  static constexpr std::string_view n_keys[] = {"max_attempts", "retry_seconds", "stall_seconds"};
+  if (!table("notify", n_keys)) return bad();
+  if (const auto* n = sub) {
     if (!get_int(*n, "max_attempts", c.notify_max_attempts, why, 0, 100) ||
         !get_int(*n, "retry_seconds", c.notify_retry_seconds, why, 1, 86400) ||
         !get_int(*n, "stall_seconds", c.notify_stall_seconds, why, 1, 86400))
       return bad();
   }
-  if (auto* cl = t["claims"].as_table()) {
+  static constexpr std::string_view cl_keys[] = {"max_failures", "window_seconds"};
+  if (!table("claims", cl_keys)) return bad();
+  if (const auto* cl = sub) {
     if (!get_int(*cl, "max_failures", c.claim_max_failures, why, 1, 1'000'000) ||
         !get_int(*cl, "window_seconds", c.claim_window_seconds, why, 1, 30 * 86400))
       return bad();
   }
-  if (auto* cb = t["callbacks"].as_table()) {
+  static constexpr std::string_view cb_keys[] = {"ca_file", "retry_seconds", "max_retry_seconds", "timeout_ms", "allow_loopback", "allow_private"};
+  if (!table("callbacks", cb_keys)) return bad();
+  if (const auto* cb = sub) {
     if (!get_paths(*cb, "ca_file", c.callback_ca_files, why) ||
         !get_int(*cb, "retry_seconds", c.callback_retry_seconds, why, 1, 86400) ||
         !get_int(*cb, "max_retry_seconds", c.callback_max_retry_seconds, why, 1, 7 * 86400) ||

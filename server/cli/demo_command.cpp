@@ -38,6 +38,7 @@ struct DemoFlags {
   std::string kill_agent_at;    ///< "", "package0", "discarded" or "installed"
   bool no_ack = false;          ///< the old SHO never acknowledges
   bool subscriber = false;      ///< the devices have a subscriber, who authorises the change
+  unsigned power_cuts = 0;      ///< SIGKILLs of each agent inside its install session(s)
 };
 
 bool executable(const fs::path& p) {
@@ -183,7 +184,7 @@ int run_demo(const DemoFlags& f) {
   c.callback_max_retry_seconds = 2;
   c.notify_retry_seconds = 5;
   // A device that lost its power inside a session is pushed package 0 again after this long.
-  if (!f.kill_agent_at.empty()) c.notify_stall_seconds = 3;
+  if (!f.kill_agent_at.empty() || f.power_cuts > 0) c.notify_stall_seconds = 3;
   c.sho_trust_anchors = {env.pki.at("sho-ca")};  // operator-change tokens
   if (f.subscriber) {
     // The subscriber (the devices' owner) and its CA, which the RO and the devices trust for its tokens.
@@ -219,6 +220,7 @@ int run_demo(const DemoFlags& f) {
                           nlohmann::json{{"url", cb_url}}.dump());
   if (cb.status != 200) fail("register callback: " + cb.describe());
   std::cout << "[sho] SHO " << sho.json.value("id", 0) << " created, callback " << cb_url << std::endl;
+  env.power_cuts = f.power_cuts;
   if (!f.operator_change.empty()) {
     // The second SHO the devices move to: its own signing certificate under the SHO CA (which the
     // devices already trust), its own account and callback.
@@ -329,6 +331,12 @@ void add_demo_command(CLI::App& app) {
                   "switch it on again; the change must still complete (package0: package 0 verified; discarded: "
                   "the old MCIM discarded; installed: the new one installed)")
       ->check(CLI::IsMember({"package0", "discarded", "installed"}));
+  cmd->add_option("--power-cuts", flags->power_cuts,
+                  "cut each agent's power (SIGKILL) this many times inside the DM session(s) of its install, each a "
+                  "random 0-200 ms after it verified a package 0, and switch it on again on the same state and TRE; "
+                  "the install must still complete: at every cut the TRE holds at most one usable MCIM, at the end "
+                  "exactly one, and the job's result and SHO callback arrive once")
+      ->check(CLI::Range(0, 10));
   cmd->add_flag("--no-ack", flags->no_ack,
                 "with --operator-change: the old SHO never acknowledges the discard; the change must complete "
                 "anyway and show \"acknowledged\": false");

@@ -13,6 +13,7 @@
 
 #include <ctime>
 #include <functional>
+#include <random>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -95,6 +96,9 @@ class Run {
       if (auto e = change_operator()) return e;
     }
     if (auto e = stop_agent()) return e;
+    if (env_.power_cuts > 0) {
+      if (auto e = one_usable_mcim("after the power cuts")) return e;
+    }
     if (auto e = attach_with_mcim()) return e;
     return std::nullopt;
   }
@@ -349,15 +353,95 @@ class Run {
   // Steps 18-21: package 0, delivery, install in the TRE, report (1200), SHO callback.
   std::optional<StepError> await_install() {
     std::string step = "package 0";
-    if (auto e = wait(step, [&] { return agent_.has_event(Ev::package0_verified); })) return e;
+    // With power cuts the session is watched closely (it lasts about 200 ms): a cut should land in it.
+    const auto every = env_.power_cuts > 0 ? 5ms : 100ms;
+    if (auto e = wait(step, [&] { return agent_.has_event(Ev::package0_verified); }, every)) return e;
     done("package 0 verified");
+    for (unsigned cut = 1; cut <= env_.power_cuts; ++cut) {
+      bool over = false;
+      if (auto e = power_cut_in_session(cut, over)) return e;
+      if (over) break;
+    }
     if (auto e = await_job_success("install", job_id_, env_.sho_token)) return e;
     done("MCIM installed", "job succeeded, code 1200");
     imsi_of_old_ = mcim_imsi_;
     step = "SHO callback";
     std::string body;
     if (!env_.inbox->wait_for(job_id_, env_.deadline, body)) return StepError{step, "no callback before the deadline"};
+    if (env_.power_cuts > 0) {
+      std::this_thread::sleep_for(1500ms);  // a second delivery would come within the retry delay
+      if (const auto n = env_.inbox->received_for(job_id_); n != 1)
+        return StepError{step, std::to_string(n) + " callbacks for job " + std::to_string(job_id_)};
+    }
     done("SHO callback received");
+    return std::nullopt;
+  }
+
+  /// True when job @p job_id has ended (succeeded, failed or expired).
+  bool job_ended(std::int64_t job_id) {
+    auto r = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id), env_.sho_token, env_.deadline);
+    if (r.status != 200) return false;
+    const std::string state = r.json.value("state", "");
+    return state == "succeeded" || state == "failed" || state == "expired";
+  }
+
+  /// --power-cuts, cut @p cut: waits for a DM session of the install (cut 1: the one of the
+  /// package 0 just verified; later cuts: the next package 0 the server pushes after the restart),
+  /// then a random 0-200 ms into it (an install session takes about 200 ms on loopback) cuts the power (SIGKILL), checks that the TRE holds at most
+  /// one active MCIM and switches the agent on again. @p over is set (and nothing cut) when the
+  /// job ended first.
+  std::optional<StepError> power_cut_in_session(unsigned cut, bool& over) {
+    const std::string step = "power cut " + std::to_string(cut);
+    if (cut > 1) {
+      unsigned polls = 0;  // the job is asked for every 100 ms, the agent's events read every 5 ms
+      if (auto e = wait(step, [&] {
+            if (agent_.count_events(Ev::package0_verified) > package0_seen_) return true;
+            if (++polls % 20 == 0) over = job_ended(job_id_);
+            return over;
+          }, 5ms))
+        return e;
+      if (over) return std::nullopt;
+    }
+    thread_local std::mt19937 rng{std::random_device{}()};
+    const auto delay = std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 200)(rng));
+    std::this_thread::sleep_for(delay);
+    agent_.kill_now();
+    std::size_t active = 0;
+    {
+      OpenedTre opened;
+      if (auto e = open_tre(step, opened)) return e;
+      for (const auto& entry : opened.registry->entries())
+        if (entry.state == client::McimState::active) ++active;
+    }
+    if (active > 1) return StepError{step, std::to_string(active) + " active MCIMs after the power cut"};
+    package0_seen_ = agent_.count_events(Ev::package0_verified);
+    const std::size_t listening = agent_.count_events(Ev::listening);
+    std::string why;
+    if (!agent_.spawn(agent_argv_, why, true)) return StepError{step, why};
+    if (auto e = wait(step, [&] { return agent_.count_events(Ev::listening) > listening; })) return e;
+    done("power cut " + std::to_string(cut), std::to_string(delay.count()) + " ms into the session, " +
+                                                 std::to_string(active) + " active MCIM; agent restarted, pid " +
+                                                 std::to_string(agent_.pid));
+    return std::nullopt;
+  }
+
+  /// With the agent off: exactly one usable MCIM in the TRE, active and this SHO's.
+  std::optional<StepError> one_usable_mcim(const std::string& when) {
+    const std::string step = "one MCIM " + when;
+    OpenedTre opened;
+    if (auto e = open_tre(step, opened)) return e;
+    auto& registry = opened.registry;
+    auto active = registry->active();
+    if (!active) return StepError{step, "no MCIM active"};
+    if (!registry->profile(active->id)) return StepError{step, "the active MCIM is not readable"};
+    if (active->sho_id != env_.sho_id) return StepError{step, "the active MCIM is " + active->sho_id + "'s"};
+    for (const auto& e : registry->entries()) {
+      if (e.id == active->id) continue;
+      if (e.state == client::McimState::active) return StepError{step, "a second active MCIM: " + e.id};
+      if (e.state != client::McimState::deleted && registry->profile(e.id))
+        return StepError{step, "a second usable MCIM: " + e.id};
+    }
+    done("exactly one MCIM " + when, active->id + ", active");
     return std::nullopt;
   }
 
@@ -722,6 +806,7 @@ class Run {
   std::uint64_t mcim_sqn_ = 0;
   std::string imsi_of_old_;  ///< the first SHO's IMSI (must never reach the new SHO)
   std::string mcim_iccid_;   ///< the ICCID of the last sealed MCIM (C keeps the USIM application's)
+  std::size_t package0_seen_ = 0;  ///< package 0s verified before the last power cut
   std::vector<std::string> agent_argv_;  ///< how the agent was started (a restart after a power loss)
   bool changed_ = false;     ///< the operator change completed
 };

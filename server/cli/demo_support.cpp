@@ -68,7 +68,10 @@ server::HttpResponse CallbackInbox::handle(const server::HttpRequest& request) {
   if (!job && !change) return server::HttpResponse::json_error(400, "bad request", "no jobId or operatorChangeId");
   {
     std::lock_guard lock(mutex_);
-    if (job) by_job_[j["jobId"].get<std::int64_t>()] = request.body;
+    if (job) {
+      by_job_[j["jobId"].get<std::int64_t>()] = request.body;
+      ++count_by_job_[j["jobId"].get<std::int64_t>()];
+    }
     if (change)
       by_event_[{j["event"].get<std::string>(), j["operatorChangeId"].get<std::int64_t>()}] = {
           std::string(request.path()), request.body};
@@ -97,6 +100,12 @@ bool CallbackInbox::wait_for_event(const std::string& event, std::int64_t change
 std::size_t CallbackInbox::received() const {
   std::lock_guard lock(mutex_);
   return count_;
+}
+
+std::size_t CallbackInbox::received_for(std::int64_t job_id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = count_by_job_.find(job_id);
+  return it == count_by_job_.end() ? 0 : it->second;
 }
 
 // ---------------------------------------------------------------- agent processes

@@ -56,11 +56,14 @@ class CallbackInbox final : public server::HttpHandler {
   bool wait_for_event(const std::string& event, std::int64_t change_id, Clock::time_point deadline, std::string& path,
                       std::string& body);
   std::size_t received() const;
+  /// How many callbacks for @p job_id arrived (a redelivery counts again).
+  std::size_t received_for(std::int64_t job_id) const;
 
  private:
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::map<std::int64_t, std::string> by_job_;
+  std::map<std::int64_t, std::size_t> count_by_job_;
   std::map<std::pair<std::string, std::int64_t>, std::pair<std::string, std::string>> by_event_;
   std::size_t count_ = 0;
 };
@@ -122,6 +125,9 @@ struct DemoEnv {
   /// Operator change with a power loss: the agent is killed (SIGKILL) and restarted at this
   /// point ("package0", "discarded" or "installed"); empty = none.
   std::string kill_agent_at;
+  /// `--power-cuts N`: each agent is killed (SIGKILL) N times inside its install session(s) and
+  /// restarted; 0 = none.
+  unsigned power_cuts = 0;
   /// Operator change whose old SHO never acknowledges the discard (the change must complete anyway).
   bool no_ack = false;
   /// Operator change of devices that have a subscriber (their owner): each device is assigned to

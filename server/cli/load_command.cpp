@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -43,6 +44,8 @@ struct LoadFlags {
   std::size_t batch = 500;
   std::size_t install_size = 0;
   unsigned timeout_ms = 10'000;
+  std::string import_out;  ///< write the run's import NDJSON here and stop
+  bool no_import = false;  ///< the run's devices are registered already
 };
 
 std::string slurp(const std::string& path) {
@@ -96,9 +99,25 @@ void run(const LoadFlags& f) {
   ids.reserve(f.devices);
   for (std::size_t i = 0; i < f.devices; ++i) ids.push_back(load::load_identity(run_id, static_cast<std::uint32_t>(i)));
   std::cerr << "load: run " << run_id << ", devices " << ids.front().dev_id << " .. " << ids.back().dev_id << "\n";
+  if (!f.import_out.empty()) {
+    // The lines hold the devices' DM secrets: the file is the caller's alone (0600).
+    const int fd = ::open(f.import_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) fail("--import-out " + f.import_out + ": cannot create");
+    std::string text;
+    for (const auto& id : ids) text += load::import_line(id) + "\n";
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0 || done != text.size()) fail("--import-out " + f.import_out + ": cannot write");
+    std::cerr << "load: wrote " << ids.size() << " devices to " << f.import_out << "\n";
+    return;
+  }
 
   load::LoadSummary summary;
-  {
+  if (!f.no_import) {
     const auto t0 = std::chrono::steady_clock::now();
     import_devices(f, ids);
     summary.import_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -186,6 +205,12 @@ void add_load_command(CLI::App& app) {
   cmd->add_option("--batch", f->batch, "devices per import request (default 500)")->check(CLI::Range(1, 100000));
   cmd->add_option("--timeout-ms", f->timeout_ms, "bound on each connect, send and receive (default 10000)")
       ->check(CLI::Range(100, 600'000));
+  cmd->add_option("--import-out", f->import_out,
+                  "write this run's devices as NDJSON for POST /api/v1/devices:import (or `m2mdm devices import`; "
+                  "they hold the devices' DM secrets: mode 0600) to this file and stop without a session")
+      ->excludes("--json");
+  cmd->add_flag("--no-import", f->no_import,
+                "the run's devices are registered already (e.g. from --import-out): no import before the sessions");
   cmd->callback([f] { run(*f); });
 }
 

@@ -61,8 +61,11 @@ class Worker {
     while (Clock::now() < deadline) {
       VirtualDevice* device = pool.take();
       if (device == nullptr) break;  // more workers than devices (run_load prevents it)
-      session(*device);
+      const bool unreachable = session(*device);
       pool.give(device);
+      // A device that could not reach the server waits a little before its next try, as a real
+      // one would (and a restarting server is not met by a connect storm).
+      if (unreachable) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     conn_.close();
   }
@@ -75,20 +78,27 @@ class Worker {
       options_.on_error(kind + ": " + detail + " (" + device.id.dev_id + ")");
   }
 
-  // One client-initiated session of @p device; its outcome is counted.
-  void session(VirtualDevice& device) {
+  // One client-initiated session of @p device; its outcome is counted. True when the server could
+  // not be reached or the connection broke (connect, TLS or I/O failure).
+  bool session(VirtualDevice& device) {
     const auto start = Clock::now();
     if (options_.mode == LoadMode::session) conn_.close();  // one connection per session
     client::ClientSession s(device.tree, device.outbox, kLoadServerId);
     auto first = s.start_client_initiated();
-    if (!first) return error("client", first.error().message(), device);
+    if (!first) {
+      error("client", first.error().message(), device);
+      return false;
+    }
     client::Outgoing out = std::move(*first);
     for (;;) {
       PostInfo info;
       const auto sent = Clock::now();
       auto reply = conn_.post(out, info);
       if (info.connected) ++shared_.connections;
-      if (!reply) return error(reply.error().kind, reply.error().detail, device);
+      if (!reply) {
+        error(reply.error().kind, reply.error().detail, device);
+        return !reply.error().kind.starts_with("http_");
+      }
       record_.message_ms.push_back(ms_since(sent) - info.connect_ms);
       ++shared_.messages;
       std::optional<std::string_view> hmac;
@@ -96,7 +106,8 @@ class Worker {
       auto next = s.on_response(reply->body, reply->content_type, hmac);
       if (!next) {
         conn_.close();
-        return error("client", next.error().message() + " " + s.report().abort_reason, device);
+        error("client", next.error().message() + " " + s.report().abort_reason, device);
+        return false;
       }
       if (!*next) break;
       out = std::move(**next);
@@ -104,12 +115,18 @@ class Worker {
     if (options_.mode == LoadMode::session) conn_.close();
     const auto& report = s.report();
     shared_.alerts += report.alerts_acknowledged;
-    if (s.state() != client::SessionState::Completed) return error("session_aborted", report.abort_reason, device);
-    if (!report.server_authenticated || !report.client_authenticated)
-      return error("not_authenticated", report.server_authenticated ? "server refused the device" : "server unproven",
-                   device);
+    if (s.state() != client::SessionState::Completed) {
+      error("session_aborted", report.abort_reason, device);
+      return false;
+    }
+    if (!report.server_authenticated || !report.client_authenticated) {
+      error("not_authenticated", report.server_authenticated ? "server refused the device" : "server unproven",
+            device);
+      return false;
+    }
     record_.session_ms.push_back(ms_since(start));
     ++shared_.sessions;
+    return false;
   }
 
   const RunOptions& options_;

@@ -15,8 +15,10 @@
 #include <openssl/rand.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -29,6 +31,10 @@
 
 namespace m2mdm::cli {
 namespace {
+
+// Set by SIGINT/SIGTERM: no new session starts; the run ends with its figures.
+std::atomic<bool> g_stop{false};
+void on_stop_signal(int) { g_stop.store(true); }
 
 struct LoadFlags {
   std::string url;
@@ -145,6 +151,12 @@ void run(const LoadFlags& f) {
   if (!trust) fail(trust.error());
   options.trust = std::move(*trust);
   options.on_progress = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
+  options.stop = &g_stop;
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  ::sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
   options.on_error = [](const std::string& line) { std::cerr << "load: error " << line << "\n" << std::flush; };
 
   std::optional<double> cpu_before;
@@ -178,7 +190,8 @@ void add_load_command(CLI::App& app) {
       "load",
       "Load generator for a running m2mdm server: imports N virtual devices (DevIds IMEI:35<run><index>) over "
       "the REST API, then runs client-initiated DM sessions with them in-process, C at a time, for a duration. "
-      "Progress once a second on stderr; the figures on stdout. Exit 1 when no session succeeded.");
+      "Progress once a second on stderr; the figures on stdout. SIGINT or SIGTERM ends the run early (the sessions "
+      "in flight finish; the figures are printed). Exit 1 when no session succeeded.");
   cmd->add_option("--url", f->url, "base URL of the server (http(s)://HOST:PORT; DM at /dm)")->required();
   cmd->add_option("--ca-file", f->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
       ->allow_extra_args(false);

@@ -58,7 +58,7 @@ class Worker {
       : options_(options), shared_(shared), record_(record), conn_(options.trust, options.io_timeout) {}
 
   void run(DevicePool& pool, Clock::time_point deadline) {
-    while (Clock::now() < deadline) {
+    while (Clock::now() < deadline && !(options_.stop != nullptr && options_.stop->load())) {
       VirtualDevice* device = pool.take();
       if (device == nullptr) break;  // more workers than devices (run_load prevents it)
       const bool unreachable = session(*device);

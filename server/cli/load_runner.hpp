@@ -8,6 +8,7 @@
 #include "load_devices.hpp"
 #include "load_stats.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -33,6 +34,9 @@ struct RunOptions {
   std::function<void(const std::string&)> on_progress;
   /// Called with the first few error details (empty = not reported).
   std::function<void(const std::string&)> on_error;
+  /// When set and true, no new session starts (as when the duration is over); the sessions in
+  /// flight end first. For SIGINT/SIGTERM.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// Runs the load (see the file comment) until the duration is over and every session in flight

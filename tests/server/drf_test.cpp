@@ -374,6 +374,25 @@ TEST_F(DrfRest, PatchSetsPushAddressAndSecMethod) {
   EXPECT_EQ(json::parse(r.body)["pushAddress"], "");
 }
 
+// NETWPIN and USERNETWPIN key the bootstrap's MAC with the IMSI: a PATCH may not give them to a
+// device whose PCID is not one (the import refuses the same; before, the PATCH took it and every
+// later bootstrap of the device failed).
+TEST_F(DrfRest, PatchRefusesAnImsiKeyedSecMethodForAPcidThatIsNoImsi) {
+  Device d = device();
+  d.dev_id = "IMEI:490154203237519";
+  d.pcid = "PCID-not-an-imsi";
+  d.sho_id = store->find_sho_by_token_hash(hash_token(tok_a))->id;
+  ASSERT_TRUE(store->upsert_devices(std::span(&d, 1), 1));
+  const std::string path = "/api/v1/devices/IMEI:490154203237519";
+  for (const char* method : {"NETWPIN", "USERNETWPIN"}) {
+    auto r = call("PATCH", path, tok_a, std::string(R"({"secMethod":")") + method + "\"}");
+    EXPECT_EQ(r.status, 400) << method;
+    EXPECT_NE(r.body.find("needs the device's PCID to be an IMSI"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(json::parse(call("GET", path, tok_a).body)["secMethod"], "USERPIN") << "nothing changed";
+  EXPECT_EQ(call("PATCH", path, tok_a, R"({"secMethod":"USERPIN"})").status, 200);
+}
+
 TEST(PushAddress, Parses) {
   auto a = parse_push_address("udp:127.0.0.1:29480");
   ASSERT_TRUE(a);

@@ -120,12 +120,16 @@ HttpResponse RestApi::get_device(Call& call) {
 
 HttpResponse RestApi::patch_device(Call& call) {
   const std::string& dev_id = call.param("devId");
-  if (auto d = visible_device(call.caller, dev_id); !d) return store_error(d.error());
+  auto device = visible_device(call.caller, dev_id);
+  if (!device) return store_error(device.error());
   const std::string_view body_mt = call.body_type;
   if (!json_body_type(body_mt) && !ieq(body_mt, "application/merge-patch+json"))
     return unsupported_media_type("use application/json");
   auto patch = parse_device_patch(call.request.body);
   if (!patch) return bad_request(patch.error());
+  // The same rule as at import: NETWPIN and USERNETWPIN key the bootstrap's MAC with the IMSI.
+  if (patch->sec_method && sec_method_needs_imsi(*patch->sec_method) && !pcid_is_imsi(device->pcid))
+    return bad_request("secMethod " + *patch->sec_method + " needs the device's PCID to be an IMSI (6 to 15 digits)");
   if (auto r = store_.patch_device(dev_id, *patch, now()); !r) return store_error(r.error());
   audit(call, "device.patch", dev_id,
         (patch->push_address ? "pushAddress=" + *patch->push_address + " " : std::string()) +

@@ -257,12 +257,8 @@ Parsed<ImportedDevice> parse_device(const json& j) {
   d.sec_method = *sec;  // "" = keep (or USERPIN for a new device)
   // NETWPIN and USERNETWPIN key the bootstrap's MAC with the IMSI: the PCID must then be one,
   // 6 to 15 digits (ITU-T E.212; ProvSec 1.1 §5.4.3 encodes it as semi-octets).
-  if (*sec == "NETWPIN" || *sec == "USERNETWPIN") {
-    const std::string& imsi = d.pcid;
-    if (imsi.size() < 6 || imsi.size() > 15 ||
-        !std::all_of(imsi.begin(), imsi.end(), [](unsigned char c) { return std::isdigit(c); }))
-      return Err("\"pcid\" must be an IMSI (6 to 15 digits) with secMethod " + *sec);
-  }
+  if (sec_method_needs_imsi(*sec) && !pcid_is_imsi(d.pcid))
+    return Err("\"pcid\" must be an IMSI (6 to 15 digits) with secMethod " + *sec);
   M2MDM_GET(k, hex_member(j, "k", 16));
   M2MDM_GET(opc, hex_member(j, "opc", 16));
   if (k->empty() != opc->empty()) return Err("\"k\" and \"opc\" go together");
@@ -517,6 +513,15 @@ Parsed<PvaRequest> parse_pva_request(std::string_view body) {
   M2MDM_GET(dev, str(*j, "devId", kMaxIdLength, false));
   if (*dev) out.dev_id = **dev;
   return out;
+}
+
+bool pcid_is_imsi(std::string_view pcid) noexcept {
+  return pcid.size() >= 6 && pcid.size() <= 15 &&
+         std::all_of(pcid.begin(), pcid.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+bool sec_method_needs_imsi(std::string_view sec_method) noexcept {
+  return sec_method == "NETWPIN" || sec_method == "USERNETWPIN";
 }
 
 Parsed<DevicePatch> parse_device_patch(std::string_view body) {

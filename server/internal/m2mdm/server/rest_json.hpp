@@ -150,6 +150,13 @@ Parsed<PvaRequest> parse_pva_request(std::string_view body);
 /// "secMethod": "USERPIN"|"NETWPIN"|"USERNETWPIN"}; at least one member.
 Parsed<DevicePatch> parse_device_patch(std::string_view body);
 
+/// True when @p pcid can key a NETWPIN or USERNETWPIN bootstrap MAC: an IMSI of 6 to 15 digits
+/// (ITU-T E.212; OMA ProvSec 1.1 §5.4.3 encodes it as semi-octets).
+bool pcid_is_imsi(std::string_view pcid) noexcept;
+
+/// True when bootstrap method @p sec_method (canonical name) keys its MAC with the IMSI.
+bool sec_method_needs_imsi(std::string_view sec_method) noexcept;
+
 /// POST /api/v1/devices/{devId}/bootstrap: empty body, or {"delivery": "push"|"sms" (default
 /// push = UDP to the device's pushAddress), "rebootstrap": bool, "rebootstrapToken": "..." (16+
 /// characters, only with rebootstrap: written into VENDORCONFIG REBOOTSTRAP-TOKEN)}.

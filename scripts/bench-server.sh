@@ -66,7 +66,9 @@ for tool in nginx wrk jq curl python3; do
   command -v "$tool" >/dev/null || die "$tool is required (scripts/install-deps.sh installs it)"
 done
 
-# --- everything this script starts, stopped at exit (Ctrl-C and SIGTERM included).
+# --- everything this script starts, stopped at exit (Ctrl-C and SIGTERM included). Its files
+# (keys, tokens) are private; only nginx's document root is opened up below.
+umask 077
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-bench-XXXXXX")
 NGINX_PID='' SERVER_PID='' CHILD_PID=''
 # shellcheck disable=SC2317  # (called by the trap)
@@ -134,8 +136,9 @@ NGX=$WORK/nginx
 mkdir -p "$NGX/html" "$NGX/tmp"
 head -c 2048 /dev/urandom | base64 -w 76 | head -c 2048 >"$NGX/html/f2k"
 NGX_HTTP=$(free_port) NGX_HTTPS=$(free_port) NGX_HTTPS_FULL=$(free_port)
-# Run as root, the master hands the sockets to workers running as nobody: they must reach the file.
-chmod 755 "$WORK" "$NGX" "$NGX/html"
+# Run as root, nginx's workers run as nobody: they must reach the file (WORK: traverse only).
+chmod 711 "$WORK"
+chmod 755 "$NGX" "$NGX/html" "$NGX/tmp"
 chmod 644 "$NGX/html/f2k"
 cat >"$NGX/nginx.conf" <<CONF
 worker_processes $THREADS;

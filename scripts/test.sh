@@ -9,6 +9,8 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 [ "$(id -u)" = 0 ] && ./scripts/install-deps.sh
 export M2MDM_DEPS_INSTALLED=1
 jobs=$(nproc)
+# The scripts outside ctest (scripts/bench-server.sh, the demo, ...) at least parse.
+for script in scripts/*.sh; do bash -n "$script"; done
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"
 ctest --preset ci -j "$jobs"

@@ -42,6 +42,16 @@ mo::TreeSealer tre_tree_sealer(Tre& tre) {
     if (!box) return fail(box.error());
     return box->open(sealed, aad);
   };
+  // Once both generations are sealed, the TRE says so: a clear tree.m2mt found later was planted
+  // (or restored from a copy older than the sealing) and is refused.
+  sealer.sealed_before = [&tre] {
+    auto mark = tre.get(kStateSealedItem);
+    return mark || mark.error() != mo::errc::not_found;  // a TRE that cannot answer: refuse clear
+  };
+  sealer.mark_sealed = [&tre]() -> Result<void> {
+    static constexpr std::uint8_t kYes[] = {1};
+    return tre.put(kStateSealedItem, ByteView(kYes, sizeof kYes));
+  };
   return sealer;
 }
 

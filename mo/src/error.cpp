@@ -51,6 +51,8 @@ const char* describe(errc v) noexcept {
     case errc::store_corrupt: return "stored tree file is corrupt (checksum or structure)";
     case errc::store_version: return "stored tree file has an unsupported format version";
     case errc::store_missing: return "no stored tree generation exists";
+    case errc::store_unsealed:
+      return "a clear tree image where only sealed ones are written any more (planted or restored from an old copy)";
   }
   return nullptr;  // "unknown m2mdm.mo error"
 }

@@ -213,7 +213,11 @@ Result<Bytes> TreeStore::encode(const Tree& tree) const {
 
 Result<Tree> TreeStore::decode(ByteView stored, const TreeOptions& options, bool& clear) const {
   clear = !starts_with(stored, kSealedMagic);
-  if (clear) return deserialize_tree(stored, options);
+  if (clear) {
+    // Once every generation was sealed, a clear one was put there by someone else.
+    if (sealing() && sealer_.sealed_before && sealer_.sealed_before()) return fail(make_error_code(errc::store_unsealed));
+    return deserialize_tree(stored, options);
+  }
   if (!sealing() || !sealer_.open) return fail(make_error_code(errc::bad_key));  // sealed, and no key to open it
   if (stored.size() < kSealedHeader) return corrupt();
   if (be32(stored.subspan(kSealedMagic.size(), 4)) != kSealedVersion) return fail(make_error_code(errc::store_version));
@@ -251,7 +255,13 @@ Result<void> TreeStore::save(const Tree& tree) {
   }
   // 3. The new image becomes current (atomic rename), 4. the renames become durable.
   if (auto r = ops_->rename(tmp_file(), file_); !r) return r;
-  return ops_->sync_dir(file_.parent_path());
+  if (auto r = ops_->sync_dir(file_.parent_path()); !r) return r;
+  // Both generations sealed now (the migration's second save)? From here a clear image is refused.
+  // A failure to record it is tried again at the next save: the tree itself is saved.
+  if (sealing() && sealer_.mark_sealed && !(sealer_.sealed_before && sealer_.sealed_before()) &&
+      !clear_image_at(prev_file()))
+    (void)sealer_.mark_sealed();
+  return {};
 }
 
 Result<Tree> TreeStore::load(TreeOptions options) {

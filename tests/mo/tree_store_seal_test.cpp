@@ -145,6 +145,40 @@ TEST(SealedTreeStore, AClearTreeIsReadAndTwoSavesSealBothGenerations) {
   EXPECT_FALSE(fs::exists(store.tmp_file()));
 }
 
+// Once both generations are sealed (the sealer records it, e.g. in the TRE), a clear image is
+// no longer read: whoever can write the state directory could otherwise plant a tree with a DM
+// account of its own. The sealed generation that is left is used; none: errc::store_unsealed.
+TEST(SealedTreeStore, AfterBothGenerationsAreSealedAPlantedClearImageIsRefused) {
+  TempDir dir;
+  const fs::path file = dir.path() / "tree.m2mt";
+  auto marked = std::make_shared<bool>(false);
+  TreeSealer s = sealer();
+  s.sealed_before = [marked] { return *marked; };
+  s.mark_sealed = [marked]() -> Result<void> {
+    *marked = true;
+    return {};
+  };
+  {
+    TreeStore clear(file);  // an earlier release's clear tree: still read, for the migration
+    ASSERT_TRUE(clear.save(make_tree("A")));
+  }
+  TreeStore store(file, s);
+  auto t = store.load();
+  ASSERT_TRUE(t) << t.error().message();
+  ASSERT_TRUE(store.save(make_tree("BB")));
+  EXPECT_FALSE(*marked) << "the previous generation is still the clear one";
+  ASSERT_TRUE(store.save(make_tree("CCC")));
+  EXPECT_TRUE(*marked);
+  write_raw(file, serialize_tree(make_tree("EVIL")));
+  auto after = store.load();
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(fingerprint(*after), fingerprint(make_tree("BB"))) << "the sealed previous generation, not the planted one";
+  write_raw(store.prev_file(), serialize_tree(make_tree("EVIL")));
+  auto none = store.load();
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error(), make_error_code(errc::store_unsealed));
+}
+
 // The power-loss proof of tree_store_test.cpp, for a sealed save over sealed generations and
 // for the first sealed save over clear ones (the migration).
 void power_loss_leaves_old_or_new(bool clear_before) {

@@ -17,6 +17,8 @@ namespace m2mdm::client {
 
 /// The TRE storage id of the state key (outside the MCIM registry's mcim.* / dl.* items).
 inline constexpr std::string_view kStateKeyItem = "m2mdm.state-key";
+/// The TRE item saying both tree generations are sealed: clear images are refused from then on.
+inline constexpr std::string_view kStateSealedItem = "m2mdm.state-sealed";
 
 /// A mo::TreeSealer whose key is the state key in @p tre, which must outlive it. seal() creates
 /// the key when the TRE has none; open() never does: without the key (absent, blocked or not

@@ -56,6 +56,7 @@ enum class errc {
   store_corrupt = 100,        ///< a stored tree file fails its checksum or does not parse
   store_version = 101,        ///< a stored tree file has an unsupported format version
   store_missing = 102,        ///< no stored tree generation exists
+  store_unsealed = 103,       ///< a clear tree image where only sealed ones are written any more
 };
 
 /// The category of m2mdm::mo::errc.

@@ -52,6 +52,13 @@ struct TreeSealer {
   std::function<Result<Bytes>(ByteView image, std::string_view aad)> seal;
   /// Opens what seal() produced; fails when the key or @p aad differ or the bytes were altered.
   std::function<Result<SecretBytes>(ByteView sealed, std::string_view aad)> open;
+  /// True once both generations have been sealed (see mark_sealed): from then on a clear image
+  /// is refused (errc::store_unsealed) — only whoever can write the state directory could have
+  /// put it there, e.g. to plant a DM account of its own. Empty: clear images are always read.
+  std::function<bool()> sealed_before;
+  /// Records, where the state cannot be rewritten without the key (e.g. the TRE), that both
+  /// generations are sealed; called once after the save that made it so. Empty: nothing kept.
+  std::function<Result<void>()> mark_sealed;
 };
 
 /// Which generation load() used.

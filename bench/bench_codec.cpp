@@ -3,6 +3,7 @@
 // the same binary. At the end, the ratio "our WBXML decode throughput / libwbxml conversion
 // throughput" is printed per message (goal ≥ 1.0). See docs/benchmarks.md.
 #include "m2mdm/syncml/codec.hpp"
+#include "m2mdm/test/syncml_samples.hpp"
 
 #include <benchmark/benchmark.h>
 #include <wbxml.h>
@@ -90,17 +91,8 @@ Message replace64k() {
   std::mt19937 rng(42);
   Bytes raw(48 * 1024);
   for (auto& b : raw) b = static_cast<std::uint8_t>(rng());
-  ItemCommand rep;
-  rep.kind = CommandKind::Replace;
-  rep.cmd_id = 1;
-  Item it;
-  it.target = Location{"./M2MSIM/MCIM/1/Data", std::nullopt};
-  it.meta = Meta{};
-  it.meta->format = "b64";
-  it.meta->type = "application/octet-stream";
-  it.data = base64_encode(raw);
-  rep.items.push_back(std::move(it));
-  m.body.push_back(Command{rep});
+  m.body.push_back(
+      Command{test::replace_one(1, "./M2MSIM/MCIM/1/Data", "b64", base64_encode(raw), "application/octet-stream")});
   m.final = true;
   return m;
 }
@@ -122,25 +114,28 @@ const std::map<std::string, Fixture>& fixtures() {
   return f;
 }
 
+// Runs @p op once per iteration, counting @p bytes processed per iteration.
+template <typename Op>
+void each_iteration(benchmark::State& st, std::size_t bytes, Op op) {
+  for (auto _ : st) benchmark::DoNotOptimize(op());
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * bytes));
+}
+
 void BM_DecodeXml(benchmark::State& st, std::string name) {
   const auto& fx = fixtures().at(name);
-  for (auto _ : st) benchmark::DoNotOptimize(decode_xml(fx.xml));
-  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * fx.xml.size()));
+  each_iteration(st, fx.xml.size(), [&] { return decode_xml(fx.xml); });
 }
 void BM_EncodeXml(benchmark::State& st, std::string name) {
   const auto& fx = fixtures().at(name);
-  for (auto _ : st) benchmark::DoNotOptimize(encode_xml(fx.model));
-  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * fx.xml.size()));
+  each_iteration(st, fx.xml.size(), [&] { return encode_xml(fx.model); });
 }
 void BM_DecodeWbxml(benchmark::State& st, std::string name) {
   const auto& fx = fixtures().at(name);
-  for (auto _ : st) benchmark::DoNotOptimize(decode_wbxml(fx.wbxml));
-  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * fx.wbxml.size()));
+  each_iteration(st, fx.wbxml.size(), [&] { return decode_wbxml(fx.wbxml); });
 }
 void BM_EncodeWbxml(benchmark::State& st, std::string name) {
   const auto& fx = fixtures().at(name);
-  for (auto _ : st) benchmark::DoNotOptimize(encode_wbxml(fx.model));
-  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * fx.wbxml.size()));
+  each_iteration(st, fx.wbxml.size(), [&] { return encode_wbxml(fx.model); });
 }
 // libwbxml's own WBXML→XML conversion of the same bytes (compact XML, as the conv API is used).
 void BM_LibwbxmlWbxml2Xml(benchmark::State& st, std::string name) {

@@ -143,17 +143,22 @@ struct RawCost {
   }
 };
 
+// The counter ops_per_s: iterations per second.
+void set_rate(benchmark::State& state) {
+  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 void BM_RawEcdhP256Derive(benchmark::State& state) {
   auto& raw = Raw::get();
   for (auto _ : state) raw.derive();
-  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  set_rate(state);
 }
 
 void BM_RawEcdsaP256Sign(benchmark::State& state) {
   auto& raw = Raw::get();
   unsigned char sig[80];
   for (auto _ : state) benchmark::DoNotOptimize(raw.sign(sig, sizeof sig));
-  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  set_rate(state);
 }
 
 void BM_RawEcdsaP256Verify(benchmark::State& state) {
@@ -163,70 +168,67 @@ void BM_RawEcdsaP256Verify(benchmark::State& state) {
   for (auto _ : state) {
     if (!raw.verify(sig, len)) std::abort();
   }
-  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  set_rate(state);
 }
 
 // ---- m2mdm seal / open ---------------------------------------------------------------------------
 
 void set_counters(benchmark::State& state, double raw_seconds) {
-  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  set_rate(state);
   // x_raw = (seconds per op) / raw_seconds = 1 / (ops_per_s * raw_seconds).
   state.counters["x_raw"] = benchmark::Counter(static_cast<double>(state.iterations()) * raw_seconds,
                                                benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void BM_SealEcP256(benchmark::State& state) {
+// Seals the bench profile of device @p dev to @p pfc once per iteration.
+void seal_each_iteration(benchmark::State& state, const std::string& dev, const mo::Certificate& pfc) {
   auto& f = Fixture::get();
-  const auto p = f.profile("bench-ec");
+  const auto p = f.profile(dev);
   for (auto _ : state) {
-    auto s = mo::seal_profile(p, f.sho_cert, f.sho_key, f.pfc_ec);
+    auto s = mo::seal_profile(p, f.sho_cert, f.sho_key, pfc);
     if (!s) std::abort();
     benchmark::DoNotOptimize(s->data());
   }
+}
+
+// Opens the bench profile of device @p dev, sealed once to @p pfc, once per iteration.
+void open_each_iteration(benchmark::State& state, const std::string& dev, const mo::PrivateKey& key,
+                         const mo::Certificate& pfc) {
+  auto& f = Fixture::get();
+  const auto sealed = *mo::seal_profile(f.profile(dev), f.sho_cert, f.sho_key, pfc);
+  const auto anchors = f.anchors();
+  mo::OpenPolicy pol;
+  pol.device_id = dev;
+  pol.now = f.now;
+  for (auto _ : state) {
+    auto o = mo::open_sealed(sealed, key, pfc, anchors, pol);
+    if (!o) std::abort();
+    benchmark::DoNotOptimize(o->profile.imsi.data());
+  }
+}
+
+void BM_SealEcP256(benchmark::State& state) {
+  seal_each_iteration(state, "bench-ec", Fixture::get().pfc_ec);
   const auto& c = RawCost::get();
   set_counters(state, 2 * c.derive + c.sign);
 }
 
 void BM_OpenEcP256(benchmark::State& state) {
   auto& f = Fixture::get();
-  const auto sealed = *mo::seal_profile(f.profile("bench-ec"), f.sho_cert, f.sho_key, f.pfc_ec);
-  const auto anchors = f.anchors();
-  mo::OpenPolicy pol;
-  pol.device_id = "bench-ec";
-  pol.now = f.now;
-  for (auto _ : state) {
-    auto o = mo::open_sealed(sealed, f.key_ec, f.pfc_ec, anchors, pol);
-    if (!o) std::abort();
-    benchmark::DoNotOptimize(o->profile.imsi.data());
-  }
+  open_each_iteration(state, "bench-ec", f.key_ec, f.pfc_ec);
   const auto& c = RawCost::get();
   set_counters(state, c.derive + 2 * c.verify);
 }
 
 void BM_SealRsa2048(benchmark::State& state) {
-  auto& f = Fixture::get();
-  const auto p = f.profile("bench-rsa");
-  for (auto _ : state) {
-    auto s = mo::seal_profile(p, f.sho_cert, f.sho_key, f.pfc_rsa);
-    if (!s) std::abort();
-    benchmark::DoNotOptimize(s->data());
-  }
-  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  seal_each_iteration(state, "bench-rsa", Fixture::get().pfc_rsa);
+  set_rate(state);
 }
 
 void BM_OpenRsa2048(benchmark::State& state) {
   auto& f = Fixture::get();
-  const auto sealed = *mo::seal_profile(f.profile("bench-rsa"), f.sho_cert, f.sho_key, f.pfc_rsa);
-  const auto anchors = f.anchors();
-  mo::OpenPolicy pol;
-  pol.device_id = "bench-rsa";
-  pol.now = f.now;
-  for (auto _ : state) {
-    auto o = mo::open_sealed(sealed, f.key_rsa, f.pfc_rsa, anchors, pol);
-    if (!o) std::abort();
-    benchmark::DoNotOptimize(o->profile.imsi.data());
-  }
-  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  open_each_iteration(state, "bench-rsa", f.key_rsa, f.pfc_rsa);
+  set_rate(state);
 }
 
 BENCHMARK(BM_RawEcdhP256Derive);

@@ -5,15 +5,11 @@
 #include "m2mdm/client/http_transport.hpp"
 
 #include "m2mdm/client/error.hpp"
+#include "m2mdm/syncml/beast_names.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
@@ -25,11 +21,7 @@
 
 namespace m2mdm::client {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace beast_names;  // asio, beast, http, ssl, tcp
 
 namespace {
 

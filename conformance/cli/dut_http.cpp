@@ -1,11 +1,8 @@
 // The device-facing HTTP listener of `m2mdm conformance` (Boost.Beast, plain HTTP/1.1).
 #include "dut_http.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include "m2mdm/syncml/beast_names.hpp"
+
 #include <openssl/ssl.h>
 
 #include <deque>
@@ -13,11 +10,7 @@
 
 namespace m2mdm::cli {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace beast_names;  // asio, beast, http, ssl, tcp
 
 namespace {
 constexpr std::size_t kBodyLimit = 8 * 1024 * 1024;

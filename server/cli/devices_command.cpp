@@ -13,25 +13,41 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace m2mdm::cli {
 namespace {
 
-struct ImportFlags {
-  std::string url;         // base URL of the server, e.g. https://ro.example:8443
-  std::string token_file;  // first line = bearer token (SHO or operator)
-  std::vector<std::string> ca_files;
-  std::string file;        // NDJSON, one device per line ("-" = stdin)
-  std::size_t batch = 500;
+// What `devices import` and `devices claim` share: the server, --timeout per request and an
+// NDJSON FILE of devices.
+struct NdjsonFlags : RestTargetFlags {
+  std::string file;  // NDJSON, one device per line ("-" = stdin)
   unsigned timeout_s = 60;
 };
 
-void run_import(const ImportFlags& f) {
-  RestTarget server(f.url, f.ca_files, f.token_file);
+// Declares --timeout and FILE (help @p file_help) on @p cmd.
+void add_ndjson_flags(CLI::App& cmd, NdjsonFlags& f, const std::string& file_help) {
+  cmd.add_option("--timeout", f.timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
+  cmd.add_option("FILE", f.file, file_help)->required();
+}
+
+// The server of @p f (its timeout per request set) and the devices of its FILE, one line each;
+// exit 1 when there are none.
+std::pair<RestTarget, std::vector<std::string>> open_ndjson_run(const NdjsonFlags& f) {
+  RestTarget server = f.target();
   server.timeout = std::chrono::seconds(f.timeout_s);
-  const auto lines = read_ndjson_lines(f.file);
+  auto lines = read_ndjson_lines(f.file);
   if (lines.empty()) fail(f.file + ": no devices");
+  return {std::move(server), std::move(lines)};
+}
+
+struct ImportFlags : NdjsonFlags {  // the token: SHO or operator
+  std::size_t batch = 500;
+};
+
+void run_import(const ImportFlags& f) {
+  const auto [server, lines] = open_ndjson_run(f);
 
   std::size_t done = 0, inserted = 0, updated = 0, unchanged = 0;
   for (std::size_t start = 0; start < lines.size(); start += f.batch) {
@@ -56,21 +72,12 @@ void run_import(const ImportFlags& f) {
             << " unchanged: " << unchanged << "\n";
 }
 
-struct ClaimFlags {
-  std::string url;
-  std::string token_file;  // first line = the SHO's bearer token
-  std::vector<std::string> ca_files;
-  std::string file;        // NDJSON, one {"devId","devicePin"} per line ("-" = stdin)
-  unsigned timeout_s = 60;
-};
+using ClaimFlags = NdjsonFlags;  // the token: the SHO's; one {"devId","devicePin"} per line
 
 // One POST /api/v1/devices:claim per line. The server answers a refused claim the same way
 // whatever the reason (unknown DevId, wrong PIN, another SHO's device), so neither can we.
 void run_claim(const ClaimFlags& f) {
-  RestTarget server(f.url, f.ca_files, f.token_file);
-  server.timeout = std::chrono::seconds(f.timeout_s);
-  const auto lines = read_ndjson_lines(f.file);
-  if (lines.empty()) fail(f.file + ": no devices");
+  const auto [server, lines] = open_ndjson_run(f);
   std::size_t claimed = 0, refused = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto j = nlohmann::json::parse(lines[i], nullptr, false);
@@ -107,15 +114,9 @@ void add_devices_command(CLI::App& app) {
       "Bulk import devices (NDJSON, one device object per line, fields as POST /api/v1/devices:import "
       "in docs/openapi.yaml) in batches; progress on stderr, totals on stdout "
       "('devices: N inserted: I updated: U unchanged: C'). Exit 1 with the failing batch named.");
-  imp->add_option("--url", f->url, "base URL of the server (http(s)://HOST:PORT)")->required();
-  imp->add_option("--token-file", f->token_file, "file whose first line is the SHO or operator bearer token")
-      ->required()
-      ->check(CLI::ExistingFile);
-  imp->add_option("--ca-file", f->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
-      ->allow_extra_args(false);  // one file per --ca-file: the positionals after it stay positionals
+  add_rest_target_flags(*imp, *f, "file whose first line is the SHO or operator bearer token");
   imp->add_option("--batch", f->batch, "devices per request (default 500)")->check(CLI::Range(1, 100000));
-  imp->add_option("--timeout", f->timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
-  imp->add_option("FILE", f->file, "NDJSON file of devices ('-' = stdin)")->required();
+  add_ndjson_flags(*imp, *f, "NDJSON file of devices ('-' = stdin)");
   imp->callback([f] { run_import(*f); });
 
   auto c = std::make_shared<ClaimFlags>();
@@ -125,14 +126,8 @@ void add_devices_command(CLI::App& app) {
       "{\"devId\",\"devicePin\"} per line, as POST /api/v1/devices:claim). One line per device on stdout "
       "('claimed DEVID' or 'not claimed DEVID'), then 'claims: N claimed: C not claimed: R'. Exit 1 when "
       "any was not claimed or on an error (429: too many failed claims).");
-  claim->add_option("--url", c->url, "base URL of the server (http(s)://HOST:PORT)")->required();
-  claim->add_option("--token-file", c->token_file, "file whose first line is the SHO's bearer token")
-      ->required()
-      ->check(CLI::ExistingFile);
-  claim->add_option("--ca-file", c->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
-      ->allow_extra_args(false);
-  claim->add_option("--timeout", c->timeout_s, "seconds per request (default 60)")->check(CLI::Range(1, 3600));
-  claim->add_option("FILE", c->file, "NDJSON file of {\"devId\",\"devicePin\"} ('-' = stdin)")->required();
+  add_rest_target_flags(*claim, *c, "file whose first line is the SHO's bearer token");
+  add_ndjson_flags(*claim, *c, "NDJSON file of {\"devId\",\"devicePin\"} ('-' = stdin)");
   claim->callback([c] { run_claim(*c); });
   add_devices_mgmt_commands(devices);
 }

@@ -24,11 +24,8 @@ namespace m2mdm::cli {
 namespace {
 using json = nlohmann::json;
 
-struct MgmtFlags {
+struct MgmtFlags : RestTargetFlags {
   std::string verb;  // Get, Replace, Exec
-  std::string url;
-  std::string token_file;
-  std::vector<std::string> ca_files;
   std::string dev_id;
   std::string uri;
   std::string value;
@@ -63,7 +60,7 @@ void finish(int code) {
 }
 
 void run_mgmt(const MgmtFlags& f) {
-  RestTarget server(f.url, f.ca_files, f.token_file);
+  RestTarget server = f.target();
   server.timeout = std::chrono::seconds(std::min(f.timeout_s, 60u));
   json op{{"verb", f.verb}, {"target", f.uri}};
   if (f.has_value) op["data"] = f.value;
@@ -146,12 +143,7 @@ void add_one(CLI::App* devices, const std::string& name, const std::string& verb
   auto f = std::make_shared<MgmtFlags>();
   f->verb = verb;
   CLI::App* c = devices->add_subcommand(name, help);
-  c->add_option("--url", f->url, "base URL of the server (http(s)://HOST:PORT)")->required();
-  c->add_option("--token-file", f->token_file, "file whose first line is the operator or the device's SHO token")
-      ->required()
-      ->check(CLI::ExistingFile);
-  c->add_option("--ca-file", f->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
-      ->allow_extra_args(false);  // one file per --ca-file: the positionals after it stay positionals
+  add_rest_target_flags(*c, *f, "file whose first line is the operator or the device's SHO token");
   c->add_option("--timeout", f->timeout_s, "seconds to wait for the device's answer (default 120)")
       ->check(CLI::Range(1, 86400));
   c->add_flag("--json", f->print_json, "print the whole command (statuses, results in base64) as JSON");

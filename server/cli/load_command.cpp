@@ -36,10 +36,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 void on_stop_signal(int) { g_stop.store(true); }
 
-struct LoadFlags {
-  std::string url;
-  std::vector<std::string> ca_files;
-  std::string token_file;
+struct LoadFlags : RestTargetFlags {
   std::size_t devices = 100;
   unsigned concurrency = 4;
   double duration_s = 10;
@@ -69,7 +66,7 @@ std::optional<double> cpu_seconds(int pid) {
 }
 
 void import_devices(const LoadFlags& f, const std::vector<load::LoadIdentity>& ids) {
-  RestTarget server(f.url, f.ca_files, f.token_file);
+  RestTarget server = f.target();
   for (std::size_t start = 0; start < ids.size(); start += f.batch) {
     const std::size_t end = std::min(ids.size(), start + f.batch);
     std::string body;
@@ -84,7 +81,7 @@ void import_devices(const LoadFlags& f, const std::vector<load::LoadIdentity>& i
 // bytes standing for a sealed MCIM: the server treats the package as opaque and the virtual
 // devices' TRE is simulated, so no real sealing is needed to exercise the delivery.
 void submit_install_jobs(const LoadFlags& f, const std::vector<load::LoadIdentity>& ids) {
-  RestTarget server(f.url, f.ca_files, f.token_file);
+  RestTarget server = f.target();
   Bytes package(f.install_size);
   if (RAND_bytes(package.data(), static_cast<int>(package.size())) != 1) fail("no random bytes");
   const std::string body =
@@ -192,12 +189,9 @@ void add_load_command(CLI::App& app) {
       "the REST API, then runs client-initiated DM sessions with them in-process, C at a time, for a duration. "
       "Progress once a second on stderr; the figures on stdout. SIGINT or SIGTERM ends the run early (the sessions "
       "in flight finish; the figures are printed). Exit 1 when no session succeeded.");
-  cmd->add_option("--url", f->url, "base URL of the server (http(s)://HOST:PORT; DM at /dm)")->required();
-  cmd->add_option("--ca-file", f->ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
-      ->allow_extra_args(false);
-  cmd->add_option("--token-file", f->token_file, "file whose first line is the operator or SHO bearer token")
-      ->required()
-      ->check(CLI::ExistingFile);
+  add_url_flag(*cmd, *f, "base URL of the server (http(s)://HOST:PORT; DM at /dm)");
+  add_ca_file_flag(*cmd, *f);
+  add_token_file_flag(*cmd, *f, "file whose first line is the operator or SHO bearer token");
   cmd->add_option("--devices", f->devices, "virtual devices (default 100)")->check(CLI::Range(1, 9'999'999));
   cmd->add_option("--concurrency", f->concurrency, "sessions in flight (default 4)")->check(CLI::Range(1, 4096));
   cmd->add_option("--duration", f->duration_s, "seconds to start sessions for (default 10)")->check(CLI::Range(0.1, 86400.0));

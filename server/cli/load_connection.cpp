@@ -5,14 +5,11 @@
 
 #include "m2mdm/client/http_transport.hpp"
 #include "m2mdm/client/transport.hpp"
+#include "m2mdm/syncml/beast_names.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -22,11 +19,7 @@
 
 namespace m2mdm::cli::load {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace beast_names;  // asio, beast, http, ssl, tcp
 
 struct TlsTrust::Impl {
   ssl::context ctx{ssl::context::tls_client};

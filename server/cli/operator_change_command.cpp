@@ -20,10 +20,7 @@ namespace {
 
 using json = nlohmann::json;
 
-struct Flags {
-  std::string url;
-  std::string token_file;
-  std::vector<std::string> ca_files;
+struct Flags : RestTargetFlags {
   std::string variant = "C";
   std::string file;            // NDJSON: {"devId","authorisation","object","correlator"?} per line
   std::int64_t ttl = 0;        // 0 = the server's default
@@ -79,7 +76,7 @@ bool print_states(const json& batch, bool json_out) {
 }
 
 void run_request(const Flags& f) {
-  RestTarget server(f.url, f.ca_files, f.token_file);
+  RestTarget server = f.target();
   json changes = json::array();
   for (const auto& line : read_ndjson_lines(f.file)) {
     json c = json::parse(line, nullptr, false);
@@ -118,18 +115,13 @@ void run_request(const Flags& f) {
 }
 
 void run_status(const Flags& f) {
-  RestTarget server(f.url, f.ca_files, f.token_file);
+  RestTarget server = f.target();
   const json batch = follow(server, f.batch_id, f.wait, f.wait_timeout_s);
   if (!print_states(batch, f.json_out)) throw CLI::RuntimeError(1);
 }
 
 void common_options(CLI::App* cmd, Flags& f) {
-  cmd->add_option("--url", f.url, "base URL of the server (http(s)://HOST:PORT)")->required();
-  cmd->add_option("--token-file", f.token_file, "file whose first line is the new SHO's bearer token")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--ca-file", f.ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
-      ->allow_extra_args(false);  // one file per --ca-file: the positionals after it stay positionals
+  add_rest_target_flags(*cmd, f, "file whose first line is the new SHO's bearer token");
   cmd->add_flag("--json", f.json_out, "print the server's JSON answers instead of lines");
   cmd->add_option("--wait-timeout", f.wait_timeout_s, "seconds --wait follows the batch (default 3600)")
       ->check(CLI::Range(1, 86400));

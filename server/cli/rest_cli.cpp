@@ -35,6 +35,27 @@ std::vector<std::string> read_ndjson_lines(const std::string& path) {
   return lines;
 }
 
+RestTarget RestTargetFlags::target() const { return RestTarget(url, ca_files, token_file); }
+
+void add_url_flag(CLI::App& cmd, RestTargetFlags& f, const std::string& help) {
+  cmd.add_option("--url", f.url, help)->required();
+}
+
+void add_token_file_flag(CLI::App& cmd, RestTargetFlags& f, const std::string& help) {
+  cmd.add_option("--token-file", f.token_file, help)->required()->check(CLI::ExistingFile);
+}
+
+void add_ca_file_flag(CLI::App& cmd, RestTargetFlags& f) {
+  cmd.add_option("--ca-file", f.ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
+      ->allow_extra_args(false);
+}
+
+void add_rest_target_flags(CLI::App& cmd, RestTargetFlags& f, const std::string& token_help) {
+  add_url_flag(cmd, f);
+  add_token_file_flag(cmd, f, token_help);
+  add_ca_file_flag(cmd, f);
+}
+
 RestTarget::RestTarget(std::string url, const std::vector<std::string>& ca_files, const std::string& token_file)
     : base(std::move(url)), cas(ca_files.begin(), ca_files.end()), token(first_line_of(token_file)) {
   while (!base.empty() && base.back() == '/') base.pop_back();

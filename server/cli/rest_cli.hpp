@@ -1,10 +1,12 @@
 /// @file rest_cli.hpp
 /// @brief What the CLI commands that talk to a running RO server over its REST API share: the
-///        bearer token file, NDJSON input and one authenticated JSON call.
+///        --url/--token-file/--ca-file flags, the bearer token file, NDJSON input and one
+///        authenticated JSON call.
 #pragma once
 
 #include "m2mdm/server/callback_worker.hpp"
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -31,6 +33,29 @@ struct RestTarget {
   server::HttpCallResult call(const std::string& method, const std::string& path, const std::string& content_type = {},
                               std::string body = {}) const;
 };
+
+/// What the --url, --token-file and --ca-file flags of a REST command hold.
+struct RestTargetFlags {
+  std::string url;                    ///< base URL of the server, e.g. https://ro.example:8443
+  std::string token_file;             ///< first line = the bearer token
+  std::vector<std::string> ca_files;  ///< PEM CA files (empty = system store)
+  /// The server these flags name, with the token read from the file (exit 1 when unusable).
+  RestTarget target() const;
+};
+
+/// The usual help text of --url.
+inline constexpr const char* kUrlHelp = "base URL of the server (http(s)://HOST:PORT)";
+
+/// Declares the required `--url` on @p cmd into @p f.url with the help text @p help.
+void add_url_flag(CLI::App& cmd, RestTargetFlags& f, const std::string& help = kUrlHelp);
+/// Declares the required `--token-file` (an existing file) on @p cmd into @p f.token_file;
+/// @p help says whose token it holds.
+void add_token_file_flag(CLI::App& cmd, RestTargetFlags& f, const std::string& help);
+/// Declares the repeatable `--ca-file` on @p cmd into @p f.ca_files (one file per occurrence, so
+/// the positionals after it stay positionals).
+void add_ca_file_flag(CLI::App& cmd, RestTargetFlags& f);
+/// Declares --url, --token-file (help @p token_help) and --ca-file, in that order.
+void add_rest_target_flags(CLI::App& cmd, RestTargetFlags& f, const std::string& token_help);
 
 /// The "detail" / "message" of a JSON error answer, else the body itself.
 std::string error_text(const server::HttpCallResult& r);

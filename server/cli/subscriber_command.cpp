@@ -19,10 +19,7 @@ namespace {
 
 using json = nlohmann::json;
 
-struct Flags {
-  std::string url;
-  std::string token_file;
-  std::vector<std::string> ca_files;
+struct Flags : RestTargetFlags {
   std::string name;                  // create
   std::int64_t id = 0;               // assign, remove, devices
   std::vector<std::string> dev_ids;  // assign, remove
@@ -31,12 +28,7 @@ struct Flags {
 };
 
 void add_target_flags(CLI::App& cmd, Flags& f) {
-  cmd.add_option("--url", f.url, "base URL of the server (http(s)://HOST:PORT)")->required();
-  cmd.add_option("--token-file", f.token_file, "file whose first line is the operator bearer token")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd.add_option("--ca-file", f.ca_files, "PEM CA file to verify an https server (repeatable; default: system store)")
-      ->allow_extra_args(false);  // one file per --ca-file: the positionals after it stay positionals
+  add_rest_target_flags(cmd, f, "file whose first line is the operator bearer token");
 }
 
 /// The answer's JSON, or exit 1 naming what failed.
@@ -51,7 +43,7 @@ json call_json(const RestTarget& server, const std::string& what, int expected, 
 }
 
 void run_create(const Flags& f) {
-  const RestTarget server(f.url, f.ca_files, f.token_file);
+  const RestTarget server = f.target();
   const json j = call_json(server, "create subscriber " + f.name, 201, "POST", "/api/v1/subscribers",
                            json{{"name", f.name}}.dump());
   if (f.json_out) {
@@ -64,7 +56,7 @@ void run_create(const Flags& f) {
 }
 
 void run_list(const Flags& f) {
-  const RestTarget server(f.url, f.ca_files, f.token_file);
+  const RestTarget server = f.target();
   const json j = call_json(server, "list subscribers", 200, "GET", "/api/v1/subscribers");
   if (f.json_out) {
     std::cout << j.dump() << "\n";
@@ -79,7 +71,7 @@ void run_assign(const Flags& f) {
   if (!f.file.empty())
     for (auto& line : read_ndjson_lines(f.file)) ids.push_back(line);  // one DevId per line
   if (ids.empty()) fail("no DevIds: name them, or give --file");
-  const RestTarget server(f.url, f.ca_files, f.token_file);
+  const RestTarget server = f.target();
   std::size_t assigned = 0, changed = 0;
   constexpr std::size_t kPerRequest = 1000;  // the server's limit per request
   for (std::size_t start = 0; start < ids.size(); start += kPerRequest) {
@@ -97,7 +89,7 @@ void run_assign(const Flags& f) {
 }
 
 void run_remove(const Flags& f) {
-  const RestTarget server(f.url, f.ca_files, f.token_file);
+  const RestTarget server = f.target();
   for (const auto& dev : f.dev_ids) {
     call_json(server, "remove " + dev, 200, "DELETE", "/api/v1/subscribers/" + std::to_string(f.id) + "/devices/" + dev);
     std::cout << "removed " << dev << " from subscriber " << f.id << "\n";
@@ -105,7 +97,7 @@ void run_remove(const Flags& f) {
 }
 
 void run_devices(const Flags& f) {
-  const RestTarget server(f.url, f.ca_files, f.token_file);
+  const RestTarget server = f.target();
   std::string after;
   json all = json::array();
   for (;;) {  // every page

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
+#include <optional>
 
 namespace m2mdm::bootstrap::wsp {
 namespace {
@@ -247,74 +249,54 @@ TEST(WspPush, TruncatedAtEveryLength) {
   }
 }
 
+// One malformed push: what is wrong with it, its bytes (hex), the error decode_push must give and,
+// where the case pins it, the offset DecodeDetail must name.
+struct Refusal {
+  const char* why;
+  const char* pdu;
+  errc code;
+  std::optional<std::size_t> offset;
+};
+
+// Each case is refused with its error (and its offset where given).
+void expect_refused(std::initializer_list<Refusal> cases) {
+  for (const Refusal& c : cases) {
+    SCOPED_TRACE(c.why);
+    DecodeDetail d;
+    auto r = decode_push(hex(c.pdu), &d);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(c.code));
+    if (c.offset) {
+      EXPECT_EQ(d.offset, *c.offset);
+    }
+  }
+}
+
 TEST(WspPush, BadPduType) {
-  DecodeDetail d;
-  auto r = decode_push(hex("010701B6"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_pdu_type));
-  EXPECT_EQ(d.offset, 1u);
+  expect_refused({{"PDU type 0x07", "010701B6", errc::wsp_bad_pdu_type, 1}});
 }
 
 TEST(WspPush, MalformedContentTypes) {
   // Each case by hand, with the reason spelled out:
-  DecodeDetail d;
-  // HeadersLen 0: no content type.
-  auto r = decode_push(hex("010600"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_content_type));
-  EXPECT_EQ(d.offset, 3u);
-  // General form claims 45 octets, the headers hold 3.
-  r = decode_push(hex("0106031F2DB6"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_content_type));
-  EXPECT_EQ(d.offset, 3u);
-  // General form of length 0.
-  r = decode_push(hex("01060200B6"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_content_type));
-  // Media type octet 0x1F inside the general form.
-  r = decode_push(hex("010602011F"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_content_type));
-  EXPECT_EQ(d.offset, 4u);
-  // Well-known media as a Long-integer of 9 octets.
-  r = decode_push(hex("01060B0A09010203040506070809"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_content_type));
-  EXPECT_EQ(d.offset, 4u);
-  // MAC text without End-of-string inside the general form.
-  r = decode_push(hex("01060504B6924142"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_content_type));
-  EXPECT_EQ(d.offset, 6u);
-  // A parameter starting with 0x1F.
-  r = decode_push(hex("01060302B61F"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_content_type));
-  EXPECT_EQ(d.offset, 5u);
+  expect_refused({
+      {"HeadersLen 0: no content type", "010600", errc::wsp_bad_content_type, 3},
+      {"general form claims 45 octets, the headers hold 3", "0106031F2DB6", errc::wsp_bad_content_type, 3},
+      {"general form of length 0", "01060200B6", errc::wsp_bad_content_type, std::nullopt},
+      {"media type octet 0x1F inside the general form", "010602011F", errc::wsp_bad_content_type, 4},
+      {"well-known media as a Long-integer of 9 octets", "01060B0A09010203040506070809", errc::wsp_bad_content_type,
+       4},
+      {"MAC text without End-of-string inside the general form", "01060504B6924142", errc::wsp_bad_content_type, 6},
+      {"a parameter starting with 0x1F", "01060302B61F", errc::wsp_bad_content_type, 5},
+  });
 }
 
 TEST(WspPush, MalformedHeaders) {
-  DecodeDetail d;
-  // A header starting with 0x00.
-  auto r = decode_push(hex("010602B600"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_header));
-  EXPECT_EQ(d.offset, 4u);
-  // A header value length running past HeadersLen.
-  r = decode_push(hex("010604B68D05AA"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_header));
-  // X-Wap-Application-Id with a Value-length.
-  r = decode_push(hex("010604B6AF1F01"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_header));
-  EXPECT_EQ(d.offset, 5u);
-  // Application header name without End-of-string.
-  r = decode_push(hex("010604B6414243"), &d);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(errc::wsp_bad_header));
-  EXPECT_EQ(d.offset, 4u);
+  expect_refused({
+      {"a header starting with 0x00", "010602B600", errc::wsp_bad_header, 4},
+      {"a header value length running past HeadersLen", "010604B68D05AA", errc::wsp_bad_header, std::nullopt},
+      {"X-Wap-Application-Id with a Value-length", "010604B6AF1F01", errc::wsp_bad_header, 5},
+      {"application header name without End-of-string", "010604B6414243", errc::wsp_bad_header, 4},
+  });
 }
 
 TEST(WspPush, EncodeRefusesInvalidModels) {

@@ -9,8 +9,10 @@
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/standard_objects.hpp"
 #include "m2mdm/mo/tree_store.hpp"
+#include "m2mdm/test/device_bootstrap.hpp"
 #include "m2mdm/test/device_fixture.hpp"
 #include "m2mdm/test/files.hpp"
+#include "m2mdm/test/pki_test.hpp"
 #include "m2mdm/test/test_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -32,26 +34,11 @@ Bytes bytes_of(std::string_view s) {
 const Bytes kClientNonce = bytes_of("client-nonce-5f3a9c");
 const Bytes kServerNonce = bytes_of("server-nonce-c0ffee");
 
-class DeviceStateTest : public ::testing::Test {
+class DeviceStateTest : public m2mdm::test::PkiTest {
  protected:
-  void SetUp() override {
-    dir_ = m2mdm::test::fresh_test_dir("device-state");
-    auto pki = m2mdm::test::make_test_pki(dir_ / "pki");
-    ASSERT_TRUE(pki) << pki.error().message();
-    pki_ = std::move(*pki);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  DeviceStateTest() : PkiTest("device-state") {}
 
-  DeviceOptions options() const {
-    DeviceOptions o;
-    o.state_dir = dir_ / "state";
-    o.tre_dir = pki_.at("tre-dir");
-    auto anchors = mo::TrustAnchors::from_pem(slurp(pki_.at("sho-ca")), mo::AnchorKind::test);
-    EXPECT_TRUE(anchors);
-    o.anchors = std::move(*anchors);
-    o.session_on_init = false;
-    return o;
-  }
+  DeviceOptions options() const { return m2mdm::test::device_options(dir_ / "state", pki_); }
 
   fs::path tree_file() const { return dir_ / "state" / "tree.m2mt"; }
 
@@ -106,9 +93,6 @@ class DeviceStateTest : public ::testing::Test {
     EXPECT_EQ(device.error(), want) << device.error().message();
     EXPECT_EQ(state_files(), before);
   }
-
-  fs::path dir_;
-  m2mdm::test::PkiFiles pki_;
 };
 
 TEST_F(DeviceStateTest, AClearTreeOfAnEarlierReleaseIsMigratedOnceAndKeepsItsAccount) {

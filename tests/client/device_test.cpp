@@ -16,8 +16,10 @@
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/tree_store.hpp"
 #include "m2mdm/syncml/notification.hpp"
+#include "m2mdm/test/device_bootstrap.hpp"
 #include "m2mdm/test/device_fixture.hpp"
 #include "m2mdm/test/files.hpp"
+#include "m2mdm/test/pki_test.hpp"
 #include "m2mdm/test/test_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -50,30 +52,22 @@ std::map<std::string, std::string> files_of(const fs::path& dir) {
   return out;
 }
 
-class DeviceTest : public ::testing::Test {
+class DeviceTest : public m2mdm::test::PkiTest {
  protected:
+  DeviceTest() : PkiTest("device") {}
   void SetUp() override {
-    dir_ = m2mdm::test::fresh_test_dir("device");
-    auto pki = m2mdm::test::make_test_pki(dir_ / "pki", kDevId);
-    ASSERT_TRUE(pki) << pki.error().message();
-    pki_ = std::move(*pki);
+    PkiTest::SetUp();
+    if (HasFatalFailure()) return;
     tls_pki_ = test::TestPki::create(dir_);
     auto [cert, key] = tls_pki_.server_cert({"IP:127.0.0.1"}, test::TestPki::now() - 60, test::TestPki::now() + 3600);
     server_tls_ = test::TlsSetup{cert, key};
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   DeviceOptions options(std::string pin = std::string(kPin)) const {
-    DeviceOptions o;
-    o.state_dir = dir_ / "state";
-    o.tre_dir = pki_.at("tre-dir");
-    auto anchors = mo::TrustAnchors::from_pem(slurp(pki_.at("sho-ca")), mo::AnchorKind::test);
-    EXPECT_TRUE(anchors);
-    o.anchors = std::move(*anchors);
+    DeviceOptions o = m2mdm::test::device_options(dir_ / "state", pki_);
     o.sec = bs::SecMethod::userpin;
     o.sec_credentials.pin = std::move(pin);
     o.ca_file = tls_pki_.ca_file;
-    o.session_on_init = false;
     return o;
   }
 
@@ -87,22 +81,12 @@ class DeviceTest : public ::testing::Test {
   // application context beside it, as the DRF issues), as a WSP push PDU.
   Bytes bootstrap_push(std::string addr, std::string_view pin = kPin, std::uint32_t sec = bs::wsp::kSecUserpin,
                        bool tamper = false, std::string rebootstrap_token = {}, bool with_app = false) const {
-    bs::BootstrapSpec spec;
-    spec.name = "RO bootstrap";
-    spec.provurl = "https://drf.ro.example/prov";
-    bs::ContextSpec c;
-    c.role = bs::ContextRole::mcim_provisioning;
-    c.nap.napid = "NAP-MCIM";
+    bs::ContextSpec c = m2mdm::test::dm_context(kDevId, kServerId, std::move(addr), {1, 2, 3, 4}, kServerNonce);
     c.nap.name = "RO APN";
-    c.nap.apn = "m2m.ro.example";
-    c.server.server_id = std::string(kServerId);
     c.server.name = "RO DPF";
-    c.server.addr = std::move(addr);
-    c.server.auths.push_back(bs::AppAuthSpec{"APPSRV", "DIGEST", std::string(kDevId), "client-secret", {1, 2, 3, 4}});
-    c.server.auths.push_back(bs::AppAuthSpec{"CLIENT", "DIGEST", std::string(kServerId), "server-secret", kServerNonce});
     c.server.spki_sha256 = server_tls_.cert.spki_sha256();
     c.server.rebootstrap_token = rebootstrap_token;
-    spec.contexts.push_back(c);
+    bs::BootstrapSpec spec = m2mdm::test::ro_bootstrap(c);
     if (with_app) {
       bs::ContextSpec app = c;
       app.role = bs::ContextRole::m2m_application;
@@ -111,19 +95,7 @@ class DeviceTest : public ::testing::Test {
       app.server.name = "M2M application";
       spec.contexts.push_back(app);
     }
-    auto doc = bs::build_bootstrap_doc(spec);
-    EXPECT_TRUE(doc) << (doc ? "" : doc.error().message());
-    auto wbxml = bs::encode_cp_wbxml(*doc);
-    EXPECT_TRUE(wbxml);
-    bs::SecCredentials creds;
-    creds.pin = std::string(pin);
-    auto mac = bs::compute_mac(bs::SecMethod::userpin, creds, *wbxml);
-    EXPECT_TRUE(mac);
-    Bytes body = *wbxml;
-    if (tamper) body[body.size() / 2] ^= 0x01;
-    auto pdu = bs::wsp::encode_push(bs::wsp::make_cp_push(1, body, sec, *mac));
-    EXPECT_TRUE(pdu);
-    return *pdu;
+    return m2mdm::test::userpin_push(spec, pin, sec, tamper);
   }
 
   // What an earlier (authenticated) session of server @p by leaves in the stored tree: the
@@ -147,8 +119,6 @@ class DeviceTest : public ::testing::Test {
     return *p;
   }
 
-  fs::path dir_;
-  std::map<std::string, fs::path> pki_;
   test::TestPki tls_pki_;
   test::TlsSetup server_tls_;
 };

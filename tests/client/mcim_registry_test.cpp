@@ -18,10 +18,7 @@ using test::TestPki;
 class Registry : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto& dev = TestPki::instance().device("reg-ec");
-    dir_ = test::make_temp_dir("reg");
-    fs::copy(dev.dir / "platform-key.pem", dir_ / "platform-key.pem");
-    fs::copy(dev.dir / "pfc.pem", dir_ / "pfc.pem");
+    dir_ = TestPki::instance().tre_copy("reg-ec", "reg");
   }
   void TearDown() override {
     std::error_code ec;

@@ -37,10 +37,7 @@ struct TokenCase {
 class OperatorChange : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto& dev = TestPki::instance().device(std::string(kDev));
-    dir_ = test::make_temp_dir("oc");
-    fs::copy(dev.dir / "platform-key.pem", dir_ / "platform-key.pem");
-    fs::copy(dev.dir / "pfc.pem", dir_ / "pfc.pem");
+    dir_ = TestPki::instance().tre_copy(std::string(kDev), "oc");
     start();
     // The old SHO's MCIM, installed and active (the initial provisioning).
     deliver("old", sealed_by_old(1, "1"), {});

@@ -20,10 +20,7 @@ class SoftwareTreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // A private copy of a PKI device directory for each test.
-    const auto& dev = TestPki::instance().device("tre-ec");
-    dir_ = test::make_temp_dir("tre");
-    fs::copy(dev.dir / "platform-key.pem", dir_ / "platform-key.pem");
-    fs::copy(dev.dir / "pfc.pem", dir_ / "pfc.pem");
+    dir_ = TestPki::instance().tre_copy("tre-ec", "tre");
     fs::permissions(dir_ / "platform-key.pem", fs::perms::owner_read | fs::perms::owner_write);
   }
   void TearDown() override {

@@ -6,13 +6,10 @@
 
 #include "m2mdm/mo/crypto_handles.hpp"
 #include "m2mdm/mo/pki.hpp"
+#include "m2mdm/syncml/beast_names.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+
 #include <gtest/gtest.h>
 
 #include <openssl/ssl.h>
@@ -32,11 +29,7 @@
 
 namespace m2mdm::client::test {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace beast_names;  // asio, beast, http, ssl, tcp
 
 /// A CA and certificates issued by it, all in memory (PEM), plus the CA as a file.
 struct TestPki {

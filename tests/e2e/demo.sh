@@ -9,18 +9,9 @@ E2E_NAME=demo
 # shellcheck source=lib/demo.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/demo.sh"
 
-rc=0
-timeout 300 "$M2MDM" demo --devices 2 --device-bin "$DEVBIN" --timeout 240 --work-dir "$WORK/demo" >"$WORK/out" 2>&1 || rc=$?
-[ "$rc" -eq 0 ] || fail "m2mdm demo exit status $rc"
-grep -q '^2/2 devices provisioned in ' "$WORK/out" || fail "no '2/2 devices provisioned' summary line"
-[ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +1[0-9] +[0-9.]+ +provisioned$' "$WORK/out")" -eq 2 ] \
-  || fail "the summary table does not list both devices as provisioned"
-for d in 1 2; do
-  for step in "attached with PCID" "bootstrap applied" "registered" "PVA: PfC valid" "MCIM installed" \
-              "SHO callback received" "agent stopped" "attached with MCIM"; do
-    grep -q "^\[dev $d\] $step" "$WORK/out" || fail "device $d never reported '$step'"
-  done
-done
+provisioning_demo "$DEVBIN" "m2mdm demo"
+steps_reported "attached with PCID" "bootstrap applied" "registered" "PVA: PfC valid" "MCIM installed" \
+  "SHO callback received" "agent stopped" "attached with MCIM"
 grep -q '2 SHO callback(s) received' "$WORK/out" || fail "callback count"
 # A user-named work directory is kept: the agents' logs show the verified pushes.
 for d in 1 2; do

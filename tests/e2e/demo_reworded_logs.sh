@@ -41,19 +41,9 @@ exec "$DEVBIN" "\$@"
 SH
 chmod +x "$WORK/m2mdm-device"
 
-rc=0
-timeout 300 "$M2MDM" demo --devices 2 --device-bin "$WORK/m2mdm-device" --timeout 240 --work-dir "$WORK/demo" \
-  >"$WORK/out" 2>&1 || rc=$?
-[ "$rc" -eq 0 ] || fail "m2mdm demo with reworded agent logs: exit status $rc"
-grep -q '^2/2 devices provisioned in ' "$WORK/out" || fail "no '2/2 devices provisioned' summary line"
-[ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +1[0-9] +[0-9.]+ +provisioned$' "$WORK/out")" -eq 2 ] \
-  || fail "the summary table does not list both devices as provisioned"
-for d in 1 2; do
-  for step in "agent listening" "bootstrap applied" "registered" "package 0 verified" "MCIM installed" \
-              "agent stopped" "attached with MCIM"; do
-    grep -q "^\[dev $d\] $step" "$WORK/out" || fail "device $d never reported '$step'"
-  done
-done
+provisioning_demo "$WORK/m2mdm-device" "m2mdm demo with reworded agent logs"
+steps_reported "agent listening" "bootstrap applied" "registered" "package 0 verified" "MCIM installed" \
+  "agent stopped" "attached with MCIM"
 # The agents' logs went through the filter: events with their typed fields, no original text.
 for d in 1 2; do
   LOG="$WORK/demo/device-$d.log"

@@ -5,21 +5,11 @@
 # import of another SHO's DevId answers like a fresh import and leaves the device alone.
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
-M2MDM=${1:?m2mdm binary}
 E2E_NAME=claim
 # shellcheck source=lib/server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
-need jq curl
-
-make_pki
-CA=$(pki tls-ca)
-start_server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
-  --tls-key "$(pki tls-key)" --threads 2 --log-level warn --claim-max-failures 5
-ADMIN_FILE="$WORK/state/admin.token"
-for s in a b; do
-  curl -sS --cacert "$CA" -H "Authorization: Bearer $(cat "$ADMIN_FILE")" -d "{\"name\":\"sho-$s\"}" \
-    "$URL/api/v1/shos" | jq -r .token >"$WORK/sho-$s.token"
-done
+start_pki_server --claim-max-failures 5
+for s in a b; do new_sho "sho-$s" >"$WORK/sho-$s.token"; done
 
 # The factory's records, imported by the operator: no SHO.
 for i in 1 2 3; do

@@ -4,19 +4,11 @@
 # bad batch named in a one-line failure with the devices before it kept.
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
-M2MDM=${1:?m2mdm binary}
 E2E_NAME=import
 # shellcheck source=lib/server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
-need jq curl
-
-make_pki
-CA=$(pki tls-ca)
-start_server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
-  --tls-key "$(pki tls-key)" --threads 2 --log-level warn
-ADMIN=$(cat "$WORK/state/admin.token")
-curl -sS --cacert "$CA" -H "Authorization: Bearer $ADMIN" -d '{"name":"sho-bulk"}' "$URL/api/v1/shos" >"$WORK/sho.json"
-jq -r .token "$WORK/sho.json" >"$WORK/sho.token"
+start_pki_server
+new_sho sho-bulk >"$WORK/sho.token"
 
 # 1200 devices, 500 per request -> 3 batches.
 for i in $(seq 1 1200); do

@@ -8,20 +8,12 @@
 # Generic Alert (simulated TRE) and acknowledged. Bounded: about 20 s.
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
-M2MDM=${1:?m2mdm binary}
 E2E_NAME=load
 # shellcheck source=lib/server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
-need jq curl
-
-make_pki
-CA=$(pki tls-ca)
-start_server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
-  --tls-key "$(pki tls-key)" --threads 2 --log-level warn
-ADMIN=$(cat "$WORK/state/admin.token")
+start_pki_server
 CURL=(curl -sS --cacert "$CA" --max-time 10)
-[ "$(status -H "Authorization: Bearer $ADMIN" -d '{"name":"sho-load"}' "$URL/api/v1/shos")" = 201 ] || fail "create sho"
-jq -r .token "$WORK/body" >"$WORK/sho.token"
+new_sho sho-load >"$WORK/sho.token"
 SHO=(-H "Authorization: Bearer $(cat "$WORK/sho.token")")
 
 run=0

@@ -12,13 +12,7 @@ E2E_NAME=oca
 source "$(dirname "${BASH_SOURCE[0]}")/lib/demo.sh"
 
 # Each device: the first SHO's result, its discard, its completion; the second SHO's ack and result.
-operator_change_demo A 10
-for d in 1 2; do
-  steps_in_order "$d" "MCIM installed" "change authorised by the old SHO (variant A" "PVA: PfC valid for the new SHO" \
-    "operator change requested" "replayed token refused (403, resultCode 1412" "old SHO told: old MCIM discarded" \
-    "old SHO acknowledged; relayed to the new SHO without old SHO details" "new MCIM installed" \
-    "registry names the new SHO (old SHO refused (404))" "old SHO's data hidden from the new SHO" "agent stopped"
-  new_imsi_attached "$d" >/dev/null
-done
+operator_change_demo A 10 "operator change requested" \
+  "old SHO acknowledged; relayed to the new SHO without old SHO details" "new MCIM installed"
 cat "$WORK/out"
 echo "PASS operator_change_a"

@@ -7,24 +7,16 @@
 # `status` shows the batch. Nothing changed for any device.
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
-M2MDM=${1:?m2mdm binary}
 E2E_NAME=occli
 # shellcheck source=lib/server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
-need jq curl
-
 make_pki
+start_pki_server --sho-trust-anchors "$(pki sho-ca)"
 "$M2MDM" pki sho --dir "$WORK/pki" --id sho-b.example >/dev/null
-CA=$(pki tls-ca)
-start_server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
-  --tls-key "$(pki tls-key)" --threads 2 --log-level warn --sho-trust-anchors "$(pki sho-ca)"
-ADMIN=$(cat "$WORK/state/admin.token")
+ADMIN=$(cat "$ADMIN_FILE")
 CURL=(curl -sS --cacert "$CA")
-for s in "old sho.example" "new sho-b.example"; do
-  set -- $s
-  "${CURL[@]}" -H "Authorization: Bearer $ADMIN" -d "{\"name\":\"$1\",\"signer\":\"$2\"}" "$URL/api/v1/shos" \
-    | jq -r .token >"$WORK/$1.token"
-done
+new_sho old sho.example >"$WORK/old.token"
+new_sho new sho-b.example >"$WORK/new.token"
 for i in 1 2 3 4; do printf '{"devId":"IMEI:35000000000000%d","pcid":"0010100000000%02d"}\n' "$i" "$i"; done \
   >"$WORK/devices.ndjson"
 "$M2MDM" devices import --url "$URL" --token-file "$WORK/old.token" --ca-file "$CA" "$WORK/devices.ndjson" \

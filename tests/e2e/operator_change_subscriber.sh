@@ -40,17 +40,10 @@ P="$WORK/pki"
 "$M2MDM" pki subscriber --dir "$P" --id owner.example >"$WORK/pki.out" || fail "pki subscriber"
 grep -q "^subscriber-ca: " "$WORK/pki.out" || fail "pki subscriber did not create the subscriber CA"
 "$M2MDM" pki subscriber --dir "$P" --id stranger.example >/dev/null
-CA=$(pki tls-ca)
-start_server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
-  --tls-key "$(pki tls-key)" --threads 2 --log-level warn --sho-trust-anchors "$(pki sho-ca)" \
-  --subscriber-trust-anchors "$P/subscriber-ca.pem"
-ADMIN_FILE="$WORK/state/admin.token"
+start_pki_server --sho-trust-anchors "$(pki sho-ca)" --subscriber-trust-anchors "$P/subscriber-ca.pem"
 CURL=(curl -sS --cacert "$CA")
-for s in "old sho.example" "new sho-b.example"; do
-  set -- $s
-  "${CURL[@]}" -H "Authorization: Bearer $(cat "$ADMIN_FILE")" -d "{\"name\":\"$1\",\"signer\":\"$2\"}" \
-    "$URL/api/v1/shos" | jq -r .token >"$WORK/$1.token"
-done
+new_sho old sho.example >"$WORK/old.token"
+new_sho new sho-b.example >"$WORK/new.token"
 for i in 1 2; do printf '{"devId":"IMEI:35000000000000%d","pcid":"0010100000000%02d"}\n' "$i" "$i"; done \
   >"$WORK/devices.ndjson"
 "$M2MDM" devices import --url "$URL" --token-file "$WORK/old.token" --ca-file "$CA" "$WORK/devices.ndjson" \

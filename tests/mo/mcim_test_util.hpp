@@ -18,6 +18,7 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <string_view>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +72,16 @@ class TestPki {
     d.pfc = *mo::Certificate::from_pem(slurp(d.dir / "pfc.pem"));
     d.key = *mo::PrivateKey::from_pem(slurp(d.dir / "platform-key.pem"));
     return devices_.emplace(id, std::move(d)).first->second;
+  }
+
+  /// A TRE directory of one test's own: a fresh temporary directory (make_temp_dir(@p tag)) with
+  /// a copy of device @p id's platform key and PfC.
+  fs::path tre_copy(const std::string& id, std::string_view tag) {
+    const Device& dev = device(id);
+    fs::path tre = make_temp_dir(tag);
+    fs::copy(dev.dir / "platform-key.pem", tre / "platform-key.pem");
+    fs::copy(dev.dir / "pfc.pem", tre / "pfc.pem");
+    return tre;
   }
 
   /// A second (third, ...) SHO signer under the same SHO CA, created on first use.

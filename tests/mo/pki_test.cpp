@@ -29,6 +29,10 @@ class Pki : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   std::string q(const fs::path& p) const { return "'" + p.string() + "'"; }
+  // The exit status of `openssl verify -CAfile <dir_/ca> [options] <cert>`.
+  int verify(const std::string& ca, const std::string& options, const fs::path& cert) const {
+    return test::run("openssl verify -CAfile " + q(dir_ / ca) + (options.empty() ? "" : " " + options) + " " + q(cert));
+  }
   fs::path dir_;
 };
 
@@ -56,19 +60,11 @@ TEST_F(Pki, InitWritesTheNamedFiles) {
 TEST_F(Pki, ChainsVerifyWithTheOpensslTool) {
   if (test::run("openssl version") != 0) GTEST_SKIP();
   ASSERT_TRUE(init_test_pki(dir_).has_value());
-  EXPECT_EQ(test::run("openssl verify -CAfile " + q(dir_ / "sho-ca.pem") + " -purpose smimesign " +
-                      q(dir_ / "sho-cert.pem")),
-            0);
-  EXPECT_EQ(test::run("openssl verify -CAfile " + q(dir_ / "tls-ca.pem") + " -purpose sslserver -verify_ip 127.0.0.1 " +
-                      q(dir_ / "tls-cert.pem")),
-            0);
-  EXPECT_EQ(test::run("openssl verify -CAfile " + q(dir_ / "tls-ca.pem") + " -verify_hostname localhost " +
-                      q(dir_ / "tls-cert.pem")),
-            0);
-  EXPECT_NE(test::run("openssl verify -CAfile " + q(dir_ / "tls-ca.pem") + " -verify_ip 10.0.0.1 " +
-                      q(dir_ / "tls-cert.pem")),
-            0);
-  EXPECT_NE(test::run("openssl verify -CAfile " + q(dir_ / "manufacturer-ca.pem") + " " + q(dir_ / "sho-cert.pem")), 0);
+  EXPECT_EQ(verify("sho-ca.pem", "-purpose smimesign", dir_ / "sho-cert.pem"), 0);
+  EXPECT_EQ(verify("tls-ca.pem", "-purpose sslserver -verify_ip 127.0.0.1", dir_ / "tls-cert.pem"), 0);
+  EXPECT_EQ(verify("tls-ca.pem", "-verify_hostname localhost", dir_ / "tls-cert.pem"), 0);
+  EXPECT_NE(verify("tls-ca.pem", "-verify_ip 10.0.0.1", dir_ / "tls-cert.pem"), 0);
+  EXPECT_NE(verify("manufacturer-ca.pem", "", dir_ / "sho-cert.pem"), 0);
   EXPECT_EQ(test::run("openssl crl -in " + q(dir_ / "manufacturer-crl.pem") + " -CAfile " +
                       q(dir_ / "manufacturer-ca.pem") + " -noout"),
             0);
@@ -109,7 +105,7 @@ TEST_F(Pki, DeviceIsASoftwareTreDirectoryWithAPfc) {
     EXPECT_EQ(key->type(), type);
     EXPECT_TRUE(key->matches(*pfc));
     if (test::run("openssl version") == 0) {
-      EXPECT_EQ(test::run("openssl verify -CAfile " + q(dir_ / "manufacturer-ca.pem") + " " + q(by_name["pfc"])), 0);
+      EXPECT_EQ(verify("manufacturer-ca.pem", "", by_name["pfc"]), 0);
     }
   }
   EXPECT_FALSE(issue_test_device(dir_, "../escape").has_value());

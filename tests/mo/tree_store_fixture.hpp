@@ -1,6 +1,7 @@
 /// @file tree_store_fixture.hpp
 /// @brief What the TreeStore tests share (clear and sealed): a temporary directory, a tree with
-///        a DM account, a fingerprint of a tree, and a FileOps that loses power.
+///        a DM account, a fingerprint of a tree, a FileOps that loses power, and the power-loss
+///        sweep over a save.
 #pragma once
 
 #include "m2mdm/mo/error.hpp"
@@ -143,5 +144,40 @@ class PowerLossOps final : public FileOps {
   std::size_t used_ = 0;
   bool dead_ = false;
 };
+
+/// Power loss at every unit 0..@p total of saving @p next into @p file: before each run
+/// @p prepare(file) writes the generations holding @p old, @p open(file, ops) makes the store that
+/// saves through the PowerLossOps, @p reopen(file) the store that loads after the "reboot". Each
+/// save succeeds only with the whole budget; each load gives @p old or @p next, never anything
+/// else; both are seen.
+template <typename Prepare, typename Open, typename Reopen>
+void expect_old_or_new_after_power_loss(std::size_t total, const std::string& file, Prepare prepare, Open open,
+                                        Reopen reopen, const Tree& old, const Tree& next) {
+  std::size_t saw_old = 0;
+  std::size_t saw_new = 0;
+  TempDir dir;
+  for (std::size_t budget = 0; budget <= total; ++budget) {
+    fs::remove_all(dir.path());
+    fs::create_directories(dir.path());
+    prepare(dir.path() / file);
+    PowerLossOps ops(budget);
+    TreeStore store = open(dir.path() / file, ops);
+    EXPECT_EQ(static_cast<bool>(store.save(next)), budget == total) << budget;
+    // "Reboot": load with the real file system.
+    TreeStore after = reopen(dir.path() / file);
+    auto t = after.load();
+    ASSERT_TRUE(t) << "nothing loadable after power loss at unit " << budget;
+    const std::string fp = fingerprint(*t);
+    if (fp == fingerprint(old)) {
+      ++saw_old;
+    } else if (fp == fingerprint(next)) {
+      ++saw_new;
+    } else {
+      FAIL() << "a mixed or older tree after power loss at unit " << budget;
+    }
+  }
+  EXPECT_GT(saw_old, 0u);
+  EXPECT_GT(saw_new, 0u);
+}
 
 }  // namespace m2mdm::mo::test

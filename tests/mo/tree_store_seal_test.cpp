@@ -211,30 +211,9 @@ void power_loss_leaves_old_or_new(bool clear_before) {
     total = ops.used();
   }
   ASSERT_GT(total, serialize_tree(c).size());
-  std::size_t saw_old = 0;
-  std::size_t saw_new = 0;
-  TempDir dir;
-  for (std::size_t budget = 0; budget <= total; ++budget) {
-    fs::remove_all(dir.path());
-    fs::create_directories(dir.path());
-    prepare(dir.path() / "tree.m2mt");
-    PowerLossOps ops(budget);
-    TreeStore store(dir.path() / "tree.m2mt", sealer(), ops);
-    EXPECT_EQ(static_cast<bool>(store.save(c)), budget == total) << budget;
-    TreeStore after(dir.path() / "tree.m2mt", sealer());
-    auto t = after.load();
-    ASSERT_TRUE(t) << "nothing loadable after power loss at unit " << budget;
-    const std::string fp = fingerprint(*t);
-    if (fp == fingerprint(b)) {
-      ++saw_old;
-    } else if (fp == fingerprint(c)) {
-      ++saw_new;
-    } else {
-      FAIL() << "a mixed or older tree after power loss at unit " << budget;
-    }
-  }
-  EXPECT_GT(saw_old, 0u);
-  EXPECT_GT(saw_new, 0u);
+  expect_old_or_new_after_power_loss(
+      total, "tree.m2mt", prepare, [](const fs::path& file, PowerLossOps& ops) { return TreeStore(file, sealer(), ops); },
+      [](const fs::path& file) { return TreeStore(file, sealer()); }, b, c);
 }
 
 TEST(SealedTreeStore, PowerLossAtEveryByteAndStepOfASealedSaveLeavesOldOrNew) { power_loss_leaves_old_or_new(false); }

@@ -116,33 +116,14 @@ TEST(TreeStore, PowerLossAtEveryByteAndStepLeavesOldOrNew) {
   ASSERT_GT(total, serialize_tree(c).size());
   const Bytes image_a = serialize_tree(a);
   const Bytes image_b = serialize_tree(b);
-  std::size_t saw_old = 0;
-  std::size_t saw_new = 0;
-  TempDir dir;
-  for (std::size_t budget = 0; budget <= total; ++budget) {
-    fs::remove_all(dir.path());
-    fs::create_directories(dir.path());
-    write_raw(dir.path() / "tree.db.prev", image_a);
-    write_raw(dir.path() / "tree.db", image_b);
-    PowerLossOps ops(budget);
-    TreeStore store(dir.path() / "tree.db", ops);
-    const auto saved = store.save(c);
-    EXPECT_EQ(static_cast<bool>(saved), budget == total) << budget;
-    // "Reboot": load with the real file system.
-    TreeStore after(dir.path() / "tree.db");
-    auto t = after.load();
-    ASSERT_TRUE(t) << "nothing loadable after power loss at unit " << budget;
-    const std::string fp = fingerprint(*t);
-    if (fp == fingerprint(b)) {
-      ++saw_old;
-    } else if (fp == fingerprint(c)) {
-      ++saw_new;
-    } else {
-      FAIL() << "a mixed or older tree after power loss at unit " << budget;
-    }
-  }
-  EXPECT_GT(saw_old, 0u);
-  EXPECT_GT(saw_new, 0u);
+  expect_old_or_new_after_power_loss(
+      total, "tree.db",
+      [&](const fs::path& file) {
+        write_raw(fs::path(file) += ".prev", image_a);
+        write_raw(file, image_b);
+      },
+      [](const fs::path& file, PowerLossOps& ops) { return TreeStore(file, ops); },
+      [](const fs::path& file) { return TreeStore(file); }, b, c);
 }
 
 TEST(AtomicFile, WritesAndReplaces) {

@@ -16,18 +16,16 @@
 #include "m2mdm/mo/seal.hpp"
 #include "m2mdm/server/dm_session.hpp"
 #include "m2mdm/syncml/notification.hpp"
-#include "m2mdm/test/in_process.hpp"
-#include "m2mdm/test/memory_backend.hpp"
+#include "m2mdm/test/device_fixture.hpp"
+#include "m2mdm/test/files.hpp"
+#include "m2mdm/test/in_process_device.hpp"
+#include "m2mdm/test/test_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <stdexcept>
 
 namespace m2mdm {
@@ -38,27 +36,11 @@ namespace bs = m2mdm::bootstrap;
 using client::DeviceEvent;
 using K = client::DeviceEventKind;
 
-constexpr std::string_view kDevId = "IMEI:490154203237518";
-constexpr std::string_view kServerId = "dpf.ro.example";
-constexpr std::string_view kPin = "8372";
-const Bytes kClientNonce{1, 2, 3, 4};
-const Bytes kServerNonce{9, 8, 7};
+constexpr std::string_view kDevId = test::kTestDevId;
+constexpr std::string_view kServerId = test::kTestServerId;
+constexpr std::string_view kPin = test::kTestPin;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The DPF in memory (tests/support): one device, its jobs, the alerts it acknowledged; each POST
-// of a session goes to a DmServerSession in this process.
-using Backend = test::MemoryDmBackend;
-using test::InProcessTransport;
+using test::slurp;
 
 // An AlertOutbox of the caller's: a MemoryAlertOutbox that counts what the Device queued.
 class CountingOutbox final : public client::AlertOutbox {
@@ -74,42 +56,12 @@ class CountingOutbox final : public client::AlertOutbox {
   int added = 0;
 };
 
-class DeviceEventsTest : public ::testing::Test {
+class DeviceEventsTest : public test::InProcessDeviceTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("m2mdm-devevents-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto pki = mo::init_test_pki(dir_ / "pki");
-    ASSERT_TRUE(pki) << pki.error().message();
-    for (const auto& f : *pki) pki_[f.name] = f.path;
-    auto device = mo::issue_test_device(dir_ / "pki", kDevId);
-    ASSERT_TRUE(device) << device.error().message();
-    for (const auto& f : *device) pki_[f.name] = f.path;
-    backend_.creds.server_id = std::string(kServerId);
-    backend_.creds.server_username = std::string(kServerId);
-    backend_.creds.server_password = "server-secret";
-    backend_.creds.client_username = std::string(kDevId);
-    backend_.creds.client_password = "client-secret";
-    backend_.creds.server_nonce = kServerNonce;
-    backend_.creds.client_nonce = kClientNonce;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  DeviceEventsTest() : InProcessDeviceTest("devevents") {}
 
   client::DeviceOptions options(std::string_view pin = kPin) {
-    client::DeviceOptions o;
-    o.state_dir = dir_ / "state";
-    o.tre_dir = pki_.at("tre-dir");
-    auto anchors = mo::TrustAnchors::from_pem(slurp(pki_.at("sho-ca")), mo::AnchorKind::test);
-    EXPECT_TRUE(anchors);
-    o.anchors = std::move(*anchors);
-    o.sec = bs::SecMethod::userpin;
-    o.sec_credentials.pin = std::string(pin);
-    o.session_on_init = false;
-    o.transport = [this](const client::TransportParams&) -> Result<std::unique_ptr<client::Transport>> {
-      return std::unique_ptr<client::Transport>(std::make_unique<InProcessTransport>(backend_));
-    };
+    client::DeviceOptions o = in_process_options(pin);
     o.on_event = [this](const DeviceEvent& e) { events_.push_back(e); };
     return o;
   }
@@ -120,50 +72,14 @@ class DeviceEventsTest : public ::testing::Test {
     return d ? std::move(*d) : nullptr;
   }
 
-  Bytes bootstrap_push() const {
-    bs::BootstrapSpec spec;
-    spec.name = "RO bootstrap";
-    spec.provurl = "https://drf.ro.example/prov";
-    bs::ContextSpec c;
-    c.role = bs::ContextRole::mcim_provisioning;
-    c.nap.napid = "NAP-MCIM";
-    c.nap.apn = "m2m.ro.example";
-    c.server.server_id = std::string(kServerId);
-    c.server.addr = "https://127.0.0.1/dm";
-    c.server.auths.push_back(bs::AppAuthSpec{"APPSRV", "DIGEST", std::string(kDevId), "client-secret", kClientNonce});
-    c.server.auths.push_back(bs::AppAuthSpec{"CLIENT", "DIGEST", std::string(kServerId), "server-secret", kServerNonce});
-    c.server.spki_sha256 = Bytes(32, 0x5A);  // a DM server context needs its TLS key pin
-    spec.contexts.push_back(c);
-    auto doc = bs::build_bootstrap_doc(spec);
-    EXPECT_TRUE(doc) << (doc ? "" : doc.error().message());
-    if (!doc) return {};
-    auto wbxml = bs::encode_cp_wbxml(*doc);
-    EXPECT_TRUE(wbxml);
-    bs::SecCredentials creds;
-    creds.pin = std::string(kPin);
-    auto mac = bs::compute_mac(bs::SecMethod::userpin, creds, *wbxml);
-    EXPECT_TRUE(mac);
-    auto pdu = bs::wsp::encode_push(bs::wsp::make_cp_push(1, *wbxml, bs::wsp::kSecUserpin, *mac));
-    EXPECT_TRUE(pdu);
-    return *pdu;
-  }
-
   // An install job for the profile of docs/examples, sealed by the test SHO to the device's PfC.
   void add_install_job(std::int64_t id) {
-    auto profile = mo::parse_profile(as_bytes(slurp(fs::path(M2MDM_SOURCE_DIR) / "docs/examples/mcim-profile.json")));
-    ASSERT_TRUE(profile) << profile.error().message();
-    mo::McimBinding b;
-    b.device_id = std::string(kDevId);
-    b.transaction_id = "tx-" + std::to_string(id);
-    b.issued = now_s() - 10;
-    b.expires = now_s() + 3600;
-    b.counter = 1;
-    profile->binding = b;
-    auto signer = mo::Certificate::from_pem(slurp(pki_.at("sho-cert")));
-    auto key = mo::PrivateKey::from_pem(slurp(pki_.at("sho-key")));
     auto pfc = mo::Certificate::from_pem(slurp(pki_.at("pfc")));
-    ASSERT_TRUE(signer && key && pfc);
-    auto sealed = mo::seal_profile(*profile, *signer, *key, *pfc);
+    ASSERT_TRUE(pfc);
+    test::SealSpec spec;
+    spec.dev_id = std::string(kDevId);
+    spec.transaction_id = "tx-" + std::to_string(id);
+    auto sealed = test::seal_example_mcim(pki_, *pfc, spec);
     ASSERT_TRUE(sealed) << sealed.error().message();
     server::Job job;
     job.id = id;
@@ -190,9 +106,6 @@ class DeviceEventsTest : public ::testing::Test {
   // The events since @p from (and forgets nothing).
   std::vector<DeviceEvent> since(std::size_t from) const { return {events_.begin() + static_cast<long>(from), events_.end()}; }
 
-  fs::path dir_;
-  std::map<std::string, fs::path> pki_;
-  Backend backend_;
   std::vector<DeviceEvent> events_;
 };
 

@@ -17,9 +17,8 @@
 #include "m2mdm/syncml/notification.hpp"
 #include "m2mdm/test/device_fixture.hpp"
 #include "m2mdm/test/files.hpp"
+#include "m2mdm/test/in_process_device.hpp"
 #include "m2mdm/test/test_dir.hpp"
-#include "m2mdm/test/in_process.hpp"
-#include "m2mdm/test/memory_backend.hpp"
 
 #include <gtest/gtest.h>
 
@@ -34,37 +33,17 @@ namespace {
 namespace fs = std::filesystem;
 namespace bs = m2mdm::bootstrap;
 
-constexpr std::string_view kDevId = "IMEI:490154203237518";
-constexpr std::string_view kServerId = "dpf.ro.example";
-constexpr std::string_view kPin = "8372";
-const Bytes kClientNonce{1, 2, 3, 4};
-const Bytes kServerNonce{9, 8, 7};
+constexpr std::string_view kDevId = test::kTestDevId;
+constexpr std::string_view kServerId = test::kTestServerId;
 
 using test::slurp;
 
-class DeviceSessionTest : public ::testing::Test {
+class DeviceSessionTest : public test::InProcessDeviceTest {
  protected:
-  void SetUp() override {
-    dir_ = test::fresh_test_dir("devsess");
-    auto pki = test::make_test_pki(dir_ / "pki", kDevId);
-    ASSERT_TRUE(pki) << pki.error().message();
-    pki_ = std::move(*pki);
-    backend_.creds = test::test_credentials(kServerId, kDevId);
-    backend_.creds.server_nonce = kServerNonce;
-    backend_.creds.client_nonce = kClientNonce;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  DeviceSessionTest() : InProcessDeviceTest("devsess") {}
 
   client::DeviceOptions options() {
-    client::DeviceOptions o;
-    o.state_dir = dir_ / "state";
-    o.tre_dir = pki_.at("tre-dir");
-    auto anchors = mo::TrustAnchors::from_pem(slurp(pki_.at("sho-ca")), mo::AnchorKind::test);
-    EXPECT_TRUE(anchors);
-    o.anchors = std::move(*anchors);
-    o.sec = bs::SecMethod::userpin;
-    o.sec_credentials.pin = std::string(kPin);
-    o.session_on_init = false;
+    client::DeviceOptions o = in_process_options();
     o.session.max_msg_size = 4096;  // the ~2 KB package arrives in chunks
     o.transport = [this](const client::TransportParams& p) -> Result<std::unique_ptr<client::Transport>> {
       params_seen_.push_back(p);
@@ -79,33 +58,6 @@ class DeviceSessionTest : public ::testing::Test {
     auto d = client::Device::open(options());
     EXPECT_TRUE(d) << (d ? "" : d.error().message());
     return d ? std::move(*d) : nullptr;
-  }
-
-  Bytes bootstrap_push() const {
-    bs::BootstrapSpec spec;
-    spec.name = "RO bootstrap";
-    spec.provurl = "https://drf.ro.example/prov";
-    bs::ContextSpec c;
-    c.nap.napid = "NAP-MCIM";
-    c.nap.apn = "m2m.ro.example";
-    c.server.server_id = std::string(kServerId);
-    c.server.addr = "https://127.0.0.1/dm";
-    c.server.auths.push_back(bs::AppAuthSpec{"APPSRV", "DIGEST", std::string(kDevId), "client-secret", kClientNonce});
-    c.server.auths.push_back(bs::AppAuthSpec{"CLIENT", "DIGEST", std::string(kServerId), "server-secret", kServerNonce});
-    c.server.spki_sha256 = Bytes(32, 0x5A);
-    spec.contexts.push_back(c);
-    auto doc = bs::build_bootstrap_doc(spec);
-    EXPECT_TRUE(doc) << (doc ? "" : doc.error().message());
-    if (!doc) return {};
-    auto wbxml = bs::encode_cp_wbxml(*doc);
-    EXPECT_TRUE(wbxml);
-    bs::SecCredentials creds;
-    creds.pin = std::string(kPin);
-    auto mac = bs::compute_mac(bs::SecMethod::userpin, creds, *wbxml);
-    EXPECT_TRUE(mac);
-    auto pdu = bs::wsp::encode_push(bs::wsp::make_cp_push(1, *wbxml, bs::wsp::kSecUserpin, *mac));
-    EXPECT_TRUE(pdu);
-    return *pdu;
   }
 
   Bytes seal(std::uint64_t counter, std::string_view iccid = {}, std::string_view imsi = {}) {
@@ -125,9 +77,6 @@ class DeviceSessionTest : public ::testing::Test {
     backend_.add_job(id, "job-" + std::to_string(id), seal(counter, iccid, imsi));
   }
 
-  fs::path dir_;
-  std::map<std::string, fs::path> pki_;
-  test::MemoryDmBackend backend_;
   std::vector<client::TransportParams> params_seen_;
   bool link_lost_ = false;
 };

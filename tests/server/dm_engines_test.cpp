@@ -18,6 +18,7 @@
 #include "m2mdm/test/test_dir.hpp"
 #include "m2mdm/test/in_process.hpp"
 #include "m2mdm/test/memory_backend.hpp"
+#include "m2mdm/test/pki_test.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,14 +37,12 @@ constexpr std::string_view kServerId = "ro-dpf";
 
 using test::slurp;
 
-class DmEnginesTest : public ::testing::Test {
+class DmEnginesTest : public test::PkiTest {
  protected:
+  DmEnginesTest() : PkiTest("engines") {}
   void SetUp() override {
-    dir_ = test::fresh_test_dir("engines");
-    auto pki = test::make_test_pki(dir_ / "pki", kDevId);
-    ASSERT_TRUE(pki) << pki.error().message();
-    pki_ = std::move(*pki);
-
+    PkiTest::SetUp();
+    if (HasFatalFailure()) return;
     auto tre = client::SoftwareTre::open(pki_.at("tre-dir"));
     ASSERT_TRUE(tre) << tre.error().message();
     tre_ = std::move(*tre);
@@ -66,7 +65,6 @@ class DmEnginesTest : public ::testing::Test {
 
     backend_.creds = test::test_credentials(kServerId, kDevId);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   Bytes seal(std::uint64_t counter) {
     auto pfc = mo::Certificate::from_der(tre_->platform_certificate());
@@ -98,8 +96,6 @@ class DmEnginesTest : public ::testing::Test {
     ASSERT_TRUE(test::run_client_initiated(session, dpf, 10).started);
   }
 
-  fs::path dir_;
-  std::map<std::string, fs::path> pki_;
   std::unique_ptr<client::SoftwareTre> tre_;
   std::optional<client::McimRegistry> registry_;
   mo::Tree tree_;

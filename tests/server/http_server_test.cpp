@@ -7,7 +7,7 @@
 #include "m2mdm/server/http_server.hpp"
 #include "test_util.hpp"
 
-#include "http/beast_names.hpp"
+#include "m2mdm/syncml/beast_names.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <gtest/gtest.h>

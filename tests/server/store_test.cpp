@@ -22,6 +22,22 @@ using test::TempDir;
 
 using test::slurp;
 
+// Opening the store file @p db (with the test key) fails with store_corrupt.
+void expect_refused_as_corrupt(const std::filesystem::path& db) {
+  auto box = SecretBox::from_key(test::test_key());
+  auto s = SqliteStore::open(db, std::move(*box));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
+}
+
+// Runs @p sql on the file @p db with SQLite itself, beside the store.
+void raw_exec(const std::filesystem::path& db, const char* sql) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+}
+
 struct Fixture : ::testing::Test {
   TempDir dir;
   std::filesystem::path db = dir.path() / "m2mdm.sqlite";
@@ -83,12 +99,8 @@ TEST_F(Fixture, SecretsAreEncryptedAtRestAndBoundToTheirCell) {
   other.reset();
 
   // Swapping one row's K ciphertext into another row fails authentication (AAD = table|column|rowid).
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "UPDATE devices SET k = (SELECT k FROM devices WHERE dev_id='IMEI:2') WHERE dev_id='IMEI:1'",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(raw);
+  ASSERT_NO_FATAL_FAILURE(
+      raw_exec(db, "UPDATE devices SET k = (SELECT k FROM devices WHERE dev_id='IMEI:2') WHERE dev_id='IMEI:1'"));
   store = open_store(db);
   ASSERT_TRUE(store);
   EXPECT_EQ(store->get_device("IMEI:1").error(), make_error_code(errc::decrypt_failed));
@@ -238,24 +250,15 @@ TEST(StoreFiles, NonDatabaseFileIsRefusedAndLeftIntact) {
   auto db = dir.path() / "m2mdm.sqlite";
   const std::string junk(8192, 'x');
   std::ofstream(db, std::ios::binary) << junk;
-  auto box = SecretBox::from_key(test::test_key());
-  auto s = SqliteStore::open(db, std::move(*box));
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
+  ASSERT_NO_FATAL_FAILURE(expect_refused_as_corrupt(db));
   EXPECT_EQ(slurp(db), junk);
 }
 
 TEST(StoreFiles, ForeignSqliteDatabaseIsRefused) {
   TempDir dir;
   auto db = dir.path() / "other.sqlite";
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "CREATE TABLE t(x); PRAGMA user_version = 1;", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(raw);
-  auto box = SecretBox::from_key(test::test_key());
-  auto s = SqliteStore::open(db, std::move(*box));
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
+  ASSERT_NO_FATAL_FAILURE(raw_exec(db, "CREATE TABLE t(x); PRAGMA user_version = 1;"));
+  expect_refused_as_corrupt(db);
 }
 
 TEST(StoreFiles, CorruptPagesAreReportedNotRewritten) {
@@ -270,19 +273,12 @@ TEST(StoreFiles, CorruptPagesAreReportedNotRewritten) {
     ASSERT_TRUE(store->upsert_devices(devs, 1));
   }
   // Checkpoint the WAL into the main file, then scribble over a page in the middle.
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(raw);
+  ASSERT_NO_FATAL_FAILURE(raw_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;"));
   std::string bytes = slurp(db);
   ASSERT_GT(bytes.size(), 4 * 4096u);
   for (std::size_t i = 2 * 4096; i < 3 * 4096; ++i) bytes[i] = static_cast<char>(0xA5);
   std::ofstream(db, std::ios::binary | std::ios::trunc) << bytes;
-  auto box = SecretBox::from_key(test::test_key());
-  auto s = SqliteStore::open(db, std::move(*box));
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
+  ASSERT_NO_FATAL_FAILURE(expect_refused_as_corrupt(db));
   EXPECT_EQ(slurp(db), bytes);
 }
 

@@ -3,6 +3,7 @@
 // decode to equivalent XML, and what they encode we decode to the same model.
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/test/files.hpp"
+#include "m2mdm/test/syncml_samples.hpp"
 
 #include <gtest/gtest.h>
 
@@ -69,19 +70,8 @@ std::vector<Message> corpus() {
   {  // server package 2: statuses, challenge, Get, Atomic, Sequence, Exec, Alert 1222
     Message m = header_only(2);
     m.hdr.resp_uri = "https://dm.example.net:8443/dm?s=4E2";
-    Status st;
-    st.cmd_id = 1;
-    st.msg_ref = 1;
-    st.cmd_ref = 0;
-    st.cmd = "SyncHdr";
-    st.target_refs = {"https://dm.example.net:8443/dm"};
-    st.source_refs = {"IMEI:493005100592800"};
-    st.chal = Chal{};
-    st.chal->meta.type = "syncml:auth-md5";
-    st.chal->meta.format = "b64";
-    st.chal->meta.next_nonce = "bm9uY2UtMTIz";
-    st.data = 212;
-    m.body.push_back(Command{st});
+    m.body.push_back(Command{test::synchdr_challenge(1, "https://dm.example.net:8443/dm", "IMEI:493005100592800",
+                                                     "bm9uY2UtMTIz", 212)});
     ItemCommand get;
     get.kind = CommandKind::Get;
     get.cmd_id = 2;
@@ -172,19 +162,12 @@ std::vector<Message> corpus() {
     gi.meta->mark = "informational";
     ga.items.push_back(gi);
     m.body.push_back(Command{ga});
-    ItemCommand chunk;
-    chunk.kind = CommandKind::Replace;
-    chunk.cmd_id = 3;
-    Item li;
-    li.target = Location{"./M2MSIM/MCIM/1/Data", std::nullopt};
-    li.meta = Meta{};
-    li.meta->format = "b64";
+    ItemCommand chunk = test::replace_one(3, "./M2MSIM/MCIM/1/Data", "b64", "QUJDREVGR0g=");
+    Item& li = chunk.items[0];
     li.meta->size = 4096;
     li.meta->version = "1.0";
     li.meta->emi = {"vendor-ext"};
-    li.data = "QUJDREVGR0g=";
     li.more_data = true;
-    chunk.items.push_back(li);
     m.body.push_back(Command{chunk});
     m.final = true;
     out.push_back(m);
@@ -192,26 +175,26 @@ std::vector<Message> corpus() {
   return out;
 }
 
-TEST(CodecRoundTrip, XmlModelXml) {
+// Every corpus message through @p encode and back through @p decode: the same model, and the
+// same bytes when encoded again.
+template <typename Encode, typename Decode>
+void round_trips_the_corpus(Encode encode, Decode decode) {
   for (const Message& m : corpus()) {
-    auto x = encode_xml(m);
-    ASSERT_TRUE(x);
-    auto back = decode_xml(*x);
+    auto bytes = encode(m);
+    ASSERT_TRUE(bytes);
+    auto back = decode(*bytes);
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, m);
-    EXPECT_EQ(encode_xml(*back).value(), *x);
+    EXPECT_EQ(encode(*back).value(), *bytes);
   }
 }
 
+TEST(CodecRoundTrip, XmlModelXml) {
+  round_trips_the_corpus([](const Message& m) { return encode_xml(m); }, [](ByteView b) { return decode_xml(b); });
+}
+
 TEST(CodecRoundTrip, WbxmlModelWbxml) {
-  for (const Message& m : corpus()) {
-    auto w = encode_wbxml(m);
-    ASSERT_TRUE(w);
-    auto back = decode_wbxml(*w);
-    ASSERT_TRUE(back);
-    EXPECT_EQ(*back, m);
-    EXPECT_EQ(encode_wbxml(*back).value(), *w);
-  }
+  round_trips_the_corpus([](const Message& m) { return encode_wbxml(m); }, [](ByteView b) { return decode_wbxml(b); });
 }
 
 TEST(CodecRoundTrip, XmlToWbxmlAndBack) {
@@ -244,39 +227,39 @@ class Tools : public ::testing::Test {
     const std::string cmd = tool + " -o '" + out.string() + "' '" + in.string() + "' >/dev/null 2>&1";
     return std::system(cmd.c_str());
   }
+  // Each corpus message as @p encode writes it (file ours<n>.<ours_ext>) through @p tool (file
+  // theirs<n>.<theirs_ext>, at least @p min_size bytes) and back through @p decode: the same model.
+  template <typename Encode, typename Decode>
+  void through_the_tool(const std::string& tool, const std::string& ours_ext, const std::string& theirs_ext,
+                        std::size_t min_size, Encode encode, Decode decode) {
+    int n = 0;
+    for (const Message& m : corpus()) {
+      const fs::path ours = dir_ / ("ours" + std::to_string(n) + "." + ours_ext);
+      const fs::path theirs = dir_ / ("theirs" + std::to_string(n) + "." + theirs_ext);
+      ++n;
+      test::write_file(ours, encode(m).value());
+      ASSERT_EQ(run(tool, ours, theirs), 0) << tool << " refused our " << ours_ext;
+      const Bytes theirs_bytes = test::slurp_bytes(theirs);
+      ASSERT_GE(theirs_bytes.size(), min_size);
+      DecodeError err;
+      auto back = decode(theirs_bytes, &err);
+      ASSERT_TRUE(back) << err.what << " at " << err.where;
+      EXPECT_EQ(*back, m);
+    }
+  }
   fs::path dir_;
 };
 
 TEST_F(Tools, WhatWeEncodeTheyDecodeToEquivalentXml) {
-  int n = 0;
-  for (const Message& m : corpus()) {
-    const fs::path w = dir_ / ("ours" + std::to_string(n) + ".wbxml");
-    const fs::path x = dir_ / ("theirs" + std::to_string(n) + ".xml");
-    ++n;
-    test::write_file(w, encode_wbxml(m).value());
-    ASSERT_EQ(run("wbxml2xml", w, x), 0) << "wbxml2xml refused our WBXML";
-    DecodeError err;
-    auto back = decode_xml(test::slurp_bytes(x), {}, &err);
-    ASSERT_TRUE(back) << err.what << " at " << err.where;
-    EXPECT_EQ(*back, m);
-  }
+  through_the_tool(
+      "wbxml2xml", "wbxml", "xml", 0, [](const Message& m) { return encode_wbxml(m); },
+      [](ByteView b, DecodeError* err) { return decode_xml(b, {}, err); });
 }
 
 TEST_F(Tools, WhatTheyEncodeWeDecodeToTheSameModel) {
-  int n = 0;
-  for (const Message& m : corpus()) {
-    const fs::path x = dir_ / ("ours" + std::to_string(n) + ".xml");
-    const fs::path w = dir_ / ("theirs" + std::to_string(n) + ".wbxml");
-    ++n;
-    test::write_file(x, encode_xml(m, true).value());
-    ASSERT_EQ(run("xml2wbxml", x, w), 0) << "xml2wbxml refused our XML";
-    const Bytes theirs = test::slurp_bytes(w);
-    ASSERT_GT(theirs.size(), 5u);
-    DecodeError err;
-    auto back = decode_wbxml(theirs, {}, &err);
-    ASSERT_TRUE(back) << err.what << " at " << err.where;
-    EXPECT_EQ(*back, m);
-  }
+  through_the_tool(
+      "xml2wbxml", "xml", "wbxml", 6, [](const Message& m) { return encode_xml(m, true); },
+      [](ByteView b, DecodeError* err) { return decode_wbxml(b, {}, err); });
 }
 
 TEST_F(Tools, OurTokensMatchXml2wbxmlForTheSameDocument) {

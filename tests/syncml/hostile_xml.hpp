@@ -5,6 +5,8 @@
 // entry point (tests/bootstrap/xml_hardening_test.cpp, tests/mo/ddf_hardening_test.cpp).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace m2mdm::testing_xml {
@@ -99,6 +102,22 @@ inline std::string nested(std::string_view element, std::size_t depth) {
   for (std::size_t i = 0; i < depth; ++i) d += "<" + std::string(element) + ">";
   for (std::size_t i = 0; i < depth; ++i) d += "</" + std::string(element) + ">";
   return d;
+}
+
+/// Every attack of hostile_documents(@p root, @p wrap) through @p parse (the document -> a
+/// Result): each one refused with @p expected, and nothing written to stderr while it parses.
+/// @p parse may check more of its own (e.g. that no error text names the secret).
+template <typename Parse>
+void expect_every_attack_refused(std::string_view root, const Wrap& wrap, Parse parse, std::error_code expected) {
+  SecretFile secret;
+  for (const auto& h : hostile_documents(root, wrap, secret.path())) {
+    SCOPED_TRACE(h.name);
+    ::testing::internal::CaptureStderr();
+    auto r = parse(h.document);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_FALSE(r) << h.document;
+    EXPECT_EQ(r.error(), expected);
+  }
 }
 
 }  // namespace m2mdm::testing_xml

@@ -1,6 +1,7 @@
 // WBXML codec: header and tokens, binary Data, public ids, hardening against hostile input.
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/error.hpp"
+#include "m2mdm/test/syncml_samples.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,19 +19,8 @@ Message sample() {
   m.hdr.source.loc_uri = "IMEI:493005100592800";
   m.hdr.meta = Meta{};
   m.hdr.meta->max_msg_size = 5000;
-  Status st;
-  st.cmd_id = 1;
-  st.msg_ref = 1;
-  st.cmd_ref = 0;
-  st.cmd = "SyncHdr";
-  st.target_refs = {"IMEI:493005100592800"};
-  st.source_refs = {"http://www.syncml.org/mgmt-server"};
-  st.chal = Chal{};
-  st.chal->meta.format = "b64";
-  st.chal->meta.type = "syncml:auth-md5";
-  st.chal->meta.next_nonce = "Tm9uY2U=";
-  st.data = 401;
-  m.body.push_back(Command{st});
+  m.body.push_back(Command{
+      test::synchdr_challenge(1, "IMEI:493005100592800", "http://www.syncml.org/mgmt-server", "Tm9uY2U=", 401)});
   ItemCommand get;
   get.kind = CommandKind::Get;
   get.cmd_id = 2;

@@ -1,6 +1,7 @@
 // XML codec: decoding into the model, canonical encoding, strictness and hardening.
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/error.hpp"
+#include "m2mdm/test/syncml_samples.hpp"
 
 #include <gtest/gtest.h>
 
@@ -299,16 +300,7 @@ Message binary_message(std::string data) {
   m.hdr.session_id = "1";
   m.hdr.target.loc_uri = "http://s";
   m.hdr.source.loc_uri = "IMEI:1";
-  ItemCommand rep;
-  rep.kind = CommandKind::Replace;
-  rep.cmd_id = 1;
-  Item it;
-  it.target = Location{"./a", std::nullopt};
-  it.meta = Meta{};
-  it.meta->format = "bin";
-  it.data = std::move(data);
-  rep.items.push_back(it);
-  m.body.push_back(Command{rep});
+  m.body.push_back(Command{test::replace_one(1, "./a", "bin", std::move(data))});
   return m;
 }
 

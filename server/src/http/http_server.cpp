@@ -6,7 +6,7 @@
 #include "http/http_framing.hpp"
 #include "m2mdm/server/error.hpp"
 
-#include "http/beast_names.hpp"
+#include "m2mdm/syncml/beast_names.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>

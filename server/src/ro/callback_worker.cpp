@@ -4,7 +4,7 @@
 
 #include "m2mdm/server/poll_thread.hpp"
 
-#include "http/beast_names.hpp"
+#include "m2mdm/syncml/beast_names.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>

@@ -13,12 +13,9 @@ Result<std::vector<AuditEntry>> SqliteStore::list_audit(std::size_t limit) {
   auto st = impl_->q("SELECT id, at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?");
   if (!st) return fail(st.error());
   st->i64(1, static_cast<std::int64_t>(limit));
-  std::vector<AuditEntry> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back({st->col_i64(0), st->col_i64(1), st->col_text(2), st->col_text(3), st->col_text(4), st->col_text(5)});
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return st->rows([](Query& row) {
+    return AuditEntry{row.col_i64(0), row.col_i64(1), row.col_text(2), row.col_text(3), row.col_text(4), row.col_text(5)};
+  });
 }
 
 }  // namespace m2mdm::server

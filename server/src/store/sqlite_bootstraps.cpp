@@ -73,12 +73,10 @@ Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string
                      " FROM bootstraps WHERE dev_id = ? AND active = 1 ORDER BY id DESC LIMIT 1");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
-  int rc = st->step();
-  if (rc == SQLITE_DONE) return std::optional<BootstrapRecord>{};
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-  return std::optional<BootstrapRecord>{BootstrapRecord{st->col_i64(0), st->col_text(1), st->col_i64(2),
-                                                        st->col_text(3), st->col_text(4), st->col_text(5),
-                                                        st->col_i64(6) != 0, st->col_i64(7) != 0}};
+  return st->optional_row([](Query& row) {
+    return BootstrapRecord{row.col_i64(0),  row.col_text(1), row.col_i64(2),      row.col_text(3),
+                           row.col_text(4), row.col_text(5), row.col_i64(6) != 0, row.col_i64(7) != 0};
+  });
 }
 
 Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {

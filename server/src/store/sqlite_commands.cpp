@@ -81,13 +81,7 @@ MgmtCommand read_command(const Query& st) {
 }
 
 Result<MgmtCommand> command_where_id(SqliteStore::Impl& impl, std::int64_t id) {
-  auto st = impl.q(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->i64(1, id);
-  const int rc = st->step();
-  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-  return read_command(*st);
+  return impl.row_where(kCommandColumns, "commands", "id", id, read_command);
 }
 }  // namespace
 
@@ -145,12 +139,12 @@ Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_v
     auto next = impl_->q("SELECT id FROM commands WHERE dev_id = ? AND state = 'queued' ORDER BY id LIMIT 1");
     if (!next) return fail(next.error());
     next->text(1, dev_id);
-    const int rc = next->step();
-    if (rc == SQLITE_DONE) {
+    auto found = next->next();
+    if (!found) return fail(found.error());
+    if (!*found) {
       M2MDM_TRY(tx.commit());
       return std::optional<MgmtCommand>{};
     }
-    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
     id = next->col_i64(0);
   }
   auto up = impl_->q("UPDATE commands SET state = 'delivered', updated = ? WHERE id = ? AND state = 'queued'");

@@ -61,9 +61,9 @@ Result<std::optional<SqliteStore::Impl::Shadow>> SqliteStore::Impl::shadow_where
   auto st = q(std::string("SELECT id, dev_id, record FROM import_shadows WHERE sho_id = ? AND ") + column + " = ?");
   if (!st) return fail(st.error());
   st->i64(1, sho_id).text(2, value);
-  const int rc = st->step();
-  if (rc == SQLITE_DONE) return std::optional<Shadow>();
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  auto found = st->next();
+  if (!found) return fail(found.error());
+  if (!*found) return std::optional<Shadow>();
   Shadow sh;
   sh.id = st->col_i64(0);
   sh.device.dev_id = st->col_text(1);
@@ -253,12 +253,11 @@ Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const C
     auto st = impl_->q("SELECT window_start, failures FROM claim_failures WHERE sho_id = ?");
     if (!st) return fail(st.error());
     st->i64(1, claim.sho_id);
-    const int rc = st->step();
-    if (rc == SQLITE_ROW) {
+    auto seen = st->next();
+    if (!seen) return fail(seen.error());
+    if (*seen) {
       window_start = st->col_i64(0);
       failures = st->col_i64(1);
-    } else if (rc != SQLITE_DONE) {
-      return fail(from_sqlite(rc));
     }
   }
   if (window_start + policy.window_seconds <= now) {
@@ -282,14 +281,13 @@ Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const C
     auto st = impl_->q("SELECT id, sho_id, device_pin FROM devices WHERE dev_id = ?");
     if (!st) return fail(st.error());
     st->text(1, claim.dev_id);
-    const int rc = st->step();
-    if (rc == SQLITE_ROW) {
+    auto row = st->next();
+    if (!row) return fail(row.error());
+    if (*row) {
       found = true;
       rowid = st->col_i64(0);
       if (!st->col_null(1)) holder = st->col_i64(1);
       sealed_pin = st->col_blob(2);
-    } else if (rc != SQLITE_DONE) {
-      return fail(from_sqlite(rc));
     }
   }
   const bool has_pin_blob = found && !sealed_pin.empty();
@@ -403,14 +401,13 @@ Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint3
       "UPDATE devices SET sqn = sqn + ?, updated = ? WHERE pcid = ? AND sqn + ? <= ? RETURNING sqn - ?");
   if (!st) return fail(st.error());
   st->i64(1, count).i64(2, now).text(3, pcid).i64(4, count).i64(5, static_cast<std::int64_t>(kSqnMax)).i64(6, count);
-  int rc = st->step();
-  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  M2MDM_TRY(st->row());
   auto first = static_cast<std::uint64_t>(st->col_i64(0));
-  while ((rc = st->step()) == SQLITE_ROW) {
+  for (;;) {  // step the statement to its end
+    auto more = st->next();
+    if (!more) return fail(more.error());
+    if (!*more) return first;
   }
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return first;
 }
 
 Result<void> SqliteStore::set_sqn(std::string_view pcid, std::uint64_t next_sqn, std::int64_t now) {

@@ -16,8 +16,11 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 namespace m2mdm::server {
 namespace sqlite_detail {
@@ -42,6 +45,18 @@ struct StmtDeleter {
 using DbPtr = std::unique_ptr<sqlite3, DbDeleter>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
+/// T for T and for Result<T> (what a row reader returns).
+template <typename T>
+struct ValueOf {
+  using type = T;
+  static constexpr bool is_result = false;
+};
+template <typename T>
+struct ValueOf<Result<T>> {
+  using type = T;
+  static constexpr bool is_result = true;
+};
+
 /// One use of a cached statement: binds, steps, reads columns; resets on destruction.
 class Query {
  public:
@@ -65,6 +80,10 @@ class Query {
     return check(sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT));
   }
   Query& null(int i) { return check(sqlite3_bind_null(s_, i)); }
+  /// Binds @p v by its type: an integer, text or a blob.
+  Query& bind(int i, std::int64_t v) { return i64(i, v); }
+  Query& bind(int i, std::string_view v) { return text(i, v); }
+  Query& bind(int i, ByteView v) { return blob(i, v); }
 
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step() {
@@ -76,6 +95,47 @@ class Query {
     int rc = step();
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(from_sqlite(rc));
     return {};
+  }
+
+  /// Steps to the one row a lookup expects: not_found when the statement has none.
+  Result<void> row() {
+    const int rc = step();
+    if (rc == SQLITE_DONE) return fail(err(errc::not_found));
+    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    return {};
+  }
+  /// Steps to the next row: true at a row, false when there is none.
+  Result<bool> next() {
+    const int rc = step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+    return false;
+  }
+  /// The first row read by @p read (a function of Query& returning the value), none when there is no row.
+  template <typename Read>
+  auto optional_row(Read read) -> Result<std::optional<std::invoke_result_t<Read, Query&>>> {
+    auto found = next();
+    if (!found) return fail(found.error());
+    if (!*found) return std::nullopt;
+    return read(*this);
+  }
+  /// Every (remaining) row, each read by @p read (a function of Query& returning T or Result<T>).
+  template <typename Read>
+  auto rows(Read read) -> Result<std::vector<typename ValueOf<std::invoke_result_t<Read, Query&>>::type>> {
+    using Read_result = std::invoke_result_t<Read, Query&>;
+    std::vector<typename ValueOf<Read_result>::type> out;
+    int rc;
+    while ((rc = step()) == SQLITE_ROW) {
+      if constexpr (ValueOf<Read_result>::is_result) {
+        auto v = read(*this);
+        if (!v) return fail(v.error());
+        out.push_back(std::move(*v));
+      } else {
+        out.push_back(read(*this));
+      }
+    }
+    if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+    return out;
   }
 
   std::int64_t col_i64(int c) const { return sqlite3_column_int64(s_, c); }
@@ -142,6 +202,7 @@ inline constexpr const char* kDeviceColumns =
 inline constexpr const char* kJobColumns =
     "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
     "notify_attempts, next_notify_at";
+inline constexpr const char* kShoColumns = "id, name, token_hash, callback_url, created, signer";
 inline constexpr const char* kBootstrapColumns = "id, dev_id, issued, actor, sec_method, delivery, rebootstrap, active";
 
 inline bool dm_empty(const DmCredentials& dm) {
@@ -236,6 +297,15 @@ struct SqliteStore::Impl {
     if (sealed.empty()) return Bytes{};
     return box.open(sealed, aad("devices", column, rowid));
   }
+  /// The DM credentials sealed (as JSON) in @p column of device @p rowid; none for an empty cell.
+  Result<std::optional<DmCredentials>> unseal_dm(std::string_view column, std::int64_t rowid, const Bytes& sealed) {
+    auto plain = unseal(column, rowid, sealed);
+    if (!plain) return fail(plain.error());
+    if (plain->empty()) return std::nullopt;
+    auto j = nlohmann::json::parse(as_chars(*plain), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return fail(err(errc::store_corrupt));
+    return dm_from_json(j);
+  }
 
   Result<Device> read_device(Query& st) {
     Device d;
@@ -244,13 +314,9 @@ struct SqliteStore::Impl {
     d.pcid = st.col_text(2);
     if (!st.col_null(3)) d.sho_id = st.col_i64(3);
     d.dpf_address = st.col_text(4);
-    auto dm = unseal("dm_credentials", d.id, st.col_blob(5));
+    auto dm = unseal_dm("dm_credentials", d.id, st.col_blob(5));
     if (!dm) return fail(dm.error());
-    if (!dm->empty()) {
-      auto j = nlohmann::json::parse(as_chars(*dm), nullptr, false);
-      if (j.is_discarded() || !j.is_object()) return fail(err(errc::store_corrupt));
-      d.dm = dm_from_json(j);
-    }
+    if (*dm) d.dm = std::move(**dm);
     auto pin = unseal("device_pin", d.id, st.col_blob(6));
     auto k = unseal("k", d.id, st.col_blob(7));
     auto opc = unseal("opc", d.id, st.col_blob(8));
@@ -269,13 +335,9 @@ struct SqliteStore::Impl {
     d.created = st.col_i64(15);
     d.updated = st.col_i64(16);
     d.sec_method = st.col_text(17);
-    auto pending = unseal("pending_dm_credentials", d.id, st.col_blob(18));
+    auto pending = unseal_dm("pending_dm_credentials", d.id, st.col_blob(18));
     if (!pending) return fail(pending.error());
-    if (!pending->empty()) {
-      auto j = nlohmann::json::parse(as_chars(*pending), nullptr, false);
-      if (j.is_discarded() || !j.is_object()) return fail(err(errc::store_corrupt));
-      d.pending_dm = dm_from_json(j);
-    }
+    d.pending_dm = std::move(*pending);
     if (!st.col_null(19)) d.subscriber_id = st.col_i64(19);
     return d;
   }
@@ -288,25 +350,23 @@ struct SqliteStore::Impl {
                 " = ? AND dev_id > ? ORDER BY dev_id LIMIT ?");
     if (!st) return fail(st.error());
     st->i64(1, owner).text(2, after_dev_id).i64(3, static_cast<std::int64_t>(limit));
-    std::vector<Device> out;
-    int rc;
-    while ((rc = st->step()) == SQLITE_ROW) {
-      auto d = read_device(*st);
-      if (!d) return fail(d.error());
-      out.push_back(std::move(*d));
-    }
-    if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-    return out;
+    return st->rows([this](Query& row) { return read_device(row); });
+  }
+
+  /// The row of "SELECT @p columns FROM @p table WHERE @p column = ?" with @p value bound
+  /// (Query::bind), read by @p read (returning T or Result<T>); not_found when there is none.
+  template <typename Value, typename Read>
+  auto row_where(const char* columns, const char* table, const char* column, const Value& value, Read read)
+      -> Result<typename ValueOf<std::invoke_result_t<Read, Query&>>::type> {
+    auto st = q(std::string("SELECT ") + columns + " FROM " + table + " WHERE " + column + " = ?");
+    if (!st) return fail(st.error());
+    st->bind(1, value);
+    M2MDM_TRY(st->row());
+    return read(*st);
   }
 
   Result<Device> device_where(const char* column, std::string_view value) {
-    auto st = q(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE " + column + " = ?");
-    if (!st) return fail(st.error());
-    st->text(1, value);
-    int rc = st->step();
-    if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-    return read_device(*st);
+    return row_where(kDeviceColumns, "devices", column, value, [this](Query& row) { return read_device(row); });
   }
 
   static Job read_job(Query& st) {
@@ -329,33 +389,14 @@ struct SqliteStore::Impl {
   }
 
   Result<Job> job_where(const char* column, auto value) {
-    auto st = q(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + column + " = ?");
-    if (!st) return fail(st.error());
-    if constexpr (std::is_same_v<decltype(value), std::int64_t>)
-      st->i64(1, value);
-    else
-      st->text(1, value);
-    int rc = st->step();
-    if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-    return read_job(*st);
+    return row_where(kJobColumns, "jobs", column, value, read_job);
   }
 
   Result<Sho> sho_where(const char* column, auto value) {
-    auto st = q(std::string("SELECT id, name, token_hash, callback_url, created, signer FROM shos WHERE ") + column +
-                " = ?");
-    if (!st) return fail(st.error());
-    if constexpr (std::is_same_v<decltype(value), std::int64_t>)
-      st->i64(1, value);
-    else
-      st->blob(1, value);
-    int rc = st->step();
-    if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-    return read_sho(*st);
+    return row_where(kShoColumns, "shos", column, value, read_sho);
   }
 
-  /// A row of "SELECT id, name, token_hash, callback_url, created, signer FROM shos".
+  /// A row of "SELECT <kShoColumns> FROM shos".
   static Sho read_sho(Query& st) {
     Sho s;
     s.id = st.col_i64(0);

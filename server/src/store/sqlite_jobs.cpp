@@ -60,11 +60,7 @@ Result<std::vector<Job>> SqliteStore::list_jobs(std::string_view dev_id) {
   auto st = impl_->q(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE dev_id = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
-  std::vector<Job> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back(Impl::read_job(*st));
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return st->rows(Impl::read_job);
 }
 
 Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
@@ -74,10 +70,7 @@ Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
                      "ORDER BY id LIMIT 1");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
-  int rc = st->step();
-  if (rc == SQLITE_DONE) return std::optional<Job>{};
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-  return std::optional<Job>{Impl::read_job(*st)};
+  return st->optional_row(Impl::read_job);
 }
 
 Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, std::int64_t now) {
@@ -99,9 +92,9 @@ Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, 
         "ORDER BY id LIMIT 1");
     if (!next) return fail(next.error());
     next->text(1, dev_id).i64(2, now);
-    int rc = next->step();
-    if (rc == SQLITE_DONE) return std::optional<Job>{};
-    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    auto found = next->next();
+    if (!found) return fail(found.error());
+    if (!*found) return std::optional<Job>{};
     id = next->col_i64(0);
   }
   crash_point("claim_next_job.mid");
@@ -190,11 +183,9 @@ Result<std::optional<JobResult>> SqliteStore::get_result(std::int64_t job_id) {
   auto st = impl_->q("SELECT job_id, code, message, at FROM results WHERE job_id = ?");
   if (!st) return fail(st.error());
   st->i64(1, job_id);
-  int rc = st->step();
-  if (rc == SQLITE_DONE) return std::optional<JobResult>{};
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-  return std::optional<JobResult>{
-      JobResult{st->col_i64(0), static_cast<int>(st->col_i64(1)), st->col_text(2), st->col_i64(3)}};
+  return st->optional_row([](Query& row) {
+    return JobResult{row.col_i64(0), static_cast<int>(row.col_i64(1)), row.col_text(2), row.col_i64(3)};
+  });
 }
 
 Result<Job> SqliteStore::cancel_job(std::int64_t id, const AuditEntry& audit, std::int64_t now) {
@@ -243,11 +234,7 @@ Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_a
                      "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) ORDER BY j.id LIMIT ?");
   if (!st) return fail(st.error());
   st->i64(1, stalled_before).i64(2, max_attempts).i64(3, now).i64(4, now).i64(5, static_cast<std::int64_t>(limit));
-  std::vector<Job> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back(Impl::read_job(*st));
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return st->rows(Impl::read_job);
 }
 
 Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) {

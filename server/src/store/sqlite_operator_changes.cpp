@@ -33,11 +33,7 @@ OperatorChange read_change(Query& st) {
 
 /// Every row of @p st (a SELECT of kChangeColumns, bound).
 Result<std::vector<OperatorChange>> read_changes(Query& st) {
-  std::vector<OperatorChange> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_change(st));
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return st.rows(read_change);
 }
 
 /// States in which a change still waits for something (at most one per device).
@@ -46,13 +42,7 @@ constexpr const char* kOpenChangeStates = "('requested','discarded','pristine','
 }  // namespace
 
 Result<OperatorChange> SqliteStore::Impl::change_where(const char* column, std::int64_t value) {
-  auto st = q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE " + column + " = ?");
-  if (!st) return fail(st.error());
-  st->i64(1, value);
-  int rc = st->step();
-  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-  return read_change(*st);
+  return row_where(kChangeColumns, "operator_changes", column, value, read_change);
 }
 
 Result<void> SqliteStore::Impl::set_change_outcome(const OperatorChange& change, ChangeState to, int code,
@@ -123,9 +113,9 @@ Result<void> SqliteStore::Impl::begin_reprovisioning(std::string_view dev_id, st
               "variant = 'B' AND state = 'pristine'");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
-  const int rc = st->step();
-  if (rc == SQLITE_DONE) return {};
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  auto found = st->next();
+  if (!found) return fail(found.error());
+  if (!*found) return {};
   const std::int64_t id = st->col_i64(0);
   const std::int64_t to_sho = st->col_i64(1);
   const std::int64_t reset_job_id = st->col_i64(2);
@@ -243,9 +233,7 @@ Result<ChangeBatch> SqliteStore::get_change_batch(std::int64_t id) {
   auto st = impl_->q("SELECT id, to_sho, variant, size, created FROM operator_change_batches WHERE id = ?");
   if (!st) return fail(st.error());
   st->i64(1, id);
-  const int rc = st->step();
-  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+  M2MDM_TRY(st->row());
   return ChangeBatch{st->col_i64(0), st->col_i64(1), st->col_text(2), st->col_i64(3), st->col_i64(4)};
 }
 
@@ -262,9 +250,7 @@ Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {
   auto st = impl_->q("SELECT 1 FROM operator_changes WHERE nonce = ?");
   if (!st) return fail(st.error());
   st->text(1, nonce);
-  const int rc = st->step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return rc == SQLITE_ROW;
+  return st->next();
 }
 
 Result<OperatorChange> SqliteStore::record_change_discarded(std::int64_t id, std::string_view detail,

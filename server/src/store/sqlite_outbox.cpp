@@ -16,13 +16,10 @@ Result<std::vector<OutboxEntry>> SqliteStore::due_callbacks(std::int64_t now, st
       "WHERE acknowledged = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?");
   if (!st) return fail(st.error());
   st->i64(1, now).i64(2, static_cast<std::int64_t>(limit));
-  std::vector<OutboxEntry> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back({st->col_i64(0), st->col_i64(1), st->col_text(2), st->col_text(3),
-                   static_cast<int>(st->col_i64(4)), st->col_i64(5), st->col_i64(6) != 0});
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return st->rows([](Query& row) {
+    return OutboxEntry{row.col_i64(0), row.col_i64(1), row.col_text(2), row.col_text(3),
+                       static_cast<int>(row.col_i64(4)), row.col_i64(5), row.col_i64(6) != 0};
+  });
 }
 
 Result<void> SqliteStore::mark_callback_acked(std::int64_t id) {

@@ -24,14 +24,9 @@ Result<Sho> SqliteStore::find_sho_by_token_hash(ByteView token_hash) {
 
 Result<std::vector<Sho>> SqliteStore::list_shos() {
   std::lock_guard lock(impl_->mutex);
-  auto st = impl_->q("SELECT id, name, token_hash, callback_url, created, signer FROM shos ORDER BY id");
+  auto st = impl_->q(std::string("SELECT ") + kShoColumns + " FROM shos ORDER BY id");
   if (!st) return fail(st.error());
-  std::vector<Sho> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back(Impl::read_sho(*st));
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return st->rows(Impl::read_sho);
 }
 
 Result<void> SqliteStore::set_sho_callback(std::int64_t sho_id, std::string_view url) {

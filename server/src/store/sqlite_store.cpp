@@ -84,9 +84,9 @@ Result<StoreStats> SqliteStore::stats() {
                           std::pair{"SELECT state, count(*) FROM devices GROUP BY state", &s.devices_by_state}}) {
     auto st = impl_->q(sql);
     if (!st) return fail(st.error());
-    int rc;
-    while ((rc = st->step()) == SQLITE_ROW) (*map)[st->col_text(0)] = st->col_i64(1);
-    if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
+    auto counts = st->rows([](Query& row) { return std::pair{row.col_text(0), row.col_i64(1)}; });
+    if (!counts) return fail(counts.error());
+    for (auto& [state, count] : *counts) (*map)[state] = count;
   }
   auto pending = impl_->scalar("SELECT count(*) FROM outbox WHERE acknowledged = 0");
   if (!pending) return fail(pending.error());

@@ -15,15 +15,9 @@ Subscriber read_subscriber(Query& st) {
   return s;
 }
 
-template <typename Bind>
-Result<Subscriber> subscriber_where(SqliteStore::Impl& impl, const char* column, Bind bind) {
-  auto st = impl.q(std::string("SELECT ") + kSubscriberColumns + " FROM subscribers WHERE " + column + " = ?");
-  if (!st) return fail(st.error());
-  bind(*st);
-  const int rc = st->step();
-  if (rc == SQLITE_DONE) return fail(err(errc::not_found));
-  if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
-  return read_subscriber(*st);
+template <typename Value>
+Result<Subscriber> subscriber_where(SqliteStore::Impl& impl, const char* column, const Value& value) {
+  return impl.row_where(kSubscriberColumns, "subscribers", column, value, read_subscriber);
 }
 
 }  // namespace
@@ -35,33 +29,29 @@ Result<Subscriber> SqliteStore::create_subscriber(std::string_view name, ByteVie
   st->text(1, name).blob(2, token_hash).i64(3, now);
   M2MDM_TRY(st->exec());
   const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
-  return subscriber_where(*impl_, "id", [&](Query& q) { q.i64(1, id); });
+  return subscriber_where(*impl_, "id", id);
 }
 
 Result<Subscriber> SqliteStore::get_subscriber(std::int64_t id) {
   std::lock_guard lock(impl_->mutex);
-  return subscriber_where(*impl_, "id", [&](Query& q) { q.i64(1, id); });
+  return subscriber_where(*impl_, "id", id);
 }
 
 Result<Subscriber> SqliteStore::find_subscriber_by_name(std::string_view name) {
   std::lock_guard lock(impl_->mutex);
-  return subscriber_where(*impl_, "name", [&](Query& q) { q.text(1, name); });
+  return subscriber_where(*impl_, "name", name);
 }
 
 Result<Subscriber> SqliteStore::find_subscriber_by_token_hash(ByteView token_hash) {
   std::lock_guard lock(impl_->mutex);
-  return subscriber_where(*impl_, "token_hash", [&](Query& q) { q.blob(1, token_hash); });
+  return subscriber_where(*impl_, "token_hash", token_hash);
 }
 
 Result<std::vector<Subscriber>> SqliteStore::list_subscribers() {
   std::lock_guard lock(impl_->mutex);
   auto st = impl_->q(std::string("SELECT ") + kSubscriberColumns + " FROM subscribers ORDER BY id");
   if (!st) return fail(st.error());
-  std::vector<Subscriber> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back(read_subscriber(*st));
-  if (rc != SQLITE_DONE) return fail(from_sqlite(rc));
-  return out;
+  return st->rows(read_subscriber);
 }
 
 Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subscriber_id,
@@ -75,9 +65,7 @@ Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subs
     auto st = impl_->q("SELECT subscriber_id FROM devices WHERE dev_id = ?");
     if (!st) return fail(st.error());
     st->text(1, dev_id);
-    const int rc = st->step();
-    if (rc == SQLITE_DONE) return fail(err(errc::not_found));  // the transaction rolls back
-    if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
+    M2MDM_TRY(st->row());  // none: not_found, and the transaction rolls back
     std::optional<std::int64_t> current;
     if (!st->col_null(0)) current = st->col_i64(0);
     if (current == subscriber_id) continue;

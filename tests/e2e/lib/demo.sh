@@ -10,11 +10,36 @@ trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/out" ] && cat "$WORK/out" >&2; exit 1; }
 [ -x "$DEVBIN" ] || fail "no m2mdm-device at $DEVBIN"
 
-# operator_change_demo VARIANT CALLBACKS: `m2mdm demo --devices 2 --operator-change VARIANT` into
-# WORK/out (work dir WORK/demo, kept); fails unless it exits 0, both devices are listed as moved,
-# the summary line says so and CALLBACKS SHO callbacks were received.
+# provisioning_demo DEVICE_BIN WHAT: `m2mdm demo --devices 2` with DEVICE_BIN as the agent into
+# WORK/out (work dir WORK/demo, kept); fails (naming WHAT) unless it exits 0, the summary line says
+# both devices were provisioned and the summary table lists both as provisioned.
+provisioning_demo() {
+  local bin=$1 what=$2 rc=0
+  timeout 300 "$M2MDM" demo --devices 2 --device-bin "$bin" --timeout 240 --work-dir "$WORK/demo" \
+    >"$WORK/out" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || fail "$what: exit status $rc"
+  grep -q '^2/2 devices provisioned in ' "$WORK/out" || fail "no '2/2 devices provisioned' summary line"
+  [ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +1[0-9] +[0-9.]+ +provisioned$' "$WORK/out")" -eq 2 ] \
+    || fail "the summary table does not list both devices as provisioned"
+}
+
+# steps_reported STEP...: both devices reported each "[dev D] STEP" line (at a line start) in WORK/out.
+steps_reported() {
+  local d step
+  for d in 1 2; do
+    for step in "$@"; do
+      grep -q "^\[dev $d\] $step" "$WORK/out" || fail "device $d never reported '$step'"
+    done
+  done
+}
+
+# operator_change_demo VARIANT CALLBACKS REQUEST STEP...: `m2mdm demo --devices 2 --operator-change
+# VARIANT` into WORK/out (work dir WORK/demo, kept); fails unless it exits 0, both devices are listed
+# as moved, the summary line says so and CALLBACKS SHO callbacks were received; then, for each
+# device, change_steps_in_order VARIANT REQUEST STEP... and new_imsi_attached.
 operator_change_demo() {
-  local variant=$1 callbacks=$2 rc=0
+  local variant=$1 callbacks=$2 request=$3 rc=0 d
+  shift 3
   timeout 300 "$M2MDM" demo --devices 2 --operator-change "$variant" --device-bin "$DEVBIN" --timeout 240 \
     --work-dir "$WORK/demo" >"$WORK/out" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] || fail "m2mdm demo --operator-change $variant exit status $rc"
@@ -23,6 +48,10 @@ operator_change_demo() {
   [ "$(grep -cE '^[12] +IMEI:[0-9]+ +00101[0-9]{10} +00101[0-9]{10} +[0-9]+ +[0-9.]+ +moved to sho-b.example$' "$WORK/out")" -eq 2 ] \
     || fail "the summary table does not list both devices as moved"
   grep -q "$callbacks SHO callback(s) received" "$WORK/out" || fail "callback count (expected $callbacks)"
+  for d in 1 2; do
+    change_steps_in_order "$d" "$variant" "$request" "$@"
+    new_imsi_attached "$d" >/dev/null
+  done
 }
 
 # steps_in_order DEVICE STEP...: each "[dev DEVICE] STEP" line is in WORK/out, after the one before.
@@ -35,6 +64,20 @@ steps_in_order() {
     [ "$line" -gt "$prev" ] || fail "device $d reported '$step' out of order"
     prev=$line
   done
+}
+
+# change_steps_in_order DEVICE VARIANT REQUEST STEP...: the steps every operator change variant
+# shows, in order: the first MCIM installed, the old SHO's authorisation of VARIANT, the PVA's
+# verdict, the REQUEST line, the replayed token refused, the old SHO told of the discard; then the
+# variant's own STEPs; then the registry naming the new SHO, the old SHO's data hidden and the
+# agent stopped.
+change_steps_in_order() {
+  local d=$1 variant=$2 request=$3
+  shift 3
+  steps_in_order "$d" "MCIM installed" "change authorised by the old SHO (variant $variant" \
+    "PVA: PfC valid for the new SHO" "$request" "replayed token refused (403, resultCode 1412" \
+    "old SHO told: old MCIM discarded" "$@" \
+    "registry names the new SHO (old SHO refused (404))" "old SHO's data hidden from the new SHO" "agent stopped"
 }
 
 # new_imsi_attached DEVICE: the device sealed two MCIMs with distinct IMSIs (the first SHO's, then

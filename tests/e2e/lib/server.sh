@@ -3,10 +3,11 @@
 # the background processes, fail() with the tails of the logs, the test PKI's file names, starting
 # the server on a loopback port and waiting for its "listening:" line, stopping it with SIGTERM,
 # curl returning the HTTP status, waiting for a line in a log, a free loopback port.
-# Expects: set -euo pipefail; M2MDM = the m2mdm binary; E2E_NAME = a tag for the temp directory;
+# Expects: set -euo pipefail; M2MDM = the m2mdm binary (default: $1 of the sourcing script); E2E_NAME = a tag for the temp directory;
 # E2E_BG = names of the variables holding background PIDs to kill at exit (default: PID).
-# Leaves: WORK; after start_server: PID (the server), URL (https://127.0.0.1:<port>), PORT.
-: "${M2MDM:?M2MDM (the m2mdm binary) must be set before sourcing lib/server.sh}"
+# Leaves: WORK; after start_server: PID (the server), URL (https://127.0.0.1:<port>), PORT; after
+# start_pki_server also CA and ADMIN_FILE.
+M2MDM=${M2MDM:-${1:?m2mdm binary}}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-e2e-${E2E_NAME:-test}-XXXXXX")
 PID= URL=
 E2E_BG=${E2E_BG:-PID}
@@ -86,6 +87,30 @@ start_server() {
   done
   [ -n "$URL" ] || fail "no listening line from the server"
   PORT=${URL##*:}
+}
+
+# start_pki_server ARGS...: needs jq and curl; make_pki unless done; start_server on a loopback port with the state in
+# $WORK/state, TLS with the test PKI's server key, 2 threads, log level warn and ARGS. Sets CA (the
+# PKI's TLS CA, for curl and the CLI's --ca-file) and ADMIN_FILE (the operator's bearer token file).
+start_pki_server() {
+  need jq curl
+  [ -f "$WORK/pki.txt" ] || make_pki
+  CA=$(pki tls-ca)
+  start_server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" \
+    --tls-key "$(pki tls-key)" --threads 2 --log-level warn "$@"
+  ADMIN_FILE="$WORK/state/admin.token"
+}
+
+# new_sho NAME [SIGNER]: creates the SHO NAME (with its signer's name SIGNER, if given) with the
+# operator's token over POST /api/v1/shos (CA, URL: see start_pki_server); fails unless 201; prints
+# the SHO's bearer token.
+new_sho() {
+  local body code
+  body="{\"name\":\"$1\"${2:+,\"signer\":\"$2\"}}"
+  code=$(curl -sS --cacert "$CA" --max-time 10 -H "Authorization: Bearer $(cat "$WORK/state/admin.token")" \
+    -d "$body" -o "$WORK/sho.json" -w '%{http_code}' "$URL/api/v1/shos")
+  [ "$code" = 201 ] || fail "create sho $1: HTTP $code $(cat "$WORK/sho.json")"
+  jq -r .token "$WORK/sho.json"
 }
 
 # stop_server: SIGTERM; fails unless the server exits with status 0.

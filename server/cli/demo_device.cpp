@@ -11,6 +11,7 @@
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/seal.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <functional>
 #include <random>
@@ -97,7 +98,7 @@ class Run {
     }
     if (auto e = stop_agent()) return e;
     if (env_.power_cuts > 0) {
-      if (auto e = one_usable_mcim("after the power cuts")) return e;
+      if (auto e = one_mcim_after_power_cuts()) return e;
     }
     if (auto e = attach_with_mcim()) return e;
     return std::nullopt;
@@ -152,21 +153,9 @@ class Run {
     if (auto e = wait(step, reached, 10ms)) return e;
     agent_.kill_now();
     // Powered off: the TRE holds exactly one usable MCIM, the old SHO's or the new one's.
-    std::string which;
-    {
-      OpenedTre opened;
-      if (auto e = open_tre(step, opened)) return e;
-      auto& registry = opened.registry;
-      auto active = registry->active();
-      if (!active) return StepError{step, "no MCIM active after the power loss"};
-      if (!registry->profile(active->id)) return StepError{step, "the active MCIM is not readable"};
-      if (active->sho_id != env_.sho_id && active->sho_id != env_.new_sho_id)
-        return StepError{step, "the active MCIM is " + active->sho_id + "'s"};
-      for (const auto& e : registry->entries())
-        if (e.id != active->id && e.state != client::McimState::deleted && registry->profile(e.id))
-          return StepError{step, "a second usable MCIM: " + e.id};
-      which = active->sho_id == env_.sho_id ? "the old" : "the new";
-    }
+    std::string active_sho;
+    if (auto e = one_usable_mcim(step, {env_.sho_id, env_.new_sho_id}, active_sho)) return e;
+    const std::string which = active_sho == env_.sho_id ? "the old" : "the new";
     const std::size_t listening = agent_.count_events(Ev::listening);
     std::string why;
     if (!agent_.spawn(agent_argv_, why, true)) return StepError{step, why};
@@ -425,23 +414,34 @@ class Run {
     return std::nullopt;
   }
 
-  /// With the agent off: exactly one usable MCIM in the TRE, active and this SHO's.
-  std::optional<StepError> one_usable_mcim(const std::string& when) {
-    const std::string step = "one MCIM " + when;
+  /// With the agent off: exactly one usable MCIM in the TRE — active, readable, of one of
+  /// @p shos (its SHO in @p active_sho) — and no other active or readable one.
+  std::optional<StepError> one_usable_mcim(const std::string& step, const std::vector<std::string>& shos,
+                                           std::string& active_sho) const {
     OpenedTre opened;
     if (auto e = open_tre(step, opened)) return e;
     auto& registry = opened.registry;
     auto active = registry->active();
     if (!active) return StepError{step, "no MCIM active"};
     if (!registry->profile(active->id)) return StepError{step, "the active MCIM is not readable"};
-    if (active->sho_id != env_.sho_id) return StepError{step, "the active MCIM is " + active->sho_id + "'s"};
+    if (std::find(shos.begin(), shos.end(), active->sho_id) == shos.end())
+      return StepError{step, "the active MCIM is " + active->sho_id + "'s"};
     for (const auto& e : registry->entries()) {
       if (e.id == active->id) continue;
       if (e.state == client::McimState::active) return StepError{step, "a second active MCIM: " + e.id};
       if (e.state != client::McimState::deleted && registry->profile(e.id))
         return StepError{step, "a second usable MCIM: " + e.id};
     }
-    done("exactly one MCIM " + when, active->id + ", active");
+    active_sho = active->sho_id;
+    return std::nullopt;
+  }
+
+  /// --power-cuts, at the end: exactly one usable MCIM, this SHO's.
+  std::optional<StepError> one_mcim_after_power_cuts() {
+    const std::string step = "one MCIM after the power cuts";
+    std::string sho;
+    if (auto e = one_usable_mcim(step, {env_.sho_id}, sho)) return e;
+    done("exactly one MCIM after the power cuts", "active, " + sho + "'s");
     return std::nullopt;
   }
 

@@ -36,7 +36,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -45,6 +44,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+from fault_server import free_port, healthy, write_server_toml
 
 ENV = os.environ
 M2MDM = ENV["FC_M2MDM"]
@@ -67,12 +68,6 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] kill: {msg}", flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 PORT = free_port()
 URL = f"https://127.0.0.1:{PORT}"
 
@@ -88,12 +83,8 @@ class Server:
         self.starts = 0
         self.start_seconds = []
         self.config = os.path.join(WORK, "server.toml")
-        with open(self.config, "w") as f:
-            f.write(f'state_dir = "{STATE}"\nlog_level = "warn"\n'
-                    f'[tls]\ncert = "{TLS_CERT}"\nkey = "{TLS_KEY}"\n'
-                    f'[pva]\nmanufacturer_ca = ["{MANUFACTURER_CA}"]\n'
-                    f'[callbacks]\nca_file = ["{CA}"]\nretry_seconds = 1\nmax_retry_seconds = 2\n'
-                    f'timeout_ms = 3000\n')
+        write_server_toml(self.config, STATE, f'[callbacks]\nca_file = ["{CA}"]\nretry_seconds = 1\n'
+                                              f'max_retry_seconds = 2\ntimeout_ms = 3000\n')
 
     def start(self):
         with self.lock:
@@ -109,7 +100,7 @@ class Server:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"the server exited with {self.proc.returncode} at start "
                                        f"{self.starts} (see {WORK}/server.err)")
-                if healthy():
+                if healthy(URL, CTX):
                     self.start_seconds.append(time.time() - t0)
                     return
                 time.sleep(0.05)
@@ -127,14 +118,6 @@ class Server:
 
     def pid(self):
         return self.proc.pid
-
-
-def healthy():
-    try:
-        with urllib.request.urlopen(URL + "/healthz", context=CTX, timeout=2) as r:
-            return r.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
 
 
 def call(method, path, body=None, token=None, content_type="application/json", timeout=10):

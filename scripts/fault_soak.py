@@ -20,7 +20,6 @@ FC_SOAK_SECONDS (1800), FC_SOAK_DEVICES (1000), FC_SOAK_CONCURRENCY (4), FC_SOAK
 import json
 import os
 import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -28,6 +27,8 @@ import sys
 import threading
 import time
 import urllib.request
+
+from fault_server import free_port, healthy, write_server_toml
 
 ENV = os.environ
 M2MDM = ENV["FC_M2MDM"]
@@ -61,26 +62,15 @@ def cpu_seconds(pid):
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"https://127.0.0.1:{port}"
     config = os.path.join(WORK, "server.toml")
-    with open(config, "w") as f:
-        f.write(f'state_dir = "{STATE}"\nlog_level = "warn"\n'
-                f'[tls]\ncert = "{ENV["FC_TLS_CERT"]}"\nkey = "{ENV["FC_TLS_KEY"]}"\n'
-                f'[pva]\nmanufacturer_ca = ["{ENV["FC_MANUFACTURER_CA"]}"]\n')
+    write_server_toml(config, STATE)
     with open(os.path.join(WORK, "server.err"), "wb") as err:
         server = subprocess.Popen([M2MDM, "server", "--config", config, "--listen", f"127.0.0.1:{port}",
                                    "--threads", "2"], stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", context=CTX, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
+    while not healthy(url, CTX):
         if server.poll() is not None or time.time() > deadline:
             print("the server did not start", file=sys.stderr)
             return 1

@@ -94,4 +94,16 @@ void RestApi::set_command_listener(std::function<void(const MgmtCommand&)> liste
   command_listener_ = std::move(listener);
 }
 
+HttpResponse RestApi::list_device_commands(Call& call) {
+  auto page = id_page_params(call);
+  if (!page) return page.error();
+  auto list = store_.list_commands(call.param("devId"), page->after, page->limit);
+  if (!list) return store_error(list.error());
+  json arr = json::array();
+  for (const auto& c : *list) arr.push_back(command_json(c));
+  json out = {{"commands", arr}};
+  if (!list->empty() && list->size() == page->limit) out["next"] = list->back().id;
+  return json_response(200, out);
+}
+
 }  // namespace m2mdm::server

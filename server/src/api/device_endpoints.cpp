@@ -7,6 +7,7 @@
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/rest_json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -99,17 +100,65 @@ std::expected<RestApi::Page, HttpResponse> RestApi::page_params(const Call& call
   return page;
 }
 
+std::expected<RestApi::IdPage, HttpResponse> RestApi::id_page_params(const Call& call) {
+  auto page = page_params(call);
+  if (!page) return std::unexpected(page.error());
+  IdPage out{0, page->limit};
+  if (!page->after.empty()) {
+    auto id = positive_id(page->after);
+    if (!id) return std::unexpected(bad_request("after must be the id of the previous page's last entry"));
+    out.after = *id;
+  }
+  return out;
+}
+
 HttpResponse RestApi::list_devices(Call& call) {
   auto page = page_params(call);
   if (!page) return page.error();
-  // An SHO lists the devices registered to it, a subscriber the devices it owns.
-  auto list = call.caller.is(Role::subscriber)
-                  ? store_.list_subscriber_devices(call.caller.subscriber_id, page->after, page->limit)
-                  : store_.list_devices(call.caller.sho_id, page->after, page->limit);
+  const auto query = call.request.query();
+  // The operator lists every device (or one SHO's: ?shoId=), an SHO the devices registered to it,
+  // a subscriber the devices it owns.
+  DeviceQuery dq;
+  dq.after_dev_id = page->after;
+  dq.limit = page->limit;
+  if (call.caller.is(Role::subscriber)) dq.subscriber_id = call.caller.subscriber_id;
+  if (call.caller.is(Role::sho)) dq.sho_id = call.caller.sho_id;
+  if (auto s = query_param(query, "shoId"); !s.empty()) {
+    if (!call.caller.is(Role::op)) return bad_request("shoId is the operator's filter");
+    auto id = positive_id(s);
+    if (!id) return bad_request("shoId must be a positive integer");
+    dq.sho_id = *id;
+  }
+  if (auto s = query_param(query, "state"); !s.empty()) {
+    auto st = device_state_from_string(s);
+    if (!st) return bad_request("unknown device state " + s);
+    dq.state = *st;
+  }
+  // q: a DevId prefix, or a PCID (the IMSI-like provisional id) in full.
+  const std::string q = query_param(query, "q");
+  if (q.size() > 256) return bad_request("q is at most 256 characters");
+  dq.dev_id_prefix = q;
+  auto list = store_.find_devices(dq);
   if (!list) return store_error(list.error());
+  if (!q.empty()) {
+    auto by_pcid = store_.get_device_by_pcid(q);
+    if (!by_pcid && by_pcid.error() != make_error_code(errc::not_found)) return store_error(by_pcid.error());
+    const bool fits = by_pcid && !by_pcid->dev_id.starts_with(q) && by_pcid->dev_id > dq.after_dev_id &&
+                      (!dq.sho_id || by_pcid->sho_id == dq.sho_id) &&
+                      (!dq.subscriber_id || by_pcid->subscriber_id == dq.subscriber_id) &&
+                      (!dq.state || by_pcid->state == *dq.state);
+    if (fits) {  // into DevId order; a page never grows past its limit
+      auto at = std::lower_bound(list->begin(), list->end(), by_pcid->dev_id,
+                                 [](const Device& d, const std::string& id) { return d.dev_id < id; });
+      list->insert(at, std::move(*by_pcid));
+      if (list->size() > dq.limit) list->pop_back();
+    }
+  }
   json arr = json::array();
   for (const auto& d : *list) arr.push_back(device_json(d));
-  return json_response(200, {{"devices", arr}});
+  json out = {{"devices", arr}};
+  if (list->size() == dq.limit) out["next"] = list->back().dev_id;
+  return json_response(200, out);
 }
 
 HttpResponse RestApi::get_device(Call& call) {

@@ -85,4 +85,23 @@ HttpResponse RestApi::get_registry_entry(Call& call) {
   return json_response(200, out);
 }
 
+HttpResponse RestApi::list_device_bootstraps(Call& call) {
+  auto page = id_page_params(call);
+  if (!page) return page.error();
+  auto list = store_.list_bootstraps(call.param("devId"), page->after, page->limit);
+  if (!list) return store_error(list.error());
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& b : *list)
+    arr.push_back({{"id", b.id},
+                   {"issued", b.issued},
+                   {"actor", b.actor},
+                   {"secMethod", b.sec_method},
+                   {"delivery", b.delivery},
+                   {"rebootstrap", b.rebootstrap},
+                   {"active", b.active}});
+  nlohmann::json out = {{"bootstraps", arr}};
+  if (!list->empty() && list->size() == page->limit) out["next"] = list->back().id;
+  return json_response(200, out);
+}
+
 }  // namespace m2mdm::server

@@ -12,16 +12,70 @@
 namespace m2mdm::server {
 using json = nlohmann::json;
 
-HttpResponse RestApi::list_device_jobs(Call& call) {
-  auto jobs = store_.list_jobs(call.param("devId"));
-  if (!jobs) return store_error(jobs.error());
+namespace {
+/// {"jobs": [...], "next": <last id>} (next only when the page is full).
+json jobs_page(Store& store, const std::vector<Job>& jobs, std::size_t limit) {
   json arr = json::array();
-  for (const auto& j : *jobs) {
-    if (call.caller.is(Role::sho) && j.sho_id != call.caller.sho_id) continue;
-    auto r = store_.get_result(j.id);
+  for (const auto& j : jobs) {
+    auto r = store.get_result(j.id);
     arr.push_back(job_json(j, r ? *r : std::nullopt));
   }
-  return json_response(200, {{"jobs", arr}});
+  json out = {{"jobs", arr}};
+  if (!jobs.empty() && jobs.size() == limit) out["next"] = jobs.back().id;
+  return out;
+}
+}  // namespace
+
+HttpResponse RestApi::list_device_jobs(Call& call) {
+  // Oldest first (the device's timeline); an SHO sees only the jobs it submitted.
+  auto page = id_page_params(call);
+  if (!page) return page.error();
+  JobQuery q{call.param("devId"), std::nullopt, std::nullopt, page->after, page->limit};
+  if (call.caller.is(Role::sho)) q.sho_id = call.caller.sho_id;
+  auto jobs = store_.list_jobs_page(q);
+  if (!jobs) return store_error(jobs.error());
+  return json_response(200, jobs_page(store_, *jobs, q.limit));
+}
+
+HttpResponse RestApi::list_jobs(Call& call) {
+  auto page = id_page_params(call);
+  if (!page) return page.error();
+  JobQuery q{{}, std::nullopt, std::nullopt, page->after, page->limit};
+  if (call.caller.is(Role::sho)) q.sho_id = call.caller.sho_id;
+  if (auto s = query_param(call.request.query(), "state"); !s.empty()) {
+    auto st = job_state_from_string(s);
+    if (!st) return bad_request("unknown job state " + s);
+    q.state = *st;
+  }
+  auto jobs = store_.list_jobs_page(q);
+  if (!jobs) return store_error(jobs.error());
+  return json_response(200, jobs_page(store_, *jobs, q.limit));
+}
+
+HttpResponse RestApi::retry_job(Call& call) {
+  auto job = visible_job(call);
+  if (!job) return job.error();
+  if (call.caller.is(Role::subscriber) && job->kind != JobKind::activate && job->kind != JobKind::deactivate)
+    return HttpResponse::json_error(403, "forbidden", "a subscriber retries only activate and deactivate jobs");
+  if (job->state != JobState::failed && job->state != JobState::expired && job->state != JobState::cancelled)
+    return HttpResponse::json_error(409, "conflict", "job is " + std::string(to_string(job->state)) +
+                                                         ": only a failed, expired or cancelled job can be retried");
+  // An operator change's jobs belong to the change: a new change is requested instead.
+  auto change = store_.operator_change_for_job(job->id);
+  if (!change) return store_error(change.error());
+  if (job->kind == JobKind::operator_change || *change)
+    return HttpResponse::json_error(409, "conflict", "the job belongs to an operator change: request a new change");
+  const std::int64_t t = now();
+  // The same object and authorisation (the device decides again; its anti-replay rules hold), a
+  // new correlator, a fresh deadline.
+  NewJob nj{job->dev_id, job->sho_id, job->kind, job->payload, job->authorisation, {}, t + options_.default_job_ttl};
+  auto created = store_.create_job(nj, t);
+  if (!created) return store_error(created.error());
+  audit(call, "job.retry", std::to_string(created->id), "retry of job " + std::to_string(job->id));
+  job_queued(*created);
+  auto r = json_response(202, job_json(*created, std::nullopt));
+  r.set_header("Location", "/api/v1/jobs/" + std::to_string(created->id));
+  return r;
 }
 
 HttpResponse RestApi::submit_job(Call& call) {

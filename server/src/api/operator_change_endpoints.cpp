@@ -231,4 +231,18 @@ HttpResponse RestApi::acknowledge_operator_change(Call& call) {
   return json_response(200, change_json(*acked, call.caller));
 }
 
+HttpResponse RestApi::list_open_operator_changes(Call& call) {
+  auto page = id_page_params(call);
+  if (!page) return page.error();
+  std::optional<std::int64_t> sho;
+  if (call.caller.is(Role::sho)) sho = call.caller.sho_id;  // the changes it takes part in
+  auto list = store_.list_open_operator_changes(sho, page->after, page->limit);
+  if (!list) return store_error(list.error());
+  json arr = json::array();
+  for (const auto& c : *list) arr.push_back(change_json(c, call.caller));
+  json out = {{"operatorChanges", arr}};
+  if (!list->empty() && list->size() == page->limit) out["next"] = list->back().id;
+  return json_response(200, out);
+}
+
 }  // namespace m2mdm::server

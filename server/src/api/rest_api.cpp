@@ -18,7 +18,7 @@ std::span<const Route> RestApi::routes() {
   using R = RestApi;
   constexpr Roles op = static_cast<Roles>(Role::op), vno_or_op = Role::op | Role::vno, op_or_sho = Role::op | Role::sho,
                   sho = static_cast<Roles>(Role::sho), sub = static_cast<Roles>(Role::subscriber),
-                  sho_or_sub = Role::sho | Role::subscriber, owner = op_or_sho | sub;
+                  sho_or_sub = Role::sho | Role::subscriber, owner = op_or_sho | sub, anyone = owner | vno_or_op;
   // clang-format off
   static const std::array table{
     //     method   pattern                                 roles      handler                     metric label / load
@@ -26,6 +26,11 @@ std::span<const Route> RestApi::routes() {
     Route{"HEAD",  "/healthz",                              kPublic,   &R::get_healthz},
     Route{"GET",   "/metrics",                              kPublic,   &R::get_metrics},
     Route{"POST",  "/dm",                                   kPublic,   &R::post_dm},
+    // The web console's static assets (docs/console.md): public, they hold no data.
+    Route{"GET",   "/console",                              kPublic,   &R::redirect_console},
+    Route{"GET",   "/console/",                             kPublic,   &R::get_console_asset},
+    Route{"GET",   "/console/{asset}",                      kPublic,   &R::get_console_asset},
+    Route{"GET",   "/api/v1/whoami",                        anyone,    &R::whoami},
     Route{"GET",   "/api/v1/shos",                          op,        &R::list_shos},
     Route{"POST",  "/api/v1/shos",                          op,        &R::create_sho},
     Route{"GET",   "/api/v1/subscribers",                   op,        &R::list_subscribers},
@@ -39,7 +44,8 @@ std::span<const Route> RestApi::routes() {
     Route{"POST",  "/api/v1/devices:import",                op_or_sho, &R::import_devices,     "/api/v1/devices/import"},
     Route{"POST",  "/api/v1/devices/import",                op_or_sho, &R::import_devices},
     Route{"POST",  "/api/v1/devices:claim",                 sho,       &R::claim_device},
-    Route{"GET",   "/api/v1/devices",                       sho_or_sub, &R::list_devices},
+    Route{"GET",   "/api/v1/devices",                       owner,     &R::list_devices},
+    Route{"GET",   "/api/v1/audit",                         op,        &R::list_audit},
     // Guards: everything under one device is for the operator, SHOs and subscribers (a VNO gets
     // 403 before the path is looked at further; the request keeps the "unknown" label).
     Route{"",      "/api/v1/devices/{devId}",               owner,     nullptr},
@@ -48,19 +54,24 @@ std::span<const Route> RestApi::routes() {
     Route{"PATCH", "/api/v1/devices/{devId}",               op_or_sho, &R::patch_device},
     Route{"POST",  "/api/v1/devices/{devId}/bootstrap",     op_or_sho, &R::bootstrap_device},
     Route{"GET",   "/api/v1/devices/{devId}/pfc",           owner,     &R::get_device_pfc},
+    Route{"GET",   "/api/v1/devices/{devId}/bootstraps",    owner,     &R::list_device_bootstraps, {}, &R::load_visible_device},
     Route{"GET",   "/api/v1/devices/{devId}/jobs",          owner,     &R::list_device_jobs,   {}, &R::load_visible_device},
     Route{"POST",  "/api/v1/devices/{devId}/jobs",          sho_or_sub, &R::submit_job,        {}, &R::load_visible_device},
+    Route{"GET",   "/api/v1/devices/{devId}/commands",      op_or_sho, &R::list_device_commands, {}, &R::load_visible_device},
     Route{"POST",  "/api/v1/devices/{devId}/commands",      op_or_sho, &R::submit_command,     {}, &R::load_visible_device},
     Route{"GET",   "/api/v1/devices/{devId}/commands/{id}", op_or_sho, &R::get_command,        {}, &R::load_visible_device},
     Route{"POST",  "/api/v1/devices/{devId}/operator-change", sho,     &R::request_operator_change},
     Route{"GET",   "/api/v1/devices/{devId}/operator-changes", owner,  &R::list_device_operator_changes},
+    Route{"GET",   "/api/v1/operator-changes",              op_or_sho, &R::list_open_operator_changes},
     Route{"POST",  "/api/v1/operator-changes",              sho,       &R::request_operator_change_batch},
     Route{"GET",   "/api/v1/operator-changes/{id}",         owner,     &R::get_operator_change},
     Route{"GET",   "/api/v1/operator-change-batches/{id}",  op_or_sho, &R::get_operator_change_batch},
     Route{"POST",  "/api/v1/operator-changes/{id}/ack",     sho,       &R::acknowledge_operator_change},
     Route{"GET",   "/api/v1/drf/registry/{pcid}",           op_or_sho, &R::get_registry_entry},
+    Route{"GET",   "/api/v1/jobs",                          op_or_sho, &R::list_jobs},
     Route{"GET",   "/api/v1/jobs/{id}",                     owner,     &R::get_job},
     Route{"DELETE", "/api/v1/jobs/{id}",                    owner,     &R::cancel_job},
+    Route{"POST",  "/api/v1/jobs/{id}/retry",               owner,     &R::retry_job},
     Route{"POST",  "/api/v1/pva/validate",                  op_or_sho, &R::validate_pfc},
     Route{"POST",  "/api/v1/icf/vectors",                   vno_or_op, &R::icf_vectors},
     Route{"POST",  "/api/v1/icf/resync",                    vno_or_op, &R::icf_resync},
@@ -173,7 +184,7 @@ HttpResponse RestApi::handle(const HttpRequest& request) {
     spdlog::error("api: {} {}: {}", request.method, route_name, e.what());
     r = HttpResponse::json_error(500, "internal error");
   }
-  r.set_header("Cache-Control", "no-store");
+  if (!r.header("Cache-Control")) r.set_header("Cache-Control", "no-store");  // the console's assets set their own
   metrics_.count(route_name, request.method, r.status);
   spdlog::debug("http {} {} {} -> {}", request.peer, request.method, route_name, r.status);
   return r;
@@ -210,13 +221,14 @@ HttpResponse RestApi::route(const HttpRequest& request, std::string& route_name)
   const auto table = routes();
   const bool api = path == kApiPrefix || (path.starts_with(kApiPrefix) && path.substr(kApiPrefix.size()).starts_with('/'));
   if (!api) {
-    // Outside /api/v1: exact paths, no authentication.
+    // Outside /api/v1: exact paths (or one trailing "{name}" segment), no authentication.
     for (std::size_t i = 0; i < table.size(); ++i) {
-      if (table[i].roles != kPublic || table[i].pattern != path) continue;
+      std::vector<std::pair<std::string_view, std::string>> params;
+      if (table[i].roles != kPublic || !match_public_pattern(table[i].pattern, path, params)) continue;
       std::size_t end = i;
       while (end < table.size() && table[end].pattern == table[i].pattern) ++end;
       route_name = std::string(table[i].route_name());
-      Call call{request, {}, media_type(request.header("Content-Type")), {}, std::nullopt};
+      Call call{request, {}, media_type(request.header("Content-Type")), std::move(params), std::nullopt};
       return dispatch(table.subspan(i, end - i), call);
     }
     return HttpResponse::json_error(404, "not found");

@@ -62,6 +62,13 @@ class RestApi {
   HttpResponse get_healthz(Call& call);
   HttpResponse get_metrics(Call& call);
   HttpResponse post_dm(Call& call);
+  // --- the web console's static assets (console_endpoints.cpp; docs/console.md)
+  HttpResponse redirect_console(Call& call);
+  HttpResponse get_console_asset(Call& call);
+  /// GET /api/v1/whoami: the caller's role (whoami_endpoint.cpp).
+  HttpResponse whoami(Call& call);
+  // --- the audit log (audit_endpoints.cpp)
+  HttpResponse list_audit(Call& call);
   // --- SHO accounts (sho_endpoints.cpp)
   HttpResponse list_shos(Call& call);
   HttpResponse create_sho(Call& call);
@@ -84,6 +91,12 @@ class RestApi {
     std::size_t limit = 100;
   };
   std::expected<Page, HttpResponse> page_params(const Call& call);
+  /// A listing keyed by a row id: ?after=<last id of the previous page>&limit=1..1000 (default 100).
+  struct IdPage {
+    std::int64_t after = 0;  ///< 0 = the first page
+    std::size_t limit = 100;
+  };
+  std::expected<IdPage, HttpResponse> id_page_params(const Call& call);
   // --- devices (device_endpoints.cpp)
   HttpResponse import_devices(Call& call);
   /// POST /api/v1/devices:claim: an SHO takes a device without an SHO by its device PIN.
@@ -97,11 +110,16 @@ class RestApi {
   HttpResponse submit_job(Call& call);
   HttpResponse get_job(Call& call);
   HttpResponse cancel_job(Call& call);
+  /// GET /api/v1/jobs: jobs across devices, newest first (the operator all, an SHO its own).
+  HttpResponse list_jobs(Call& call);
+  /// POST /api/v1/jobs/{id}/retry: a failed, expired or cancelled job queued again as a new job.
+  HttpResponse retry_job(Call& call);
   /// The job named by the {id} parameter if the caller may see it (an SHO: only its own).
   std::expected<Job, HttpResponse> visible_job(const Call& call);
   // --- generic management commands (command_endpoints.cpp)
   HttpResponse submit_command(Call& call);
   HttpResponse get_command(Call& call);
+  HttpResponse list_device_commands(Call& call);
   // --- operator change (operator_change_endpoints.cpp)
   HttpResponse request_operator_change(Call& call);
   HttpResponse request_operator_change_batch(Call& call);
@@ -111,11 +129,14 @@ class RestApi {
   HttpResponse get_operator_change(Call& call);
   HttpResponse acknowledge_operator_change(Call& call);
   HttpResponse list_device_operator_changes(Call& call);
+  /// GET /api/v1/operator-changes: changes not yet terminal (the operator all, an SHO its own).
+  HttpResponse list_open_operator_changes(Call& call);
   /// The change named by {id} if the caller is the operator, its old or its new SHO.
   std::expected<OperatorChange, HttpResponse> visible_change(const Call& call);
   // --- DRF (drf_endpoints.cpp)
   HttpResponse bootstrap_device(Call& call);
   HttpResponse get_registry_entry(Call& call);
+  HttpResponse list_device_bootstraps(Call& call);
   // --- PVA, ICF (pva_endpoints.cpp, icf_endpoints.cpp)
   HttpResponse validate_pfc(Call& call);
   HttpResponse icf_vectors(Call& call);

@@ -42,4 +42,17 @@ bool match_api_pattern(std::string_view pattern, std::span<const std::string> se
   return true;
 }
 
+bool match_public_pattern(std::string_view pattern, std::string_view path,
+                          std::vector<std::pair<std::string_view, std::string>>& params) {
+  if (pattern == path) return true;
+  const auto slash = pattern.rfind('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view last = pattern.substr(slash + 1), prefix = pattern.substr(0, slash + 1);
+  if (last.size() < 3 || last.front() != '{' || last.back() != '}' || !path.starts_with(prefix)) return false;
+  const std::string_view rest = path.substr(prefix.size());
+  if (rest.empty() || rest.find('/') != std::string_view::npos) return false;
+  params = {{last.substr(1, last.size() - 2), std::string(rest)}};
+  return true;
+}
+
 }  // namespace m2mdm::server

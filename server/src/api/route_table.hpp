@@ -79,6 +79,11 @@ struct Route {
 bool match_api_pattern(std::string_view pattern, std::span<const std::string> segments,
                        std::vector<std::pair<std::string_view, std::string>>& params);
 
+/// Matches a public pattern (outside /api/v1) against @p path: equal, or the pattern ends with one
+/// "{name}" segment that matches one non-empty segment of the path (not decoded; no '/').
+bool match_public_pattern(std::string_view pattern, std::string_view path,
+                          std::vector<std::pair<std::string_view, std::string>>& params);
+
 /// The "/api/v1/" prefix of every authenticated route.
 inline constexpr std::string_view kApiPrefix = "/api/v1";
 

@@ -433,4 +433,35 @@ Result<void> SqliteStore::patch_device(std::string_view dev_id, const DevicePatc
   return tx.commit();
 }
 
+Result<std::vector<Device>> SqliteStore::find_devices(const DeviceQuery& query) {
+  std::lock_guard lock(impl_->mutex);
+  // Each filter is an equality on a leading column of an index that ends with dev_id (devices_sho,
+  // devices_subscriber, devices_state, devices_sho_state) or the DevId range itself: a page is a
+  // range walk of one index in DevId order.
+  std::string sql = std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE dev_id > ?";
+  std::vector<Impl::SqlValue> values{query.after_dev_id};
+  if (query.sho_id) {
+    sql += " AND sho_id = ?";
+    values.emplace_back(*query.sho_id);
+  }
+  if (query.subscriber_id) {
+    sql += " AND subscriber_id = ?";
+    values.emplace_back(*query.subscriber_id);
+  }
+  if (query.state) {
+    sql += " AND state = ?";
+    values.emplace_back(std::string(to_string(*query.state)));
+  }
+  if (!query.dev_id_prefix.empty()) {
+    // [prefix, prefix + 0xFF): every DevId that starts with the prefix (DevIds are UTF-8, which
+    // never holds the byte 0xFF), compared bytewise like the index.
+    sql += " AND dev_id >= ? AND dev_id < ?";
+    values.emplace_back(query.dev_id_prefix);
+    values.emplace_back(query.dev_id_prefix + "\xff");
+  }
+  sql += " ORDER BY dev_id LIMIT ?";
+  values.emplace_back(static_cast<std::int64_t>(query.limit));
+  return impl_->select_rows(sql, values, [this](Query& row) { return impl_->read_device(row); });
+}
+
 }  // namespace m2mdm::server

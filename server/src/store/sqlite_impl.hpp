@@ -20,6 +20,7 @@
 #include <string>
 #include <type_traits>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 namespace m2mdm::server {
@@ -280,6 +281,21 @@ struct SqliteStore::Impl {
     bool ok_ = false;
     bool done_ = false;
   };
+
+  /// A value bound to a listing's SELECT (its filters are optional: the statement is assembled).
+  using SqlValue = std::variant<std::int64_t, std::string>;
+  /// Every row of @p sql with @p values bound in order (1, 2, ...), each read by @p read.
+  template <typename Read>
+  auto select_rows(const std::string& sql, const std::vector<SqlValue>& values, Read read) -> decltype(q(sql)->rows(read)) {
+    auto st = q(sql);
+    if (!st) return fail(st.error());
+    int i = 1;
+    for (const auto& v : values) {
+      std::visit([&](const auto& x) { st->bind(i, x); }, v);
+      ++i;
+    }
+    return st->rows(read);
+  }
 
   Result<std::int64_t> scalar(const std::string& sql) {
     auto st = q(sql);

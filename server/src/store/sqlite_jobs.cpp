@@ -250,4 +250,32 @@ Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_n
   return sqlite3_changes(impl_->db.get()) == 1;
 }
 
+Result<std::vector<Job>> SqliteStore::list_jobs_page(const JobQuery& query) {
+  std::lock_guard lock(impl_->mutex);
+  // Indexes: jobs_dev_state (a device's jobs), jobs_sho (an SHO's), jobs_state (one state), the
+  // primary key otherwise.
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1";
+  std::vector<Impl::SqlValue> values;
+  if (!query.dev_id.empty()) {
+    sql += " AND dev_id = ?";
+    values.emplace_back(query.dev_id);
+  }
+  if (query.sho_id) {
+    sql += " AND sho_id = ?";
+    values.emplace_back(*query.sho_id);
+  }
+  if (query.state) {
+    sql += " AND state = ?";
+    values.emplace_back(std::string(to_string(*query.state)));
+  }
+  const bool oldest_first = !query.dev_id.empty();  // one device's timeline reads forwards
+  if (query.after_id != 0) {
+    sql += oldest_first ? " AND id > ?" : " AND id < ?";
+    values.emplace_back(query.after_id);
+  }
+  sql += oldest_first ? " ORDER BY id LIMIT ?" : " ORDER BY id DESC LIMIT ?";
+  values.emplace_back(static_cast<std::int64_t>(query.limit));
+  return impl_->select_rows(sql, values, Impl::read_job);
+}
+
 }  // namespace m2mdm::server

@@ -334,4 +334,24 @@ Result<bool> SqliteStore::expire_pristine_change(std::int64_t id, std::string_vi
   return true;
 }
 
+Result<std::vector<OperatorChange>> SqliteStore::list_open_operator_changes(std::optional<std::int64_t> sho_id,
+                                                                            std::int64_t before_id, std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  std::string sql = std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE state IN " +
+                    kOpenChangeStates;
+  std::vector<Impl::SqlValue> values;
+  if (sho_id) {
+    sql += " AND (from_sho = ? OR to_sho = ?)";
+    values.emplace_back(*sho_id);
+    values.emplace_back(*sho_id);
+  }
+  if (before_id != 0) {
+    sql += " AND id < ?";
+    values.emplace_back(before_id);
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  values.emplace_back(static_cast<std::int64_t>(limit));
+  return impl_->select_rows(sql, values, read_change);
+}
+
 }  // namespace m2mdm::server

@@ -59,6 +59,7 @@ class SqliteStore final : public Store {
   Result<Device> get_device_by_pcid(std::string_view pcid) override;
   Result<std::vector<Device>> list_devices(std::int64_t sho_id, std::string_view after_dev_id,
                                            std::size_t limit) override;
+  Result<std::vector<Device>> find_devices(const DeviceQuery& query) override;
   Result<void> set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) override;
   Result<void> touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) override;
   Result<void> set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) override;
@@ -73,6 +74,7 @@ class SqliteStore final : public Store {
   Result<Job> get_job(std::int64_t id) override;
   Result<Job> get_job_by_correlator(std::string_view correlator) override;
   Result<std::vector<Job>> list_jobs(std::string_view dev_id) override;
+  Result<std::vector<Job>> list_jobs_page(const JobQuery& query) override;
   Result<std::optional<Job>> active_job(std::string_view dev_id) override;
   Result<std::optional<Job>> claim_next_job(std::string_view dev_id, std::int64_t now) override;
   Result<bool> transition_job(std::int64_t id, JobState from, JobState to, std::int64_t now) override;
@@ -87,6 +89,8 @@ class SqliteStore final : public Store {
   Result<BootstrapRecord> record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
                                            const DmCredentials& app_credentials, std::int64_t now) override;
   Result<std::optional<BootstrapRecord>> active_bootstrap(std::string_view dev_id) override;
+  Result<std::vector<BootstrapRecord>> list_bootstraps(std::string_view dev_id, std::int64_t before_id,
+                                                       std::size_t limit) override;
   Result<void> deactivate_bootstrap(std::int64_t id) override;
   Result<bool> promote_pending_credentials(std::string_view dev_id, std::int64_t now) override;
   Result<std::int64_t> enqueue_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
@@ -96,6 +100,7 @@ class SqliteStore final : public Store {
   Result<void> reschedule_callback(std::int64_t id, std::int64_t next_attempt_at) override;
   Result<void> append_audit(const AuditEntry& entry) override;
   Result<std::vector<AuditEntry>> list_audit(std::size_t limit) override;
+  Result<std::vector<AuditEntry>> list_audit_page(std::int64_t before_id, std::size_t limit) override;
   Result<StoreStats> stats() override;
   // OperatorChangeStore (sqlite_operator_changes.cpp)
   Result<std::pair<OperatorChange, Job>> create_operator_change(const OperatorChange& change, const NewJob& job,
@@ -104,6 +109,8 @@ class SqliteStore final : public Store {
   Result<std::optional<OperatorChange>> operator_change_for_job(std::int64_t job_id) override;
   Result<std::vector<OperatorChange>> list_operator_changes(std::string_view dev_id) override;
   Result<std::vector<OperatorChange>> operator_changes_in(ChangeState state) override;
+  Result<std::vector<OperatorChange>> list_open_operator_changes(std::optional<std::int64_t> sho_id,
+                                                                 std::int64_t before_id, std::size_t limit) override;
   Result<ChangeBatch> create_change_batch(std::int64_t to_sho, std::string_view variant, std::int64_t size,
                                           std::int64_t now) override;
   Result<ChangeBatch> get_change_batch(std::int64_t id) override;
@@ -115,6 +122,8 @@ class SqliteStore final : public Store {
   // CommandStore (sqlite_commands.cpp)
   Result<MgmtCommand> create_command(const MgmtCommand& cmd, const AuditEntry& audit, std::int64_t now) override;
   Result<MgmtCommand> get_command(std::int64_t id) override;
+  Result<std::vector<MgmtCommand>> list_commands(std::string_view dev_id, std::int64_t before_id,
+                                                 std::size_t limit) override;
   Result<std::optional<MgmtCommand>> claim_next_command(std::string_view dev_id, std::int64_t now) override;
   Result<bool> finish_command(const MgmtCommand& cmd, std::int64_t now) override;
   Result<bool> has_queued_command(std::string_view dev_id, std::int64_t now) override;

@@ -83,6 +83,9 @@ class DeviceStore {
   /// Devices of one SHO ordered by dev_id, starting after @p after_dev_id (paging).
   virtual Result<std::vector<Device>> list_devices(std::int64_t sho_id, std::string_view after_dev_id,
                                                    std::size_t limit) = 0;
+  /// One page of devices in DevId order as @p query narrows them (indexed: a range walk of the
+  /// DevId, SHO or state index, never a scan per page).
+  virtual Result<std::vector<Device>> find_devices(const DeviceQuery& query) = 0;
   virtual Result<void> set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) = 0;
   /// Records a DM session: last_seen = now, and the push address when non-empty.
   virtual Result<void> touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) = 0;
@@ -113,6 +116,8 @@ class JobStore {
   virtual Result<Job> get_job(std::int64_t id) = 0;
   virtual Result<Job> get_job_by_correlator(std::string_view correlator) = 0;
   virtual Result<std::vector<Job>> list_jobs(std::string_view dev_id) = 0;
+  /// One page of jobs as @p query narrows them: with a DevId oldest first, else newest first.
+  virtual Result<std::vector<Job>> list_jobs_page(const JobQuery& query) = 0;
   /// The device's job currently between delivering and awaiting_result, if any (to resume
   /// after a restart).
   virtual Result<std::optional<Job>> active_job(std::string_view dev_id) = 0;
@@ -160,6 +165,9 @@ class BootstrapStore {
                                                    const DmCredentials& app_credentials, std::int64_t now) = 0;
   /// The device's active bootstrap, if any.
   virtual Result<std::optional<BootstrapRecord>> active_bootstrap(std::string_view dev_id) = 0;
+  /// The device's bootstraps, newest first: ids below @p before_id (0 = from the newest), at most @p limit.
+  virtual Result<std::vector<BootstrapRecord>> list_bootstraps(std::string_view dev_id, std::int64_t before_id,
+                                                               std::size_t limit) = 0;
   /// Marks a bootstrap inactive (its delivery failed).
   virtual Result<void> deactivate_bootstrap(std::int64_t id) = 0;
   /// The device authenticated with its pending (re-bootstrap) DM credentials: they replace the
@@ -188,6 +196,8 @@ class AuditLog {
   virtual Result<void> append_audit(const AuditEntry& entry) = 0;
   /// The newest @p limit entries, newest first.
   virtual Result<std::vector<AuditEntry>> list_audit(std::size_t limit) = 0;
+  /// One page of the log, newest first: ids below @p before_id (0 = from the newest), at most @p limit.
+  virtual Result<std::vector<AuditEntry>> list_audit_page(std::int64_t before_id, std::size_t limit) = 0;
 };
 
 /// Operator changes (docs/operator-change.md): each is created with its job in one transaction
@@ -213,6 +223,11 @@ class OperatorChangeStore {
   virtual Result<std::vector<OperatorChange>> operator_changes_of_batch(std::int64_t id) = 0;
   /// Every change in @p state, oldest first.
   virtual Result<std::vector<OperatorChange>> operator_changes_in(ChangeState state) = 0;
+  /// One page of the changes not yet terminal, newest first (ids below @p before_id, 0 = from the
+  /// newest); with @p sho_id only those where it is the old or the new SHO.
+  virtual Result<std::vector<OperatorChange>> list_open_operator_changes(std::optional<std::int64_t> sho_id,
+                                                                         std::int64_t before_id,
+                                                                         std::size_t limit) = 0;
   /// True when an authorisation with @p nonce was already used for a change.
   virtual Result<bool> change_nonce_spent(std::string_view nonce) = 0;
   /// The device confirmed the old SHO's MCIM discarded (variant A step 9, B step 3): state discarded,
@@ -238,6 +253,9 @@ class CommandStore {
   /// and appends @p audit, in one transaction.
   virtual Result<MgmtCommand> create_command(const MgmtCommand& cmd, const AuditEntry& audit, std::int64_t now) = 0;
   virtual Result<MgmtCommand> get_command(std::int64_t id) = 0;
+  /// The device's commands, newest first: ids below @p before_id (0 = from the newest), at most @p limit.
+  virtual Result<std::vector<MgmtCommand>> list_commands(std::string_view dev_id, std::int64_t before_id,
+                                                         std::size_t limit) = 0;
   /// Atomically moves the device's oldest queued, unexpired command to delivered.
   virtual Result<std::optional<MgmtCommand>> claim_next_command(std::string_view dev_id, std::int64_t now) = 0;
   /// Stores the final state with the Statuses and Results (only from delivered; false otherwise).

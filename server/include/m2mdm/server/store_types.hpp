@@ -292,6 +292,27 @@ struct ChangeBatch {
   std::int64_t created = 0;
 };
 
+/// What a device listing asks for (GET /api/v1/devices; docs/console.md "API queries"): one page
+/// in DevId order after @p after_dev_id, narrowed by owner, state and a DevId prefix.
+struct DeviceQuery {
+  std::optional<std::int64_t> sho_id;         ///< only this SHO's devices
+  std::optional<std::int64_t> subscriber_id;  ///< only this subscriber's devices
+  std::optional<DeviceState> state;           ///< only devices in this state
+  std::string dev_id_prefix;                  ///< only DevIds starting with this ("" = any)
+  std::string after_dev_id;                   ///< the last DevId of the previous page ("" = first page)
+  std::size_t limit = 100;
+};
+
+/// What a job listing asks for: one page, narrowed by device, SHO and state. A device's jobs come
+/// oldest first (ids above @p after_id); jobs across devices newest first (ids below it).
+struct JobQuery {
+  std::string dev_id;                  ///< "" = every device
+  std::optional<std::int64_t> sho_id;  ///< only this SHO's jobs
+  std::optional<JobState> state;
+  std::int64_t after_id = 0;           ///< the last id of the previous page (0 = first page)
+  std::size_t limit = 100;
+};
+
 /// Counts for /metrics.
 struct StoreStats {
   std::map<std::string, std::int64_t> jobs_by_state;     ///< keyed by to_string(JobState)

@@ -10,6 +10,7 @@ pkgs=(
   clang-19 libclang-rt-19-dev
   tshark python3 curl jq procps iproute2
   nginx-light wrk  # scripts/bench-server.sh (the anchor; it runs its own nginx on loopback, not the package's service)
+  chromium chromium-driver python3-selenium  # tests/e2e/console_browser.sh: the web console in headless Chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do

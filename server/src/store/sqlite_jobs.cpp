@@ -261,7 +261,9 @@ Result<std::vector<Job>> SqliteStore::list_jobs_page(const JobQuery& query) {
     values.emplace_back(query.dev_id);
   }
   if (query.sho_id) {
-    sql += " AND sho_id = ?";
+    // With a DevId, "+" keeps the planner on the device's index (a few jobs) rather than the
+    // SHO's (maybe millions).
+    sql += query.dev_id.empty() ? " AND sho_id = ?" : " AND +sho_id = ?";
     values.emplace_back(*query.sho_id);
   }
   if (query.state) {

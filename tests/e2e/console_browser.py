@@ -57,7 +57,12 @@ class Console:
         e = self.one(sel)
         return e.text if e else ''
 
-    def shot(self, name):
+    def shot(self, name, at=None):
+        """A screenshot of the viewport: the top of the page, or element @p at scrolled to the top."""
+        if at:
+            self.d.execute_script('document.querySelector(arguments[0]).scrollIntoView()', at)
+        else:
+            self.d.execute_script('window.scrollTo(0, 0)')
         self.d.save_screenshot(os.path.join(self.a.out, name + '.png'))
 
     def browser_errors(self, page, allowed=()):
@@ -157,7 +162,7 @@ class Console:
         new_id = retried.split(' — job ')[1].split(' ')[0]
         self.wait(f'the new job {new_id}', lambda: self.one(f'#jobs tbody tr[data-job="{new_id}"]') is not None)
         self.browser_errors('cancel and retry')
-        self.shot('jobs-actions')
+        self.shot('jobs-actions', at='#jobs-section')
 
         # The other views an SHO has.
         self.view('#/jobs', '#jobs', 'jobs (SHO)')

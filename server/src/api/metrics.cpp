@@ -64,7 +64,7 @@ std::string Metrics::render(const StoreStats* store, const HttpServerStats* http
   }
   if (store) {
     out += "# HELP m2mdm_jobs Jobs by state.\n# TYPE m2mdm_jobs gauge\n";
-    for (int i = 0; i <= static_cast<int>(JobState::expired); ++i) {
+    for (int i = 0; i <= static_cast<int>(JobState::cancelled); ++i) {  // every state, cancelled (the last) too
       auto name = std::string(to_string(static_cast<JobState>(i)));
       auto it = store->jobs_by_state.find(name);
       out += "m2mdm_jobs{state=\"" + name + "\"} " + std::to_string(it == store->jobs_by_state.end() ? 0 : it->second) + "\n";

@@ -170,11 +170,14 @@ class Console:
 
         # Live charts: SVG with data points from /metrics (rates need two samples).
         self.view('#/charts', '#chart-jobs svg', 'charts')
-        self.wait('data points in every chart', lambda: all(
-            len(self.css(f'#{c} svg circle.pt')) >= 2 for c in ('chart-sessions', 'chart-jobs', 'chart-errors')))
-        succeeded = [float(p.get_attribute('data-value')) for p in self.css('#chart-jobs svg circle.pt.s0')]
-        if not succeeded or succeeded[-1] < 2:
-            raise Failure(f'the job outcome chart shows {succeeded} succeeded jobs (the demo made 2)')
+        self.wait('3 data points in every series of every chart', lambda: all(
+            len(self.css(f'#{c} svg circle.pt.s{i}')) >= 3 for c, n in (('chart-sessions', 2), ('chart-jobs', 4),
+                                                                          ('chart-errors', 3)) for i in range(n)))
+        def last(series):
+            return [float(p.get_attribute('data-value')) for p in self.css(f'#chart-jobs svg circle.pt.{series}')][-1]
+        if last('s0') < 2 or last('s3') < 1:
+            raise Failure(f'the job outcome chart shows {last("s0")} succeeded (the demo made 2) and {last("s3")} '
+                          'cancelled jobs (1 was cancelled)')
         self.browser_errors('charts')
         self.shot('charts')
         self.sign_out()

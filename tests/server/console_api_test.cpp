@@ -148,15 +148,16 @@ TEST_F(ConsoleApi, DeviceListingSearchFiltersAndPagesPerRole) {
 }
 
 TEST_F(ConsoleApi, APcidMatchKeepsThePageInDevIdOrderAndWithinItsLimit) {
-  // q = "001010000000001" is the DevId prefix of X:a and X:b (X = q) and the PCID of A:0.
+  // q = "001010000000001" is the DevId prefix of X:a and X:b (X = q) and the PCID of 0-0 (before
+  // them in DevId order: "0-" < "00").
   const std::string q = "001010000000001";
   auto r = call("POST", "/api/v1/devices:import", a,
                 json::array({{{"devId", q + ":a"}, {"pcid", "002"}}, {{"devId", q + ":b"}, {"pcid", "003"}},
-                             {{"devId", "A:0"}, {"pcid", q}}, {{"devId", "B:0"}, {"pcid", "004"}}})
+                             {{"devId", "0-0"}, {"pcid", q}}, {{"devId", "B:0"}, {"pcid", "004"}}})
                     .dump());
   ASSERT_EQ(r.status, 200) << r.body;
   r = call("GET", "/api/v1/devices?limit=2&q=" + q, a);
-  EXPECT_EQ(dev_ids(js(r)), (std::vector<std::string>{"A:0", q + ":a"}));  // in DevId order, 2 at most
+  EXPECT_EQ(dev_ids(js(r)), (std::vector<std::string>{"0-0", q + ":a"}));  // in DevId order, 2 at most
   ASSERT_EQ(js(r)["next"], q + ":a");
   r = call("GET", "/api/v1/devices?limit=2&q=" + q + "&after=" + q + ":a", a);
   EXPECT_EQ(dev_ids(js(r)), (std::vector<std::string>{q + ":b"}));  // the PCID match is not repeated
@@ -180,7 +181,8 @@ TEST_F(ConsoleApi, JobListingsPageAndRetryQueuesAFailedJobAgain) {
   r = call("GET", "/api/v1/jobs", a);
   ASSERT_EQ(r.status, 200) << r.body;
   std::vector<std::int64_t> ids;
-  for (const auto& j : js(r)["jobs"]) ids.push_back(j["id"]);
+  const json listed = js(r);  // (a range-for over js(r)[...] would outlive the temporary)
+  for (const auto& j : listed["jobs"]) ids.push_back(j["id"]);
   EXPECT_EQ(ids, (std::vector<std::int64_t>{j3, j2, j1}));
   r = call("GET", "/api/v1/jobs?limit=2", kAdmin);
   EXPECT_EQ(js(r)["jobs"][0]["id"], j4);
@@ -229,7 +231,8 @@ TEST_F(ConsoleApi, AuditLogIsTheOperatorsNewestFirstPageByPage) {
   for (auto after = page["next"]; !after.is_null();) {
     r = call("GET", "/api/v1/audit?limit=2&after=" + std::to_string(after.get<std::int64_t>()), kAdmin);
     ASSERT_EQ(r.status, 200);
-    for (const auto& e : js(r)["audit"]) {
+    const json entries = js(r);
+    for (const auto& e : entries["audit"]) {
       EXPECT_LT(e["id"], after);
       seen.insert(e["id"].get<std::int64_t>());
     }

@@ -3,16 +3,16 @@
 // a route, every /api/v1 operation lists 401 and 403 (every token is checked first, then its
 // role), and every /api/v1 operation with a JSON request body lists 415 (the one media-type rule,
 // api/request_parts.hpp). The spec is read line by line in its own layout: paths at two spaces,
-// methods at four, response codes at eight.
+// methods at four, fields of an operation at six, response codes at eight.
 #include "api/rest_api.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace m2mdm::server {
 namespace {
@@ -22,32 +22,38 @@ struct Operation {
   bool json_body = false;
 };
 
+// The text after exactly @p n leading spaces ("" when the line is indented otherwise).
+std::string_view at_indent(std::string_view line, std::size_t n) {
+  if (line.size() <= n || line.find_first_not_of(' ') != n) return {};
+  return line.substr(n);
+}
+
 // "METHOD path" -> what the spec lists for it.
 std::map<std::string, Operation> read_spec() {
   std::ifstream in(std::string(M2MDM_SOURCE_DIR) + "/docs/openapi.yaml");
   EXPECT_TRUE(in) << "docs/openapi.yaml";
-  const std::regex path_re(R"(^  (/\S+):\s*$)"), method_re(R"(^    (get|post|put|patch|delete|head):\s*$)"),
-      code_re(R"re(^        "(\d{3})":)re"), body_re(R"(^          application/json:)");
+  const std::set<std::string_view> methods = {"get:", "post:", "put:", "patch:", "delete:", "head:"};
   std::map<std::string, Operation> ops;
   std::string path, key, line;
   bool in_body = false;
   while (std::getline(in, line)) {
-    if (line.rfind("components:", 0) == 0) break;
-    std::smatch m;
-    if (std::regex_match(line, m, path_re)) {
-      path = m[1];
+    if (line.starts_with("components:")) break;
+    if (auto p = at_indent(line, 2); p.starts_with("/") && p.ends_with(":")) {
+      path = p.substr(0, p.size() - 1);
       key.clear();
-    } else if (!path.empty() && std::regex_match(line, m, method_re)) {
-      std::string method = m[1];
+    } else if (auto m = at_indent(line, 4); !path.empty() && methods.contains(m)) {
+      std::string method(m.substr(0, m.size() - 1));
       for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       key = method + " " + path;
       ops[key];
       in_body = false;
     } else if (!key.empty()) {
-      if (line.rfind("      requestBody:", 0) == 0) in_body = true;
-      if (line.rfind("      responses:", 0) == 0) in_body = false;
-      if (in_body && std::regex_search(line, body_re)) ops[key].json_body = true;
-      if (std::regex_search(line, m, code_re)) ops[key].codes.insert(m[1]);
+      if (auto f = at_indent(line, 6); !f.empty()) in_body = f.starts_with("requestBody:");
+      if (in_body && at_indent(line, 10).starts_with("application/json:")) ops[key].json_body = true;
+      // A response: '"401": ...' at eight spaces.
+      if (auto c = at_indent(line, 8); c.size() >= 6 && c[0] == '"' && c[4] == '"' && c[5] == ':') {
+        ops[key].codes.insert(std::string(c.substr(1, 3)));
+      }
     }
   }
   return ops;
@@ -72,7 +78,9 @@ TEST(OpenApi, ListsEveryRouteWithItsAnswers) {
     if (r.pattern.starts_with("/api/v1/")) {
       EXPECT_TRUE(op->second.codes.contains("401")) << key << ": no 401 in docs/openapi.yaml";
       EXPECT_TRUE(op->second.codes.contains("403")) << key << ": no 403 in docs/openapi.yaml";
-      if (op->second.json_body) EXPECT_TRUE(op->second.codes.contains("415")) << key << ": no 415 in docs/openapi.yaml";
+      if (op->second.json_body) {
+        EXPECT_TRUE(op->second.codes.contains("415")) << key << ": no 415 in docs/openapi.yaml";
+      }
     }
   }
   for (const auto& [key, op] : spec) EXPECT_TRUE(routes.contains(key)) << key << " is in docs/openapi.yaml but not a route";

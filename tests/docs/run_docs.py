@@ -252,14 +252,29 @@ def tail(path: Path, n: int) -> str:
         return ""
 
 
+# The process group of the document running now (killed too when the runner itself is stopped).
+current_group: int | None = None
+
+
+def stop_on_signal(signum, _frame) -> None:
+    if current_group is not None:
+        kill_group(current_group)
+    print(f"stopped by signal {signum}")
+    sys.exit(1)
+
+
 def run_document(doc: str, blocks: list[Block], work: Path, env: dict[str, str], timeout: float) -> tuple[int, int, int, float]:
     """Runs the runnable blocks of one document; returns (ran ok, skipped, failed, seconds)."""
+    global current_group
     to_run = [b for b in blocks if b.code and b.skip is None]
     skipped = [b for b in blocks if b.tag in RUN_TAGS and b.skip is not None]
     for b in skipped:
         print(f"SKIP {b.doc}:{b.line}: {b.skip}")
     if not to_run:
         return 0, len(skipped), 0, 0.0
+    if timeout <= 0:
+        print(f"FAIL {doc}: not run, the time budget is spent")
+        return 0, len(skipped), 1, 0.0
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", doc)
     scratch = work / name
     scratch.mkdir(parents=True)
@@ -272,6 +287,7 @@ def run_document(doc: str, blocks: list[Block], work: Path, env: dict[str, str],
     with open(log, "wb") as out:
         proc = subprocess.Popen(["bash", str(script)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=scratch, env=env, start_new_session=True)
+        current_group = proc.pid
         try:
             rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -279,6 +295,7 @@ def run_document(doc: str, blocks: list[Block], work: Path, env: dict[str, str],
             kill_group(proc.pid)
             rc = proc.wait()
     kill_group(proc.pid)  # background jobs the document left running
+    current_group = None
     seconds = time.monotonic() - start
     done = status.read_text().split("\n") if status.exists() else []
     ok = sum(1 for line in done if line.startswith("ok "))
@@ -306,6 +323,8 @@ def main() -> int:
                     help="directory put first on PATH (repeatable): the build tree's server/ and client/")
     ap.add_argument("--work-dir", type=Path, help="scratch root (default: a temp directory, removed when all pass)")
     ap.add_argument("--timeout", type=float, default=75, help="seconds per document (default 75)")
+    ap.add_argument("--budget", type=float, default=240,
+                    help="seconds for all documents (default 240, under the ctest timeout): later ones fail unrun")
     ap.add_argument("--list", action="store_true", help="only list the blocks and what would happen to them")
     ap.add_argument("--no-netns", action="store_true", help="do not try a private network namespace")
     ap.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
@@ -349,6 +368,8 @@ def main() -> int:
         where = shutil.which(tool, path=env["PATH"])
         print(f"{tool}: {where or 'NOT FOUND'}")
 
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     work = args.work_dir.resolve() if args.work_dir else Path(tempfile.mkdtemp(prefix="m2mdm-docs-"))
     work.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
@@ -356,7 +377,8 @@ def main() -> int:
     t0 = time.monotonic()
     for doc, blocks in parsed:
         env["TMPDIR"] = str(work)
-        ok, skipped, failed, seconds = run_document(doc, blocks, work, env, args.timeout)
+        left = args.budget - (time.monotonic() - t0)
+        ok, skipped, failed, seconds = run_document(doc, blocks, work, env, min(args.timeout, left))
         not_run = sum(1 for b in blocks if b.tag not in RUN_TAGS)
         summary.append(f"{doc:32} ran {ok:2}  skipped {skipped:2}  failed {failed}  "
                        f"(other fences {not_run:2})  {seconds:5.1f} s")

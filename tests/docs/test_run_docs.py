@@ -78,6 +78,11 @@ class Run(unittest.TestCase):
         self.assertEqual((ok, failed), (0, 1), out)
         self.assertIn("expected output line missing (or out of order): a", out)
 
+    def test_spent_budget_fails_unrun(self):
+        (ok, _, failed, _), out = run("```sh\ntouch ran\n```\n", timeout=0)
+        self.assertEqual((ok, failed), (0, 1))
+        self.assertIn("not run, the time budget is spent", out)
+
     def test_timeout_kills_background_jobs(self):
         (_, _, failed, seconds), out = run("```sh\nsleep 30 &\nsleep 30\n```\n", timeout=1)
         self.assertEqual(failed, 1)

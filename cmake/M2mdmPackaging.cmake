@@ -72,6 +72,24 @@ install(CODE "
   file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/pkgconfig\" TYPE FILE
        FILES \"${_gen}/\${_m2mdm_pc_dir}/m2mdm-client.pc\")" COMPONENT dev)
 
+# --- libm2mdm-dev: static libraries without debug sections when stripping ---------------------
+# `cmake --install --strip` and CPack (CPACK_STRIP_FILES) strip executables only; Debian strips
+# the debug sections of static libraries too (dh_strip: strip --strip-debug), which keeps the
+# symbols a link needs. Runs after the libraries' own install rules (CMP0082: declaration order).
+if(CMAKE_STRIP)
+  install(CODE "
+    if(CMAKE_INSTALL_DO_STRIP)
+      file(GLOB _m2mdm_static_libs \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/libm2mdm_*.a\")
+      foreach(_lib IN LISTS _m2mdm_static_libs)
+        execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug --remove-section=.comment \"\${_lib}\"
+                        RESULT_VARIABLE _rc)
+        if(NOT _rc EQUAL 0)
+          message(FATAL_ERROR \"strip --strip-debug \${_lib} failed: \${_rc}\")
+        endif()
+      endforeach()
+    endif()" COMPONENT dev)
+endif()
+
 # --- CPack: the three .debs --------------------------------------------------------------------
 set(M2MDM_PACKAGE_MAINTAINER "m2mdm maintainers <m2mdm@invalid.example>" CACHE STRING
     "Maintainer field of the .debs")

@@ -10,7 +10,7 @@ set -euo pipefail
 m2mdm=${1:?m2mdm binary} device=${2:?m2mdm-device binary} out=${3:?output dir} version=${4:?version}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v help2man >/dev/null || { echo "make-man-pages: help2man is missing (apt-get install help2man)" >&2; exit 1; }
-export LC_ALL=C
+export LC_ALL=C.UTF-8
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/m2mdm-man-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/server" "$tmp/device"
@@ -20,9 +20,15 @@ subcommands() {
   "$@" --help | awk '/^[A-Za-z][A-Za-z ]*:$/ { s = tolower($0); next }
                      s == "subcommands:" && /^  [a-z0-9]/ { print $1 }'
 }
-# summary PROGRAM [WORD...]: the first sentence of the command's description (the NAME line).
+# summary PROGRAM [WORD...]: the NAME line: the first sentence of the command's description
+# (without a leading "program: "), cut before " (", ": " or "; " while longer than 70 characters.
 summary() {
-  "$@" --help | sed -n '/^Usage:/q;p' | tr '\n' ' ' | sed -e 's/^m2mdm: //' -e 's/\. .*//' -e 's/[. ]*$//'
+  local s cut
+  s=$("$@" --help | sed -n '/^Usage:/q;p' | tr '\n' ' ' | sed -e 's/^[a-z0-9-]*: //' -e 's/\. .*//' -e 's/[. ]*$//')
+  for cut in ' (' ': ' '; '; do
+    [ "${#s}" -le 70 ] || s=${s%%"$cut"*}
+  done
+  printf '%s\n' "$s"
 }
 # Text as roff: backslashes and minus signs escaped, no line taken for a request.
 roff() { sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
@@ -41,7 +47,7 @@ page() {
   local name=$1 dir=$2 prog=$3 include=$4 extra=()
   [ -f "$here/$name.h2m" ] && extra=(--include "$here/$name.h2m")
   # shellcheck disable=SC2086 # PROGRAM-AND-WORDS is split on purpose (help2man runs it with --help)
-  help2man --no-info --section 1 --version-string "$version" --name "$(summary $prog)" \
+  help2man --no-info --locale C.UTF-8 --section 1 --version-string "$version" --name "$(summary $prog)" \
     --include "$include" "${extra[@]}" --output "$tmp/$name.1" "$prog"
   local title
   title=$(tr '[:lower:]' '[:upper:]' <<<"$name")

@@ -19,7 +19,10 @@ need cpack dpkg-deb curl gzip
 
 # 1. The packages, written outside the build tree.
 start=$(date +%s)
-cpack --config "$BUILD/CPackConfig.cmake" -B "$WORK/debs" >"$WORK/cpack.log" 2>&1 || fail "cpack: $(tail -30 "$WORK/cpack.log")"
+# zstd instead of the packages' default gzip: the same contents, but this tree's ASan binaries and
+# libraries are several times the size of a release build's (dpkg-shlibdeps takes most of the rest).
+cpack --config "$BUILD/CPackConfig.cmake" -B "$WORK/debs" -D CPACK_DEBIAN_COMPRESSION_TYPE=zstd >"$WORK/cpack.log" 2>&1 ||
+  fail "cpack: $(tail -30 "$WORK/cpack.log")"
 deb() {
   local f
   f=$(find "$WORK/debs" -maxdepth 1 -name "$1_*.deb")
@@ -81,7 +84,7 @@ M2MDM="$ROOT/usr/bin/m2mdm"
 "$M2MDM" --version | grep -q '^m2mdm ' || fail "the packaged m2mdm does not run"
 "$ROOT/usr/bin/m2mdm-device" --help | grep -q -- --state-dir || fail "the packaged m2mdm-device does not run"
 grep -qx "prefix=/usr" "$ROOT/usr/lib/pkgconfig/m2mdm-client.pc" || fail "m2mdm-client.pc: prefix is not /usr"
-gzip -dc "$ROOT/usr/share/man/man1/m2mdm-server.1.gz" | grep -q -- '--config' || fail "m2mdm-server(1) lacks --config"
+gzip -dc "$ROOT/usr/share/man/man1/m2mdm-server.1.gz" | grep -qF '\-\-config' || fail "m2mdm-server(1) lacks --config"
 gzip -dc "$ROOT/usr/share/man/man1/m2mdm-devices.1.gz" | grep -q 'm2mdm devices import' ||
   fail "m2mdm-devices(1) lacks the nested command 'm2mdm devices import'"
 grep -q '^state_dir = "/var/lib/m2mdm"' "$ROOT/etc/m2mdm/server.toml" || fail "server.toml: state_dir is not /var/lib/m2mdm"
@@ -112,17 +115,20 @@ complete_words m2mdm devices imp | grep -qx import || fail "completion of 'm2mdm
 complete_words m2mdm-device --state | grep -qx -- --state-dir || fail "completion of 'm2mdm-device --state'"
 echo "ok: bash completion: m2mdm ser -> server, m2mdm server --con -> --config, m2mdm devices imp -> import"
 
-# 5. systemd-analyze verify of both units, inside the scratch root.
+# 5. systemd-analyze verify of both units: every key known and well-formed (it prints a line for
+#    anything it ignores, so any output fails), the dependencies resolvable, the binary executable
+#    (copies of the units with ExecStart= pointing into the scratch root), and the man pages of
+#    Documentation= found (MANPATH: the scratch root's).
 if ! command -v systemd-analyze >/dev/null; then
   echo "skip: systemd-analyze verify (systemd-analyze is not installed: apt-get install systemd)"
 else
+  mkdir -p "$WORK/units"
   for unit in m2mdm.service m2mdm-device.service; do
-    systemd-analyze verify --root="$ROOT" "$ROOT/usr/lib/systemd/system/$unit" >"$WORK/verify.log" 2>&1 ||
-      fail "systemd-analyze verify $unit: $(cat "$WORK/verify.log")"
-    if grep -v -e 'Failed to \(open\|connect\)' -e 'Unknown user' "$WORK/verify.log" | grep -q .; then
-      fail "systemd-analyze verify $unit: $(cat "$WORK/verify.log")"
-    fi
+    sed "s|/usr/bin/m2mdm|$ROOT/usr/bin/m2mdm|" "$ROOT/usr/lib/systemd/system/$unit" >"$WORK/units/$unit"
+    rc=0
+    MANPATH="$ROOT/usr/share/man" systemd-analyze verify "$WORK/units/$unit" >"$WORK/verify.log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] && ! grep -q . "$WORK/verify.log" || fail "systemd-analyze verify $unit (exit $rc): $(cat "$WORK/verify.log")"
   done
-  echo "ok: systemd-analyze verify: m2mdm.service, m2mdm-device.service"
+  echo "ok: systemd-analyze verify: m2mdm.service, m2mdm-device.service (no warning)"
 fi
 echo "PASS packaging_debs"

@@ -5,7 +5,7 @@
 # docs/examples/embed_client.cpp built as a separate CMake project (docs/examples/CMakeLists.txt:
 # find_package(m2mdm), m2mdm::client) and once more with pkg-config alone. Each binary then runs
 # as a device: usage without arguments (exit 1), a bootstrap MAC'd with another PIN refused (exit
-# 2, nothing stored), the right one applied (sealed tree written), and its DM session tried through
+# 2; a second refusal changes no stored byte), the right one applied (sealed tree written), and its DM session tried through
 # the example's own transport (exit 3: the example bootstrap's DPF name does not resolve here).
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
@@ -17,6 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 need cmake ninja pkg-config c++
 PREFIX="$WORK/prefix"
+# A digest of every file below a directory (names and bytes).
+state_hash() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum; }
 
 # 1. The installed tree.
 cmake --install "$BUILD" --prefix "$PREFIX" --component dev >"$WORK/install.log" 2>&1 ||
@@ -74,11 +76,14 @@ for bin in "$WORK/cmake-build/embed_client" "$WORK/pc-build/embed_client"; do
   [ "$rc" = 1 ] && grep -q "usage:" "$WORK/err" || fail "$bin without arguments: exit $rc, $(cat "$WORK/err")"
   rc=0; "$bin" "$state" "$tre" "$(pki sho-ca)" 9999 "$WORK/bootstrap.push" >/dev/null 2>"$WORK/err" || rc=$?
   [ "$rc" = 2 ] && grep -q "push refused" "$WORK/err" || fail "$bin, wrong PIN: exit $rc (expected 2), $(cat "$WORK/err")"
-  [ ! -e "$state/tree.m2mt" ] || fail "$bin stored a tree after a refused bootstrap"
+  refused=$(state_hash "$state")
+  rc=0; "$bin" "$state" "$tre" "$(pki sho-ca)" 9999 "$WORK/bootstrap.push" >/dev/null 2>"$WORK/err" || rc=$?
+  [ "$rc" = 2 ] && [ "$(state_hash "$state")" = "$refused" ] || fail "$bin, wrong PIN again: exit $rc or the state changed"
   rc=0; timeout 120 "$bin" "$state" "$tre" "$(pki sho-ca)" 8372 "$WORK/bootstrap.push" >"$WORK/out" 2>"$WORK/err" || rc=$?
   [ "$rc" = 3 ] || fail "$bin, right PIN: exit $rc (expected 3: session to an unreachable DPF), $(cat "$WORK/err")"
   grep -q "^POST https://dpf.ro.example:8443/dm " "$WORK/err" || fail "$bin: the example's transport sent nothing: $(cat "$WORK/err")"
   grep -q "^session: " "$WORK/err" || fail "$bin: no session failure reason: $(cat "$WORK/err")"
+  [ "$(state_hash "$state")" != "$refused" ] || fail "$bin: the applied bootstrap stored nothing"
   [ "$(head -c 4 "$state/tree.m2mt")" = M2MS ] || fail "$bin: no sealed tree after the bootstrap"
   echo "ok: $(basename "$(dirname "$bin")")/embed_client: wrong PIN refused, bootstrap applied, $(grep -m1 '^POST' "$WORK/err"), $(grep -m1 '^session: ' "$WORK/err")"
 done

@@ -30,7 +30,7 @@ deb() {
   echo "$f"
 }
 SERVER_DEB=$(deb m2mdm-server) DEVICE_DEB=$(deb m2mdm-device) DEV_DEB=$(deb libm2mdm-dev)
-echo "ok: cpack wrote $(cd "$WORK/debs" && ls ./*.deb | xargs -n1 basename | tr '\n' ' ')in $(($(date +%s) - start)) s"
+echo "ok: cpack wrote $(find "$WORK/debs" -maxdepth 1 -name '*.deb' -printf '%f ' | sort)in $(($(date +%s) - start)) s"
 
 # 2. dpkg -c: each package lists what it must.
 listing() { dpkg -c "$1" | awk '{print $NF}' | sed 's|^\./|/|'; }
@@ -60,7 +60,7 @@ has "$WORK/libm2mdm-dev.txt" /usr/lib/libm2mdm_client.a /usr/lib/libm2mdm_bootst
 for h in $(cd "$SRC" && find ./*/internal -name '*.hpp' | sed 's|^\./[^/]*/internal/||'); do
   if grep -qx "/usr/include/$h" "$WORK/libm2mdm-dev.txt"; then fail "libm2mdm-dev contains the internal header $h"; fi
 done
-[ -z "$(grep '^/usr/bin/.' "$WORK/libm2mdm-dev.txt")" ] || fail "libm2mdm-dev contains binaries"
+! grep -q '^/usr/bin/.' "$WORK/libm2mdm-dev.txt" || fail "libm2mdm-dev contains binaries"
 [ "$(grep '^/usr/bin/.' "$WORK/m2mdm-device.txt")" = /usr/bin/m2mdm-device ] || fail "m2mdm-device: binaries other than m2mdm-device"
 echo "ok: dpkg -c: m2mdm-server $(wc -l <"$WORK/m2mdm-server.txt") entries (man pages for: $(tr '\n' ' ' <<<"$subs")), m2mdm-device $(wc -l <"$WORK/m2mdm-device.txt"), libm2mdm-dev $(wc -l <"$WORK/libm2mdm-dev.txt")"
 

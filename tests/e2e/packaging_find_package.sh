@@ -5,8 +5,9 @@
 # docs/examples/embed_client.cpp built as a separate CMake project (docs/examples/CMakeLists.txt:
 # find_package(m2mdm), m2mdm::client) and once more with pkg-config alone. Each binary then runs
 # as a device: usage without arguments (exit 1), a bootstrap MAC'd with another PIN refused (exit
-# 2; a second refusal changes no stored byte), the right one applied (sealed tree written), and its DM session tried through
-# the example's own transport (exit 3: the example bootstrap's DPF name does not resolve here).
+# 2; a second refusal changes no stored byte), the right one applied (sealed tree written), and
+# its DM session tried through the example's own transport (exit 3: the example bootstrap's DPF
+# name does not resolve here).
 # $1 = m2mdm binary, $2 = build dir.
 set -euo pipefail
 M2MDM=${1:?m2mdm binary}

@@ -98,7 +98,9 @@ set(CPACK_PACKAGE_NAME m2mdm)
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_VENDOR m2mdm)
 set(CPACK_PACKAGE_CONTACT "${M2MDM_PACKAGE_MAINTAINER}")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+# Left at CPack's own default: CPackDeb then prepends nothing, and the first line of each
+# component's description below is its package's summary.
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${CMAKE_PROJECT_NAME} built using CMake")
 # Install with DESTDIR under the real prefix /usr: the pkg-config file then says prefix=/usr.
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_INSTALL_PREFIX /usr)
@@ -119,11 +121,11 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser | systemd")
 set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "m2mdm-device")
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
     "${_pkg}/debian/server/postinst;${_pkg}/debian/server/prerm;${_pkg}/debian/server/postrm;${_pkg}/debian/server/conffiles")
-set(CPACK_COMPONENT_SERVER_DESCRIPTION
-    "m2mdm RO server: OMA DM DPF, DRF, ICF and PVA for MCIM provisioning\n"
-    "The `m2mdm` command: `m2mdm server` is the Registration Operator of 3GPP TR 33.812 (OMA DM 1.2\n"
-    "endpoint, REST API, /metrics, /healthz, SQLite store), with the operator's CLI, the test PKI\n"
-    "and conformance tools. Ships the systemd unit m2mdm.service (user m2mdm, hardened),\n"
+string(JOIN "\n" CPACK_COMPONENT_SERVER_DESCRIPTION
+    "m2mdm RO server: OMA DM DPF, DRF, ICF and PVA for MCIM provisioning"
+    "The `m2mdm` command: `m2mdm server` is the Registration Operator of 3GPP TR 33.812 (OMA DM 1.2"
+    "endpoint, REST API, /metrics, /healthz, SQLite store), with the operator's CLI, the test PKI"
+    "and conformance tools. Ships the systemd unit m2mdm.service (user m2mdm, hardened),"
     "/etc/m2mdm/server.toml, man pages and bash completion.")
 
 set(CPACK_DEBIAN_DEVICE_PACKAGE_NAME m2mdm-device)
@@ -132,10 +134,10 @@ set(CPACK_DEBIAN_DEVICE_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_DEVICE_PACKAGE_DEPENDS "adduser | systemd")
 set(CPACK_DEBIAN_DEVICE_PACKAGE_CONTROL_EXTRA
     "${_pkg}/debian/device/postinst;${_pkg}/debian/device/prerm;${_pkg}/debian/device/postrm")
-set(CPACK_COMPONENT_DEVICE_DESCRIPTION
-    "m2mdm device agent: OMA DM client that receives MCIMs (3GPP TR 33.812)\n"
-    "The `m2mdm-device` agent: bootstrap over WAP push, DM sessions with the DPF, MCIM install\n"
-    "into a software TRE. Ships the systemd unit m2mdm-device.service, an example device.env,\n"
+string(JOIN "\n" CPACK_COMPONENT_DEVICE_DESCRIPTION
+    "m2mdm device agent: OMA DM client that receives MCIMs (3GPP TR 33.812)"
+    "The `m2mdm-device` agent: bootstrap over WAP push, DM sessions with the DPF, MCIM install"
+    "into a software TRE. Ships the systemd unit m2mdm-device.service, an example device.env,"
     "its man page and bash completion.")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libm2mdm-dev)
@@ -143,10 +145,10 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # What m2mdmConfig.cmake finds (find_dependency) and what the static libraries link.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libssl-dev (>= 3.0), libxml2-dev, libwbxml2-dev, libsqlite3-dev, libboost-dev (>= 1.74), nlohmann-json3-dev, libspdlog-dev, libtomlplusplus-dev, pkg-config")
-set(CPACK_COMPONENT_DEV_DESCRIPTION
-    "m2mdm libraries for device makers: embed the OMA DM client (static)\n"
-    "Static libraries (client, bootstrap, mo, syncml, server), their public headers, the CMake\n"
-    "package (find_package(m2mdm), targets m2mdm::client ...) and the pkg-config file\n"
+string(JOIN "\n" CPACK_COMPONENT_DEV_DESCRIPTION
+    "m2mdm libraries for device makers: embed the OMA DM client (static)"
+    "Static libraries (client, bootstrap, mo, syncml, server), their public headers, the CMake"
+    "package (find_package(m2mdm), targets m2mdm::client ...) and the pkg-config file"
     "m2mdm-client.pc, to put the M2ME side of 3GPP TR 33.812 into a product.")
 
 include(CPack)

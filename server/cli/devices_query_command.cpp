@@ -9,7 +9,6 @@
 #include "m2mdm/server/store_types.hpp"
 
 #include <iostream>
-#include <memory>
 #include <string>
 
 namespace m2mdm::cli {
@@ -85,26 +84,23 @@ void run_show(const ShowFlags& f) {
 void add_devices_query_commands(CLI::App* devices) {
   const std::string states = enum_names(server::DeviceState::failed);
 
-  auto l = std::make_shared<ListFlags>();
-  CLI::App* list = devices->add_subcommand(
-      "list", "The devices the token may see (an SHO its own, a subscriber those it owns), ordered by DevId: a table "
-              "DEVID PCID STATE SHO SUBSCRIBER LAST SEEN, or --json. One page (--limit) unless --all; when more "
-              "follow, the --after to give is printed on stderr (JSON: \"next\")");
-  add_query_flags(*list, *l);
-  list->add_option("--state", l->state, "only devices in this state (" + states + "; filtered on each page)")
-      ->check(names_of("device state", states, server::device_state_from_string));
+  auto [list, l] = add_query_command<ListFlags>(
+      *devices, "list",
+      "The devices the token may see (an SHO its own, a subscriber those it owns), ordered by DevId: a table DEVID "
+      "PCID STATE SHO SUBSCRIBER LAST SEEN, or --json. One page (--limit) unless --all; when more follow, the "
+      "--after to give is printed on stderr (JSON: \"next\")",
+      run_list);
+  add_name_filter(*list, "--state", l->state, "device state", states, server::device_state_from_string);
   list->add_option("--limit", l->limit, "devices per page (1-1000, default 100)")->check(CLI::Range(1u, kMaxPage));
   list->add_option("--after", l->after, "start after this DevId (the next page)");
   list->add_flag("--all", l->all, "every page (progress on stderr)");
-  list->callback([l] { run_list(*l); });
 
-  auto s = std::make_shared<ShowFlags>();
-  CLI::App* show = devices->add_subcommand(
-      "show", "One device ('key: value' lines, no secrets), then its jobs and operator changes as tables; or --json "
-              "{\"device\", \"jobs\", \"operatorChanges\"}");
-  add_query_flags(*show, *s);
+  auto [show, s] = add_query_command<ShowFlags>(
+      *devices, "show",
+      "One device ('key: value' lines, no secrets), then its jobs and operator changes as tables; or --json "
+      "{\"device\", \"jobs\", \"operatorChanges\"}",
+      run_show);
   show->add_option("DEVID", s->dev_id, "the device's DevId")->required();
-  show->callback([s] { run_show(*s); });
 }
 
 }  // namespace m2mdm::cli

@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <iostream>
-#include <memory>
 #include <string>
 #include <thread>
 
@@ -89,36 +88,31 @@ void add_jobs_command(CLI::App& app) {
   const std::string states = enum_names(server::JobState::cancelled);
   const std::string kinds = enum_names(server::JobKind::arm_rebootstrap);
 
-  auto l = std::make_shared<Flags>();
-  CLI::App* list = jobs->add_subcommand(
-      "list", "A device's jobs (GET /api/v1/devices/{devId}/jobs), oldest first: a table ID KIND STATE ATTEMPTS "
-              "RESULT CORRELATOR UPDATED, or --json");
-  add_query_flags(*list, *l);
+  auto [list, l] = add_query_command<Flags>(
+      *jobs, "list",
+      "A device's jobs (GET /api/v1/devices/{devId}/jobs), oldest first: a table ID KIND STATE ATTEMPTS RESULT "
+      "CORRELATOR UPDATED, or --json",
+      run_list);
   list->add_option("--device", l->dev_id, "the device's DevId")->required();
-  list->add_option("--state", l->state, "only jobs in this state (" + states + ")")
-      ->check(names_of("job state", states, server::job_state_from_string));
-  list->add_option("--kind", l->kind, "only jobs of this kind (" + kinds + ")")
-      ->check(names_of("job kind", kinds, server::job_kind_from_string));
-  list->callback([l] { run_list(*l); });
+  add_name_filter(*list, "--state", l->state, "job state", states, server::job_state_from_string);
+  add_name_filter(*list, "--kind", l->kind, "job kind", kinds, server::job_kind_from_string);
 
-  auto s = std::make_shared<Flags>();
-  CLI::App* show = jobs->add_subcommand(
-      "show", "One job (GET /api/v1/jobs/{id}) as 'key: value' lines or --json; with --wait, follow it (its state "
-              "on stderr when it changes) until it ended, and exit 0 only if it succeeded");
-  add_query_flags(*show, *s);
+  auto [show, s] = add_query_command<Flags>(
+      *jobs, "show",
+      "One job (GET /api/v1/jobs/{id}) as 'key: value' lines or --json; with --wait, follow it (its state on stderr "
+      "when it changes) until it ended, and exit 0 only if it succeeded",
+      run_show);
   show->add_flag("--wait", s->wait, "follow the job until it succeeded, failed, expired or was cancelled");
   show->add_option("--wait-timeout", s->wait_timeout_s, "seconds --wait follows the job (default 3600)")
       ->check(CLI::Range(1, 86400));
-  show->add_option("ID", s->id, "the job id")->required()->check(CLI::PositiveNumber);
-  show->callback([s] { run_show(*s); });
+  add_id_argument(*show, s->id, "the job id");
 
-  auto c = std::make_shared<Flags>();
-  CLI::App* cancel = jobs->add_subcommand(
-      "cancel", "Withdraw a queued or notified job (DELETE /api/v1/jobs/{id}): prints 'job ID cancelled (KIND for "
-                "DEVID)'; exit 1 with the server's reason when it already reached the device");
-  add_query_flags(*cancel, *c);
-  cancel->add_option("ID", c->id, "the job id")->required()->check(CLI::PositiveNumber);
-  cancel->callback([c] { run_cancel(*c); });
+  auto [cancel, c] = add_query_command<Flags>(
+      *jobs, "cancel",
+      "Withdraw a queued or notified job (DELETE /api/v1/jobs/{id}): prints 'job ID cancelled (KIND for DEVID)'; "
+      "exit 1 with the server's reason when it already reached the device",
+      run_cancel);
+  add_id_argument(*cancel, c->id, "the job id");
 }
 
 }  // namespace m2mdm::cli

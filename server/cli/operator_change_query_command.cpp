@@ -9,7 +9,6 @@
 #include "m2mdm/server/store_types.hpp"
 
 #include <iostream>
-#include <memory>
 #include <string>
 
 namespace m2mdm::cli {
@@ -46,21 +45,17 @@ void run_show(const Flags& f) {
 void add_operator_change_query_commands(CLI::App* oc) {
   const std::string states = enum_names(server::ChangeState::failed);
 
-  auto l = std::make_shared<Flags>();
-  CLI::App* list = oc->add_subcommand(
-      "list", "A device's operator changes, oldest first: a table ID DEVID VARIANT STATE FROM TO RESULT DISCARDED "
-              "ACKED UPDATED (an SHO sees the changes it took part in, with the fields its side may see), or --json");
-  add_query_flags(*list, *l);
+  auto [list, l] = add_query_command<Flags>(
+      *oc, "list",
+      "A device's operator changes, oldest first: a table ID DEVID VARIANT STATE FROM TO RESULT DISCARDED ACKED "
+      "UPDATED (an SHO sees the changes it took part in, with the fields its side may see), or --json",
+      run_list);
   list->add_option("--device", l->dev_id, "the device's DevId")->required();
-  list->add_option("--state", l->state, "only changes in this state (" + states + ")")
-      ->check(names_of("operator change state", states, server::change_state_from_string));
-  list->callback([l] { run_list(*l); });
+  add_name_filter(*list, "--state", l->state, "operator change state", states, server::change_state_from_string);
 
-  auto s = std::make_shared<Flags>();
-  CLI::App* show = oc->add_subcommand("show", "One operator change (GET /api/v1/operator-changes/{id}) as 'key: value' lines, or --json");
-  add_query_flags(*show, *s);
-  show->add_option("ID", s->id, "the operator change's id")->required()->check(CLI::PositiveNumber);
-  show->callback([s] { run_show(*s); });
+  auto [show, s] = add_query_command<Flags>(
+      *oc, "show", "One operator change (GET /api/v1/operator-changes/{id}) as 'key: value' lines, or --json", run_show);
+  add_id_argument(*show, s->id, "the operator change's id");
 }
 
 }  // namespace m2mdm::cli

@@ -31,6 +31,10 @@ void add_query_flags(CLI::App& cmd, QueryFlags& f) {
   cmd.add_flag("--json", f.json_out, "print the server's JSON (one line) instead of a table");
 }
 
+void add_id_argument(CLI::App& cmd, std::int64_t& into, const std::string& help) {
+  cmd.add_option("ID", into, help)->required()->check(CLI::PositiveNumber);
+}
+
 std::string text_of(const json& j, std::string_view key) {
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) return "-";

@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace m2mdm::cli {
 
@@ -37,6 +39,21 @@ CLI::Validator names_of(std::string what, std::string names, Parse parse) {
       std::string(), what);  // the option's help lists the names
 }
 
+/// Adds the sub-command @p name (help @p help) of @p parent with the query flags; @p run gets its
+/// flags when it runs. Returns the command and its flags, for the command's own options.
+template <class Flags, class Run>
+std::pair<CLI::App*, Flags*> add_query_command(CLI::App& parent, const std::string& name, const std::string& help,
+                                               Run run) {
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = parent.add_subcommand(name, help);
+  add_query_flags(*cmd, *flags);
+  cmd->callback([flags, run] { run(*flags); });
+  return {cmd, flags.get()};
+}
+
+/// Declares the required positional ID (a positive number) of @p cmd into @p into.
+void add_id_argument(CLI::App& cmd, std::int64_t& into, const std::string& help);
+
 /// The names of an enum's values from the first to @p last ("queued, notified, ..."), by the
 /// enum's to_string (found next to the enum).
 template <class Enum>
@@ -52,6 +69,15 @@ nlohmann::json matching(const nlohmann::json& items, std::string_view key, const
 
 /// Prints one object: its JSON on one line with --json, else "key: value" lines (print_fields).
 void print_object(const nlohmann::json& j, bool json_out);
+
+/// Declares the filter @p flag (e.g. "--state") of @p cmd into @p into: only items whose @p what
+/// is the value, one of @p names as @p parse recognises them (checked before any request).
+template <class Parse>
+void add_name_filter(CLI::App& cmd, const std::string& flag, std::string& into, const std::string& what,
+                     const std::string& names, Parse parse) {
+  cmd.add_option(flag, into, "only those whose " + what + " is this (" + names + ")")
+      ->check(names_of(what, names, parse));
+}
 
 /// The string member @p key of @p j, or "-" when absent, null or empty.
 std::string text_of(const nlohmann::json& j, std::string_view key);

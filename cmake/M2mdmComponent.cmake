@@ -18,9 +18,11 @@ function(m2mdm_component NAME)
     target_include_directories(m2mdm_${NAME} PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/internal>)
   endif()
   target_link_libraries(m2mdm_${NAME} PUBLIC ${ARG_DEPS} PRIVATE m2mdm_options ${ARG_PRIVATE_DEPS})
+  # The public headers need C++23 (std::expected): said on the target, so integrators get it too.
+  target_compile_features(m2mdm_${NAME} PUBLIC cxx_std_23)
   set_target_properties(m2mdm_${NAME} PROPERTIES EXPORT_NAME ${NAME})
-  install(TARGETS m2mdm_${NAME} EXPORT m2mdmTargets ARCHIVE DESTINATION lib)
-  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION include)
+  install(TARGETS m2mdm_${NAME} EXPORT m2mdmTargets ARCHIVE DESTINATION lib COMPONENT dev)
+  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION include COMPONENT dev)
 endfunction()
 
 # m2mdm_cli_part(NAME [DEPS ...]): the command-line part a component contributes to `m2mdm`

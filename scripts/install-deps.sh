@@ -9,6 +9,7 @@ pkgs=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-19 libclang-rt-19-dev
   tshark python3 curl jq procps iproute2
+  help2man file systemd  # the .debs (docs/packaging.md): man pages, dpkg-shlibdeps, systemd-analyze verify
   nginx-light wrk  # scripts/bench-server.sh (the anchor; it runs its own nginx on loopback, not the package's service)
   chromium chromium-driver python3-selenium  # tests/e2e/console_browser.sh: the web console in headless Chromium
 )

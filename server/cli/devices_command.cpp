@@ -130,6 +130,7 @@ void add_devices_command(CLI::App& app) {
   add_ndjson_flags(*claim, *c, "NDJSON file of {\"devId\",\"devicePin\"} ('-' = stdin)");
   claim->callback([c] { run_claim(*c); });
   add_devices_mgmt_commands(devices);
+  add_devices_query_commands(devices);
 }
 
 }  // namespace m2mdm::cli

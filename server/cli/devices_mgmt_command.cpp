@@ -36,21 +36,6 @@ struct MgmtFlags : RestTargetFlags {
   bool print_json = false;
 };
 
-std::string url_escape(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 bool is_success(int code) { return code >= 200 && code < 300; }
 
 // Ends the command with exit code @p code (0 returns normally through CLI11), output flushed.

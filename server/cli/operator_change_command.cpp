@@ -131,7 +131,7 @@ void common_options(CLI::App* cmd, Flags& f) {
 
 void add_operator_change_command(CLI::App& app) {
   CLI::App* oc = app.add_subcommand(
-      "operator-change", "As the new SHO, move devices from their SHO to you over the REST API (docs/operator-change.md)");
+      "operator-change", "Operator changes over the REST API: as the new SHO, move devices from their SHO to you (request, status); list and show them (docs/operator-change.md)");
   oc->require_subcommand(1);
   auto f = std::make_shared<Flags>();
   CLI::App* req = oc->add_subcommand(
@@ -155,6 +155,7 @@ void add_operator_change_command(CLI::App& app) {
   st->add_flag("--wait", g->wait, "follow the batch until every change completed or failed");
   st->add_option("BATCH", g->batch_id, "the batch id")->required()->check(CLI::PositiveNumber);
   st->callback([g] { run_status(*g); });
+  add_operator_change_query_commands(oc);
 }
 
 }  // namespace m2mdm::cli

@@ -3,6 +3,7 @@
 
 #include "cli_support.hpp"
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 
@@ -80,6 +81,31 @@ std::string error_text(const server::HttpCallResult& r) {
       if (j.contains(key) && j[key].is_string()) return j[key].get<std::string>();
   }
   return r.body;
+}
+
+nlohmann::json call_json(const RestTarget& server, const std::string& what, int expected, const std::string& method,
+                         const std::string& path, const std::string& body) {
+  const auto r = server.call(method, path, body.empty() ? std::string() : "application/json", body);
+  if (!r.error.empty()) fail(what + ": " + r.error);
+  if (r.status != expected) fail(what + ": HTTP " + std::to_string(r.status) + ": " + error_text(r));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) fail(what + ": the server's answer is not JSON");
+  return j;
+}
+
+std::string url_escape(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace m2mdm::cli

@@ -60,4 +60,12 @@ void add_rest_target_flags(CLI::App& cmd, RestTargetFlags& f, const std::string&
 /// The "detail" / "message" of a JSON error answer, else the body itself.
 std::string error_text(const server::HttpCallResult& r);
 
+/// One call whose answer must be JSON with status @p expected: the parsed answer, else the command
+/// fails (exit 1) with "WHAT: HTTP <status>: <reason>" (@p what names the object, e.g. "job 7").
+nlohmann::json call_json(const RestTarget& server, const std::string& what, int expected, const std::string& method,
+                         const std::string& path, const std::string& body = {});
+
+/// @p s percent-encoded for a URL path segment or query value (RFC 3986 §2.3: unreserved kept).
+std::string url_escape(const std::string& s);
+
 }  // namespace m2mdm::cli

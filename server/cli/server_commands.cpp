@@ -4,6 +4,7 @@
 #include "cli_support.hpp"
 #include "demo_command.hpp"
 #include "devices_command.hpp"
+#include "jobs_command.hpp"
 #include "load_command.hpp"
 #include "operator_change_command.hpp"
 #include "subscriber_command.hpp"
@@ -190,7 +191,8 @@ void add_server_commands(CLI::App& app) {
   cmd->add_option("--callback-timeout-ms", flags->callback_timeout_ms, "time limit of one callback POST (default 5000)");
   cmd->callback([flags, cmd] { run_server(*flags, *cmd); });
   add_devices_command(app);  // `m2mdm devices import` (devices_command.cpp): bulk import with progress
-  add_operator_change_command(app);  // `m2mdm operator-change request|status` (operator_change_command.cpp)
+  add_operator_change_command(app);  // `m2mdm operator-change request|status|list|show` (operator_change_command.cpp)
+  add_jobs_command(app);  // `m2mdm jobs list|show|cancel` (jobs_command.cpp)
   add_subscriber_command(app);  // `m2mdm subscriber ...` (subscriber_command.cpp)
   add_load_command(app);  // `m2mdm load` (load_command.cpp): load generator with in-process virtual devices
   add_demo_command(app);  // `m2mdm demo` (demo_command.cpp): the server in-process with a device fleet

@@ -31,17 +31,6 @@ void add_target_flags(CLI::App& cmd, Flags& f) {
   add_rest_target_flags(cmd, f, "file whose first line is the operator bearer token");
 }
 
-/// The answer's JSON, or exit 1 naming what failed.
-json call_json(const RestTarget& server, const std::string& what, int expected, const std::string& method,
-               const std::string& path, const std::string& body = {}) {
-  const auto r = server.call(method, path, body.empty() ? std::string() : "application/json", body);
-  if (!r.error.empty()) fail(what + ": " + r.error);
-  if (r.status != expected) fail(what + ": HTTP " + std::to_string(r.status) + ": " + error_text(r));
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) fail(what + ": the server's answer is not JSON");
-  return j;
-}
-
 void run_create(const Flags& f) {
   const RestTarget server = f.target();
   const json j = call_json(server, "create subscriber " + f.name, 201, "POST", "/api/v1/subscribers",

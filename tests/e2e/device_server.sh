@@ -15,13 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/device_server_fixture.sh"
   || fail "device not registered after the INIT session: $(cat "$WORK/body")"
 
 # --- 2. The SHO seals an MCIM to the device's PfC and submits the install job: package 0.
-"$M2MDM" sho seal --pfc "$PFC" --signer-cert "$(pki sho-cert)" --signer-key "$(pki sho-key)" --device "$DEV" \
-  --counter 1 --in "$SRC/docs/examples/mcim-profile.json" --out "$WORK/mcim.sealed" >/dev/null
-OBJ=$(base64 -w0 "$WORK/mcim.sealed")
-[ "$(status "${AUTH[@]}" -H 'Content-Type: application/json' \
-      -d "{\"kind\":\"install\",\"object\":\"$OBJ\",\"authorisation\":\"sho-auth\",\"correlator\":\"corr-dev-1\"}" \
-      "$URL/api/v1/devices/$DEV/jobs")" = 202 ] || fail "job: $(cat "$WORK/body")"
-JOB=$(jq -r .id "$WORK/body")
+seal_mcim "$WORK/mcim.sealed"
+JOB=$(submit_install "$WORK/mcim.sealed" corr-dev-1)
 wait_log "package 0 from .* verified"
 wait_log "completed: messages=" 2 90
 echo "ok: $(grep -m1 'package 0 from' "$WORK/device.log")"

@@ -20,14 +20,6 @@ wait_job() {  # wait_job ID -> leaves the job JSON in $WORK/body, prints its sta
   done
   echo "$state"
 }
-submit() {  # submit SEALED_FILE CORRELATOR -> job id
-  local obj
-  obj=$(base64 -w0 "$1")
-  [ "$(status "${AUTH[@]}" -H 'Content-Type: application/json' \
-        -d "{\"kind\":\"install\",\"object\":\"$obj\",\"authorisation\":\"sho-auth\",\"correlator\":\"$2\"}" \
-        "$URL/api/v1/devices/$DEV/jobs")" = 202 ] || fail "job: $(cat "$WORK/body")"
-  jq -r .id "$WORK/body"
-}
 
 # --- 1. PVA: a PfC issued by a CA the RO does not know is refused.
 "$M2MDM" pki init --dir "$WORK/otherpki" >/dev/null
@@ -39,8 +31,7 @@ OTHER_PFC=$(sed -n 's/^pfc: //p' "$WORK/other.txt")
 echo "ok: unknown-CA PfC refused: $(jq -c . "$WORK/body")"
 
 # --- 2. Tampered package: delivered, refused by the TRE, reported; nothing installed.
-"$M2MDM" sho seal --pfc "$PFC" --signer-cert "$(pki sho-cert)" --signer-key "$(pki sho-key)" --device "$DEV" \
-  --counter 1 --in "$SRC/docs/examples/mcim-profile.json" --out "$WORK/mcim.sealed" >/dev/null
+seal_mcim "$WORK/mcim.sealed"
 cp "$WORK/mcim.sealed" "$WORK/mcim.tampered"
 size=$(stat -c %s "$WORK/mcim.tampered")
 # flip one byte in the middle of the ciphertext
@@ -49,7 +40,7 @@ import sys
 p, at = sys.argv[1], int(sys.argv[2])
 b = bytearray(open(p, "rb").read()); b[at] ^= 0x5A; open(p, "wb").write(bytes(b))
 PY
-JOB=$(submit "$WORK/mcim.tampered" corr-tampered)
+JOB=$(submit_install "$WORK/mcim.tampered" corr-tampered)
 state=$(wait_job "$JOB")
 [ "$state" = failed ] || fail "tampered package: job ended $state: $(cat "$WORK/body")"
 code=$(jq -r .result.code "$WORK/body")
@@ -59,7 +50,7 @@ echo "ok: tampered package refused by the device, job $JOB failed with code $cod
 # --- 3. Device offline when the job is submitted: delivered in its next session. (The same
 #     counter 1 installs now, so the tampered delivery above installed nothing.)
 kill -TERM "$DPID"; wait "$DPID" || true; DPID=
-JOB=$(submit "$WORK/mcim.sealed" corr-later)
+JOB=$(submit_install "$WORK/mcim.sealed" corr-later)
 sleep 1
 [ "$(status "${AUTH[@]}" "$URL/api/v1/jobs/$JOB")" = 200 ] || fail "job status"
 case "$(jq -r .state "$WORK/body")" in succeeded|failed) fail "job ended while the device was offline: $(cat "$WORK/body")" ;; esac

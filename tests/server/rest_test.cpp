@@ -331,6 +331,7 @@ TEST_F(Rest, ImportIsIdempotentAndValidatedStrictly) {
 TEST_F(Rest, EveryJsonRouteTakesTheSameMediaTypes) {
   const std::string a = make_sho("sho-a").second;
   ASSERT_EQ(call("POST", "/api/v1/devices:import", a, R"([{"devId":"IMEI:1","pcid":"001010000000001"}])").status, 200);
+  ASSERT_EQ(call("POST", "/api/v1/subscribers", kAdmin, R"({"name":"owner-1"})").status, 201);
   struct JsonRoute {
     std::string method, target, token;
   };
@@ -344,6 +345,10 @@ TEST_F(Rest, EveryJsonRouteTakesTheSameMediaTypes) {
       {"POST", "/api/v1/devices/IMEI:1/jobs", a},
       {"POST", "/api/v1/devices/IMEI:1/commands", a},
       {"POST", "/api/v1/devices/IMEI:1/operator-change", a},
+      // The batch route refused curl -d's form type (issue 15: one rule for every JSON route).
+      {"POST", "/api/v1/operator-changes", a},
+      {"POST", "/api/v1/subscribers", kAdmin},
+      {"POST", "/api/v1/subscribers/1/devices", kAdmin},
       {"POST", "/api/v1/pva/validate", a},
       {"POST", "/api/v1/icf/vectors", kAdmin},
       {"POST", "/api/v1/icf/resync", kAdmin},

@@ -107,7 +107,7 @@ HttpResponse RestApi::request_operator_change(Call& call) {
 }
 
 HttpResponse RestApi::request_operator_change_batch(Call& call) {
-  if (!call.body_type.empty() && !ieq(call.body_type, "application/json"))
+  if (!json_body_type(call.body_type))  // the one rule of every JSON route (api/request_parts.hpp)
     return unsupported_media_type("use application/json");
   auto req = parse_operator_change_batch(call.request.body, call.request.body.size(), kMaxBatchDevices);
   if (!req) return bad_request(req.error());

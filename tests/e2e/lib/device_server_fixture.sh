@@ -5,7 +5,8 @@
 # completed. Expects: set -euo pipefail; $1 = m2mdm binary, $2 = build dir; E2E_NAME (temp dir tag);
 # optional DEVICE_EXTRA_ARGS (an array of more m2mdm-device arguments, e.g. --model).
 # Leaves: M2MDM BUILD DEVBIN SRC WORK PID DPID CA DEV TRE PFC URL AUTH, the helpers of
-# lib/server.sh (fail pki status free_port wait_line start_server stop_server) and wait_log.
+# lib/server.sh (fail pki status free_port wait_line start_server stop_server), wait_log,
+# seal_mcim and submit_install.
 M2MDM=${1:?m2mdm binary}
 BUILD=${2:?build dir}
 DEVBIN="$BUILD/client/m2mdm-device"
@@ -50,6 +51,22 @@ printf '{"devId":"%s","pcid":"001010123456789","devicePin":"8372","pushAddress":
   "$DEV" "$UDP_PORT" >"$WORK/dev.ndjson"
 [ "$(status "${AUTH[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @"$WORK/dev.ndjson" \
       "$URL/api/v1/devices:import")" = 200 ] || fail "import: $(cat "$WORK/body")"
+
+# seal_mcim OUT: the docs' example MCIM profile sealed by the SHO to the device's PfC (counter 1).
+seal_mcim() {
+  "$M2MDM" sho seal --pfc "$PFC" --signer-cert "$(pki sho-cert)" --signer-key "$(pki sho-key)" --device "$DEV" \
+    --counter 1 --in "$SRC/docs/examples/mcim-profile.json" --out "$1" >/dev/null || fail "sho seal"
+}
+# submit_install SEALED_FILE CORRELATOR [DEVID]: the SHO's install job for DEVID (default $DEV);
+# fails unless 202; prints the job id.
+submit_install() {
+  local obj
+  obj=$(base64 -w0 "$1")
+  [ "$(status "${AUTH[@]}" -H 'Content-Type: application/json' \
+        -d "{\"kind\":\"install\",\"object\":\"$obj\",\"authorisation\":\"sho-auth\",\"correlator\":\"$2\"}" \
+        "$URL/api/v1/devices/${3:-$DEV}/jobs")" = 202 ] || fail "job: $(cat "$WORK/body")"
+  jq -r .id "$WORK/body"
+}
 
 # --- 1. Bootstrap over UDP -> verified and applied -> INIT registration session over pinned TLS.
 [ "$(status -X POST "${AUTH[@]}" "$URL/api/v1/devices/$DEV/bootstrap")" = 202 ] || fail "bootstrap: $(cat "$WORK/body")"

@@ -17,6 +17,8 @@ using json = nlohmann::json;
 
 struct ListFlags : QueryFlags {
   std::string state;
+  std::string search;     // q: a DevId prefix or a PCID
+  std::int64_t sho_id = 0;  // the operator's filter
   std::string after;
   unsigned limit = 100;
   bool all = false;
@@ -38,12 +40,16 @@ void run_list(const ListFlags& f) {
     const unsigned page_size = f.all ? kMaxPage : f.limit;
     std::string path = "/api/v1/devices?limit=" + std::to_string(page_size);
     if (!after.empty()) path += "&after=" + url_escape(after);
-    const json page = call_json(server, "list devices", 200, "GET", path).value("devices", json::array());
+    if (!f.state.empty()) path += "&state=" + f.state;
+    if (!f.search.empty()) path += "&q=" + url_escape(f.search);
+    if (f.sho_id > 0) path += "&shoId=" + std::to_string(f.sho_id);
+    const json answer = call_json(server, "list devices", 200, "GET", path);
+    const json page = answer.value("devices", json::array());
     ++pages;
     seen += page.size();
-    for (const auto& d : matching(page, "state", f.state)) devices.push_back(d);
-    more = page.size() == page_size;
-    if (!page.empty()) after = page.back().value("devId", std::string());
+    for (const auto& d : page) devices.push_back(d);
+    more = answer.contains("next") && answer["next"].is_string();
+    if (more) after = answer["next"].get<std::string>();
     if (f.all && pages > 1) std::cerr << "listed " << seen << " devices" << std::endl;
     if (!f.all || !more) break;
   }
@@ -65,7 +71,7 @@ void run_show(const ShowFlags& f) {
   const RestTarget server = f.target();
   const std::string base = "/api/v1/devices/" + url_escape(f.dev_id);
   const json device = call_json(server, "device " + f.dev_id, 200, "GET", base);
-  const json jobs = call_json(server, "jobs of " + f.dev_id, 200, "GET", base + "/jobs").value("jobs", json::array());
+  const json jobs = all_pages(server, "jobs of " + f.dev_id, base + "/jobs", "jobs");
   const json changes = call_json(server, "operator changes of " + f.dev_id, 200, "GET", base + "/operator-changes")
                            .value("operatorChanges", json::array());
   if (f.json_out) {
@@ -86,11 +92,13 @@ void add_devices_query_commands(CLI::App* devices) {
 
   auto [list, l] = add_query_command<ListFlags>(
       *devices, "list",
-      "The devices the token may see (an SHO its own, a subscriber those it owns), ordered by DevId: a table DEVID "
+      "The devices the token may see (the operator all, an SHO its own, a subscriber those it owns), ordered by DevId: a table DEVID "
       "PCID STATE SHO SUBSCRIBER LAST SEEN, or --json. One page (--limit) unless --all; when more follow, the "
       "--after to give is printed on stderr (JSON: \"next\")",
       run_list);
   add_name_filter(*list, "--state", l->state, "device state", states, server::device_state_from_string);
+  list->add_option("--search", l->search, "a DevId prefix, or a PCID (IMSI) in full");
+  list->add_option("--sho", l->sho_id, "only this SHO's devices (the operator's filter)")->check(CLI::PositiveNumber);
   list->add_option("--limit", l->limit, "devices per page (1-1000, default 100)")->check(CLI::Range(1u, kMaxPage));
   list->add_option("--after", l->after, "start after this DevId (the next page)");
   list->add_flag("--all", l->all, "every page (progress on stderr)");

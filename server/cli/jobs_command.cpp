@@ -1,5 +1,5 @@
-// `m2mdm jobs list|show|cancel` (jobs_command.hpp) over GET /api/v1/devices/{devId}/jobs,
-// GET /api/v1/jobs/{id} and DELETE /api/v1/jobs/{id}.
+// `m2mdm jobs list|show|cancel|retry` (jobs_command.hpp) over GET /api/v1/devices/{devId}/jobs,
+// GET /api/v1/jobs, GET /api/v1/jobs/{id}, DELETE /api/v1/jobs/{id} and POST /api/v1/jobs/{id}/retry.
 #include "jobs_command.hpp"
 
 #include "cli_support.hpp"
@@ -33,9 +33,12 @@ bool terminal(std::string_view state) {
 
 void run_list(const Flags& f) {
   const RestTarget server = f.target();
-  const json answer =
-      call_json(server, "jobs of " + f.dev_id, 200, "GET", "/api/v1/devices/" + url_escape(f.dev_id) + "/jobs");
-  const json jobs = matching(matching(answer.value("jobs", json::array()), "state", f.state), "kind", f.kind);
+  // One device's jobs (oldest first), or those of every device the token may see (the state
+  // filtered by the server there).
+  const json all = f.dev_id.empty()
+                       ? all_pages(server, "jobs", "/api/v1/jobs" + (f.state.empty() ? "" : "?state=" + f.state), "jobs")
+                       : all_pages(server, "jobs of " + f.dev_id, "/api/v1/devices/" + url_escape(f.dev_id) + "/jobs", "jobs");
+  const json jobs = matching(matching(all, "state", f.state), "kind", f.kind);
   if (f.json_out) {
     std::cout << json{{"jobs", jobs}}.dump() << "\n";
     return;
@@ -68,6 +71,18 @@ void run_show(const Flags& f) {
   if (f.wait && job.value("state", "") != "succeeded") fail(what + " " + job.value("state", std::string("?")));
 }
 
+void run_retry(const Flags& f) {
+  const RestTarget server = f.target();
+  const std::string what = "retry job " + std::to_string(f.id);
+  const json job = call_json(server, what, 202, "POST", "/api/v1/jobs/" + std::to_string(f.id) + "/retry");
+  if (f.json_out) {
+    std::cout << job.dump() << "\n";
+    return;
+  }
+  std::cout << "job " << f.id << " retried as job " << job.value("id", std::int64_t{0}) << " (" << job.value("kind", "")
+            << " for " << job.value("devId", "") << ", " << job.value("state", "") << ")\n";
+}
+
 void run_cancel(const Flags& f) {
   const RestTarget server = f.target();
   const std::string what = "cancel job " + std::to_string(f.id);
@@ -90,10 +105,11 @@ void add_jobs_command(CLI::App& app) {
 
   auto [list, l] = add_query_command<Flags>(
       *jobs, "list",
-      "A device's jobs (GET /api/v1/devices/{devId}/jobs), oldest first: a table ID KIND STATE ATTEMPTS RESULT "
-      "CORRELATOR UPDATED, or --json",
+      "A device's jobs (GET /api/v1/devices/{devId}/jobs), oldest first, or without --device the jobs of every "
+      "device the token may see (GET /api/v1/jobs; operator or SHO), every page: a table ID KIND STATE ATTEMPTS "
+      "RESULT CORRELATOR UPDATED, or --json",
       run_list);
-  list->add_option("--device", l->dev_id, "the device's DevId")->required();
+  list->add_option("--device", l->dev_id, "the device's DevId (default: every device)");
   add_name_filter(*list, "--state", l->state, "job state", states, server::job_state_from_string);
   add_name_filter(*list, "--kind", l->kind, "job kind", kinds, server::job_kind_from_string);
 
@@ -113,6 +129,14 @@ void add_jobs_command(CLI::App& app) {
       "exit 1 with the server's reason when it already reached the device",
       run_cancel);
   add_id_argument(*cancel, c->id, "the job id");
+
+  auto [retry, r] = add_query_command<Flags>(
+      *jobs, "retry",
+      "Queue a failed, expired or cancelled job again as a new job (POST /api/v1/jobs/{id}/retry: the same object "
+      "and authorisation, a new correlator and deadline): prints 'job ID retried as job NEW (KIND for DEVID, "
+      "STATE)'; exit 1 with the server's reason otherwise (e.g. 409 for a job of an operator change)",
+      run_retry);
+  add_id_argument(*retry, r->id, "the job id");
 }
 
 }  // namespace m2mdm::cli

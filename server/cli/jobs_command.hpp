@@ -1,6 +1,7 @@
 /// @file jobs_command.hpp
-/// @brief `m2mdm jobs list|show|cancel`: a device's jobs, one job (following it until it ends
-///        with --wait) and withdrawing a queued job, over the REST API.
+/// @brief `m2mdm jobs list|show|cancel|retry`: a device's (or every visible device's) jobs, one
+///        job (following it until it ends with --wait), withdrawing a queued job and queueing an
+///        ended one again, over the REST API.
 #pragma once
 
 #include <CLI/CLI.hpp>

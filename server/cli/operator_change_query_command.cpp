@@ -23,9 +23,13 @@ struct Flags : QueryFlags {
 
 void run_list(const Flags& f) {
   const RestTarget server = f.target();
-  const json answer = call_json(server, "operator changes of " + f.dev_id, 200, "GET",
-                                "/api/v1/devices/" + url_escape(f.dev_id) + "/operator-changes");
-  const json changes = matching(answer.value("operatorChanges", json::array()), "state", f.state);
+  // One device's changes, or those still in progress that the token takes part in.
+  const json all = f.dev_id.empty()
+                       ? all_pages(server, "operator changes", "/api/v1/operator-changes", "operatorChanges")
+                       : call_json(server, "operator changes of " + f.dev_id, 200, "GET",
+                                   "/api/v1/devices/" + url_escape(f.dev_id) + "/operator-changes")
+                             .value("operatorChanges", json::array());
+  const json changes = matching(all, "state", f.state);
   if (f.json_out) {
     std::cout << json{{"operatorChanges", changes}}.dump() << "\n";
     return;
@@ -47,10 +51,11 @@ void add_operator_change_query_commands(CLI::App* oc) {
 
   auto [list, l] = add_query_command<Flags>(
       *oc, "list",
-      "A device's operator changes, oldest first: a table ID DEVID VARIANT STATE FROM TO RESULT DISCARDED ACKED "
+      "A device's operator changes, oldest first, or without --device every change still in progress (GET "
+      "/api/v1/operator-changes; operator or SHO): a table ID DEVID VARIANT STATE FROM TO RESULT DISCARDED ACKED "
       "UPDATED (an SHO sees the changes it took part in, with the fields its side may see), or --json",
       run_list);
-  list->add_option("--device", l->dev_id, "the device's DevId")->required();
+  list->add_option("--device", l->dev_id, "the device's DevId (default: the changes in progress)");
   add_name_filter(*list, "--state", l->state, "operator change state", states, server::change_state_from_string);
 
   auto [show, s] = add_query_command<Flags>(

@@ -54,6 +54,19 @@ json matching(const json& items, std::string_view key, const std::string& want) 
   return out;
 }
 
+json all_pages(const RestTarget& server, const std::string& what, const std::string& path, const std::string& key) {
+  json out = json::array();
+  const std::string sep = path.find('?') == std::string::npos ? "?" : "&";
+  std::string after;
+  for (;;) {
+    const json page = call_json(server, what, 200, "GET", path + sep + "limit=1000" + (after.empty() ? "" : "&after=" + url_escape(after)));
+    for (const auto& item : page.value(key, json::array())) out.push_back(item);
+    const auto next = page.find("next");
+    if (next == page.end() || next->is_null()) return out;
+    after = next->is_string() ? next->get<std::string>() : next->dump();
+  }
+}
+
 void print_object(const json& j, bool json_out) {
   if (json_out) {
     std::cout << j.dump() << '\n';

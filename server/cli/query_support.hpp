@@ -67,6 +67,12 @@ std::string enum_names(Enum last) {
 /// @p want is empty): the filters the API does not apply itself.
 nlohmann::json matching(const nlohmann::json& items, std::string_view key, const std::string& want);
 
+/// Every element of the array @p key of the paged answers to GET @p path (which may already hold
+/// a query): pages of 1000 followed by their "next" cursor (`after=`); the command fails (exit 1)
+/// naming @p what on any error.
+nlohmann::json all_pages(const RestTarget& server, const std::string& what, const std::string& path,
+                         const std::string& key);
+
 /// Prints one object: its JSON on one line with --json, else "key: value" lines (print_fields).
 void print_object(const nlohmann::json& j, bool json_out);
 

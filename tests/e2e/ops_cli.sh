@@ -2,11 +2,13 @@
 # End-to-end, real binaries over loopback: the daily-work commands against `m2mdm server` (HTTPS,
 # test PKI) with one real `m2mdm-device` provisioned through them (lib/device_server_fixture.sh)
 # and two more devices imported: `m2mdm jobs show --wait` follows an install job to "succeeded"
-# (exit 0); `jobs list|cancel` on a queued job of a device with no push address (cancelled once,
-# 409 the second time, `show --wait` exit 1); `devices list` as a table, filtered by state, page by
-# page with the next --after on stderr, --all and --json; `devices show` with the device's jobs and
-# operator changes; `operator-change list|show`; another SHO's token refused (404, exit 1); a bad
-# filter refused before any request.
+# (exit 0); `jobs list|cancel|retry` on a queued job of a device with no push address (cancelled
+# once, 409 the second time, `show --wait` exit 1, retried as a new queued job; a succeeded job is
+# not retried) and `jobs list` of every device; `devices list` as a table, filtered by state, page
+# by page with the next --after on stderr, --all, --json, --search by PCID and by DevId prefix, and
+# the operator's list; `devices show` with the device's jobs and operator changes;
+# `operator-change list|show`; another SHO's token refused (404, exit 1); a bad filter refused
+# before any request.
 # $1 = m2mdm binary, $2 = build dir (m2mdm-device is $2/client/m2mdm-device).
 set -euo pipefail
 E2E_NAME=opscli
@@ -54,7 +56,19 @@ run jobs cancel "${T[@]}" "$JOB2"
 run jobs show "${T[@]}" --wait "$JOB2"
 [ "$RC" = 1 ] && grep -qx "state: cancelled" "$WORK/out" && grep -qx "m2mdm: job $JOB2 cancelled" "$WORK/err" \
   || fail "jobs show --wait of a cancelled job: $(show_io)"
-echo "ok: jobs list/cancel $JOB2 -> cancelled; again -> 409, exit 1"
+run jobs retry "${T[@]}" "$JOB2"
+[ "$RC" = 0 ] || fail "jobs retry: $(show_io)"
+JOB3=$(sed -n "s/^job $JOB2 retried as job \([0-9]*\) (install for $D2, queued)\$/\1/p" "$WORK/out")
+[ -n "$JOB3" ] || fail "jobs retry line: $(show_io)"
+run jobs retry "${T[@]}" "$JOB"
+[ "$RC" = 1 ] && grep -q "HTTP 409: job is succeeded: only a failed, expired or cancelled job can be retried" "$WORK/err" \
+  || fail "retry of a succeeded job: $(show_io)"
+# Every device's jobs of this SHO (GET /api/v1/jobs), the state filtered by the server.
+run jobs list "${T[@]}" --state queued --json
+[ "$RC" = 0 ] && [ "$(jq -c '[.jobs[].id]' "$WORK/out")" = "[$JOB3]" ] || fail "jobs list --state queued (all devices): $(show_io)"
+run jobs list "${T[@]}"
+[ "$RC" = 0 ] && [ "$(wc -l <"$WORK/out")" = 4 ] || fail "jobs list (all devices): $(show_io)"
+echo "ok: jobs list/cancel $JOB2 -> cancelled; again -> 409, exit 1; retried as $JOB3; jobs of every device"
 
 # --- 4. devices list: a table, a state filter, pages, --all, --json.
 run devices list "${T[@]}"
@@ -73,7 +87,13 @@ run devices list "${T[@]}" --limit 2 --after "$next" --json
   || fail "second page: $(show_io)"
 run devices list "${T[@]}" --all --json
 [ "$RC" = 0 ] && [ "$(jq '.devices | length' "$WORK/out")" = 3 ] || fail "--all: $(show_io)"
-echo "ok: devices list (table, --state, --limit/--after, --all, --json)"
+run devices list "${T[@]}" --search 001010123456789
+[ "$RC" = 0 ] && [ "$(wc -l <"$WORK/out")" = 2 ] && grep -q "^$DEV " "$WORK/out" || fail "--search PCID: $(show_io)"
+run devices list "${T[@]}" --search IMEI:49015420323760 --json
+[ "$RC" = 0 ] && [ "$(jq '.devices | length' "$WORK/out")" = 2 ] || fail "--search DevId prefix: $(show_io)"
+run devices list --url "$URL" --token-file "$WORK/state/admin.token" --ca-file "$CA" --all --json
+[ "$RC" = 0 ] && [ "$(jq '.devices | length' "$WORK/out")" = 3 ] || fail "the operator's devices list: $(show_io)"
+echo "ok: devices list (table, --state, --limit/--after, --all, --json, --search, the operator)"
 
 # --- 5. devices show: the device, its jobs and operator changes.
 run devices show "${T[@]}" "$DEV"
@@ -87,6 +107,8 @@ run devices show "${T[@]}" "$DEV" --json
 run operator-change list "${T[@]}" --device "$DEV"
 [ "$RC" = 0 ] && [ "$(wc -l <"$WORK/out")" = 1 ] && grep -q "^ID  *DEVID  *VARIANT  *STATE" "$WORK/out" \
   || fail "operator-change list: $(show_io)"
+run operator-change list "${T[@]}" --json
+[ "$RC" = 0 ] && [ "$(jq '.operatorChanges | length' "$WORK/out")" = 0 ] || fail "operator-change list (in progress): $(show_io)"
 run operator-change show "${T[@]}" 4242
 [ "$RC" = 1 ] && grep -q "operator change 4242: HTTP 404" "$WORK/err" || fail "operator-change show 4242: $(show_io)"
 echo "ok: devices show, operator-change list/show"

@@ -47,18 +47,9 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"; }
 
 "$M2MDM" pki init --dir "$WORK/pki" >"$WORK/pki.txt"
 pki() { sed -n "s/^$1: //p" "$WORK/pki.txt"; }
-: >"$WORK/server.out"
-"$M2MDM" server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" --tls-key "$(pki tls-key)" \
-  --threads "$THREADS" --max-connections $((N + 100)) --log-level warn >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-URL=
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^listening: //p' "$WORK/server.out")
-  [ -n "$URL" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited: $(tail -3 "$WORK/server.err")"
-  sleep 0.1
-done
-[ -n "$URL" ] || die "no listening line from the server"
+# shellcheck source=lib/bench_server.sh
+source "$ROOT/scripts/lib/bench_server.sh"
+start_m2mdm --tls-cert "$(pki tls-cert)" --tls-key "$(pki tls-key)" --max-connections $((N + 100))
 PORT=${URL##*:}
 HOLD=("$ROOT/scripts/idle_connections.py" 127.0.0.1 "$PORT" "$(pki tls-ca)")
 

@@ -61,18 +61,9 @@ now_ms() { date +%s%3N; }
 "$M2MDM" pki init --dir "$WORK/pki" >"$WORK/pki.txt"
 pki() { sed -n "s/^$1: //p" "$WORK/pki.txt"; }
 CA=$(pki tls-ca)
-: >"$WORK/server.out"
-"$M2MDM" server --listen 127.0.0.1:0 --state-dir "$WORK/state" --tls-cert "$(pki tls-cert)" --tls-key "$(pki tls-key)" \
-  --threads "$THREADS" --log-level warn >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-URL=
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^listening: //p' "$WORK/server.out")
-  [ -n "$URL" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited: $(tail -3 "$WORK/server.err")"
-  sleep 0.1
-done
-[ -n "$URL" ] || die "no listening line from the server"
+# shellcheck source=lib/bench_server.sh
+source "$ROOT/scripts/lib/bench_server.sh"
+start_m2mdm --tls-cert "$(pki tls-cert)" --tls-key "$(pki tls-key)"
 code=$(curl -sS --cacert "$CA" -o "$WORK/sho.json" -w '%{http_code}' -H "Authorization: Bearer $(cat "$WORK/state/admin.token")" \
   -d '{"name":"sho-scale"}' "$URL/api/v1/shos")
 [ "$code" = 201 ] || die "create SHO: HTTP $code"

@@ -235,28 +235,9 @@ bench_nginx() {
   R[${name}_end_load]=$(loadavg)
 }
 
-# start_m2mdm [SERVER-ARGS...]: `m2mdm server` on a loopback port with the state in WORK/state.
-start_m2mdm() {
-  : >"$WORK/server.out"
-  "$M2MDM" server --listen 127.0.0.1:0 --state-dir "$WORK/state" --threads "$THREADS" --log-level warn "$@" \
-    >"$WORK/server.out" 2>>"$WORK/server.err" &
-  SERVER_PID=$!
-  URL=
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/^listening: //p' "$WORK/server.out")
-    [ -n "$URL" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || die "m2mdm server exited: $(tail -5 "$WORK/server.err")"
-    sleep 0.1
-  done
-  [ -n "$URL" ] || die "m2mdm server: no listening line"
-}
-stop_m2mdm() {
-  kill -TERM "$SERVER_PID"
-  local rc=0
-  wait "$SERVER_PID" || rc=$?
-  SERVER_PID=
-  [ "$rc" -eq 0 ] || die "m2mdm server exited with $rc after SIGTERM: $(tail -5 "$WORK/server.err")"
-}
+# start_m2mdm, stop_m2mdm: scripts/lib/bench_server.sh.
+# shellcheck source=lib/bench_server.sh
+source "$ROOT/scripts/lib/bench_server.sh"
 
 # bench_m2mdm NAME MODE RUN-ID [LOAD-ARGS...]: one `m2mdm load` run against the server at URL.
 bench_m2mdm() {

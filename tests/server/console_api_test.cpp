@@ -4,6 +4,7 @@
 // and the assets' media types, ETag/304 and Content-Security-Policy.
 #include "m2mdm/server/api.hpp"
 #include "m2mdm/server/error.hpp"
+#include "rest_api_test.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -19,39 +20,17 @@ using json = nlohmann::json;
 using test::open_store;
 using test::TempDir;
 
-const std::string kAdmin = "admin-token-console-0123456789";
-const std::string kVno = "vno-token-console-0123456789";
+const std::string& kAdmin = test::kAdminToken;
+const std::string& kVno = test::kVnoToken;
 
-struct ConsoleApi : ::testing::Test {
-  TempDir dir;
-  std::unique_ptr<SqliteStore> store = open_store(dir.path() / "m2mdm.sqlite");
-  Pva pva;
-  std::unique_ptr<ApiRouter> router;
-  test::MockClock t{1'800'000'000};
+struct ConsoleApi : test::RestApiTest {
   std::int64_t a_id = 0, b_id = 0;
   std::string a, b;
 
   void SetUp() override {
-    ASSERT_TRUE(store);
-    ApiOptions o;
-    o.admin_token_hash = hash_token(kAdmin);
-    o.vno_token_hashes.push_back(hash_token(kVno));
-    o.default_dpf_address = "https://ro.test/dm";
-    router = std::make_unique<ApiRouter>(*store, pva, o, t.fn());
+    test::RestApiTest::SetUp();
     std::tie(a_id, a) = make_sho("sho-a");
     std::tie(b_id, b) = make_sho("sho-b");
-  }
-
-  HttpResponse call(std::string method, std::string target, std::string token = {}, std::string body = {}) {
-    return test::api_call(*router, std::move(method), std::move(target), token, std::move(body));
-  }
-  static json js(const HttpResponse& r) { return json::parse(r.body); }
-
-  std::pair<std::int64_t, std::string> make_sho(const std::string& name) {
-    auto r = call("POST", "/api/v1/shos", kAdmin, json{{"name", name}}.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto j = js(r);
-    return {j["id"].get<std::int64_t>(), j["token"].get<std::string>()};
   }
 
   /// Imports devices IMEI:<first>..IMEI:<last> (PCIDs 00101000000<n>) as @p token's.

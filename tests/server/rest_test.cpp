@@ -5,6 +5,7 @@
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/server/api.hpp"
 #include "m2mdm/server/error.hpp"
+#include "rest_api_test.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -53,8 +54,8 @@ bool is_prometheus_sample(std::string_view line) {
   return true;
 }
 
-const std::string kAdmin = "admin-token-0123456789abcdef";
-const std::string kVno = "vno-token-0123456789abcdef";
+const std::string& kAdmin = test::kAdminToken;
+const std::string& kVno = test::kVnoToken;
 
 std::filesystem::path file_named(const std::vector<mo::PkiFile>& files, std::string_view name) {
   for (const auto& f : files)
@@ -65,36 +66,7 @@ std::filesystem::path file_named(const std::vector<mo::PkiFile>& files, std::str
 
 using test::slurp;
 
-struct Rest : ::testing::Test {
-  TempDir dir;
-  std::unique_ptr<SqliteStore> store = open_store(dir.path() / "m2mdm.sqlite");
-  Pva pva;
-  std::unique_ptr<ApiRouter> router;
-  test::MockClock t{1'800'000'000};
-
-  void SetUp() override {
-    ASSERT_TRUE(store);
-    ApiOptions o;
-    o.admin_token_hash = hash_token(kAdmin);
-    o.vno_token_hashes.push_back(hash_token(kVno));
-    o.default_dpf_address = "https://ro.test/dm";
-    router = std::make_unique<ApiRouter>(*store, pva, o, t.fn());
-  }
-
-  HttpResponse call(std::string method, std::string target, std::string token = {}, std::string body = {},
-                    std::string content_type = "application/json") {
-    return test::api_call(*router, std::move(method), std::move(target), token, std::move(body), content_type);
-  }
-  static json js(const HttpResponse& r) { return json::parse(r.body); }
-
-  /// Creates an SHO through the API and returns {id, token}.
-  std::pair<std::int64_t, std::string> make_sho(const std::string& name) {
-    auto r = call("POST", "/api/v1/shos", kAdmin, json{{"name", name}}.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto j = js(r);
-    return {j["id"].get<std::int64_t>(), j["token"].get<std::string>()};
-  }
-};
+struct Rest : test::RestApiTest {};
 
 TEST_F(Rest, EveryApiPathWithoutValidCredentialsIs401) {
   const std::vector<std::pair<std::string, std::string>> reqs = {

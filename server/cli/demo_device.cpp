@@ -1,6 +1,7 @@
 // `m2mdm demo`: the initial provisioning of one device, every step against the real parts
 // (TR 33.812 §5.1.3.7.1, seed 003 steps 1-21; see docs/demo.md for the mapping).
 #include "demo_support.hpp"
+#include "rest_cli.hpp"
 
 #include "m2mdm/client/mcim_registry.hpp"
 #include "m2mdm/client/software_tre.hpp"
@@ -70,7 +71,7 @@ class Run {
     say(detail.empty() ? step : step + " (" + detail + ")");
   }
   bool timed_out() const { return Clock::now() >= env_.deadline; }
-  std::string dev_path() const { return "/api/v1/devices/" + path_segment(spec_.dev_id); }
+  std::string dev_path() const { return "/api/v1/devices/" + url_escape(spec_.dev_id, ":"); }
 
   /// Waits for @p cond, failing on the deadline or when the agent died.
   std::optional<StepError> wait(const std::string& step, const std::function<bool()>& cond,

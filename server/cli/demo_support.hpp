@@ -106,8 +106,6 @@ std::optional<std::uint16_t> free_udp_port();
 std::string random_digits(std::size_t n);
 /// The Luhn check digit of @p digits (ITU-T E.118 ICCID).
 char luhn_digit(std::string_view digits);
-/// @p raw percent-encoded as one URL path segment (RFC 3986 §3.3; ":" stays, as the API accepts it).
-std::string path_segment(std::string_view raw);
 
 /// What every device run shares (read-only during the runs, except the thread-safe members).
 struct DemoEnv {

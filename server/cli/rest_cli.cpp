@@ -93,11 +93,11 @@ nlohmann::json call_json(const RestTarget& server, const std::string& what, int 
   return j;
 }
 
-std::string url_escape(const std::string& s) {
+std::string url_escape(std::string_view s, std::string_view also_keep) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || also_keep.find(static_cast<char>(c)) != std::string_view::npos) {
       out += static_cast<char>(c);
     } else {
       out += '%';

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace m2mdm::cli {
@@ -65,7 +66,8 @@ std::string error_text(const server::HttpCallResult& r);
 nlohmann::json call_json(const RestTarget& server, const std::string& what, int expected, const std::string& method,
                          const std::string& path, const std::string& body = {});
 
-/// @p s percent-encoded for a URL path segment or query value (RFC 3986 §2.3: unreserved kept).
-std::string url_escape(const std::string& s);
+/// @p s percent-encoded for a URL path segment or query value (RFC 3986 §2.3: unreserved kept,
+/// and the characters of @p also_keep, e.g. ":", which a path segment may hold as it is).
+std::string url_escape(std::string_view s, std::string_view also_keep = {});
 
 }  // namespace m2mdm::cli

@@ -1,8 +1,9 @@
 // Aligned text tables and UTC times for the listing commands (text_table.hpp).
 #include "text_table.hpp"
 
+#include "m2mdm/mo/mcim_profile.hpp"
+
 #include <algorithm>
-#include <ctime>
 
 namespace m2mdm::cli {
 
@@ -32,14 +33,6 @@ void TextTable::print(std::ostream& out) const {
   for (const auto& row : rows_) line(row);
 }
 
-std::string utc_time(std::int64_t seconds) {
-  if (seconds <= 0) return "-";
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(seconds);
-  char buf[32];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return n == 0 ? std::to_string(seconds) : std::string(buf, n);
-}
+std::string utc_time(std::int64_t seconds) { return seconds <= 0 ? "-" : mo::format_utc(seconds); }
 
 }  // namespace m2mdm::cli

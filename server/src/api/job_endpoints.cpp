@@ -24,6 +24,13 @@ json jobs_page(Store& store, const std::vector<Job>& jobs, std::size_t limit) {
   if (!jobs.empty() && jobs.size() == limit) out["next"] = jobs.back().id;
   return out;
 }
+
+/// The page of jobs @p q selects, as the answer of a listing.
+HttpResponse jobs_answer(Store& store, const JobQuery& q) {
+  auto jobs = store.list_jobs_page(q);
+  if (!jobs) return store_error(jobs.error());
+  return json_response(200, jobs_page(store, *jobs, q.limit));
+}
 }  // namespace
 
 HttpResponse RestApi::list_device_jobs(Call& call) {
@@ -32,9 +39,7 @@ HttpResponse RestApi::list_device_jobs(Call& call) {
   if (!page) return page.error();
   JobQuery q{call.param("devId"), std::nullopt, std::nullopt, page->after, page->limit};
   if (call.caller.is(Role::sho)) q.sho_id = call.caller.sho_id;
-  auto jobs = store_.list_jobs_page(q);
-  if (!jobs) return store_error(jobs.error());
-  return json_response(200, jobs_page(store_, *jobs, q.limit));
+  return jobs_answer(store_, q);
 }
 
 HttpResponse RestApi::list_jobs(Call& call) {
@@ -47,9 +52,7 @@ HttpResponse RestApi::list_jobs(Call& call) {
     if (!st) return bad_request("unknown job state " + s);
     q.state = *st;
   }
-  auto jobs = store_.list_jobs_page(q);
-  if (!jobs) return store_error(jobs.error());
-  return json_response(200, jobs_page(store_, *jobs, q.limit));
+  return jobs_answer(store_, q);
 }
 
 HttpResponse RestApi::retry_job(Call& call) {

@@ -20,15 +20,8 @@ Result<std::vector<AuditEntry>> SqliteStore::list_audit(std::size_t limit) {
 
 Result<std::vector<AuditEntry>> SqliteStore::list_audit_page(std::int64_t before_id, std::size_t limit) {
   std::lock_guard lock(impl_->mutex);
-  std::vector<Impl::SqlValue> values;
-  std::string sql = "SELECT id, at, actor, action, subject, detail FROM audit";
-  if (before_id != 0) {
-    sql += " WHERE id < ?";  // a range of the primary key: no scan of what later pages hold
-    values.emplace_back(before_id);
-  }
-  sql += " ORDER BY id DESC LIMIT ?";
-  values.emplace_back(static_cast<std::int64_t>(limit));
-  return impl_->select_rows(sql, values, [](Query& row) {
+  return impl_->select_id_page("SELECT id, at, actor, action, subject, detail FROM audit", {}, before_id, true, limit,
+                               [](Query& row) {
     return AuditEntry{row.col_i64(0), row.col_i64(1), row.col_text(2), row.col_text(3), row.col_text(4), row.col_text(5)};
   });
 }

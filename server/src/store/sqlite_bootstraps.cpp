@@ -114,15 +114,8 @@ Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, s
 Result<std::vector<BootstrapRecord>> SqliteStore::list_bootstraps(std::string_view dev_id, std::int64_t before_id,
                                                                   std::size_t limit) {
   std::lock_guard lock(impl_->mutex);
-  std::string sql = std::string("SELECT ") + kBootstrapColumns + " FROM bootstraps WHERE dev_id = ?";
-  std::vector<Impl::SqlValue> values{std::string(dev_id)};
-  if (before_id != 0) {
-    sql += " AND id < ?";
-    values.emplace_back(before_id);
-  }
-  sql += " ORDER BY id DESC LIMIT ?";
-  values.emplace_back(static_cast<std::int64_t>(limit));
-  return impl_->select_rows(sql, values, [](Query& row) {
+  return impl_->select_id_page(std::string("SELECT ") + kBootstrapColumns + " FROM bootstraps WHERE dev_id = ?",
+                               {std::string(dev_id)}, before_id, true, limit, [](Query& row) {
     return BootstrapRecord{row.col_i64(0),  row.col_text(1), row.col_i64(2),      row.col_text(3),
                            row.col_text(4), row.col_text(5), row.col_i64(6) != 0, row.col_i64(7) != 0};
   });

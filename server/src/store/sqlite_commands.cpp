@@ -188,15 +188,8 @@ Result<std::size_t> SqliteStore::fail_orphaned_commands(std::string_view why, st
 Result<std::vector<MgmtCommand>> SqliteStore::list_commands(std::string_view dev_id, std::int64_t before_id,
                                                             std::size_t limit) {
   std::lock_guard lock(impl_->mutex);
-  std::string sql = std::string("SELECT ") + kCommandColumns + " FROM commands WHERE dev_id = ?";
-  std::vector<Impl::SqlValue> values{std::string(dev_id)};
-  if (before_id != 0) {
-    sql += " AND id < ?";
-    values.emplace_back(before_id);
-  }
-  sql += " ORDER BY id DESC LIMIT ?";
-  values.emplace_back(static_cast<std::int64_t>(limit));
-  return impl_->select_rows(sql, values, read_command);
+  return impl_->select_id_page(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE dev_id = ?",
+                               {std::string(dev_id)}, before_id, true, limit, read_command);
 }
 
 }  // namespace m2mdm::server

@@ -297,6 +297,23 @@ struct SqliteStore::Impl {
     return st->rows(read);
   }
 
+  /// One page of rows of @p sql (a SELECT, with or without a WHERE clause; @p values bound to its
+  /// placeholders) keyed by the id: newest first after @p cursor (ids below it), or oldest first
+  /// (ids above it); @p cursor 0 = the first page. A range of the primary key, so a page never
+  /// scans what later pages hold.
+  template <typename Read>
+  auto select_id_page(std::string sql, std::vector<SqlValue> values, std::int64_t cursor, bool newest_first,
+                      std::size_t limit, Read read) {
+    if (cursor != 0) {
+      sql += sql.find(" WHERE ") == std::string::npos ? " WHERE " : " AND ";
+      sql += newest_first ? "id < ?" : "id > ?";
+      values.emplace_back(cursor);
+    }
+    sql += newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
+    values.emplace_back(static_cast<std::int64_t>(limit));
+    return select_rows(sql, values, read);
+  }
+
   Result<std::int64_t> scalar(const std::string& sql) {
     auto st = q(sql);
     if (!st) return fail(st.error());

@@ -271,13 +271,8 @@ Result<std::vector<Job>> SqliteStore::list_jobs_page(const JobQuery& query) {
     values.emplace_back(std::string(to_string(*query.state)));
   }
   const bool oldest_first = !query.dev_id.empty();  // one device's timeline reads forwards
-  if (query.after_id != 0) {
-    sql += oldest_first ? " AND id > ?" : " AND id < ?";
-    values.emplace_back(query.after_id);
-  }
-  sql += oldest_first ? " ORDER BY id LIMIT ?" : " ORDER BY id DESC LIMIT ?";
-  values.emplace_back(static_cast<std::int64_t>(query.limit));
-  return impl_->select_rows(sql, values, Impl::read_job);
+  return impl_->select_id_page(std::move(sql), std::move(values), query.after_id, !oldest_first, query.limit,
+                               Impl::read_job);
 }
 
 }  // namespace m2mdm::server

@@ -345,13 +345,7 @@ Result<std::vector<OperatorChange>> SqliteStore::list_open_operator_changes(std:
     values.emplace_back(*sho_id);
     values.emplace_back(*sho_id);
   }
-  if (before_id != 0) {
-    sql += " AND id < ?";
-    values.emplace_back(before_id);
-  }
-  sql += " ORDER BY id DESC LIMIT ?";
-  values.emplace_back(static_cast<std::int64_t>(limit));
-  return impl_->select_rows(sql, values, read_change);
+  return impl_->select_id_page(std::move(sql), std::move(values), before_id, true, limit, read_change);
 }
 
 }  // namespace m2mdm::server

@@ -39,6 +39,7 @@ struct ServerFlags {
   std::string state_dir;
   std::string tls_cert, tls_key;
   unsigned threads = 0;
+  unsigned handler_threads = 0;
   std::size_t body_limit = 0;
   std::size_t max_connections = 0;
   unsigned header_timeout_ms = 0, read_timeout_ms = 0, idle_timeout_ms = 0;
@@ -72,6 +73,7 @@ void run_server(const ServerFlags& f, CLI::App& cmd) {
   if (given("--tls-cert")) c.tls_cert = f.tls_cert;
   if (given("--tls-key")) c.tls_key = f.tls_key;
   if (given("--threads")) c.threads = f.threads;
+  if (given("--handler-threads")) c.handler_threads = f.handler_threads;
   if (given("--body-limit")) c.body_limit = f.body_limit;
   if (given("--max-connections")) c.max_connections = f.max_connections;
   if (given("--header-timeout-ms")) c.header_timeout_ms = f.header_timeout_ms;
@@ -150,7 +152,10 @@ void add_server_commands(CLI::App& app) {
   cmd->add_option("--state-dir", flags->state_dir, "directory for the SQLite store (m2mdm.sqlite), its key (store.key) and admin.token; default ./m2mdm-state");
   cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS (TLS 1.2+ only)");
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
-  cmd->add_option("--threads", flags->threads, "I/O threads (default: hardware concurrency)");
+  cmd->add_option("--threads", flags->threads, "I/O threads: TLS and HTTP framing (default: hardware concurrency)");
+  cmd->add_option("--handler-threads", flags->handler_threads,
+                  "threads that handle requests and wait on the store's fsyncs (default: 8 per I/O thread)")
+      ->check(CLI::Range(1u, 1024u));
   cmd->add_option("--body-limit", flags->body_limit, "largest request body in bytes (default 1048576); larger gets 413");
   cmd->add_option("--max-connections", flags->max_connections, "concurrent connection cap (default 1024); beyond it 503 + close");
   cmd->add_option("--header-timeout-ms", flags->header_timeout_ms, "time to receive request headers (default 10000)");

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -83,6 +84,45 @@ TEST(HttpServer, ServesRequestsWithKeepAliveOnAnEphemeralPort) {
   EXPECT_EQ(r2.body(), "POST /b 1000");
   EXPECT_EQ(h.calls.load(), 2);
   EXPECT_EQ((*srv)->stats().active_connections, 1u);
+}
+
+/// "/slow" blocks until released; anything else answers at once.
+struct BlockingHandler final : HttpHandler {
+  std::promise<void> entered_promise, release_promise;
+  std::shared_future<void> release = release_promise.get_future().share();
+  std::future<void> entered = entered_promise.get_future();
+  HttpResponse handle(const HttpRequest& r) override {
+    if (r.target == "/slow") {
+      entered_promise.set_value();
+      release.wait();
+    }
+    return HttpResponse::make(200, "text/plain", r.target);
+  }
+};
+
+// A handler that blocks (as a DM message waiting for the store's fsync does) holds a handler
+// thread, never the I/O thread: with one I/O thread, another connection is still served.
+TEST(HttpServer, ABlockedHandlerDoesNotHoldTheIoThread) {
+  BlockingHandler h;
+  auto options = fast_options();
+  options.threads = 1;
+  options.handler_threads = 2;
+  options.read_timeout = std::chrono::milliseconds(5000);
+  auto srv = HttpServer::start(options, h);
+  ASSERT_TRUE(srv) << srv.error().message();
+  asio::io_context ioc;
+  auto slow_sock = dial(ioc, (*srv)->port());
+  auto slow = std::async(std::launch::async, [&] { return roundtrip(slow_sock, get("/slow")); });
+  ASSERT_EQ(h.entered.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto fast_sock = dial(ioc, (*srv)->port());
+  auto fast = roundtrip(fast_sock, get("/fast"));  // answered while /slow is still blocked
+  EXPECT_EQ(fast.result_int(), 200);
+  EXPECT_EQ(fast.body(), "/fast");
+  EXPECT_EQ(slow.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  h.release_promise.set_value();
+  auto slow_res = slow.get();
+  EXPECT_EQ(slow_res.result_int(), 200);
+  EXPECT_EQ(slow_res.body(), "/slow");
 }
 
 TEST(HttpServer, BodyOverTheLimitGets413) {

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <csignal>
+#include <set>
 #include <fstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -243,6 +245,67 @@ TEST_F(Fixture, SqnReservationAndNonces) {
   EXPECT_EQ(got->last_seen, 1006);
   EXPECT_EQ(got->pfc_der, (Bytes{0x30, 0x03}));
   EXPECT_EQ(store->touch_device("nope", "", 1).error(), make_error_code(errc::not_found));
+}
+
+// Group commit (server/src/store/wal_sync.hpp): a write returns only after an fdatasync of the
+// write-ahead log that began after its commit; concurrent writers may share one.
+TEST_F(Fixture, EveryWriteWaitsForItsOwnSyncWhenAlone) {
+  auto before = store->stats();
+  ASSERT_TRUE(before);
+  EXPECT_GT(before->wal_syncs, 0u) << "a file store in WAL mode runs group commit";
+  for (int i = 0; i < 10; ++i) {
+    AuditEntry e;
+    e.at = 2000 + i;
+    e.actor = "system";
+    e.action = "test.alone";
+    e.subject = std::to_string(i);
+    ASSERT_TRUE(store->append_audit(e));
+  }
+  ASSERT_TRUE(store->get_sho(sho));  // a read: no commit, no sync
+  auto after = store->stats();
+  ASSERT_TRUE(after);
+  // One writer at a time: nothing to share, so each commit had its own sync.
+  EXPECT_EQ(after->commits - before->commits, 10u);
+  EXPECT_EQ(after->wal_syncs - before->wal_syncs, 10u);
+}
+
+TEST_F(Fixture, ConcurrentWritersShareSyncsAndKeepEveryWrite) {
+  constexpr int kThreads = 8, kEach = 40;
+  auto before = store->stats();
+  ASSERT_TRUE(before);
+  std::atomic<int> failures{0};
+  {
+    std::vector<std::jthread> writers;
+    for (int t = 0; t < kThreads; ++t)
+      writers.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          AuditEntry e;
+          e.at = 3000;
+          e.actor = "system";
+          e.action = "test.concurrent";
+          e.subject = std::to_string(t) + "/" + std::to_string(i);
+          if (!store->append_audit(e)) ++failures;
+        }
+      });
+  }
+  EXPECT_EQ(failures.load(), 0);
+  auto after = store->stats();
+  ASSERT_TRUE(after);
+  const auto commits = after->commits - before->commits;
+  const auto syncs = after->wal_syncs - before->wal_syncs;
+  EXPECT_EQ(commits, static_cast<std::uint64_t>(kThreads * kEach));
+  EXPECT_GE(syncs, 1u);
+  EXPECT_LE(syncs, commits);
+  // Every acknowledged write is there after the store is closed and opened again.
+  store.reset();
+  store = open_store(db);
+  ASSERT_TRUE(store);
+  auto audit = store->list_audit(10'000);
+  ASSERT_TRUE(audit);
+  std::set<std::string> seen;
+  for (const auto& e : *audit)
+    if (e.action == "test.concurrent") seen.insert(e.subject);
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kThreads * kEach));
 }
 
 TEST(StoreFiles, NonDatabaseFileIsRefusedAndLeftIntact) {

@@ -80,6 +80,12 @@ std::string Metrics::render(const StoreStats* store, const HttpServerStats* http
     out += "m2mdm_outbox_pending " + std::to_string(store->outbox_pending) + "\n";
     out += "# HELP m2mdm_shos Registered SHOs.\n# TYPE m2mdm_shos gauge\n";
     out += "m2mdm_shos " + std::to_string(store->shos) + "\n";
+    out += "# HELP m2mdm_store_commits_total Store transactions committed since start.\n"
+           "# TYPE m2mdm_store_commits_total counter\n";
+    out += "m2mdm_store_commits_total " + std::to_string(store->commits) + "\n";
+    out += "# HELP m2mdm_store_wal_syncs_total fdatasyncs of the store's write-ahead log (group commit: one "
+           "covers every commit before it).\n# TYPE m2mdm_store_wal_syncs_total counter\n";
+    out += "m2mdm_store_wal_syncs_total " + std::to_string(store->wal_syncs) + "\n";
   }
   out += "# HELP m2mdm_store_up 1 when the store answered the scrape.\n# TYPE m2mdm_store_up gauge\n";
   out += std::string("m2mdm_store_up ") + (store ? "1" : "0") + "\n";

@@ -8,8 +8,10 @@
 
 #include "m2mdm/syncml/beast_names.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
@@ -25,6 +27,7 @@ using namespace beast_names;  // asio, beast, http, ssl, tcp
 struct Shared {
   HttpServerOptions options;
   HttpHandler* handler = nullptr;
+  asio::io_context* handlers = nullptr;  ///< runs HttpHandler::handle (owned by HttpServer::Impl)
   std::atomic<std::size_t> active{0};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::uint64_t> accepted{0};
@@ -97,23 +100,29 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_body(beast::error_code ec) {
     if (ec) return on_read_error(ec);
-    auto req = parser_->release();
-    const bool keep = req.keep_alive() && !shared_->stopping;
-    const unsigned version = req.version();
+    auto req = std::make_shared<http::request<http::string_body>>(parser_->release());
+    const bool keep = req->keep_alive() && !shared_->stopping;
     shared_->in_flight.fetch_add(1);
-    HttpResponse r;
+    // The handler runs on the handler pool; its response comes back to this connection's strand.
+    asio::post(*shared_->handlers, [self = this->shared_from_this(), req, keep] {
+      auto res = std::make_shared<http::response<http::string_body>>(
+          to_beast(self->call_handler(*req), req->version(), keep));
+      asio::post(self->stream_.get_executor(), [self, res, keep] { self->write(res, keep, true); });
+    });
+  }
+
+  /// The handler's response; an exception from it is contained here (500, counted).
+  HttpResponse call_handler(const http::request<http::string_body>& req) {
     try {
-      r = shared_->handler->handle(to_plain(req, peer_, tls_));
+      return shared_->handler->handle(to_plain(req, peer_, tls_));
     } catch (const std::exception& e) {
       shared_->contained_exceptions.fetch_add(1);
       spdlog::error("http: handler threw: {}", e.what());
-      r = HttpResponse::json_error(500, "internal error");
     } catch (...) {
       shared_->contained_exceptions.fetch_add(1);
       spdlog::error("http: handler threw a non-standard exception");
-      r = HttpResponse::json_error(500, "internal error");
     }
-    write(std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), version, keep)), keep, true);
+    return HttpResponse::json_error(500, "internal error");
   }
 
   void reply_and_close(int status, std::string_view text) {
@@ -177,6 +186,9 @@ struct HttpServer::Impl {
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
+  asio::io_context handlers;  ///< the handler pool: its own loop, run by handler_threads threads
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> handlers_work;
+  std::vector<std::thread> handler_threads;
   std::uint16_t port = 0;
   std::atomic<bool> stopped{false};
 
@@ -280,6 +292,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   impl->port = impl->acceptor.local_endpoint().port();
   impl->accept();
   unsigned n = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  impl->shared->handlers = &impl->handlers;
+  impl->handlers_work.emplace(impl->handlers.get_executor());
+  for (unsigned i = 0, h = options.handler_threads ? options.handler_threads : 8 * n; i < h; ++i)
+    impl->handler_threads.emplace_back([handlers = &impl->handlers, shared = impl->shared] {
+      run_contained(*handlers, *shared);
+    });
   for (unsigned i = 0; i < n; ++i)
     impl->threads.emplace_back([ioc = &impl->ioc, shared = impl->shared] { run_contained(*ioc, *shared); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
@@ -311,6 +329,12 @@ void HttpServer::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  // Handlers not started by now are dropped (their connections close with the loop); one
+  // still running finishes, and its response is never written.
+  impl_->handlers_work.reset();
+  impl_->handlers.stop();
+  for (auto& t : impl_->handler_threads)
     if (t.joinable()) t.join();
 }
 

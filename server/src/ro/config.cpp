@@ -128,7 +128,7 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
     why = file.string() + ": " + std::string(e.description());
     return fail(cfg_err());
   }
-  static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "body_limit", "max_connections",
+  static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "handler_threads", "body_limit", "max_connections",
                                                "header_timeout_ms", "read_timeout_ms", "idle_timeout_ms",
                                                "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva",
                                                "drf", "dm", "notify", "callbacks", "operator_change",
@@ -166,7 +166,8 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
     if (!get_str(t, "state_dir", s, why)) return bad();
     c.state_dir = s;
   }
-  if (!get_int(t, "threads", c.threads, why, 0, 256) || !get_int(t, "body_limit", c.body_limit, why, 1, 1 << 30) ||
+  if (!get_int(t, "threads", c.threads, why, 0, 256) ||
+      !get_int(t, "handler_threads", c.handler_threads, why, 0, 1024) || !get_int(t, "body_limit", c.body_limit, why, 1, 1 << 30) ||
       !get_int(t, "max_connections", c.max_connections, why, 1, 1'000'000) ||
       !get_int(t, "header_timeout_ms", c.header_timeout_ms, why, 1, 3'600'000) ||
       !get_int(t, "read_timeout_ms", c.read_timeout_ms, why, 1, 3'600'000) ||

@@ -327,6 +327,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   http.address = c.listen_address;
   http.port = c.port();
   http.threads = c.threads;
+  http.handler_threads = c.handler_threads;
   http.body_limit = c.body_limit;
   http.max_connections = c.max_connections;
   http.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);

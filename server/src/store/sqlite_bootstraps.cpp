@@ -6,7 +6,7 @@ namespace m2mdm::server {
 
 Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
                                                       const DmCredentials& app_credentials, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", record.dev_id);
@@ -68,7 +68,7 @@ Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& rec
 }
 
 Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string_view dev_id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kBootstrapColumns +
                      " FROM bootstraps WHERE dev_id = ? AND active = 1 ORDER BY id DESC LIMIT 1");
   if (!st) return fail(st.error());
@@ -80,7 +80,7 @@ Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string
 }
 
 Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   M2MDM_TRY(impl_->update_one("UPDATE bootstraps SET active = 0 WHERE id = ?", [&](Query& st) { st.i64(1, id); }));
@@ -95,7 +95,7 @@ Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
 }
 
 Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", dev_id);
@@ -113,7 +113,7 @@ Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, s
 
 Result<std::vector<BootstrapRecord>> SqliteStore::list_bootstraps(std::string_view dev_id, std::int64_t before_id,
                                                                   std::size_t limit) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->select_id_page(std::string("SELECT ") + kBootstrapColumns + " FROM bootstraps WHERE dev_id = ?",
                                {std::string(dev_id)}, before_id, true, limit, [](Query& row) {
     return BootstrapRecord{row.col_i64(0),  row.col_text(1), row.col_i64(2),      row.col_text(3),

@@ -86,7 +86,7 @@ Result<MgmtCommand> command_where_id(SqliteStore::Impl& impl, std::int64_t id) {
 }  // namespace
 
 Result<MgmtCommand> SqliteStore::create_command(const MgmtCommand& cmd, const AuditEntry& audit, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", cmd.dev_id);
@@ -115,14 +115,14 @@ Result<MgmtCommand> SqliteStore::create_command(const MgmtCommand& cmd, const Au
 }
 
 Result<MgmtCommand> SqliteStore::get_command(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto c = command_where_id(*impl_, id);
   if (!c) return fail(c.error());
   return c;
 }
 
 Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_view dev_id, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   {
@@ -158,7 +158,7 @@ Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_v
 }
 
 Result<bool> SqliteStore::finish_command(const MgmtCommand& cmd, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("UPDATE commands SET state = ?, outcome = ?, updated = ? WHERE id = ? AND state = 'delivered'");
   if (!st) return fail(st.error());
   st->text(1, to_string(cmd.state)).text(2, outcome_to_json(cmd)).i64(3, now).i64(4, cmd.id);
@@ -167,7 +167,7 @@ Result<bool> SqliteStore::finish_command(const MgmtCommand& cmd, std::int64_t no
 }
 
 Result<bool> SqliteStore::has_queued_command(std::string_view dev_id, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(
       "SELECT count(*) FROM commands WHERE dev_id = ? AND state = 'queued' AND (deadline = 0 OR deadline >= ?)");
   if (!st) return fail(st.error());
@@ -177,7 +177,7 @@ Result<bool> SqliteStore::has_queued_command(std::string_view dev_id, std::int64
 }
 
 Result<std::size_t> SqliteStore::fail_orphaned_commands(std::string_view why, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("UPDATE commands SET state = 'failed', outcome = ?, updated = ? WHERE state = 'delivered'");
   if (!st) return fail(st.error());
   st->text(1, json{{"error", std::string(why)}}.dump()).i64(2, now);
@@ -187,7 +187,7 @@ Result<std::size_t> SqliteStore::fail_orphaned_commands(std::string_view why, st
 
 Result<std::vector<MgmtCommand>> SqliteStore::list_commands(std::string_view dev_id, std::int64_t before_id,
                                                             std::size_t limit) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->select_id_page(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE dev_id = ?",
                                {std::string(dev_id)}, before_id, true, limit, read_command);
 }

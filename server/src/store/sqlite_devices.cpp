@@ -144,7 +144,7 @@ Result<void> SqliteStore::Impl::update_device(const Device& e, const Device& mer
 
 Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
                                                  std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   ImportCounts counts;
@@ -179,7 +179,7 @@ Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices
 
 Result<ImportCounts> SqliteStore::import_sho_devices(std::int64_t sho_id, std::span<const Device> devices,
                                                      AuditEntry audit, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   ImportCounts counts;
@@ -243,7 +243,7 @@ Result<ImportCounts> SqliteStore::import_sho_devices(std::int64_t sho_id, std::s
 
 Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const ClaimPolicy& policy,
                                                std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   // The SHO's failures in its current window; over the limit, the proof is not even looked at.
@@ -334,29 +334,29 @@ Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const C
 }
 
 Result<Device> SqliteStore::get_device(std::string_view dev_id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->device_where("dev_id", dev_id);
 }
 
 Result<Device> SqliteStore::get_device_by_pcid(std::string_view pcid) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->device_where("pcid", pcid);
 }
 
 Result<std::vector<Device>> SqliteStore::list_devices(std::int64_t sho_id, std::string_view after_dev_id,
                                                       std::size_t limit) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->devices_page("sho_id", sho_id, after_dev_id, limit);
 }
 
 Result<void> SqliteStore::set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->update_one("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?",
                            [&](Query& st) { st.text(1, to_string(state)).i64(2, now).text(3, dev_id); });
 }
 
 Result<void> SqliteStore::touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->update_one(
       "UPDATE devices SET last_seen = ?, push_address = CASE WHEN ? = '' THEN push_address ELSE ? END, "
       "updated = ? WHERE dev_id = ?",
@@ -364,20 +364,20 @@ Result<void> SqliteStore::touch_device(std::string_view dev_id, std::string_view
 }
 
 Result<void> SqliteStore::set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->update_one("UPDATE devices SET pfc_der = ?, updated = ? WHERE dev_id = ?",
                            [&](Query& st) { st.blob(1, pfc_der).i64(2, now).text(3, dev_id); });
 }
 
 Result<void> SqliteStore::set_pfc_validation(std::string_view dev_id, std::string_view verdict_json,
                                              std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->update_one("UPDATE devices SET pfc_validation = ?, updated = ? WHERE dev_id = ?",
                            [&](Query& st) { st.text(1, verdict_json).i64(2, now).text(3, dev_id); });
 }
 
 Result<void> SqliteStore::set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto dev = impl_->device_where("dev_id", dev_id);
   if (!dev) return fail(dev.error());
   return impl_->write_dm_credentials(dev->id, dm, now);
@@ -385,17 +385,22 @@ Result<void> SqliteStore::set_dm_credentials(std::string_view dev_id, const DmCr
 
 Result<void> SqliteStore::set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
                                         std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
-  auto dev = impl_->device_where("dev_id", dev_id);
-  if (!dev) return fail(dev.error());
-  DmCredentials dm = dev->dm;
+  Impl::Lock lock(*impl_);
+  // Only the DM credentials cell is read and re-sealed (twice per DM session: not the whole row).
+  auto cell = impl_->row_where("id, dm_credentials", "devices", "dev_id", dev_id, [this](Query& row) {
+    return std::pair{row.col_i64(0), row.col_blob(1)};
+  });
+  if (!cell) return fail(cell.error());
+  auto stored = impl_->unseal_dm("dm_credentials", cell->first, cell->second);
+  if (!stored) return fail(stored.error());
+  DmCredentials dm = stored->value_or(DmCredentials{});
   dm.server_nonce.assign(server_nonce.begin(), server_nonce.end());
   dm.client_nonce.assign(client_nonce.begin(), client_nonce.end());
-  return impl_->write_dm_credentials(dev->id, dm, now);
+  return impl_->write_dm_credentials(cell->first, dm, now);
 }
 
 Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   constexpr std::uint64_t kSqnMax = (std::uint64_t{1} << 48) - 1;
   auto st = impl_->q(
       "UPDATE devices SET sqn = sqn + ?, updated = ? WHERE pcid = ? AND sqn + ? <= ? RETURNING sqn - ?");
@@ -411,14 +416,14 @@ Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint3
 }
 
 Result<void> SqliteStore::set_sqn(std::string_view pcid, std::uint64_t next_sqn, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->update_one("UPDATE devices SET sqn = ?, updated = ? WHERE pcid = ?", [&](Query& st) {
     st.i64(1, static_cast<std::int64_t>(next_sqn)).i64(2, now).text(3, pcid);
   });
 }
 
 Result<void> SqliteStore::patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", dev_id);
@@ -434,7 +439,7 @@ Result<void> SqliteStore::patch_device(std::string_view dev_id, const DevicePatc
 }
 
 Result<std::vector<Device>> SqliteStore::find_devices(const DeviceQuery& query) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   // Each filter is an equality on a leading column of an index that ends with dev_id (devices_sho,
   // devices_subscriber, devices_state, devices_sho_state) or the DevId range itself: a page is a
   // range walk of one index in DevId order.

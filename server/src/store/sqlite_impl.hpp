@@ -8,6 +8,7 @@
 
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/sqlite_store.hpp"
+#include "store/wal_sync.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
@@ -230,7 +231,45 @@ struct SqliteStore::Impl {
   /// every claim does the same work (sealed on first use).
   Bytes dummy_pin;
 
-  Impl(DbPtr d, SecretBox b) : db(std::move(d)), box(std::move(b)) {}
+  /// Commits on this connection (the commit hook counts them; read and written under mutex).
+  std::uint64_t commits = 0;
+  /// Group commit over the -wal file (enabled once the store is open; see wal_sync.hpp).
+  WalSync wal_sync;
+
+  Impl(DbPtr d, SecretBox b) : db(std::move(d)), box(std::move(b)) {
+    sqlite3_commit_hook(
+        db.get(),
+        [](void* self) {
+          ++static_cast<Impl*>(self)->commits;
+          return 0;  // let it commit
+        },
+        this);
+  }
+
+  /// Switches a file store in WAL mode to group commit (defined in sqlite_store.cpp).
+  Result<void> enable_group_commit(const std::filesystem::path& path);
+
+  /// The store's mutex for one call. When the call committed (a write), the mutex is released
+  /// first and then the call waits until its commit is on stable storage (group commit): a
+  /// write is acknowledged only once durable, and others use the connection meanwhile.
+  class Lock {
+   public:
+    explicit Lock(Impl& impl) : impl_(impl), lock_(impl.mutex), before_(impl.commits) {}
+    ~Lock() {
+      const std::uint64_t after = impl_.commits;
+      if (after == before_ || !impl_.wal_sync.enabled()) return;
+      impl_.wal_sync.completed(after);
+      lock_.unlock();
+      impl_.wal_sync.wait_durable(after);
+    }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    Impl& impl_;
+    std::unique_lock<std::mutex> lock_;
+    std::uint64_t before_;
+  };
 
   Result<Query> q(const std::string& sql) {
     auto it = cache.find(sql);

@@ -36,7 +36,7 @@ Result<Job> SqliteStore::Impl::insert_job(const NewJob& job, std::int64_t now) {
 }
 
 Result<Job> SqliteStore::create_job(const NewJob& job, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto created = impl_->insert_job(job, now);
@@ -46,17 +46,17 @@ Result<Job> SqliteStore::create_job(const NewJob& job, std::int64_t now) {
 }
 
 Result<Job> SqliteStore::get_job(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->job_where("id", id);
 }
 
 Result<Job> SqliteStore::get_job_by_correlator(std::string_view correlator) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->job_where("correlator", correlator);
 }
 
 Result<std::vector<Job>> SqliteStore::list_jobs(std::string_view dev_id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE dev_id = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
@@ -64,7 +64,7 @@ Result<std::vector<Job>> SqliteStore::list_jobs(std::string_view dev_id) {
 }
 
 Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kJobColumns +
                      " FROM jobs WHERE dev_id = ? AND state IN ('delivering','delivered','awaiting_result') "
                      "ORDER BY id LIMIT 1");
@@ -74,7 +74,7 @@ Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
 }
 
 Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   {
@@ -111,7 +111,7 @@ Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, 
 }
 
 Result<bool> SqliteStore::transition_job(std::int64_t id, JobState from, JobState to, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("UPDATE jobs SET state = ?, updated = ? WHERE id = ? AND state = ?");
   if (!st) return fail(st.error());
   st->text(1, to_string(to)).i64(2, now).i64(3, id).text(4, to_string(from));
@@ -124,7 +124,7 @@ Result<bool> SqliteStore::transition_job(std::int64_t id, JobState from, JobStat
 
 Result<RecordOutcome> SqliteStore::record_result(std::string_view correlator, int code, std::string_view message,
                                                  std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto job = impl_->job_where("correlator", correlator);
@@ -179,7 +179,7 @@ Result<RecordOutcome> SqliteStore::record_result(std::string_view correlator, in
 }
 
 Result<std::optional<JobResult>> SqliteStore::get_result(std::int64_t job_id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("SELECT job_id, code, message, at FROM results WHERE job_id = ?");
   if (!st) return fail(st.error());
   st->i64(1, job_id);
@@ -189,7 +189,7 @@ Result<std::optional<JobResult>> SqliteStore::get_result(std::int64_t job_id) {
 }
 
 Result<Job> SqliteStore::cancel_job(std::int64_t id, const AuditEntry& audit, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto up = impl_->q("UPDATE jobs SET state = 'cancelled', updated = ? WHERE id = ? AND state IN ('queued','notified')");
@@ -207,7 +207,7 @@ Result<Job> SqliteStore::cancel_job(std::int64_t id, const AuditEntry& audit, st
 }
 
 Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(
       "UPDATE jobs SET state = 'expired', updated = ? WHERE deadline != 0 AND deadline < ? AND "
       "state NOT IN ('succeeded','failed','expired')");
@@ -221,7 +221,7 @@ Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
 
 Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit,
                                                      std::int64_t stalled_before) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   std::string cols;
   for (std::string_view c : {"id", "dev_id", "sho_id", "kind", "payload", "authorisation", "correlator", "state",
                              "attempts", "deadline", "created", "updated", "notify_attempts", "next_notify_at"})
@@ -238,7 +238,7 @@ Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_a
 }
 
 Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(
       "UPDATE jobs SET notify_attempts = notify_attempts + 1, next_notify_at = ?, "
       "state = CASE WHEN state = 'queued' THEN 'notified' ELSE state END, "
@@ -251,7 +251,7 @@ Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_n
 }
 
 Result<std::vector<Job>> SqliteStore::list_jobs_page(const JobQuery& query) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   // Indexes: jobs_dev_state (a device's jobs), jobs_sho (an SHO's), jobs_state (one state), the
   // primary key otherwise.
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1";

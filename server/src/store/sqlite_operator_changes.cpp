@@ -146,7 +146,7 @@ Result<void> SqliteStore::Impl::fail_changes_of_ended_jobs(std::int64_t now) {
 Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const OperatorChange& change,
                                                                            const NewJob& nj, const AuditEntry& audit,
                                                                            std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   {
@@ -188,12 +188,12 @@ Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const
 }
 
 Result<OperatorChange> SqliteStore::get_operator_change(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->change_where("id", id);
 }
 
 Result<std::optional<OperatorChange>> SqliteStore::operator_change_for_job(std::int64_t job_id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto c = impl_->change_where("job_id", job_id);
   if (!c) {
     if (c.error() == err(errc::not_found)) return std::optional<OperatorChange>{};
@@ -203,7 +203,7 @@ Result<std::optional<OperatorChange>> SqliteStore::operator_change_for_job(std::
 }
 
 Result<std::vector<OperatorChange>> SqliteStore::list_operator_changes(std::string_view dev_id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE dev_id = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
@@ -211,7 +211,7 @@ Result<std::vector<OperatorChange>> SqliteStore::list_operator_changes(std::stri
 }
 
 Result<std::vector<OperatorChange>> SqliteStore::operator_changes_in(ChangeState state) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE state = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->text(1, to_string(state));
@@ -220,7 +220,7 @@ Result<std::vector<OperatorChange>> SqliteStore::operator_changes_in(ChangeState
 
 Result<ChangeBatch> SqliteStore::create_change_batch(std::int64_t to_sho, std::string_view variant,
                                                      std::int64_t size, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto ins = impl_->q("INSERT INTO operator_change_batches(to_sho, variant, size, created) VALUES(?,?,?,?)");
   if (!ins) return fail(ins.error());
   ins->i64(1, to_sho).text(2, variant).i64(3, size).i64(4, now);
@@ -229,7 +229,7 @@ Result<ChangeBatch> SqliteStore::create_change_batch(std::int64_t to_sho, std::s
 }
 
 Result<ChangeBatch> SqliteStore::get_change_batch(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("SELECT id, to_sho, variant, size, created FROM operator_change_batches WHERE id = ?");
   if (!st) return fail(st.error());
   st->i64(1, id);
@@ -238,7 +238,7 @@ Result<ChangeBatch> SqliteStore::get_change_batch(std::int64_t id) {
 }
 
 Result<std::vector<OperatorChange>> SqliteStore::operator_changes_of_batch(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE batch_id = ? ORDER BY id");
   if (!st) return fail(st.error());
   st->i64(1, id);
@@ -246,7 +246,7 @@ Result<std::vector<OperatorChange>> SqliteStore::operator_changes_of_batch(std::
 }
 
 Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("SELECT 1 FROM operator_changes WHERE nonce = ?");
   if (!st) return fail(st.error());
   st->text(1, nonce);
@@ -255,7 +255,7 @@ Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {
 
 Result<OperatorChange> SqliteStore::record_change_discarded(std::int64_t id, std::string_view detail,
                                                             std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto change = impl_->change_where("id", id);
@@ -286,7 +286,7 @@ Result<OperatorChange> SqliteStore::record_change_discarded(std::int64_t id, std
 }
 
 Result<OperatorChange> SqliteStore::acknowledge_change(std::int64_t id, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto change = impl_->change_where("id", id);
@@ -313,7 +313,7 @@ Result<OperatorChange> SqliteStore::acknowledge_change(std::int64_t id, std::int
 }
 
 Result<bool> SqliteStore::expire_pristine_change(std::int64_t id, std::string_view reason, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto change = impl_->change_where("id", id);
@@ -336,7 +336,7 @@ Result<bool> SqliteStore::expire_pristine_change(std::int64_t id, std::string_vi
 
 Result<std::vector<OperatorChange>> SqliteStore::list_open_operator_changes(std::optional<std::int64_t> sho_id,
                                                                             std::int64_t before_id, std::size_t limit) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   std::string sql = std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE state IN " +
                     kOpenChangeStates;
   std::vector<Impl::SqlValue> values;

@@ -4,7 +4,7 @@
 namespace m2mdm::server {
 
 Result<Sho> SqliteStore::create_sho(std::string_view name, ByteView token_hash, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("INSERT INTO shos(name, token_hash, created) VALUES(?,?,?)");
   if (!st) return fail(st.error());
   st->text(1, name).blob(2, token_hash).i64(3, now);
@@ -13,30 +13,30 @@ Result<Sho> SqliteStore::create_sho(std::string_view name, ByteView token_hash, 
 }
 
 Result<Sho> SqliteStore::get_sho(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->sho_where("id", id);
 }
 
 Result<Sho> SqliteStore::find_sho_by_token_hash(ByteView token_hash) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->sho_where("token_hash", token_hash);
 }
 
 Result<std::vector<Sho>> SqliteStore::list_shos() {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kShoColumns + " FROM shos ORDER BY id");
   if (!st) return fail(st.error());
   return st->rows(Impl::read_sho);
 }
 
 Result<void> SqliteStore::set_sho_callback(std::int64_t sho_id, std::string_view url) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->update_one("UPDATE shos SET callback_url = ? WHERE id = ?",
                            [&](Query& st) { st.text(1, url).i64(2, sho_id); });
 }
 
 Result<void> SqliteStore::set_sho_signer(std::int64_t sho_id, std::string_view signer) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("UPDATE shos SET signer = ? WHERE id = ?");
   if (!st) return fail(st.error());
   st->text(1, signer).i64(2, sho_id);

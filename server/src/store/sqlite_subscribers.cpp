@@ -23,7 +23,7 @@ Result<Subscriber> subscriber_where(SqliteStore::Impl& impl, const char* column,
 }  // namespace
 
 Result<Subscriber> SqliteStore::create_subscriber(std::string_view name, ByteView token_hash, std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q("INSERT INTO subscribers(name, token_hash, created) VALUES(?,?,?)");
   if (!st) return fail(st.error());
   st->text(1, name).blob(2, token_hash).i64(3, now);
@@ -33,22 +33,22 @@ Result<Subscriber> SqliteStore::create_subscriber(std::string_view name, ByteVie
 }
 
 Result<Subscriber> SqliteStore::get_subscriber(std::int64_t id) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return subscriber_where(*impl_, "id", id);
 }
 
 Result<Subscriber> SqliteStore::find_subscriber_by_name(std::string_view name) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return subscriber_where(*impl_, "name", name);
 }
 
 Result<Subscriber> SqliteStore::find_subscriber_by_token_hash(ByteView token_hash) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return subscriber_where(*impl_, "token_hash", token_hash);
 }
 
 Result<std::vector<Subscriber>> SqliteStore::list_subscribers() {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   auto st = impl_->q(std::string("SELECT ") + kSubscriberColumns + " FROM subscribers ORDER BY id");
   if (!st) return fail(st.error());
   return st->rows(read_subscriber);
@@ -57,7 +57,7 @@ Result<std::vector<Subscriber>> SqliteStore::list_subscribers() {
 Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subscriber_id,
                                                 std::span<const std::string> dev_ids, const AuditEntry& audit,
                                                 std::int64_t now) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   std::size_t changed = 0;
@@ -89,7 +89,7 @@ Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subs
 
 Result<std::vector<Device>> SqliteStore::list_subscriber_devices(std::int64_t subscriber_id,
                                                                  std::string_view after_dev_id, std::size_t limit) {
-  std::lock_guard lock(impl_->mutex);
+  Impl::Lock lock(*impl_);
   return impl_->devices_page("subscriber_id", subscriber_id, after_dev_id, limit);
 }
 

@@ -24,6 +24,7 @@ struct ServerConfig {
   std::optional<std::filesystem::path> tls_cert;
   std::optional<std::filesystem::path> tls_key;
   unsigned threads = 0;
+  unsigned handler_threads = 0;  ///< 0 = 8 per I/O thread (HttpServerOptions::handler_threads)
   std::size_t body_limit = 1024 * 1024;
   std::size_t max_connections = 1024;
   unsigned header_timeout_ms = 10'000;
@@ -73,7 +74,7 @@ struct ServerConfig {
 
 /// Reads a TOML config file into @p config (only keys present change it). Fails with
 /// errc::config_error and a message naming the file/key through @p why.
-/// Keys: listen = "ADDR:PORT", state_dir, threads, body_limit, max_connections,
+/// Keys: listen = "ADDR:PORT", state_dir, threads, handler_threads, body_limit, max_connections,
 /// header_timeout_ms, read_timeout_ms, idle_timeout_ms, log_level, dpf_address, job_ttl_seconds,
 /// [tls] cert, key; [auth] admin_token_file, vno_token_files = [...];
 /// [pva] manufacturer_ca = [...], manufacturer_crl = [...];

@@ -26,7 +26,11 @@ struct TlsFiles {
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  ///< 0 = pick an ephemeral port (see HttpServer::port())
-  unsigned threads = 0;       ///< 0 = std::thread::hardware_concurrency()
+  unsigned threads = 0;       ///< I/O threads (TLS, HTTP framing); 0 = std::thread::hardware_concurrency()
+  /// Threads that run the HttpHandler (which may block on the store's fsync): a request's
+  /// handler never holds an I/O thread, so handshakes and reads go on while handlers wait.
+  /// 0 = 8 per I/O thread.
+  unsigned handler_threads = 0;
   std::size_t body_limit = 1024 * 1024;          ///< larger bodies get 413 and the connection closes
   std::size_t header_limit = 16 * 1024;          ///< larger headers get 431
   std::chrono::milliseconds header_timeout{10'000};  ///< from connect/keep-alive to complete headers

@@ -319,6 +319,8 @@ struct StoreStats {
   std::map<std::string, std::int64_t> devices_by_state;  ///< keyed by to_string(DeviceState)
   std::int64_t outbox_pending = 0;
   std::int64_t shos = 0;
+  std::uint64_t commits = 0;    ///< transactions committed since the store was opened
+  std::uint64_t wal_syncs = 0;  ///< fdatasyncs of the write-ahead log by group commit (0 without it)
 };
 
 /// SHA-256 of a bearer token (what `Sho::token_hash` and `Subscriber::token_hash` hold).

@@ -1,5 +1,5 @@
-// HttpTransport: one HTTP/1.1 POST per DM message on Boost.Beast, TLS 1.2+ with chain, host
-// name and SPKI pin checks (see m2mdm/client/http_transport.hpp). Each step runs as an
+// HttpTransport: HTTP/1.1 POSTs of DM messages on Boost.Beast over one kept connection, TLS 1.2+
+// with chain, host name and SPKI pin checks (see m2mdm/client/http_transport.hpp). Each step runs as an
 // asynchronous operation on a private io_context so that the tcp_stream timeouts apply; the
 // caller sees a synchronous call.
 #include "m2mdm/client/http_transport.hpp"
@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include <charconv>
+#include <expected>
 #include <optional>
 
 namespace m2mdm::client {
@@ -117,6 +118,16 @@ Result<HttpUrl> parse_http_url(std::string_view url) {
 struct HttpTransport::Impl {
   HttpTransportOptions options;
   ssl::context ctx{ssl::context::tls_client};
+  // The open connection, kept for the next message to the same scheme, host and port (HTTP/1.1
+  // keep-alive, RFC 9112 §9.3): a DM session's messages share one TCP connection and one TLS
+  // handshake. Closed when the server says so, on any error, and with the transport.
+  asio::io_context ioc;
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  std::string open_key;  ///< "https://host:port" of the open connection, "" when none
+  beast::flat_buffer buffer;
+
+  ~Impl() { close(); }
 
   http::request<http::vector_body<std::uint8_t>> make_request(const HttpUrl& url, const Outgoing& msg) const {
     http::request<http::vector_body<std::uint8_t>> req{http::verb::post, url.target, 11};
@@ -126,7 +137,7 @@ struct HttpTransport::Impl {
     req.set(http::field::user_agent, options.user_agent);
     req.set(http::field::content_type, msg.content_type);
     req.set(http::field::accept, std::string(kSyncmlDmXml) + ", " + std::string(kSyncmlDmWbxml));
-    req.set(http::field::connection, "close");
+    req.keep_alive(true);
     // DM_Security 1.2 §5.4: HMAC credentials travel in this header.
     if (msg.hmac_header) req.set("x-syncml-hmac", *msg.hmac_header);
     req.body() = msg.body;
@@ -134,13 +145,20 @@ struct HttpTransport::Impl {
     return req;
   }
 
+  /// An exchange that failed; @c retry when nothing of a response arrived on a connection that
+  /// had served an earlier message (the server closed it while idle: the request was not taken).
+  struct Failure {
+    std::error_code error;
+    bool retry = false;
+  };
+
   // Writes the request and reads the bounded response on a connected (and secured) stream.
   template <class Stream>
-  Result<HttpReply> exchange(asio::io_context& ioc, Stream& stream, const HttpUrl& url, const Outgoing& msg) {
+  std::expected<HttpReply, Failure> exchange(Stream& stream, const HttpUrl& url, const Outgoing& msg, bool reused) {
     auto req = make_request(url, msg);
     beast::get_lowest_layer(stream).expires_after(options.io_timeout);
-    if (auto ec = run_op(ioc, [&](auto h) { http::async_write(stream, req, std::move(h)); })) return fail(io_failure(ec));
-    beast::flat_buffer buffer;
+    if (auto ec = run_op(ioc, [&](auto h) { http::async_write(stream, req, std::move(h)); }))
+      return std::unexpected(Failure{io_failure(ec), reused && ec != beast::error::timeout});
     http::response_parser<http::vector_body<std::uint8_t>> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options.max_response_bytes);
@@ -148,17 +166,17 @@ struct HttpTransport::Impl {
       return ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow;
     };
     if (auto ec = run_op(ioc, [&](auto h) { http::async_read_header(stream, buffer, parser, std::move(h)); })) {
-      if (too_large(ec)) return fail(errc::response_too_large);
-      return fail(io_failure(ec));
+      if (too_large(ec)) return std::unexpected(Failure{make_error_code(errc::response_too_large)});
+      return std::unexpected(Failure{io_failure(ec), reused && !parser.got_some() && ec != beast::error::timeout});
     }
     // Boost 1.74's parser does not apply body_limit to a Content-Length body (its check
     // compares against a boost::optional and never fires), so check the declared length here;
     // chunked and read-to-EOF bodies are bounded by body_limit.
     if (const auto length = parser.content_length(); length && *length > options.max_response_bytes)
-      return fail(errc::response_too_large);
+      return std::unexpected(Failure{make_error_code(errc::response_too_large)});
     if (auto ec = run_op(ioc, [&](auto h) { http::async_read(stream, buffer, parser, std::move(h)); })) {
-      if (too_large(ec)) return fail(errc::response_too_large);
-      return fail(io_failure(ec));
+      if (too_large(ec)) return std::unexpected(Failure{make_error_code(errc::response_too_large)});
+      return std::unexpected(Failure{io_failure(ec)});
     }
     auto& res = parser.get();
     HttpReply reply;
@@ -166,7 +184,74 @@ struct HttpTransport::Impl {
     reply.content_type = strip_media_type(res[http::field::content_type]);
     reply.body = std::move(res.body());
     if (auto it = res.find("x-syncml-hmac"); it != res.end()) reply.hmac_header = std::string(it->value());
+    if (!res.keep_alive()) close();
     return reply;
+  }
+
+  void close() {
+    beast::error_code ec;
+    if (secure) {
+      // Close politely but briefly: every reply is already complete.
+      auto& lowest = beast::get_lowest_layer(*secure);
+      lowest.expires_after(std::chrono::milliseconds(500));
+      run_op(ioc, [&](auto h) { secure->async_shutdown(std::move(h)); });
+      lowest.close();
+      secure.reset();
+    }
+    if (plain) {
+      plain->socket().shutdown(tcp::socket::shutdown_both, ec);
+      plain->close();
+      plain.reset();
+    }
+    buffer.clear();
+    open_key.clear();
+  }
+
+  // Connects (and secures, and checks the pin) a new connection for @p url.
+  Result<void> connect(const HttpUrl& url) {
+    close();
+    tcp::resolver resolver(ioc);
+    beast::error_code ec;
+    const auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
+    if (ec) return fail(errc::transport_failed);
+
+    if (!url.tls) {
+      auto stream = std::make_unique<beast::tcp_stream>(ioc);
+      stream->expires_after(options.connect_timeout);
+      if (auto e = run_op(ioc, [&](auto h) { stream->async_connect(endpoints, std::move(h)); })) return fail(io_failure(e));
+      plain = std::move(stream);
+    } else {
+      auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, ctx);
+      SSL* ssl_handle = stream->native_handle();
+      if (is_ip_literal(url.host)) {
+        // RFC 6066 §3: no SNI for IP literals; RFC 6125: the address must be in an iPAddress SAN.
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url.host.c_str()) != 1) return fail(errc::bad_url);
+      } else {
+        // SNI (SSL_set_tlsext_host_name, spelled out: the macro has an old-style cast).
+        if (SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                     const_cast<char*>(url.host.c_str())) != 1 ||
+            SSL_set1_host(ssl_handle, url.host.c_str()) != 1)
+          return fail(errc::bad_url);
+      }
+      auto& lowest = beast::get_lowest_layer(*stream);
+      lowest.expires_after(options.connect_timeout);
+      if (auto e = run_op(ioc, [&](auto h) { lowest.async_connect(endpoints, std::move(h)); })) return fail(io_failure(e));
+      if (auto e = run_op(ioc, [&](auto h) { stream->async_handshake(ssl::stream_base::client, std::move(h)); })) {
+        if (e == beast::error::timeout) return fail(errc::timed_out);
+        return fail(errc::tls_handshake_failed);
+      }
+      if (options.spki_sha256) {
+        X509* leaf = SSL_get0_peer_certificate(ssl_handle);
+        const auto hash = leaf != nullptr ? spki_sha256_of(leaf) : std::nullopt;
+        if (!hash || !constant_time_equal(*hash, *options.spki_sha256)) {
+          lowest.close();
+          return fail(errc::tls_pin_mismatch);
+        }
+      }
+      secure = std::move(stream);
+    }
+    open_key = std::string(url.tls ? "https://" : "http://") + url.host + ":" + std::to_string(url.port);
+    return {};
   }
 
   Result<HttpReply> post(const Outgoing& msg) {
@@ -174,56 +259,18 @@ struct HttpTransport::Impl {
     if (!url) return fail(url.error());
     // A pinned server is only ever reached over TLS.
     if (!url->tls && options.spki_sha256) return fail(errc::tls_pin_mismatch);
-
-    asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::error_code ec;
-    const auto endpoints = resolver.resolve(url->host, std::to_string(url->port), ec);
-    if (ec) return fail(errc::transport_failed);
-
-    if (!url->tls) {
-      beast::tcp_stream stream(ioc);
-      stream.expires_after(options.connect_timeout);
-      if (auto e = run_op(ioc, [&](auto h) { stream.async_connect(endpoints, std::move(h)); })) return fail(io_failure(e));
-      auto reply = exchange(ioc, stream, *url, msg);
-      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-      return reply;
-    }
-
-    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-    SSL* ssl_handle = stream.native_handle();
-    if (is_ip_literal(url->host)) {
-      // RFC 6066 §3: no SNI for IP literals; RFC 6125: the address must be in an iPAddress SAN.
-      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url->host.c_str()) != 1)
-        return fail(errc::bad_url);
-    } else {
-      // SNI (SSL_set_tlsext_host_name, spelled out: the macro has an old-style cast).
-      if (SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                   const_cast<char*>(url->host.c_str())) != 1 ||
-          SSL_set1_host(ssl_handle, url->host.c_str()) != 1)
-        return fail(errc::bad_url);
-    }
-    auto& lowest = beast::get_lowest_layer(stream);
-    lowest.expires_after(options.connect_timeout);
-    if (auto e = run_op(ioc, [&](auto h) { lowest.async_connect(endpoints, std::move(h)); })) return fail(io_failure(e));
-    if (auto e = run_op(ioc, [&](auto h) { stream.async_handshake(ssl::stream_base::client, std::move(h)); })) {
-      if (e == beast::error::timeout) return fail(errc::timed_out);
-      return fail(errc::tls_handshake_failed);
-    }
-    if (options.spki_sha256) {
-      X509* leaf = SSL_get0_peer_certificate(ssl_handle);
-      const auto hash = leaf != nullptr ? spki_sha256_of(leaf) : std::nullopt;
-      if (!hash || !constant_time_equal(*hash, *options.spki_sha256)) {
-        lowest.close();
-        return fail(errc::tls_pin_mismatch);
+    const std::string key = std::string(url->tls ? "https://" : "http://") + url->host + ":" + std::to_string(url->port);
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = !open_key.empty() && open_key == key;
+      if (!reused) {
+        if (auto connected = connect(*url); !connected) return fail(connected.error());
       }
+      auto reply = secure ? exchange(*secure, *url, msg, reused) : exchange(*plain, *url, msg, reused);
+      if (reply) return std::move(*reply);
+      close();
+      // Once, on a fresh connection, when a kept one turned out closed before taking the request.
+      if (!reply.error().retry || attempt > 0) return fail(reply.error().error);
     }
-    auto reply = exchange(ioc, stream, *url, msg);
-    // Close politely but briefly: the reply is already complete.
-    lowest.expires_after(std::chrono::milliseconds(500));
-    run_op(ioc, [&](auto h) { stream.async_shutdown(std::move(h)); });
-    lowest.close();
-    return reply;
   }
 };
 

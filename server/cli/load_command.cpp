@@ -42,6 +42,7 @@ struct LoadFlags : RestTargetFlags {
   double duration_s = 10;
   std::string mode = "session";
   bool json = false;
+  bool no_tls_resume = false;
   int server_pid = 0;
   int run_id = -1;
   std::size_t batch = 500;
@@ -144,6 +145,7 @@ void run(const LoadFlags& f) {
   options.concurrency = f.concurrency;
   options.duration = std::chrono::milliseconds(static_cast<std::int64_t>(f.duration_s * 1000));
   options.io_timeout = std::chrono::milliseconds(f.timeout_ms);
+  options.tls_resume = !f.no_tls_resume;
   auto trust = load::TlsTrust::create(f.ca_files);
   if (!trust) fail(trust.error());
   options.trust = std::move(*trust);
@@ -200,6 +202,9 @@ void add_load_command(CLI::App& app) {
                   "sessions (default session)")
       ->check(CLI::IsMember({"session", "message"}));
   cmd->add_flag("--json", f->json, "print the final figures as one JSON object");
+  cmd->add_flag("--no-tls-resume", f->no_tls_resume,
+                "a full TLS handshake on every connection (default: each device resumes its last TLS session, "
+                "as the device agent does)");
   cmd->add_option("--server-pid", f->server_pid,
                   "the server's PID on this machine: report its CPU seconds during the run and its peak RSS")
       ->check(CLI::PositiveNumber);

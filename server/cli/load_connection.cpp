@@ -41,6 +41,23 @@ std::expected<std::shared_ptr<TlsTrust>, std::string> TlsTrust::create(const std
   return trust;
 }
 
+struct TlsTicket::Impl {
+  SSL_SESSION* session = nullptr;
+  ~Impl() { SSL_SESSION_free(session); }
+  void save(SSL* ssl) {
+    SSL_SESSION* s = SSL_get1_session(ssl);
+    if (s != nullptr && SSL_SESSION_is_resumable(s) != 1) {
+      SSL_SESSION_free(s);
+      return;
+    }
+    SSL_SESSION_free(session);
+    session = s;
+  }
+};
+
+TlsTicket::TlsTicket() : impl_(std::make_unique<Impl>()) {}
+TlsTicket::~TlsTicket() = default;
+
 namespace {
 
 std::string strip_media_type(std::string_view v) {
@@ -63,8 +80,10 @@ struct DmConnection::Impl {
   asio::io_context ioc;
   std::unique_ptr<tcp::socket> plain;
   std::unique_ptr<ssl::stream<tcp::socket>> secure;
+  bool resumed = false;  // of the last TLS handshake
   std::string scheme_host_port;  // of the open connection
   beast::flat_buffer buffer;
+  TlsTicket* ticket = nullptr;
 
   tcp::socket& socket() { return secure ? secure->next_layer() : *plain; }
 
@@ -78,6 +97,7 @@ struct DmConnection::Impl {
 
   std::expected<void, LoadFailure> open(const client::HttpUrl& url) {
     close();
+    resumed = false;
     beast::error_code ec;
     tcp::resolver resolver(ioc);
     const auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
@@ -101,12 +121,15 @@ struct DmConnection::Impl {
                  SSL_set1_host(handle, url.host.c_str()) != 1) {
         return std::unexpected(LoadFailure{"tls", "bad host " + url.host});
       }
+      if (ticket != nullptr && ticket->impl().session != nullptr)
+        (void)SSL_set_session(handle, ticket->impl().session);  // a stale one: the server does a full handshake
       ec = {};
       secure->handshake(ssl::stream_base::client, ec);
       if (ec) {
         close();
         return std::unexpected(failure("tls", ec));
       }
+      resumed = SSL_session_reused(handle) == 1;
     }
     scheme_host_port = std::string(url.tls ? "https://" : "http://") + url.host + ":" + std::to_string(url.port);
     return {};
@@ -115,6 +138,8 @@ struct DmConnection::Impl {
   void close() {
     beast::error_code ec;
     if (secure) {
+      // TLS 1.3 tickets arrive after the handshake, read with the first response: saved now.
+      if (ticket != nullptr) ticket->impl().save(secure->native_handle());
       (void)SSL_shutdown(secure->native_handle());  // sends close_notify; the peer's is not awaited
       secure->next_layer().close(ec);
       secure.reset();
@@ -179,6 +204,7 @@ std::expected<DmHttpReply, LoadFailure> DmConnection::post(const client::Outgoin
     const auto start = std::chrono::steady_clock::now();
     if (auto r = impl_->open(*url); !r) return std::unexpected(r.error());
     info.connected = true;
+    info.resumed = impl_->resumed;
     info.connect_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
   auto reply = impl_->secure ? impl_->exchange(*impl_->secure, *url, msg) : impl_->exchange(*impl_->plain, *url, msg);
@@ -187,6 +213,8 @@ std::expected<DmHttpReply, LoadFailure> DmConnection::post(const client::Outgoin
 }
 
 void DmConnection::close() { impl_->close(); }
+
+void DmConnection::use_ticket(TlsTicket* ticket) noexcept { impl_->ticket = ticket; }
 
 bool DmConnection::is_open() const noexcept { return impl_->secure != nullptr || impl_->plain != nullptr; }
 

@@ -25,7 +25,23 @@ struct LoadFailure {
 /// What one post() did besides the exchange.
 struct PostInfo {
   bool connected = false;  ///< this call opened a connection (TCP, and TLS for https)
+  bool resumed = false;    ///< ... with an abbreviated TLS handshake (the session was resumed)
   double connect_ms = 0;   ///< time spent connecting (and the TLS handshake)
+};
+
+/// A device's TLS session to resume on its next connection (RFC 8446 §2.2 / RFC 5077 tickets):
+/// what a device keeps between its sessions. Empty until a connection saved one into it.
+class TlsTicket {
+ public:
+  TlsTicket();
+  ~TlsTicket();
+  TlsTicket(const TlsTicket&) = delete;
+  TlsTicket& operator=(const TlsTicket&) = delete;
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
 };
 
 /// A DM response as received.
@@ -66,6 +82,9 @@ class DmConnection {
   /// the same scheme, host and port, else (re)connects first (reported in @p info). A non-200
   /// answer is a failure ("http_<code>"); any failure closes the connection.
   std::expected<DmHttpReply, LoadFailure> post(const client::Outgoing& msg, PostInfo& info);
+  /// The ticket the next TLS connection offers, and where its session is saved when it closes
+  /// (nullptr: full handshakes). Must outlive its use; set it before the connection opens.
+  void use_ticket(TlsTicket* ticket) noexcept;
   /// Closes the connection (TLS close_notify sent, not awaited).
   void close();
   bool is_open() const noexcept;

@@ -4,6 +4,7 @@
 ///        (./DevInfo, ./DMAcc) each one runs its sessions on.
 #pragma once
 
+#include "load_connection.hpp"
 #include "m2mdm/client/alert_outbox.hpp"
 #include "m2mdm/mo/tree.hpp"
 
@@ -38,6 +39,7 @@ struct VirtualDevice {
   mo::Tree tree;
   client::MemoryAlertOutbox outbox;
   unsigned installs = 0;  ///< install Execs answered (simulated TRE)
+  TlsTicket tls_ticket;   ///< the device's last TLS session, resumed by its next connection
 };
 
 /// Builds the device: ./DevInfo (Man m2mdm, Mod m2mdm-load), ./DMAcc/RO (ServerID

@@ -42,7 +42,7 @@ class DevicePool {
 
 // Shared between the workers and the progress reporter.
 struct Shared {
-  std::atomic<std::uint64_t> sessions{0}, messages{0}, errors{0}, connections{0}, alerts{0};
+  std::atomic<std::uint64_t> sessions{0}, messages{0}, errors{0}, connections{0}, resumed{0}, alerts{0};
   std::atomic<unsigned> reported_errors{0};
 };
 
@@ -83,6 +83,7 @@ class Worker {
   bool session(VirtualDevice& device) {
     const auto start = Clock::now();
     if (options_.mode == LoadMode::session) conn_.close();  // one connection per session
+    conn_.use_ticket(options_.tls_resume ? &device.tls_ticket : nullptr);
     client::ClientSession s(device.tree, device.outbox, kLoadServerId);
     auto first = s.start_client_initiated();
     if (!first) {
@@ -95,6 +96,7 @@ class Worker {
       const auto sent = Clock::now();
       auto reply = conn_.post(out, info);
       if (info.connected) ++shared_.connections;
+      if (info.resumed) ++shared_.resumed;
       if (!reply) {
         error(reply.error().kind, reply.error().detail, device);
         return !reply.error().kind.starts_with("http_");
@@ -189,6 +191,7 @@ LoadSummary run_load(std::vector<std::unique_ptr<VirtualDevice>>& devices, const
   summary.sessions = shared.sessions.load();
   summary.messages = shared.messages.load();
   summary.connections = shared.connections.load();
+  summary.tls_resumed = shared.resumed.load();
   summary.alerts_acknowledged = shared.alerts.load();
   summary.message_latency = latency_figures(std::move(message_ms));
   summary.session_latency = latency_figures(std::move(session_ms));

@@ -30,6 +30,7 @@ struct RunOptions {
   std::chrono::milliseconds duration{10'000};  ///< no session starts after this
   std::chrono::milliseconds io_timeout{10'000};  ///< per connect, send and receive
   std::shared_ptr<TlsTrust> trust;          ///< for https
+  bool tls_resume = true;                   ///< each device resumes its last TLS session
   /// Called about once a second with the progress line (empty = no progress).
   std::function<void(const std::string&)> on_progress;
   /// Called with the first few error details (empty = not reported).

@@ -72,6 +72,7 @@ nlohmann::json summary_json(const LoadSummary& s) {
                    {"sessions", s.sessions},
                    {"messages", s.messages},
                    {"connections", s.connections},
+                   {"tls_resumed", s.tls_resumed},
                    {"alerts_acknowledged", s.alerts_acknowledged},
                    {"sessions_per_s", round3(s.sessions_per_s())},
                    {"messages_per_s", round3(s.messages_per_s())},
@@ -97,6 +98,7 @@ std::string summary_text(const LoadSummary& s) {
       << ", elapsed: " << fixed(s.elapsed_s, 2) << " s\n";
   out << "sessions: " << s.sessions << " (" << fixed(s.sessions_per_s(), 1) << "/s), messages: " << s.messages << " ("
       << fixed(s.messages_per_s(), 1) << "/s), connections: " << s.connections
+      << " (TLS resumed: " << s.tls_resumed << ")"
       << ", alerts acknowledged: " << s.alerts_acknowledged << "\n";
   out << "message latency: " << lat(s.message_latency) << "\n";
   out << "session latency: " << lat(s.session_latency) << "\n";

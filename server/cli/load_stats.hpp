@@ -43,6 +43,7 @@ struct LoadSummary {
   std::uint64_t sessions = 0;         ///< sessions completed with authentication both ways
   std::uint64_t messages = 0;         ///< DM messages exchanged (request + response = one)
   std::uint64_t connections = 0;      ///< TCP (and TLS) connections opened
+  std::uint64_t tls_resumed = 0;      ///< ... of them with a resumed TLS session
   std::uint64_t alerts_acknowledged = 0;  ///< Generic Alerts (install results) the server acknowledged
   std::map<std::string, std::uint64_t> errors;  ///< error kind -> count
   LatencyFigures message_latency;

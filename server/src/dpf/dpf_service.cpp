@@ -4,6 +4,7 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/syncml/encoding.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <spdlog/spdlog.h>
@@ -39,15 +40,22 @@ class StoreBackend final : public DmBackend {
       : store_(store), clock_(std::move(clock)), peer_(std::move(peer)), on_result_(std::move(on_result)) {}
 
   // The engine asks for both sets at the start of a session: one read of the device serves both.
+  // The session's device row is read once, here, and kept for the session's other questions
+  // (its state, whether its PfC is known); what the session changes is written through.
   Result<DmCredentials> credentials(std::string_view dev_id) override {
     auto device = store_.get_device(dev_id);
     if (!device) return fail(device.error());
-    pending_ = {std::string(dev_id), device->pending_dm};
-    return device->dm;
+    device_ = std::move(*device);
+    // The session needs none of the device's other secrets: not kept for its lifetime.
+    for (Bytes* secret : {&device_->device_pin, &device_->k, &device_->opc}) {
+      OPENSSL_cleanse(secret->data(), secret->size());
+      secret->clear();
+    }
+    return device_->dm;
   }
 
   std::optional<DmCredentials> pending_credentials(std::string_view dev_id) override {
-    if (pending_.first == dev_id) return pending_.second;
+    if (const Device* d = cached(dev_id)) return d->pending_dm;
     auto device = store_.get_device(dev_id);
     return device ? device->pending_dm : std::nullopt;
   }
@@ -55,6 +63,7 @@ class StoreBackend final : public DmBackend {
   void on_pending_credentials_used(std::string_view dev_id) override {
     if (auto r = store_.promote_pending_credentials(dev_id, clock_()); !r)
       spdlog::error("dpf: cannot switch {} to its re-bootstrap credentials: {}", dev_id, r.error().message());
+    device_.reset();  // its credentials changed: read again when next asked
   }
 
   void save_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce) override {
@@ -64,15 +73,23 @@ class StoreBackend final : public DmBackend {
 
   void on_device_info(std::string_view dev_id, const std::map<std::string, std::string>& devinfo) override {
     (void)store_.touch_device(dev_id, {}, clock_());
-    auto device = store_.get_device(dev_id);
-    if (device && (device->state == DeviceState::imported || device->state == DeviceState::bootstrapped))
+    const Device* d = cached(dev_id);
+    std::optional<Device> read;
+    if (d == nullptr) {
+      if (auto device = store_.get_device(dev_id)) read = std::move(*device);
+      d = read ? &*read : nullptr;
+    }
+    if (d && (d->state == DeviceState::imported || d->state == DeviceState::bootstrapped)) {
       (void)store_.set_device_state(dev_id, DeviceState::registered, clock_());
+      if (device_ && device_->dev_id == dev_id) device_->state = DeviceState::registered;
+    }
     std::string detail = "peer=" + peer_;
     for (const auto& [k, v] : devinfo) detail += " " + k + "=" + v;
     audit(dev_id, "dm.session", detail);
   }
 
   bool wants_pfc(std::string_view dev_id) override {
+    if (const Device* d = cached(dev_id)) return d->pfc_der.empty();
     auto device = store_.get_device(dev_id);
     return device && device->pfc_der.empty();
   }
@@ -80,6 +97,8 @@ class StoreBackend final : public DmBackend {
   void on_pfc(std::string_view dev_id, ByteView der) override {
     if (auto r = store_.set_device_pfc(dev_id, der, clock_()); !r)
       spdlog::warn("dpf: cannot store the PfC of {}: {}", dev_id, r.error().message());
+    else if (device_ && device_->dev_id == dev_id)
+      device_->pfc_der.assign(der.begin(), der.end());
     audit(dev_id, "dm.pfc", std::to_string(der.size()) + " bytes");
   }
 
@@ -203,7 +222,11 @@ class StoreBackend final : public DmBackend {
   std::function<std::int64_t()> clock_;
   std::string peer_;
   std::function<void(std::int64_t)> on_result_;
-  std::pair<std::string, std::optional<DmCredentials>> pending_;  ///< from the last credentials() read
+  /// The device row read by credentials() (this session's device), or none.
+  const Device* cached(std::string_view dev_id) const {
+    return device_ && device_->dev_id == dev_id ? &*device_ : nullptr;
+  }
+  std::optional<Device> device_;
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 /// @file http_transport.hpp
-/// @brief The HTTP(S) Transport on Boost.Beast (synchronous from the caller's view; one
-///        connection per message).
+/// @brief The HTTP(S) Transport on Boost.Beast (synchronous from the caller's view; the
+///        messages of one transport share a kept connection: one TLS handshake per DM session).
 ///
 /// Security of https:// (TR 33.812 §5.2.2.6.3.2 option 2, docs/bootstrap.md "Public-key pin"):
 /// - TLS 1.2 or later only (minimum protocol version set in the SSL_CTX);
@@ -49,7 +49,10 @@ struct HttpUrl {
 /// Parses "http://host[:port]/path" or "https://...". Error: errc::bad_url.
 Result<HttpUrl> parse_http_url(std::string_view url);
 
-/// HTTP/1.1 POST per message over TCP or TLS (see the file comment).
+/// HTTP/1.1 POST per message over TCP or TLS (see the file comment). The connection stays open
+/// for the next message to the same scheme, host and port (keep-alive) until the server closes
+/// it, an error occurs or the transport is destroyed; a kept connection the server closed while
+/// idle is replaced once, transparently, when nothing of a response had arrived on it.
 class HttpTransport final : public Transport {
  public:
   /// Creates the transport; loads the CA file. Errors: errc::invalid_argument (pin not 32

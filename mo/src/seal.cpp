@@ -35,6 +35,22 @@ Result<CmsPtr> parse_cms(ByteView der) {
   return cms;
 }
 
+// The key wrap algorithm of a key agreement recipient info: RFC 5753 §7.2 puts a
+// KeyWrapAlgorithm AlgorithmIdentifier in the parameters of the keyEncryptionAlgorithm.
+// Returns its NID, or NID_undef when the parameter is absent or not exactly one AlgorithmIdentifier.
+int kari_key_wrap_nid(CMS_RecipientInfo* ri) {
+  X509_ALGOR* kea = nullptr;
+  ASN1_OCTET_STRING* ukm = nullptr;
+  if (CMS_RecipientInfo_kari_get0_alg(ri, &kea, &ukm) != 1 || kea == nullptr || kea->parameter == nullptr ||
+      kea->parameter->type != V_ASN1_SEQUENCE || kea->parameter->value.sequence == nullptr)
+    return NID_undef;
+  const ASN1_STRING* params = kea->parameter->value.sequence;
+  const unsigned char* p = params->data;
+  AlgorPtr wrap(d2i_X509_ALGOR(nullptr, &p, params->length));
+  if (!wrap || p != params->data + params->length) return NID_undef;
+  return OBJ_obj2nid(wrap->algorithm);
+}
+
 }  // namespace
 
 Result<Bytes> cms_sign(ByteView content, const Certificate& signer_cert, const PrivateKey& signer_key,
@@ -153,6 +169,25 @@ Result<SecretBytes> cms_decrypt(ByteView sealed, const PrivateKey& platform_key,
     if (CMS_RecipientInfo_kari_get0_orig_id(match, nullptr, &orig_key, nullptr, nullptr, nullptr) != 1 ||
         orig_key == nullptr || (orig_key->flags & 0x07) != 0)
       return openssl_fail(errc::seal_malformed);
+    // Only the RFC 3394 AES key wraps (RFC 3565 §2.3.2; what cms_encrypt and `openssl cms` use),
+    // checked before OpenSSL unwraps anything. AES key wrap *with padding* (RFC 5649,
+    // id-aes*-wrap-pad) must never reach OpenSSL 3.0: when its unwrap fails (wrong key, bad AIV or
+    // length), CRYPTO_128_unwrap_pad wipes `inlen` bytes of an output buffer that CMS allocated with
+    // `inlen - 8` bytes, writing 8 zero bytes past the heap block (upstream: openssl/openssl PR
+    // #30663). Issue 14: fuzz_cms_open's ASan "CHECK failed ... CHUNK_QUARANTINE" was those 8 bytes
+    // landing on the next chunk's allocator header; valgrind showed the write (OPENSSL_cleanse <-
+    // CRYPTO_128_unwrap_pad <- CMS_RecipientInfo_kari_decrypt, 0 bytes after a block of 32) for
+    // tests/fuzz/corpus/cms_open/regress-kari-aes-wrap-pad-overflow (see docs/reliability.md).
+    switch (kari_key_wrap_nid(match)) {
+      case NID_id_aes128_wrap:
+      case NID_id_aes192_wrap:
+      case NID_id_aes256_wrap:
+        break;
+      case NID_undef:
+        return openssl_fail(errc::seal_malformed);
+      default:
+        return openssl_fail(errc::seal_unsupported_algorithm);
+    }
     if (CMS_RecipientInfo_kari_set0_pkey(match, platform_key.native()) != 1)
       return openssl_fail(errc::seal_key_unwrap_failed);  // key type does not fit the recipient info
     const int ok = CMS_RecipientInfo_kari_decrypt(cms, match, match_rek);

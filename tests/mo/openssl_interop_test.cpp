@@ -108,6 +108,23 @@ TEST_P(OpensslInterop, WeakerEnvelopesAreRefused) {
   }
 }
 
+// Issue 14: key agreement (EC recipients) with the RFC 3394 AES key wraps opens; AES key wrap with
+// padding (RFC 5649) is refused before OpenSSL unwraps it (OpenSSL 3.0's failing wrap-pad unwrap
+// writes past its buffer: seal.cpp). Before the fix the wrap-pad package opened. Key wraps belong
+// to key agreement: EC recipients only.
+class OpensslKeyAgreement : public OpensslInterop {};
+
+TEST_P(OpensslKeyAgreement, KeyWrapIsRfc3394Only) {
+  ASSERT_EQ(openssl_seal(" -wrap id-aes128-wrap"), 0);
+  auto ok = open_file("sealed.der");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_TRUE(serialize_profile(ok->profile) == serialize_profile(profile_));
+  ASSERT_EQ(openssl_seal(" -wrap id-aes256-wrap-pad"), 0);
+  auto r = open_file("sealed.der");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), make_error_code(errc::seal_unsupported_algorithm));
+}
+
 TEST_P(OpensslInterop, OpensslSignedByUntrustedKeyIsRefused) {
   // Signed with the TLS server key/cert (a test-PKI certificate, but not under the SHO CA).
   ASSERT_EQ(test::run("openssl cms -sign -nodetach -binary -signer " + pki("tls-cert.pem") + " -inkey " +
@@ -123,6 +140,8 @@ TEST_P(OpensslInterop, OpensslSignedByUntrustedKeyIsRefused) {
 
 INSTANTIATE_TEST_SUITE_P(Recipients, OpensslInterop, ::testing::Values(KeyType::ec_p256, KeyType::rsa),
                          [](const auto& p) { return p.param == KeyType::rsa ? "Rsa" : "EcP256"; });
+INSTANTIATE_TEST_SUITE_P(Recipients, OpensslKeyAgreement, ::testing::Values(KeyType::ec_p256),
+                         [](const auto&) { return "EcP256"; });
 
 }  // namespace
 }  // namespace m2mdm::mo

@@ -123,6 +123,28 @@ TEST(Seal, EveryByteOfTheEnvelopeIsProtected) {
   }
 }
 
+// Issue 14: a key agreement recipient info naming AES key wrap *with padding* (RFC 5649) is
+// refused before OpenSSL unwraps it. OpenSSL 3.0's failing id-aes*-wrap-pad unwrap writes 8 bytes
+// past its output buffer (see seal.cpp); before the fix this package reached that unwrap and came
+// back as seal_key_unwrap_failed. The change is the fuzzer's: one byte of the key wrap OID.
+TEST(Seal, KeyWrapWithPaddingIsRefusedBeforeUnwrap) {
+  const auto& dev = TestPki::instance().device("seal-ec");
+  const Bytes sealed = seal_for(dev, test::bound_profile(dev.id, 1));
+  // id-aes256-wrap 2.16.840.1.101.3.4.1.45 (RFC 3565), what cms_encrypt uses for AES-256-GCM.
+  const Bytes wrap_oid = {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d};
+  const auto at = std::search(sealed.begin(), sealed.end(), wrap_oid.begin(), wrap_oid.end());
+  ASSERT_NE(at, sealed.end());
+  for (std::uint8_t arc : {0x08, 0x1c, 0x30}) {  // id-aes128/192/256-wrap-pad (RFC 5649 §6)
+    Bytes t = sealed;
+    t[static_cast<std::size_t>(at - sealed.begin()) + wrap_oid.size() - 1] = arc;
+    auto r = open_as(dev, t, test::policy_for(dev.id));
+    ASSERT_FALSE(r.has_value()) << int{arc};
+    EXPECT_EQ(r.error(), code(errc::seal_unsupported_algorithm)) << int{arc} << ": " << r.error().message();
+  }
+  // The untouched package still opens (the allow-list keeps the RFC 3394 wrap).
+  EXPECT_TRUE(open_as(dev, sealed, test::policy_for(dev.id)).has_value());
+}
+
 TEST(Seal, MalformedInput) {
   const auto& dev = TestPki::instance().device("seal-ec");
   const Bytes sealed = seal_for(dev, test::bound_profile(dev.id, 1));

@@ -60,10 +60,12 @@ if(M2MDM_AGENT_STATIC)
       message(FATAL_ERROR "M2MDM_AGENT_STATIC: lib${_a}.a not found (Debian: libssl-dev, libxml2-dev, libicu-dev, liblzma-dev, zlib1g-dev)")
     endif()
   endforeach()
-  set(M2MDM_LINK_SSL "$<IF:${_static_deps},${M2MDM_STATIC_ssl},OpenSSL::SSL>")
-  set(M2MDM_LINK_CRYPTO "$<IF:${_static_deps},${M2MDM_STATIC_crypto},OpenSSL::Crypto>")
-  set(M2MDM_LINK_XML2 "$<IF:${_static_deps},${M2MDM_STATIC_xml2},LibXml2::LibXml2>"
-      "$<${_static_deps}:${M2MDM_STATIC_icuuc};${M2MDM_STATIC_icudata};${M2MDM_STATIC_lzma};${M2MDM_STATIC_z};m;dl>")
+  # The archives only in the build tree: the exported targets (libm2mdm-dev) name the shared ones.
+  set(M2MDM_LINK_SSL "$<$<NOT:${_static_deps}>:OpenSSL::SSL>" "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_ssl}>>")
+  set(M2MDM_LINK_CRYPTO "$<$<NOT:${_static_deps}>:OpenSSL::Crypto>"
+      "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_crypto}>>")
+  set(M2MDM_LINK_XML2 "$<$<NOT:${_static_deps}>:LibXml2::LibXml2>"
+      "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_xml2};${M2MDM_STATIC_icuuc};${M2MDM_STATIC_icudata};${M2MDM_STATIC_lzma};${M2MDM_STATIC_z};m;dl>>")
 else()
   set(M2MDM_LINK_SSL OpenSSL::SSL)
   set(M2MDM_LINK_CRYPTO OpenSSL::Crypto)

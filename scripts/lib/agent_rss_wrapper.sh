@@ -15,7 +15,11 @@ trap 'kill -TERM "$pid" 2>/dev/null' TERM
 trap 'kill -INT "$pid" 2>/dev/null' INT
 log=$(readlink "/proc/$$/fd/2" 2>/dev/null || true)  # the demo's per-device log (stderr)
 idle_hwm= idle_file= idle_anon= hwm=0 max_rss=0 peak_file=0 peak_anon=0 samples=0
+listening=0
 while kill -0 "$pid" 2>/dev/null; do
+  # The log first, then the status: a sample read before the line was seen may still be the
+  # forked shell that is about to exec the agent.
+  if ((!listening)) && [ -f "$log" ] && grep -q '"event":"listening"' "$log" 2>/dev/null; then listening=1; fi
   rss=0 file=0 anon=0 cur_hwm=
   while read -r key value _; do
     case $key in
@@ -27,9 +31,7 @@ while kill -0 "$pid" 2>/dev/null; do
   done <"/proc/$pid/status" 2>/dev/null
   if [ -n "$cur_hwm" ]; then
     samples=$((samples + 1)) hwm=$cur_hwm
-    if [ -z "$idle_hwm" ] && [ -f "$log" ] && grep -q '"event":"listening"' "$log" 2>/dev/null; then
-      idle_hwm=$cur_hwm idle_file=$file idle_anon=$anon
-    fi
+    if [ -z "$idle_hwm" ] && ((listening)); then idle_hwm=$cur_hwm idle_file=$file idle_anon=$anon; fi
     if ((rss > max_rss)); then
       max_rss=$rss peak_file=$file peak_anon=$anon
       [ "${M2MDM_RSS_SMAPS:-0}" = 1 ] && cp "/proc/$pid/smaps" "$M2MDM_RSS_OUT/agent-$pid.smaps.tmp" 2>/dev/null &&

@@ -17,7 +17,7 @@
 #   --goal     peak VmHWM goal in kB (default 8192: 8 MB); --strict: exit 1 when an agent is above
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR=$ROOT/build/release AGENT= DEVICES=3 SMAPS=0 IN_PLACE=0 STRICT=0 GOAL=8192
+BUILD_DIR=$ROOT/build/release AGENT='' DEVICES=3 SMAPS=0 IN_PLACE=0 STRICT=0 GOAL=8192
 while (($#)); do
   case $1 in
     --agent) AGENT=${2:?}; shift 2 ;;
@@ -79,7 +79,7 @@ if ((over == 0)); then verdict=PASS; else verdict=MISS; fi
 echo "goal: peak VmHWM <= $GOAL kB: $verdict (highest $max kB, $over of $n agents above)"
 
 if ((SMAPS)); then
-  first=$(ls "$WORK"/rss/agent-*.smaps 2>/dev/null | head -1)
+  first=$(find "$WORK/rss" -name "agent-*.smaps" | sort | head -1)
   if [ -n "$first" ]; then
     echo "resident kB per mapping at the highest sampled RSS of $(basename "$first" .smaps):"
     awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : "[anon]") }

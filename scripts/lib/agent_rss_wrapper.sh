@@ -14,7 +14,7 @@ pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null' TERM
 trap 'kill -INT "$pid" 2>/dev/null' INT
 log=$(readlink "/proc/$$/fd/2" 2>/dev/null || true)  # the demo's per-device log (stderr)
-idle_hwm= idle_file= idle_anon= hwm=0 max_rss=0 peak_file=0 peak_anon=0 samples=0
+idle_hwm='' idle_file='' idle_anon='' hwm=0 max_rss=0 peak_file=0 peak_anon=0 samples=0
 listening=0
 while kill -0 "$pid" 2>/dev/null; do
   # The log first, then the status: a sample read before the line was seen may still be the

@@ -13,7 +13,7 @@
 #   --agent    measure this m2mdm-device instead of BUILD_DIR's
 #   --devices  agents to provision (default 3)
 #   --smaps    also print the resident kB per mapping at the peak
-#   --in-place run the agent file itself, not a fresh cp copy of it (see below)
+#   --in-place run the agent file itself, not a fresh cp copy of it (why: the comment above RUN=)
 #   --goal     peak VmHWM goal in kB (default 8192: 8 MB); --strict: exit 1 when an agent is above
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -23,6 +23,22 @@ function(m2mdm_component NAME)
   set_target_properties(m2mdm_${NAME} PROPERTIES EXPORT_NAME ${NAME})
   install(TARGETS m2mdm_${NAME} EXPORT m2mdmTargets ARCHIVE DESTINATION lib COMPONENT dev)
   install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION include COMPONENT dev)
+  # With M2MDM_AGENT_STATIC, the libraries m2mdm-device links are built a second time for it
+  # alone (m2mdm_<NAME>_agent): optimised for size, one section per function and object, so that
+  # the agent has fewer code pages to map (issue 13, docs/benchmarks.md). Every other program
+  # keeps the -O3 library above.
+  if(M2MDM_AGENT_STATIC AND NAME MATCHES "^(syncml|mo|bootstrap|client)$")
+    string(REGEX REPLACE "m2mdm::(syncml|mo|bootstrap|client)" "m2mdm_\\1_agent" _agent_deps "${ARG_DEPS}")
+    add_library(m2mdm_${NAME}_agent STATIC EXCLUDE_FROM_ALL ${_srcs})
+    target_include_directories(m2mdm_${NAME}_agent
+      PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+    if(IS_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/internal")
+      target_include_directories(m2mdm_${NAME}_agent PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/internal)
+    endif()
+    target_link_libraries(m2mdm_${NAME}_agent PUBLIC ${_agent_deps} PRIVATE m2mdm_options ${ARG_PRIVATE_DEPS})
+    target_compile_features(m2mdm_${NAME}_agent PUBLIC cxx_std_23)
+    target_compile_options(m2mdm_${NAME}_agent PRIVATE -Os -ffunction-sections -fdata-sections)
+  endif()
 endfunction()
 
 # m2mdm_cli_part(NAME [DEPS ...]): the command-line part a component contributes to `m2mdm`

@@ -44,8 +44,36 @@ target_link_libraries(m2mdm_wbxml2 INTERFACE "${WBXML_LIBRARY}")
 add_library(WBXML::wbxml2 ALIAS m2mdm_wbxml2)
 message(STATUS "libwbxml2: ${WBXML_LIBRARY} (headers ${WBXML_INCLUDE_DIR})")
 
+# OpenSSL and libxml2 as the libraries link them: the shared objects, or Debian's static archives
+# for an executable whose M2MDM_STATIC_DEPS property is ON (m2mdm-device with M2MDM_AGENT_STATIC,
+# issue 13: only the parts it uses are paged in). $<TARGET_PROPERTY:...> in a link interface is
+# read on the executable being linked, so one build links the agent statically and the rest shared.
+set(_static_deps "$<BOOL:$<TARGET_PROPERTY:M2MDM_STATIC_DEPS>>")
+if(M2MDM_AGENT_STATIC)
+  # libxml2.a needs ICU's converters, lzma and zlib. ICU's data comes static too: the shared
+  # libicudata would be copied whole (~30 MB) into the agent's private memory at start by a copy
+  # relocation (libicuuc.a's objects are not PIC); static, only the pages used are read, at the
+  # price of ~30 MB more on disk (docs/benchmarks.md).
+  foreach(_a ssl crypto xml2 icuuc icudata lzma z)
+    find_library(M2MDM_STATIC_${_a} NAMES lib${_a}.a)
+    if(NOT M2MDM_STATIC_${_a})
+      message(FATAL_ERROR "M2MDM_AGENT_STATIC: lib${_a}.a not found (Debian: libssl-dev, libxml2-dev, libicu-dev, liblzma-dev, zlib1g-dev)")
+    endif()
+  endforeach()
+  # The archives only in the build tree: the exported targets (libm2mdm-dev) name the shared ones.
+  set(M2MDM_LINK_SSL "$<$<NOT:${_static_deps}>:OpenSSL::SSL>" "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_ssl}>>")
+  set(M2MDM_LINK_CRYPTO "$<$<NOT:${_static_deps}>:OpenSSL::Crypto>"
+      "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_crypto}>>")
+  set(M2MDM_LINK_XML2 "$<$<NOT:${_static_deps}>:LibXml2::LibXml2>"
+      "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_xml2};${M2MDM_STATIC_icuuc};${M2MDM_STATIC_icudata};${M2MDM_STATIC_lzma};${M2MDM_STATIC_z};m;dl>>")
+else()
+  set(M2MDM_LINK_SSL OpenSSL::SSL)
+  set(M2MDM_LINK_CRYPTO OpenSSL::Crypto)
+  set(M2MDM_LINK_XML2 LibXml2::LibXml2)
+endif()
+
 # Boost.Asio/Beast in header-only mode, with OpenSSL for TLS.
 add_library(m2mdm_beast INTERFACE)
-target_link_libraries(m2mdm_beast INTERFACE Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+target_link_libraries(m2mdm_beast INTERFACE Boost::headers ${M2MDM_LINK_SSL} ${M2MDM_LINK_CRYPTO} Threads::Threads)
 target_compile_definitions(m2mdm_beast INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
 add_library(m2mdm::beast ALIAS m2mdm_beast)

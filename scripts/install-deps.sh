@@ -5,6 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake ninja-build pkg-config ccache git
   libxml2-dev libwbxml2-dev libwbxml2-utils libssl-dev openssl libsqlite3-dev sqlite3
+  libicu-dev liblzma-dev zlib1g-dev  # the static archives the release m2mdm-device links (M2MDM_AGENT_STATIC)
   libboost-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-19 libclang-rt-19-dev

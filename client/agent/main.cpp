@@ -9,7 +9,6 @@
 #include "m2mdm/mo/trust.hpp"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cstdint>
@@ -63,8 +62,7 @@ struct Options {
 };
 
 [[noreturn]] void die(int code, const std::string& reason) {
-  spdlog::error("{}", reason);
-  spdlog::shutdown();
+  agent::log(agent::Level::error, reason);
   std::fprintf(stderr, "m2mdm-device: %s\n", reason.c_str());
   std::exit(code);
 }
@@ -140,7 +138,7 @@ int run(const Options& o) {
     dopt.anchors = std::move(*anchors);
   } else {
     dopt.anchors = mo::TrustAnchors(kind);
-    spdlog::warn("no --trust-anchors: every sealed MCIM will be refused (untrusted signer)");
+    agent::log(agent::Level::warn, "no --trust-anchors: every sealed MCIM will be refused (untrusted signer)");
   }
   if (!o.owner_anchors.empty()) {
     auto owner = mo::TrustAnchors::from_pem(read_file(o.owner_anchors), kind);
@@ -192,12 +190,12 @@ int run(const Options& o) {
         if (!o.server_id.empty()) sid = o.server_id;
         (void)(*device)->run_client_session(sid);
       } else {
-        spdlog::warn("SIGUSR1: not bootstrapped yet, no session");
+        agent::log(agent::Level::warn, "SIGUSR1: not bootstrapped yet, no session");
       }
     }
     auto got = (*listener)->receive(std::chrono::milliseconds(250));
     if (!got) {
-      spdlog::warn("push dropped: {}", error_text(got.error()));
+      agent::log(agent::Level::warn, "push dropped: " + error_text(got.error()));
       continue;
     }
     if (!*got) continue;
@@ -292,7 +290,5 @@ int main(int argc, char** argv) {
   usr.sa_handler = on_session_request;
   sigemptyset(&usr.sa_mask);
   sigaction(SIGUSR1, &usr, nullptr);
-  const int rc = run(o);
-  spdlog::shutdown();
-  return rc;
+  return run(o);
 }

@@ -6,13 +6,14 @@
 #include "m2mdm/bootstrap/wsp.hpp"
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/client/http_transport.hpp"
+#include "m2mdm/client/log.hpp"
 #include "m2mdm/client/state_key.hpp"
 #include "m2mdm/mo/error.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/tree_store.hpp"
 #include "m2mdm/syncml/notification.hpp"
+#include "text_format.hpp"
 
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -175,17 +176,8 @@ bool same_entries(const std::vector<mo::McimEntryView>& a, const std::vector<mo:
   return true;
 }
 
-// Logs @p e's human line through spdlog (the sink of a Device without DeviceOptions::on_event).
-void log_event(const DeviceEvent& e) {
-  spdlog::level::level_enum level = spdlog::level::info;
-  switch (e.severity) {
-    case EventSeverity::debug: level = spdlog::level::debug; break;
-    case EventSeverity::info: level = spdlog::level::info; break;
-    case EventSeverity::warning: level = spdlog::level::warn; break;
-    case EventSeverity::error: level = spdlog::level::err; break;
-  }
-  spdlog::log(level, "{}", e.message);
-}
+// Logs @p e's human line through the client's log sink (a Device without DeviceOptions::on_event).
+void log_event(const DeviceEvent& e) { log(e.severity, e.message); }
 
 DeviceEvent make_event(DeviceEventKind kind, EventSeverity severity, std::string message) {
   DeviceEvent e;
@@ -220,16 +212,16 @@ DeviceEvent mcim_event(const M2msimReport& r) {
   DeviceEvent e;
   if (r.type == mo::kAlertBlocked) {
     e = make_event(DeviceEventKind::mcim_blocked, EventSeverity::warning,
-                   fmt::format("MCIM {} blocked: {} (reported to {})", r.source, r.message, r.server_id));
+                   detail::text_format("MCIM {} blocked: {} (reported to {})", r.source, r.message, r.server_id));
   } else if (r.type == mo::kAlertInstall) {
     e = ok ? make_event(DeviceEventKind::mcim_installed, EventSeverity::info,
-                        fmt::format("MCIM install {} for {} ({}): {}", r.source, r.server_id, r.correlator, r.message))
+                        detail::text_format("MCIM install {} for {} ({}): {}", r.source, r.server_id, r.correlator, r.message))
            : make_event(DeviceEventKind::mcim_install_failed, EventSeverity::warning,
-                        fmt::format("MCIM install {} for {} ({}) failed: {} {}", r.source, r.server_id, r.correlator,
+                        detail::text_format("MCIM install {} for {} ({}) failed: {} {}", r.source, r.server_id, r.correlator,
                                     code, r.message));
   } else {
     e = make_event(DeviceEventKind::mcim_operation, ok ? EventSeverity::info : EventSeverity::warning,
-                   fmt::format("MCIM {} {} for {} ({}): {} {}", operation_of(r.type), r.source, r.server_id,
+                   detail::text_format("MCIM {} {} for {} ({}): {} {}", operation_of(r.type), r.source, r.server_id,
                                r.correlator, code, r.message));
     e.operation = operation_of(r.type);
   }
@@ -277,7 +269,7 @@ struct Device::Impl {
   Result<void> persist() {
     mo::TreeStore store = tree_store();
     if (auto r = store.save(tree); !r) {
-      spdlog::error("state: saving {} failed: {}", tree_file.string(), describe_error(r.error()));
+      log(EventSeverity::error, "state: saving " + tree_file.string() + " failed: " + describe_error(r.error()));
       return r;
     }
     return {};
@@ -375,7 +367,7 @@ struct Device::Impl {
     }
     const auto method = bs::sec_method_name(verified.method());
     DeviceEvent e = make_event(DeviceEventKind::bootstrap_applied, EventSeverity::info,
-                               fmt::format("bootstrap applied: contexts={} servers={} method={}", join(out.contexts),
+                               detail::text_format("bootstrap applied: contexts={} servers={} method={}", join(out.contexts),
                                            join(out.server_ids), method));
     e.contexts = out.contexts;
     e.servers = out.server_ids;
@@ -406,7 +398,7 @@ struct Device::Impl {
     }
     if (!method || *method != options.sec)
       return refuse_bootstrap(make_error_code(errc::push_unverified),
-                              fmt::format("SEC {} is not the configured method {}",
+                              detail::text_format("SEC {} is not the configured method {}",
                                           sec->integer ? std::to_string(*sec->integer) : sec->text,
                                           bs::sec_method_name(options.sec)));
     return {};
@@ -438,7 +430,7 @@ struct Device::Impl {
     // A session that did not start: @p detail is the reason (after "not started: ").
     auto not_started = [&](std::error_code ec, std::string detail, EventSeverity severity) {
       DeviceEvent e = failure_event(DeviceEventKind::session_failed, ec, detail,
-                                    fmt::format("session with {} not started: {}", server_id, detail));
+                                    detail::text_format("session with {} not started: {}", server_id, detail));
       e.severity = severity;
       e.server_id = server_id;
       e.initiator = initiator;
@@ -448,7 +440,7 @@ struct Device::Impl {
     auto creds = read_account_credentials(tree, server_id);
     if (!creds)
       return not_started(make_error_code(errc::not_bootstrapped),
-                         fmt::format("no usable DM account ({})", describe_error(creds.error())), EventSeverity::warning);
+                         detail::text_format("no usable DM account ({})", describe_error(creds.error())), EventSeverity::warning);
     TransportParams params;
     params.server_id = server_id;
     params.server_uri = creds->server_uri;
@@ -470,7 +462,7 @@ struct Device::Impl {
     auto first = notification ? session.start_server_initiated(*notification) : session.start_client_initiated();
     if (!first) return not_started(first.error(), describe_error(first.error()), EventSeverity::error);
     DeviceEvent started = make_event(DeviceEventKind::session_started, EventSeverity::debug,
-                                     fmt::format("session {} with {} ({}-initiated) started", session.session_id(),
+                                     detail::text_format("session {} with {} ({}-initiated) started", session.session_id(),
                                                  server_id, initiator));
     started.server_id = server_id;
     started.session_id = session.session_id();
@@ -488,13 +480,13 @@ struct Device::Impl {
       ended = failure_event(
           DeviceEventKind::session_failed, report.error(),
           describe_error(report.error()) + (rep.abort_reason.empty() ? "" : " reason=" + rep.abort_reason),
-          fmt::format("session {} with {} ({}) failed: {}{}{} messages={} commands={} alerts_acked={}",
+          detail::text_format("session {} with {} ({}) failed: {}{}{} messages={} commands={} alerts_acked={}",
                       session.session_id(), server_id, kind, describe_error(report.error()),
                       rep.abort_reason.empty() ? "" : " reason=", rep.abort_reason, rep.messages_sent,
                       rep.commands_executed, rep.alerts_acknowledged));
     } else {
       ended = make_event(DeviceEventKind::session_completed, EventSeverity::info,
-                         fmt::format("session {} with {} ({}) completed: messages={} commands={} refused={} "
+                         detail::text_format("session {} with {} ({}) completed: messages={} commands={} refused={} "
                                      "alerts_acked={}",
                                      session.session_id(), server_id, kind, rep.messages_sent, rep.commands_executed,
                                      rep.commands_refused, rep.alerts_acknowledged));
@@ -513,7 +505,7 @@ struct Device::Impl {
     auto decoded = syncml::decode_notification(bytes, &detail);
     if (!decoded)
       return refuse_package0({}, make_error_code(errc::malformed),
-                             fmt::format("{} ({})", describe_error(decoded.error()), detail));
+                             detail::text_format("{} ({})", describe_error(decoded.error()), detail));
     const std::string server_id = decoded->fields.server_id;
     auto creds = read_account_credentials(tree, server_id);
     if (!creds)
@@ -529,7 +521,7 @@ struct Device::Impl {
                              "digest from " + server_id + " does not verify (stored or reset nonce)");
     DeviceEvent e = make_event(
         DeviceEventKind::package0_verified, EventSeverity::info,
-        fmt::format("package 0 from {} verified ({}), session id {}, ui mode {}", server_id,
+        detail::text_format("package 0 from {} verified ({}), session id {}, ui mode {}", server_id,
                     syncml::notification_nonce_name(*form), syncml::session_id_hex(decoded->fields.session_id),
                     syncml::ui_mode_name(decoded->fields.ui_mode)));
     e.server_id = server_id;
@@ -575,7 +567,7 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
   std::error_code ec;
   fs::create_directories(options.state_dir, ec);
   if (ec) {
-    spdlog::error("state: cannot create {}: {}", options.state_dir.string(), ec.message());
+    log(EventSeverity::error, "state: cannot create " + options.state_dir.string() + ": " + ec.message());
     return fail(errc::io_error);
   }
   fs::permissions(options.state_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
@@ -588,7 +580,7 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
   } else {
     auto tre = SoftwareTre::open(options.tre_dir);
     if (!tre) {
-      spdlog::error("TRE {}: {}", options.tre_dir.string(), describe_error(tre.error()));
+      log(EventSeverity::error, "TRE " + options.tre_dir.string() + ": " + describe_error(tre.error()));
       return fail(tre.error());
     }
     impl->software_tre = tre->get();
@@ -596,7 +588,7 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
   }
   auto registry = McimRegistry::open(*impl->tre);
   if (!registry) {
-    spdlog::error("MCIM registry: {}", describe_error(registry.error()));
+    log(EventSeverity::error, "MCIM registry: " + describe_error(registry.error()));
     return fail(registry.error());
   }
   impl->registry.emplace(std::move(*registry));
@@ -605,7 +597,7 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
   } else {
     auto outbox = FileAlertOutbox::open(options.state_dir / "outbox.json");
     if (!outbox) {
-      spdlog::error("outbox: {}", describe_error(outbox.error()));
+      log(EventSeverity::error, "outbox: " + describe_error(outbox.error()));
       return fail(outbox.error());
     }
     impl->outbox = std::make_shared<FileAlertOutbox>(std::move(*outbox));
@@ -618,15 +610,16 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
   if (loaded) {
     impl->tree = std::move(*loaded);
     if (store.last_generation() == mo::Generation::Previous)
-      spdlog::warn("state: {} did not verify, using the previous generation", impl->tree_file.string());
+      log(EventSeverity::warning, "state: " + impl->tree_file.string() + " did not verify, using the previous generation");
   } else if (loaded.error() == make_error_code(mo::errc::seal_tag_mismatch) ||
              loaded.error() == make_error_code(mo::errc::bad_key)) {
     // Never replaced by an empty tree: the device stops until its state or its TRE is restored.
-    spdlog::error("state: {} does not open with the TRE's state key (another key, no key, or altered): {}",
-                  impl->tree_file.string(), describe_error(loaded.error()));
+    log(EventSeverity::error, "state: " + impl->tree_file.string() +
+                                  " does not open with the TRE's state key (another key, no key, or altered): " +
+                                  describe_error(loaded.error()));
     return fail(loaded.error());
   } else if (loaded.error() != make_error_code(mo::errc::store_missing)) {
-    spdlog::error("state: {}: {}", impl->tree_file.string(), describe_error(loaded.error()));
+    log(EventSeverity::error, "state: " + impl->tree_file.string() + ": " + describe_error(loaded.error()));
     return fail(loaded.error());
   }
   // A tree of an earlier release lies in clear: sealed now, both generations (two saves).
@@ -657,21 +650,22 @@ Result<std::unique_ptr<Device>> Device::open(DeviceOptions options) {
   }
   if (const auto blocked = d.tre->blocked_at_start(); !blocked.empty() && d.agent && !d.m2msim_servers.empty()) {
     d.agent->report_blocked(d.m2msim_servers.front());
-    spdlog::warn("TRE: {} stored item(s) failed their integrity check at start; reported as Blocked", blocked.size());
+    log(EventSeverity::warning, "TRE: " + std::to_string(blocked.size()) +
+                                    " stored item(s) failed their integrity check at start; reported as Blocked");
   }
   if (changed || migrate) {
     if (auto r = d.persist(); !r) return fail(r.error());
   }
   if (migrate) {
     if (auto r = d.persist(); !r) return fail(r.error());
-    spdlog::info("state: {} (and .prev) sealed with the TRE's state key; the clear images are gone",
-                 d.tree_file.string());
+    log(EventSeverity::info,
+        "state: " + d.tree_file.string() + " (and .prev) sealed with the TRE's state key; the clear images are gone");
   }
   DeviceEvent ready = make_event(DeviceEventKind::device_ready, EventSeverity::info, {});
   for (const auto& r : read_contexts(d.tree)) ready.contexts.push_back(r.context);
   ready.device_id = info.dev_id;
   ready.mcim_count = d.registry->entries().size();
-  ready.message = fmt::format("device {} ready: state {}, {} context(s), {} MCIM(s)", info.dev_id,
+  ready.message = detail::text_format("device {} ready: state {}, {} context(s), {} MCIM(s)", info.dev_id,
                               d.options.state_dir.string(), ready.contexts.size(), ready.mcim_count);
   d.emit(ready);
   return std::unique_ptr<Device>(new Device(std::move(impl)));
@@ -681,7 +675,7 @@ Result<void> Device::handle_push(ByteView push_pdu) {
   bs::DecodeDetail detail;
   auto pdu = bs::wsp::decode_push(push_pdu, &detail);
   if (!pdu) {
-    auto why = fmt::format("not a WSP push: {} ({})", describe_error(pdu.error()), bs::to_string(detail));
+    auto why = detail::text_format("not a WSP push: {} ({})", describe_error(pdu.error()), bs::to_string(detail));
     return impl_->refuse_push(pdu.error(), why, "push refused: " + why);
   }
   const auto& ct = pdu->content_type;
@@ -700,7 +694,7 @@ Result<void> Device::handle_push(ByteView push_pdu) {
     if (!r) return fail(r.error());
     return {};
   }
-  auto why = fmt::format("content type {} is neither a bootstrap nor a package 0",
+  auto why = detail::text_format("content type {} is neither a bootstrap nor a package 0",
                          ct.media.empty() && ct.code ? std::to_string(*ct.code) : ct.media);
   return impl_->refuse_push(make_error_code(errc::invalid_argument), why, "push ignored: " + why);
 }
@@ -709,7 +703,7 @@ Result<BootstrapOutcome> Device::apply_bootstrap_push(ByteView push_pdu) {
   bs::DecodeDetail detail;
   auto pdu = bs::wsp::decode_push(push_pdu, &detail);
   if (!pdu)
-    return impl_->refuse_bootstrap(pdu.error(), fmt::format("not a WSP push: {} ({})", describe_error(pdu.error()),
+    return impl_->refuse_bootstrap(pdu.error(), detail::text_format("not a WSP push: {} ({})", describe_error(pdu.error()),
                                                             bs::to_string(detail)));
   return impl_->apply_push(*pdu);
 }

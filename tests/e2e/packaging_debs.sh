@@ -73,7 +73,15 @@ depends=$(dpkg-deb -f "$SERVER_DEB" Depends)
 for lib in libssl3 libsqlite3-0 libxml2 libwbxml2 libstdc++6; do
   grep -q "$lib" <<<"$depends" || fail "m2mdm-server Depends lacks $lib: $depends"
 done
-grep -q libssl3 <<<"$(dpkg-deb -f "$DEVICE_DEB" Depends)" || fail "m2mdm-device Depends lacks libssl3"
+device_depends=$(dpkg-deb -f "$DEVICE_DEB" Depends)
+if grep -q '^M2MDM_AGENT_STATIC:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+  # The release agent links OpenSSL, libxml2 and libstdc++ static (M2MDM_AGENT_STATIC): only what
+  # stays shared (libc, libwbxml2) is named.
+  grep -q libwbxml2 <<<"$device_depends" || fail "m2mdm-device Depends lacks libwbxml2: $device_depends"
+  ! grep -q 'libssl3\|libxml2\|libstdc++' <<<"$device_depends" || fail "static m2mdm-device Depends names a static library: $device_depends"
+else
+  grep -q libssl3 <<<"$device_depends" || fail "m2mdm-device Depends lacks libssl3"
+fi
 grep -q libwbxml2-dev <<<"$(dpkg-deb -f "$DEV_DEB" Depends)" || fail "libm2mdm-dev Depends lacks libwbxml2-dev"
 echo "ok: conffiles, maintainer scripts; m2mdm-server Depends: $depends"
 

@@ -23,7 +23,7 @@
 /// Progress is reported as typed events (m2mdm/client/events.hpp) through
 /// DeviceOptions::on_event: bootstrap applied/refused, package 0 verified/refused, sessions
 /// started/completed/failed, MCIMs installed, ... Without a sink each event's human message is
-/// logged through spdlog's default logger at the event's severity.
+/// written through the client's log sink (log.hpp) at the event's severity.
 ///
 /// Every input is checked before anything changes: a bootstrap's MAC is verified (with the
 /// configured SEC method, PIN and IMSI) before it is decoded, a package 0's digest is verified
@@ -86,7 +86,7 @@ struct DeviceOptions {
   /// an outbox in the embedding product's own storage).
   std::shared_ptr<AlertOutbox> outbox;
   /// Receives every DeviceEvent, synchronously, in order (must not throw: an exception is
-  /// swallowed). Empty = each event's message is logged through spdlog at its severity.
+  /// swallowed). Empty = each event's message goes to the client's log sink (log.hpp) at its severity.
   DeviceEventSink on_event;
   /// SHO trust anchors used to open sealed MCIMs (m2mdm pki init's sho-ca for tests).
   mo::TrustAnchors anchors{mo::AnchorKind::test};

@@ -22,7 +22,10 @@
 #   BUILD_DIR     default build/release (cmake --preset release && cmake --build --preset release)
 #   --concurrency connections (wrk -c) and sessions in flight (m2mdm load) (default 16)
 #   --duration    seconds per measurement (default 20; --quick: 2)
-#   --devices     virtual devices per m2mdm run (default 1000; --quick: 100)
+#   --devices     virtual devices of the message run (default 1000; --quick: 100)
+#   --session-devices  virtual devices of the session run, each with one install job (default
+#                 the larger of --devices and 400 per second of --duration, so that every session
+#                 of the run delivers an install)
 #   --install-size  bytes of the install package in the session run (default 2048, a sealed MCIM's
 #                 size; 0: no jobs)
 #   --threads     nginx workers and m2mdm server threads (default nproc)
@@ -32,12 +35,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 BUILD_DIR=$ROOT/build/release
-CONC=16 DURATION='' DEVICES='' INSTALL_SIZE=2048 THREADS=$(nproc) QUICK=0 STRICT=0 JSON_OUT=''
+CONC=16 DURATION='' DEVICES='' SESSION_DEVICES='' INSTALL_SIZE=2048 THREADS=$(nproc) QUICK=0 STRICT=0 JSON_OUT=''
 while (($#)); do
   case $1 in
     --concurrency) CONC=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --devices) DEVICES=${2:?}; shift 2 ;;
+    --session-devices) SESSION_DEVICES=${2:?}; shift 2 ;;
     --install-size) INSTALL_SIZE=${2:?}; shift 2 ;;
     --threads) THREADS=${2:?}; shift 2 ;;
     --quick) QUICK=1; shift ;;
@@ -50,14 +54,17 @@ while (($#)); do
 done
 if ((QUICK)); then DURATION=${DURATION:-2} DEVICES=${DEVICES:-100}; fi
 DURATION=${DURATION:-20} DEVICES=${DEVICES:-1000}
-for n in "$CONC" "$DEVICES" "$INSTALL_SIZE" "$THREADS"; do
+if [ -z "$SESSION_DEVICES" ] && [[ $DURATION =~ ^[0-9]+$ && $DEVICES =~ ^[0-9]+$ ]]; then
+  SESSION_DEVICES=$((400 * DURATION > DEVICES ? 400 * DURATION : DEVICES))
+fi
+for n in "$CONC" "$DEVICES" "$SESSION_DEVICES" "$INSTALL_SIZE" "$THREADS"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "bench-server: not a number: $n" >&2; exit 2; }
 done
 if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION == 0)); then
   echo "bench-server: --duration takes whole seconds > 0" >&2
   exit 2
 fi
-((CONC > 0 && THREADS > 0 && DEVICES >= CONC)) || { echo "bench-server: need concurrency, threads > 0 and devices >= concurrency" >&2; exit 2; }
+((CONC > 0 && THREADS > 0 && DEVICES >= CONC && SESSION_DEVICES >= CONC)) || { echo "bench-server: need concurrency, threads > 0 and devices >= concurrency" >&2; exit 2; }
 
 die() { echo "bench-server: $*" >&2; exit 1; }
 M2MDM=$BUILD_DIR/server/m2mdm
@@ -239,15 +246,15 @@ bench_nginx() {
 # shellcheck source=lib/bench_server.sh
 source "$ROOT/scripts/lib/bench_server.sh"
 
-# bench_m2mdm NAME MODE RUN-ID [LOAD-ARGS...]: one `m2mdm load` run against the server at URL.
+# bench_m2mdm NAME MODE RUN-ID DEVICES [LOAD-ARGS...]: one `m2mdm load` run against the server at URL.
 bench_m2mdm() {
-  local name=$1 mode=$2 run_id=$3 j
-  shift 3
-  echo "bench-server: $name: m2mdm load --mode $mode --devices $DEVICES --concurrency $CONC --duration $DURATION $* ($URL)" >&2
+  local name=$1 mode=$2 run_id=$3 devices=$4 j
+  shift 4
+  echo "bench-server: $name: m2mdm load --mode $mode --devices $devices --concurrency $CONC --duration $DURATION $* ($URL)" >&2
   R[${name}_load]=$(loadavg)
   rm -f "$WORK/client.time"
   run_child "$WORK/$name.json" "$WORK/$name.err" ${TIME[@]+"${TIME[@]}"} \
-    "$M2MDM" load --url "$URL" --token-file "$WORK/sho.token" --devices "$DEVICES" --concurrency "$CONC" \
+    "$M2MDM" load --url "$URL" --token-file "$WORK/sho.token" --devices "$devices" --concurrency "$CONC" \
     --duration "$DURATION" --mode "$mode" --run-id "$run_id" --server-pid "$SERVER_PID" --json "$@" \
     || die "$name: m2mdm load failed: $(tail -5 "$WORK/$name.err")"
   j=$WORK/$name.json
@@ -257,6 +264,7 @@ bench_m2mdm() {
   R[${name}_sessions]=$(jq -r .sessions "$j")
   R[${name}_messages]=$(jq -r .messages "$j")
   R[${name}_connections]=$(jq -r .connections "$j")
+  R[${name}_resumed]=$(jq -r '.tls_resumed // 0' "$j")
   R[${name}_alerts]=$(jq -r .alerts_acknowledged "$j")
   R[${name}_errors]=$(jq -r .errors "$j")
   R[${name}_errors_by_kind]=$(jq -c .errors_by_kind "$j")
@@ -286,7 +294,7 @@ echo "bench-server: $(nproc) cores, concurrency $CONC, ${DURATION} s per measure
 bench_nginx nginx_http "http://127.0.0.1:$NGX_HTTP/f2k"
 start_m2mdm
 make_sho
-bench_m2mdm m2mdm_message message 1
+bench_m2mdm m2mdm_message message 1 "$DEVICES"
 stop_m2mdm
 
 # Pair 2: a TLS handshake per request / per session. nginx, then m2mdm over HTTPS (same store).
@@ -295,7 +303,7 @@ bench_nginx nginx_https_full "https://127.0.0.1:$NGX_HTTPS_FULL/f2k" -H 'Connect
 start_m2mdm --tls-cert "$TLS_CERT" --tls-key "$TLS_KEY"
 JOBS=()
 ((INSTALL_SIZE > 0)) && JOBS=(--install-size "$INSTALL_SIZE")
-bench_m2mdm m2mdm_session session 2 --ca-file "$TLS_CA" ${JOBS[@]+"${JOBS[@]}"}
+bench_m2mdm m2mdm_session session 2 "$SESSION_DEVICES" --ca-file "$TLS_CA" ${JOBS[@]+"${JOBS[@]}"}
 TLS_INFO=$(openssl s_client -connect "${URL#https://}" -CAfile "$TLS_CA" -brief </dev/null 2>&1 \
   | sed -n 's/^Protocol version: //p; s/^Ciphersuite: //p; s/^Peer signature type: //p' | paste -sd' ' || true)
 stop_m2mdm
@@ -326,7 +334,7 @@ cat <<EOF
 machine: $(nproc) cores ($CPU_MODEL), $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo), $(uname -sr)
 load average (1/5/15 min): $START_LOAD at the start, $END_LOAD at the end
 nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), m2mdm $BUILD_DIR
-concurrency $CONC, $DURATION s per measurement, $THREADS nginx workers / m2mdm server threads, $DEVICES virtual devices per m2mdm run
+concurrency $CONC, $DURATION s per measurement, $THREADS nginx workers / m2mdm server threads, $DEVICES virtual devices in the message run, $SESSION_DEVICES (one install job each) in the session run
 TLS: one certificate and key for both (\`m2mdm pki init\`); m2mdm server to openssl s_client: ${TLS_INFO:-?}
 nginx HTTPS as wrk drives it: $(tls_of "$NGX/https.log"); with tickets and cache off: $(tls_of "$NGX/https_full.log")
 
@@ -336,10 +344,10 @@ nginx HTTPS as wrk drives it: $(tls_of "$NGX/https.log"); with tickets and cache
 | m2mdm \`--mode message\`, HTTP keep-alive | **${R[m2mdm_message_messages_per_s]} messages/s** (${R[m2mdm_message_sessions_per_s]} sessions/s) | ${R[m2mdm_message_lat]} per message | ${R[m2mdm_message_errors]} | ${R[m2mdm_message_server_cpu]} ($(per_req "${R[m2mdm_message_server_cpu]}" "${R[m2mdm_message_messages]}")) | ${R[m2mdm_message_client_cpu]} | ${R[m2mdm_message_server_rss]} kB | ${R[m2mdm_message_load]} |
 | nginx, HTTPS, new TLS connection per request (wrk) | ${R[nginx_https_rate]} req/s | ${R[nginx_https_lat]} | ${R[nginx_https_errors]} | ${R[nginx_https_server_cpu]} ($(per_req "${R[nginx_https_server_cpu]}" "${R[nginx_https_requests]}")) | ${R[nginx_https_client_cpu]} | ${R[nginx_https_server_rss]} kB | ${R[nginx_https_load]} |
 | nginx, HTTPS, new TLS connection per request, session resumption off (wrk) | ${R[nginx_https_full_rate]} req/s | ${R[nginx_https_full_lat]} | ${R[nginx_https_full_errors]} | ${R[nginx_https_full_server_cpu]} ($(per_req "${R[nginx_https_full_server_cpu]}" "${R[nginx_https_full_requests]}")) | ${R[nginx_https_full_client_cpu]} | ${R[nginx_https_full_server_rss]} kB | ${R[nginx_https_full_load]} |
-| m2mdm \`--mode session\`, HTTPS, TLS handshake per session | **${R[m2mdm_session_sessions_per_s]} sessions/s** (${R[m2mdm_session_messages_per_s]} messages/s) | ${R[m2mdm_session_lat]} per message; ${R[m2mdm_session_session_lat]} per session | ${R[m2mdm_session_errors]} | ${R[m2mdm_session_server_cpu]} ($(per_req "${R[m2mdm_session_server_cpu]}" "${R[m2mdm_session_sessions]}") per session) | ${R[m2mdm_session_client_cpu]} | ${R[m2mdm_session_server_rss]} kB | ${R[m2mdm_session_load]} |
+| m2mdm \`--mode session\`, HTTPS, TLS handshake per session (each device resumes its last) | **${R[m2mdm_session_sessions_per_s]} sessions/s** (${R[m2mdm_session_messages_per_s]} messages/s) | ${R[m2mdm_session_lat]} per message; ${R[m2mdm_session_session_lat]} per session | ${R[m2mdm_session_errors]} | ${R[m2mdm_session_server_cpu]} ($(per_req "${R[m2mdm_session_server_cpu]}" "${R[m2mdm_session_sessions]}") per session) | ${R[m2mdm_session_client_cpu]} | ${R[m2mdm_session_server_rss]} kB | ${R[m2mdm_session_load]} |
 
 m2mdm message run: ${R[m2mdm_message_sessions]} sessions, ${R[m2mdm_message_messages]} messages, ${R[m2mdm_message_connections]} connections, errors ${R[m2mdm_message_errors_by_kind]}
-m2mdm session run: ${R[m2mdm_session_sessions]} sessions, ${R[m2mdm_session_messages]} messages, ${R[m2mdm_session_connections]} connections, ${R[m2mdm_session_alerts]} installs of $INSTALL_SIZE bytes acknowledged, errors ${R[m2mdm_session_errors_by_kind]}
+m2mdm session run: ${R[m2mdm_session_sessions]} sessions, ${R[m2mdm_session_messages]} messages, ${R[m2mdm_session_connections]} connections (${R[m2mdm_session_resumed]} with a resumed TLS session), ${R[m2mdm_session_alerts]} installs of $INSTALL_SIZE bytes acknowledged, errors ${R[m2mdm_session_errors_by_kind]}
 
 | ratio (same run, same cores) | measured | goal | |
 |---|---:|---:|---|
@@ -352,7 +360,7 @@ if [ -n "$JSON_OUT" ]; then
   for k in "${!R[@]}"; do printf '%s\t%s\n' "$k" "${R[$k]}"; done \
     | jq -R 'split("\t") | {(.[0]): (.[1] | (tonumber? // .))}' | jq -S -s "add + {
         start: \"$START\", nproc: $(nproc), cpu_model: \"$CPU_MODEL\", concurrency: $CONC, duration_s: $DURATION,
-        threads: $THREADS, devices: $DEVICES, install_size: $INSTALL_SIZE,
+        threads: $THREADS, devices: $DEVICES, session_devices: $SESSION_DEVICES, install_size: $INSTALL_SIZE,
         ratio_session: (\"$RATIO_SESSION\" | tonumber? // null), ratio_session_full_handshake: (\"$RATIO_FULL\" | tonumber? // null), ratio_message: (\"$RATIO_MESSAGE\" | tonumber? // null),
         session_goal: \"$V_SESSION\", message_goal: \"$V_MESSAGE\"}" >"$JSON_OUT"
 fi

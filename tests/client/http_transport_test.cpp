@@ -88,6 +88,40 @@ TEST_F(HttpTransportTest, PlainHttpPostCarriesBodyTypeAndHmacBothWays) {
   EXPECT_EQ(*seen[0].hmac, *m.hmac_header);
 }
 
+// The messages of one transport (one DM session) share a connection: one TLS handshake. The
+// server takes a single connection, so a second one would never be answered.
+TEST_F(HttpTransportTest, MessagesShareOneKeptConnection) {
+  auto tls = good_tls();
+  Script s;
+  s.per_connection = 3;
+  ScriptedServer server(s, tls, /*connections=*/1);
+  auto t = transport(tls.cert.spki_sha256(), std::chrono::milliseconds(3000));
+  for (int i = 0; i < 3; ++i) {
+    auto r = t->post(message(server.url()));
+    ASSERT_TRUE(r) << "message " << i << ": " << r.error().message();
+    EXPECT_EQ(r->status, 200u);
+  }
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(server.handshakes_failed(), 0);
+}
+
+// A kept connection the server closed while idle (before taking the next request) is replaced
+// once, transparently; the request reaches the server exactly once.
+TEST_F(HttpTransportTest, KeptConnectionClosedByTheServerIsReplacedOnce) {
+  Script s;
+  s.per_connection = 1;  // closes after each answer without saying so
+  ScriptedServer server(s, std::nullopt, /*connections=*/2);
+  auto t = transport();
+  auto first = t->post(message(server.url("/dm?n=1")));
+  ASSERT_TRUE(first) << first.error().message();
+  auto second = t->post(message(server.url("/dm?n=2")));
+  ASSERT_TRUE(second) << second.error().message();
+  const auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].target, "/dm?n=1");
+  EXPECT_EQ(seen[1].target, "/dm?n=2");
+}
+
 TEST_F(HttpTransportTest, HttpsWithTheRightPinSucceeds) {
   auto tls = good_tls();
   const Bytes pin = tls.cert.spki_sha256();

@@ -84,6 +84,9 @@ struct Script {
   std::optional<std::string> hmac;
   bool silent = false;            ///< read the request, never answer
   std::size_t body_repeat = 1;    ///< body sent this many times (oversized answers)
+  /// Requests served on one connection (keep-alive) before the server closes it, without
+  /// announcing it (as a server whose idle timeout ends does).
+  int per_connection = 1;
 };
 
 /// TLS settings of the server.
@@ -153,13 +156,13 @@ class ScriptedServer {
   }
 
  private:
+  // One request and its answer; false when no request came.
   template <class Stream>
-  void exchange(Stream& stream) {
-    beast::flat_buffer buffer;
+  bool exchange(Stream& stream, beast::flat_buffer& buffer) {
     http::request<http::string_body> req;
     boost::system::error_code ec;
     http::read(stream, buffer, req, ec);
-    if (ec) return;
+    if (ec) return false;
     {
       std::lock_guard lock(mu_);
       SeenRequest r;
@@ -173,7 +176,7 @@ class ScriptedServer {
     if (script_.silent) {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(20), [this] { return release_; });
-      return;
+      return false;
     }
     http::response<http::string_body> res{static_cast<http::status>(script_.status), 11};
     res.set(http::field::content_type, script_.content_type);
@@ -183,6 +186,14 @@ class ScriptedServer {
     res.body() = std::move(body);
     res.prepare_payload();
     http::write(stream, res, ec);
+    return !ec;
+  }
+
+  template <class Stream>
+  void serve_connection(Stream& stream) {
+    beast::flat_buffer buffer;
+    for (int n = 0; n < script_.per_connection && exchange(stream, buffer); ++n) {
+    }
   }
 
   void serve(int connections) {
@@ -196,7 +207,7 @@ class ScriptedServer {
         if (release_) break;
       }
       if (!tls_) {
-        exchange(socket);
+        serve_connection(socket);
         socket.shutdown(tcp::socket::shutdown_both, ec);
         continue;
       }
@@ -207,7 +218,7 @@ class ScriptedServer {
         ++handshakes_failed_;
         continue;
       }
-      exchange(stream);
+      serve_connection(stream);
       stream.shutdown(ec);
     }
     finished_ = true;

@@ -24,7 +24,7 @@
 #   --duration    seconds per measurement (default 20; --quick: 2)
 #   --devices     virtual devices of the message run (default 1000; --quick: 100)
 #   --session-devices  virtual devices of the session run, each with one install job (default
-#                 the larger of --devices and 400 per second of --duration, so that every session
+#                 the larger of --devices and 800 per second of --duration, so that every session
 #                 of the run delivers an install)
 #   --install-size  bytes of the install package in the session run (default 2048, a sealed MCIM's
 #                 size; 0: no jobs)
@@ -55,7 +55,7 @@ done
 if ((QUICK)); then DURATION=${DURATION:-2} DEVICES=${DEVICES:-100}; fi
 DURATION=${DURATION:-20} DEVICES=${DEVICES:-1000}
 if [ -z "$SESSION_DEVICES" ] && [[ $DURATION =~ ^[0-9]+$ && $DEVICES =~ ^[0-9]+$ ]]; then
-  SESSION_DEVICES=$((400 * DURATION > DEVICES ? 400 * DURATION : DEVICES))
+  SESSION_DEVICES=$((800 * DURATION > DEVICES ? 800 * DURATION : DEVICES))
 fi
 for n in "$CONC" "$DEVICES" "$SESSION_DEVICES" "$INSTALL_SIZE" "$THREADS"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "bench-server: not a number: $n" >&2; exit 2; }

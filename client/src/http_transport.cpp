@@ -219,6 +219,7 @@ struct HttpTransport::Impl {
       auto stream = std::make_unique<beast::tcp_stream>(ioc);
       stream->expires_after(options.connect_timeout);
       if (auto e = run_op(ioc, [&](auto h) { stream->async_connect(endpoints, std::move(h)); })) return fail(io_failure(e));
+      stream->socket().set_option(tcp::no_delay(true), ec);  // requests leave in more than one write
       plain = std::move(stream);
     } else {
       auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, ctx);
@@ -236,6 +237,9 @@ struct HttpTransport::Impl {
       auto& lowest = beast::get_lowest_layer(*stream);
       lowest.expires_after(options.connect_timeout);
       if (auto e = run_op(ioc, [&](auto h) { lowest.async_connect(endpoints, std::move(h)); })) return fail(io_failure(e));
+      // No Nagle: TLS records of one request leave in separate writes (the last would wait for
+      // the server's delayed ACK).
+      lowest.socket().set_option(tcp::no_delay(true), ec);
       if (auto e = run_op(ioc, [&](auto h) { stream->async_handshake(ssl::stream_base::client, std::move(h)); })) {
         if (e == beast::error::timeout) return fail(errc::timed_out);
         return fail(errc::tls_handshake_failed);

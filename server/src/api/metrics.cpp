@@ -31,17 +31,14 @@ std::string Metrics::render(const StoreStats* store, const HttpServerStats* http
     }
   }
   if (http) {
-    out += "# HELP m2mdm_http_active_connections Open HTTP connections.\n# TYPE m2mdm_http_active_connections gauge\n";
-    out += "m2mdm_http_active_connections " + std::to_string(http->active_connections) + "\n";
-    out += "# HELP m2mdm_http_accepted_connections_total Accepted connections.\n"
-           "# TYPE m2mdm_http_accepted_connections_total counter\n";
-    out += "m2mdm_http_accepted_connections_total " + std::to_string(http->accepted_connections) + "\n";
-    out += "# HELP m2mdm_http_rejected_connections_total Connections refused over the cap.\n"
-           "# TYPE m2mdm_http_rejected_connections_total counter\n";
-    out += "m2mdm_http_rejected_connections_total " + std::to_string(http->rejected_connections) + "\n";
-    out += "# HELP m2mdm_http_contained_exceptions_total Exceptions caught on a connection (that connection "
-           "or request failed; the server went on).\n# TYPE m2mdm_http_contained_exceptions_total counter\n";
-    out += "m2mdm_http_contained_exceptions_total " + std::to_string(http->contained_exceptions) + "\n";
+    metric(out, "m2mdm_http_active_connections", "gauge", "Open HTTP connections.", http->active_connections);
+    metric(out, "m2mdm_http_accepted_connections_total", "counter", "Accepted connections.",
+           http->accepted_connections);
+    metric(out, "m2mdm_http_rejected_connections_total", "counter", "Connections refused over the cap.",
+           http->rejected_connections);
+    metric(out, "m2mdm_http_contained_exceptions_total", "counter",
+           "Exceptions caught on a connection (that connection or request failed; the server went on).",
+           http->contained_exceptions);
   }
   if (dpf) {
     // The DPF's DM sessions (docs/server.md "Monitoring").
@@ -76,16 +73,13 @@ std::string Metrics::render(const StoreStats* store, const HttpServerStats* http
       out += "m2mdm_devices{state=\"" + name + "\"} " +
              std::to_string(it == store->devices_by_state.end() ? 0 : it->second) + "\n";
     }
-    out += "# HELP m2mdm_outbox_pending SHO callbacks not yet acknowledged.\n# TYPE m2mdm_outbox_pending gauge\n";
-    out += "m2mdm_outbox_pending " + std::to_string(store->outbox_pending) + "\n";
-    out += "# HELP m2mdm_shos Registered SHOs.\n# TYPE m2mdm_shos gauge\n";
-    out += "m2mdm_shos " + std::to_string(store->shos) + "\n";
-    out += "# HELP m2mdm_store_commits_total Store transactions committed since start.\n"
-           "# TYPE m2mdm_store_commits_total counter\n";
-    out += "m2mdm_store_commits_total " + std::to_string(store->commits) + "\n";
-    out += "# HELP m2mdm_store_wal_syncs_total fdatasyncs of the store's write-ahead log (group commit: one "
-           "covers every commit before it).\n# TYPE m2mdm_store_wal_syncs_total counter\n";
-    out += "m2mdm_store_wal_syncs_total " + std::to_string(store->wal_syncs) + "\n";
+    metric(out, "m2mdm_outbox_pending", "gauge", "SHO callbacks not yet acknowledged.",
+           static_cast<std::uint64_t>(store->outbox_pending));
+    metric(out, "m2mdm_shos", "gauge", "Registered SHOs.", static_cast<std::uint64_t>(store->shos));
+    metric(out, "m2mdm_store_commits_total", "counter", "Store transactions committed since start.", store->commits);
+    metric(out, "m2mdm_store_wal_syncs_total", "counter",
+           "fdatasyncs of the store's write-ahead log (group commit: one covers every commit before it).",
+           store->wal_syncs);
   }
   out += "# HELP m2mdm_store_up 1 when the store answered the scrape.\n# TYPE m2mdm_store_up gauge\n";
   out += std::string("m2mdm_store_up ") + (store ? "1" : "0") + "\n";

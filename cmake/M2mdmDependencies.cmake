@@ -54,7 +54,11 @@ if(M2MDM_AGENT_STATIC)
   # libicudata would be copied whole (~30 MB) into the agent's private memory at start by a copy
   # relocation (libicuuc.a's objects are not PIC); static, only the pages used are read, at the
   # price of ~30 MB more on disk (docs/benchmarks.md).
-  foreach(_a ssl crypto xml2 icuuc icudata lzma z)
+  set(_archives ssl crypto)
+  if(M2MDM_AGENT_STATIC_XML2)
+    list(APPEND _archives xml2 icuuc icudata lzma z)
+  endif()
+  foreach(_a IN LISTS _archives)
     find_library(M2MDM_STATIC_${_a} NAMES lib${_a}.a)
     if(NOT M2MDM_STATIC_${_a})
       message(FATAL_ERROR "M2MDM_AGENT_STATIC: lib${_a}.a not found (Debian: libssl-dev, libxml2-dev, libicu-dev, liblzma-dev, zlib1g-dev)")
@@ -64,8 +68,13 @@ if(M2MDM_AGENT_STATIC)
   set(M2MDM_LINK_SSL "$<$<NOT:${_static_deps}>:OpenSSL::SSL>" "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_ssl}>>")
   set(M2MDM_LINK_CRYPTO "$<$<NOT:${_static_deps}>:OpenSSL::Crypto>"
       "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_crypto}>>")
-  set(M2MDM_LINK_XML2 "$<$<NOT:${_static_deps}>:LibXml2::LibXml2>"
-      "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_xml2};${M2MDM_STATIC_icuuc};${M2MDM_STATIC_icudata};${M2MDM_STATIC_lzma};${M2MDM_STATIC_z};m;dl>>")
+  if(M2MDM_AGENT_STATIC_XML2)
+    set(M2MDM_LINK_XML2 "$<$<NOT:${_static_deps}>:LibXml2::LibXml2>"
+        "$<BUILD_INTERFACE:$<${_static_deps}:${M2MDM_STATIC_xml2};${M2MDM_STATIC_icuuc};${M2MDM_STATIC_icudata};${M2MDM_STATIC_lzma};${M2MDM_STATIC_z};m;dl>>")
+  else()
+    # libxml2 (and the ICU it loads) shared: a binary of a few MB instead of ~42 MB.
+    set(M2MDM_LINK_XML2 LibXml2::LibXml2)
+  endif()
 else()
   set(M2MDM_LINK_SSL OpenSSL::SSL)
   set(M2MDM_LINK_CRYPTO OpenSSL::Crypto)

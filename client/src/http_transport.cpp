@@ -72,6 +72,10 @@ std::optional<Bytes> spki_sha256_of(X509* cert) {
 
 }  // namespace
 
+std::string HttpUrl::origin() const {
+  return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port);
+}
+
 Result<HttpUrl> parse_http_url(std::string_view url) {
   HttpUrl out;
   if (url.starts_with("https://")) {
@@ -254,7 +258,7 @@ struct HttpTransport::Impl {
       }
       secure = std::move(stream);
     }
-    open_key = std::string(url.tls ? "https://" : "http://") + url.host + ":" + std::to_string(url.port);
+    open_key = url.origin();
     return {};
   }
 
@@ -263,7 +267,7 @@ struct HttpTransport::Impl {
     if (!url) return fail(url.error());
     // A pinned server is only ever reached over TLS.
     if (!url->tls && options.spki_sha256) return fail(errc::tls_pin_mismatch);
-    const std::string key = std::string(url->tls ? "https://" : "http://") + url->host + ":" + std::to_string(url->port);
+    const std::string key = url->origin();
     for (int attempt = 0;; ++attempt) {
       const bool reused = !open_key.empty() && open_key == key;
       if (!reused) {

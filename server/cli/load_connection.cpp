@@ -131,7 +131,7 @@ struct DmConnection::Impl {
       }
       resumed = SSL_session_reused(handle) == 1;
     }
-    scheme_host_port = std::string(url.tls ? "https://" : "http://") + url.host + ":" + std::to_string(url.port);
+    scheme_host_port = url.origin();
     return {};
   }
 
@@ -198,7 +198,7 @@ std::expected<DmHttpReply, LoadFailure> DmConnection::post(const client::Outgoin
   info = {};
   auto url = client::parse_http_url(msg.uri);
   if (!url) return std::unexpected(LoadFailure{"url", "bad URL " + msg.uri});
-  const std::string key = std::string(url->tls ? "https://" : "http://") + url->host + ":" + std::to_string(url->port);
+  const std::string key = url->origin();
   if (!is_open() || key != impl_->scheme_host_port) {
     if (url->tls && !impl_->trust) return std::unexpected(LoadFailure{"tls", "no TLS trust"});
     const auto start = std::chrono::steady_clock::now();

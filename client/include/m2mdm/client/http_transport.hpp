@@ -44,6 +44,9 @@ struct HttpUrl {
   std::string host;    ///< without brackets for IPv6 literals
   std::uint16_t port = 0;
   std::string target;  ///< path and query, "/" when empty
+
+  /// "http(s)://host:port": the requests one kept connection can carry.
+  std::string origin() const;
 };
 
 /// Parses "http://host[:port]/path" or "https://...". Error: errc::bad_url.

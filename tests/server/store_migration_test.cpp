@@ -37,7 +37,7 @@ TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
   }
   auto store = test::open_store(db);
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::schema_version(), 9);  // every later migration ran too
+  EXPECT_EQ(SqliteStore::schema_version(), 10);  // every later migration ran too
   auto d = store->get_device("IMEI:1");
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->sec_method, "USERPIN");

@@ -145,6 +145,48 @@ TEST_F(Trigger, AStalledClaimedJobIsNotifiedAgain) {
   EXPECT_EQ(n.run_once(), 0u);
 }
 
+// Issue 13 (the notifier's scan after every submission walked every job of every device without a
+// push address: O(N) per submission): such jobs are parked once and leave the scan; a push address
+// brings them back, and a page of parked jobs does not hide a due one behind it.
+TEST_F(Trigger, JobsThatCannotBeNotifiedAreParkedUntilTheDeviceHasAPushAddress) {
+  std::vector<Job> quiet;
+  for (int i = 0; i < 5; ++i) quiet.push_back(job("IMEI:2"));  // before j1: they fill the first page
+  const Job j1 = job("IMEI:1");
+  JobNotifier n(*store, sender, options());
+  auto due = store->jobs_to_notify(t, 3, 2, t);  // pages of 2: 3 pages of parked jobs, then j1
+  ASSERT_TRUE(due) << due.error().message();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().id, j1.id);
+  for (const Job& q : quiet) {
+    auto after = store->get_job(q.id);
+    EXPECT_EQ(after->state, JobState::queued);
+    EXPECT_EQ(after->notify_attempts, 0) << "parking is not an attempt";
+    EXPECT_GT(after->next_notify_at, t + 1000000000) << "parked";
+  }
+  EXPECT_EQ(n.run_once(), 1u);  // j1 only
+  EXPECT_TRUE(udp.receive());
+
+  // The device reports a push address in a session (touch_device): its jobs are due again.
+  ASSERT_TRUE(store->touch_device("IMEI:2", udp.address(), t));
+  EXPECT_EQ(store->get_job(quiet.front().id)->next_notify_at, 0);
+  EXPECT_EQ(n.run_once(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(udp.receive());
+  EXPECT_EQ(store->get_job(quiet.back().id)->state, JobState::notified);
+
+  // Retries used up: parked too, until a claim gives the job a fresh budget.
+  for (int round = 0; round < 2; ++round) {
+    t += 100000;
+    EXPECT_EQ(n.run_once(), 6u);
+    for (int i = 0; i < 6; ++i) EXPECT_TRUE(udp.receive());
+  }
+  t += 100000;
+  EXPECT_EQ(n.run_once(), 0u);
+  EXPECT_GT(store->get_job(j1.id)->next_notify_at, t + 1000000000);
+  auto claimed = store->claim_next_job("IMEI:1", t);
+  ASSERT_TRUE(claimed && *claimed);
+  EXPECT_EQ(store->get_job(j1.id)->next_notify_at, 0);
+}
+
 TEST_F(Trigger, TheThreadWakesOnPoke) {
   auto o = options();
   o.poll = std::chrono::minutes(10);  // only a poke can wake it within the test

@@ -2,7 +2,14 @@
 #include "store/crash_point.hpp"
 #include "store/sqlite_impl.hpp"
 
+#include <limits>
+
 namespace m2mdm::server {
+namespace {
+/// next_notify_at of a job the notifier cannot reach (see jobs_to_notify); the same literal is in
+/// migration 0010's trigger.
+constexpr std::int64_t kNotifyParked = std::numeric_limits<std::int64_t>::max();
+}  // namespace
 
 Result<Job> SqliteStore::Impl::insert_job(const NewJob& job, std::int64_t now) {
   auto dev = device_where("dev_id", job.dev_id);
@@ -226,15 +233,45 @@ Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_a
   for (std::string_view c : {"id", "dev_id", "sho_id", "kind", "payload", "authorisation", "correlator", "state",
                              "attempts", "deadline", "created", "updated", "notify_attempts", "next_notify_at"})
     cols += (cols.empty() ? "j." : ", j.") + std::string(c);
-  auto st = impl_->q("SELECT " + cols +
+  // A due job that cannot be notified (its device has no push address, or its retries are used
+  // up) is parked: next_notify_at = kNotifyParked takes it out of the jobs_notify index range, so
+  // the scan that runs after every submission sees each such job once, not on every run (which
+  // made a backlog of N jobs for devices without a push address cost O(N) per submission). A
+  // claim resets next_notify_at; a device that gets a push address un-parks its jobs (trigger
+  // jobs_unpark_on_push_address, migration 0010).
+  const std::string sql = "SELECT " + cols +
+                     ", (d.push_address = '' OR j.notify_attempts >= ?) AS parkable"
                      " FROM jobs j JOIN devices d ON d.dev_id = j.dev_id "
                      "WHERE (j.state IN ('queued','notified') OR "
                      "       (j.state IN ('delivering','delivered') AND j.updated <= ?)) "
-                     "AND d.push_address != '' AND j.notify_attempts < ? "
-                     "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) ORDER BY j.id LIMIT ?");
-  if (!st) return fail(st.error());
-  st->i64(1, stalled_before).i64(2, max_attempts).i64(3, now).i64(4, now).i64(5, static_cast<std::int64_t>(limit));
-  return st->rows(Impl::read_job);
+                     "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) ORDER BY j.id LIMIT ?";
+  std::vector<Job> due;
+  for (;;) {
+    auto st = impl_->q(sql);
+    if (!st) return fail(st.error());
+    st->i64(1, max_attempts).i64(2, stalled_before).i64(3, now).i64(4, now).i64(5, static_cast<std::int64_t>(limit));
+    auto rows = st->rows([](Query& row) { return std::pair{Impl::read_job(row), row.col_i64(14) != 0}; });
+    if (!rows) return fail(rows.error());
+    std::vector<std::int64_t> park;
+    for (auto& [job, parkable] : *rows) {
+      if (parkable)
+        park.push_back(job.id);
+      else
+        due.push_back(std::move(job));
+    }
+    if (park.empty()) return due;
+    Impl::Tx tx(*impl_);
+    if (!tx.began()) return fail(err(errc::io_error));
+    for (const std::int64_t id : park) {
+      auto up = impl_->q("UPDATE jobs SET next_notify_at = ? WHERE id = ?");
+      if (!up) return fail(up.error());
+      up->i64(1, kNotifyParked).i64(2, id);
+      M2MDM_TRY(up->exec());
+    }
+    M2MDM_TRY(tx.commit());
+    // A page of only parked jobs may hide due ones behind it: look again (each job parks once).
+    if (!due.empty() || rows->size() < limit) return due;
+  }
 }
 
 Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) {

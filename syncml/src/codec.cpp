@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <string>
+#include <string_view>
 
 namespace m2mdm::syncml {
 namespace detail {
@@ -41,13 +42,22 @@ constexpr std::array<std::array<Tag, 64>, 2> make_token_index() {
 }
 constexpr auto kTokenIndex = make_token_index();
 
+// The names as string_views (their lengths computed once, at compile time): the XML decoder looks
+// up every element's name.
+constexpr std::array<std::string_view, kTags.size()> make_names() {
+  std::array<std::string_view, kTags.size()> names{};
+  for (std::size_t i = 0; i < kTags.size(); ++i) names[i] = kTags[i].name;
+  return names;
+}
+constexpr auto kTagNames = make_names();
+
 }  // namespace
 
 const TagInfo& tag_info(Tag t) noexcept { return kTags[static_cast<std::size_t>(t)]; }
 
 Tag tag_from_name(std::string_view name, int page) noexcept {
   for (std::size_t i = 0; i + 1 < kTags.size(); ++i)
-    if (kTags[i].page == page && name == kTags[i].name) return static_cast<Tag>(i);
+    if (kTags[i].page == page && name == kTagNames[i]) return static_cast<Tag>(i);
   return Tag::Unknown;
 }
 

@@ -1,11 +1,13 @@
 // XML decoding: the tree's hardened reader (xml_reader.hpp: size and depth bounds, NONET, no
 // DTD loading, every DTD declaration and non-predefined entity reference refused, libxml2's
-// messages captured) gives an element tree, which is turned into the codec's element tree and
-// walked into the model strictly.
+// messages captured) reports elements and text as it parses; they build the codec's element tree
+// directly, which is walked into the model strictly.
 #include "codec_internal.hpp"
 #include "m2mdm/syncml/xml_reader.hpp"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace m2mdm::syncml {
 namespace {
@@ -32,54 +34,72 @@ bool is_ws_only(std::string_view s) {
   return true;
 }
 
-void convert(XmlNode& x, Node& n) {
-  n.name = std::move(x.name);
-  if (x.ns.empty()) n.space = Space::None;
-  else if (iequals(x.ns, kNsSyncml)) n.space = Space::SyncML;
-  else if (iequals(x.ns, kNsMetinf)) n.space = Space::MetInf;
-  else n.space = Space::Other;
-  switch (n.space) {
-    case Space::MetInf: n.tag = detail::tag_from_name(n.name, 1); break;
-    case Space::None:
-    case Space::SyncML:
-      n.tag = detail::tag_from_name(n.name, 0);
-      if (n.tag == Tag::Unknown) n.tag = detail::tag_from_name(n.name, 1);  // MetInf without xmlns
-      break;
-    case Space::Other: n.tag = Tag::Unknown; break;
-  }
-  for (XmlNode& c : x.children) {
-    switch (c.kind) {
-      case XmlNode::Kind::element:
-        n.children.emplace_back();
-        convert(c, n.children.back());
-        break;
-      case XmlNode::Kind::text:  // CDATA arrives as text
-        n.text += c.text;
-        if (!n.has_text && !is_ws_only(c.text)) n.has_text = true;
-        break;
-      default:  // comments, processing instructions
-        break;
-    }
-  }
+Space space_of(std::string_view ns) {
+  if (ns.empty()) return Space::None;
+  if (iequals(ns, kNsSyncml)) return Space::SyncML;
+  if (iequals(ns, kNsMetinf)) return Space::MetInf;
+  return Space::Other;
 }
+
+/// Builds the codec's element tree straight from the reader's events: one tree per message, no
+/// DOM and no intermediate copy.
+class NodeBuilder final : public XmlEvents {
+ public:
+  Node root;
+  std::string root_ns;
+  std::string root_name;
+
+  void start_element(std::string_view local, std::string_view ns) override {
+    Node* n = &root;
+    if (open_.empty()) {
+      root_ns = ns;
+      root_name = local;
+    } else {
+      // Only the innermost open element gains children, so the pointers to the open ones stay valid.
+      n = &open_.back()->children.emplace_back();
+    }
+    n->name = local;
+    n->space = space_of(ns);
+    switch (n->space) {
+      case Space::MetInf: n->tag = detail::tag_from_name(local, 1); break;
+      case Space::None:
+      case Space::SyncML:
+        n->tag = detail::tag_from_name(local, 0);
+        if (n->tag == Tag::Unknown) n->tag = detail::tag_from_name(local, 1);  // MetInf without xmlns
+        break;
+      case Space::Other: n->tag = Tag::Unknown; break;
+    }
+    open_.push_back(n);
+  }
+  void end_element() override {
+    if (!open_.empty()) open_.pop_back();
+  }
+  void text(std::string_view chars) override {  // CDATA arrives as text
+    if (open_.empty()) return;
+    Node& n = *open_.back();
+    n.text += chars;
+    if (!n.has_text && !is_ws_only(chars)) n.has_text = true;
+  }
+
+ private:
+  std::vector<Node*> open_;
+};
 
 }  // namespace
 
 Result<Message> decode_xml(ByteView bytes, const DecodeLimits& limits, DecodeError* error) {
   using detail::decode_fail;
   const XmlLimits xml_limits{limits.max_bytes, limits.max_depth};
-  auto root = read_xml(as_chars(bytes), xml_limits, error);
-  if (!root) return std::unexpected(root.error());
-  if (!root->ns.empty() && !iequals(root->ns, kNsSyncml)) {
-    const std::string& ns = root->ns;
+  NodeBuilder tree;
+  auto read = read_xml_events(as_chars(bytes), xml_limits, tree, error);
+  if (!read) return std::unexpected(read.error());
+  if (!tree.root_ns.empty() && !iequals(tree.root_ns, kNsSyncml)) {
+    const std::string& ns = tree.root_ns;
     const bool other_syncml = ns.size() > 13 && iequals(ns.substr(0, 13), "SYNCML:SYNCML");
     return decode_fail(error, other_syncml ? errc::unsupported_version : errc::unknown_element,
-                       "namespace '" + ns + "' (expected SYNCML:SYNCML1.2)", root->name);
+                       "namespace '" + ns + "' (expected SYNCML:SYNCML1.2)", tree.root_name);
   }
-  Node tree;
-  convert(*root, tree);
-  *root = XmlNode{};  // free the reader's tree before the model is built
-  return detail::build_message(tree, limits, error);
+  return detail::build_message(tree.root, limits, error);
 }
 
 }  // namespace m2mdm::syncml

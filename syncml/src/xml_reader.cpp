@@ -1,6 +1,7 @@
 // The one libxml2 reader of the tree (see xml_reader.hpp for what it guarantees). libxml2 builds
 // its DOM under SAX hooks that refuse every DTD declaration and entity reference and count
-// depth; the DOM is then copied into XmlNode and freed.
+// depth; the DOM is then copied into XmlNode and freed. read_xml_events runs the same parse with
+// the element and text hooks reporting to XmlEvents, so that no DOM is built at all.
 #include "m2mdm/syncml/xml_reader.hpp"
 
 #include "codec_internal.hpp"
@@ -72,6 +73,7 @@ struct Guard {
   int error_col = 0;
   startElementNsSAX2Func start = nullptr;
   endElementNsSAX2Func end = nullptr;
+  XmlEvents* events = nullptr;  // read_xml_events: where elements and text go (no DOM is built)
 };
 
 Guard& guard_of(void* ctx) {
@@ -145,6 +147,19 @@ void on_error(void* ctx, xmlErrorPtr err) {
   g.error_col = err->int2;
 }
 
+std::string_view view(const xmlChar* s) {
+  return s != nullptr ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
+}
+
+void on_event_start(void* ctx, const xmlChar* localname, const xmlChar*, const xmlChar* uri, int, const xmlChar**, int,
+                    int, const xmlChar**) {
+  guard_of(ctx).events->start_element(view(localname), view(uri));
+}
+void on_event_end(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) { guard_of(ctx).events->end_element(); }
+void on_event_text(void* ctx, const xmlChar* chars, int len) {
+  if (len > 0) guard_of(ctx).events->text(std::string_view(reinterpret_cast<const char*>(chars), static_cast<std::size_t>(len)));
+}
+
 struct CtxtDeleter {
   void operator()(xmlParserCtxtPtr c) const noexcept { xmlFreeParserCtxt(c); }
 };
@@ -190,9 +205,11 @@ bool convert(const xmlNode* x, XmlNode& out) {
   return true;
 }
 
-}  // namespace
 
-Result<XmlNode> read_xml(std::string_view document, const XmlLimits& limits, DecodeError* error) {
+/// The one hardened parse: the DOM (for read_xml) when @p events is null, else only @p events.
+/// The returned document is the DOM, or an empty one that holds the DOCTYPE if there was one.
+Result<std::unique_ptr<xmlDoc, DocDeleter>> parse(std::string_view document, const XmlLimits& limits, XmlEvents* events,
+                                                  DecodeError* error) {
   using detail::decode_fail;
   if (document.size() > limits.max_bytes || document.size() > static_cast<std::size_t>(INT_MAX))
     return decode_fail(error, errc::too_large,
@@ -212,10 +229,18 @@ Result<XmlNode> read_xml(std::string_view document, const XmlLimits& limits, Dec
   if (!ctxt || !ctxt->sax) return decode_fail(error, errc::malformed_xml, "cannot create an XML parser", "");
   Guard g;
   g.max_depth = limits.max_depth;
+  g.events = events;
   ctxt->_private = &g;
   xmlSAXHandler* sax = ctxt->sax;
-  g.start = sax->startElementNs;
-  g.end = sax->endElementNs;
+  g.start = events != nullptr ? on_event_start : sax->startElementNs;
+  g.end = events != nullptr ? on_event_end : sax->endElementNs;
+  if (events != nullptr) {
+    // Character content goes to the events, never into a DOM. Comments and processing
+    // instructions keep libxml2's handlers: outside the root they hang off the (empty) document,
+    // inside a DOCTYPE they are its children, which the check below refuses as for read_xml.
+    sax->characters = on_event_text;
+    sax->ignorableWhitespace = on_event_text;
+  }
   sax->startElementNs = on_start;
   sax->endElementNs = on_end;
   sax->entityDecl = on_entity_decl;
@@ -232,8 +257,8 @@ Result<XmlNode> read_xml(std::string_view document, const XmlLimits& limits, Dec
   sax->error = nullptr;
   sax->warning = nullptr;
 
-  // NONET; CDATA merged into text; and deliberately none of NOENT, DTDLOAD, DTDATTR, DTDVALID,
-  // XINCLUDE, HUGE.
+  // NONET; CDATA merged into text (it reaches the characters handler); and deliberately none of
+  // NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE, HUGE.
   const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT;
   std::unique_ptr<xmlDoc, DocDeleter> doc(xmlCtxtReadMemory(ctxt.get(), document.data(),
                                                             static_cast<int>(document.size()), nullptr, nullptr, options));
@@ -250,13 +275,28 @@ Result<XmlNode> read_xml(std::string_view document, const XmlLimits& limits, Dec
   // A DOCTYPE may be present (it is never loaded) but must declare nothing.
   if (doc->intSubset && doc->intSubset->children)
     return decode_fail(error, errc::malformed_xml, "DOCTYPE declarations are not allowed", "DOCTYPE");
+  return doc;
+}
 
-  const xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (!root) return decode_fail(error, errc::malformed_xml, "no root element", at);
+}  // namespace
+
+Result<XmlNode> read_xml(std::string_view document, const XmlLimits& limits, DecodeError* error) {
+  using detail::decode_fail;
+  auto doc = parse(document, limits, nullptr, error);
+  if (!doc) return std::unexpected(doc.error());
+  const xmlNode* root = xmlDocGetRootElement(doc->get());
+  if (!root) return decode_fail(error, errc::malformed_xml, "no root element", "line 1");
   XmlNode out;
   if (!convert(root, out))
     return decode_fail(error, errc::malformed_xml, "entity references are not allowed", str(root->name));
   return out;
+}
+
+Result<void> read_xml_events(std::string_view document, const XmlLimits& limits, XmlEvents& events,
+                             DecodeError* error) {
+  auto doc = parse(document, limits, &events, error);
+  if (!doc) return std::unexpected(doc.error());
+  return {};
 }
 
 }  // namespace m2mdm::syncml

@@ -125,6 +125,84 @@ TEST(XmlReader, MalformedInputIsAValueWithAPosition) {
   }
 }
 
+// read_xml_events: the same parse without a tree (the SyncML decoder's path). A recorder renders
+// the events as text: "<ns|name>" for a start, "</>" for an end, the text as it came.
+struct Recorder final : XmlEvents {
+  std::string log;
+  void start_element(std::string_view local, std::string_view ns) override {
+    log += "<" + std::string(ns) + "|" + std::string(local) + ">";
+  }
+  void end_element() override { log += "</>"; }
+  void text(std::string_view chars) override { log += chars; }
+};
+
+Result<std::string> read_events(const std::string& d, const XmlLimits& limits = {}, DecodeError* err = nullptr) {
+  Recorder rec;
+  auto r = read_xml_events(d, limits, rec, err);
+  if (!r) return std::unexpected(r.error());
+  return rec.log;
+}
+
+TEST(XmlReaderEvents, ReportsElementsAndTextInDocumentOrder) {
+  auto r = read_events(
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE r PUBLIC \"-//X//DTD R//EN\" \"http://127.0.0.1:9/r.dtd\">\n"
+      "<r xmlns=\"urn:a\" xmlns:b=\"urn:b\" k=\"v &amp; &lt;w&gt;\" b:k=\"w\"><!-- c --><?pi data?>"
+      "<x>one <![CDATA[<two>]]> &#65;</x><b:y>  <z>deep</z> </b:y></r><!-- after -->");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*r, "<urn:a|r><urn:a|x>one <two> A</><urn:b|y>  <urn:a|z>deep</> </></>");
+}
+
+TEST(XmlReaderEvents, RefusesEveryAttackLikeTheTreeReader) {
+  expect_every_attack_refused(
+      "r", plain_doc,
+      [](const std::string& d) -> Result<std::string> {
+        DecodeError err;
+        auto r = read_events(d, {}, &err);
+        auto tree = read_xml(d);
+        EXPECT_EQ(static_cast<bool>(r), static_cast<bool>(tree)) << "the two paths disagree";
+        if (!r) {
+          EXPECT_EQ(err.code, r.error());
+          EXPECT_FALSE(err.what.empty());
+        }
+        EXPECT_EQ(err.what.find(kSecret), std::string::npos);
+        if (r) {
+          EXPECT_EQ(r->find(kSecret), std::string::npos);
+        }
+        return r;
+      },
+      make_error_code(errc::malformed_xml));
+  DecodeError err;
+  EXPECT_FALSE(read_events("<!DOCTYPE r [<!-- c -->]><r/>", {}, &err));
+  EXPECT_EQ(err.what, "DOCTYPE declarations are not allowed");
+  EXPECT_FALSE(read_events("<!DOCTYPE r [<?pi x?>]><r/>", {}, &err));
+  EXPECT_EQ(err.what, "DOCTYPE declarations are not allowed");
+  EXPECT_FALSE(read_events("<r>&e;</r>", {}, &err));
+  EXPECT_NE(err.what.find("&e;"), std::string::npos) << err.what;
+  EXPECT_FALSE(read_events("<r a=\"&e;\"/>", {}, &err));
+  EXPECT_NE(err.what.find("&e;"), std::string::npos) << err.what;
+}
+
+TEST(XmlReaderEvents, BoundsSizeDepthAndWhatFollowsTheRoot) {
+  DecodeError err;
+  auto big = read_events("<r>" + std::string(100, 'x') + "</r>", XmlLimits{64, 256}, &err);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error(), make_error_code(errc::too_large));
+  EXPECT_TRUE(read_events(nested("a", 10), XmlLimits{1024, 10}));
+  auto deep = read_events(nested("a", 100000), XmlLimits{8u * 1024u * 1024u, 256}, &err);
+  ASSERT_FALSE(deep);
+  EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));
+  for (std::string_view bad : {"", "<r>", "<r></s>", "text", "<r/><r/>", "<r/>garbage"}) {
+    SCOPED_TRACE(std::string(bad));
+    ::testing::internal::CaptureStderr();
+    auto r = read_events(std::string(bad), {}, &err);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(errc::malformed_xml));
+  }
+  ASSERT_FALSE(read_events(std::string("<r>a\0b</r>", 10), {}, &err));
+  EXPECT_EQ(err.where, "byte 4");
+}
+
 // The SyncML XML decoder through its public entry point.
 std::string syncml_doc(std::string_view payload) {
   return "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"

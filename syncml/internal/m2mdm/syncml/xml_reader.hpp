@@ -2,7 +2,8 @@
 /// @brief The tree's one XML reader: libxml2, configured once and hardened for bytes from the
 ///        network, turned into a small element tree of our own (no libxml2 type leaves it).
 ///
-/// Every XML parser of m2mdm reads through this function: the SyncML XML codec
+/// Every XML parser of m2mdm reads through this reader (read_xml, or read_xml_events for a stream
+/// of events): the SyncML XML codec
 /// (syncml/src/xml_decode.cpp), the OMA CP document (bootstrap/src/cp_document.cpp), the
 /// DM-profile bootstrap (bootstrap/src/dm_profile.cpp) and the DDF reader (mo/src/node_ddf.cpp).
 /// What it guarantees, in one place:
@@ -68,6 +69,25 @@ struct XmlNode {
   /// All descendant text, concatenated in document order (DOM textContent).
   [[nodiscard]] std::string text_content() const;
 };
+
+/// What read_xml_events reports while it parses, in document order. Attributes, comments and
+/// processing instructions are not reported (the SyncML codec has no use for them).
+class XmlEvents {
+ public:
+  virtual ~XmlEvents() = default;
+  /// An element opens: its local name and namespace URI (empty if none).
+  virtual void start_element(std::string_view local, std::string_view ns) = 0;
+  /// The innermost open element closes.
+  virtual void end_element() = 0;
+  /// Character content of the innermost open element (text or CDATA), possibly in several pieces.
+  virtual void text(std::string_view chars) = 0;
+};
+
+/// Parses @p document with the same hardening and errors as read_xml, reporting it to @p events
+/// as it goes instead of building a tree (no libxml2 DOM either): the SyncML XML decoder's path,
+/// where every DM message passes. @p events may have seen part of a document that then fails.
+Result<void> read_xml_events(std::string_view document, const XmlLimits& limits, XmlEvents& events,
+                             DecodeError* error = nullptr);
 
 /// Reads @p document into its root element. Errors: too_large, too_deep, malformed_xml (not
 /// well-formed, a DTD declaration or an entity reference); @p error says what and where.

@@ -37,7 +37,7 @@ TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
   }
   auto store = test::open_store(db);
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::schema_version(), 10);  // every later migration ran too
+  EXPECT_EQ(SqliteStore::schema_version(), 11);  // every later migration ran too
   auto d = store->get_device("IMEI:1");
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->sec_method, "USERPIN");
@@ -65,12 +65,17 @@ TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
   DmCredentials dm;
   dm.server_id = "dpf";
   dm.client_password = "pw";
+  dm.server_nonce = {5, 5};
+  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1}, Bytes{2}, 4));  // 0011: the nonces' own cells
+  EXPECT_EQ(store->get_device("IMEI:1")->dm.client_nonce, Bytes{2});
   auto b = store->record_bootstrap(rec, dm, DmCredentials{}, 5);
   ASSERT_TRUE(b) << b.error().message();
   store.reset();
   store = test::open_store(db);  // reopening does not migrate again
   ASSERT_TRUE(store);
   EXPECT_EQ(store->get_device("IMEI:1")->dm.client_password, "pw");
+  EXPECT_EQ(store->get_device("IMEI:1")->dm.server_nonce, (Bytes{5, 5}));  // the bootstrap's account, its nonces
+  EXPECT_TRUE(store->get_device("IMEI:1")->dm.client_nonce.empty());
   EXPECT_EQ(store->get_device("IMEI:1")->state, DeviceState::bootstrapped);
   auto active = store->active_bootstrap("IMEI:1");
   ASSERT_TRUE(active && *active);

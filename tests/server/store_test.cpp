@@ -238,6 +238,22 @@ TEST_F(Fixture, SqnReservationAndNonces) {
   got = store->get_device("IMEI:1");
   EXPECT_EQ(got->dm.client_nonce, (Bytes{3, 4, 5}));
   EXPECT_EQ(got->sqn, (std::uint64_t{1} << 48) - 2);
+  // The nonces have their own cells (migration 0011); a write of the whole DM account brings its
+  // own nonces and they win over the ones set before; empty nonces stay empty, not absent.
+  EXPECT_EQ(store->set_dm_nonces("IMEI:none", Bytes{1}, Bytes{2}, 1005).error(), make_error_code(errc::not_found));
+  DmCredentials account = got->dm;
+  account.server_nonce = {7};
+  account.client_nonce = {8, 8};
+  ASSERT_TRUE(store->set_dm_credentials("IMEI:1", account, 1005));
+  got = store->get_device("IMEI:1");
+  EXPECT_EQ(got->dm.server_nonce, (Bytes{7}));
+  EXPECT_EQ(got->dm.client_nonce, (Bytes{8, 8}));
+  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{}, Bytes{9}, 1005));
+  got = store->get_device("IMEI:1");
+  EXPECT_TRUE(got->dm.server_nonce.empty());
+  EXPECT_EQ(got->dm.client_nonce, (Bytes{9}));
+  EXPECT_EQ(got->dm.client_password, "client-secret-IMEI:1");
+  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1, 2}, Bytes{3, 4, 5}, 1005));
   ASSERT_TRUE(store->touch_device("IMEI:1", "127.0.0.1:4000", 1006));
   ASSERT_TRUE(store->set_device_pfc("IMEI:1", Bytes{0x30, 0x03}, 1007));
   got = store->get_device("IMEI:1");

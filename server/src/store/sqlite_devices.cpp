@@ -386,17 +386,11 @@ Result<void> SqliteStore::set_dm_credentials(std::string_view dev_id, const DmCr
 Result<void> SqliteStore::set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
                                         std::int64_t now) {
   Impl::Lock lock(*impl_);
-  // Only the DM credentials cell is read and re-sealed (twice per DM session: not the whole row).
-  auto cell = impl_->row_where("id, dm_credentials", "devices", "dev_id", dev_id, [this](Query& row) {
-    return std::pair{row.col_i64(0), row.col_blob(1)};
-  });
-  if (!cell) return fail(cell.error());
-  auto stored = impl_->unseal_dm("dm_credentials", cell->first, cell->second);
-  if (!stored) return fail(stored.error());
-  DmCredentials dm = stored->value_or(DmCredentials{});
-  dm.server_nonce.assign(server_nonce.begin(), server_nonce.end());
-  dm.client_nonce.assign(client_nonce.begin(), client_nonce.end());
-  return impl_->write_dm_credentials(cell->first, dm, now);
+  // The nonces have their own cells (migration 0011): one UPDATE, nothing unsealed or re-sealed.
+  return impl_->update_one(
+      "UPDATE devices SET dm_server_nonce = ?, dm_client_nonce = ?, updated = ? WHERE dev_id = ?", [&](Query& st) {
+        st.blob(1, server_nonce).blob(2, client_nonce).i64(3, now).text(4, dev_id);
+      });
 }
 
 Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) {

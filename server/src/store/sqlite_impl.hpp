@@ -200,7 +200,7 @@ inline bool same_dm(const DmCredentials& a, const DmCredentials& b) {
 inline constexpr const char* kDeviceColumns =
     "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
     "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
-    "subscriber_id";
+    "subscriber_id, dm_server_nonce, dm_client_nonce";
 inline constexpr const char* kJobColumns =
     "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
     "notify_attempts, next_notify_at";
@@ -411,6 +411,10 @@ struct SqliteStore::Impl {
     if (!pending) return fail(pending.error());
     d.pending_dm = std::move(*pending);
     if (!st.col_null(19)) d.subscriber_id = st.col_i64(19);
+    if (!st.col_null(20)) {  // the nonces set since dm_credentials was last written (migration 0011)
+      d.dm.server_nonce = st.col_blob(20);
+      d.dm.client_nonce = st.col_blob(21);
+    }
     return d;
   }
 

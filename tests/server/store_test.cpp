@@ -285,6 +285,35 @@ TEST_F(Fixture, EveryWriteWaitsForItsOwnSyncWhenAlone) {
   EXPECT_EQ(after->wal_syncs - before->wal_syncs, 10u);
 }
 
+// Issue 13: a DM message asks for the next job and the next management command; with nothing
+// queued (most messages) neither takes SQLite's write lock nor commits (an empty COMMIT still
+// counts as a commit and would wait for a sync of the -wal file).
+TEST_F(Fixture, ClaimsWithNothingQueuedCommitNothing) {
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{make_device("IMEI:1", "001010000000001", sho)}, 1000));
+  auto before = store->stats();
+  ASSERT_TRUE(before);
+  for (int i = 0; i < 5; ++i) {
+    auto job = store->claim_next_job("IMEI:1", 1001);
+    ASSERT_TRUE(job) << job.error().message();
+    EXPECT_FALSE(job->has_value());
+    auto cmd = store->claim_next_command("IMEI:1", 1001);
+    ASSERT_TRUE(cmd) << cmd.error().message();
+    EXPECT_FALSE(cmd->has_value());
+  }
+  auto after = store->stats();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->commits, before->commits);
+  EXPECT_EQ(after->wal_syncs, before->wal_syncs);
+  // With something queued, the claim is a write as before.
+  auto queued = store->create_job(NewJob{"IMEI:1", sho, JobKind::install, Bytes{1}, "auth", "", 0}, 1002);
+  ASSERT_TRUE(queued);
+  auto job = store->claim_next_job("IMEI:1", 1003);
+  ASSERT_TRUE(job && *job);
+  EXPECT_EQ((*job)->id, queued->id);
+  EXPECT_EQ((*job)->state, JobState::delivering);
+  EXPECT_GT(store->stats()->commits, after->commits);
+}
+
 TEST_F(Fixture, ConcurrentWritersShareSyncsAndKeepEveryWrite) {
   constexpr int kThreads = 8, kEach = 40;
   auto before = store->stats();

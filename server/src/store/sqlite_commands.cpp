@@ -123,6 +123,16 @@ Result<MgmtCommand> SqliteStore::get_command(std::int64_t id) {
 
 Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_view dev_id, std::int64_t now) {
   Impl::Lock lock(*impl_);
+  {
+    // Nothing queued (most DM messages): nothing to expire or claim, and no write transaction
+    // (whose COMMIT, even empty, would wait for a sync of the -wal file).
+    auto any = impl_->q("SELECT 1 FROM commands WHERE dev_id = ? AND state = 'queued' LIMIT 1");
+    if (!any) return fail(any.error());
+    any->text(1, dev_id);
+    auto found = any->next();
+    if (!found) return fail(found.error());
+    if (!*found) return std::optional<MgmtCommand>{};
+  }
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   {

@@ -298,20 +298,28 @@ struct SqliteStore::Impl {
     return {};
   }
 
+  /// Runs one cached statement that returns no rows (BEGIN, COMMIT, ROLLBACK: prepared once, not
+  /// compiled again by sqlite3_exec on every transaction).
+  Result<void> exec_cached(const std::string& sql) {
+    auto st = q(sql);
+    if (!st) return fail(st.error());
+    return st->exec();
+  }
+
   /// BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.
   class Tx {
    public:
-    explicit Tx(Impl& impl) : impl_(impl) { ok_ = static_cast<bool>(impl_.exec_script("BEGIN IMMEDIATE")); }
+    explicit Tx(Impl& impl) : impl_(impl) { ok_ = static_cast<bool>(impl_.exec_cached("BEGIN IMMEDIATE")); }
     ~Tx() {
-      if (ok_ && !done_) (void)impl_.exec_script("ROLLBACK");
+      if (ok_ && !done_) (void)impl_.exec_cached("ROLLBACK");
     }
     Tx(const Tx&) = delete;
     Tx& operator=(const Tx&) = delete;
     bool began() const { return ok_; }
     Result<void> commit() {
       done_ = true;
-      auto r = impl_.exec_script("COMMIT");
-      if (!r) (void)impl_.exec_script("ROLLBACK");
+      auto r = impl_.exec_cached("COMMIT");
+      if (!r) (void)impl_.exec_cached("ROLLBACK");
       return r;
     }
 

@@ -82,6 +82,18 @@ Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
 
 Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, std::int64_t now) {
   Impl::Lock lock(*impl_);
+  {
+    // Most DM messages find nothing to claim: a read says so without taking SQLite's write lock
+    // (a write transaction, even an empty one, would also wait for a sync of the -wal file).
+    auto any = impl_->q(
+        "SELECT 1 FROM jobs WHERE dev_id = ? AND state IN ('queued','notified') AND (deadline = 0 OR deadline >= ?) "
+        "LIMIT 1");
+    if (!any) return fail(any.error());
+    any->text(1, dev_id).i64(2, now);
+    auto found = any->next();
+    if (!found) return fail(found.error());
+    if (!*found) return std::optional<Job>{};
+  }
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   {

@@ -17,7 +17,7 @@ using test::TempDir;
 /// Package 1 of a session from @p dev_id with an md5 credential over @p nonce (@p password
 /// wrong or right).
 HttpRequest package1(std::string_view dev_id, std::string_view session_id, std::string_view password,
-                     ByteView nonce, std::string_view peer) {
+                     ByteView nonce, std::string_view peer, bool with_devinfo = false) {
   syncml::Message m;
   m.hdr.session_id = std::string(session_id);
   m.hdr.msg_id = 1;
@@ -32,6 +32,19 @@ HttpRequest package1(std::string_view dev_id, std::string_view session_id, std::
   alert.cmd_id = 1;
   alert.data = 1201;
   m.body.push_back(syncml::Command{alert});
+  if (with_devinfo) {  // DM_StdObj 1.2: the device's DevInfo in package 1
+    syncml::ItemCommand rep;
+    rep.kind = syncml::CommandKind::Replace;
+    rep.cmd_id = 2;
+    for (const auto& [leaf, value] : {std::pair{"DevId", std::string(dev_id)}, {"Man", std::string("m2mdm")},
+                                      {"Mod", std::string("test")}, {"DmV", std::string("1.2")}}) {
+      syncml::Item item;
+      item.source = syncml::Location{std::string("./DevInfo/") + leaf, std::nullopt};
+      item.data = value;
+      rep.items.push_back(std::move(item));
+    }
+    m.body.push_back(syncml::Command{rep});
+  }
   m.final = true;
   HttpRequest r;
   r.method = "POST";
@@ -146,6 +159,27 @@ TEST_F(DpfFlood, AuthenticatedSessionsAreNeverDroppedForUnauthenticatedOnes) {
   auto refused = dpf.handle_dm(package1("IMEI:100", "x", "guess", {}, "127.0.0.66:4000"));
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(dpf.stats().sessions_open, 3u);
+}
+
+// Issue 13: what one DM message changes about its device (the nonces it announces, last seen, the
+// session's audit entry) is written in one transaction, before the reply leaves.
+TEST_F(DpfFlood, AMessageCommitsWhatItChangedOnce) {
+  DpfService dpf(*store_, options());
+  const Device dev = device("IMEI:101");
+  const auto before = store_->stats().value();
+  auto ok = dpf.handle_dm(
+      package1(dev.dev_id, "c1", dev.dm.client_password, dev.dm.client_nonce, "127.0.0.9:5000", /*with_devinfo=*/true));
+  ASSERT_EQ(hdr_status(ok), 212);
+  const auto after = store_->stats().value();
+  EXPECT_EQ(after.commits - before.commits, 1u);
+  const Device now = device("IMEI:101");
+  EXPECT_NE(now.dm.client_nonce, dev.dm.client_nonce) << "the challenge the reply announced is stored";
+  EXPECT_EQ(now.state, DeviceState::registered);
+  EXPECT_GT(now.last_seen, 0);
+  auto audit = store_->list_audit(5).value();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.front().action, "dm.session");
+  EXPECT_EQ(audit.front().subject, "IMEI:101");
 }
 
 // Hardening finding 6 (pre-authentication work): a 0.7 MB message of empty Items naming a known

@@ -314,6 +314,44 @@ TEST_F(Fixture, ClaimsWithNothingQueuedCommitNothing) {
   EXPECT_GT(store->stats()->commits, after->commits);
 }
 
+TEST_F(Fixture, WhatADmMessageChangedIsOneTransaction) {
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{make_device("IMEI:1", "001010000000001", sho)}, 1000));
+  EXPECT_TRUE(store->record_dm_message("IMEI:1", DmMessageWrites{}, 1001));  // nothing: no transaction
+  const auto before = store->stats().value();
+  DmMessageWrites w;
+  w.server_nonce = Bytes{1, 2};
+  w.client_nonce = Bytes{3};
+  w.seen = true;
+  w.registered = true;
+  w.audit.push_back(AuditEntry{0, 1002, "device:IMEI:1", "dm.session", "IMEI:1", "peer=x"});
+  w.audit.push_back(AuditEntry{0, 1002, "device:IMEI:1", "job.deliver", "IMEI:1", "job 1"});
+  ASSERT_TRUE(store->record_dm_message("IMEI:1", w, 1002));
+  EXPECT_EQ(store->stats()->commits - before.commits, 1u);
+  auto d = store->get_device("IMEI:1");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->dm.server_nonce, (Bytes{1, 2}));
+  EXPECT_EQ(d->dm.client_nonce, (Bytes{3}));
+  EXPECT_EQ(d->last_seen, 1002);
+  EXPECT_EQ(d->state, DeviceState::registered);
+  auto log = store->list_audit(2).value();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].action, "job.deliver");  // newest first
+  EXPECT_EQ(log[1].action, "dm.session");
+  // `registered` moves only imported/bootstrapped devices; `state` sets as is.
+  DmMessageWrites provisioning;
+  provisioning.state = DeviceState::provisioning;
+  ASSERT_TRUE(store->record_dm_message("IMEI:1", provisioning, 1003));
+  DmMessageWrites again;
+  again.registered = true;
+  ASSERT_TRUE(store->record_dm_message("IMEI:1", again, 1004));
+  EXPECT_EQ(store->get_device("IMEI:1")->state, DeviceState::provisioning);
+  // An unknown device: not_found, and nothing written (its audit entries neither).
+  DmMessageWrites stray;
+  stray.audit.push_back(AuditEntry{0, 1005, "device:IMEI:9", "dm.session", "IMEI:9", ""});
+  EXPECT_EQ(store->record_dm_message("IMEI:9", stray, 1005).error(), make_error_code(errc::not_found));
+  EXPECT_EQ(store->list_audit(1)->front().subject, "IMEI:1");
+}
+
 TEST_F(Fixture, ConcurrentWritersShareSyncsAndKeepEveryWrite) {
   constexpr int kThreads = 8, kEach = 40;
   auto before = store->stats();

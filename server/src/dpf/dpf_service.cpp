@@ -67,22 +67,16 @@ class StoreBackend final : public DmBackend {
   }
 
   void save_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce) override {
-    if (auto r = store_.set_dm_nonces(dev_id, server_nonce, client_nonce, clock_()); !r)
-      spdlog::warn("dpf: cannot store nonces of {}: {}", dev_id, r.error().message());
+    writes_for(dev_id).server_nonce = Bytes(server_nonce.begin(), server_nonce.end());
+    writes_.client_nonce = Bytes(client_nonce.begin(), client_nonce.end());
   }
 
   void on_device_info(std::string_view dev_id, const std::map<std::string, std::string>& devinfo) override {
-    (void)store_.touch_device(dev_id, {}, clock_());
-    const Device* d = cached(dev_id);
-    std::optional<Device> read;
-    if (d == nullptr) {
-      if (auto device = store_.get_device(dev_id)) read = std::move(*device);
-      d = read ? &*read : nullptr;
-    }
-    if (d && (d->state == DeviceState::imported || d->state == DeviceState::bootstrapped)) {
-      (void)store_.set_device_state(dev_id, DeviceState::registered, clock_());
-      if (device_ && device_->dev_id == dev_id) device_->state = DeviceState::registered;
-    }
+    writes_for(dev_id).seen = true;
+    writes_.registered = true;  // from imported or bootstrapped only (the store's filter)
+    if (device_ && device_->dev_id == dev_id &&
+        (device_->state == DeviceState::imported || device_->state == DeviceState::bootstrapped))
+      device_->state = DeviceState::registered;
     std::string detail = "peer=" + peer_;
     for (const auto& [k, v] : devinfo) detail += " " + k + "=" + v;
     audit(dev_id, "dm.session", detail);
@@ -112,7 +106,7 @@ class StoreBackend final : public DmBackend {
     }
     auto claimed = store_.claim_next_job(dev_id, clock_());
     if (!claimed || !*claimed) return std::nullopt;
-    (void)store_.set_device_state(dev_id, DeviceState::provisioning, clock_());
+    writes_for(dev_id).state = DeviceState::provisioning;
     audit(dev_id, "job.deliver", "job " + std::to_string((*claimed)->id));
     return **claimed;
   }
@@ -196,6 +190,16 @@ class StoreBackend final : public DmBackend {
     return StatusCode::Ok;
   }
 
+  /// Writes what the message changed (nonces, last seen, state, audit entries) in one
+  /// transaction; the DPF calls it after each message, before the reply leaves, so that a reply
+  /// is only sent once what it depends on (the nonces it announces) is durable.
+  void flush() {
+    if (writes_.empty()) return;
+    if (auto r = store_.record_dm_message(writes_dev_, writes_, clock_()); !r)
+      spdlog::warn("dpf: cannot record the DM message of {}: {}", writes_dev_, r.error().message());
+    writes_ = DmMessageWrites{};
+  }
+
  private:
   /// Records a job's result and tells the observer; false when the store failed.
   bool record(const Job& job, int code, std::string_view message) {
@@ -215,8 +219,9 @@ class StoreBackend final : public DmBackend {
     e.action = std::string(action);
     e.subject = std::string(dev_id);
     e.detail = std::move(detail);
-    (void)store_.append_audit(e);
+    writes_for(dev_id).audit.push_back(std::move(e));
   }
+
 
   Store& store_;
   std::function<std::int64_t()> clock_;
@@ -227,6 +232,17 @@ class StoreBackend final : public DmBackend {
     return device_ && device_->dev_id == dev_id ? &*device_ : nullptr;
   }
   std::optional<Device> device_;
+
+  /// The writes gathered for @p dev_id (a message concerns one device; another one flushes first).
+  DmMessageWrites& writes_for(std::string_view dev_id) {
+    if (writes_dev_ != dev_id) {
+      flush();
+      writes_dev_ = std::string(dev_id);
+    }
+    return writes_;
+  }
+  std::string writes_dev_;
+  DmMessageWrites writes_;
 };
 
 }  // namespace
@@ -367,6 +383,7 @@ HttpResponse DpfService::handle_dm(const HttpRequest& request) {
   std::lock_guard session_lock(entry->mutex);
   entry->last_used = std::chrono::steady_clock::now();
   auto reply = entry->session->handle(as_bytes(request.body), content_type, hmac);
+  entry->backend->flush();  // one transaction for what the message changed, before the reply
   const auto state = entry->session->state();
   const bool finished = state == DmServerState::Completed || state == DmServerState::Aborted;
   {

@@ -393,6 +393,43 @@ Result<void> SqliteStore::set_dm_nonces(std::string_view dev_id, ByteView server
       });
 }
 
+Result<void> SqliteStore::record_dm_message(std::string_view dev_id, const DmMessageWrites& w, std::int64_t now) {
+  if (w.empty()) return {};
+  Impl::Lock lock(*impl_);
+  Impl::Tx tx(*impl_);
+  if (!tx.began()) return fail(err(errc::io_error));
+  // The device must exist; every later statement then changes its row (or none, by its filter).
+  M2MDM_TRY(impl_->update_one("UPDATE devices SET updated = ? WHERE dev_id = ?",
+                              [&](Query& st) { st.i64(1, now).text(2, dev_id); }));
+  if (w.server_nonce) {
+    auto st = impl_->q("UPDATE devices SET dm_server_nonce = ?, dm_client_nonce = ? WHERE dev_id = ?");
+    if (!st) return fail(st.error());
+    st->blob(1, *w.server_nonce).blob(2, w.client_nonce.value_or(Bytes{})).text(3, dev_id);
+    M2MDM_TRY(st->exec());
+  }
+  if (w.seen) {
+    auto st = impl_->q("UPDATE devices SET last_seen = ? WHERE dev_id = ?");
+    if (!st) return fail(st.error());
+    st->i64(1, now).text(2, dev_id);
+    M2MDM_TRY(st->exec());
+  }
+  if (w.registered) {
+    auto st = impl_->q(
+        "UPDATE devices SET state = 'registered' WHERE dev_id = ? AND state IN ('imported','bootstrapped')");
+    if (!st) return fail(st.error());
+    st->text(1, dev_id);
+    M2MDM_TRY(st->exec());
+  }
+  if (w.state) {
+    auto st = impl_->q("UPDATE devices SET state = ? WHERE dev_id = ?");
+    if (!st) return fail(st.error());
+    st->text(1, to_string(*w.state)).text(2, dev_id);
+    M2MDM_TRY(st->exec());
+  }
+  for (const AuditEntry& e : w.audit) M2MDM_TRY(impl_->audit(e));
+  return tx.commit();
+}
+
 Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) {
   Impl::Lock lock(*impl_);
   constexpr std::uint64_t kSqnMax = (std::uint64_t{1} << 48) - 1;

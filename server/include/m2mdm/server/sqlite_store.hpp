@@ -65,6 +65,7 @@ class SqliteStore final : public Store {
   Result<void> set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) override;
   Result<void> set_pfc_validation(std::string_view dev_id, std::string_view verdict_json, std::int64_t now) override;
   Result<void> set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) override;
+  Result<void> record_dm_message(std::string_view dev_id, const DmMessageWrites& writes, std::int64_t now) override;
   Result<void> set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
                              std::int64_t now) override;
   Result<void> patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) override;

@@ -97,6 +97,10 @@ class DeviceStore {
   /// Stores the nonces for the next authentication (DM_Security 1.2 §5.4: nonces are per side).
   virtual Result<void> set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
                                      std::int64_t now) = 0;
+  /// Writes what one DM message changed (@p writes) in ONE transaction; nothing when it is empty.
+  /// not_found (and nothing written) when the device does not exist.
+  virtual Result<void> record_dm_message(std::string_view dev_id, const DmMessageWrites& writes,
+                                         std::int64_t now) = 0;
   /// Applies @p patch to the device (not_found when it does not exist).
   virtual Result<void> patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) = 0;
   /// ICF: atomically reserves @p count SQNs for the PCID; returns the first (the stored value

@@ -236,6 +236,22 @@ struct BootstrapRecord {
   bool active = true;      ///< the device's current bootstrap (at most one per device)
 };
 
+/// What one DM message changed about its device, gathered while the DPF handles the message and
+/// written in one transaction before the reply leaves (DeviceStore::record_dm_message): one
+/// commit per message instead of one per change. Unset members change nothing.
+struct DmMessageWrites {
+  std::optional<Bytes> server_nonce;  ///< with client_nonce: the nonces for the next authentication
+  std::optional<Bytes> client_nonce;
+  bool seen = false;                  ///< a DM session: last_seen = now
+  bool registered = false;            ///< imported or bootstrapped → registered (other states stay)
+  std::optional<DeviceState> state;   ///< set as is (after `registered`)
+  std::vector<AuditEntry> audit;      ///< appended in order
+
+  [[nodiscard]] bool empty() const noexcept {
+    return !server_nonce && !seen && !registered && !state && audit.empty();
+  }
+};
+
 /// Changes to a device's delivery settings (PATCH); unset members are left alone.
 struct DevicePatch {
   std::optional<std::string> push_address;  ///< "" clears it

@@ -314,6 +314,32 @@ TEST_F(Fixture, ClaimsWithNothingQueuedCommitNothing) {
   EXPECT_GT(store->stats()->commits, after->commits);
 }
 
+// A DM session reads its device without the SIM secrets: nothing it does not use is unsealed.
+TEST_F(Fixture, TheSessionReadLeavesTheSimSecretsSealed) {
+  Device d = make_device("IMEI:1", "001010000000001", sho);
+  ASSERT_FALSE(d.k.empty());
+  ASSERT_FALSE(d.device_pin.empty());
+  ASSERT_TRUE(store->upsert_devices(std::vector<Device>{d}, 1000));
+  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1}, Bytes{2}, 1001));
+  auto full = store->get_device("IMEI:1");
+  auto account = store->get_device_account("IMEI:1");
+  ASSERT_TRUE(full && account);
+  EXPECT_TRUE(account->k.empty());
+  EXPECT_TRUE(account->opc.empty());
+  EXPECT_TRUE(account->device_pin.empty());
+  EXPECT_EQ(full->k, d.k);  // still there for the ICF and the DRF
+  Device expected = *full;
+  expected.k.clear();
+  expected.opc.clear();
+  expected.device_pin.clear();
+  EXPECT_EQ(account->dm.client_password, expected.dm.client_password);
+  EXPECT_EQ(account->dm.client_nonce, (Bytes{2}));
+  EXPECT_EQ(account->state, expected.state);
+  EXPECT_EQ(account->pfc_der, expected.pfc_der);
+  EXPECT_EQ(account->pending_dm.has_value(), expected.pending_dm.has_value());
+  EXPECT_EQ(store->get_device_account("IMEI:9").error(), make_error_code(errc::not_found));
+}
+
 TEST_F(Fixture, WhatADmMessageChangedIsOneTransaction) {
   ASSERT_TRUE(store->upsert_devices(std::vector<Device>{make_device("IMEI:1", "001010000000001", sho)}, 1000));
   EXPECT_TRUE(store->record_dm_message("IMEI:1", DmMessageWrites{}, 1001));  // nothing: no transaction

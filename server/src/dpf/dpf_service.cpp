@@ -4,7 +4,6 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/syncml/encoding.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <spdlog/spdlog.h>
@@ -43,20 +42,16 @@ class StoreBackend final : public DmBackend {
   // The session's device row is read once, here, and kept for the session's other questions
   // (its state, whether its PfC is known); what the session changes is written through.
   Result<DmCredentials> credentials(std::string_view dev_id) override {
-    auto device = store_.get_device(dev_id);
+    // The session needs none of the device's SIM secrets (PIN, K, OPc): they are not even unsealed.
+    auto device = store_.get_device_account(dev_id);
     if (!device) return fail(device.error());
     device_ = std::move(*device);
-    // The session needs none of the device's other secrets: not kept for its lifetime.
-    for (Bytes* secret : {&device_->device_pin, &device_->k, &device_->opc}) {
-      OPENSSL_cleanse(secret->data(), secret->size());
-      secret->clear();
-    }
     return device_->dm;
   }
 
   std::optional<DmCredentials> pending_credentials(std::string_view dev_id) override {
     if (const Device* d = cached(dev_id)) return d->pending_dm;
-    auto device = store_.get_device(dev_id);
+    auto device = store_.get_device_account(dev_id);
     return device ? device->pending_dm : std::nullopt;
   }
 
@@ -84,7 +79,7 @@ class StoreBackend final : public DmBackend {
 
   bool wants_pfc(std::string_view dev_id) override {
     if (const Device* d = cached(dev_id)) return d->pfc_der.empty();
-    auto device = store_.get_device(dev_id);
+    auto device = store_.get_device_account(dev_id);
     return device && device->pfc_der.empty();
   }
 

@@ -338,6 +338,12 @@ Result<Device> SqliteStore::get_device(std::string_view dev_id) {
   return impl_->device_where("dev_id", dev_id);
 }
 
+Result<Device> SqliteStore::get_device_account(std::string_view dev_id) {
+  Impl::Lock lock(*impl_);
+  return impl_->row_where(kDeviceAccountColumns, "devices", "dev_id", dev_id,
+                          [this](Query& row) { return impl_->read_device(row); });
+}
+
 Result<Device> SqliteStore::get_device_by_pcid(std::string_view pcid) {
   Impl::Lock lock(*impl_);
   return impl_->device_where("pcid", pcid);
@@ -398,34 +404,30 @@ Result<void> SqliteStore::record_dm_message(std::string_view dev_id, const DmMes
   Impl::Lock lock(*impl_);
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
-  // The device must exist; every later statement then changes its row (or none, by its filter).
-  M2MDM_TRY(impl_->update_one("UPDATE devices SET updated = ? WHERE dev_id = ?",
-                              [&](Query& st) { st.i64(1, now).text(2, dev_id); }));
-  if (w.server_nonce) {
-    auto st = impl_->q("UPDATE devices SET dm_server_nonce = ?, dm_client_nonce = ? WHERE dev_id = ?");
-    if (!st) return fail(st.error());
-    st->blob(1, *w.server_nonce).blob(2, w.client_nonce.value_or(Bytes{})).text(3, dev_id);
-    M2MDM_TRY(st->exec());
-  }
-  if (w.seen) {
-    auto st = impl_->q("UPDATE devices SET last_seen = ? WHERE dev_id = ?");
-    if (!st) return fail(st.error());
-    st->i64(1, now).text(2, dev_id);
-    M2MDM_TRY(st->exec());
-  }
-  if (w.registered) {
-    auto st = impl_->q(
-        "UPDATE devices SET state = 'registered' WHERE dev_id = ? AND state IN ('imported','bootstrapped')");
-    if (!st) return fail(st.error());
-    st->text(1, dev_id);
-    M2MDM_TRY(st->exec());
-  }
-  if (w.state) {
-    auto st = impl_->q("UPDATE devices SET state = ? WHERE dev_id = ?");
-    if (!st) return fail(st.error());
-    st->text(1, to_string(*w.state)).text(2, dev_id);
-    M2MDM_TRY(st->exec());
-  }
+  // One statement: the row (with its sealed cells and PfC) is found and rewritten once, whatever
+  // the message changed. `registered` moves only imported/bootstrapped devices; `state` wins over it.
+  M2MDM_TRY(impl_->update_one(
+      "UPDATE devices SET updated = ?1, "
+      "dm_server_nonce = CASE WHEN ?2 THEN ?3 ELSE dm_server_nonce END, "
+      "dm_client_nonce = CASE WHEN ?2 THEN ?4 ELSE dm_client_nonce END, "
+      "last_seen = CASE WHEN ?5 THEN ?1 ELSE last_seen END, "
+      "state = CASE WHEN ?6 IS NOT NULL THEN ?6 "
+      "             WHEN ?7 AND state IN ('imported','bootstrapped') THEN 'registered' ELSE state END "
+      "WHERE dev_id = ?8",
+      [&](Query& st) {
+        st.i64(1, now).i64(2, w.server_nonce ? 1 : 0);
+        if (w.server_nonce) {
+          st.blob(3, *w.server_nonce).blob(4, w.client_nonce.value_or(Bytes{}));
+        } else {
+          st.null(3).null(4);
+        }
+        st.i64(5, w.seen ? 1 : 0);
+        if (w.state)
+          st.text(6, to_string(*w.state));
+        else
+          st.null(6);
+        st.i64(7, w.registered ? 1 : 0).text(8, dev_id);
+      }));
   for (const AuditEntry& e : w.audit) M2MDM_TRY(impl_->audit(e));
   return tx.commit();
 }

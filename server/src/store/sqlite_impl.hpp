@@ -201,6 +201,12 @@ inline constexpr const char* kDeviceColumns =
     "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
     "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
     "subscriber_id, dm_server_nonce, dm_client_nonce";
+/// kDeviceColumns without the SIM secrets: device_pin, k and opc read as empty blobs (a DM
+/// session's read: nothing it does not use is unsealed or held in memory).
+inline constexpr const char* kDeviceAccountColumns =
+    "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, x'', x'', x'', sqn, pfc_der, "
+    "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
+    "subscriber_id, dm_server_nonce, dm_client_nonce";
 inline constexpr const char* kJobColumns =
     "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
     "notify_attempts, next_notify_at";

@@ -56,6 +56,7 @@ class SqliteStore final : public Store {
                                           std::int64_t now) override;
   Result<ClaimOutcome> claim_device(const DeviceClaim& claim, const ClaimPolicy& policy, std::int64_t now) override;
   Result<Device> get_device(std::string_view dev_id) override;
+  Result<Device> get_device_account(std::string_view dev_id) override;
   Result<Device> get_device_by_pcid(std::string_view pcid) override;
   Result<std::vector<Device>> list_devices(std::int64_t sho_id, std::string_view after_dev_id,
                                            std::size_t limit) override;

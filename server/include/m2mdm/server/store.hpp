@@ -79,6 +79,9 @@ class DeviceStore {
   virtual Result<ClaimOutcome> claim_device(const DeviceClaim& claim, const ClaimPolicy& policy,
                                             std::int64_t now) = 0;
   virtual Result<Device> get_device(std::string_view dev_id) = 0;
+  /// The device as a DM session needs it: everything but the SIM secrets (device PIN, K and OPc
+  /// stay sealed at rest and are empty here).
+  virtual Result<Device> get_device_account(std::string_view dev_id) = 0;
   virtual Result<Device> get_device_by_pcid(std::string_view pcid) = 0;
   /// Devices of one SHO ordered by dev_id, starting after @p after_dev_id (paging).
   virtual Result<std::vector<Device>> list_devices(std::int64_t sho_id, std::string_view after_dev_id,

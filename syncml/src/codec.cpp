@@ -2,6 +2,7 @@
 // the model→token serializer both encoders drive (elements in DTD order).
 #include "codec_internal.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
@@ -42,23 +43,31 @@ constexpr std::array<std::array<Tag, 64>, 2> make_token_index() {
 }
 constexpr auto kTokenIndex = make_token_index();
 
-// The names as string_views (their lengths computed once, at compile time): the XML decoder looks
-// up every element's name.
-constexpr std::array<std::string_view, kTags.size()> make_names() {
-  std::array<std::string_view, kTags.size()> names{};
-  for (std::size_t i = 0; i < kTags.size(); ++i) names[i] = kTags[i].name;
-  return names;
+// The XML decoder looks up every element's name: (page, name) pairs sorted at compile time for a
+// binary search (names as string_views, their lengths computed once).
+struct NameEntry {
+  std::uint8_t page;
+  std::string_view name;
+  Tag tag;
+  constexpr bool operator<(const NameEntry& o) const { return page != o.page ? page < o.page : name < o.name; }
+};
+constexpr std::array<NameEntry, kTags.size() - 1> make_name_index() {
+  std::array<NameEntry, kTags.size() - 1> idx{};
+  for (std::size_t i = 0; i + 1 < kTags.size(); ++i) idx[i] = {kTags[i].page, kTags[i].name, static_cast<Tag>(i)};
+  std::sort(idx.begin(), idx.end());
+  return idx;
 }
-constexpr auto kTagNames = make_names();
+constexpr auto kNameIndex = make_name_index();
 
 }  // namespace
 
 const TagInfo& tag_info(Tag t) noexcept { return kTags[static_cast<std::size_t>(t)]; }
 
 Tag tag_from_name(std::string_view name, int page) noexcept {
-  for (std::size_t i = 0; i + 1 < kTags.size(); ++i)
-    if (kTags[i].page == page && name == kTagNames[i]) return static_cast<Tag>(i);
-  return Tag::Unknown;
+  if (page < 0 || page > 1) return Tag::Unknown;
+  const NameEntry key{static_cast<std::uint8_t>(page), name, Tag::Unknown};
+  const auto* it = std::lower_bound(kNameIndex.begin(), kNameIndex.end(), key);
+  return it != kNameIndex.end() && it->page == key.page && it->name == name ? it->tag : Tag::Unknown;
 }
 
 Tag tag_from_token(std::uint8_t page, std::uint8_t token) noexcept {

@@ -59,7 +59,12 @@ class NodeBuilder final : public XmlEvents {
       n = &open_.back()->children.emplace_back();
     }
     n->name = local;
-    n->space = space_of(ns);
+    // libxml2 hands the same namespace URI (interned in its dictionary) element after element.
+    if (ns.data() != last_ns_.data() || ns.size() != last_ns_.size()) {
+      last_ns_ = ns;
+      last_space_ = space_of(ns);
+    }
+    n->space = last_space_;
     switch (n->space) {
       case Space::MetInf: n->tag = detail::tag_from_name(local, 1); break;
       case Space::None:
@@ -83,6 +88,8 @@ class NodeBuilder final : public XmlEvents {
 
  private:
   std::vector<Node*> open_;
+  std::string_view last_ns_{"", 0};  // valid while the parse runs: libxml2's dictionary holds it
+  Space last_space_ = Space::None;
 };
 
 }  // namespace

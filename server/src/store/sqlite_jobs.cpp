@@ -9,6 +9,17 @@ namespace {
 /// next_notify_at of a job the notifier cannot reach (see jobs_to_notify); the same literal is in
 /// migration 0010's trigger.
 constexpr std::int64_t kNotifyParked = std::numeric_limits<std::int64_t>::max();
+
+/// The oldest job of @p dev_id that a session may claim at @p now, if any.
+Result<std::optional<std::int64_t>> next_claimable_job(SqliteStore::Impl& impl, std::string_view dev_id,
+                                                       std::int64_t now) {
+  auto next = impl.q(
+      "SELECT id FROM jobs WHERE dev_id = ? AND state IN ('queued','notified') AND (deadline = 0 OR deadline >= ?) "
+      "ORDER BY id LIMIT 1");
+  if (!next) return fail(next.error());
+  next->text(1, dev_id).i64(2, now);
+  return next->optional_row([](Query& row) { return row.col_i64(0); });
+}
 }  // namespace
 
 Result<Job> SqliteStore::Impl::insert_job(const NewJob& job, std::int64_t now) {
@@ -85,14 +96,9 @@ Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, 
   {
     // Most DM messages find nothing to claim: a read says so without taking SQLite's write lock
     // (a write transaction, even an empty one, would also wait for a sync of the -wal file).
-    auto any = impl_->q(
-        "SELECT 1 FROM jobs WHERE dev_id = ? AND state IN ('queued','notified') AND (deadline = 0 OR deadline >= ?) "
-        "LIMIT 1");
+    auto any = next_claimable_job(*impl_, dev_id, now);
     if (!any) return fail(any.error());
-    any->text(1, dev_id).i64(2, now);
-    auto found = any->next();
-    if (!found) return fail(found.error());
-    if (!*found) return std::optional<Job>{};
+    if (!*any) return std::optional<Job>{};
   }
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
@@ -104,18 +110,10 @@ Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, 
     if (int rc = busy->step(); rc != SQLITE_ROW) return fail(from_sqlite(rc));
     if (busy->col_i64(0) > 0) return std::optional<Job>{};
   }
-  std::int64_t id = 0;
-  {
-    auto next = impl_->q(
-        "SELECT id FROM jobs WHERE dev_id = ? AND state IN ('queued','notified') AND (deadline = 0 OR deadline >= ?) "
-        "ORDER BY id LIMIT 1");
-    if (!next) return fail(next.error());
-    next->text(1, dev_id).i64(2, now);
-    auto found = next->next();
-    if (!found) return fail(found.error());
-    if (!*found) return std::optional<Job>{};
-    id = next->col_i64(0);
-  }
+  auto next = next_claimable_job(*impl_, dev_id, now);
+  if (!next) return fail(next.error());
+  if (!*next) return std::optional<Job>{};
+  const std::int64_t id = **next;
   crash_point("claim_next_job.mid");
   auto up = impl_->q(
       "UPDATE jobs SET state = 'delivering', attempts = attempts + 1, notify_attempts = 0, next_notify_at = 0, "

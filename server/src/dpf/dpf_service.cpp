@@ -40,7 +40,9 @@ class StoreBackend final : public DmBackend {
 
   // The engine asks for both sets at the start of a session: one read of the device serves both.
   // The session's device row is read once, here, and kept for the session's other questions
-  // (its state, whether its PfC is known); what the session changes is written through.
+  // (its state, whether its PfC is known). What a message changes about the device is gathered
+  // (writes_) and written in one transaction by flush() before the reply; claims, results, the
+  // PfC and a credential switch are written at once.
   Result<DmCredentials> credentials(std::string_view dev_id) override {
     // The session needs none of the device's SIM secrets (PIN, K, OPc): they are not even unsealed.
     auto device = store_.get_device_account(dev_id);
@@ -216,7 +218,6 @@ class StoreBackend final : public DmBackend {
     e.detail = std::move(detail);
     writes_for(dev_id).audit.push_back(std::move(e));
   }
-
 
   Store& store_;
   std::function<std::int64_t()> clock_;

@@ -66,7 +66,7 @@ TEST(StoreMigration, SchemaOneStoreMigratesKeepingRowsAndSecrets) {
   dm.server_id = "dpf";
   dm.client_password = "pw";
   dm.server_nonce = {5, 5};
-  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1}, Bytes{2}, 4));  // 0011: the nonces' own cells
+  ASSERT_TRUE(test::store_nonces(*store, "IMEI:1", Bytes{1}, Bytes{2}, 4));  // 0011: the nonces' own cells
   EXPECT_EQ(store->get_device("IMEI:1")->dm.client_nonce, Bytes{2});
   auto b = store->record_bootstrap(rec, dm, DmCredentials{}, 5);
   ASSERT_TRUE(b) << b.error().message();

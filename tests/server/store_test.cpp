@@ -227,7 +227,7 @@ TEST_F(Fixture, SqnReservationAndNonces) {
   EXPECT_EQ(store->reserve_sqn("nope", 1, 1001).error(), make_error_code(errc::not_found));
   ASSERT_TRUE(store->set_sqn("001010000000001", (std::uint64_t{1} << 48) - 2, 1002));
   EXPECT_FALSE(store->reserve_sqn("001010000000001", 5, 1003));  // would pass 2^48-1
-  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1, 2}, Bytes{3, 4, 5}, 1004));
+  ASSERT_TRUE(test::store_nonces(*store, "IMEI:1", Bytes{1, 2}, Bytes{3, 4, 5}, 1004));
   auto got = store->get_device("IMEI:1");
   ASSERT_TRUE(got);
   EXPECT_EQ(got->dm.server_nonce, (Bytes{1, 2}));
@@ -240,7 +240,7 @@ TEST_F(Fixture, SqnReservationAndNonces) {
   EXPECT_EQ(got->sqn, (std::uint64_t{1} << 48) - 2);
   // The nonces have their own cells (migration 0011); a write of the whole DM account brings its
   // own nonces and they win over the ones set before; empty nonces stay empty, not absent.
-  EXPECT_EQ(store->set_dm_nonces("IMEI:none", Bytes{1}, Bytes{2}, 1005).error(), make_error_code(errc::not_found));
+  EXPECT_EQ(test::store_nonces(*store, "IMEI:none", Bytes{1}, Bytes{2}, 1005).error(), make_error_code(errc::not_found));
   DmCredentials account = got->dm;
   account.server_nonce = {7};
   account.client_nonce = {8, 8};
@@ -248,19 +248,22 @@ TEST_F(Fixture, SqnReservationAndNonces) {
   got = store->get_device("IMEI:1");
   EXPECT_EQ(got->dm.server_nonce, (Bytes{7}));
   EXPECT_EQ(got->dm.client_nonce, (Bytes{8, 8}));
-  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{}, Bytes{9}, 1005));
+  ASSERT_TRUE(test::store_nonces(*store, "IMEI:1", Bytes{}, Bytes{9}, 1005));
   got = store->get_device("IMEI:1");
   EXPECT_TRUE(got->dm.server_nonce.empty());
   EXPECT_EQ(got->dm.client_nonce, (Bytes{9}));
   EXPECT_EQ(got->dm.client_password, "client-secret-IMEI:1");
-  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1, 2}, Bytes{3, 4, 5}, 1005));
-  ASSERT_TRUE(store->touch_device("IMEI:1", "127.0.0.1:4000", 1006));
+  ASSERT_TRUE(test::store_nonces(*store, "IMEI:1", Bytes{1, 2}, Bytes{3, 4, 5}, 1005));
+  ASSERT_TRUE(store->patch_device("IMEI:1", DevicePatch{"127.0.0.1:4000", std::nullopt}, 1006));
+  DmMessageWrites seen;
+  seen.seen = true;
+  ASSERT_TRUE(store->record_dm_message("IMEI:1", seen, 1006));
   ASSERT_TRUE(store->set_device_pfc("IMEI:1", Bytes{0x30, 0x03}, 1007));
   got = store->get_device("IMEI:1");
   EXPECT_EQ(got->push_address, "127.0.0.1:4000");
   EXPECT_EQ(got->last_seen, 1006);
   EXPECT_EQ(got->pfc_der, (Bytes{0x30, 0x03}));
-  EXPECT_EQ(store->touch_device("nope", "", 1).error(), make_error_code(errc::not_found));
+  EXPECT_EQ(store->record_dm_message("nope", seen, 1).error(), make_error_code(errc::not_found));
 }
 
 // Group commit (server/src/store/wal_sync.hpp): a write returns only after an fdatasync of the
@@ -320,7 +323,7 @@ TEST_F(Fixture, TheSessionReadLeavesTheSimSecretsSealed) {
   ASSERT_FALSE(d.k.empty());
   ASSERT_FALSE(d.device_pin.empty());
   ASSERT_TRUE(store->upsert_devices(std::vector<Device>{d}, 1000));
-  ASSERT_TRUE(store->set_dm_nonces("IMEI:1", Bytes{1}, Bytes{2}, 1001));
+  ASSERT_TRUE(test::store_nonces(*store, "IMEI:1", Bytes{1}, Bytes{2}, 1001));
   auto full = store->get_device("IMEI:1");
   auto account = store->get_device_account("IMEI:1");
   ASSERT_TRUE(full && account);

@@ -46,6 +46,15 @@ inline std::unique_ptr<SqliteStore> open_store(const std::filesystem::path& db, 
   return std::move(*s);
 }
 
+/// Stores @p dev_id's DM nonces as a DM message does (DeviceStore::record_dm_message).
+inline Result<void> store_nonces(DeviceStore& store, std::string_view dev_id, Bytes server_nonce, Bytes client_nonce,
+                                 std::int64_t now) {
+  DmMessageWrites w;
+  w.server_nonce = std::move(server_nonce);
+  w.client_nonce = std::move(client_nonce);
+  return store.record_dm_message(dev_id, w, now);
+}
+
 inline Device make_device(std::string dev_id, std::string pcid, std::optional<std::int64_t> sho) {
   Device d;
   d.dev_id = std::move(dev_id);

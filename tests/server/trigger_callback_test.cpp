@@ -35,7 +35,7 @@ struct Trigger : test::StoreWithSho {
     Device quiet = test::make_device("IMEI:2", "001010000000002", sho);  // no push address
     std::vector<Device> v{d, quiet};
     ASSERT_TRUE(store->upsert_devices(v, t));
-    ASSERT_TRUE(store->set_dm_nonces("IMEI:1", d.dm.server_nonce, Bytes{9, 9}, t));
+    ASSERT_TRUE(test::store_nonces(*store, "IMEI:1", d.dm.server_nonce, Bytes{9, 9}, t));
   }
   Job job(const std::string& dev) {
     auto j = store->create_job(NewJob{dev, sho, JobKind::install, Bytes{1, 2, 3}, "auth", "", 0}, t);
@@ -166,8 +166,8 @@ TEST_F(Trigger, JobsThatCannotBeNotifiedAreParkedUntilTheDeviceHasAPushAddress) 
   EXPECT_EQ(n.run_once(), 1u);  // j1 only
   EXPECT_TRUE(udp.receive());
 
-  // The device reports a push address in a session (touch_device): its jobs are due again.
-  ASSERT_TRUE(store->touch_device("IMEI:2", udp.address(), t));
+  // The device gets a push address (PATCH /api/v1/devices/...): its jobs are due again.
+  ASSERT_TRUE(store->patch_device("IMEI:2", DevicePatch{udp.address(), std::nullopt}, t));
   EXPECT_EQ(store->get_job(quiet.front().id)->next_notify_at, 0);
   EXPECT_EQ(n.run_once(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(udp.receive());

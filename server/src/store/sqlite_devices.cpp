@@ -361,14 +361,6 @@ Result<void> SqliteStore::set_device_state(std::string_view dev_id, DeviceState 
                            [&](Query& st) { st.text(1, to_string(state)).i64(2, now).text(3, dev_id); });
 }
 
-Result<void> SqliteStore::touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  return impl_->update_one(
-      "UPDATE devices SET last_seen = ?, push_address = CASE WHEN ? = '' THEN push_address ELSE ? END, "
-      "updated = ? WHERE dev_id = ?",
-      [&](Query& st) { st.i64(1, now).text(2, push_address).text(3, push_address).i64(4, now).text(5, dev_id); });
-}
-
 Result<void> SqliteStore::set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) {
   Impl::Lock lock(*impl_);
   return impl_->update_one("UPDATE devices SET pfc_der = ?, updated = ? WHERE dev_id = ?",
@@ -387,16 +379,6 @@ Result<void> SqliteStore::set_dm_credentials(std::string_view dev_id, const DmCr
   auto dev = impl_->device_where("dev_id", dev_id);
   if (!dev) return fail(dev.error());
   return impl_->write_dm_credentials(dev->id, dm, now);
-}
-
-Result<void> SqliteStore::set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
-                                        std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  // The nonces have their own cells (migration 0011): one UPDATE, nothing unsealed or re-sealed.
-  return impl_->update_one(
-      "UPDATE devices SET dm_server_nonce = ?, dm_client_nonce = ?, updated = ? WHERE dev_id = ?", [&](Query& st) {
-        st.blob(1, server_nonce).blob(2, client_nonce).i64(3, now).text(4, dev_id);
-      });
 }
 
 Result<void> SqliteStore::record_dm_message(std::string_view dev_id, const DmMessageWrites& w, std::int64_t now) {

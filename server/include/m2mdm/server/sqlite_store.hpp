@@ -62,13 +62,10 @@ class SqliteStore final : public Store {
                                            std::size_t limit) override;
   Result<std::vector<Device>> find_devices(const DeviceQuery& query) override;
   Result<void> set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) override;
-  Result<void> touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) override;
   Result<void> set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) override;
   Result<void> set_pfc_validation(std::string_view dev_id, std::string_view verdict_json, std::int64_t now) override;
   Result<void> set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) override;
   Result<void> record_dm_message(std::string_view dev_id, const DmMessageWrites& writes, std::int64_t now) override;
-  Result<void> set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
-                             std::int64_t now) override;
   Result<void> patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) override;
   Result<std::uint64_t> reserve_sqn(std::string_view pcid, std::uint32_t count, std::int64_t now) override;
   Result<void> set_sqn(std::string_view pcid, std::uint64_t next_sqn, std::int64_t now) override;

@@ -90,17 +90,13 @@ class DeviceStore {
   /// DevId, SHO or state index, never a scan per page).
   virtual Result<std::vector<Device>> find_devices(const DeviceQuery& query) = 0;
   virtual Result<void> set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) = 0;
-  /// Records a DM session: last_seen = now, and the push address when non-empty.
-  virtual Result<void> touch_device(std::string_view dev_id, std::string_view push_address, std::int64_t now) = 0;
   virtual Result<void> set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) = 0;
   virtual Result<void> set_pfc_validation(std::string_view dev_id, std::string_view verdict_json,
                                           std::int64_t now) = 0;
   /// Replaces the DM credentials (e.g. the DRF issuing a bootstrap).
   virtual Result<void> set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) = 0;
-  /// Stores the nonces for the next authentication (DM_Security 1.2 §5.4: nonces are per side).
-  virtual Result<void> set_dm_nonces(std::string_view dev_id, ByteView server_nonce, ByteView client_nonce,
-                                     std::int64_t now) = 0;
-  /// Writes what one DM message changed (@p writes) in ONE transaction; nothing when it is empty.
+  /// Writes what one DM message changed (@p writes: the nonces for the next authentication, DM_Security
+  /// 1.2 §5.4, last seen, state, audit) in ONE transaction; nothing when it is empty.
   /// not_found (and nothing written) when the device does not exist.
   virtual Result<void> record_dm_message(std::string_view dev_id, const DmMessageWrites& writes,
                                          std::int64_t now) = 0;

@@ -174,25 +174,24 @@ case("server_challenge_401_device_resends_with_new_nonce",
      files={"s1.xml": msg(hdr(1), hdr_status(1, 401, "retry")),
             "s2.xml": msg(hdr(2, cred=""), hdr_status(1, 212, "next") + ack_pkg1(2))})
 
-case("server_challenge_407_missing_credentials_device_resends",
-     "DM_Security 1.2 §5.3: 407 with Chal is answered like 401: package 1 again with a credential over the "
-     "new nonce",
-     [dict(package1=dict(cred="md5"),
-           steps=[dict(send="s1.xml", reply=dict(alerts=[1201], cred="md5")),
-                  dict(send="s2.xml", reply=dict(none=True))],
-           expect=dict(state="Completed", client_nonce="next"))],
-     files={"s1.xml": msg(hdr(1), hdr_status(1, 407, "retry")),
-            "s2.xml": msg(hdr(2, cred=""), hdr_status(1, 212, "next") + ack_pkg1(2))})
+def chal_resend_case(name, rule, code, typ=MD5):
+    """DM_Security 1.2 §5.3: the server's Chal (status code, auth type typ) on the device's SyncHdr makes an
+    MD5 account send package 1 again with a digest over the Chal's NextNonce."""
+    case(name, rule,
+         [dict(package1=dict(cred="md5"),
+               steps=[dict(send="s1.xml", reply=dict(alerts=[1201], cred="md5")),
+                      dict(send="s2.xml", reply=dict(none=True))],
+               expect=dict(state="Completed", client_nonce="next"))],
+         files={"s1.xml": msg(hdr(1), hdr_status(1, code, "retry", typ)),
+                "s2.xml": msg(hdr(2, cred=""), hdr_status(1, 212, "next") + ack_pkg1(2))})
 
-case("server_chal_cannot_downgrade_md5_to_basic",
-     "DM_Security 1.2 §5.3: a Chal asking for syncml:auth-basic does not make a DIGEST account send its "
-     "password in basic form; the device answers with MD5 over the new nonce",
-     [dict(package1=dict(cred="md5"),
-           steps=[dict(send="s1.xml", reply=dict(alerts=[1201], cred="md5")),
-                  dict(send="s2.xml", reply=dict(none=True))],
-           expect=dict(state="Completed", client_nonce="next"))],
-     files={"s1.xml": msg(hdr(1), hdr_status(1, 401, "retry", BASIC)),
-            "s2.xml": msg(hdr(2, cred=""), hdr_status(1, 212, "next") + ack_pkg1(2))})
+chal_resend_case("server_challenge_407_missing_credentials_device_resends",
+                 "DM_Security 1.2 §5.3: 407 with Chal is answered like 401: package 1 again with a credential over the "
+                 "new nonce", 407)
+
+chal_resend_case("server_chal_cannot_downgrade_md5_to_basic",
+                 "DM_Security 1.2 §5.3: a Chal asking for syncml:auth-basic does not make a DIGEST account send its "
+                 "password in basic form; the device answers with MD5 over the new nonce", 401, BASIC)
 
 case("server_challenging_forever_session_aborted",
      "DM_Security 1.2 §5.3: a device stops after its attempt limit (2) when the server keeps refusing its "

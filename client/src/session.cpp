@@ -19,13 +19,8 @@
 
 namespace m2mdm::client {
 
-using syncml::AlertCode;
-using syncml::AuthType;
-using syncml::Command;
-using syncml::CommandKind;
-using syncml::ItemCommand;
-using syncml::Message;
-using syncml::StatusCode;
+// The engine is written in the SyncML vocabulary (Message, Command, StatusCode, ...).
+using namespace syncml;
 
 namespace {
 
@@ -38,7 +33,6 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-using syncml::status_for;
 
 std::optional<std::string> item_target(const syncml::Item& item) {
   if (!item.target) return std::nullopt;

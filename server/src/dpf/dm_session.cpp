@@ -18,17 +18,11 @@
 
 namespace m2mdm::server {
 
-using syncml::AlertCode;
-using syncml::AuthType;
-using syncml::Command;
-using syncml::CommandKind;
-using syncml::ItemCommand;
-using syncml::Message;
-using syncml::StatusCode;
+// The engine is written in the SyncML vocabulary (Message, Command, StatusCode, ...).
+using namespace syncml;
 
 namespace {
 
-using syncml::status_for;
 
 bool success(std::uint16_t code) { return code >= 200 && code < 300; }
 

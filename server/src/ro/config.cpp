@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <functional>
 #include <span>
 
 namespace m2mdm::server {
@@ -118,6 +119,130 @@ bool only_known_keys(const toml::table& t, std::span<const std::string_view> kno
   return true;
 }
 
+// One key of the configuration file: the [table] it lives in ("" = top level), its name, and how
+// its value is read into the ServerConfig (false with `why` when the value is not acceptable).
+struct Setting {
+  std::string_view table;
+  std::string_view key;
+  std::function<bool(const toml::table&, std::string_view, ServerConfig&, std::string&)> read;
+};
+
+template <class T>
+auto integer(T ServerConfig::*member, std::int64_t lo, std::int64_t hi) {
+  return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+    return get_int(t, key, c.*member, why, lo, hi);
+  };
+}
+auto boolean(bool ServerConfig::*member) {
+  return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+    return get_bool(t, key, c.*member, why);
+  };
+}
+auto string(std::string ServerConfig::*member) {
+  return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+    return get_str(t, key, c.*member, why);
+  };
+}
+auto drf_string(std::string DrfSettings::*member) {
+  return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+    return get_str(t, key, c.drf.*member, why);
+  };
+}
+auto optional_path(std::optional<std::filesystem::path> ServerConfig::*member) {
+  return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+    return get_path(t, key, c.*member, why);
+  };
+}
+auto paths(std::vector<std::filesystem::path> ServerConfig::*member) {
+  return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+    return get_paths(t, key, c.*member, why);
+  };
+}
+
+bool read_listen(const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+  std::string s;
+  if (!t.contains(key)) return true;
+  if (!get_str(t, key, s, why)) return false;
+  if (!parse_listen(s, c)) {
+    why = "\"listen\" must be ADDR:PORT";
+    return false;
+  }
+  return true;
+}
+
+bool read_state_dir(const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+  std::optional<std::filesystem::path> dir;
+  if (!get_path(t, key, dir, why)) return false;
+  if (dir) c.state_dir = *dir;
+  return true;
+}
+
+// Every key this version reads, in the order they are read (the first bad one is reported);
+// the keys of a [table] stand together. A key not listed here is refused: a misspelt key would
+// otherwise leave its setting at the default without a word.
+const std::vector<Setting>& settings() {
+  using C = ServerConfig;
+  using D = DrfSettings;
+  static const std::vector<Setting> all = {
+      {"", "listen", read_listen},
+      {"", "state_dir", read_state_dir},
+      {"", "threads", integer(&C::threads, 0, 256)},
+      {"", "handler_threads", integer(&C::handler_threads, 0, 1024)},
+      {"", "body_limit", integer(&C::body_limit, 1, 1 << 30)},
+      {"", "max_connections", integer(&C::max_connections, 1, 1'000'000)},
+      {"", "header_timeout_ms", integer(&C::header_timeout_ms, 1, 3'600'000)},
+      {"", "read_timeout_ms", integer(&C::read_timeout_ms, 1, 3'600'000)},
+      {"", "idle_timeout_ms", integer(&C::idle_timeout_ms, 1, 3'600'000)},
+      {"", "job_ttl_seconds", integer(&C::job_ttl_seconds, 60, 365 * 24 * 3600)},
+      {"", "log_level", string(&C::log_level)},
+      {"", "dpf_address", string(&C::dpf_address)},
+      {"tls", "cert", optional_path(&C::tls_cert)},
+      {"tls", "key", optional_path(&C::tls_key)},
+      {"auth", "admin_token_file", optional_path(&C::admin_token_file)},
+      {"auth", "vno_token_files", paths(&C::vno_token_files)},
+      {"pva", "manufacturer_ca", paths(&C::manufacturer_cas)},
+      {"pva", "manufacturer_crl", paths(&C::manufacturer_crls)},
+      {"operator_change", "sho_trust_anchors", paths(&C::sho_trust_anchors)},
+      {"operator_change", "subscriber_trust_anchors", paths(&C::subscriber_trust_anchors)},
+      {"drf", "provurl", drf_string(&D::provurl)},
+      {"drf", "name", drf_string(&D::name)},
+      {"drf", "server_id", drf_string(&D::dpf_server_id)},
+      {"drf", "server_name", drf_string(&D::dpf_name)},
+      {"drf", "apn", drf_string(&D::dpf_apn)},
+      {"drf", "app_server_id", drf_string(&D::app_server_id)},
+      {"drf", "app_name", drf_string(&D::app_name)},
+      {"drf", "app_address", drf_string(&D::app_address)},
+      {"drf", "app_apn", drf_string(&D::app_apn)},
+      {"drf", "auth_type", drf_string(&D::auth_type)},
+      {"drf", "spki_pem", optional_path(&C::drf_spki_pem)},
+      {"drf", "app_spki_pem", optional_path(&C::drf_app_spki_pem)},
+      {"dm", "max_msg_size", integer(&C::dm_max_msg_size, 1024, 64 * 1024 * 1024)},
+      {"dm", "max_obj_size", integer(&C::dm_max_obj_size, 256, 1024 * 1024 * 1024)},
+      {"notify", "max_attempts", integer(&C::notify_max_attempts, 0, 100)},
+      {"notify", "retry_seconds", integer(&C::notify_retry_seconds, 1, 86400)},
+      {"notify", "stall_seconds", integer(&C::notify_stall_seconds, 1, 86400)},
+      {"claims", "max_failures", integer(&C::claim_max_failures, 1, 1'000'000)},
+      {"claims", "window_seconds", integer(&C::claim_window_seconds, 1, 30 * 86400)},
+      {"callbacks", "ca_file", paths(&C::callback_ca_files)},
+      {"callbacks", "retry_seconds", integer(&C::callback_retry_seconds, 1, 86400)},
+      {"callbacks", "max_retry_seconds", integer(&C::callback_max_retry_seconds, 1, 7 * 86400)},
+      {"callbacks", "timeout_ms", integer(&C::callback_timeout_ms, 100, 600'000)},
+      {"callbacks", "allow_loopback", boolean(&C::callback_allow_loopback)},
+      {"callbacks", "allow_private", boolean(&C::callback_allow_private)},
+  };
+  return all;
+}
+
+// The keys settings() reads in @p table; at the top level, its keys and the tables' names.
+std::vector<std::string_view> known_keys(std::string_view table) {
+  std::vector<std::string_view> keys;
+  for (const auto& s : settings()) {
+    auto name = s.table == table ? s.key : table.empty() ? s.table : std::string_view{};
+    if (!name.empty() && std::find(keys.begin(), keys.end(), name) == keys.end()) keys.push_back(name);
+  }
+  return keys;
+}
+
 }  // namespace
 
 Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c, std::string& why) {
@@ -128,124 +253,28 @@ Result<void> load_config_file(const std::filesystem::path& file, ServerConfig& c
     why = file.string() + ": " + std::string(e.description());
     return fail(cfg_err());
   }
-  static constexpr std::string_view known[] = {"listen", "state_dir", "threads", "handler_threads", "body_limit", "max_connections",
-                                               "header_timeout_ms", "read_timeout_ms", "idle_timeout_ms",
-                                               "log_level", "dpf_address", "job_ttl_seconds", "tls", "auth", "pva",
-                                               "drf", "dm", "notify", "callbacks", "operator_change",
-                                               "claims"};
-  if (!only_known_keys(t, known, "", why)) {
-    why = file.string() + ": " + why;
-    return fail(cfg_err());
-  }
-  // Each [table]: a table, with only the keys this version reads (a misspelt key would otherwise
-  // leave its setting at the default without a word).
-  const toml::table* sub = nullptr;
-  auto table = [&](std::string_view name, std::span<const std::string_view> keys) {
-    sub = nullptr;
-    if (!t.contains(name)) return true;
-    sub = t[name].as_table();
-    if (sub == nullptr) {
-      why = "\"" + std::string(name) + "\" must be a table ([" + std::string(name) + "])";
-      return false;
-    }
-    return only_known_keys(*sub, keys, name, why);
-  };
-  std::string s;
   auto bad = [&] {
     why = file.string() + ": " + why;
     return fail(cfg_err());
   };
-  if (t["listen"]) {
-    if (!get_str(t, "listen", s, why)) return bad();
-    if (!parse_listen(s, c)) {
-      why = "\"listen\" must be ADDR:PORT";
-      return bad();
+  if (!only_known_keys(t, known_keys(""), "", why)) return bad();
+  const toml::table* in = &t;  // the table of the keys being read; nullptr = absent from the file
+  std::string_view current;
+  for (const auto& s : settings()) {
+    if (s.table != current) {
+      // Entering a [table]: it must be a table and hold only the keys this version reads.
+      current = s.table;
+      in = nullptr;
+      if (t.contains(current)) {
+        in = t[current].as_table();
+        if (in == nullptr) {
+          why = "\"" + std::string(current) + "\" must be a table ([" + std::string(current) + "])";
+          return bad();
+        }
+        if (!only_known_keys(*in, known_keys(current), current, why)) return bad();
+      }
     }
-  }
-  if (t["state_dir"]) {
-    if (!get_str(t, "state_dir", s, why)) return bad();
-    c.state_dir = s;
-  }
-  if (!get_int(t, "threads", c.threads, why, 0, 256) ||
-      !get_int(t, "handler_threads", c.handler_threads, why, 0, 1024) || !get_int(t, "body_limit", c.body_limit, why, 1, 1 << 30) ||
-      !get_int(t, "max_connections", c.max_connections, why, 1, 1'000'000) ||
-      !get_int(t, "header_timeout_ms", c.header_timeout_ms, why, 1, 3'600'000) ||
-      !get_int(t, "read_timeout_ms", c.read_timeout_ms, why, 1, 3'600'000) ||
-      !get_int(t, "idle_timeout_ms", c.idle_timeout_ms, why, 1, 3'600'000) ||
-      !get_int(t, "job_ttl_seconds", c.job_ttl_seconds, why, 60, 365 * 24 * 3600) ||
-      !get_str(t, "log_level", c.log_level, why) || !get_str(t, "dpf_address", c.dpf_address, why))
-    return bad();
-  static constexpr std::string_view tls_keys[] = {"cert", "key"};
-  if (!table("tls", tls_keys)) return bad();
-  if (const auto* tls = sub) {
-    if (!get_path(*tls, "cert", c.tls_cert, why) || !get_path(*tls, "key", c.tls_key, why)) return bad();
-  }
-  static constexpr std::string_view auth_keys[] = {"admin_token_file", "vno_token_files"};
-  if (!table("auth", auth_keys)) return bad();
-  if (const auto* auth = sub) {
-    if (!get_path(*auth, "admin_token_file", c.admin_token_file, why) ||
-        !get_paths(*auth, "vno_token_files", c.vno_token_files, why))
-      return bad();
-  }
-  static constexpr std::string_view pva_keys[] = {"manufacturer_ca", "manufacturer_crl"};
-  if (!table("pva", pva_keys)) return bad();
-  if (const auto* pva = sub) {
-    if (!get_paths(*pva, "manufacturer_ca", c.manufacturer_cas, why) ||
-        !get_paths(*pva, "manufacturer_crl", c.manufacturer_crls, why))
-      return bad();
-  }
-  static constexpr std::string_view oc_keys[] = {"sho_trust_anchors", "subscriber_trust_anchors"};
-  if (!table("operator_change", oc_keys)) return bad();
-  if (const auto* oc = sub) {
-    if (!get_paths(*oc, "sho_trust_anchors", c.sho_trust_anchors, why) ||
-        !get_paths(*oc, "subscriber_trust_anchors", c.subscriber_trust_anchors, why))
-      return bad();
-  }
-  static constexpr std::string_view drf_keys[] = {"provurl", "name", "server_id", "server_name", "apn", "app_server_id", "app_name", "app_address", "app_apn", "auth_type", "spki_pem", "app_spki_pem"};
-  if (!table("drf", drf_keys)) return bad();
-  if (const auto* drf = sub) {
-    auto& d = c.drf;
-    if (!get_str(*drf, "provurl", d.provurl, why) || !get_str(*drf, "name", d.name, why) ||
-        !get_str(*drf, "server_id", d.dpf_server_id, why) || !get_str(*drf, "server_name", d.dpf_name, why) ||
-        !get_str(*drf, "apn", d.dpf_apn, why) || !get_str(*drf, "app_server_id", d.app_server_id, why) ||
-        !get_str(*drf, "app_name", d.app_name, why) || !get_str(*drf, "app_address", d.app_address, why) ||
-        !get_str(*drf, "app_apn", d.app_apn, why) || !get_str(*drf, "auth_type", d.auth_type, why))
-      return bad();
-    if (!get_path(*drf, "spki_pem", c.drf_spki_pem, why) || !get_path(*drf, "app_spki_pem", c.drf_app_spki_pem, why))
-      return bad();
-  }
-  static constexpr std::string_view dm_keys[] = {"max_msg_size", "max_obj_size"};
-  if (!table("dm", dm_keys)) return bad();
-  if (const auto* dm = sub) {
-    if (!get_int(*dm, "max_msg_size", c.dm_max_msg_size, why, 1024, 64 * 1024 * 1024) ||
-        !get_int(*dm, "max_obj_size", c.dm_max_obj_size, why, 256, 1024 * 1024 * 1024))
-      return bad();
-  }
-  static constexpr std::string_view n_keys[] = {"max_attempts", "retry_seconds", "stall_seconds"};
-  if (!table("notify", n_keys)) return bad();
-  if (const auto* n = sub) {
-    if (!get_int(*n, "max_attempts", c.notify_max_attempts, why, 0, 100) ||
-        !get_int(*n, "retry_seconds", c.notify_retry_seconds, why, 1, 86400) ||
-        !get_int(*n, "stall_seconds", c.notify_stall_seconds, why, 1, 86400))
-      return bad();
-  }
-  static constexpr std::string_view cl_keys[] = {"max_failures", "window_seconds"};
-  if (!table("claims", cl_keys)) return bad();
-  if (const auto* cl = sub) {
-    if (!get_int(*cl, "max_failures", c.claim_max_failures, why, 1, 1'000'000) ||
-        !get_int(*cl, "window_seconds", c.claim_window_seconds, why, 1, 30 * 86400))
-      return bad();
-  }
-  static constexpr std::string_view cb_keys[] = {"ca_file", "retry_seconds", "max_retry_seconds", "timeout_ms", "allow_loopback", "allow_private"};
-  if (!table("callbacks", cb_keys)) return bad();
-  if (const auto* cb = sub) {
-    if (!get_paths(*cb, "ca_file", c.callback_ca_files, why) ||
-        !get_int(*cb, "retry_seconds", c.callback_retry_seconds, why, 1, 86400) ||
-        !get_int(*cb, "max_retry_seconds", c.callback_max_retry_seconds, why, 1, 7 * 86400) ||
-        !get_int(*cb, "timeout_ms", c.callback_timeout_ms, why, 100, 600'000) ||
-        !get_bool(*cb, "allow_loopback", c.callback_allow_loopback, why) ||
-        !get_bool(*cb, "allow_private", c.callback_allow_private, why))
-      return bad();
+    if (in != nullptr && !s.read(*in, s.key, c, why)) return bad();
   }
   return {};
 }

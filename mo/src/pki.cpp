@@ -61,6 +61,51 @@ Result<PrivateKey> read_key(const fs::path& p) {
   return PrivateKey::from_pem(*t);
 }
 
+// The CAs of the test PKI: 20 years, no intermediate below them.
+CertSpec test_ca_spec(const std::string& cn, std::int64_t now) {
+  CertSpec s;
+  s.common_name = cn;
+  s.is_ca = true;
+  s.path_len = 0;
+  s.key_usage = "critical,keyCertSign,cRLSign";
+  s.not_before = now - 3600;
+  s.not_after = now + 20 * kYear;
+  return s;
+}
+
+// The end-entity certificates of the test PKI: 5 years.
+CertSpec test_leaf_spec(const std::string& cn, const std::string& key_usage, const std::string& ext_key_usage,
+                        std::int64_t now) {
+  CertSpec s;
+  s.common_name = cn;
+  s.key_usage = key_usage;
+  s.ext_key_usage = ext_key_usage;
+  s.not_before = now - 3600;
+  s.not_after = now + 5 * kYear;
+  return s;
+}
+
+// A CA of an existing test PKI: <name>.pem and <name>.key in its folder.
+struct Issuer {
+  Certificate cert;
+  PrivateKey key;
+};
+
+Result<Issuer> read_issuer(const fs::path& dir, std::string_view name) {
+  auto cert = read_cert(dir / (std::string(name) + ".pem"));
+  if (!cert) return fail(cert.error());
+  auto key = read_key(dir / (std::string(name) + ".key"));
+  if (!key) return fail(key.error());
+  return Issuer{std::move(*cert), std::move(*key)};
+}
+
+Result<void> make_dirs(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(errc::io_error);
+  return {};
+}
+
 bool valid_device_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
@@ -242,37 +287,16 @@ Result<void> issue_pair(Writer& w, const fs::path& dir, const std::string& base,
 }  // namespace
 
 Result<std::vector<PkiFile>> init_test_pki(const fs::path& dir, const PkiInitOptions& options) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return fail(errc::io_error);
+  if (auto r = make_dirs(dir); !r) return fail(r.error());
   if (!options.force && fs::exists(dir / "manufacturer-ca.pem")) return fail(errc::invalid_argument);
   const std::int64_t now = now_or(options.now);
   Writer w;
 
-  auto ca_spec = [&](const std::string& cn) {
-    CertSpec s;
-    s.common_name = cn;
-    s.is_ca = true;
-    s.path_len = 0;
-    s.key_usage = "critical,keyCertSign,cRLSign";
-    s.not_before = now - 3600;
-    s.not_after = now + 20 * kYear;
-    return s;
-  };
-  auto leaf_spec = [&](const std::string& cn, const std::string& ku, const std::string& eku) {
-    CertSpec s;
-    s.common_name = cn;
-    s.key_usage = ku;
-    s.ext_key_usage = eku;
-    s.not_before = now - 3600;
-    s.not_after = now + 5 * kYear;
-    return s;
-  };
-
   Certificate mca, sca, tca;
   PrivateKey mkey, skey, tkey;
-  if (auto r = issue_pair(w, dir, "", "manufacturer-ca", "manufacturer-ca-key", ca_spec("m2mdm test manufacturer CA"),
-                          nullptr, nullptr, &mca, &mkey, "manufacturer-ca.pem", "manufacturer-ca.key");
+  if (auto r = issue_pair(w, dir, "", "manufacturer-ca", "manufacturer-ca-key",
+                          test_ca_spec("m2mdm test manufacturer CA", now), nullptr, nullptr, &mca, &mkey,
+                          "manufacturer-ca.pem", "manufacturer-ca.key");
       !r)
     return fail(r.error());
   auto crl = make_crl(mca, mkey, {}, now, 1);
@@ -280,22 +304,23 @@ Result<std::vector<PkiFile>> init_test_pki(const fs::path& dir, const PkiInitOpt
   if (auto r = w.put("manufacturer-crl", dir / "manufacturer-crl.pem", *crl, 0644); !r) return fail(r.error());
   if (auto r = write_file_atomically(dir / "manufacturer-crl.state", as_bytes("1\n"), 0644); !r) return fail(r.error());
 
-  if (auto r = issue_pair(w, dir, "", "sho-ca", "sho-ca-key", ca_spec("m2mdm test SHO CA"), nullptr, nullptr, &sca,
-                          &skey, "sho-ca.pem", "sho-ca.key");
+  if (auto r = issue_pair(w, dir, "", "sho-ca", "sho-ca-key", test_ca_spec("m2mdm test SHO CA", now), nullptr, nullptr,
+                          &sca, &skey, "sho-ca.pem", "sho-ca.key");
       !r)
     return fail(r.error());
   // The SHO signing certificate: CN = the SHO id (OpenPolicy::require_signer_is_sho), key usage
   // as S/MIME signing expects it (RFC 8550 §4.4.2), no EKU.
-  if (auto r = issue_pair(w, dir, "", "sho-cert", "sho-key", leaf_spec(options.sho_id, "critical,digitalSignature", ""),
-                          &sca, &skey, nullptr, nullptr, "sho-cert.pem", "sho-key.pem");
+  if (auto r = issue_pair(w, dir, "", "sho-cert", "sho-key",
+                          test_leaf_spec(options.sho_id, "critical,digitalSignature", "", now), &sca, &skey, nullptr,
+                          nullptr, "sho-cert.pem", "sho-key.pem");
       !r)
     return fail(r.error());
 
-  if (auto r = issue_pair(w, dir, "", "tls-ca", "tls-ca-key", ca_spec("m2mdm test TLS CA"), nullptr, nullptr, &tca,
-                          &tkey, "tls-ca.pem", "tls-ca.key");
+  if (auto r = issue_pair(w, dir, "", "tls-ca", "tls-ca-key", test_ca_spec("m2mdm test TLS CA", now), nullptr, nullptr,
+                          &tca, &tkey, "tls-ca.pem", "tls-ca.key");
       !r)
     return fail(r.error());
-  CertSpec tls = leaf_spec("localhost", "critical,digitalSignature", "serverAuth");
+  CertSpec tls = test_leaf_spec("localhost", "critical,digitalSignature", "serverAuth", now);
   tls.subject_alt_names = {"DNS:localhost", "IP:127.0.0.1"};
   if (auto r = issue_pair(w, dir, "", "tls-cert", "tls-key", tls, &tca, &tkey, nullptr, nullptr, "tls-cert.pem",
                           "tls-key.pem");
@@ -304,8 +329,8 @@ Result<std::vector<PkiFile>> init_test_pki(const fs::path& dir, const PkiInitOpt
 
   // The PVA answers for the manufacturer CA (an OCSP-style delegated responder, RFC 6960 §4.2.2.2).
   if (auto r = issue_pair(w, dir, "", "pva-cert", "pva-key",
-                          leaf_spec("m2mdm test PVA", "critical,digitalSignature", "OCSPSigning"), &mca, &mkey, nullptr,
-                          nullptr, "pva-cert.pem", "pva-key.pem");
+                          test_leaf_spec("m2mdm test PVA", "critical,digitalSignature", "OCSPSigning", now), &mca,
+                          &mkey, nullptr, nullptr, "pva-cert.pem", "pva-key.pem");
       !r)
     return fail(r.error());
   return std::move(w.files);
@@ -314,15 +339,12 @@ Result<std::vector<PkiFile>> init_test_pki(const fs::path& dir, const PkiInitOpt
 Result<std::vector<PkiFile>> issue_test_device(const fs::path& dir, std::string_view device_id, KeyType key_type,
                                                std::int64_t now_in) {
   if (!valid_device_id(device_id)) return fail(errc::invalid_argument);
-  auto mca = read_cert(dir / "manufacturer-ca.pem");
+  auto mca = read_issuer(dir, "manufacturer-ca");
   if (!mca) return fail(mca.error());
-  auto mkey = read_key(dir / "manufacturer-ca.key");
-  if (!mkey) return fail(mkey.error());
   const std::int64_t now = now_or(now_in);
   const fs::path tre = dir / "devices" / std::string(device_id);
+  if (auto r = make_dirs(tre); !r) return fail(r.error());
   std::error_code ec;
-  fs::create_directories(tre, ec);
-  if (ec) return fail(errc::io_error);
   fs::permissions(tre, fs::perms::owner_all, ec);
 
   auto key = PrivateKey::generate(key_type);
@@ -336,13 +358,13 @@ Result<std::vector<PkiFile>> issue_test_device(const fs::path& dir, std::string_
                                                 : "critical,digitalSignature,keyEncipherment";
   spec.not_before = now - 3600;
   spec.not_after = now + 15 * kYear;
-  auto pfc = issue_certificate(spec, *key, &*mca, *mkey);
+  auto pfc = issue_certificate(spec, *key, &mca->cert, mca->key);
   if (!pfc) return fail(pfc.error());
 
   Writer w;
   if (auto r = w.put("pfc", tre / "pfc.pem", pfc->to_pem(), 0644); !r) return fail(r.error());
   if (auto r = w.put("platform-key", tre / "platform-key.pem", key->to_pem(), 0600); !r) return fail(r.error());
-  if (auto r = w.put("manufacturer-ca", tre / "manufacturer-ca.pem", mca->to_pem(), 0644); !r) return fail(r.error());
+  if (auto r = w.put("manufacturer-ca", tre / "manufacturer-ca.pem", mca->cert.to_pem(), 0644); !r) return fail(r.error());
   w.files.push_back({"tre-dir", tre});
   return std::move(w.files);
 }
@@ -351,23 +373,15 @@ Result<std::vector<PkiFile>> issue_test_sho(const fs::path& dir, std::string_vie
   // A profile/token SHO id that is also a file name (no ':').
   if (sho_id.empty() || sho_id.size() > 64 || !detail::is_id_text(sho_id) || sho_id.find(':') != std::string_view::npos)
     return fail(errc::invalid_argument);
-  auto sca = read_cert(dir / "sho-ca.pem");
+  auto sca = read_issuer(dir, "sho-ca");
   if (!sca) return fail(sca.error());
-  auto skey = read_key(dir / "sho-ca.key");
-  if (!skey) return fail(skey.error());
-  const std::int64_t now = now_or(now_in);
   const fs::path out = dir / "shos" / std::string(sho_id);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) return fail(errc::io_error);
-  CertSpec spec;  // as the SHO signing certificate of init_test_pki
-  spec.common_name = std::string(sho_id);
-  spec.key_usage = "critical,digitalSignature";
-  spec.not_before = now - 3600;
-  spec.not_after = now + 5 * kYear;
+  if (auto r = make_dirs(out); !r) return fail(r.error());
+  // As the SHO signing certificate of init_test_pki.
+  const CertSpec spec = test_leaf_spec(std::string(sho_id), "critical,digitalSignature", "", now_or(now_in));
   Writer w;
-  if (auto r = issue_pair(w, out, "", "sho-cert", "sho-key", spec, &*sca, &*skey, nullptr, nullptr, "sho-cert.pem",
-                          "sho-key.pem");
+  if (auto r = issue_pair(w, out, "", "sho-cert", "sho-key", spec, &sca->cert, &sca->key, nullptr, nullptr,
+                          "sho-cert.pem", "sho-key.pem");
       !r)
     return fail(r.error());
   return std::move(w.files);
@@ -381,36 +395,21 @@ Result<std::vector<PkiFile>> issue_test_subscriber(const fs::path& dir, std::str
   if (!fs::exists(dir / "manufacturer-ca.pem")) return fail(errc::io_error);  // not a PKI from init_test_pki
   const std::int64_t now = now_or(now_in);
   Writer w;
-  Certificate ca;
-  PrivateKey ca_key;
-  if (auto existing = read_cert(dir / "subscriber-ca.pem")) {
-    auto key = read_key(dir / "subscriber-ca.key");
-    if (!key) return fail(key.error());
+  Issuer ca;
+  if (fs::exists(dir / "subscriber-ca.pem")) {
+    auto existing = read_issuer(dir, "subscriber-ca");
+    if (!existing) return fail(existing.error());
     ca = std::move(*existing);
-    ca_key = std::move(*key);
-  } else {
-    CertSpec spec;  // as the CAs of init_test_pki
-    spec.common_name = "m2mdm test subscriber CA";
-    spec.is_ca = true;
-    spec.path_len = 0;
-    spec.key_usage = "critical,keyCertSign,cRLSign";
-    spec.not_before = now - 3600;
-    spec.not_after = now + 20 * kYear;
-    if (auto r = issue_pair(w, dir, "", "subscriber-ca", "subscriber-ca-key", spec, nullptr, nullptr, &ca, &ca_key,
-                            "subscriber-ca.pem", "subscriber-ca.key");
-        !r)
-      return fail(r.error());
+  } else if (auto r = issue_pair(w, dir, "", "subscriber-ca", "subscriber-ca-key",
+                                 test_ca_spec("m2mdm test subscriber CA", now), nullptr, nullptr, &ca.cert, &ca.key,
+                                 "subscriber-ca.pem", "subscriber-ca.key");
+             !r) {
+    return fail(r.error());
   }
   const fs::path out = dir / "subscribers" / std::string(subscriber_id);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) return fail(errc::io_error);
-  CertSpec spec;
-  spec.common_name = std::string(subscriber_id);
-  spec.key_usage = "critical,digitalSignature";
-  spec.not_before = now - 3600;
-  spec.not_after = now + 5 * kYear;
-  if (auto r = issue_pair(w, out, "", "subscriber-cert", "subscriber-key", spec, &ca, &ca_key, nullptr, nullptr,
+  if (auto r = make_dirs(out); !r) return fail(r.error());
+  const CertSpec spec = test_leaf_spec(std::string(subscriber_id), "critical,digitalSignature", "", now);
+  if (auto r = issue_pair(w, out, "", "subscriber-cert", "subscriber-key", spec, &ca.cert, &ca.key, nullptr, nullptr,
                           "subscriber-cert.pem", "subscriber-key.pem");
       !r)
     return fail(r.error());
@@ -419,10 +418,8 @@ Result<std::vector<PkiFile>> issue_test_subscriber(const fs::path& dir, std::str
 
 Result<std::vector<PkiFile>> revoke_test_device(const fs::path& dir, std::string_view device_id, std::int64_t now_in) {
   if (!valid_device_id(device_id)) return fail(errc::invalid_argument);
-  auto mca = read_cert(dir / "manufacturer-ca.pem");
+  auto mca = read_issuer(dir, "manufacturer-ca");
   if (!mca) return fail(mca.error());
-  auto mkey = read_key(dir / "manufacturer-ca.key");
-  if (!mkey) return fail(mkey.error());
   auto pfc = read_cert(dir / "devices" / std::string(device_id) / "pfc.pem");
   if (!pfc) return fail(pfc.error());
 
@@ -439,7 +436,7 @@ Result<std::vector<PkiFile>> revoke_test_device(const fs::path& dir, std::string
   const std::string serial = pfc->serial_hex();
   if (std::find(serials.begin(), serials.end(), serial) == serials.end()) serials.push_back(serial);
   ++number;
-  auto crl = make_crl(*mca, *mkey, serials, now_or(now_in), number);
+  auto crl = make_crl(mca->cert, mca->key, serials, now_or(now_in), number);
   if (!crl) return fail(crl.error());
   std::string state = std::to_string(number) + "\n";
   for (const auto& s : serials) state += s + "\n";

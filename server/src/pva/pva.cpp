@@ -30,31 +30,25 @@ BioPtr mem_bio(ByteView b) { return BioPtr(BIO_new_mem_buf(b.data(), static_cast
 
 bool is_pem(ByteView b) { return as_chars(b).find("-----BEGIN") != std::string_view::npos; }
 
-std::vector<X509Ptr> read_certs(ByteView data) {
-  std::vector<X509Ptr> out;
+// Every object in @p data: any number of PEM blocks, or one DER encoding with nothing after it.
+template <class Ptr, class T>
+std::vector<Ptr> read_objects(ByteView data, T* (*from_pem)(BIO*, T**, pem_password_cb*, void*),
+                              T* (*from_der)(T**, const unsigned char**, long)) {
+  std::vector<Ptr> out;
   if (is_pem(data)) {
     auto bio = mem_bio(data);
-    while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
+    while (T* x = from_pem(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
   } else {
     const unsigned char* p = data.data();
-    if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(data.size())); x != nullptr) {
-      if (p == data.data() + data.size()) out.emplace_back(x);
-      else X509_free(x);
-    }
+    Ptr x(from_der(nullptr, &p, static_cast<long>(data.size())));
+    if (x && p == data.data() + data.size()) out.push_back(std::move(x));
   }
   return out;
 }
 
+std::vector<X509Ptr> read_certs(ByteView data) { return read_objects<X509Ptr>(data, PEM_read_bio_X509, d2i_X509); }
 std::vector<CrlPtr> read_crls(ByteView data) {
-  std::vector<CrlPtr> out;
-  if (is_pem(data)) {
-    auto bio = mem_bio(data);
-    while (X509_CRL* c = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(c);
-  } else {
-    const unsigned char* p = data.data();
-    if (X509_CRL* c = d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size()))) out.emplace_back(c);
-  }
-  return out;
+  return read_objects<CrlPtr>(data, PEM_read_bio_X509_CRL, d2i_X509_CRL);
 }
 
 std::string name_of(const X509_NAME* n) {

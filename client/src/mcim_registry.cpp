@@ -193,9 +193,7 @@ Result<void> McimRegistry::store_downloaded(std::string_view id, ByteView sealed
   e.state = McimState::downloaded;
   e.last_result = "ok";
   next.push_back(std::move(e));
-  if (auto r = persist(next, counters_); !r) return r;
-  entries_ = std::move(next);
-  return {};
+  return commit(std::move(next));
 }
 
 Result<McimEntry> McimRegistry::install(std::string_view id, const mo::TrustAnchors& anchors,
@@ -222,7 +220,7 @@ Result<McimEntry> McimRegistry::install(std::string_view id, const mo::TrustAnch
     auto next = entries_;
     for (auto& e : next)
       if (e.id == id) e.last_result = opened.error().message();
-    if (persist(next, counters_)) entries_ = std::move(next);
+    (void)commit(std::move(next));  // the reason is kept when it can be; the failure is returned anyway
     return fail(opened.error());
   }
   const mo::McimProfile& prof = opened->profile;
@@ -271,32 +269,21 @@ Result<void> McimRegistry::activate(std::string_view id) {
       e.last_result = "ok";
     }
   }
-  if (auto r = persist(next, counters_); !r) return r;
-  entries_ = std::move(next);
-  return {};
+  return commit(std::move(next));
 }
 
 Result<void> McimRegistry::deactivate(std::string_view id) {
   const McimEntry* entry = find_mut(id);
   if (entry == nullptr) return fail(mo::errc::not_found);
   if (entry->state != McimState::active) return fail(errc::registry_bad_transition);
-  auto next = entries_;
-  for (auto& e : next)
-    if (e.id == id) e.state = McimState::inactive;
-  if (auto r = persist(next, counters_); !r) return r;
-  entries_ = std::move(next);
-  return {};
+  return commit(with_state(id, McimState::inactive));
 }
 
 Result<void> McimRegistry::remove(std::string_view id) {
   const McimEntry* entry = find_mut(id);
   if (entry == nullptr) return fail(mo::errc::not_found);
   if (entry->state == McimState::deleted) return {};
-  auto next = entries_;
-  for (auto& e : next)
-    if (e.id == id) e.state = McimState::deleted;
-  if (auto r = persist(next, counters_); !r) return r;
-  entries_ = std::move(next);
+  if (auto r = commit(with_state(id, McimState::deleted)); !r) return r;
   // After the commit point; an item left by a power loss here is an orphan for the next open().
   if (auto r = tre_->erase(profile_item(id)); !r) return r;
   return tre_->erase(download_item(id));
@@ -320,6 +307,19 @@ Result<std::vector<McimEntry>> McimRegistry::reset_to_pristine(const std::option
   nonces_ = std::move(nonces);
   erase_items(deleted);
   return deleted;
+}
+
+Result<void> McimRegistry::commit(std::vector<McimEntry> next) {
+  if (auto r = persist(next, counters_); !r) return r;
+  entries_ = std::move(next);
+  return {};
+}
+
+std::vector<McimEntry> McimRegistry::with_state(std::string_view id, McimState state) const {
+  auto next = entries_;
+  for (auto& e : next)
+    if (e.id == id) e.state = state;
+  return next;
 }
 
 McimRegistry::Nonces McimRegistry::with_spent(const SpentNonce& spent) const {

@@ -116,6 +116,10 @@ class McimRegistry {
   explicit McimRegistry(Tre& tre) : tre_(&tre) {}
   Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters);
   Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters, const Nonces& nonces);
+  /// Persists @p next with the current counters and, once written (the commit point), keeps it.
+  Result<void> commit(std::vector<McimEntry> next);
+  /// The entries with @p id's in @p state, the others unchanged.
+  std::vector<McimEntry> with_state(std::string_view id, McimState state) const;
   McimEntry* find_mut(std::string_view id);
   /// nonces_ with @p spent added and the expired ones dropped.
   Nonces with_spent(const SpentNonce& spent) const;

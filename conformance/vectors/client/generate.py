@@ -14,6 +14,7 @@ RESET = "urn:oma:at:m2mdm-m2msim:reset:1.0"
 NONCE_C = "AAECAwQFBgcICQoLDA0ODw=="
 NONCE_S = "EBESExQVFhcYGRobHB0eHw=="
 STALE = "c3RhbGUtbm9uY2UtMTIzNA=="
+RESET_SRC = "./M2MSIMMobj/Operations/ResetToPristine"
 
 def meta(**kw):
     names = {"format": "Format", "type": "Type", "size": "Size", "max_msg": "MaxMsgSize",
@@ -240,19 +241,26 @@ case("server_hmac_wrong_mac_refused_tree_unchanged",
      files={"s1.xml": msg(hdr(1, cred=""), hdr_status(1, 212, "n1", MAC) + ack_pkg1(2) + add(4, "./Test/X", "evil")),
             "s2.xml": msg(hdr(2, cred=""), hdr_status(1, 200) + add(2, "./Test/X", "evil"))})
 
+# The first session makes the device raise a Generic Alert on the wire (its reset, acknowledged
+# with 500 so that it stays in the outbox); the second, from an impostor, acknowledges it with 200.
+RESET_ALERT = dict(type=RESET, correlator="corr-r", code=1200)
 case("unauthenticated_server_cannot_acknowledge_alerts",
      "DM_Protocol 1.2 §8.7 / DM_Security 1.2 §5: a Status 200 for a Generic Alert from a server that did "
      "not authenticate does not remove the alert from the outbox",
-     [dict(package1=dict(generic_alerts=[dict(type=INSTALL, correlator="corr-1", code=1200)]),
-           steps=[dict(send="s1.xml", reply=dict(statuses=[dict(cmd="SyncHdr", code=401)])),
+     [dict(steps=[dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Exec", cmd_ref=4, code=202)],
+                                                generic_alerts=[RESET_ALERT])),
                   dict(send="s2.xml", reply=dict(none=True))],
-           expect=dict(state="Aborted", outbox=[dict(type=INSTALL, correlator="corr-1", code=1200)],
-                       report=dict(alerts_acknowledged=0)))],
-     device=dict(outbox=[dict(type=INSTALL, source="./M2MSIMMobj/Download/j1/Operations/Install",
-                              correlator="corr-1", code=1200, message="installed")]),
-     files={"s1.xml": msg(hdr(1, cred="{{ServerCred:secret=impostor}}"),
+           expect=dict(state="Completed")),
+      dict(package1=dict(generic_alerts=[RESET_ALERT]),
+           steps=[dict(send="s3.xml", reply=dict(statuses=[dict(cmd="SyncHdr", code=401)])),
+                  dict(send="s4.xml", reply=dict(none=True))],
+           expect=dict(state="Aborted", outbox=[RESET_ALERT], report=dict(alerts_acknowledged=0)))],
+     files={"s1.xml": msg(hdr(1), hdr_status(1, 212, "n1") + ack_pkg1(2) +
+                          cmd("Exec", 4, item(RESET_SRC), corr="corr-r")),
+            "s2.xml": msg(hdr(2, cred=""), hdr_status(1, 200) + status(2, "{{CmdRef:Alert 1226}}", "Alert", 500)),
+            "s3.xml": msg(hdr(1, cred="{{ServerCred:secret=impostor}}"),
                           hdr_status(1, 212) + ack_pkg1(2) + status(4, "{{CmdRef:Alert 1226}}", "Alert", 200)),
-            "s2.xml": msg(hdr(2, cred="{{ServerCred:secret=impostor}}"),
+            "s4.xml": msg(hdr(2, cred="{{ServerCred:secret=impostor}}"),
                           hdr_status(1, 212) + status(2, "3", "Alert", 200))})
 
 # ---- garbage from the server -------------------------------------------------------------------
@@ -342,9 +350,9 @@ case("large_object_whole_over_max_obj_size_413",
          dict(send="s2.xml", reply=dict(none=True))],
          expect=dict(state="Completed", tree={"./Test/Whole": None}))],
      config=dict(max_obj_size=100),
-     extra=dict(remote=dict(not_run="needs an object above the device's MaxObjSize in one message, which a device "
-                                    "whose MaxObjSize exceeds its MaxMsgSize cannot take; "
-                                    "large_object_over_max_obj_size_413 checks 413 on the wire")),
+     # Over the wire: only against a device whose MaxObjSize is below 200 (the 200-byte object must
+     # fit in one of its messages to be refused whole).
+     extra=dict(remote=dict(device_max_obj_size_below=200)),
      files={"s1.xml": msg(hdr(1), hdr_status(1, 212) + ack_pkg1(2) +
                           add(4, "./Test/Whole", "{{Repeat:20:0123456789}}")),
             "s2.xml": end_msg(2)})
@@ -448,7 +456,6 @@ case("exec_correlator_202_then_generic_alert_1226",
                           cmd("Exec", 8, item(SLOT + "/Operations/Install"), corr="corr-7")),
             "s2.xml": msg(hdr(2, cred=""), hdr_status(1, 200) + status(2, "{{CmdRef:Alert 1226}}", "Alert", 200))})
 
-RESET_SRC = "./M2MSIMMobj/Operations/ResetToPristine"
 case("generic_alert_resent_until_acknowledged",
      "DM_Protocol 1.2 §8.7: a Generic Alert the server did not acknowledge with 2xx stays in the persisted "
      "outbox and is sent again in the next sessions until it is",

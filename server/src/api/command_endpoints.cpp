@@ -1,6 +1,7 @@
 // Endpoints for generic management commands (docs/server.md "Management commands"): the
 // operator or the device's SHO queues DM commands for one device and reads what it answered.
 // The device's ACLs decide; the server reports every Status and Results item.
+#include "api/json_body.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "api/rest_api.hpp"
@@ -48,9 +49,8 @@ json command_json(const MgmtCommand& c) {
 }  // namespace
 
 HttpResponse RestApi::submit_command(Call& call) {
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto sub = parse_command_submission(call.request.body);
-  if (!sub) return bad_request(sub.error());
+  auto sub = parse_json_body(call, parse_command_submission);
+  if (!sub) return sub.error();
   const std::int64_t t = now();
   MgmtCommand c;
   c.dev_id = call.param("devId");

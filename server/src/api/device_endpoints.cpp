@@ -1,5 +1,6 @@
 // Endpoints for the RO's device records: bulk import, the SHO's listing, one device (GET,
 // PATCH) and its reported platform credential (PfC).
+#include "api/json_body.hpp"
 #include "api/json_views.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
@@ -62,9 +63,8 @@ HttpResponse RestApi::import_devices(Call& call) {
 }
 
 HttpResponse RestApi::claim_device(Call& call) {
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto parsed = parse_claim_request(call.request.body);
-  if (!parsed) return bad_request(parsed.error());
+  auto parsed = parse_json_body(call, parse_claim_request);
+  if (!parsed) return parsed.error();
   auto outcome = store_.claim_device(DeviceClaim{call.caller.sho_id, parsed->dev_id, std::move(parsed->device_pin)},
                                      options_.claim_policy, now());
   if (!outcome) return store_error(outcome.error());

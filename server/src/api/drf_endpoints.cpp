@@ -1,5 +1,6 @@
 // Endpoints for the DRF (TR 33.812 §5.2 steps 9-12): issuing a bootstrap for a device and
 // reading the registry entry (PCID -> SHO, DPF address, active bootstrap).
+#include "api/json_body.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "api/rest_api.hpp"
@@ -12,10 +13,8 @@ HttpResponse RestApi::bootstrap_device(Call& call) {
   const std::string& dev_id = call.param("devId");
   auto d = visible_device(call.caller, dev_id);  // an SHO reaches only its own devices (404 otherwise)
   if (!d) return store_error(d.error());
-  if (!json_body_type(call.body_type))
-    return unsupported_media_type("use application/json");
-  auto req = parse_bootstrap_request(call.request.body);
-  if (!req) return bad_request(req.error());
+  auto req = parse_json_body(call, parse_bootstrap_request);
+  if (!req) return req.error();
   std::shared_ptr<DrfService> drf;
   {
     std::lock_guard lock(mutex_);

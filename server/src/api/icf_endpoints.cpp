@@ -1,5 +1,6 @@
 // Endpoints for the ICF (TS 33.102 §6.3): authentication vectors for a PCID's temporary
 // credentials, and SQN resynchronisation from an AUTS.
+#include "api/json_body.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "api/rest_api.hpp"
@@ -27,9 +28,8 @@ HttpResponse icf_error(const std::error_code& ec) {
 }  // namespace
 
 HttpResponse RestApi::icf_vectors(Call& call) {
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto req = parse_vector_request(call.request.body, icf_.options().max_vectors);
-  if (!req) return bad_request(req.error());
+  auto req = parse_json_body(call, parse_vector_request, icf_.options().max_vectors);
+  if (!req) return req.error();
   auto batch = icf_.vectors(req->pcid, req->count, now());
   if (!batch) return icf_error(batch.error());
   json arr = json::array();
@@ -45,9 +45,8 @@ HttpResponse RestApi::icf_vectors(Call& call) {
 }
 
 HttpResponse RestApi::icf_resync(Call& call) {
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto req = parse_resync_request(call.request.body);
-  if (!req) return bad_request(req.error());
+  auto req = parse_json_body(call, parse_resync_request);
+  if (!req) return req.error();
   auto out = icf_.resync(req->pcid, req->rand, req->auts, now());
   if (!out) {
     if (out.error() == make_error_code(errc::verification_failed))

@@ -1,5 +1,6 @@
 // Endpoints for the DPF's jobs (TR 33.812 §5.2 steps 14-21): an SHO submits an MCIM operation
 // for one of its devices; the operator and the SHO read jobs and their results.
+#include "api/json_body.hpp"
 #include "api/json_views.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
@@ -82,10 +83,8 @@ HttpResponse RestApi::retry_job(Call& call) {
 }
 
 HttpResponse RestApi::submit_job(Call& call) {
-  if (!json_body_type(call.body_type))
-    return unsupported_media_type("use application/json");
-  auto sub = parse_job_submission(call.request.body, call.request.body.size());
-  if (!sub) return bad_request(sub.error());
+  auto sub = parse_json_body(call, parse_job_submission, call.request.body.size());
+  if (!sub) return sub.error();
   // Seed 004 design principles: the subscriber, where the device has one, chooses which stored
   // MCIM is active; its SHO still installs and deletes its MCIMs.
   const bool chooses_active = sub->kind == JobKind::activate || sub->kind == JobKind::deactivate;

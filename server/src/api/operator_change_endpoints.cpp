@@ -2,6 +2,7 @@
 // the new SHO requests it with the old SHO's token and its sealed MCIM (OperatorChangeService
 // decides); the old SHO acknowledges the device's discard confirmation; each party reads the
 // change as it may see it.
+#include "api/json_body.hpp"
 #include "api/json_views.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
@@ -81,10 +82,8 @@ HttpResponse refusal_response(const ChangeRefusal& refusal) {
 }  // namespace
 
 HttpResponse RestApi::request_operator_change(Call& call) {
-  if (!json_body_type(call.body_type))
-    return unsupported_media_type("use application/json");
-  auto req = parse_operator_change_request(call.request.body, call.request.body.size());
-  if (!req) return bad_request(req.error());
+  auto req = parse_json_body(call, parse_operator_change_request, call.request.body.size());
+  if (!req) return req.error();
   ChangeRequest cr;
   cr.dev_id = call.param("devId");
   cr.new_sho = call.caller.sho_id;
@@ -107,10 +106,8 @@ HttpResponse RestApi::request_operator_change(Call& call) {
 }
 
 HttpResponse RestApi::request_operator_change_batch(Call& call) {
-  if (!json_body_type(call.body_type))  // the one rule of every JSON route (api/request_parts.hpp)
-    return unsupported_media_type("use application/json");
-  auto req = parse_operator_change_batch(call.request.body, call.request.body.size(), kMaxBatchDevices);
-  if (!req) return bad_request(req.error());
+  auto req = parse_json_body(call, parse_operator_change_batch, call.request.body.size(), kMaxBatchDevices);
+  if (!req) return req.error();
   std::vector<ChangeRequest> items;
   items.reserve(req->changes.size());
   for (auto& c : req->changes) {

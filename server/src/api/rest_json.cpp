@@ -55,13 +55,19 @@ json parse_json(std::string_view text, bool& duplicate) {
   return std::move(parsed.doc);
 }
 
-Parsed<json> parse_object(std::string_view body) {
+/// A body as one JSON document: not nested too deeply, valid, no member named twice.
+Parsed<json> parse_body(std::string_view body) {
   if (!depth_ok(body)) return Err("JSON nested too deeply");
   bool duplicate = false;
   json j = parse_json(body, duplicate);
   if (j.is_discarded()) return Err("body is not valid JSON");
   if (duplicate) return Err("body names a member twice");
-  if (!j.is_object()) return Err("body must be a JSON object");
+  return j;
+}
+
+Parsed<json> parse_object(std::string_view body) {
+  auto j = parse_body(body);
+  if (j && !j->is_object()) return Err("body must be a JSON object");
   return j;
 }
 
@@ -201,6 +207,14 @@ Parsed<std::string> sec_member(const json& j) {
   auto var = (expr);                          \
   if (!var) return Err(var.error())
 
+/// A body that is one object with one member, the string @p key (required, at most @p max): its value.
+Parsed<std::string> sole_string_member(std::string_view body, const char* key, std::size_t max) {
+  M2MDM_GET(j, parse_object(body));
+  if (auto r = only_keys(*j, {key}); !r) return Err(r.error());
+  M2MDM_GET(value, str(*j, key, max, true));
+  return **value;
+}
+
 /// "object": base64 of at most @p max_bytes once decoded (absent = empty when not required).
 Parsed<Bytes> object_member(const json& j, std::size_t max_bytes, bool required) {
   M2MDM_GET(object, str(j, "object", (max_bytes + 2) / 3 * 4 + 4, required));
@@ -316,13 +330,9 @@ Parsed<std::vector<ImportedDevice>> parse_device_import(std::string_view body, b
       if (auto r = add(j); !r) return Err(r.error());
     }
   } else {
-    if (!depth_ok(body)) return Err("JSON nested too deeply");
-    bool duplicate = false;
-    json j = parse_json(body, duplicate);
-    if (j.is_discarded()) return Err("body is not valid JSON");
-    if (duplicate) return Err("body names a member twice");
-    if (!j.is_array()) return Err("body must be a JSON array of devices");
-    for (const auto& e : j)
+    M2MDM_GET(j, parse_body(body));
+    if (!j->is_array()) return Err("body must be a JSON array of devices");
+    for (const auto& e : *j)
       if (auto r = add(e); !r) return Err(r.error());
   }
   if (out.empty()) return Err("no devices in the body");
@@ -360,11 +370,9 @@ Parsed<ShoCreate> parse_sho_create(std::string_view body) {
 }
 
 Parsed<std::string> parse_callback_registration(std::string_view body) {
-  M2MDM_GET(j, parse_object(body));
-  if (auto r = only_keys(*j, {"url"}); !r) return Err(r.error());
-  M2MDM_GET(url, str(*j, "url", kMaxUrlLength, true));
-  if (!valid_url(**url)) return Err("\"url\" must be an http(s) URL");
-  return **url;
+  M2MDM_GET(url, sole_string_member(body, "url", kMaxUrlLength));
+  if (!valid_url(*url)) return Err("\"url\" must be an http(s) URL");
+  return url;
 }
 
 Parsed<JobSubmission> parse_job_submission(std::string_view body, std::size_t max_object_bytes) {
@@ -566,13 +574,11 @@ Parsed<BootstrapRequestBody> parse_bootstrap_request(std::string_view body) {
 }
 
 Parsed<std::string> parse_subscriber_create(std::string_view body) {
-  M2MDM_GET(j, parse_object(body));
-  if (auto r = only_keys(*j, {"name"}); !r) return Err(r.error());
-  M2MDM_GET(name, str(*j, "name", kMaxIdLength, true));
+  M2MDM_GET(name, sole_string_member(body, "name", kMaxIdLength));
   // The name is the CN of the subscriber's signing certificate: the "subscriber" of its tokens.
-  if (!valid_id(**name) || (*name)->find(':') != std::string::npos)
+  if (!valid_id(*name) || name->find(':') != std::string::npos)
     return Err("\"name\" may hold only letters, digits and - _ . (it is the CN of the subscriber's signing certificate)");
-  return **name;
+  return name;
 }
 
 Parsed<std::vector<std::string>> parse_device_id_list(std::string_view body, std::size_t max_devices) {

@@ -1,4 +1,5 @@
 // Endpoints for SHO accounts: /api/v1/shos (operator), /api/v1/callback (the SHO's own).
+#include "api/json_body.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "api/rest_api.hpp"
@@ -21,9 +22,8 @@ HttpResponse RestApi::list_shos(Call& /*call*/) {
 }
 
 HttpResponse RestApi::create_sho(Call& call) {
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto req = parse_sho_create(call.request.body);
-  if (!req) return bad_request(req.error());
+  auto req = parse_json_body(call, parse_sho_create);
+  if (!req) return req.error();
   std::string token = new_bearer_token();
   if (token.empty()) return HttpResponse::json_error(500, "internal error", "no randomness");
   auto sho = store_.create_sho(req->name, hash_token(token), now());
@@ -43,9 +43,8 @@ HttpResponse RestApi::get_callback(Call& call) {
 }
 
 HttpResponse RestApi::put_callback(Call& call) {
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto url = parse_callback_registration(call.request.body);
-  if (!url) return bad_request(url.error());
+  auto url = parse_json_body(call, parse_callback_registration);
+  if (!url) return url.error();
   // SSRF guard: an address literal is checked now; a name on every delivery (it may move).
   if (auto ip = url_ip_literal(*url); ip && !address_allowed(*ip, options_.callback_policy))
     return bad_request("\"url\" names an address callbacks may not reach (" + *ip + ")");

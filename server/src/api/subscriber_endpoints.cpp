@@ -1,6 +1,7 @@
 // Endpoints for subscribers, the devices' owners (seed 004 "M2ME U/S"; docs/operator-change.md
 // "The subscriber"): the operator creates them, hands out their bearer token once and assigns
 // devices to them; a subscriber lists its own devices at GET /api/v1/devices.
+#include "api/json_body.hpp"
 #include "api/json_views.hpp"
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
@@ -37,9 +38,8 @@ HttpResponse RestApi::list_subscribers(Call& /*call*/) {
 }
 
 HttpResponse RestApi::create_subscriber(Call& call) {
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto name = parse_subscriber_create(call.request.body);
-  if (!name) return bad_request(name.error());
+  auto name = parse_json_body(call, parse_subscriber_create);
+  if (!name) return name.error();
   std::string token = new_bearer_token();
   if (token.empty()) return HttpResponse::json_error(500, "internal error", "no randomness");
   auto s = store_.create_subscriber(*name, hash_token(token), now());
@@ -75,9 +75,8 @@ HttpResponse RestApi::list_subscriber_devices(Call& call) {
 HttpResponse RestApi::assign_subscriber_devices(Call& call) {
   auto s = subscriber_param(call);
   if (!s) return s.error();
-  if (!json_body_type(call.body_type)) return unsupported_media_type("use application/json");
-  auto ids = parse_device_id_list(call.request.body, kMaxAssignDevices);
-  if (!ids) return bad_request(ids.error());
+  auto ids = parse_json_body(call, parse_device_id_list, kMaxAssignDevices);
+  if (!ids) return ids.error();
   const std::int64_t t = now();
   auto changed = store_.assign_devices(
       s->id, *ids, AuditEntry{0, t, call.caller.actor(), "subscriber.assign", std::to_string(s->id), s->name}, t);

@@ -6,40 +6,23 @@ namespace m2mdm::server {
 
 Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
                                                       const DmCredentials& app_credentials, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", record.dev_id);
   if (!dev) return fail(dev.error());
-  {
-    auto off = impl_->q("UPDATE bootstraps SET active = 0 WHERE dev_id = ? AND active = 1");
-    if (!off) return fail(off.error());
-    off->text(1, record.dev_id);
-    M2MDM_TRY(off->exec());
-  }
-  {
-    auto ins = impl_->q(
-        "INSERT INTO bootstraps(dev_id, issued, actor, sec_method, delivery, rebootstrap, active) "
-        "VALUES(?,?,?,?,?,?,1)");
-    if (!ins) return fail(ins.error());
-    ins->text(1, record.dev_id)
-        .i64(2, now)
-        .text(3, record.actor)
-        .text(4, record.sec_method)
-        .text(5, record.delivery)
-        .i64(6, record.rebootstrap ? 1 : 0);
-    M2MDM_TRY(ins->exec());
-  }
-  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  M2MDM_TRY(impl_->exec("UPDATE bootstraps SET active = 0 WHERE dev_id = ? AND active = 1", record.dev_id));
+  auto inserted = impl_->insert(
+      "INSERT INTO bootstraps(dev_id, issued, actor, sec_method, delivery, rebootstrap, active) "
+      "VALUES(?,?,?,?,?,?,1)",
+      record.dev_id, now, record.actor, record.sec_method, record.delivery, record.rebootstrap ? 1 : 0);
+  if (!inserted) return fail(inserted.error());
+  const std::int64_t id = *inserted;
   crash_point("record_bootstrap.mid");
   {
     auto app_json = dm_to_json(app_credentials).dump();
     auto sealed = impl_->box.seal(as_bytes(app_json), aad("bootstraps", "app_credentials", id));
     if (!sealed) return fail(sealed.error());
-    auto up = impl_->q("UPDATE bootstraps SET app_credentials = ? WHERE id = ?");
-    if (!up) return fail(up.error());
-    up->blob(1, *sealed).i64(2, id);
-    M2MDM_TRY(up->exec());
+    M2MDM_TRY(impl_->exec("UPDATE bootstraps SET app_credentials = ? WHERE id = ?", *sealed, id));
   }
   // A first bootstrap gives the device its DM credentials. A re-bootstrap's wait beside the
   // current ones until the device authenticates with them (promote_pending_credentials): until
@@ -49,12 +32,10 @@ Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& rec
     auto dm_json = dm_to_json(dm).dump();
     auto sealed = impl_->seal(pending ? "pending_dm_credentials" : "dm_credentials", dev->id, as_bytes(dm_json));
     if (!sealed) return fail(sealed.error());
-    auto up = impl_->q(pending ? "UPDATE devices SET pending_dm_credentials = ?, updated = ? WHERE id = ?"
-                               : "UPDATE devices SET dm_credentials = ?, pending_dm_credentials = NULL, state = CASE "
-                                 "WHEN state = 'imported' THEN 'bootstrapped' ELSE state END, updated = ? WHERE id = ?");
-    if (!up) return fail(up.error());
-    up->blob(1, *sealed).i64(2, now).i64(3, dev->id);
-    M2MDM_TRY(up->exec());
+    const char* sql = pending ? "UPDATE devices SET pending_dm_credentials = ?, updated = ? WHERE id = ?"
+                              : "UPDATE devices SET dm_credentials = ?, pending_dm_credentials = NULL, state = CASE "
+                                "WHEN state = 'imported' THEN 'bootstrapped' ELSE state END, updated = ? WHERE id = ?";
+    M2MDM_TRY(impl_->exec(sql, *sealed, now, dev->id));
   }
   M2MDM_TRY(impl_->audit({0, now, record.actor, record.rebootstrap ? "drf.rebootstrap" : "drf.bootstrap",
                           record.dev_id,
@@ -80,23 +61,19 @@ Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string
 }
 
 Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   M2MDM_TRY(impl_->update_one("UPDATE bootstraps SET active = 0 WHERE id = ?", [&](Query& st) { st.i64(1, id); }));
   // A re-bootstrap that never left: its credentials go too (the device keeps its current ones).
-  auto clear = impl_->q(
+  M2MDM_TRY(impl_->exec(
       "UPDATE devices SET pending_dm_credentials = NULL WHERE dev_id = (SELECT dev_id FROM bootstraps WHERE id = ?) "
-      "AND (SELECT rebootstrap FROM bootstraps WHERE id = ?) = 1");
-  if (!clear) return fail(clear.error());
-  clear->i64(1, id).i64(2, id);
-  M2MDM_TRY(clear->exec());
+      "AND (SELECT rebootstrap FROM bootstraps WHERE id = ?) = 1",
+      id, id));
   return tx.commit();
 }
 
 Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", dev_id);
   if (!dev) return fail(dev.error());

@@ -86,24 +86,16 @@ Result<MgmtCommand> command_where_id(SqliteStore::Impl& impl, std::int64_t id) {
 }  // namespace
 
 Result<MgmtCommand> SqliteStore::create_command(const MgmtCommand& cmd, const AuditEntry& audit, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", cmd.dev_id);
   if (!dev) return fail(dev.error());
-  auto st = impl_->q(
+  auto inserted = impl_->insert(
       "INSERT INTO commands(dev_id, submitted_by, wrap, ops, state, deadline, created, updated) "
-      "VALUES(?,?,?,?,'queued',?,?,?)");
-  if (!st) return fail(st.error());
-  st->text(1, cmd.dev_id)
-      .text(2, cmd.submitted_by)
-      .text(3, to_string(cmd.wrap))
-      .text(4, ops_to_json(cmd.ops))
-      .i64(5, cmd.deadline)
-      .i64(6, now)
-      .i64(7, now);
-  M2MDM_TRY(st->exec());
-  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+      "VALUES(?,?,?,?,'queued',?,?,?)",
+      cmd.dev_id, cmd.submitted_by, to_string(cmd.wrap), ops_to_json(cmd.ops), cmd.deadline, now, now);
+  if (!inserted) return fail(inserted.error());
+  const std::int64_t id = *inserted;
   AuditEntry a = audit;
   a.at = now;
   if (a.subject.empty()) a.subject = std::to_string(id);
@@ -135,15 +127,11 @@ Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_v
   }
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
-  {
-    // Past their deadline: expired, never sent.
-    auto ex = impl_->q(
-        "UPDATE commands SET state = 'expired', outcome = '{\"error\":\"deadline passed before delivery\"}', "
-        "updated = ? WHERE dev_id = ? AND state = 'queued' AND deadline <> 0 AND deadline < ?");
-    if (!ex) return fail(ex.error());
-    ex->i64(1, now).text(2, dev_id).i64(3, now);
-    M2MDM_TRY(ex->exec());
-  }
+  // Past their deadline: expired, never sent.
+  M2MDM_TRY(impl_->exec(
+      "UPDATE commands SET state = 'expired', outcome = '{\"error\":\"deadline passed before delivery\"}', "
+      "updated = ? WHERE dev_id = ? AND state = 'queued' AND deadline <> 0 AND deadline < ?",
+      now, dev_id, now));
   std::int64_t id = 0;
   {
     auto next = impl_->q("SELECT id FROM commands WHERE dev_id = ? AND state = 'queued' ORDER BY id LIMIT 1");
@@ -157,10 +145,8 @@ Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_v
     }
     id = next->col_i64(0);
   }
-  auto up = impl_->q("UPDATE commands SET state = 'delivered', updated = ? WHERE id = ? AND state = 'queued'");
-  if (!up) return fail(up.error());
-  up->i64(1, now).i64(2, id);
-  M2MDM_TRY(up->exec());
+  M2MDM_TRY(
+      impl_->exec("UPDATE commands SET state = 'delivered', updated = ? WHERE id = ? AND state = 'queued'", now, id));
   auto c = command_where_id(*impl_, id);
   if (!c) return fail(c.error());
   M2MDM_TRY(tx.commit());
@@ -169,29 +155,24 @@ Result<std::optional<MgmtCommand>> SqliteStore::claim_next_command(std::string_v
 
 Result<bool> SqliteStore::finish_command(const MgmtCommand& cmd, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q("UPDATE commands SET state = ?, outcome = ?, updated = ? WHERE id = ? AND state = 'delivered'");
-  if (!st) return fail(st.error());
-  st->text(1, to_string(cmd.state)).text(2, outcome_to_json(cmd)).i64(3, now).i64(4, cmd.id);
-  M2MDM_TRY(st->exec());
+  M2MDM_TRY(impl_->exec("UPDATE commands SET state = ?, outcome = ?, updated = ? WHERE id = ? AND state = 'delivered'",
+                        to_string(cmd.state), outcome_to_json(cmd), now, cmd.id));
   return sqlite3_changes(impl_->db.get()) == 1;
 }
 
 Result<bool> SqliteStore::has_queued_command(std::string_view dev_id, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(
-      "SELECT count(*) FROM commands WHERE dev_id = ? AND state = 'queued' AND (deadline = 0 OR deadline >= ?)");
-  if (!st) return fail(st.error());
-  st->text(1, dev_id).i64(2, now);
-  if (int rc = st->step(); rc != SQLITE_ROW) return fail(from_sqlite(rc));
-  return st->col_i64(0) > 0;
+  auto queued = impl_->scalar(
+      "SELECT count(*) FROM commands WHERE dev_id = ? AND state = 'queued' AND (deadline = 0 OR deadline >= ?)", dev_id,
+      now);
+  if (!queued) return fail(queued.error());
+  return *queued > 0;
 }
 
 Result<std::size_t> SqliteStore::fail_orphaned_commands(std::string_view why, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q("UPDATE commands SET state = 'failed', outcome = ?, updated = ? WHERE state = 'delivered'");
-  if (!st) return fail(st.error());
-  st->text(1, json{{"error", std::string(why)}}.dump()).i64(2, now);
-  M2MDM_TRY(st->exec());
+  M2MDM_TRY(impl_->exec("UPDATE commands SET state = 'failed', outcome = ?, updated = ? WHERE state = 'delivered'",
+                        json{{"error", std::string(why)}}.dump(), now));
   return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
 }
 

@@ -46,6 +46,12 @@ nlohmann::json shadow_json(const Device& d) {
           {"opc", hex_encode(d.opc)}};
 }
 
+/// An import's counts as its audit entry tells them: "inserted N, updated N, unchanged N".
+std::string import_summary(const ImportCounts& counts) {
+  return "inserted " + std::to_string(counts.inserted) + ", updated " + std::to_string(counts.updated) +
+         ", unchanged " + std::to_string(counts.unchanged);
+}
+
 /// The not_found of a lookup as an empty optional; any other error stays an error.
 Result<std::optional<Device>> maybe(Result<Device> d) {
   if (d) return std::optional<Device>(std::move(*d));
@@ -88,64 +94,42 @@ Result<std::optional<SqliteStore::Impl::Shadow>> SqliteStore::Impl::shadow_where
 
 Result<void> SqliteStore::Impl::write_shadow(std::int64_t sho_id, std::int64_t id, const Device& d, std::int64_t now) {
   if (id == 0) {
-    auto ins = q("INSERT INTO import_shadows(sho_id, dev_id, pcid, record, created, updated) VALUES(?,?,?,x'',?,?)");
-    if (!ins) return fail(ins.error());
-    ins->i64(1, sho_id).text(2, d.dev_id).text(3, d.pcid).i64(4, now).i64(5, now);
-    M2MDM_TRY(ins->exec());
-    id = sqlite3_last_insert_rowid(db.get());
+    auto inserted = insert(
+        "INSERT INTO import_shadows(sho_id, dev_id, pcid, record, created, updated) VALUES(?,?,?,x'',?,?)", sho_id,
+        d.dev_id, d.pcid, now, now);
+    if (!inserted) return fail(inserted.error());
+    id = *inserted;
   }
   const std::string plain = shadow_json(d).dump();
   auto sealed = box.seal(as_bytes(plain), aad("import_shadows", "record", id));
   if (!sealed) return fail(sealed.error());
-  auto st = q("UPDATE import_shadows SET pcid = ?, record = ?, updated = ? WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->text(1, d.pcid).blob(2, *sealed).i64(3, now).i64(4, id);
-  return st->exec();
+  return exec("UPDATE import_shadows SET pcid = ?, record = ?, updated = ? WHERE id = ?", d.pcid, *sealed, now, id);
 }
 
 Result<void> SqliteStore::Impl::insert_device(const Device& d, std::int64_t now) {
-  auto st = q(
+  auto id = insert(
       "INSERT INTO devices(dev_id, pcid, sho_id, dpf_address, sqn, state, push_address, created, updated, "
-      "sec_method) VALUES(?,?,?,?,?,?,?,?,?,?)");
-  if (!st) return fail(st.error());
-  st->text(1, d.dev_id).text(2, d.pcid);
-  if (d.sho_id)
-    st->i64(3, *d.sho_id);
-  else
-    st->null(3);
-  st->text(4, d.dpf_address)
-      .i64(5, static_cast<std::int64_t>(d.sqn))
-      .text(6, to_string(d.state))
-      .text(7, d.push_address)
-      .i64(8, now)
-      .i64(9, now)
-      .text(10, d.sec_method.empty() ? std::string_view("USERPIN") : std::string_view(d.sec_method));
-  M2MDM_TRY(st->exec());
-  return write_secrets(sqlite3_last_insert_rowid(db.get()), d);
+      "sec_method) VALUES(?,?,?,?,?,?,?,?,?,?)",
+      d.dev_id, d.pcid, d.sho_id, d.dpf_address, static_cast<std::int64_t>(d.sqn), to_string(d.state), d.push_address,
+      now, now, d.sec_method.empty() ? std::string_view("USERPIN") : std::string_view(d.sec_method));
+  if (!id) return fail(id.error());
+  return write_secrets(*id, d);
 }
 
 Result<void> SqliteStore::Impl::update_device(const Device& e, const Device& merged, std::int64_t now) {
   Device m = merged;
   m.dm.server_nonce = e.dm.server_nonce;
   m.dm.client_nonce = e.dm.client_nonce;
-  auto st = q(
+  M2MDM_TRY(exec(
       "UPDATE devices SET pcid = ?, sho_id = ?, dpf_address = ?, push_address = ?, updated = ?, sec_method = ? "
-      "WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->text(1, m.pcid);
-  if (m.sho_id)
-    st->i64(2, *m.sho_id);
-  else
-    st->null(2);
-  st->text(3, m.dpf_address).text(4, m.push_address).i64(5, now).text(6, m.sec_method).i64(7, e.id);
-  M2MDM_TRY(st->exec());
+      "WHERE id = ?",
+      m.pcid, m.sho_id, m.dpf_address, m.push_address, now, m.sec_method, e.id));
   return write_secrets(e.id, m);
 }
 
 Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices, std::optional<AuditEntry> audit,
                                                  std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   ImportCounts counts;
   std::size_t n = 0;
@@ -168,8 +152,7 @@ Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices
     ++counts.updated;
   }
   if (audit) {
-    audit->detail += (audit->detail.empty() ? "" : ": ") + std::string("inserted ") + std::to_string(counts.inserted) +
-                     ", updated " + std::to_string(counts.updated) + ", unchanged " + std::to_string(counts.unchanged);
+    audit->detail += (audit->detail.empty() ? "" : ": ") + import_summary(counts);
     M2MDM_TRY(impl_->audit(*audit));
   }
   crash_point("import_devices.before_commit");
@@ -179,8 +162,7 @@ Result<ImportCounts> SqliteStore::import_devices(std::span<const Device> devices
 
 Result<ImportCounts> SqliteStore::import_sho_devices(std::int64_t sho_id, std::span<const Device> devices,
                                                      AuditEntry audit, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   ImportCounts counts;
   std::size_t held = 0;
@@ -222,19 +204,14 @@ Result<ImportCounts> SqliteStore::import_sho_devices(std::int64_t sho_id, std::s
       M2MDM_TRY(impl_->audit({0, now, audit.actor, "device.refused", d.dev_id, std::string("import: ") + held_by}));
       continue;
     }
-    if (*shadow) {  // what held the DevId is gone: the caller's import becomes the device
-      auto del = impl_->q("DELETE FROM import_shadows WHERE id = ?");
-      if (!del) return fail(del.error());
-      del->i64(1, (*shadow)->id);
-      M2MDM_TRY(del->exec());
-    }
+    if (*shadow)  // what held the DevId is gone: the caller's import becomes the device
+      M2MDM_TRY(impl_->exec("DELETE FROM import_shadows WHERE id = ?", (*shadow)->id));
     if (!*by_id)
       M2MDM_TRY(impl_->insert_device(merged, now));
     else if (!same_import(**by_id, merged))
       M2MDM_TRY(impl_->update_device(**by_id, merge_import(**by_id, merged), now));
   }
-  audit.detail += (audit.detail.empty() ? "" : ": ") + std::string("inserted ") + std::to_string(counts.inserted) +
-                  ", updated " + std::to_string(counts.updated) + ", unchanged " + std::to_string(counts.unchanged) +
+  audit.detail += (audit.detail.empty() ? "" : ": ") + import_summary(counts) +
                   (held ? ", held elsewhere " + std::to_string(held) : std::string());
   M2MDM_TRY(impl_->audit(audit));
   M2MDM_TRY(tx.commit());
@@ -243,23 +220,13 @@ Result<ImportCounts> SqliteStore::import_sho_devices(std::int64_t sho_id, std::s
 
 Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const ClaimPolicy& policy,
                                                std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   // The SHO's failures in its current window; over the limit, the proof is not even looked at.
-  std::int64_t window_start = now;
-  std::int64_t failures = 0;
-  {
-    auto st = impl_->q("SELECT window_start, failures FROM claim_failures WHERE sho_id = ?");
-    if (!st) return fail(st.error());
-    st->i64(1, claim.sho_id);
-    auto seen = st->next();
-    if (!seen) return fail(seen.error());
-    if (*seen) {
-      window_start = st->col_i64(0);
-      failures = st->col_i64(1);
-    }
-  }
+  auto window = impl_->optional_row("SELECT window_start, failures FROM claim_failures WHERE sho_id = ?",
+                                    [](Query& row) { return std::pair{row.col_i64(0), row.col_i64(1)}; }, claim.sho_id);
+  if (!window) return fail(window.error());
+  auto [window_start, failures] = window->value_or(std::pair{now, std::int64_t{0}});
   if (window_start + policy.window_seconds <= now) {
     window_start = now;
     failures = 0;
@@ -273,23 +240,20 @@ Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const C
     if (!dummy) return fail(dummy.error());
     impl_->dummy_pin = std::move(*dummy);
   }
-  bool found = false;
-  std::int64_t rowid = 0;
-  std::optional<std::int64_t> holder;
-  Bytes sealed_pin;
-  {
-    auto st = impl_->q("SELECT id, sho_id, device_pin FROM devices WHERE dev_id = ?");
-    if (!st) return fail(st.error());
-    st->text(1, claim.dev_id);
-    auto row = st->next();
-    if (!row) return fail(row.error());
-    if (*row) {
-      found = true;
-      rowid = st->col_i64(0);
-      if (!st->col_null(1)) holder = st->col_i64(1);
-      sealed_pin = st->col_blob(2);
-    }
-  }
+  struct ClaimedRow {
+    std::int64_t rowid = 0;
+    std::optional<std::int64_t> holder;
+    Bytes sealed_pin;
+  };
+  auto row = impl_->optional_row(
+      "SELECT id, sho_id, device_pin FROM devices WHERE dev_id = ?",
+      [](Query& r) {
+        return ClaimedRow{r.col_i64(0), r.col_null(1) ? std::nullopt : std::optional(r.col_i64(1)), r.col_blob(2)};
+      },
+      claim.dev_id);
+  if (!row) return fail(row.error());
+  const bool found = row->has_value();
+  const auto [rowid, holder, sealed_pin] = row->value_or(ClaimedRow{});
   const bool has_pin_blob = found && !sealed_pin.empty();
   auto stored = has_pin_blob ? impl_->unseal("device_pin", rowid, sealed_pin)
                              : impl_->unseal("device_pin", 0, impl_->dummy_pin);
@@ -301,14 +265,8 @@ Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const C
   const bool ok = found & has_pin & pin_ok & free_or_own & !claim.device_pin.empty();
   const std::string actor = "sho:" + std::to_string(claim.sho_id);
   if (ok) {
-    auto st = impl_->q("UPDATE devices SET sho_id = ?, updated = ? WHERE id = ?");
-    if (!st) return fail(st.error());
-    st->i64(1, claim.sho_id).i64(2, now).i64(3, rowid);
-    M2MDM_TRY(st->exec());
-    auto del = impl_->q("DELETE FROM import_shadows WHERE sho_id = ? AND dev_id = ?");
-    if (!del) return fail(del.error());
-    del->i64(1, claim.sho_id).text(2, claim.dev_id);
-    M2MDM_TRY(del->exec());
+    M2MDM_TRY(impl_->exec("UPDATE devices SET sho_id = ?, updated = ? WHERE id = ?", claim.sho_id, now, rowid));
+    M2MDM_TRY(impl_->exec("DELETE FROM import_shadows WHERE sho_id = ? AND dev_id = ?", claim.sho_id, claim.dev_id));
     M2MDM_TRY(impl_->audit({0, now, actor, "device.claim", claim.dev_id,
                             holder ? "already this SHO's" : "claimed with the device PIN"}));
     M2MDM_TRY(tx.commit());
@@ -320,12 +278,10 @@ Result<ClaimOutcome> SqliteStore::claim_device(const DeviceClaim& claim, const C
                                                    (has_pin && pin_ok ? "right" : "wrong") + ")"
                     : !has_pin                ? "no device PIN on record"
                                               : "wrong device PIN";
-  auto st = impl_->q(
+  M2MDM_TRY(impl_->exec(
       "INSERT INTO claim_failures(sho_id, window_start, failures) VALUES(?,?,?) "
-      "ON CONFLICT(sho_id) DO UPDATE SET window_start = excluded.window_start, failures = excluded.failures");
-  if (!st) return fail(st.error());
-  st->i64(1, claim.sho_id).i64(2, window_start).i64(3, failures + 1);
-  M2MDM_TRY(st->exec());
+      "ON CONFLICT(sho_id) DO UPDATE SET window_start = excluded.window_start, failures = excluded.failures",
+      claim.sho_id, window_start, failures + 1));
   M2MDM_TRY(impl_->audit({0, now, actor, "device.refused", claim.dev_id,
                           "claim: " + why + " (failure " + std::to_string(failures + 1) + " of " +
                               std::to_string(policy.max_failures) + " in the window)"}));
@@ -383,8 +339,7 @@ Result<void> SqliteStore::set_dm_credentials(std::string_view dev_id, const DmCr
 
 Result<void> SqliteStore::record_dm_message(std::string_view dev_id, const DmMessageWrites& w, std::int64_t now) {
   if (w.empty()) return {};
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   // One statement: the row (with its sealed cells and PfC) is found and rewritten once, whatever
   // the message changed. `registered` moves only imported/bootstrapped devices; `state` wins over it.
@@ -438,18 +393,13 @@ Result<void> SqliteStore::set_sqn(std::string_view pcid, std::uint64_t next_sqn,
 }
 
 Result<void> SqliteStore::patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto dev = impl_->device_where("dev_id", dev_id);
   if (!dev) return fail(dev.error());
-  auto st = impl_->q("UPDATE devices SET push_address = ?, sec_method = ?, updated = ? WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->text(1, patch.push_address.value_or(dev->push_address))
-      .text(2, patch.sec_method.value_or(dev->sec_method))
-      .i64(3, now)
-      .i64(4, dev->id);
-  M2MDM_TRY(st->exec());
+  M2MDM_TRY(impl_->exec("UPDATE devices SET push_address = ?, sec_method = ?, updated = ? WHERE id = ?",
+                        patch.push_address.value_or(dev->push_address), patch.sec_method.value_or(dev->sec_method),
+                        now, dev->id));
   return tx.commit();
 }
 

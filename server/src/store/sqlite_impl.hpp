@@ -86,6 +86,18 @@ class Query {
   Query& bind(int i, std::int64_t v) { return i64(i, v); }
   Query& bind(int i, std::string_view v) { return text(i, v); }
   Query& bind(int i, ByteView v) { return blob(i, v); }
+  /// Binds @p v by its type, or NULL when it holds nothing.
+  template <typename T>
+  Query& bind(int i, const std::optional<T>& v) {
+    return v ? bind(i, *v) : null(i);
+  }
+  /// Binds @p values to the placeholders 1, 2, ... in order, each by its type (bind).
+  template <typename... Values>
+  Query& bind_all(const Values&... values) {
+    int i = 0;
+    (bind(++i, values), ...);
+    return *this;
+  }
 
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step() {
@@ -304,28 +316,37 @@ struct SqliteStore::Impl {
     return {};
   }
 
-  /// Runs one cached statement that returns no rows (BEGIN, COMMIT, ROLLBACK: prepared once, not
-  /// compiled again by sqlite3_exec on every transaction).
-  Result<void> exec_cached(const std::string& sql) {
+  /// Runs the cached statement @p sql, one that returns no rows, with @p values bound in order
+  /// (Query::bind_all). BEGIN, COMMIT and ROLLBACK run here too: prepared once, not compiled
+  /// again by sqlite3_exec on every transaction.
+  template <typename... Values>
+  Result<void> exec(const std::string& sql, const Values&... values) {
     auto st = q(sql);
     if (!st) return fail(st.error());
-    return st->exec();
+    return st->bind_all(values...).exec();
+  }
+
+  /// Runs the INSERT @p sql with @p values bound in order (exec); the new row's id.
+  template <typename... Values>
+  Result<std::int64_t> insert(const std::string& sql, const Values&... values) {
+    M2MDM_TRY(exec(sql, values...));
+    return std::int64_t{sqlite3_last_insert_rowid(db.get())};
   }
 
   /// BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.
   class Tx {
    public:
-    explicit Tx(Impl& impl) : impl_(impl) { ok_ = static_cast<bool>(impl_.exec_cached("BEGIN IMMEDIATE")); }
+    explicit Tx(Impl& impl) : impl_(impl) { ok_ = static_cast<bool>(impl_.exec("BEGIN IMMEDIATE")); }
     ~Tx() {
-      if (ok_ && !done_) (void)impl_.exec_cached("ROLLBACK");
+      if (ok_ && !done_) (void)impl_.exec("ROLLBACK");
     }
     Tx(const Tx&) = delete;
     Tx& operator=(const Tx&) = delete;
     bool began() const { return ok_; }
     Result<void> commit() {
       done_ = true;
-      auto r = impl_.exec_cached("COMMIT");
-      if (!r) (void)impl_.exec_cached("ROLLBACK");
+      auto r = impl_.exec("COMMIT");
+      if (!r) (void)impl_.exec("ROLLBACK");
       return r;
     }
 
@@ -333,6 +354,19 @@ struct SqliteStore::Impl {
     Impl& impl_;
     bool ok_ = false;
     bool done_ = false;
+  };
+
+  /// One write call of SqliteStore: its Lock, then its Tx (BEGIN IMMEDIATE); rolled back unless
+  /// committed, before the lock is released (Lock's wait for durability included).
+  class WriteTx {
+   public:
+    explicit WriteTx(Impl& impl) : lock_(impl), tx_(impl) {}
+    bool began() const { return tx_.began(); }
+    Result<void> commit() { return tx_.commit(); }
+
+   private:
+    Lock lock_;
+    Tx tx_;
   };
 
   /// A value bound to a listing's SELECT (its filters are optional: the statement is assembled).
@@ -367,10 +401,23 @@ struct SqliteStore::Impl {
     return select_rows(sql, values, read);
   }
 
-  Result<std::int64_t> scalar(const std::string& sql) {
+  /// The first row of @p sql (with @p values bound in order) read by @p read (Query::optional_row);
+  /// none when there is no row.
+  template <typename Read, typename... Values>
+  auto optional_row(const std::string& sql, Read read, const Values&... values)
+      -> decltype(std::declval<Query&>().optional_row(read)) {
     auto st = q(sql);
     if (!st) return fail(st.error());
-    int rc = st->step();
+    return st->bind_all(values...).optional_row(read);
+  }
+
+  /// The first column of the first row of @p sql (with @p values bound in order); a statement
+  /// without a row is an error.
+  template <typename... Values>
+  Result<std::int64_t> scalar(const std::string& sql, const Values&... values) {
+    auto st = q(sql);
+    if (!st) return fail(st.error());
+    int rc = st->bind_all(values...).step();
     if (rc != SQLITE_ROW) return fail(from_sqlite(rc));
     return st->col_i64(0);
   }
@@ -455,6 +502,17 @@ struct SqliteStore::Impl {
     return read(*st);
   }
 
+  /// Every row of "SELECT @p columns FROM @p table WHERE @p column = ? ORDER BY id" with @p value
+  /// bound, each read by @p read (Query::rows).
+  template <typename Value, typename Read>
+  auto rows_where(const char* columns, const char* table, const char* column, const Value& value, Read read)
+      -> decltype(std::declval<Query&>().rows(read)) {
+    auto st = q(std::string("SELECT ") + columns + " FROM " + table + " WHERE " + column + " = ? ORDER BY id");
+    if (!st) return fail(st.error());
+    st->bind(1, value);
+    return st->rows(read);
+  }
+
   Result<Device> device_where(const char* column, std::string_view value) {
     return row_where(kDeviceColumns, "devices", column, value, [this](Query& row) { return read_device(row); });
   }
@@ -535,11 +593,8 @@ struct SqliteStore::Impl {
   /// Inserts one outbox row, due at @p now; returns its id (inside the caller's lock/transaction).
   Result<std::int64_t> insert_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
                                        std::int64_t now) {
-    auto ob = q("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)");
-    if (!ob) return fail(ob.error());
-    ob->i64(1, sho_id).text(2, url).text(3, body).i64(4, now);
-    M2MDM_TRY(ob->exec());
-    return std::int64_t{sqlite3_last_insert_rowid(db.get())};
+    return insert("INSERT INTO outbox(sho_id, url, body, attempts, next_attempt_at) VALUES(?,?,?,0,?)", sho_id, url,
+                  body, now);
   }
 
   /// Enqueues a callback to SHO @p sho_id if it registered a URL (inside the caller's transaction).
@@ -552,10 +607,8 @@ struct SqliteStore::Impl {
   }
 
   Result<void> audit(const AuditEntry& e) {
-    auto st = q("INSERT INTO audit(at, actor, action, subject, detail) VALUES(?,?,?,?,?)");
-    if (!st) return fail(st.error());
-    st->i64(1, e.at).text(2, e.actor).text(3, e.action).text(4, e.subject).text(5, e.detail);
-    return st->exec();
+    return exec("INSERT INTO audit(at, actor, action, subject, detail) VALUES(?,?,?,?,?)", e.at, e.actor, e.action,
+                e.subject, e.detail);
   }
 
   /// Writes every secret column of device @p rowid.
@@ -566,10 +619,8 @@ struct SqliteStore::Impl {
     auto k = seal("k", rowid, d.k);
     auto opc = seal("opc", rowid, d.opc);
     if (!dm || !pin || !k || !opc) return fail(err(errc::io_error));
-    auto st = q("UPDATE devices SET dm_credentials = ?, device_pin = ?, k = ?, opc = ? WHERE id = ?");
-    if (!st) return fail(st.error());
-    st->blob(1, *dm).blob(2, *pin).blob(3, *k).blob(4, *opc).i64(5, rowid);
-    return st->exec();
+    return exec("UPDATE devices SET dm_credentials = ?, device_pin = ?, k = ?, opc = ? WHERE id = ?", *dm, *pin, *k,
+                *opc, rowid);
   }
 
   Result<void> changed_one(sqlite3* d) {
@@ -591,10 +642,7 @@ struct SqliteStore::Impl {
     auto json = dm_to_json(dm).dump();
     auto sealed = seal("dm_credentials", rowid, as_bytes(json));
     if (!sealed) return fail(sealed.error());
-    auto st = q("UPDATE devices SET dm_credentials = ?, updated = ? WHERE id = ?");
-    if (!st) return fail(st.error());
-    st->blob(1, *sealed).i64(2, now).i64(3, rowid);
-    return st->exec();
+    return exec("UPDATE devices SET dm_credentials = ?, updated = ? WHERE id = ?", *sealed, now, rowid);
   }
 };
 

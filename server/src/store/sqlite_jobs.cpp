@@ -26,36 +26,23 @@ Result<Job> SqliteStore::Impl::insert_job(const NewJob& job, std::int64_t now) {
   auto dev = device_where("dev_id", job.dev_id);
   if (!dev) return fail(dev.error());
   const std::string correlator = job.correlator.empty() ? "pending-" + random_hex(16) : job.correlator;
-  auto st = q(
+  auto inserted = insert(
       "INSERT INTO jobs(dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, "
-      "created, updated) VALUES(?,?,?,?,?,?,'queued',0,?,?,?)");
-  if (!st) return fail(st.error());
-  st->text(1, job.dev_id)
-      .i64(2, job.sho_id)
-      .text(3, to_string(job.kind))
-      .blob(4, job.payload)
-      .text(5, job.authorisation)
-      .text(6, correlator)
-      .i64(7, job.deadline)
-      .i64(8, now)
-      .i64(9, now);
-  M2MDM_TRY(st->exec());
-  const std::int64_t id = sqlite3_last_insert_rowid(db.get());
+      "created, updated) VALUES(?,?,?,?,?,?,'queued',0,?,?,?)",
+      job.dev_id, job.sho_id, to_string(job.kind), job.payload, job.authorisation, correlator, job.deadline, now, now);
+  if (!inserted) return fail(inserted.error());
+  const std::int64_t id = *inserted;
   crash_point("create_job.mid");
-  if (job.correlator.empty()) {
-    auto up = q("UPDATE jobs SET correlator = ? WHERE id = ?");
-    if (!up) return fail(up.error());
-    up->text(1, "job-" + std::to_string(id) + "-" + random_hex(8)).i64(2, id);
-    M2MDM_TRY(up->exec());
-  }
+  if (job.correlator.empty())
+    M2MDM_TRY(
+        exec("UPDATE jobs SET correlator = ? WHERE id = ?", "job-" + std::to_string(id) + "-" + random_hex(8), id));
   M2MDM_TRY(audit({0, now, "sho:" + std::to_string(job.sho_id), "job.create", std::to_string(id),
                    std::string(to_string(job.kind)) + " for " + job.dev_id}));
   return job_where("id", id);
 }
 
 Result<Job> SqliteStore::create_job(const NewJob& job, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto created = impl_->insert_job(job, now);
   if (!created) return fail(created.error());
@@ -75,10 +62,7 @@ Result<Job> SqliteStore::get_job_by_correlator(std::string_view correlator) {
 
 Result<std::vector<Job>> SqliteStore::list_jobs(std::string_view dev_id) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE dev_id = ? ORDER BY id");
-  if (!st) return fail(st.error());
-  st->text(1, dev_id);
-  return st->rows(Impl::read_job);
+  return impl_->rows_where(kJobColumns, "jobs", "dev_id", dev_id, Impl::read_job);
 }
 
 Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
@@ -102,25 +86,19 @@ Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, 
   }
   Impl::Tx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
-  {
-    auto busy = impl_->q(
-        "SELECT count(*) FROM jobs WHERE dev_id = ? AND state IN ('delivering','delivered','awaiting_result')");
-    if (!busy) return fail(busy.error());
-    busy->text(1, dev_id);
-    if (int rc = busy->step(); rc != SQLITE_ROW) return fail(from_sqlite(rc));
-    if (busy->col_i64(0) > 0) return std::optional<Job>{};
-  }
+  auto busy = impl_->scalar(
+      "SELECT count(*) FROM jobs WHERE dev_id = ? AND state IN ('delivering','delivered','awaiting_result')", dev_id);
+  if (!busy) return fail(busy.error());
+  if (*busy > 0) return std::optional<Job>{};
   auto next = next_claimable_job(*impl_, dev_id, now);
   if (!next) return fail(next.error());
   if (!*next) return std::optional<Job>{};
   const std::int64_t id = **next;
   crash_point("claim_next_job.mid");
-  auto up = impl_->q(
+  M2MDM_TRY(impl_->exec(
       "UPDATE jobs SET state = 'delivering', attempts = attempts + 1, notify_attempts = 0, next_notify_at = 0, "
-      "updated = ? WHERE id = ? AND state IN ('queued','notified')");
-  if (!up) return fail(up.error());
-  up->i64(1, now).i64(2, id);
-  M2MDM_TRY(up->exec());
+      "updated = ? WHERE id = ? AND state IN ('queued','notified')",
+      now, id));
   auto job = impl_->job_where("id", id);
   if (!job) return fail(job.error());
   M2MDM_TRY(tx.commit());
@@ -129,10 +107,8 @@ Result<std::optional<Job>> SqliteStore::claim_next_job(std::string_view dev_id, 
 
 Result<bool> SqliteStore::transition_job(std::int64_t id, JobState from, JobState to, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q("UPDATE jobs SET state = ?, updated = ? WHERE id = ? AND state = ?");
-  if (!st) return fail(st.error());
-  st->text(1, to_string(to)).i64(2, now).i64(3, id).text(4, to_string(from));
-  M2MDM_TRY(st->exec());
+  M2MDM_TRY(impl_->exec("UPDATE jobs SET state = ?, updated = ? WHERE id = ? AND state = ?", to_string(to), now, id,
+                        to_string(from)));
   if (sqlite3_changes(impl_->db.get()) == 1) return true;
   auto exists = impl_->job_where("id", id);
   if (!exists) return fail(exists.error());
@@ -141,41 +117,23 @@ Result<bool> SqliteStore::transition_job(std::int64_t id, JobState from, JobStat
 
 Result<RecordOutcome> SqliteStore::record_result(std::string_view correlator, int code, std::string_view message,
                                                  std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto job = impl_->job_where("correlator", correlator);
   if (!job) return fail(job.error());
-  {
-    auto seen = impl_->q("SELECT count(*) FROM results WHERE job_id = ?");
-    if (!seen) return fail(seen.error());
-    seen->i64(1, job->id);
-    if (int rc = seen->step(); rc != SQLITE_ROW) return fail(from_sqlite(rc));
-    if (seen->col_i64(0) > 0) return RecordOutcome::duplicate;
-  }
-  {
-    auto ins = impl_->q("INSERT INTO results(job_id, code, message, at) VALUES(?,?,?,?)");
-    if (!ins) return fail(ins.error());
-    ins->i64(1, job->id).i64(2, code).text(3, message).i64(4, now);
-    M2MDM_TRY(ins->exec());
-  }
+  auto seen = impl_->scalar("SELECT count(*) FROM results WHERE job_id = ?", job->id);
+  if (!seen) return fail(seen.error());
+  if (*seen > 0) return RecordOutcome::duplicate;
+  M2MDM_TRY(impl_->exec("INSERT INTO results(job_id, code, message, at) VALUES(?,?,?,?)", job->id, code, message, now));
   crash_point("record_result.after_result");
   // 2xx (a SyncML status) or 1200 (the M2MSIMMobj Generic Alert result "Success", see
   // mo::M2msimResult) is a success; everything else (4xx/5xx, 14xx) a failure.
   const bool ok = (code >= 200 && code < 300) || code == 1200;
   const JobState final_state = ok ? JobState::succeeded : JobState::failed;
-  {
-    auto up = impl_->q("UPDATE jobs SET state = ?, updated = ? WHERE id = ?");
-    if (!up) return fail(up.error());
-    up->text(1, to_string(final_state)).i64(2, now).i64(3, job->id);
-    M2MDM_TRY(up->exec());
-  }
-  if (job->kind == JobKind::install || job->kind == JobKind::operator_change) {
-    auto dev = impl_->q("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?");
-    if (!dev) return fail(dev.error());
-    dev->text(1, to_string(ok ? DeviceState::provisioned : DeviceState::failed)).i64(2, now).text(3, job->dev_id);
-    M2MDM_TRY(dev->exec());
-  }
+  M2MDM_TRY(impl_->exec("UPDATE jobs SET state = ?, updated = ? WHERE id = ?", to_string(final_state), now, job->id));
+  if (job->kind == JobKind::install || job->kind == JobKind::operator_change)
+    M2MDM_TRY(impl_->exec("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?",
+                          to_string(ok ? DeviceState::provisioned : DeviceState::failed), now, job->dev_id));
   M2MDM_TRY(impl_->enqueue_callback_for(job->sho_id,
                                          {{"event", "job.result"},
                                           {"jobId", job->id},
@@ -206,13 +164,10 @@ Result<std::optional<JobResult>> SqliteStore::get_result(std::int64_t job_id) {
 }
 
 Result<Job> SqliteStore::cancel_job(std::int64_t id, const AuditEntry& audit, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
-  auto up = impl_->q("UPDATE jobs SET state = 'cancelled', updated = ? WHERE id = ? AND state IN ('queued','notified')");
-  if (!up) return fail(up.error());
-  up->i64(1, now).i64(2, id);
-  M2MDM_TRY(up->exec());
+  M2MDM_TRY(impl_->exec(
+      "UPDATE jobs SET state = 'cancelled', updated = ? WHERE id = ? AND state IN ('queued','notified')", now, id));
   const bool cancelled = sqlite3_changes(impl_->db.get()) == 1;
   auto job = impl_->job_where("id", id);
   if (!job) return fail(job.error());
@@ -225,12 +180,10 @@ Result<Job> SqliteStore::cancel_job(std::int64_t id, const AuditEntry& audit, st
 
 Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(
+  M2MDM_TRY(impl_->exec(
       "UPDATE jobs SET state = 'expired', updated = ? WHERE deadline != 0 AND deadline < ? AND "
-      "state NOT IN ('succeeded','failed','expired')");
-  if (!st) return fail(st.error());
-  st->i64(1, now).i64(2, now);
-  M2MDM_TRY(st->exec());
+      "state NOT IN ('succeeded','failed','expired')",
+      now, now));
   const auto expired = static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
   if (expired != 0) M2MDM_TRY(impl_->fail_changes_of_ended_jobs(now));
   return expired;
@@ -272,12 +225,8 @@ Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_a
     if (park.empty()) return due;
     Impl::Tx tx(*impl_);
     if (!tx.began()) return fail(err(errc::io_error));
-    for (const std::int64_t id : park) {
-      auto up = impl_->q("UPDATE jobs SET next_notify_at = ? WHERE id = ?");
-      if (!up) return fail(up.error());
-      up->i64(1, kNotifyParked).i64(2, id);
-      M2MDM_TRY(up->exec());
-    }
+    for (const std::int64_t id : park)
+      M2MDM_TRY(impl_->exec("UPDATE jobs SET next_notify_at = ? WHERE id = ?", kNotifyParked, id));
     M2MDM_TRY(tx.commit());
     // A page of only parked jobs may hide due ones behind it: look again (each job parks once).
     if (!due.empty() || rows->size() < limit) return due;
@@ -286,14 +235,12 @@ Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_a
 
 Result<bool> SqliteStore::mark_job_notified(std::int64_t id, std::int64_t next_notify_at, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(
+  M2MDM_TRY(impl_->exec(
       "UPDATE jobs SET notify_attempts = notify_attempts + 1, next_notify_at = ?, "
       "state = CASE WHEN state = 'queued' THEN 'notified' ELSE state END, "
       "updated = CASE WHEN state IN ('queued','notified') THEN ? ELSE updated END "
-      "WHERE id = ? AND state IN ('queued','notified','delivering','delivered')");
-  if (!st) return fail(st.error());
-  st->i64(1, next_notify_at).i64(2, now).i64(3, id);
-  M2MDM_TRY(st->exec());
+      "WHERE id = ? AND state IN ('queued','notified','delivering','delivered')",
+      next_notify_at, now, id));
   return sqlite3_changes(impl_->db.get()) == 1;
 }
 

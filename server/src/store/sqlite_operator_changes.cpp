@@ -31,11 +31,6 @@ OperatorChange read_change(Query& st) {
   return c;
 }
 
-/// Every row of @p st (a SELECT of kChangeColumns, bound).
-Result<std::vector<OperatorChange>> read_changes(Query& st) {
-  return st.rows(read_change);
-}
-
 /// States in which a change still waits for something (at most one per device).
 constexpr const char* kOpenChangeStates = "('requested','discarded','pristine','reprovisioning')";
 
@@ -135,19 +130,16 @@ Result<void> SqliteStore::Impl::begin_reprovisioning(std::string_view dev_id, st
 }
 
 Result<void> SqliteStore::Impl::fail_changes_of_ended_jobs(std::int64_t now) {
-  auto st = q(
+  return exec(
       "UPDATE operator_changes SET state = 'failed', completed_at = ?, updated = ? WHERE state IN "
-      "('requested','discarded','reprovisioning') AND job_id IN (SELECT id FROM jobs WHERE state IN ('expired','cancelled'))");
-  if (!st) return fail(st.error());
-  st->i64(1, now).i64(2, now);
-  return st->exec();
+      "('requested','discarded','reprovisioning') AND job_id IN (SELECT id FROM jobs WHERE state IN ('expired','cancelled'))",
+      now, now);
 }
 
 Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const OperatorChange& change,
                                                                            const NewJob& nj, const AuditEntry& audit,
                                                                            std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   {
     auto open = impl_->q(std::string("SELECT COUNT(*) FROM operator_changes WHERE dev_id = ? AND state IN ") +
@@ -161,24 +153,14 @@ Result<std::pair<OperatorChange, Job>> SqliteStore::create_operator_change(const
   if (!job) return fail(job.error());
   // Variant B: the job resets the device; the MCIM waits in the row for the re-bootstrap.
   const bool pristine = change.variant == "B";
-  auto ins = impl_->q(
+  auto id = impl_->insert(
       "INSERT INTO operator_changes(dev_id, variant, from_sho, to_sho, job_id, nonce, state, created, updated, "
-      "reset_job_id, mcim, install_ttl, batch_id) VALUES(?,?,?,?,?,?,'requested',?,?,?,?,?,?)");
-  if (!ins) return fail(ins.error());
-  ins->text(1, change.dev_id)
-      .text(2, change.variant)
-      .i64(3, change.from_sho)
-      .i64(4, change.to_sho)
-      .i64(5, job->id)
-      .text(6, change.nonce)
-      .i64(7, now)
-      .i64(8, now)
-      .i64(9, pristine ? job->id : 0);
-  if (pristine) ins->blob(10, change.mcim);
-  else ins->null(10);
-  ins->i64(11, change.install_ttl).i64(12, change.batch_id);
-  M2MDM_TRY(ins->exec());  // a spent nonce: conflict
-  auto created = impl_->change_where("id", std::int64_t{sqlite3_last_insert_rowid(impl_->db.get())});
+      "reset_job_id, mcim, install_ttl, batch_id) VALUES(?,?,?,?,?,?,'requested',?,?,?,?,?,?)",
+      change.dev_id, change.variant, change.from_sho, change.to_sho, job->id, change.nonce, now, now,
+      pristine ? job->id : 0, pristine ? std::optional<ByteView>(change.mcim) : std::nullopt, change.install_ttl,
+      change.batch_id);
+  if (!id) return fail(id.error());  // a spent nonce: conflict
+  auto created = impl_->change_where("id", *id);
   if (!created) return fail(created.error());
   AuditEntry a = audit;
   a.subject = std::to_string(created->id);
@@ -204,28 +186,21 @@ Result<std::optional<OperatorChange>> SqliteStore::operator_change_for_job(std::
 
 Result<std::vector<OperatorChange>> SqliteStore::list_operator_changes(std::string_view dev_id) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE dev_id = ? ORDER BY id");
-  if (!st) return fail(st.error());
-  st->text(1, dev_id);
-  return read_changes(*st);
+  return impl_->rows_where(kChangeColumns, "operator_changes", "dev_id", dev_id, read_change);
 }
 
 Result<std::vector<OperatorChange>> SqliteStore::operator_changes_in(ChangeState state) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE state = ? ORDER BY id");
-  if (!st) return fail(st.error());
-  st->text(1, to_string(state));
-  return read_changes(*st);
+  return impl_->rows_where(kChangeColumns, "operator_changes", "state", to_string(state), read_change);
 }
 
 Result<ChangeBatch> SqliteStore::create_change_batch(std::int64_t to_sho, std::string_view variant,
                                                      std::int64_t size, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto ins = impl_->q("INSERT INTO operator_change_batches(to_sho, variant, size, created) VALUES(?,?,?,?)");
-  if (!ins) return fail(ins.error());
-  ins->i64(1, to_sho).text(2, variant).i64(3, size).i64(4, now);
-  M2MDM_TRY(ins->exec());
-  return ChangeBatch{sqlite3_last_insert_rowid(impl_->db.get()), to_sho, std::string(variant), size, now};
+  auto id = impl_->insert("INSERT INTO operator_change_batches(to_sho, variant, size, created) VALUES(?,?,?,?)", to_sho,
+                          variant, size, now);
+  if (!id) return fail(id.error());
+  return ChangeBatch{*id, to_sho, std::string(variant), size, now};
 }
 
 Result<ChangeBatch> SqliteStore::get_change_batch(std::int64_t id) {
@@ -239,10 +214,7 @@ Result<ChangeBatch> SqliteStore::get_change_batch(std::int64_t id) {
 
 Result<std::vector<OperatorChange>> SqliteStore::operator_changes_of_batch(std::int64_t id) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE batch_id = ? ORDER BY id");
-  if (!st) return fail(st.error());
-  st->i64(1, id);
-  return read_changes(*st);
+  return impl_->rows_where(kChangeColumns, "operator_changes", "batch_id", id, read_change);
 }
 
 Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {
@@ -255,19 +227,16 @@ Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {
 
 Result<OperatorChange> SqliteStore::record_change_discarded(std::int64_t id, std::string_view detail,
                                                             std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto change = impl_->change_where("id", id);
   if (!change) return fail(change.error());
   if (change->discarded_at != 0) return change;  // the device sent it again
   const bool open = change->state == ChangeState::requested;
-  auto up = impl_->q(
+  M2MDM_TRY(impl_->exec(
       "UPDATE operator_changes SET state = CASE WHEN state = 'requested' THEN 'discarded' ELSE state END, "
-      "discard_detail = ?, discarded_at = ?, updated = ? WHERE id = ?");
-  if (!up) return fail(up.error());
-  up->text(1, detail).i64(2, now).i64(3, now).i64(4, id);
-  M2MDM_TRY(up->exec());
+      "discard_detail = ?, discarded_at = ?, updated = ? WHERE id = ?",
+      detail, now, now, id));
   // Seed 004 step 9: the discard confirmation reaches the old SHO (its own MCIM's details).
   M2MDM_TRY(impl_->enqueue_callback_for(change->from_sho,
                                         {{"event", "operator_change.discarded"},
@@ -286,17 +255,13 @@ Result<OperatorChange> SqliteStore::record_change_discarded(std::int64_t id, std
 }
 
 Result<OperatorChange> SqliteStore::acknowledge_change(std::int64_t id, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto change = impl_->change_where("id", id);
   if (!change) return fail(change.error());
   if (change->discarded_at == 0) return fail(err(errc::conflict));
   if (change->acknowledged_at != 0) return change;
-  auto up = impl_->q("UPDATE operator_changes SET acknowledged_at = ?, updated = ? WHERE id = ?");
-  if (!up) return fail(up.error());
-  up->i64(1, now).i64(2, now).i64(3, id);
-  M2MDM_TRY(up->exec());
+  M2MDM_TRY(impl_->exec("UPDATE operator_changes SET acknowledged_at = ?, updated = ? WHERE id = ?", now, now, id));
   // Step 11: relayed to the new SHO filtered of everything of the old SHO.
   M2MDM_TRY(impl_->enqueue_callback_for(change->to_sho,
                                         {{"event", "operator_change.acknowledged"},
@@ -313,8 +278,7 @@ Result<OperatorChange> SqliteStore::acknowledge_change(std::int64_t id, std::int
 }
 
 Result<bool> SqliteStore::expire_pristine_change(std::int64_t id, std::string_view reason, std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   auto change = impl_->change_where("id", id);
   if (!change) return fail(change.error());

@@ -5,11 +5,9 @@ namespace m2mdm::server {
 
 Result<Sho> SqliteStore::create_sho(std::string_view name, ByteView token_hash, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q("INSERT INTO shos(name, token_hash, created) VALUES(?,?,?)");
-  if (!st) return fail(st.error());
-  st->text(1, name).blob(2, token_hash).i64(3, now);
-  M2MDM_TRY(st->exec());
-  return impl_->sho_where("id", std::int64_t{sqlite3_last_insert_rowid(impl_->db.get())});
+  auto id = impl_->insert("INSERT INTO shos(name, token_hash, created) VALUES(?,?,?)", name, token_hash, now);
+  if (!id) return fail(id.error());
+  return impl_->sho_where("id", *id);
 }
 
 Result<Sho> SqliteStore::get_sho(std::int64_t id) {
@@ -37,10 +35,7 @@ Result<void> SqliteStore::set_sho_callback(std::int64_t sho_id, std::string_view
 
 Result<void> SqliteStore::set_sho_signer(std::int64_t sho_id, std::string_view signer) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q("UPDATE shos SET signer = ? WHERE id = ?");
-  if (!st) return fail(st.error());
-  st->text(1, signer).i64(2, sho_id);
-  M2MDM_TRY(st->exec());
+  M2MDM_TRY(impl_->exec("UPDATE shos SET signer = ? WHERE id = ?", signer, sho_id));
   return impl_->changed_one(impl_->db.get());
 }
 

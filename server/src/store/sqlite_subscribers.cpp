@@ -24,12 +24,9 @@ Result<Subscriber> subscriber_where(SqliteStore::Impl& impl, const char* column,
 
 Result<Subscriber> SqliteStore::create_subscriber(std::string_view name, ByteView token_hash, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q("INSERT INTO subscribers(name, token_hash, created) VALUES(?,?,?)");
-  if (!st) return fail(st.error());
-  st->text(1, name).blob(2, token_hash).i64(3, now);
-  M2MDM_TRY(st->exec());
-  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
-  return subscriber_where(*impl_, "id", id);
+  auto id = impl_->insert("INSERT INTO subscribers(name, token_hash, created) VALUES(?,?,?)", name, token_hash, now);
+  if (!id) return fail(id.error());
+  return subscriber_where(*impl_, "id", *id);
 }
 
 Result<Subscriber> SqliteStore::get_subscriber(std::int64_t id) {
@@ -57,8 +54,7 @@ Result<std::vector<Subscriber>> SqliteStore::list_subscribers() {
 Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subscriber_id,
                                                 std::span<const std::string> dev_ids, const AuditEntry& audit,
                                                 std::int64_t now) {
-  Impl::Lock lock(*impl_);
-  Impl::Tx tx(*impl_);
+  Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
   std::size_t changed = 0;
   for (const auto& dev_id : dev_ids) {
@@ -69,14 +65,8 @@ Result<std::size_t> SqliteStore::assign_devices(std::optional<std::int64_t> subs
     std::optional<std::int64_t> current;
     if (!st->col_null(0)) current = st->col_i64(0);
     if (current == subscriber_id) continue;
-    auto up = impl_->q("UPDATE devices SET subscriber_id = ?, updated = ? WHERE dev_id = ?");
-    if (!up) return fail(up.error());
-    if (subscriber_id)
-      up->i64(1, *subscriber_id);
-    else
-      up->null(1);
-    up->i64(2, now).text(3, dev_id);
-    M2MDM_TRY(up->exec());
+    M2MDM_TRY(impl_->exec("UPDATE devices SET subscriber_id = ?, updated = ? WHERE dev_id = ?", subscriber_id, now,
+                          dev_id));
     ++changed;
   }
   AuditEntry entry = audit;

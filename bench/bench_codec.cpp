@@ -20,15 +20,6 @@ namespace {
 using namespace m2mdm;
 using namespace m2mdm::syncml;
 
-Message header(std::uint32_t msg_id) {
-  Message m;
-  m.hdr.session_id = "4E2";
-  m.hdr.msg_id = msg_id;
-  m.hdr.target.loc_uri = "https://dm.example.net:8443/dm";
-  m.hdr.source.loc_uri = "IMEI:493005100592800";
-  return m;
-}
-
 Item source_item(std::string uri, std::string data) {
   Item it;
   it.source = Location{std::move(uri), std::nullopt};
@@ -41,17 +32,8 @@ Item source_item(std::string uri, std::string data) {
 
 // Package 1: Alert 1201 + Replace of ./DevInfo (DM_Protocol 1.2 §2.6.1.1 shape) + Final.
 Message package1() {
-  Message m = header(1);
-  m.hdr.cred = Cred{};
-  m.hdr.cred->meta.type = "syncml:auth-md5";
-  m.hdr.cred->meta.format = "b64";
-  m.hdr.cred->data = "Zz6EivR3yeaaENcRN6lpAQ==";
-  m.hdr.meta = Meta{};
-  m.hdr.meta->max_msg_size = 16384;
-  Alert a;
-  a.cmd_id = 1;
-  a.data = 1201;
-  m.body.push_back(Command{a});
+  Message m = test::sample_message(1);
+  test::start_package1(m);
   ItemCommand rep;
   rep.kind = CommandKind::Replace;
   rep.cmd_id = 2;
@@ -65,7 +47,7 @@ Message package1() {
 
 // A Status for a Get and its Results with 10 items.
 Message results10() {
-  Message m = header(3);
+  Message m = test::sample_message(3);
   Status st;
   st.cmd_id = 1;
   st.msg_ref = 2;
@@ -87,7 +69,7 @@ Message results10() {
 
 // A Replace carrying 64 KB of base64 text (48 KiB of random bytes).
 Message replace64k() {
-  Message m = header(4);
+  Message m = test::sample_message(4);
   std::mt19937 rng(42);
   Bytes raw(48 * 1024);
   for (auto& b : raw) b = static_cast<std::uint8_t>(rng());
@@ -121,22 +103,22 @@ void each_iteration(benchmark::State& st, std::size_t bytes, Op op) {
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * bytes));
 }
 
-void BM_DecodeXml(benchmark::State& st, std::string name) {
-  const auto& fx = fixtures().at(name);
-  each_iteration(st, fx.xml.size(), [&] { return decode_xml(fx.xml); });
+// Registers the benchmark @p name: @p op once per iteration, counting @p bytes per iteration.
+template <typename Op>
+void register_codec_op(const std::string& name, std::size_t bytes, Op op) {
+  benchmark::RegisterBenchmark(name.c_str(), [bytes, op](benchmark::State& st) { each_iteration(st, bytes, op); });
 }
-void BM_EncodeXml(benchmark::State& st, std::string name) {
-  const auto& fx = fixtures().at(name);
-  each_iteration(st, fx.xml.size(), [&] { return encode_xml(fx.model); });
+
+// Our codec's four directions on message @p n: DecodeXml/<n>, EncodeXml/<n>, DecodeWbxml/<n>,
+// EncodeWbxml/<n>.
+void register_codec_benchmarks(const std::string& n) {
+  const Fixture& fx = fixtures().at(n);
+  register_codec_op("DecodeXml/" + n, fx.xml.size(), [&fx] { return decode_xml(fx.xml); });
+  register_codec_op("EncodeXml/" + n, fx.xml.size(), [&fx] { return encode_xml(fx.model); });
+  register_codec_op("DecodeWbxml/" + n, fx.wbxml.size(), [&fx] { return decode_wbxml(fx.wbxml); });
+  register_codec_op("EncodeWbxml/" + n, fx.wbxml.size(), [&fx] { return encode_wbxml(fx.model); });
 }
-void BM_DecodeWbxml(benchmark::State& st, std::string name) {
-  const auto& fx = fixtures().at(name);
-  each_iteration(st, fx.wbxml.size(), [&] { return decode_wbxml(fx.wbxml); });
-}
-void BM_EncodeWbxml(benchmark::State& st, std::string name) {
-  const auto& fx = fixtures().at(name);
-  each_iteration(st, fx.wbxml.size(), [&] { return encode_wbxml(fx.model); });
-}
+
 // libwbxml's own WBXML→XML conversion of the same bytes (compact XML, as the conv API is used).
 void BM_LibwbxmlWbxml2Xml(benchmark::State& st, std::string name) {
   const auto& fx = fixtures().at(name);
@@ -181,10 +163,7 @@ class Reporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   for (const char* name : {"package1", "results10", "replace64k"}) {
     const std::string n(name);
-    benchmark::RegisterBenchmark(("DecodeXml/" + n).c_str(), BM_DecodeXml, n);
-    benchmark::RegisterBenchmark(("EncodeXml/" + n).c_str(), BM_EncodeXml, n);
-    benchmark::RegisterBenchmark(("DecodeWbxml/" + n).c_str(), BM_DecodeWbxml, n);
-    benchmark::RegisterBenchmark(("EncodeWbxml/" + n).c_str(), BM_EncodeWbxml, n);
+    register_codec_benchmarks(n);
     benchmark::RegisterBenchmark(("LibwbxmlWbxml2Xml/" + n).c_str(), BM_LibwbxmlWbxml2Xml, n);
   }
   benchmark::Initialize(&argc, argv);

@@ -20,34 +20,29 @@ const Bytes kRand = unhex("23553cbe9637a89d218ae64dae47bf35");
 const Bytes kSqn = unhex("ff9bb4d0b607");
 const Bytes kAmf = unhex("b9b9");
 
+// Runs @p op once per iteration, one item per iteration.
+template <typename Op>
+void per_item(benchmark::State& state, Op op) {
+  for (auto _ : state) benchmark::DoNotOptimize(op());
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_MilenageF2345(benchmark::State& state) {
   auto m = mo::Milenage::create(kK, kOpc).value();
-  for (auto _ : state) {
-    auto r = m.f2345(kRand);
-    benchmark::DoNotOptimize(r);
-  }
-  state.SetItemsProcessed(state.iterations());
+  per_item(state, [&] { return m.f2345(kRand); });
 }
 BENCHMARK(BM_MilenageF2345);
 
 void BM_MilenageF1(benchmark::State& state) {
   auto m = mo::Milenage::create(kK, kOpc).value();
-  for (auto _ : state) {
-    auto r = m.f1(kRand, kSqn, kAmf);
-    benchmark::DoNotOptimize(r);
-  }
-  state.SetItemsProcessed(state.iterations());
+  per_item(state, [&] { return m.f1(kRand, kSqn, kAmf); });
 }
 BENCHMARK(BM_MilenageF1);
 
 void BM_GenerateVectorCached(benchmark::State& state) {
   auto m = mo::Milenage::create(kK, kOpc).value();
   std::uint64_t sqn = 1;
-  for (auto _ : state) {
-    auto v = mo::generate_vector(m, kRand, sqn++, kAmf);
-    benchmark::DoNotOptimize(v);
-  }
-  state.SetItemsProcessed(state.iterations());
+  per_item(state, [&] { return mo::generate_vector(m, kRand, sqn++, kAmf); });
 }
 BENCHMARK(BM_GenerateVectorCached);
 
@@ -55,11 +50,7 @@ void BM_GenerateVectorFromKeys(benchmark::State& state) {
   auto keys = mo::SubscriberKeys::from_opc(kK, kOpc).value();
   mo::OpenSslRandom rng;
   std::uint64_t sqn = 1;
-  for (auto _ : state) {
-    auto v = mo::generate_vector(keys, rng, sqn++, kAmf);
-    benchmark::DoNotOptimize(v);
-  }
-  state.SetItemsProcessed(state.iterations());
+  per_item(state, [&] { return mo::generate_vector(keys, rng, sqn++, kAmf); });
 }
 BENCHMARK(BM_GenerateVectorFromKeys);
 

@@ -47,7 +47,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::string_view kDevId = "IMEI:490154203237518";
+using m2mdm::test::kTestDevId;  // the DevId the vectors name: the fixtures' test device
 constexpr std::string_view kServerId = "ro-dpf";
 constexpr std::string_view kServerUri = "http://127.0.0.1/dm";
 
@@ -87,7 +87,7 @@ const SharedPki& shared_pki() {
     p.root = fs::temp_directory_path() / ("m2mdm-client-conf-" + std::to_string(::getpid()));
     fs::remove_all(p.root);
     fs::create_directories(p.root);
-    auto files = m2mdm::test::make_test_pki(p.root / "pki", kDevId);
+    auto files = m2mdm::test::make_test_pki(p.root / "pki", kTestDevId);
     EXPECT_TRUE(files) << files.error().message();
     if (files) {
       p.sho_ca_pem = slurp(files->at("sho-ca"));
@@ -174,7 +174,7 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
 
     const json device = spec_.value("device", json::object());
     m2mdm::test::DeviceTreeSpec tree;
-    tree.dev_id = std::string(kDevId);
+    tree.dev_id = std::string(kTestDevId);
     tree.model = "conformance-1";
     tree.server_id = std::string(kServerId);
     tree.server_name = "Registration Operator";
@@ -216,7 +216,7 @@ class ClientConformance : public ::testing::TestWithParam<std::string> {
     }
     agent_.emplace(tree_, *tre_, *registry_, *outbox_, std::move(*anchors));
     agent_->attach();
-    account_.dev_id = std::string(kDevId);
+    account_.dev_id = std::string(kTestDevId);
     account_.server_id = std::string(kServerId);
     account_.server_uri = std::string(kServerUri);
     account_.client_auth = tree.client_auth;

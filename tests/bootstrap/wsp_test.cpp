@@ -184,30 +184,36 @@ TEST(WspPush, AppIdAsUriAndOtherHeadersKeptRaw) {
   EXPECT_EQ(dec->other_headers.size(), 4u);
 }
 
+// @p ct through encode_content_type: the octets @p expected_hex (upper case), which
+// decode_content_type reads back in full. Returns what it read (nothing after a failure).
+std::optional<ContentType> round_trip(const ContentType& ct, std::string_view expected_hex) {
+  auto enc = encode_content_type(ct);
+  EXPECT_TRUE(enc);
+  if (!enc) return std::nullopt;
+  EXPECT_EQ(hex_encode(*enc, true), expected_hex);
+  std::size_t pos = 0;
+  auto dec = decode_content_type(*enc, pos);
+  EXPECT_TRUE(dec);
+  if (!dec) return std::nullopt;
+  EXPECT_EQ(pos, enc->size());
+  return *dec;
+}
+
 TEST(WspPush, TypedParametersGeneric) {
   // text/plain (0x83) with Charset (0x81) = utf-8 (106 -> EA) and Q (0x80) = uintvar 0x64.
   ContentType ct;
   ct.code = 0x03;
   ct.media = "text/plain";
   ct.params = {Parameter{0x01, "Charset", Value::num(106)}, Parameter{0x00, "Q", Value::num(0x64)}};
-  auto enc = encode_content_type(ct);
-  ASSERT_TRUE(enc);
-  EXPECT_EQ(hex_encode(*enc, true), "058381EA8064");
-  std::size_t pos = 0;
-  auto dec = decode_content_type(*enc, pos);
+  auto dec = round_trip(ct, "058381EA8064");
   ASSERT_TRUE(dec);
-  EXPECT_EQ(pos, enc->size());
   EXPECT_EQ(*dec, ct);
 }
 
 TEST(WspPush, LongIntegerMediaCode) {
   ContentType ct;
   ct.code = 0x0201;  // beyond Short-integer: Long-integer 02 02 01 in the general form
-  auto enc = encode_content_type(ct);
-  ASSERT_TRUE(enc);
-  EXPECT_EQ(hex_encode(*enc, true), "03020201");
-  std::size_t pos = 0;
-  auto dec = decode_content_type(*enc, pos);
+  auto dec = round_trip(ct, "03020201");
   ASSERT_TRUE(dec);
   EXPECT_EQ(dec->code, 0x0201u);
 }
@@ -216,11 +222,7 @@ TEST(WspPush, TextStartingWithHighOctetIsQuoted) {
   ContentType ct;
   ct.code = kCtConnectivityWbxml;
   ct.params = {Parameter{std::nullopt, "X", Value::str("\xC3\xA9t\xC3\xA9")}};
-  auto enc = encode_content_type(ct);
-  ASSERT_TRUE(enc);
-  EXPECT_EQ(hex_encode(*enc, true), "0AB658007FC3A974C3A900");
-  std::size_t pos = 0;
-  auto dec = decode_content_type(*enc, pos);
+  auto dec = round_trip(ct, "0AB658007FC3A974C3A900");
   ASSERT_TRUE(dec);
   EXPECT_EQ(dec->params.at(0).value.text, "\xC3\xA9t\xC3\xA9");
 }

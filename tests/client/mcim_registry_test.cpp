@@ -1,6 +1,6 @@
 // The MCIM registry over a real software TRE: lifecycle, at most one Active, counters per SHO,
 // Blocked at start, and power loss at every write step of install and switch.
-#include "../mo/mcim_test_util.hpp"
+#include "tre_copy_fixture.hpp"
 
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/client/mcim_registry.hpp"
@@ -15,20 +15,9 @@ namespace {
 namespace fs = std::filesystem;
 using test::TestPki;
 
-class Registry : public ::testing::Test {
+class Registry : public TreCopyTest {
  protected:
-  void SetUp() override {
-    dir_ = TestPki::instance().tre_copy("reg-ec", "reg");
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::unique_ptr<SoftwareTre> open_tre() {
-    auto t = SoftwareTre::open(dir_);
-    if (!t) throw std::runtime_error("tre open: " + t.error().message());
-    return std::move(*t);
-  }
+  Registry() : TreCopyTest("reg-ec", "reg") {}
   Bytes sealed(std::uint64_t counter, const std::string& imsi_suffix = "1") {
     auto& pki = TestPki::instance();
     mo::McimProfile p = test::bound_profile("reg-ec", counter);
@@ -43,7 +32,6 @@ class Registry : public ::testing::Test {
     for (const auto& e : r.entries()) n += e.state == McimState::active ? 1 : 0;
     return n;
   }
-  fs::path dir_;
 };
 
 TEST_F(Registry, InstallActivateSwitchDelete) {

@@ -3,7 +3,7 @@
 // write. Variant B: the old SHO's token resets the device to the pristine state in one TRE
 // write and arms the re-bootstrap. Every bad token changes nothing; a power loss at any write
 // leaves a defined state (A: the old or the new MCIM active; B: the old MCIM active or none).
-#include "../mo/mcim_test_util.hpp"
+#include "tre_copy_fixture.hpp"
 
 #include "m2mdm/client/alert_outbox.hpp"
 #include "m2mdm/client/m2msim_agent.hpp"
@@ -34,10 +34,11 @@ struct TokenCase {
   Bytes token;
 };
 
-class OperatorChange : public ::testing::Test {
+class OperatorChange : public TreCopyTest {
  protected:
+  OperatorChange() : TreCopyTest(std::string(kDev), "oc") {}
   void SetUp() override {
-    dir_ = TestPki::instance().tre_copy(std::string(kDev), "oc");
+    TreCopyTest::SetUp();
     start();
     // The old SHO's MCIM, installed and active (the initial provisioning).
     deliver("old", sealed_by_old(1, "1"), {});
@@ -45,18 +46,11 @@ class OperatorChange : public ::testing::Test {
     ASSERT_EQ(registry_->active()->sho_id, kOldSho);
     outbox_ = MemoryAlertOutbox{};
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   /// (Re)starts the device: TRE, registry, tree with the M2MSIMMobj, agent (a reboot).
   void start() {
     agent_.reset();
     registry_.reset();
-    auto t = SoftwareTre::open(dir_);
-    if (!t) throw std::runtime_error("tre: " + t.error().message());
-    tre_ = std::move(*t);
+    tre_ = open_tre();
     auto r = McimRegistry::open(*tre_);
     if (!r) throw std::runtime_error("registry: " + r.error().message());
     registry_.emplace(std::move(*r));
@@ -190,7 +184,26 @@ class OperatorChange : public ::testing::Test {
       }
   }
 
-  fs::path dir_;
+  /// Nothing of the old MCIM is left: not its profile, not its TRE item, not its node.
+  void expect_old_mcim_gone() {
+    EXPECT_FALSE(registry_->profile("old").has_value());
+    auto items = tre_->list();
+    ASSERT_TRUE(items.has_value());
+    for (const auto& item : *items) EXPECT_NE(item.id, "mcim.old");
+    EXPECT_FALSE(tree_->exists(mo::m2msim_uri("MCIM/old")));
+  }
+  /// The two alerts of a change that succeeded: the discard confirmation of the old MCIM (for the
+  /// old SHO, Correlator @p correlator), then @p result_type with the result Success.
+  void expect_discarded_then(std::string_view result_type, std::string_view correlator) {
+    const auto a = alerts();
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[0].type, mo::kAlertDiscarded);
+    EXPECT_EQ(a[0].source_uri, mo::m2msim_uri("MCIM/old"));
+    EXPECT_EQ(a[0].correlator, correlator);
+    EXPECT_EQ(a[1].type, result_type);
+    EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  }
+
   std::unique_ptr<SoftwareTre> tre_;
   std::optional<McimRegistry> registry_;
   std::unique_ptr<mo::Tree> tree_;
@@ -208,20 +221,10 @@ TEST_F(OperatorChange, TheOldShosTokenMovesTheDeviceToTheNewSho) {
   EXPECT_EQ(active->sho_id, kNewSho);
   // The old credentials are gone from the TRE, not merely inactive.
   EXPECT_EQ(registry_->find("old")->state, McimState::deleted);
-  EXPECT_FALSE(registry_->profile("old").has_value());
-  auto items = tre_->list();
-  ASSERT_TRUE(items.has_value());
-  for (const auto& item : *items) EXPECT_NE(item.id, "mcim.old");
+  ASSERT_NO_FATAL_FAILURE(expect_old_mcim_gone());
   // The discard confirmation first (for the old SHO), then the install result.
-  const auto a = alerts();
-  ASSERT_EQ(a.size(), 2u);
-  EXPECT_EQ(a[0].type, mo::kAlertDiscarded);
-  EXPECT_EQ(a[0].source_uri, mo::m2msim_uri("MCIM/old"));
-  EXPECT_EQ(a[0].correlator, "corr-new");
-  EXPECT_EQ(a[1].type, mo::kAlertInstall);
-  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  ASSERT_NO_FATAL_FAILURE(expect_discarded_then(mo::kAlertInstall, "corr-new"));
   // The tree shows only the new MCIM.
-  EXPECT_FALSE(tree_->exists(mo::m2msim_uri("MCIM/old")));
   EXPECT_EQ(tree_->get_text(mo::m2msim_uri("MCIM/new/State")), "Active");
   // After a reboot too.
   start();
@@ -397,22 +400,12 @@ TEST_F(OperatorChange, VariantBTheOldShosTokenResetsToPristineAndArmsTheReBootst
   // Step 3: no MCIM left, none usable, nothing of them in the TRE.
   EXPECT_FALSE(registry_->active().has_value());
   for (const auto& e : registry_->entries()) EXPECT_EQ(e.state, McimState::deleted);
-  EXPECT_FALSE(registry_->profile("old").has_value());
-  auto items = tre_->list();
-  ASSERT_TRUE(items.has_value());
-  for (const auto& item : *items) EXPECT_NE(item.id, "mcim.old");
-  EXPECT_FALSE(tree_->exists(mo::m2msim_uri("MCIM/old")));
+  ASSERT_NO_FATAL_FAILURE(expect_old_mcim_gone());
   // The re-bootstrap naming the new SHO will be accepted from the server that reset it.
   EXPECT_TRUE(armed());
   EXPECT_EQ(tree_->get_text(mo::m2msim_uri("ReBootstrap/ArmedBy")), kServer);
   // The discard confirmation (for the old SHO), then the reset result.
-  const auto a = alerts();
-  ASSERT_EQ(a.size(), 2u);
-  EXPECT_EQ(a[0].type, mo::kAlertDiscarded);
-  EXPECT_EQ(a[0].source_uri, mo::m2msim_uri("MCIM/old"));
-  EXPECT_EQ(a[0].correlator, "corr-reset");
-  EXPECT_EQ(a[1].type, mo::kAlertReset);
-  EXPECT_EQ(last_result(), mo::M2msimResult::Success);
+  ASSERT_NO_FATAL_FAILURE(expect_discarded_then(mo::kAlertReset, "corr-reset"));
   // Steps 13-14: a pristine device takes the new SHO's MCIM like a new one (no token).
   outbox_ = MemoryAlertOutbox{};
   deliver("new", sealed_by_new(), {});

@@ -1,6 +1,6 @@
 // The software TRE over a real directory: key handling, protected storage, the start-up integrity
 // check (seed 002 §5.1.1.1.3) and crash safety of writes.
-#include "../mo/mcim_test_util.hpp"
+#include "tre_copy_fixture.hpp"
 
 #include "m2mdm/client/error.hpp"
 #include "m2mdm/client/software_tre.hpp"
@@ -16,27 +16,17 @@ namespace {
 namespace fs = std::filesystem;
 using test::TestPki;
 
-class SoftwareTreTest : public ::testing::Test {
+class SoftwareTreTest : public TreCopyTest {
  protected:
+  SoftwareTreTest() : TreCopyTest("tre-ec", "tre") {}
   void SetUp() override {
-    // A private copy of a PKI device directory for each test.
-    dir_ = TestPki::instance().tre_copy("tre-ec", "tre");
+    TreCopyTest::SetUp();
     fs::permissions(dir_ / "platform-key.pem", fs::perms::owner_read | fs::perms::owner_write);
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::unique_ptr<SoftwareTre> open() {
-    auto t = SoftwareTre::open(dir_);
-    if (!t) throw std::runtime_error("open failed: " + t.error().message());
-    return std::move(*t);
-  }
-  fs::path dir_;
 };
 
 TEST_F(SoftwareTreTest, IdentityAndStorageKey) {
-  auto tre = open();
+  auto tre = open_tre();
   EXPECT_EQ(tre->device_id(), "tre-ec");
   EXPECT_EQ(tre->platform_certificate(), TestPki::instance().device("tre-ec").pfc.to_der());
   struct stat st {};
@@ -44,7 +34,7 @@ TEST_F(SoftwareTreTest, IdentityAndStorageKey) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(fs::file_size(dir_ / "storage.key"), 32u);
   const Bytes key_before = test::slurp_bytes(dir_ / "storage.key");
-  auto again = open();  // the storage key is kept across starts
+  auto again = open_tre();  // the storage key is kept across starts
   EXPECT_EQ(test::slurp_bytes(dir_ / "storage.key"), key_before);
 }
 
@@ -59,7 +49,7 @@ TEST_F(SoftwareTreTest, KeyNotMatchingThePfcIsRefused) {
 }
 
 TEST_F(SoftwareTreTest, SignVerifiesWithThePfc) {
-  auto tre = open();
+  auto tre = open_tre();
   const Bytes msg = {'h', 'i'};
   auto sig = tre->sign(msg);
   ASSERT_TRUE(sig.has_value());
@@ -69,7 +59,7 @@ TEST_F(SoftwareTreTest, SignVerifiesWithThePfc) {
 }
 
 TEST_F(SoftwareTreTest, StoragePutGetListErase) {
-  auto tre = open();
+  auto tre = open_tre();
   const std::string secret = "K=465b5ce8b199b49faa5f0a2ee238a6bc";
   ASSERT_TRUE(tre->put("mid-1", as_bytes(secret)).has_value());
   ASSERT_TRUE(tre->put("mid-2", as_bytes("two")).has_value());
@@ -98,14 +88,14 @@ TEST_F(SoftwareTreTest, StoragePutGetListErase) {
   }
   // Survives a restart.
   tre.reset();
-  auto tre2 = open();
+  auto tre2 = open_tre();
   EXPECT_TRUE(tre2->blocked_at_start().empty());
   EXPECT_EQ(as_chars(tre2->get("mid-2")->view()), "two");
 }
 
 TEST_F(SoftwareTreTest, DamagedItemsBecomeBlockedAtStart) {
   {
-    auto tre = open();
+    auto tre = open_tre();
     for (const char* id : {"flip", "trunc", "moved", "good", "empty"}) ASSERT_TRUE(tre->put(id, as_bytes(std::string(40, 'x'))).has_value());
   }
   const fs::path store = dir_ / "store";
@@ -118,7 +108,7 @@ TEST_F(SoftwareTreTest, DamagedItemsBecomeBlockedAtStart) {
   fs::rename(store / "moved.bin", store / "renamed.bin");  // the id is authenticated (AAD)
   test::write_file(store / "empty.bin", Bytes{});
 
-  auto tre = open();
+  auto tre = open_tre();
   EXPECT_EQ(tre->blocked_at_start(), (std::vector<std::string>{"empty", "flip", "renamed", "trunc"}));
   for (const char* id : {"flip", "trunc", "renamed", "empty"}) {
     auto g = tre->get(id);
@@ -134,7 +124,7 @@ TEST_F(SoftwareTreTest, DamagedItemsBecomeBlockedAtStart) {
   EXPECT_FALSE(blocked.at("good"));
   // Blocked stays blocked at the next start; erasing removes it.
   tre.reset();
-  auto tre2 = open();
+  auto tre2 = open_tre();
   EXPECT_TRUE(tre2->blocked_at_start().empty());
   EXPECT_EQ(tre2->get("flip").error(), make_error_code(errc::tre_mid_blocked));
   ASSERT_TRUE(tre2->erase("flip").has_value());
@@ -143,23 +133,23 @@ TEST_F(SoftwareTreTest, DamagedItemsBecomeBlockedAtStart) {
 
 TEST_F(SoftwareTreTest, LostStorageKeyBlocksEverything) {
   {
-    auto tre = open();
+    auto tre = open_tre();
     ASSERT_TRUE(tre->put("mid", as_bytes("v")).has_value());
   }
   fs::remove(dir_ / "storage.key");
-  auto tre = open();
+  auto tre = open_tre();
   EXPECT_EQ(tre->blocked_at_start(), std::vector<std::string>{"mid"});
 }
 
 TEST_F(SoftwareTreTest, PowerLossDuringPutLeavesOldOrNew) {
   for (const char* step : {"write", "sync", "rename", "dir-sync"}) {
     {
-      auto tre = open();
+      auto tre = open_tre();
       ASSERT_TRUE(tre->put("mid", as_bytes("old")).has_value());
       tre->set_crash_hook_for_testing([&](std::string_view s, std::string_view) { return s == step; });
       EXPECT_FALSE(tre->put("mid", as_bytes("new")).has_value()) << step;
     }
-    auto tre = open();  // "reboot"
+    auto tre = open_tre();  // "reboot"
     EXPECT_TRUE(tre->blocked_at_start().empty()) << step;
     auto got = tre->get("mid");
     ASSERT_TRUE(got.has_value()) << step;
@@ -175,7 +165,7 @@ TEST_F(SoftwareTreTest, OpenSealedUsesTheTresOwnDeviceId) {
   const auto& dev = pki.device("tre-ec");
   auto sealed = mo::seal_profile(test::bound_profile("tre-ec", 2), pki.sho_cert, pki.sho_key, dev.pfc);
   ASSERT_TRUE(sealed.has_value());
-  auto tre = open();
+  auto tre = open_tre();
   mo::OpenPolicy pol = test::policy_for("someone-else");  // ignored: the TRE knows who it is
   auto opened = tre->open_sealed(*sealed, pki.anchors(), pol);
   ASSERT_TRUE(opened.has_value()) << opened.error().message();

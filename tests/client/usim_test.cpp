@@ -35,6 +35,16 @@ mo::SubscriberKeys keys3() {
       .value();
 }
 
+// Whether @p out is an answer of the USIM, and the @p Outcome one (AkaSuccess, AkaSyncFailure,
+// AkaMacFailure, AkaAmfFailure).
+template <typename Outcome>
+::testing::AssertionResult answered(const Result<AkaOutcome>& out) {
+  if (!out) return ::testing::AssertionFailure() << "no answer: " << out.error().message();
+  if (!std::holds_alternative<Outcome>(*out))
+    return ::testing::AssertionFailure() << "another outcome (alternative " << out->index() << ")";
+  return ::testing::AssertionSuccess();
+}
+
 UsimProfile profile(std::string imsi = "001010000000001", mo::SubscriberKeys k = keys1(), std::uint64_t sqn = 0) {
   return UsimProfile{std::move(imsi), std::move(k), sqn};
 }
@@ -94,9 +104,7 @@ TEST(Usim, VectorsOutOfOrderWithinTheArrayAreAccepted) {
   std::vector<mo::AuthVector> batch;
   for (int i = 0; i < 5; ++i) batch.push_back(net.next());  // distinct IND values 0..4
   for (int i = 4; i >= 0; --i) {
-    auto out = usim->authenticate(batch[i].rand, batch[i].autn);
-    ASSERT_TRUE(out);
-    EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*out)) << i;
+    EXPECT_TRUE(answered<AkaSuccess>(usim->authenticate(batch[i].rand, batch[i].autn))) << i;
   }
 }
 
@@ -105,12 +113,9 @@ TEST(Usim, ReplayOfSameAutnIsRefusedWithAuts) {
   ASSERT_TRUE(usim);
   Network net;
   const auto v = net.next();
-  auto first = usim->authenticate(v.rand, v.autn);
-  ASSERT_TRUE(first);
-  ASSERT_TRUE(std::holds_alternative<AkaSuccess>(*first));
+  ASSERT_TRUE(answered<AkaSuccess>(usim->authenticate(v.rand, v.autn)));
   auto again = usim->authenticate(v.rand, v.autn);
-  ASSERT_TRUE(again);
-  ASSERT_TRUE(std::holds_alternative<AkaSyncFailure>(*again));
+  ASSERT_TRUE(answered<AkaSyncFailure>(again));
   // The AUTS verifies at the network and carries the USIM's highest SQN.
   auto sqn_ms = mo::verify_auts(net.keys, v.rand, std::get<AkaSyncFailure>(*again).auts);
   ASSERT_TRUE(sqn_ms) << sqn_ms.error().message();
@@ -125,25 +130,17 @@ TEST(Usim, MacFailureOnAnyTamperedAutnOrWrongKey) {
   for (std::size_t i = 0; i < mo::kAutnSize; ++i) {
     mo::Autn bad = v.autn;
     bad[i] ^= 0x04;
-    auto out = usim->authenticate(v.rand, bad);
-    ASSERT_TRUE(out);
-    EXPECT_TRUE(std::holds_alternative<AkaMacFailure>(*out)) << "byte " << i;
+    EXPECT_TRUE(answered<AkaMacFailure>(usim->authenticate(v.rand, bad))) << "byte " << i;
   }
   mo::Rand other = v.rand;
   other[0] ^= 1;
-  auto out = usim->authenticate(other, v.autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaMacFailure>(*out));
+  ASSERT_TRUE(answered<AkaMacFailure>(usim->authenticate(other, v.autn)));
   // A vector made with other keys.
   auto foreign = mo::generate_vector(keys3(), v.rand, 1, kAmf);
   ASSERT_TRUE(foreign);
-  out = usim->authenticate(foreign->rand, foreign->autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaMacFailure>(*out));
+  ASSERT_TRUE(answered<AkaMacFailure>(usim->authenticate(foreign->rand, foreign->autn)));
   // The untampered vector still works: failures did not touch the SQN state.
-  out = usim->authenticate(v.rand, v.autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*out));
+  EXPECT_TRUE(answered<AkaSuccess>(usim->authenticate(v.rand, v.autn)));
 }
 
 TEST(Usim, SqnOutOfWindowThenResyncRecovers) {
@@ -154,16 +151,13 @@ TEST(Usim, SqnOutOfWindowThenResyncRecovers) {
   Network net;  // HE starts at SEQ 0: out of sync
   const auto v = net.next();
   auto out = usim->authenticate(v.rand, v.autn);
-  ASSERT_TRUE(out);
-  ASSERT_TRUE(std::holds_alternative<AkaSyncFailure>(*out));
+  ASSERT_TRUE(answered<AkaSyncFailure>(out));
   auto sqn_ms = mo::verify_auts(net.keys, v.rand, std::get<AkaSyncFailure>(*out).auts);
   ASSERT_TRUE(sqn_ms);
   EXPECT_EQ(p.seq_of(*sqn_ms), 1000u);
   EXPECT_TRUE(net.sqn.resync(*sqn_ms));
   const auto v2 = net.next();
-  out = usim->authenticate(v2.rand, v2.autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*out));
+  EXPECT_TRUE(answered<AkaSuccess>(usim->authenticate(v2.rand, v2.autn)));
 }
 
 TEST(Usim, ForwardJumpBeyondDeltaIsRefused) {
@@ -174,14 +168,10 @@ TEST(Usim, ForwardJumpBeyondDeltaIsRefused) {
   mo::OpenSslRandom rng;
   auto far = mo::generate_vector(keys, rng, p.make_sqn(p.delta + 1, 0), kAmf);
   ASSERT_TRUE(far);
-  auto out = usim->authenticate(far->rand, far->autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaSyncFailure>(*out));
+  ASSERT_TRUE(answered<AkaSyncFailure>(usim->authenticate(far->rand, far->autn)));
   auto edge = mo::generate_vector(keys, rng, p.make_sqn(p.delta, 0), kAmf);
   ASSERT_TRUE(edge);
-  out = usim->authenticate(edge->rand, edge->autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*out));
+  EXPECT_TRUE(answered<AkaSuccess>(usim->authenticate(edge->rand, edge->autn)));
 }
 
 TEST(Usim, OldSeqBeyondLIsRefusedEvenInUnusedSlot) {
@@ -192,15 +182,15 @@ TEST(Usim, OldSeqBeyondLIsRefusedEvenInUnusedSlot) {
   mo::OpenSslRandom rng;
   auto hi = mo::generate_vector(keys, rng, p.make_sqn(100, 0), kAmf);
   ASSERT_TRUE(hi);
-  ASSERT_TRUE(std::holds_alternative<AkaSuccess>(*usim->authenticate(hi->rand, hi->autn)));
+  ASSERT_TRUE(answered<AkaSuccess>(usim->authenticate(hi->rand, hi->autn)));
   // SEQ 100 - 32 = 68 in slot 5 (still at 0): 100 - 68 >= L -> refused.
   auto old = mo::generate_vector(keys, rng, p.make_sqn(100 - p.limit_l, 5), kAmf);
   ASSERT_TRUE(old);
-  EXPECT_TRUE(std::holds_alternative<AkaSyncFailure>(*usim->authenticate(old->rand, old->autn)));
+  EXPECT_TRUE(answered<AkaSyncFailure>(usim->authenticate(old->rand, old->autn)));
   // SEQ 69 in slot 6: within L -> accepted.
   auto recent = mo::generate_vector(keys, rng, p.make_sqn(100 - p.limit_l + 1, 6), kAmf);
   ASSERT_TRUE(recent);
-  EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*usim->authenticate(recent->rand, recent->autn)));
+  EXPECT_TRUE(answered<AkaSuccess>(usim->authenticate(recent->rand, recent->autn)));
 }
 
 TEST(Usim, AmfSeparationBit) {
@@ -211,14 +201,10 @@ TEST(Usim, AmfSeparationBit) {
   mo::OpenSslRandom rng;
   auto v = mo::generate_vector(keys1(), rng, mo::SqnProfile{}.make_sqn(1, 0), Bytes{0x00, 0x00});
   ASSERT_TRUE(v);
-  auto out = usim->authenticate(v->rand, v->autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaAmfFailure>(*out));
+  ASSERT_TRUE(answered<AkaAmfFailure>(usim->authenticate(v->rand, v->autn)));
   v = mo::generate_vector(keys1(), rng, mo::SqnProfile{}.make_sqn(1, 0), kAmf);
   ASSERT_TRUE(v);
-  out = usim->authenticate(v->rand, v->autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*out));
+  EXPECT_TRUE(answered<AkaSuccess>(usim->authenticate(v->rand, v->autn)));
 }
 
 TEST(Usim, BadArguments) {
@@ -240,20 +226,14 @@ TEST(UsimPersistence, StateSurvivesRestartAndReplayStaysRefused) {
     auto usim = Usim::create(profile(), std::make_unique<FileSqnStateStore>(file));
     ASSERT_TRUE(usim);
     EXPECT_TRUE(fs::exists(file));  // the initial state is saved at once
-    auto out = usim->authenticate(v1.rand, v1.autn);
-    ASSERT_TRUE(out);
-    ASSERT_TRUE(std::holds_alternative<AkaSuccess>(*out));
+    ASSERT_TRUE(answered<AkaSuccess>(usim->authenticate(v1.rand, v1.autn)));
   }
   // "Power cycle": a new USIM object on the same file.
   auto usim = Usim::create(profile(), std::make_unique<FileSqnStateStore>(file));
   ASSERT_TRUE(usim);
   EXPECT_EQ(usim->sqn_state().highest_seq(), 1u);
-  auto replay = usim->authenticate(v1.rand, v1.autn);
-  ASSERT_TRUE(replay);
-  EXPECT_TRUE(std::holds_alternative<AkaSyncFailure>(*replay));
-  auto out = usim->authenticate(v2.rand, v2.autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*out));
+  ASSERT_TRUE(answered<AkaSyncFailure>(usim->authenticate(v1.rand, v1.autn)));
+  ASSERT_TRUE(answered<AkaSuccess>(usim->authenticate(v2.rand, v2.autn)));
   EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
 }
 
@@ -319,7 +299,7 @@ TEST(UsimReset, NewSubscriptionReplacesOld) {
   Network old_net;
   for (int i = 0; i < 3; ++i) {
     const auto v = old_net.next();
-    ASSERT_TRUE(std::holds_alternative<AkaSuccess>(*usim->authenticate(v.rand, v.autn)));
+    ASSERT_TRUE(answered<AkaSuccess>(usim->authenticate(v.rand, v.autn)));
   }
   // Alt 3d: the MCIM brings IMSI 2, K/OPc of set 3.
   ASSERT_TRUE(usim->reset(profile("208930000000002", keys3(), 0)));
@@ -327,13 +307,11 @@ TEST(UsimReset, NewSubscriptionReplacesOld) {
   EXPECT_EQ(usim->sqn_state().highest_seq(), 0u);
   // Old subscription's vectors now fail the MAC; the new HE's vectors succeed.
   const auto stale = old_net.next();
-  EXPECT_TRUE(std::holds_alternative<AkaMacFailure>(*usim->authenticate(stale.rand, stale.autn)));
+  EXPECT_TRUE(answered<AkaMacFailure>(usim->authenticate(stale.rand, stale.autn)));
   Network new_net;
   new_net.keys = keys3();
   const auto v = new_net.next();
-  auto out = usim->authenticate(v.rand, v.autn);
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(std::holds_alternative<AkaSuccess>(*out));
+  ASSERT_TRUE(answered<AkaSuccess>(usim->authenticate(v.rand, v.autn)));
   // After a restart with the new profile, the saved state (new IMSI) is resumed.
   auto again = Usim::create(profile("208930000000002", keys3(), 0), std::make_unique<FileSqnStateStore>(file));
   ASSERT_TRUE(again);

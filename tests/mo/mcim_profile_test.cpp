@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace m2mdm::mo {
@@ -36,6 +37,22 @@ void expect_error(const json& j, errc code, const std::string& where) {
   ASSERT_FALSE(r.has_value()) << j.dump();
   EXPECT_EQ(r.error(), make_error_code(code)) << j.dump() << " -> " << r.error().message();
   EXPECT_EQ(w, where);
+}
+
+/// A field of a profile (its dotted name, as the parser reports it) and a value for it.
+struct FieldValue {
+  std::string path;
+  json value;
+};
+
+/// The example profile (bound_json() for a field under "binding.") with @p f set: refused with
+/// @p code, naming f.path.
+void expect_set_refused(const FieldValue& f, errc code) {
+  json j = f.path.starts_with("binding.") ? bound_json() : example_json();
+  std::string pointer = "/" + f.path;
+  std::replace(pointer.begin(), pointer.end(), '.', '/');
+  j[json::json_pointer(pointer)] = f.value;
+  expect_error(j, code, f.path);
 }
 
 TEST(McimProfile, ExampleParsesWithExpectedValues) {
@@ -91,15 +108,9 @@ TEST(McimProfile, MilenageConstantsAndOp) {
 }
 
 TEST(McimProfile, UnknownFieldsAreRefusedAtEveryLevel) {
-  json j = example_json();
-  j["comment"] = "x";
-  expect_error(j, errc::profile_unknown_field, "comment");
-  j = example_json();
-  j["ota"]["tar"] = "b00001";
-  expect_error(j, errc::profile_unknown_field, "ota.tar");
-  j = bound_json();
-  j["binding"]["imei"] = "1";
-  expect_error(j, errc::profile_unknown_field, "binding.imei");
+  for (const auto& f :
+       std::initializer_list<FieldValue>{{"comment", "x"}, {"ota.tar", "b00001"}, {"binding.imei", "1"}})
+    expect_set_refused(f, errc::profile_unknown_field);
 }
 
 TEST(McimProfile, DuplicateFieldIsRefused) {
@@ -134,87 +145,45 @@ TEST(McimProfile, MissingFieldsAreRefused) {
 }
 
 TEST(McimProfile, WrongLengthsAreRefused) {
-  struct Case {
-    const char* field;
-    json value;
-  };
-  for (const auto& c : std::initializer_list<Case>{{"k", "465b5ce8b199b49faa5f0a2ee238a6"},
-                                                   {"opc", "cd63cb71954a9f4e48a5994e37a02bafaa"},
-                                                   {"amf", "b9"},
-                                                   {"sqn", "ff9bb4d0b6"},
-                                                   {"imsi", "0010100000000011"},
-                                                   {"imsi", "00101"},
-                                                   {"iccid", "89999000000000014"},
-                                                   {"plmn_id", "0010"}}) {
-    json j = example_json();
-    j[c.field] = c.value;
-    expect_error(j, errc::profile_bad_length, c.field);
-  }
-  json j = example_json();
-  j["ota"]["kic"] = "0001020304050607";
-  expect_error(j, errc::profile_bad_length, "ota.kic");
-  j = example_json();
-  j["k"] = "465b5ce8b199b49faa5f0a2ee238a6b";  // odd number of hex digits
-  expect_error(j, errc::profile_bad_length, "k");
+  for (const auto& f : std::initializer_list<FieldValue>{{"k", "465b5ce8b199b49faa5f0a2ee238a6"},
+                                                         {"opc", "cd63cb71954a9f4e48a5994e37a02bafaa"},
+                                                         {"amf", "b9"},
+                                                         {"sqn", "ff9bb4d0b6"},
+                                                         {"imsi", "0010100000000011"},
+                                                         {"imsi", "00101"},
+                                                         {"iccid", "89999000000000014"},
+                                                         {"plmn_id", "0010"},
+                                                         {"ota.kic", "0001020304050607"},
+                                                         {"k", "465b5ce8b199b49faa5f0a2ee238a6b"}})  // odd: 31 digits
+    expect_set_refused(f, errc::profile_bad_length);
 }
 
 TEST(McimProfile, BadDigitsAreRefused) {
-  struct Case {
-    const char* field;
-    const char* value;
-  };
-  for (const auto& c : std::initializer_list<Case>{{"imsi", "00101000000000a"},
-                                                   {"iccid", "899990000000000001x"},
-                                                   {"iccid", "8999900000000000015"},  // Luhn check digit wrong
-                                                   {"plmn_id", "0010x"},
-                                                   {"k", "465b5ce8b199b49faa5f0a2ee238a6bz"},
-                                                   {"amf", "b9g9"}}) {
-    json j = example_json();
-    j[c.field] = c.value;
-    expect_error(j, errc::profile_bad_digits, c.field);
-  }
+  for (const auto& f : std::initializer_list<FieldValue>{{"imsi", "00101000000000a"},
+                                                         {"iccid", "899990000000000001x"},
+                                                         {"iccid", "8999900000000000015"},  // Luhn check digit wrong
+                                                         {"plmn_id", "0010x"},
+                                                         {"k", "465b5ce8b199b49faa5f0a2ee238a6bz"},
+                                                         {"amf", "b9g9"}})
+    expect_set_refused(f, errc::profile_bad_digits);
 }
 
 TEST(McimProfile, BadValuesAreRefused) {
-  json j = example_json();
-  j["version"] = 2;
-  expect_error(j, errc::profile_bad_value, "version");
-  j = example_json();
-  j["ota"]["kvn"] = 0;
-  expect_error(j, errc::profile_bad_value, "ota.kvn");
-  j = example_json();
-  j["ota"]["kic_algorithm"] = "xor";
-  expect_error(j, errc::profile_bad_value, "ota.kic_algorithm");
-  j = example_json();
-  j["op"] = "cdc202d5123e20f62b6d676ac72cb318";  // both OP and OPc
-  expect_error(j, errc::profile_bad_value, "op");
-  j = example_json();
-  j["imsi"] = "002010000000001";  // not under plmn_id
-  expect_error(j, errc::profile_bad_value, "imsi");
-  j = example_json();
-  j["sho_id"] = "sho example";
-  expect_error(j, errc::profile_bad_value, "sho_id");
-  j = bound_json();
-  j["binding"]["expires"] = 1000;
-  expect_error(j, errc::profile_bad_value, "binding.expires");
-  j = bound_json();
-  j["binding"]["counter"] = 0;
-  expect_error(j, errc::profile_bad_value, "binding.counter");
-  j = bound_json();
-  j["binding"]["issued"] = -5;
-  expect_error(j, errc::profile_bad_value, "binding.issued");
+  for (const auto& f : std::initializer_list<FieldValue>{{"version", 2},
+                                                         {"ota.kvn", 0},
+                                                         {"ota.kic_algorithm", "xor"},
+                                                         {"op", "cdc202d5123e20f62b6d676ac72cb318"},  // both OP and OPc
+                                                         {"imsi", "002010000000001"},  // not under plmn_id
+                                                         {"sho_id", "sho example"},
+                                                         {"binding.expires", 1000},
+                                                         {"binding.counter", 0},
+                                                         {"binding.issued", -5}})
+    expect_set_refused(f, errc::profile_bad_value);
 }
 
 TEST(McimProfile, WrongTypesAndBadJsonAreMalformed) {
-  json j = example_json();
-  j["k"] = 12;
-  expect_error(j, errc::profile_malformed, "k");
-  j = example_json();
-  j["ota"] = "keys";
-  expect_error(j, errc::profile_malformed, "ota");
-  j = bound_json();
-  j["binding"]["counter"] = 1.5;
-  expect_error(j, errc::profile_malformed, "binding.counter");
+  for (const auto& f : std::initializer_list<FieldValue>{{"k", 12}, {"ota", "keys"}, {"binding.counter", 1.5}})
+    expect_set_refused(f, errc::profile_malformed);
   for (const char* text : {"", "{", "[]", "null", "{\"version\":1} x", "{\"version\":1,}"}) {
     auto r = parse_profile(as_bytes(text));
     ASSERT_FALSE(r.has_value()) << text;

@@ -91,9 +91,16 @@ class DmEnginesTest : public test::PkiTest {
     return x.trips;
   }
 
-  // Runs a session whose peers are expected to fall out: stops at the first refusal.
-  static void exchange_until_refused(client::ClientSession& session, server::DmServerSession& dpf) {
+  // Runs a session whose peers are expected to fall out: stops at the first refusal, keeps each
+  // side's state and report as run_session does, and expects the client to have aborted.
+  void run_until_refused() {
+    client::ClientSession session(tree_, outbox_, std::string(kServerId));
+    server::DmServerSession dpf(backend_, {});
     ASSERT_TRUE(test::run_client_initiated(session, dpf, 10).started);
+    client_state_ = session.state();
+    client_report_ = session.report();
+    server_report_ = dpf.report();
+    EXPECT_EQ(client_state_, client::SessionState::Aborted);
   }
 
   std::unique_ptr<client::SoftwareTre> tre_;
@@ -180,11 +187,8 @@ TEST_F(DmEnginesTest, UnacknowledgedAlertIsResentInTheNextSession) {
 TEST_F(DmEnginesTest, WrongDevicePasswordNeverRunsCommands) {
   backend_.creds.client_password = "not-the-secret";
   backend_.add_job(10, "job-10", seal(1));
-  client::ClientSession session(tree_, outbox_, std::string(kServerId));
-  server::DmServerSession dpf(backend_, {});
-  exchange_until_refused(session, dpf);
-  EXPECT_EQ(session.state(), client::SessionState::Aborted);
-  EXPECT_FALSE(dpf.report().device_authenticated);
+  ASSERT_NO_FATAL_FAILURE(run_until_refused());
+  EXPECT_FALSE(server_report_.device_authenticated);
   EXPECT_TRUE(backend_.states.empty()) << "no job may be claimed for an unauthenticated device";
   EXPECT_FALSE(registry_->active());
 }
@@ -192,11 +196,8 @@ TEST_F(DmEnginesTest, WrongDevicePasswordNeverRunsCommands) {
 TEST_F(DmEnginesTest, ServerWithWrongSecretIsRefusedByTheDevice) {
   backend_.creds.server_password = "impostor";
   backend_.add_job(11, "job-11", seal(1));
-  client::ClientSession session(tree_, outbox_, std::string(kServerId));
-  server::DmServerSession dpf(backend_, {});
-  exchange_until_refused(session, dpf);
-  EXPECT_EQ(session.state(), client::SessionState::Aborted);
-  EXPECT_FALSE(session.report().server_authenticated);
+  ASSERT_NO_FATAL_FAILURE(run_until_refused());
+  EXPECT_FALSE(client_report_.server_authenticated);
   EXPECT_FALSE(registry_->active()) << "an impostor server must not install anything";
   EXPECT_TRUE(mo::list_mcim_entries(tree_).empty());
 }
@@ -269,20 +270,11 @@ TEST_F(DmEnginesTest, AJobWithAnInvalidMcimNameFailsAloneAndLaterJobsGoOn) {
   const std::string bad_names[] = {"../../DMAcc/x", std::string("m\0\xff", 3), ""};
   std::int64_t id = 30;
   for (const auto& name : bad_names) {
-    server::Job job;
-    job.id = id++;
-    job.kind = server::JobKind::activate;
-    job.dev_id = std::string(kDevId);
-    job.correlator = "job-" + std::to_string(job.id);
-    job.payload = Bytes(name.begin(), name.end());
-    backend_.jobs.push_back(job);
+    const std::int64_t job_id = id++;
+    backend_.add_job(job_id, "job-" + std::to_string(job_id), Bytes(name.begin(), name.end())).kind =
+        server::JobKind::activate;
   }
-  server::Job good;
-  good.id = 40;
-  good.dev_id = std::string(kDevId);
-  good.correlator = "job-40";
-  good.payload = seal(1);
-  backend_.jobs.push_back(good);
+  backend_.add_job(40, "job-40", seal(1));
   run_session();
   EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
   ASSERT_EQ(backend_.failures.size(), 3u);
@@ -298,18 +290,8 @@ TEST_F(DmEnginesTest, AJobWithAnInvalidMcimNameFailsAloneAndLaterJobsGoOn) {
 // (here a C0 control character XML 1.0 cannot carry, in a Correlator and in a Replace's data)
 // fails that one alone with its reason; the session and what comes after it go on.
 TEST_F(DmEnginesTest, AJobOrCommandThatCannotBeEncodedFailsAloneAndTheSessionGoesOn) {
-  server::Job bad;
-  bad.id = 50;
-  bad.kind = server::JobKind::reset;
-  bad.dev_id = std::string(kDevId);
-  bad.correlator = std::string("job-\x01", 5);
-  backend_.jobs.push_back(bad);
-  server::Job good;
-  good.id = 51;
-  good.dev_id = std::string(kDevId);
-  good.correlator = "job-51";
-  good.payload = seal(1);
-  backend_.jobs.push_back(good);
+  backend_.add_job(50, std::string("job-\x01", 5), {}).kind = server::JobKind::reset;
+  backend_.add_job(51, "job-51", seal(1));
   server::MgmtCommand unencodable;
   unencodable.id = 1;
   server::MgmtOp rep;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 namespace m2mdm::server {
 namespace {
@@ -45,12 +46,14 @@ HttpServerOptions fast_options() {
   return o;
 }
 
-http::response<http::string_body> roundtrip(tcp::socket& sock, http::request<http::string_body> req) {
+/// Sends @p req on @p stream (a TCP socket or a TLS stream) and reads the response.
+template <typename Stream>
+http::response<http::string_body> roundtrip(Stream& stream, http::request<http::string_body> req) {
   req.prepare_payload();
-  http::write(sock, req);
+  http::write(stream, req);
   beast::flat_buffer buf;
   http::response<http::string_body> res;
-  http::read(sock, buf, res);
+  http::read(stream, buf, res);
   return res;
 }
 
@@ -64,6 +67,26 @@ http::request<http::string_body> get(std::string target) {
   http::request<http::string_body> req{http::verb::get, target, 11};
   req.set(http::field::host, "127.0.0.1");
   return req;
+}
+
+/// Reads one response from @p sock (nullopt if the server closed the connection instead).
+std::optional<http::response<http::string_body>> read_response(tcp::socket& sock) {
+  beast::error_code ec;
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(sock, buf, res, ec);
+  if (ec) return std::nullopt;
+  return res;
+}
+
+/// Sends raw bytes on a fresh connection and reads one response (or nullopt if the server just
+/// closed the connection).
+std::optional<http::response<http::string_body>> raw_exchange(std::uint16_t port, std::string_view bytes) {
+  asio::io_context ioc;
+  auto sock = dial(ioc, port);
+  beast::error_code ec;
+  asio::write(sock, asio::buffer(bytes), ec);
+  return read_response(sock);
 }
 
 TEST(HttpServer, ServesRequestsWithKeepAliveOnAnEphemeralPort) {
@@ -134,13 +157,10 @@ TEST(HttpServer, BodyOverTheLimitGets413) {
   asio::io_context ioc;
   // The announced length alone is refused, before any body byte is read. (The body is not sent:
   // bytes left unread at close would make the kernel reset the connection.)
-  auto sock = dial(ioc, (*srv)->port());
-  asio::write(sock, asio::buffer(std::string_view("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n")));
-  beast::flat_buffer buf;
-  http::response<http::string_body> r;
-  http::read(sock, buf, r);
-  EXPECT_EQ(r.result_int(), 413);
-  EXPECT_FALSE(r.keep_alive());
+  auto r = raw_exchange((*srv)->port(), "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 413);
+  EXPECT_FALSE(r->keep_alive());
   EXPECT_EQ(h.calls.load(), 0);
   // Exactly at the limit is fine.
   auto sock2 = dial(ioc, (*srv)->port());
@@ -180,10 +200,9 @@ TEST(HttpServer, ConnectionsBeyondTheCapGet503) {
   EXPECT_EQ(roundtrip(a, get("/")).result_int(), 200);
   EXPECT_EQ(roundtrip(b, get("/")).result_int(), 200);
   auto c = dial(ioc, (*srv)->port());
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(c, buf, res);  // the server speaks first: 503 and close
-  EXPECT_EQ(res.result_int(), 503);
+  auto res = read_response(c);  // the server speaks first: 503 and close
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 503);
   EXPECT_EQ((*srv)->stats().rejected_connections, 1u);
   EXPECT_EQ(roundtrip(a, get("/")).result_int(), 200);  // the others are unaffected
 }
@@ -192,13 +211,9 @@ TEST(HttpServer, MalformedRequestGets400AndBadAddressFails) {
   EchoHandler h;
   auto srv = HttpServer::start(fast_options(), h);
   ASSERT_TRUE(srv);
-  asio::io_context ioc;
-  auto sock = dial(ioc, (*srv)->port());
-  asio::write(sock, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost x\r\n\r\n")));
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(sock, buf, res);
-  EXPECT_EQ(res.result_int(), 400);
+  auto res = raw_exchange((*srv)->port(), "GET / HTTP/1.1\r\nHost x\r\n\r\n");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 400);
   auto o = fast_options();
   o.address = "not-an-address";
   EXPECT_FALSE(HttpServer::start(o, h));
@@ -207,20 +222,6 @@ TEST(HttpServer, MalformedRequestGets400AndBadAddressFails) {
   auto clash = HttpServer::start(o, h);
   ASSERT_FALSE(clash);
   EXPECT_EQ(clash.error(), make_error_code(errc::bind_failed));
-}
-
-/// Sends raw bytes on a fresh connection and reads one response (or nullopt if the server just
-/// closed the connection).
-std::optional<http::response<http::string_body>> raw_exchange(std::uint16_t port, std::string_view bytes) {
-  asio::io_context ioc;
-  auto sock = dial(ioc, port);
-  beast::error_code ec;
-  asio::write(sock, asio::buffer(bytes), ec);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(sock, buf, res, ec);
-  if (ec) return std::nullopt;
-  return res;
 }
 
 /// The server still answers a plain request on a new connection.
@@ -404,14 +405,7 @@ TEST_F(Tls, RestRouterOverHttpsAnswers401WithoutTokenAnd200Healthz) {
   ctx.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<tcp::socket> stream(dial(ioc, (*srv)->port()), ctx);
   stream.handshake(ssl::stream_base::client);
-  auto ask = [&](http::request<http::string_body> req) {
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(stream, buf, res);
-    return res;
-  };
+  auto ask = [&](http::request<http::string_body> req) { return roundtrip(stream, std::move(req)); };
   EXPECT_EQ(ask(get("/api/v1/devices/x")).result_int(), 401);
   EXPECT_EQ(ask(get("/api/v1/whatever")).result_int(), 401);
   auto h = ask(get("/healthz"));

@@ -493,19 +493,21 @@ int run_child_crashing_at(const char* point, const std::function<void()>& body) 
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/// Creates the store file @p db with one SHO and returns its id (0 on failure).
-std::int64_t store_with_one_sho(const std::filesystem::path& db) {
-  auto s = open_store(db);
-  if (!s) return 0;
-  auto sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1);
-  return sho ? sho->id : 0;
-}
-
-TEST(StoreCrash, ImportKilledMidwayLeavesNoPartialBatch) {
+/// The crash tests' store file db, in a fresh directory, with one SHO (id sho).
+struct StoreCrash : ::testing::Test {
+  void SetUp() override {
+    auto s = open_store(db);
+    ASSERT_TRUE(s);
+    auto created = s->create_sho("s", hash_token("t-0123456789abcdef"), 1);
+    ASSERT_TRUE(created);
+    sho = created->id;
+  }
   TempDir dir;
-  auto db = dir.path() / "m2mdm.sqlite";
-  const std::int64_t sho = store_with_one_sho(db);
-  ASSERT_NE(sho, 0);
+  std::filesystem::path db = dir.path() / "m2mdm.sqlite";
+  std::int64_t sho = 0;
+};
+
+TEST_F(StoreCrash, ImportKilledMidwayLeavesNoPartialBatch) {
   const int rc = run_child_crashing_at("upsert_devices.mid", [&] {
     auto s = open_store(db);
     std::vector<Device> devs;
@@ -521,11 +523,7 @@ TEST(StoreCrash, ImportKilledMidwayLeavesNoPartialBatch) {
 
 // Hardening finding 6: the audit entry of an import is written in the import's own transaction:
 // a kill just before the commit leaves neither the devices nor the entry; a commit leaves both.
-TEST(StoreCrash, ImportAndItsAuditEntryCommitTogether) {
-  TempDir dir;
-  auto db = dir.path() / "m2mdm.sqlite";
-  const std::int64_t sho = store_with_one_sho(db);
-  ASSERT_NE(sho, 0);
+TEST_F(StoreCrash, ImportAndItsAuditEntryCommitTogether) {
   const auto import = [&](Store& s) {
     std::vector<Device> devs{make_device("IMEI:1", "501", sho), make_device("IMEI:2", "502", sho)};
     return s.import_devices(devs, AuditEntry{0, 2, "operator", "device.import", "2 devices", ""}, 2);
@@ -550,17 +548,14 @@ TEST(StoreCrash, ImportAndItsAuditEntryCommitTogether) {
   EXPECT_TRUE(s->get_device("IMEI:2"));
 }
 
-TEST(StoreCrash, ResultKilledBeforeCommitIsRecordedOnRetryExactlyOnce) {
-  TempDir dir;
-  auto db = dir.path() / "m2mdm.sqlite";
+TEST_F(StoreCrash, ResultKilledBeforeCommitIsRecordedOnRetryExactlyOnce) {
   std::string correlator;
   std::int64_t job_id = 0;
   {
     auto s = open_store(db);
-    auto sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1);
-    ASSERT_TRUE(s->set_sho_callback(sho->id, "http://127.0.0.1:1/cb"));
-    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho->id)}, 1));
-    auto j = s->create_job(NewJob{"IMEI:1", sho->id, JobKind::install, Bytes{9}, "a", "", 0}, 1);
+    ASSERT_TRUE(s->set_sho_callback(sho, "http://127.0.0.1:1/cb"));
+    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho)}, 1));
+    auto j = s->create_job(NewJob{"IMEI:1", sho, JobKind::install, Bytes{9}, "a", "", 0}, 1);
     ASSERT_TRUE(j);
     correlator = j->correlator;
     job_id = j->id;
@@ -581,15 +576,12 @@ TEST(StoreCrash, ResultKilledBeforeCommitIsRecordedOnRetryExactlyOnce) {
   EXPECT_EQ(s->get_job(job_id)->state, JobState::succeeded);
 }
 
-TEST(StoreCrash, ClaimKilledMidwayLeavesJobQueued) {
-  TempDir dir;
-  auto db = dir.path() / "m2mdm.sqlite";
+TEST_F(StoreCrash, ClaimKilledMidwayLeavesJobQueued) {
   std::int64_t job_id = 0;
   {
     auto s = open_store(db);
-    auto sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1);
-    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho->id)}, 1));
-    job_id = s->create_job(NewJob{"IMEI:1", sho->id, JobKind::install, Bytes{9}, "a", "", 0}, 1)->id;
+    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho)}, 1));
+    job_id = s->create_job(NewJob{"IMEI:1", sho, JobKind::install, Bytes{9}, "a", "", 0}, 1)->id;
   }
   ASSERT_EQ(run_child_crashing_at("claim_next_job.mid", [&] { (void)open_store(db)->claim_next_job("IMEI:1", 2); }), 77);
   auto s = open_store(db);
@@ -602,15 +594,8 @@ TEST(StoreCrash, ClaimKilledMidwayLeavesJobQueued) {
   EXPECT_EQ((*c)->attempts, 1);
 }
 
-TEST(StoreCrash, CreateJobKilledBeforeCorrelatorLeavesNoHalfJob) {
-  TempDir dir;
-  auto db = dir.path() / "m2mdm.sqlite";
-  std::int64_t sho = 0;
-  {
-    auto s = open_store(db);
-    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
-    ASSERT_TRUE(s->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho)}, 1));
-  }
+TEST_F(StoreCrash, CreateJobKilledBeforeCorrelatorLeavesNoHalfJob) {
+  ASSERT_TRUE(open_store(db)->upsert_devices(std::vector<Device>{make_device("IMEI:1", "500", sho)}, 1));
   ASSERT_EQ(run_child_crashing_at("create_job.mid", [&] {
               (void)open_store(db)->create_job(NewJob{"IMEI:1", sho, JobKind::install, Bytes{9}, "a", "", 0}, 2);
             }),
@@ -619,14 +604,7 @@ TEST(StoreCrash, CreateJobKilledBeforeCorrelatorLeavesNoHalfJob) {
   EXPECT_TRUE(s->list_jobs("IMEI:1")->empty());
 }
 
-TEST(StoreCrash, WriterSigkilledAtRandomPointsLeavesAConsistentStore) {
-  TempDir dir;
-  auto db = dir.path() / "m2mdm.sqlite";
-  std::int64_t sho = 0;
-  {
-    auto s = open_store(db);
-    sho = s->create_sho("s", hash_token("t-0123456789abcdef"), 1)->id;
-  }
+TEST_F(StoreCrash, WriterSigkilledAtRandomPointsLeavesAConsistentStore) {
   for (int round = 0; round < 3; ++round) {
     int ready[2];
     ASSERT_EQ(::pipe(ready), 0);

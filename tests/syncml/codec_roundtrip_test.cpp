@@ -31,12 +31,24 @@ Item leaf_item(std::string uri, std::optional<std::string> data, std::optional<s
   return it;
 }
 
+// An Item with only a Target: @p uri, LocName @p name when given.
+Item target_item(std::string uri, std::optional<std::string> name = std::nullopt) {
+  Item it;
+  it.target = Location{std::move(uri), std::move(name)};
+  return it;
+}
+
+// A @p kind command (Add, Copy, Delete, Exec, Get, Replace), CmdID @p cmd_id, of @p items.
+ItemCommand item_command(CommandKind kind, std::uint32_t cmd_id, std::vector<Item> items) {
+  ItemCommand c;
+  c.kind = kind;
+  c.cmd_id = cmd_id;
+  c.items = std::move(items);
+  return c;
+}
+
 Message header_only(std::uint32_t msg_id) {
-  Message m;
-  m.hdr.session_id = "4E2";
-  m.hdr.msg_id = msg_id;
-  m.hdr.target.loc_uri = "https://dm.example.net:8443/dm";
-  m.hdr.source.loc_uri = "IMEI:493005100592800";
+  Message m = test::sample_message(msg_id);
   m.hdr.source.loc_name = "m2m-dev-1";
   return m;
 }
@@ -46,20 +58,9 @@ std::vector<Message> corpus() {
   std::vector<Message> out;
   {  // package 1
     Message m = header_only(1);
-    m.hdr.cred = Cred{};
-    m.hdr.cred->meta.type = "syncml:auth-md5";
-    m.hdr.cred->meta.format = "b64";
-    m.hdr.cred->data = "Zz6EivR3yeaaENcRN6lpAQ==";
-    m.hdr.meta = Meta{};
-    m.hdr.meta->max_msg_size = 16384;
+    test::start_package1(m);
     m.hdr.meta->max_obj_size = 1048576;
-    Alert a;
-    a.cmd_id = 1;
-    a.data = 1201;
-    m.body.push_back(Command{a});
-    ItemCommand rep;
-    rep.kind = CommandKind::Replace;
-    rep.cmd_id = 2;
+    ItemCommand rep = item_command(CommandKind::Replace, 2, {});
     for (auto [k, v] : {std::pair{"DevId", "IMEI:493005100592800"}, {"Man", "Acme M2M & Co <test>"}, {"Mod", "MX-1"},
                         {"DmV", "1.2"}, {"Lang", "en-US"}})
       rep.items.push_back(leaf_item(std::string("./DevInfo/") + k, v));
@@ -72,62 +73,34 @@ std::vector<Message> corpus() {
     m.hdr.resp_uri = "https://dm.example.net:8443/dm?s=4E2";
     m.body.push_back(Command{test::synchdr_challenge(1, "https://dm.example.net:8443/dm", "IMEI:493005100592800",
                                                      "bm9uY2UtMTIz", 212)});
-    ItemCommand get;
-    get.kind = CommandKind::Get;
-    get.cmd_id = 2;
+    ItemCommand get = item_command(CommandKind::Get, 2, {target_item("./DevDetail/SwV")});
     get.lang = "en";
-    Item gi;
-    gi.target = Location{"./DevDetail/SwV", std::nullopt};
-    get.items.push_back(gi);
     m.body.push_back(Command{get});
     Container atomic;
     atomic.kind = CommandKind::Atomic;
     atomic.cmd_id = 3;
-    ItemCommand add;
-    add.kind = CommandKind::Add;
-    add.cmd_id = 4;
+    ItemCommand add = item_command(CommandKind::Add, 4, {target_item("./M2MSIM/MCIM/1/Name", "name")});
     add.meta = Meta{};
     add.meta->format = "chr";
     add.meta->type = "text/plain";
-    Item ai;
-    ai.target = Location{"./M2MSIM/MCIM/1/Name", "name"};
-    ai.data = "caf\xc3\xa9 \xe2\x82\xac";
-    add.items.push_back(ai);
-    atomic.commands.push_back(Command{add});
-    ItemCommand del;
-    del.kind = CommandKind::Delete;
-    del.cmd_id = 5;
+    add.items[0].data = "caf\xc3\xa9 \xe2\x82\xac";
+    ItemCommand del = item_command(CommandKind::Delete, 5, {target_item("./M2MSIM/Old")});
     del.no_resp = true;
-    Item di;
-    di.target = Location{"./M2MSIM/Old", std::nullopt};
-    del.items.push_back(di);
-    atomic.commands.push_back(Command{del});
+    atomic.commands = {Command{add}, Command{del}};
     m.body.push_back(Command{atomic});
     Container seq;
     seq.kind = CommandKind::Sequence;
     seq.cmd_id = 6;
-    ItemCommand exec;
-    exec.kind = CommandKind::Exec;
-    exec.cmd_id = 7;
+    ItemCommand exec = item_command(CommandKind::Exec, 7, {target_item("./M2MSIM/MCIM/1/Operations/Activate")});
     exec.correlator = "corr-1";
-    Item ei;
-    ei.target = Location{"./M2MSIM/MCIM/1/Operations/Activate", std::nullopt};
-    exec.items.push_back(ei);
-    seq.commands.push_back(Command{exec});
-    ItemCommand copy;
-    copy.kind = CommandKind::Copy;
-    copy.cmd_id = 8;
-    Item ci;
-    ci.target = Location{"./a", std::nullopt};
-    ci.source = Location{"./b", std::nullopt};
-    copy.items.push_back(ci);
-    seq.commands.push_back(Command{copy});
+    Item copied = target_item("./a");
+    copied.source = Location{"./b", std::nullopt};
+    seq.commands = {Command{exec}, Command{item_command(CommandKind::Copy, 8, {copied})}};
     m.body.push_back(Command{seq});
     Alert next;
     next.cmd_id = 9;
     next.data = 1222;
-    Item ni;
-    ni.target = Location{"https://dm.example.net", std::nullopt};
+    Item ni = target_item("https://dm.example.net");
     ni.source = Location{"IMEI:493005100592800", std::nullopt};
     next.items.push_back(ni);
     m.body.push_back(Command{next});
@@ -283,11 +256,8 @@ TEST_F(Tools, OurTokensMatchXml2wbxmlForTheSameDocument) {
 
 TEST_F(Tools, BinaryDataInOurWbxmlIsOpaqueForThemToo) {
   Message m = header_only(5);
-  ItemCommand rep;
-  rep.kind = CommandKind::Replace;
-  rep.cmd_id = 1;
-  rep.items.push_back(leaf_item("./bin", std::string("\x01\x02\x03\x80\xff", 5), "bin"));
-  m.body.push_back(Command{rep});
+  m.body.push_back(Command{
+      item_command(CommandKind::Replace, 1, {leaf_item("./bin", std::string("\x01\x02\x03\x80\xff", 5), "bin")})});
   const fs::path w = dir_ / "bin.wbxml";
   const fs::path x = dir_ / "bin.xml";
   test::write_file(w, encode_wbxml(m).value());

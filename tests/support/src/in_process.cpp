@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <system_error>
 #include <utility>
 
 namespace m2mdm::test {
@@ -27,6 +29,15 @@ Result<client::HttpReply> InProcessTransport::post(const client::Outgoing& m) {
 Exchange run_client_initiated(client::ClientSession& session, server::DmServerSession& dpf, int max_trips) {
   Exchange x;
   const bool trace = std::getenv("M2MDM_TRACE") != nullptr;
+  // One message on stderr, after its direction ("C>S", "S>C"), when M2MDM_TRACE is set.
+  const auto show = [trace](const char* direction, ByteView body) {
+    if (trace) std::fprintf(stderr, "%s %s\n", direction, std::string(as_chars(body)).c_str());
+  };
+  // Stops the exchange on @p side's error, followed by that side's abort reason.
+  const auto stop = [&x](const char* side, const std::error_code& e, const std::string& abort_reason) {
+    x.error = std::string(side) + ": " + e.message() + " / " + abort_reason;
+    return x;
+  };
   auto out = session.start_client_initiated();
   if (!out) {
     x.error = "start: " + out.error().message();
@@ -37,19 +48,13 @@ Exchange run_client_initiated(client::ClientSession& session, server::DmServerSe
   while (next && x.trips < max_trips) {
     ++x.trips;
     x.bytes_out += next->body.size();
-    if (trace) std::fprintf(stderr, "C>S %s\n", std::string(as_chars(next->body)).c_str());
+    show("C>S", next->body);
     auto reply = dpf.handle(next->body, next->content_type, next->hmac_header);
-    if (!reply) {
-      x.error = "server: " + reply.error().message() + " / " + dpf.report().abort_reason;
-      return x;
-    }
+    if (!reply) return stop("server", reply.error(), dpf.report().abort_reason);
     x.bytes_in += reply->body.size();
-    if (trace) std::fprintf(stderr, "S>C %s\n", std::string(as_chars(reply->body)).c_str());
+    show("S>C", reply->body);
     auto resp = session.on_response(reply->body, reply->content_type, reply->hmac_header);
-    if (!resp) {
-      x.error = "client: " + resp.error().message() + " / " + session.report().abort_reason;
-      return x;
-    }
+    if (!resp) return stop("client", resp.error(), session.report().abort_reason);
     next = std::move(*resp);
     if (reply->session_over) {
       x.answered_after_end = next.has_value();

@@ -270,18 +270,20 @@ case("garbage_not_xml_aborts",
      [dict(steps=[dict(send="s1.txt", literal=True, reply=dict(none=True))],
            expect=dict(GARBAGE_EXPECT, abort_reason_contains="malformed"))],
      files={"s1.txt": "HTTP/1.1 502 Bad Gateway\r\n\r\n<html>not SyncML & not XML</ht"})
-case("garbage_wrong_verdtd_aborts",
-     "DM_RepPro 1.2 §6.2: VerDTD must be 1.2; another version aborts the session before any command runs",
-     [dict(steps=[dict(send="s1.xml", reply=dict(none=True))], expect=GARBAGE_EXPECT)],
-     files={"s1.xml": msg(hdr(1, verdtd="1.1"), hdr_status(1, 212) + ack_pkg1(2) + add(4, "./Test/X", "evil"))})
-case("garbage_missing_synchdr_aborts",
-     "DM_RepPro 1.2 §6.1: a SyncML message without SyncHdr aborts the session; nothing changes",
-     [dict(steps=[dict(send="s1.xml", reply=dict(none=True))], expect=GARBAGE_EXPECT)],
-     files={"s1.xml": msg("", add(4, "./Test/X", "evil"))})
-case("garbage_wrong_session_id_aborts",
-     "DM_Protocol 1.2 §8.3: a response carrying another SessionID is not part of this session: abort",
-     [dict(steps=[dict(send="s1.xml", reply=dict(none=True))], expect=GARBAGE_EXPECT)],
-     files={"s1.xml": msg(hdr(1, session="FFFF"), hdr_status(1, 212) + ack_pkg1(2) + add(4, "./Test/X", "evil"))})
+def garbage_case(name, rule, s1):
+    """One server message that is not acceptable SyncML: the session aborts before any command runs."""
+    case(name, rule, [dict(steps=[dict(send="s1.xml", reply=dict(none=True))], expect=GARBAGE_EXPECT)],
+         files={"s1.xml": s1})
+
+garbage_case("garbage_wrong_verdtd_aborts",
+             "DM_RepPro 1.2 §6.2: VerDTD must be 1.2; another version aborts the session before any command runs",
+             msg(hdr(1, verdtd="1.1"), hdr_status(1, 212) + ack_pkg1(2) + add(4, "./Test/X", "evil")))
+garbage_case("garbage_missing_synchdr_aborts",
+             "DM_RepPro 1.2 §6.1: a SyncML message without SyncHdr aborts the session; nothing changes",
+             msg("", add(4, "./Test/X", "evil")))
+garbage_case("garbage_wrong_session_id_aborts",
+             "DM_Protocol 1.2 §8.3: a response carrying another SessionID is not part of this session: abort",
+             msg(hdr(1, session="FFFF"), hdr_status(1, 212) + ack_pkg1(2) + add(4, "./Test/X", "evil")))
 case("server_alert_1223_aborts_session",
      "DM_Protocol 1.2 §8.7: Alert 1223 from the server ends the session at once; commands after it do not run",
      [dict(steps=[dict(send="s1.xml", reply=dict(none=True))],

@@ -334,30 +334,28 @@ lo_case("large_object_chunks_exceed_size_424",
 lo_case("large_object_without_size_411",
         "DM_RepPro 1.2 §7: the first chunk of a large object must carry Meta Size: 411",
         [("0123456789", True)], None, 411, None, codes=[411])
-case("large_object_over_max_obj_size_413",
-     "DM_RepPro 1.2 §7.1: a large object whose Meta Size is above the MaxObjSize the device announced is refused "
-     "with 413 at its first chunk; nothing is written",
-     [dict(package1=dict(), steps=[
-         dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Add", cmd_ref=4, code=413)])),
-         dict(send="s2.xml", reply=dict(none=True))],
-         expect=dict(state="Completed", tree={"./Test/Big": None}))],
-     config=dict(max_obj_size=100),
-     files={"s1.xml": msg(hdr(1), hdr_status(1, 212) + ack_pkg1(2) +
-                          add(4, "./Test/Big", "0123456789", size="{{OverMaxObjSize}}", more=True)),
-            "s2.xml": end_msg(2)})
-case("large_object_whole_over_max_obj_size_413",
-     "DM_RepPro 1.2 §7.1: an object above the device's MaxObjSize sent whole (not chunked) is refused with 413",
-     [dict(package1=dict(), steps=[
-         dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Add", cmd_ref=4, code=413)])),
-         dict(send="s2.xml", reply=dict(none=True))],
-         expect=dict(state="Completed", tree={"./Test/Whole": None}))],
-     config=dict(max_obj_size=100),
-     # Over the wire: only against a device whose MaxObjSize is below 200 (the 200-byte object must
-     # fit in one of its messages to be refused whole).
-     extra=dict(remote=dict(device_max_obj_size_below=200)),
-     files={"s1.xml": msg(hdr(1), hdr_status(1, 212) + ack_pkg1(2) +
-                          add(4, "./Test/Whole", "{{Repeat:20:0123456789}}")),
-            "s2.xml": end_msg(2)})
+def over_max_obj_case(name, rule, uri, add_cmd, extra=None):
+    """DM_RepPro 1.2 §7.1: the Add of uri (add_cmd, CmdID 4) is above the MaxObjSize (100) the device
+    announced: 413, nothing written, the session goes on."""
+    case(name, rule,
+         [dict(package1=dict(), steps=[
+             dict(send="s1.xml", reply=dict(statuses=[dict(cmd="Add", cmd_ref=4, code=413)])),
+             dict(send="s2.xml", reply=dict(none=True))],
+             expect=dict(state="Completed", tree={uri: None}))],
+         config=dict(max_obj_size=100), extra=extra,
+         files={"s1.xml": msg(hdr(1), hdr_status(1, 212) + ack_pkg1(2) + add_cmd), "s2.xml": end_msg(2)})
+
+over_max_obj_case("large_object_over_max_obj_size_413",
+                  "DM_RepPro 1.2 §7.1: a large object whose Meta Size is above the MaxObjSize the device announced "
+                  "is refused with 413 at its first chunk; nothing is written",
+                  "./Test/Big", add(4, "./Test/Big", "0123456789", size="{{OverMaxObjSize}}", more=True))
+over_max_obj_case("large_object_whole_over_max_obj_size_413",
+                  "DM_RepPro 1.2 §7.1: an object above the device's MaxObjSize sent whole (not chunked) is refused "
+                  "with 413",
+                  "./Test/Whole", add(4, "./Test/Whole", "{{Repeat:20:0123456789}}"),
+                  # Over the wire: only against a device whose MaxObjSize is below 200 (the 200-byte
+                  # object must fit in one of its messages to be refused whole).
+                  extra=dict(remote=dict(device_max_obj_size_below=200)))
 case("large_object_server_stops_midway_nothing_applied",
      "DM_RepPro 1.2 §7: a server that ends its package before the last chunk leaves nothing applied; the "
      "session is aborted",

@@ -8,6 +8,7 @@
 #include "m2mdm/client/usim.hpp"
 #include "m2mdm/mo/aka.hpp"
 #include "m2mdm/mo/change_token.hpp"
+#include "m2mdm/mo/luhn.hpp"
 #include "m2mdm/mo/mcim_profile.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/seal.hpp"
@@ -291,7 +292,7 @@ class Run {
     p.plmn_id = "00101";
     p.imsi = "00101" + random_digits(10);
     const std::string iccid = "8900101" + random_digits(11);
-    p.iccid = keep_iccid.empty() ? iccid + luhn_digit(iccid) : keep_iccid;
+    p.iccid = keep_iccid.empty() ? iccid + mo::detail::luhn_check_digit(iccid) : keep_iccid;
     mcim_iccid_ = p.iccid;
     p.k = mo::SecretBytes(*k);
     p.opc = mo::SecretBytes(*opc);

@@ -41,10 +41,15 @@ std::uint64_t sqn_arg(const std::string& value) {
   return mo::sqn_from_bytes(b);
 }
 
+/// K of the key options, once exactly one of --op / --opc is known to be given.
+Bytes checked_k(const KeyOptions& o) {
+  if (o.op.empty() == o.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
+  return hex_arg("--k", o.k, mo::kMilenageKeySize);
+}
+
 /// Builds the Milenage instance; prints `OPc:` first when OP was given.
 mo::Milenage milenage_from(const KeyOptions& o, bool print_opc) {
-  if (o.op.empty() == o.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  const Bytes k = hex_arg("--k", o.k, mo::kMilenageKeySize);
+  const Bytes k = checked_k(o);
   if (!o.op.empty()) {
     const Bytes op = hex_arg("--op", o.op, mo::kMilenageKeySize);
     auto m = mo::Milenage::create_from_op(k, op);
@@ -70,8 +75,7 @@ struct MilenageArgs {
 
 void run_milenage(const MilenageArgs& a) {
   // Validate everything before printing anything.
-  if (a.keys.op.empty() == a.keys.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  hex_arg("--k", a.keys.k, mo::kMilenageKeySize);
+  checked_k(a.keys);
   const Bytes rand = hex_arg("--rand", a.rand, mo::kRandSize);
   const Bytes sqn = hex_arg("--sqn", a.sqn, mo::kSqnSize);
   const Bytes amf = hex_arg("--amf", a.amf, mo::kAmfSize);
@@ -93,14 +97,10 @@ void run_milenage(const MilenageArgs& a) {
             << std::flush;
 }
 
-struct VectorArgs {
-  KeyOptions keys;
-  std::string rand, sqn, amf;
-};
+using VectorArgs = MilenageArgs;  // the same options; --rand is optional here
 
 void run_vector(const VectorArgs& a) {
-  if (a.keys.op.empty() == a.keys.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  hex_arg("--k", a.keys.k, mo::kMilenageKeySize);
+  checked_k(a.keys);
   const std::uint64_t sqn = sqn_arg(a.sqn);
   const Bytes amf = hex_arg("--amf", a.amf, mo::kAmfSize);
   Bytes rand;
@@ -128,8 +128,7 @@ struct AutsArgs {
 };
 
 void run_auts(const AutsArgs& a) {
-  if (a.keys.op.empty() == a.keys.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  hex_arg("--k", a.keys.k, mo::kMilenageKeySize);
+  checked_k(a.keys);
   const Bytes rand = hex_arg("--rand", a.rand, mo::kRandSize);
   const Bytes auts = hex_arg("--auts", a.auts, mo::kAutsSize);
   const auto m = milenage_from(a.keys, false);

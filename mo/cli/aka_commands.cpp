@@ -140,40 +140,36 @@ void run_auts(const AutsArgs& a) {
 }  // namespace
 
 void add_aka_commands(CLI::App& parent) {
-  auto* aka = parent.add_subcommand("aka", "Milenage / UMTS AKA tools (TS 35.206, TS 33.102 §6.3)");
-  aka->require_subcommand(1);
+  auto* aka = add_command_group(parent, "aka", "Milenage / UMTS AKA tools (TS 35.206, TS 33.102 §6.3)");
 
-  auto milenage_args = std::make_shared<MilenageArgs>();
-  auto* mil = aka->add_subcommand(
-      "milenage",
+  auto [mil, milenage_args] = add_command<MilenageArgs>(
+      *aka, "milenage",
       "Run f1, f1*, f2..f5, f5* and print MAC-A, MAC-S, RES, CK, IK, AK, AK* (and OPc when --op is "
-      "given) as `name: hex` lines. Exit 2 on bad input.");
+      "given) as `name: hex` lines. Exit 2 on bad input.",
+      run_milenage);
   add_key_options(mil, milenage_args->keys);
   mil->add_option("--rand", milenage_args->rand, "RAND (32 hex digits)")->required();
   mil->add_option("--sqn", milenage_args->sqn, "SQN (12 hex digits)")->required();
   mil->add_option("--amf", milenage_args->amf, "AMF (4 hex digits)")->required();
-  mil->callback([milenage_args] { run_milenage(*milenage_args); });
 
-  auto vector_args = std::make_shared<VectorArgs>();
-  auto* vec = aka->add_subcommand(
-      "vector",
+  auto [vec, vector_args] = add_command<VectorArgs>(
+      *aka, "vector",
       "Generate an authentication vector (RAND, XRES, CK, IK, AUTN = SQN^AK || AMF || MAC-A). "
-      "RAND is random unless --rand is given. Exit 2 on bad input.");
+      "RAND is random unless --rand is given. Exit 2 on bad input.",
+      run_vector);
   add_key_options(vec, vector_args->keys);
   vec->add_option("--sqn", vector_args->sqn, "SQN (12 hex digits)")->required();
   vec->add_option("--amf", vector_args->amf, "AMF (4 hex digits)")->required();
   vec->add_option("--rand", vector_args->rand, "RAND (32 hex digits); default: random");
-  vec->callback([vector_args] { run_vector(*vector_args); });
 
-  auto auts_args = std::make_shared<AutsArgs>();
-  auto* auts = aka->add_subcommand(
-      "auts",
+  auto [auts, auts_args] = add_command<AutsArgs>(
+      *aka, "auts",
       "Verify a resynchronisation token AUTS = SQN_MS^AK* || MAC-S for RAND and print SQN-MS. "
-      "Exit 1 if MAC-S does not verify, 2 on bad input.");
+      "Exit 1 if MAC-S does not verify, 2 on bad input.",
+      run_auts);
   add_key_options(auts, auts_args->keys);
   auts->add_option("--rand", auts_args->rand, "RAND of the failed challenge (32 hex digits)")->required();
   auts->add_option("--auts", auts_args->auts, "AUTS (28 hex digits)")->required();
-  auts->callback([auts_args] { run_auts(*auts_args); });
 }
 
 }  // namespace m2mdm::cli

@@ -32,8 +32,7 @@ void print_issued(const Result<std::vector<mo::PkiFile>>& issued, const std::str
 }  // namespace
 
 void add_pki_commands(CLI::App& app) {
-  auto* pki = app.add_subcommand("pki", "Test PKI: manufacturer CA (PfCs, CRL), SHO CA + signer, TLS, PVA");
-  pki->require_subcommand(1);
+  auto* pki = add_command_group(app, "pki", "Test PKI: manufacturer CA (PfCs, CRL), SHO CA + signer, TLS, PVA");
 
   struct InitOpts {
     std::string dir;

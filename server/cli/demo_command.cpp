@@ -323,13 +323,16 @@ int run_demo(const DemoFlags& f) {
 }  // namespace
 
 void add_demo_command(CLI::App& app) {
-  auto flags = std::make_shared<DemoFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "demo",
+  auto [cmd, flags] = add_command<DemoFlags>(
+      app, "demo",
       "Provision a fleet of m2mdm-device agents end to end on 127.0.0.1: fresh test PKI, the RO server "
       "in-process over HTTPS, a simulated SHO; per device: attach with AKA on the PCID, bootstrap push, DM "
       "registration, PVA, seal, deliver, install, SHO callback, AKA with the installed MCIM. Exit 0 only if "
-      "every device was provisioned.");
+      "every device was provisioned.",
+      [](const DemoFlags& f) {
+        const int rc = run_demo(f);
+        if (rc != 0) throw CLI::RuntimeError(rc);
+      });
   cmd->add_option("--devices", flags->devices, "number of devices")->capture_default_str()->check(CLI::Range(1, 50));
   cmd->add_option("--work-dir", flags->work_dir, "work directory (default: a fresh temporary one, removed unless --keep)");
   cmd->add_option("--device-bin", flags->device_bin,
@@ -360,10 +363,6 @@ void add_demo_command(CLI::App& app) {
   cmd->add_flag("--subscriber", flags->subscriber,
                 "with --operator-change: the devices belong to a subscriber (their owner; seed 004 \"M2ME U/S\"), "
                 "who alone authorises the change: the old SHO's token is shown refused, the subscriber's accepted");
-  cmd->callback([flags] {
-    const int rc = run_demo(*flags);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
 }
 
 }  // namespace m2mdm::cli

@@ -17,6 +17,9 @@
 #   --goal     peak VmHWM goal in kB (default 8192: 8 MB); --strict: exit 1 when an agent is above
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# --strict, --help, unknown options, BUILD_DIR: scripts/lib/bench_args.sh.
+# shellcheck source=lib/bench_args.sh
+source "$ROOT/scripts/lib/bench_args.sh"
 BUILD_DIR=$ROOT/build/release AGENT='' DEVICES=3 SMAPS=0 IN_PLACE=0 STRICT=0 GOAL=8192
 while (($#)); do
   case $1 in
@@ -24,11 +27,8 @@ while (($#)); do
     --devices) DEVICES=${2:?}; shift 2 ;;
     --smaps) SMAPS=1; shift ;;
     --in-place) IN_PLACE=1; shift ;;
-    --strict) STRICT=1; shift ;;
     --goal) GOAL=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "bench-agent-rss: unknown option $1 (--help)" >&2; exit 2 ;;
-    *) BUILD_DIR=$1; shift ;;
+    *) bench_common_arg bench-agent-rss "$1"; shift ;;
   esac
 done
 [[ $DEVICES =~ ^[1-9][0-9]*$ && $GOAL =~ ^[1-9][0-9]*$ ]] || { echo "bench-agent-rss: numbers > 0, please" >&2; exit 2; }

@@ -33,6 +33,9 @@
 #   --json FILE   also write every figure as one JSON object to FILE
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# --strict, --help, unknown options, BUILD_DIR: scripts/lib/bench_args.sh.
+# shellcheck source=lib/bench_args.sh
+source "$ROOT/scripts/lib/bench_args.sh"
 
 BUILD_DIR=$ROOT/build/release
 CONC=16 DURATION='' DEVICES='' SESSION_DEVICES='' INSTALL_SIZE=2048 THREADS=$(nproc) QUICK=0 STRICT=0 JSON_OUT=''
@@ -45,11 +48,8 @@ while (($#)); do
     --install-size) INSTALL_SIZE=${2:?}; shift 2 ;;
     --threads) THREADS=${2:?}; shift 2 ;;
     --quick) QUICK=1; shift ;;
-    --strict) STRICT=1; shift ;;
     --json) JSON_OUT=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "bench-server: unknown option $1 (--help)" >&2; exit 2 ;;
-    *) BUILD_DIR=$1; shift ;;
+    *) bench_common_arg bench-server "$1"; shift ;;
   esac
 done
 if ((QUICK)); then DURATION=${DURATION:-2} DEVICES=${DEVICES:-100}; fi

@@ -64,11 +64,10 @@ void run_tre_open(const TreOpenOpts& o) {
 }  // namespace
 
 void add_client_commands(CLI::App& app) {
-  auto* tre = app.add_subcommand("tre", "The device's TRE (software TRE directory)");
-  tre->require_subcommand(1);
-  auto o = std::make_shared<TreOpenOpts>();
-  auto* open = tre->add_subcommand(
-      "open", "Decrypt and verify a sealed MCIM inside the TRE; prints the MCIM summary (never K, OPc or OTA keys)");
+  auto* tre = add_command_group(app, "tre", "The device's TRE (software TRE directory)");
+  auto [open, o] = add_command<TreOpenOpts>(
+      *tre, "open", "Decrypt and verify a sealed MCIM inside the TRE; prints the MCIM summary (never K, OPc or OTA keys)",
+      run_tre_open);
   open->add_option("--tre-dir", o->tre_dir, "Software TRE directory (from `m2mdm pki device`)")->required();
   open->add_option("--trust-anchors", o->anchors, "SHO trust anchors (PEM)")->required();
   open->add_option("SEALED", o->sealed, "Sealed MCIM package (DER)")->required();
@@ -77,7 +76,6 @@ void add_client_commands(CLI::App& app) {
   open->add_flag("--production", o->production, "The anchors are production anchors (test-PKI signers refused)");
   o->now_opt = open->add_option("--now", o->now, "Current time, seconds since the epoch (default: the clock)");
   open->add_option("--install", o->install_id, "Also install the MCIM into the TRE's registry under this id");
-  open->callback([o] { run_tre_open(*o); });
 }
 
 }  // namespace m2mdm::cli

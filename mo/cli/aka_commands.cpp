@@ -41,10 +41,15 @@ std::uint64_t sqn_arg(const std::string& value) {
   return mo::sqn_from_bytes(b);
 }
 
+/// K of the key options, once exactly one of --op / --opc is known to be given.
+Bytes checked_k(const KeyOptions& o) {
+  if (o.op.empty() == o.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
+  return hex_arg("--k", o.k, mo::kMilenageKeySize);
+}
+
 /// Builds the Milenage instance; prints `OPc:` first when OP was given.
 mo::Milenage milenage_from(const KeyOptions& o, bool print_opc) {
-  if (o.op.empty() == o.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  const Bytes k = hex_arg("--k", o.k, mo::kMilenageKeySize);
+  const Bytes k = checked_k(o);
   if (!o.op.empty()) {
     const Bytes op = hex_arg("--op", o.op, mo::kMilenageKeySize);
     auto m = mo::Milenage::create_from_op(k, op);
@@ -70,8 +75,7 @@ struct MilenageArgs {
 
 void run_milenage(const MilenageArgs& a) {
   // Validate everything before printing anything.
-  if (a.keys.op.empty() == a.keys.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  hex_arg("--k", a.keys.k, mo::kMilenageKeySize);
+  checked_k(a.keys);
   const Bytes rand = hex_arg("--rand", a.rand, mo::kRandSize);
   const Bytes sqn = hex_arg("--sqn", a.sqn, mo::kSqnSize);
   const Bytes amf = hex_arg("--amf", a.amf, mo::kAmfSize);
@@ -93,14 +97,10 @@ void run_milenage(const MilenageArgs& a) {
             << std::flush;
 }
 
-struct VectorArgs {
-  KeyOptions keys;
-  std::string rand, sqn, amf;
-};
+using VectorArgs = MilenageArgs;  // the same options; --rand is optional here
 
 void run_vector(const VectorArgs& a) {
-  if (a.keys.op.empty() == a.keys.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  hex_arg("--k", a.keys.k, mo::kMilenageKeySize);
+  checked_k(a.keys);
   const std::uint64_t sqn = sqn_arg(a.sqn);
   const Bytes amf = hex_arg("--amf", a.amf, mo::kAmfSize);
   Bytes rand;
@@ -128,8 +128,7 @@ struct AutsArgs {
 };
 
 void run_auts(const AutsArgs& a) {
-  if (a.keys.op.empty() == a.keys.opc.empty()) fail("give exactly one of --op and --opc", kBadInput);
-  hex_arg("--k", a.keys.k, mo::kMilenageKeySize);
+  checked_k(a.keys);
   const Bytes rand = hex_arg("--rand", a.rand, mo::kRandSize);
   const Bytes auts = hex_arg("--auts", a.auts, mo::kAutsSize);
   const auto m = milenage_from(a.keys, false);
@@ -141,40 +140,36 @@ void run_auts(const AutsArgs& a) {
 }  // namespace
 
 void add_aka_commands(CLI::App& parent) {
-  auto* aka = parent.add_subcommand("aka", "Milenage / UMTS AKA tools (TS 35.206, TS 33.102 §6.3)");
-  aka->require_subcommand(1);
+  auto* aka = add_command_group(parent, "aka", "Milenage / UMTS AKA tools (TS 35.206, TS 33.102 §6.3)");
 
-  auto milenage_args = std::make_shared<MilenageArgs>();
-  auto* mil = aka->add_subcommand(
-      "milenage",
+  auto [mil, milenage_args] = add_command<MilenageArgs>(
+      *aka, "milenage",
       "Run f1, f1*, f2..f5, f5* and print MAC-A, MAC-S, RES, CK, IK, AK, AK* (and OPc when --op is "
-      "given) as `name: hex` lines. Exit 2 on bad input.");
+      "given) as `name: hex` lines. Exit 2 on bad input.",
+      run_milenage);
   add_key_options(mil, milenage_args->keys);
   mil->add_option("--rand", milenage_args->rand, "RAND (32 hex digits)")->required();
   mil->add_option("--sqn", milenage_args->sqn, "SQN (12 hex digits)")->required();
   mil->add_option("--amf", milenage_args->amf, "AMF (4 hex digits)")->required();
-  mil->callback([milenage_args] { run_milenage(*milenage_args); });
 
-  auto vector_args = std::make_shared<VectorArgs>();
-  auto* vec = aka->add_subcommand(
-      "vector",
+  auto [vec, vector_args] = add_command<VectorArgs>(
+      *aka, "vector",
       "Generate an authentication vector (RAND, XRES, CK, IK, AUTN = SQN^AK || AMF || MAC-A). "
-      "RAND is random unless --rand is given. Exit 2 on bad input.");
+      "RAND is random unless --rand is given. Exit 2 on bad input.",
+      run_vector);
   add_key_options(vec, vector_args->keys);
   vec->add_option("--sqn", vector_args->sqn, "SQN (12 hex digits)")->required();
   vec->add_option("--amf", vector_args->amf, "AMF (4 hex digits)")->required();
   vec->add_option("--rand", vector_args->rand, "RAND (32 hex digits); default: random");
-  vec->callback([vector_args] { run_vector(*vector_args); });
 
-  auto auts_args = std::make_shared<AutsArgs>();
-  auto* auts = aka->add_subcommand(
-      "auts",
+  auto [auts, auts_args] = add_command<AutsArgs>(
+      *aka, "auts",
       "Verify a resynchronisation token AUTS = SQN_MS^AK* || MAC-S for RAND and print SQN-MS. "
-      "Exit 1 if MAC-S does not verify, 2 on bad input.");
+      "Exit 1 if MAC-S does not verify, 2 on bad input.",
+      run_auts);
   add_key_options(auts, auts_args->keys);
   auts->add_option("--rand", auts_args->rand, "RAND of the failed challenge (32 hex digits)")->required();
   auts->add_option("--auts", auts_args->auts, "AUTS (28 hex digits)")->required();
-  auts->callback([auts_args] { run_auts(*auts_args); });
 }
 
 }  // namespace m2mdm::cli

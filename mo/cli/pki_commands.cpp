@@ -18,11 +18,21 @@ void print_files(const std::vector<mo::PkiFile>& files) {
   std::cout.flush();
 }
 
+/// Prints the files `pki device|sho|subscriber` (@p command) issued, or fails the command: "invalid
+/// @p what id" when mo refused the id @p id, otherwise naming the PKI directory @p dir it expected.
+void print_issued(const Result<std::vector<mo::PkiFile>>& issued, const std::string& command, const std::string& what,
+                  const std::string& dir, const std::string& id) {
+  if (!issued) {
+    if (issued.error() == mo::errc::invalid_argument) fail("invalid " + what + " id: " + id);
+    fail("pki " + command + " failed (is " + dir + " a PKI from `m2mdm pki init`?): " + issued.error().message());
+  }
+  print_files(*issued);
+}
+
 }  // namespace
 
 void add_pki_commands(CLI::App& app) {
-  auto* pki = app.add_subcommand("pki", "Test PKI: manufacturer CA (PfCs, CRL), SHO CA + signer, TLS, PVA");
-  pki->require_subcommand(1);
+  auto* pki = add_command_group(app, "pki", "Test PKI: manufacturer CA (PfCs, CRL), SHO CA + signer, TLS, PVA");
 
   struct InitOpts {
     std::string dir;
@@ -61,12 +71,9 @@ void add_pki_commands(CLI::App& app) {
   device->add_option("--id", dev_opts->id, "Device identifier (DevId)")->required();
   device->add_flag("--rsa", dev_opts->rsa, "RSA-2048 platform key instead of EC P-256");
   device->callback([dev_opts] {
-    auto r = mo::issue_test_device(dev_opts->dir, dev_opts->id, dev_opts->rsa ? mo::KeyType::rsa : mo::KeyType::ec_p256);
-    if (!r) {
-      if (r.error() == mo::errc::invalid_argument) fail("invalid device id: " + dev_opts->id);
-      fail("pki device failed (is " + dev_opts->dir + " a PKI from `m2mdm pki init`?): " + r.error().message());
-    }
-    print_files(*r);
+    const auto key = dev_opts->rsa ? mo::KeyType::rsa : mo::KeyType::ec_p256;
+    print_issued(mo::issue_test_device(dev_opts->dir, dev_opts->id, key), "device", "device", dev_opts->dir,
+                 dev_opts->id);
   });
 
   auto rev_opts = std::make_shared<DeviceOpts>();
@@ -90,12 +97,7 @@ void add_pki_commands(CLI::App& app) {
   sho->add_option("--dir", sho_opts->dir, "Directory of the PKI (from `pki init`)")->required();
   sho->add_option("--id", sho_opts->id, "The SHO's id: its signing certificate's CN ([A-Za-z0-9._-])")->required();
   sho->callback([sho_opts] {
-    auto r = mo::issue_test_sho(sho_opts->dir, sho_opts->id);
-    if (!r) {
-      if (r.error() == mo::errc::invalid_argument) fail("invalid SHO id: " + sho_opts->id);
-      fail("pki sho failed (is " + sho_opts->dir + " a PKI from `m2mdm pki init`?): " + r.error().message());
-    }
-    print_files(*r);
+    print_issued(mo::issue_test_sho(sho_opts->dir, sho_opts->id), "sho", "SHO", sho_opts->dir, sho_opts->id);
   });
 
   auto sub_opts = std::make_shared<ShoOpts>();
@@ -106,12 +108,8 @@ void add_pki_commands(CLI::App& app) {
   subscriber->add_option("--id", sub_opts->id, "The subscriber's id: its signing certificate's CN ([A-Za-z0-9._-])")
       ->required();
   subscriber->callback([sub_opts] {
-    auto r = mo::issue_test_subscriber(sub_opts->dir, sub_opts->id);
-    if (!r) {
-      if (r.error() == mo::errc::invalid_argument) fail("invalid subscriber id: " + sub_opts->id);
-      fail("pki subscriber failed (is " + sub_opts->dir + " a PKI from `m2mdm pki init`?): " + r.error().message());
-    }
-    print_files(*r);
+    print_issued(mo::issue_test_subscriber(sub_opts->dir, sub_opts->id), "subscriber", "subscriber", sub_opts->dir,
+                 sub_opts->id);
   });
 }
 

@@ -79,11 +79,11 @@ void run_seal(const SealOpts& o) {
 }  // namespace
 
 void add_sho_commands(CLI::App& app) {
-  auto* sho = app.add_subcommand("sho", "Selected Home Operator tools");
-  sho->require_subcommand(1);
-  auto o = std::make_shared<SealOpts>();
-  auto* seal = sho->add_subcommand(
-      "seal", "Bind an MCIM profile to a device and seal it: CMS SignedData inside AuthEnvelopedData (AES-256-GCM) to the PfC");
+  auto* sho = add_command_group(app, "sho", "Selected Home Operator tools");
+  auto [seal, o] = add_command<SealOpts>(
+      *sho, "seal",
+      "Bind an MCIM profile to a device and seal it: CMS SignedData inside AuthEnvelopedData (AES-256-GCM) to the PfC",
+      run_seal);
   seal->add_option("--pfc", o->pfc, "The device's platform certificate (PEM)")->required();
   seal->add_option("--signer-cert", o->signer_cert, "SHO signing certificate (PEM)")->required();
   seal->add_option("--signer-key", o->signer_key, "SHO signing key (PEM)")->required();
@@ -99,7 +99,6 @@ void add_sho_commands(CLI::App& app) {
       CLI::Range(std::int64_t{1}, std::int64_t{100} * 365 * 86400));
   seal->add_option("--chain", o->chain, "Intermediate certificates to include (PEM)");
   seal->add_flag("--no-spki-binding", o->no_spki_binding, "Do not bind to the PfC public key hash (DevId only)");
-  seal->callback([o] { run_seal(*o); });
   add_change_token_commands(*sho);
 }
 

@@ -1,6 +1,7 @@
 #include "m2mdm/mo/mcim_profile.hpp"
 
 #include "id_text.hpp"
+#include "m2mdm/mo/luhn.hpp"
 #include "m2mdm/mo/strict_json.hpp"
 
 #include <nlohmann/json.hpp>
@@ -32,22 +33,7 @@ bool is_hex(std::string_view s) {
 }
 
 using detail::is_id_text;
-
-// ITU-T E.118 / ISO/IEC 7812-1 Luhn check over all digits (the last one being the check digit).
-bool luhn_ok(std::string_view digits) {
-  int sum = 0;
-  bool dbl = false;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    int d = *it - '0';
-    if (dbl) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    dbl = !dbl;
-  }
-  return sum % 10 == 0;
-}
+using detail::luhn_ok;
 
 // Reads one JSON object with a fixed set of allowed fields; the first failure is kept.
 class ObjectReader {

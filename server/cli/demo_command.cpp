@@ -75,6 +75,32 @@ struct WorkDir {
   }
 };
 
+/// An SHO account the demo created: its id and bearer token.
+struct DemoSho {
+  int id = 0;
+  std::string token;
+};
+
+/// What a failure of create_sho() says before the server's answer.
+struct DemoShoSteps {
+  std::string create;    ///< POST /api/v1/shos
+  std::string callback;  ///< PUT /api/v1/callback
+};
+
+/// Creates the SHO @p name signing as @p signer (as the operator), then registers @p callback_url
+/// as its callback; fails the command naming the step of @p steps that went wrong.
+DemoSho create_sho(const demo::DemoEnv& env, const std::string& name, const std::string& signer,
+                   const std::string& callback_url, const DemoShoSteps& steps) {
+  auto sho = env.rest.call("POST", "/api/v1/shos", env.admin_token, env.deadline, "application/json",
+                           nlohmann::json{{"name", name}, {"signer", signer}}.dump());
+  if (sho.status != 201) fail(steps.create + ": " + sho.describe());
+  const DemoSho created{sho.json.value("id", 0), sho.json.value("token", "")};
+  auto cb = env.rest.call("PUT", "/api/v1/callback", created.token, env.deadline, "application/json",
+                          nlohmann::json{{"url", callback_url}}.dump());
+  if (cb.status != 200) fail(steps.callback + ": " + cb.describe());
+  return created;
+}
+
 int run_demo(const DemoFlags& f) {
   const auto started = Clock::now();
   const auto deadline = started + std::chrono::seconds(f.timeout);
@@ -211,15 +237,10 @@ int run_demo(const DemoFlags& f) {
   std::cout << "[ro] server listening on " << (*server)->url() << " (state " << c.state_dir.string() << ")" << std::endl;
 
   // 4. The simulated SHO: created by the operator, registers its callback URL.
-  auto sho = env.rest.call("POST", "/api/v1/shos", env.admin_token, deadline, "application/json",
-                           nlohmann::json{{"name", "demo-sho"}, {"signer", env.sho_id}}.dump());
-  if (sho.status != 201) fail("create SHO: " + sho.describe());
-  env.sho_token = sho.json.value("token", "");
   const std::string cb_url = (*receiver)->url() + "/sho/callback";
-  auto cb = env.rest.call("PUT", "/api/v1/callback", env.sho_token, deadline, "application/json",
-                          nlohmann::json{{"url", cb_url}}.dump());
-  if (cb.status != 200) fail("register callback: " + cb.describe());
-  std::cout << "[sho] SHO " << sho.json.value("id", 0) << " created, callback " << cb_url << std::endl;
+  const DemoSho sho = create_sho(env, "demo-sho", env.sho_id, cb_url, {"create SHO", "register callback"});
+  env.sho_token = sho.token;
+  std::cout << "[sho] SHO " << sho.id << " created, callback " << cb_url << std::endl;
   env.power_cuts = f.power_cuts;
   if (!f.operator_change.empty()) {
     // The second SHO the devices move to: its own signing certificate under the SHO CA (which the
@@ -235,15 +256,11 @@ int run_demo(const DemoFlags& f) {
     if (!cert || !key) fail("cannot read the second SHO's signer");
     env.new_sho_cert = *cert;
     env.new_sho_key = *key;
-    auto b = env.rest.call("POST", "/api/v1/shos", env.admin_token, deadline, "application/json",
-                           nlohmann::json{{"name", "demo-sho-b"}, {"signer", env.new_sho_id}}.dump());
-    if (b.status != 201) fail("create the second SHO: " + b.describe());
-    env.new_sho_token = b.json.value("token", "");
     const std::string b_url = (*receiver)->url() + "/sho-b/callback";
-    auto bcb = env.rest.call("PUT", "/api/v1/callback", env.new_sho_token, deadline, "application/json",
-                             nlohmann::json{{"url", b_url}}.dump());
-    if (bcb.status != 200) fail("register the second SHO's callback: " + bcb.describe());
-    std::cout << "[sho] second SHO " << b.json.value("id", 0) << " (" << env.new_sho_id << ") created, callback "
+    const DemoSho b = create_sho(env, "demo-sho-b", env.new_sho_id, b_url,
+                                 {"create the second SHO", "register the second SHO's callback"});
+    env.new_sho_token = b.token;
+    std::cout << "[sho] second SHO " << b.id << " (" << env.new_sho_id << ") created, callback "
               << b_url << "; operator change variant " << f.operator_change << std::endl;
   }
   if (env.subscriber) {
@@ -306,13 +323,16 @@ int run_demo(const DemoFlags& f) {
 }  // namespace
 
 void add_demo_command(CLI::App& app) {
-  auto flags = std::make_shared<DemoFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "demo",
+  auto [cmd, flags] = add_command<DemoFlags>(
+      app, "demo",
       "Provision a fleet of m2mdm-device agents end to end on 127.0.0.1: fresh test PKI, the RO server "
       "in-process over HTTPS, a simulated SHO; per device: attach with AKA on the PCID, bootstrap push, DM "
       "registration, PVA, seal, deliver, install, SHO callback, AKA with the installed MCIM. Exit 0 only if "
-      "every device was provisioned.");
+      "every device was provisioned.",
+      [](const DemoFlags& f) {
+        const int rc = run_demo(f);
+        if (rc != 0) throw CLI::RuntimeError(rc);
+      });
   cmd->add_option("--devices", flags->devices, "number of devices")->capture_default_str()->check(CLI::Range(1, 50));
   cmd->add_option("--work-dir", flags->work_dir, "work directory (default: a fresh temporary one, removed unless --keep)");
   cmd->add_option("--device-bin", flags->device_bin,
@@ -343,10 +363,6 @@ void add_demo_command(CLI::App& app) {
   cmd->add_flag("--subscriber", flags->subscriber,
                 "with --operator-change: the devices belong to a subscriber (their owner; seed 004 \"M2ME U/S\"), "
                 "who alone authorises the change: the old SHO's token is shown refused, the subscriber's accepted");
-  cmd->callback([flags] {
-    const int rc = run_demo(*flags);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
 }
 
 }  // namespace m2mdm::cli

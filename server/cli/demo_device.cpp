@@ -8,6 +8,7 @@
 #include "m2mdm/client/usim.hpp"
 #include "m2mdm/mo/aka.hpp"
 #include "m2mdm/mo/change_token.hpp"
+#include "m2mdm/mo/luhn.hpp"
 #include "m2mdm/mo/mcim_profile.hpp"
 #include "m2mdm/mo/pki.hpp"
 #include "m2mdm/mo/seal.hpp"
@@ -291,7 +292,7 @@ class Run {
     p.plmn_id = "00101";
     p.imsi = "00101" + random_digits(10);
     const std::string iccid = "8900101" + random_digits(11);
-    p.iccid = keep_iccid.empty() ? iccid + luhn_digit(iccid) : keep_iccid;
+    p.iccid = keep_iccid.empty() ? iccid + mo::detail::luhn_check_digit(iccid) : keep_iccid;
     mcim_iccid_ = p.iccid;
     p.k = mo::SecretBytes(*k);
     p.opc = mo::SecretBytes(*opc);
@@ -596,19 +597,10 @@ class Run {
       // Steps 12-13: once the device used its new DM credentials, the RO queues the new MCIM.
       step = "re-provisioning";
       json change;
-      std::string last;
-      auto queued = [&] {
-        auto c = env_.rest.call("GET", "/api/v1/operator-changes/" + std::to_string(change_id), env_.new_sho_token,
-                                env_.deadline);
-        last = c.describe();
-        change = c.json;
-        const std::string state = c.status == 200 ? change.value("state", "") : "";
+      auto queued = [](const std::string& state) {
         return state == "reprovisioning" || state == "completed" || state == "failed";
       };
-      if (auto e = wait(step, queued, 200ms)) {
-        e->reason += "; last: " + last;
-        return e;
-      }
+      if (auto e = await_change(step, change_id, env_.new_sho_token, queued, change)) return e;
       if (change.value("state", "") == "failed") return StepError{step, "the change failed: " + change.dump()};
       install_job = change.value("jobId", std::int64_t{0});
       done("new SHO's MCIM queued", "job " + std::to_string(install_job) + ", after the new DM credentials were used");
@@ -657,18 +649,8 @@ class Run {
       // The owner follows the change it authorised: both SHOs and the outcome.
       step = "subscriber sees the change";
       json seen;
-      std::string last;
-      auto completed = [&] {
-        auto c = env_.rest.call("GET", "/api/v1/operator-changes/" + std::to_string(change_id), env_.subscriber_token,
-                                env_.deadline);
-        last = c.describe();
-        seen = c.json;
-        return c.status == 200 && seen.value("state", "") == "completed";
-      };
-      if (auto e = wait(step, completed, 200ms)) {
-        e->reason += "; last: " + last;
-        return e;
-      }
+      auto completed = [](const std::string& state) { return state == "completed"; };
+      if (auto e = await_change(step, change_id, env_.subscriber_token, completed, seen)) return e;
       if (!seen.contains("toSho") || seen.contains("discardDetail"))
         return StepError{step, "the subscriber's view is not the owner's: " + seen.dump()};
       done("subscriber sees the change completed", "to SHO " + seen["toSho"].dump());
@@ -717,23 +699,41 @@ class Run {
     return std::nullopt;
   }
 
-  /// Polls job @p job_id (as the SHO of @p token) until it is terminal; an error unless it
-  /// succeeded with the M2MSIMMobj result 1200.
-  std::optional<StepError> await_job_success(const std::string& step, std::int64_t job_id, const std::string& token) {
-    std::string state, last;
-    json job;
-    auto finished = [&] {
-      auto r = env_.rest.call("GET", "/api/v1/jobs/" + std::to_string(job_id), token, env_.deadline);
+  /// Polls GET @p path (as the holder of @p token) every 200 ms until it answers 200 with a "state"
+  /// that @p reached accepts; @p body is left with the last answer's body, and a timeout names
+  /// the last answer.
+  std::optional<StepError> await_state(const std::string& step, const std::string& path, const std::string& token,
+                                       const std::function<bool(const std::string& state)>& reached, json& body) {
+    std::string last;
+    auto polled = [&] {
+      auto r = env_.rest.call("GET", path, token, env_.deadline);
       last = r.describe();
-      if (r.status != 200) return false;
-      job = r.json;
-      state = job.value("state", "");
-      return state == "succeeded" || state == "failed" || state == "expired";
+      body = r.json;
+      return r.status == 200 && reached(body.value("state", ""));
     };
-    if (auto e = wait(step, finished, 200ms)) {
+    if (auto e = wait(step, polled, 200ms)) {
       e->reason += "; last: " + last;
       return e;
     }
+    return std::nullopt;
+  }
+
+  /// Polls operator change @p change_id (as the holder of @p token) until @p reached holds for
+  /// its state (await_state).
+  std::optional<StepError> await_change(const std::string& step, std::int64_t change_id, const std::string& token,
+                                        const std::function<bool(const std::string& state)>& reached, json& change) {
+    return await_state(step, "/api/v1/operator-changes/" + std::to_string(change_id), token, reached, change);
+  }
+
+  /// Polls job @p job_id (as the SHO of @p token) until it is terminal; an error unless it
+  /// succeeded with the M2MSIMMobj result 1200.
+  std::optional<StepError> await_job_success(const std::string& step, std::int64_t job_id, const std::string& token) {
+    json job;
+    auto terminal = [](const std::string& state) {
+      return state == "succeeded" || state == "failed" || state == "expired";
+    };
+    if (auto e = await_state(step, "/api/v1/jobs/" + std::to_string(job_id), token, terminal, job)) return e;
+    const std::string state = job.value("state", "");
     const int code = job.contains("result") ? job["result"].value("code", 0) : 0;
     if (state != "succeeded" || code != 1200)
       return StepError{step, "job " + state + " with code " + std::to_string(code) + ": " + job.dump()};

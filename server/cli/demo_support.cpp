@@ -243,19 +243,4 @@ std::string random_digits(std::size_t n) {
   return out;
 }
 
-char luhn_digit(std::string_view digits) {
-  int sum = 0;
-  bool twice = true;  // the rightmost payload digit is doubled
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    int d = *it - '0';
-    if (twice) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    twice = !twice;
-  }
-  return static_cast<char>('0' + (10 - sum % 10) % 10);
-}
-
 }  // namespace m2mdm::cli::demo

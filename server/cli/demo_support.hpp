@@ -104,8 +104,6 @@ struct Agent {
 std::optional<std::uint16_t> free_udp_port();
 /// @p n random decimal digits (OpenSSL DRBG); empty on failure.
 std::string random_digits(std::size_t n);
-/// The Luhn check digit of @p digits (ITU-T E.118 ICCID).
-char luhn_digit(std::string_view digits);
 
 /// What every device run shares (read-only during the runs, except the thread-safe members).
 struct DemoEnv {

@@ -106,29 +106,26 @@ void run_claim(const ClaimFlags& f) {
 }  // namespace
 
 void add_devices_command(CLI::App& app) {
-  CLI::App* devices = app.add_subcommand("devices", "Manage devices on a running RO server over its REST API");
-  devices->require_subcommand(1);
-  auto f = std::make_shared<ImportFlags>();
-  CLI::App* imp = devices->add_subcommand(
-      "import",
+  CLI::App* devices = add_command_group(app, "devices", "Manage devices on a running RO server over its REST API");
+  auto [imp, f] = add_command<ImportFlags>(
+      *devices, "import",
       "Bulk import devices (NDJSON, one device object per line, fields as POST /api/v1/devices:import "
       "in docs/openapi.yaml) in batches; progress on stderr, totals on stdout "
-      "('devices: N inserted: I updated: U unchanged: C'). Exit 1 with the failing batch named.");
+      "('devices: N inserted: I updated: U unchanged: C'). Exit 1 with the failing batch named.",
+      run_import);
   add_rest_target_flags(*imp, *f, "file whose first line is the SHO or operator bearer token");
   imp->add_option("--batch", f->batch, "devices per request (default 500)")->check(CLI::Range(1, 100000));
   add_ndjson_flags(*imp, *f, "NDJSON file of devices ('-' = stdin)");
-  imp->callback([f] { run_import(*f); });
 
-  auto c = std::make_shared<ClaimFlags>();
-  CLI::App* claim = devices->add_subcommand(
-      "claim",
+  auto [claim, c] = add_command<ClaimFlags>(
+      *devices, "claim",
       "Claim devices the operator registered without an SHO by proving possession (NDJSON, one "
       "{\"devId\",\"devicePin\"} per line, as POST /api/v1/devices:claim). One line per device on stdout "
       "('claimed DEVID' or 'not claimed DEVID'), then 'claims: N claimed: C not claimed: R'. Exit 1 when "
-      "any was not claimed or on an error (429: too many failed claims).");
+      "any was not claimed or on an error (429: too many failed claims).",
+      run_claim);
   add_rest_target_flags(*claim, *c, "file whose first line is the SHO's bearer token");
   add_ndjson_flags(*claim, *c, "NDJSON file of {\"devId\",\"devicePin\"} ('-' = stdin)");
-  claim->callback([c] { run_claim(*c); });
   add_devices_mgmt_commands(devices);
   add_devices_query_commands(devices);
 }

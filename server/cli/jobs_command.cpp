@@ -98,8 +98,7 @@ void run_cancel(const Flags& f) {
 }  // namespace
 
 void add_jobs_command(CLI::App& app) {
-  CLI::App* jobs = app.add_subcommand("jobs", "List, follow and cancel jobs on a running RO server over its REST API");
-  jobs->require_subcommand(1);
+  CLI::App* jobs = add_command_group(app, "jobs", "List, follow and cancel jobs on a running RO server over its REST API");
   const std::string states = enum_names(server::JobState::cancelled);
   const std::string kinds = enum_names(server::JobKind::arm_rebootstrap);
 

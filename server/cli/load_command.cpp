@@ -184,13 +184,13 @@ void run(const LoadFlags& f) {
 }  // namespace
 
 void add_load_command(CLI::App& app) {
-  auto f = std::make_shared<LoadFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "load",
+  auto [cmd, f] = add_command<LoadFlags>(
+      app, "load",
       "Load generator for a running m2mdm server: imports N virtual devices (DevIds IMEI:35<run><index>) over "
       "the REST API, then runs client-initiated DM sessions with them in-process, C at a time, for a duration. "
       "Progress once a second on stderr; the figures on stdout. SIGINT or SIGTERM ends the run early (the sessions "
-      "in flight finish; the figures are printed). Exit 1 when no session succeeded.");
+      "in flight finish; the figures are printed). Exit 1 when no session succeeded.",
+      run);
   add_url_flag(*cmd, *f, "base URL of the server (http(s)://HOST:PORT; DM at /dm)");
   add_ca_file_flag(*cmd, *f);
   add_token_file_flag(*cmd, *f, "file whose first line is the operator or SHO bearer token");
@@ -223,7 +223,6 @@ void add_load_command(CLI::App& app) {
       ->excludes("--json");
   cmd->add_flag("--no-import", f->no_import,
                 "the run's devices are registered already (e.g. from --import-out): no import before the sessions");
-  cmd->callback([f] { run(*f); });
 }
 
 }  // namespace m2mdm::cli

@@ -130,31 +130,28 @@ void common_options(CLI::App* cmd, Flags& f) {
 }  // namespace
 
 void add_operator_change_command(CLI::App& app) {
-  CLI::App* oc = app.add_subcommand(
-      "operator-change", "Operator changes over the REST API: as the new SHO, move devices from their SHO to you (request, status); list and show them (docs/operator-change.md)");
-  oc->require_subcommand(1);
-  auto f = std::make_shared<Flags>();
-  CLI::App* req = oc->add_subcommand(
-      "request",
+  CLI::App* oc = add_command_group(
+      app, "operator-change", "Operator changes over the REST API: as the new SHO, move devices from their SHO to you (request, status); list and show them (docs/operator-change.md)");
+  auto [req, f] = add_command<Flags>(
+      *oc, "request",
       "Submit a bulk operator change (POST /api/v1/operator-changes): FILE is NDJSON, one device per line "
       "{\"devId\", \"authorisation\" (base64 of the old SHO's token), \"object\" (base64 of your sealed MCIM), "
       "\"correlator\"?}. Prints each device's result and the batch; with --wait, progress on stderr once a "
-      "second and each device's final state. Exit 0 only if every device was accepted (and, with --wait, completed).");
+      "second and each device's final state. Exit 0 only if every device was accepted (and, with --wait, completed).",
+      run_request);
   common_options(req, *f);
   req->add_option("--variant", f->variant, "A, B or C (default C)")->check(CLI::IsMember({"A", "B", "C"}));
   req->add_option("--ttl", f->ttl, "seconds each device's jobs may take (default: the server's)")
       ->check(CLI::Range(60, 365 * 24 * 3600));
   req->add_flag("--wait", f->wait, "follow the batch until every change completed or failed");
   req->add_option("FILE", f->file, "NDJSON file of devices ('-' = stdin)")->required();
-  req->callback([f] { run_request(*f); });
 
-  auto g = std::make_shared<Flags>();
-  CLI::App* st = oc->add_subcommand(
-      "status", "Show a bulk operator change (GET /api/v1/operator-change-batches/{id}); exit 0 only if every change completed");
+  auto [st, g] = add_command<Flags>(
+      *oc, "status", "Show a bulk operator change (GET /api/v1/operator-change-batches/{id}); exit 0 only if every change completed",
+      run_status);
   common_options(st, *g);
   st->add_flag("--wait", g->wait, "follow the batch until every change completed or failed");
   st->add_option("BATCH", g->batch_id, "the batch id")->required()->check(CLI::PositiveNumber);
-  st->callback([g] { run_status(*g); });
   add_operator_change_query_commands(oc);
 }
 

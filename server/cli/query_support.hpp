@@ -4,6 +4,7 @@
 ///        with any role's token, `--json`, the rows they print and the validators of their filters.
 #pragma once
 
+#include "cli_support.hpp"
 #include "rest_cli.hpp"
 #include "text_table.hpp"
 
@@ -44,11 +45,9 @@ CLI::Validator names_of(std::string what, std::string names, Parse parse) {
 template <class Flags, class Run>
 std::pair<CLI::App*, Flags*> add_query_command(CLI::App& parent, const std::string& name, const std::string& help,
                                                Run run) {
-  auto flags = std::make_shared<Flags>();
-  CLI::App* cmd = parent.add_subcommand(name, help);
+  auto [cmd, flags] = add_command<Flags>(parent, name, help, run);
   add_query_flags(*cmd, *flags);
-  cmd->callback([flags, run] { run(*flags); });
-  return {cmd, flags.get()};
+  return {cmd, flags};
 }
 
 /// Declares the required positional ID (a positive number) of @p cmd into @p into.

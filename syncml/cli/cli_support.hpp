@@ -1,6 +1,7 @@
 /// @file cli_support.hpp
-/// @brief Small helpers every `m2mdm` sub-command uses: failing with a one-line reason and an
-///        exit code, and reading/writing whole files binary-safe.
+/// @brief Small helpers every `m2mdm` sub-command uses: declaring a sub-command with its own
+///        arguments, failing with a one-line reason and an exit code, and reading/writing whole
+///        files binary-safe.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,12 +12,33 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace m2mdm::cli {
+
+/// Adds the sub-command @p name (help @p help) of @p parent that only groups sub-commands: one of
+/// them is required.
+inline CLI::App* add_command_group(CLI::App& parent, const std::string& name, const std::string& help) {
+  CLI::App* group = parent.add_subcommand(name, help);
+  group->require_subcommand(1);
+  return group;
+}
+
+/// Adds the sub-command @p name (help @p help) of @p parent with its own arguments @p Args (owned
+/// by the command); @p run gets them when the command runs. Returns the command and its
+/// arguments, for the command's options.
+template <class Args, class Run>
+std::pair<CLI::App*, Args*> add_command(CLI::App& parent, const std::string& name, const std::string& help, Run run) {
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = parent.add_subcommand(name, help);
+  cmd->callback([args, run] { run(*args); });
+  return {cmd, args.get()};
+}
 
 /// Prints "m2mdm: <reason>" on stderr and ends the command with exit code @p code.
 /// (CLI::RuntimeError is caught in main and turned into the process exit code.)

@@ -125,7 +125,7 @@ struct World {
 };
 
 void set_up(World& w, const json& c) {
-  auto box = SecretBox::from_key(Bytes(SecretBox::key_size, 0x42));
+  auto box = mo::SecretBox::from_key(Bytes(mo::SecretBox::key_size, 0x42));
   ASSERT_TRUE(box);
   auto store = SqliteStore::open(w.dir.path() / "ro.sqlite", std::move(*box));
   ASSERT_TRUE(store) << store.error().message();

@@ -197,13 +197,13 @@ TEST_F(DeviceTest, RefusedBootstrapsChangeNoStoredByte) {
   auto device = open(options("9999"));  // the device's PIN is not the one the RO used
   ASSERT_TRUE(device);
   auto wrong_pin = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm"));
-  ASSERT_TRUE(test::refused_with(wrong_pin, bs::errc::sec_mac_mismatch));
+  ASSERT_TRUE(m2mdm::test::refused_with(wrong_pin, bs::errc::sec_mac_mismatch));
   device.reset();
   device = open(options());
   auto tampered = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm", kPin, 1, true));
-  ASSERT_TRUE(test::refused_with(tampered, bs::errc::sec_mac_mismatch));
+  ASSERT_TRUE(m2mdm::test::refused_with(tampered, bs::errc::sec_mac_mismatch));
   auto other_sec = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm", kPin, bs::wsp::kSecNetwpin));
-  ASSERT_TRUE(test::refused_with(other_sec, errc::push_unverified));
+  ASSERT_TRUE(m2mdm::test::refused_with(other_sec, errc::push_unverified));
   Bytes garbage{0x01, 0x06, 0xFF};
   EXPECT_FALSE(device->handle_push(garbage));
   EXPECT_TRUE(device->contexts().empty());
@@ -217,7 +217,7 @@ TEST_F(DeviceTest, SecondBootstrapOfAContextIsRefusedWithoutArm) {
   ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:1/dm")));
   const auto before = files_of(dir_ / "state");
   auto again = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm"));
-  ASSERT_TRUE(test::refused_with(again, bs::errc::already_bootstrapped));
+  ASSERT_TRUE(m2mdm::test::refused_with(again, bs::errc::already_bootstrapped));
   EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:1/dm");
   EXPECT_EQ(files_of(dir_ / "state"), before);
 }
@@ -235,21 +235,21 @@ TEST_F(DeviceTest, RebootstrapIsAcceptedOnlyWhileArmedByTheContextsServerAndOnce
   {
     auto device = open(options());
     auto r = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm", kPin, 1, false, token));
-    EXPECT_TRUE(test::refused_with(r, bs::errc::already_bootstrapped));
+    EXPECT_TRUE(m2mdm::test::refused_with(r, bs::errc::already_bootstrapped));
   }
   // Armed by the context's server, but the new bootstrap carries no token: refused.
   arm(kServerId);
   {
     auto device = open(options());
     auto r = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm"));
-    ASSERT_TRUE(test::refused_with(r, bs::errc::already_bootstrapped));
+    ASSERT_TRUE(m2mdm::test::refused_with(r, bs::errc::already_bootstrapped));
     // With the token: accepted, the account replaced, the arm consumed.
     auto ok = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm", kPin, 1, false, token));
     ASSERT_TRUE(ok) << ok.error().message();
     EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:2/dm");
     EXPECT_EQ(device->tree().get_text(mo::m2msim_uri("ReBootstrap/Armed")), "false");
     auto again = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:3/dm", kPin, 1, false, token));
-    EXPECT_TRUE(test::refused_with(again, bs::errc::already_bootstrapped));
+    EXPECT_TRUE(m2mdm::test::refused_with(again, bs::errc::already_bootstrapped));
   }
   auto device = open(options());
   EXPECT_EQ(mo::find_dm_account(device->tree(), kServerId)->app_addr.at(0).addr, "https://127.0.0.1:2/dm");
@@ -270,7 +270,7 @@ TEST_F(DeviceTest, TheRosArmingCoversEveryContextAnotherServersOnlyItsOwn) {
   {
     auto device = open(options());
     auto r = device->apply_bootstrap_push(bootstrap_push("https://127.0.0.1:2/dm", kPin, 1, false, token, true));
-    EXPECT_TRUE(test::refused_with(r, bs::errc::already_bootstrapped));
+    EXPECT_TRUE(m2mdm::test::refused_with(r, bs::errc::already_bootstrapped));
   }
   arm(kServerId);
   auto device = open(options());
@@ -314,16 +314,16 @@ TEST_F(DeviceTest, UnverifiedPackage0NeverReachesTheServer) {
   ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push(server.url())));
   const auto before = files_of(dir_ / "state");
   auto wrong_password = device->handle_notification(package0("not-the-secret", kServerNonce));
-  ASSERT_TRUE(test::refused_with(wrong_password, errc::push_unverified));
+  ASSERT_TRUE(m2mdm::test::refused_with(wrong_password, errc::push_unverified));
   auto wrong_nonce = device->handle_notification(package0("server-secret", Bytes{1, 1, 1}));
-  ASSERT_TRUE(test::refused_with(wrong_nonce, errc::push_unverified));
+  ASSERT_TRUE(m2mdm::test::refused_with(wrong_nonce, errc::push_unverified));
   Bytes truncated = package0("server-secret", kServerNonce);
   truncated.resize(20);
-  ASSERT_TRUE(test::refused_with(device->handle_notification(truncated), errc::malformed));
+  ASSERT_TRUE(m2mdm::test::refused_with(device->handle_notification(truncated), errc::malformed));
   syncml::Notification other;
   other.server_id = "unknown.example";
   auto unknown = device->handle_notification(*syncml::encode_notification(other, "x", kServerNonce));
-  ASSERT_TRUE(test::refused_with(unknown, errc::not_bootstrapped));
+  ASSERT_TRUE(m2mdm::test::refused_with(unknown, errc::not_bootstrapped));
   EXPECT_TRUE(server.requests().empty());
   device.reset();
   EXPECT_EQ(files_of(dir_ / "state"), before);
@@ -335,7 +335,7 @@ TEST_F(DeviceTest, SessionWithAServerWhoseKeyIsNotThePinIsRefused) {
   auto device = open(options());
   ASSERT_TRUE(device->apply_bootstrap_push(bootstrap_push(impostor.url())));
   const auto before = files_of(dir_ / "state");
-  ASSERT_TRUE(test::refused_with(device->run_client_session(), errc::tls_pin_mismatch));
+  ASSERT_TRUE(m2mdm::test::refused_with(device->run_client_session(), errc::tls_pin_mismatch));
   EXPECT_TRUE(impostor.requests().empty());
   device.reset();
   EXPECT_EQ(files_of(dir_ / "state"), before);
@@ -343,7 +343,7 @@ TEST_F(DeviceTest, SessionWithAServerWhoseKeyIsNotThePinIsRefused) {
 
 TEST_F(DeviceTest, ClientSessionWithoutBootstrapIsRefused) {
   auto device = open(options());
-  EXPECT_TRUE(test::refused_with(device->run_client_session(), errc::not_bootstrapped));
+  EXPECT_TRUE(m2mdm::test::refused_with(device->run_client_session(), errc::not_bootstrapped));
 }
 
 TEST_F(DeviceTest, PushListenerDeliversARealUdpBootstrapDatagram) {
@@ -369,7 +369,7 @@ TEST_F(DeviceTest, PushListenerDeliversARealUdpBootstrapDatagram) {
   EXPECT_FALSE(*none);
   // An oversized datagram is dropped with an error.
   sender.send_to(boost::asio::buffer(Bytes(lo.max_datagram + 100, 0x55)), to);
-  EXPECT_TRUE(test::refused_with((*listener)->receive(std::chrono::milliseconds(5000)), errc::malformed));
+  EXPECT_TRUE(m2mdm::test::refused_with((*listener)->receive(std::chrono::milliseconds(5000)), errc::malformed));
 }
 
 TEST(PushListenerOpen, RefusesBadAddressAndBusyPort) {

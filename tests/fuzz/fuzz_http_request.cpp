@@ -34,7 +34,7 @@ struct World {
   World() {
     const auto dir = std::filesystem::temp_directory_path() / ("m2mdm-fuzz-http-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    auto box = SecretBox::from_key(Bytes(SecretBox::key_size, 0x42));
+    auto box = mo::SecretBox::from_key(Bytes(mo::SecretBox::key_size, 0x42));
     if (!box) std::abort();
     auto s = SqliteStore::open(dir / "ro.db", std::move(*box));
     if (!s) std::abort();

@@ -1,5 +1,6 @@
 // SqliteStore on real files: schema, secrets at rest, job/outbox workflows, corrupt files and
 // crash consistency (a child process _exit()s inside a transaction, or is SIGKILLed mid-write).
+#include "m2mdm/mo/error.hpp"
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/sqlite_store.hpp"
 #include "test_util.hpp"
@@ -26,7 +27,7 @@ using test::slurp;
 
 // Opening the store file @p db (with the test key) fails with store_corrupt.
 void expect_refused_as_corrupt(const std::filesystem::path& db) {
-  auto box = SecretBox::from_key(test::test_key());
+  auto box = mo::SecretBox::from_key(test::test_key());
   auto s = SqliteStore::open(db, std::move(*box));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error(), make_error_code(errc::store_corrupt));
@@ -457,10 +458,12 @@ TEST(StoreFiles, CorruptPagesAreReportedNotRewritten) {
   EXPECT_EQ(slurp(db), bytes);
 }
 
-TEST(SecretBoxFile, CreatesPrivateKeyFileAndRefusesLooseOnes) {
+// The store's key file (load_store_key over mo::SecretBox, whose own tests are in
+// tests/mo/secret_box_test.cpp): created private, read back, a loose one refused as config_error.
+TEST(StoreKeyFile, CreatesPrivateKeyFileAndRefusesLooseOnes) {
   TempDir dir;
   auto key = dir.path() / "store.key";
-  auto a = SecretBox::load_or_create(key);
+  auto a = load_store_key(key);
   ASSERT_TRUE(a);
   struct stat st {};
   ASSERT_EQ(::stat(key.c_str(), &st), 0);
@@ -468,14 +471,15 @@ TEST(SecretBoxFile, CreatesPrivateKeyFileAndRefusesLooseOnes) {
   EXPECT_EQ(st.st_size, 32);
   auto sealed = a->seal(as_bytes("secret"), "aad");
   ASSERT_TRUE(sealed);
-  auto b = SecretBox::load_or_create(key);
+  auto b = load_store_key(key);
   ASSERT_TRUE(b);
   auto opened = b->open(*sealed, "aad");
   ASSERT_TRUE(opened);
-  EXPECT_EQ(as_chars(*opened), "secret");
-  EXPECT_EQ(b->open(*sealed, "other").error(), make_error_code(errc::decrypt_failed));
+  EXPECT_EQ(as_chars(opened->view()), "secret");
+  EXPECT_EQ(b->open(*sealed, "other").error(), make_error_code(mo::errc::seal_tag_mismatch));
+  // In the store such a secret fails with errc::decrypt_failed (SecretsAreEncryptedAtRestAndBoundToTheirCell above).
   ::chmod(key.c_str(), 0644);
-  EXPECT_EQ(SecretBox::load_or_create(key).error(), make_error_code(errc::config_error));
+  EXPECT_EQ(load_store_key(key).error(), make_error_code(errc::config_error));
 }
 
 // ---------------------------------------------------------------- crash consistency

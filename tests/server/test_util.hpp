@@ -19,7 +19,7 @@ using m2mdm::test::MockClock;
 using m2mdm::test::slurp;
 using m2mdm::test::TempDir;  ///< a fresh directory under the system temp dir, removed at the end
 
-inline Bytes test_key(std::uint8_t fill = 0x42) { return Bytes(SecretBox::key_size, fill); }
+inline Bytes test_key(std::uint8_t fill = 0x42) { return Bytes(mo::SecretBox::key_size, fill); }
 
 /// One request through @p router from 127.0.0.1:5555, with `Authorization: Bearer @p token` when
 /// a token is given and @p content_type when there is a body.
@@ -36,7 +36,7 @@ inline HttpResponse api_call(ApiRouter& router, std::string method, std::string 
 }
 
 inline std::unique_ptr<SqliteStore> open_store(const std::filesystem::path& db, std::uint8_t key_fill = 0x42) {
-  auto box = SecretBox::from_key(test_key(key_fill));
+  auto box = mo::SecretBox::from_key(test_key(key_fill));
   if (!box) return nullptr;
   auto s = SqliteStore::open(db, std::move(*box));
   if (!s) {

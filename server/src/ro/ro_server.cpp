@@ -298,7 +298,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
   if (created) std::filesystem::permissions(c.state_dir, std::filesystem::perms::owner_all, ec);
   if (auto r = make_state_private(c, why); !r) return fail(r.error());
 
-  auto box = SecretBox::load_or_create(c.key_path());
+  auto box = load_store_key(c.key_path());
   if (!box) {
     why = "store key " + c.key_path().string() + ": " + box.error().message() + " (must be 32 bytes, mode 0600)";
     return fail(box.error());

@@ -20,7 +20,7 @@ Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& rec
   crash_point("record_bootstrap.mid");
   {
     auto app_json = dm_to_json(app_credentials).dump();
-    auto sealed = impl_->box.seal(as_bytes(app_json), aad("bootstraps", "app_credentials", id));
+    auto sealed = impl_->seal_with(as_bytes(app_json), aad("bootstraps", "app_credentials", id));
     if (!sealed) return fail(sealed.error());
     M2MDM_TRY(impl_->exec("UPDATE bootstraps SET app_credentials = ? WHERE id = ?", *sealed, id));
   }

@@ -74,7 +74,7 @@ Result<std::optional<SqliteStore::Impl::Shadow>> SqliteStore::Impl::shadow_where
   sh.id = st->col_i64(0);
   sh.device.dev_id = st->col_text(1);
   sh.device.sho_id = sho_id;
-  auto plain = box.open(st->col_blob(2), aad("import_shadows", "record", sh.id));
+  auto plain = open_with(st->col_blob(2), aad("import_shadows", "record", sh.id));
   if (!plain) return fail(plain.error());
   auto j = nlohmann::json::parse(as_chars(*plain), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("dm") || !j["dm"].is_object())
@@ -101,7 +101,7 @@ Result<void> SqliteStore::Impl::write_shadow(std::int64_t sho_id, std::int64_t i
     id = *inserted;
   }
   const std::string plain = shadow_json(d).dump();
-  auto sealed = box.seal(as_bytes(plain), aad("import_shadows", "record", id));
+  auto sealed = seal_with(as_bytes(plain), aad("import_shadows", "record", id));
   if (!sealed) return fail(sealed.error());
   return exec("UPDATE import_shadows SET pcid = ?, record = ?, updated = ? WHERE id = ?", d.pcid, *sealed, now, id);
 }

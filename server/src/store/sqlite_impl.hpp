@@ -25,6 +25,12 @@
 #include <vector>
 
 namespace m2mdm::server {
+
+/// mo::SecretBox's failures as the store reports them: decrypt_failed (a secret that does not
+/// open), config_error (a loose or wrong-size key file), invalid_argument, io_error; an errno of
+/// the key file as it is (store_key.cpp).
+std::error_code store_error(std::error_code e);
+
 namespace sqlite_detail {
 
 inline std::error_code err(errc e) { return make_error_code(e); }
@@ -242,7 +248,7 @@ using namespace sqlite_detail;
 
 struct SqliteStore::Impl {
   DbPtr db;
-  SecretBox box;
+  mo::SecretBox box;
   std::mutex mutex;
   std::unordered_map<std::string, StmtPtr> cache;
   /// A sealed stand-in PIN that claim_device opens when there is no device PIN to open, so that
@@ -254,7 +260,7 @@ struct SqliteStore::Impl {
   /// Group commit over the -wal file (enabled once the store is open; see wal_sync.hpp).
   WalSync wal_sync;
 
-  Impl(DbPtr d, SecretBox b) : db(std::move(d)), box(std::move(b)) {
+  Impl(DbPtr d, mo::SecretBox b) : db(std::move(d)), box(std::move(b)) {
     sqlite3_commit_hook(
         db.get(),
         [](void* self) {
@@ -423,12 +429,24 @@ struct SqliteStore::Impl {
   }
 
   // --- encryption helpers
+  /// @p plain sealed with the store's key under @p aad_text (failures as store_error() maps them).
+  Result<Bytes> seal_with(ByteView plain, std::string_view aad_text) {
+    auto sealed = box.seal(plain, aad_text);
+    if (!sealed) return fail(store_error(sealed.error()));
+    return sealed;
+  }
+  /// @p sealed opened under @p aad_text; errc::decrypt_failed when it does not open.
+  Result<Bytes> open_with(ByteView sealed, std::string_view aad_text) {
+    auto plain = box.open(sealed, aad_text);
+    if (!plain) return fail(store_error(plain.error()));
+    return Bytes(plain->view().begin(), plain->view().end());
+  }
   Result<Bytes> seal(std::string_view column, std::int64_t rowid, ByteView plain) {
-    return box.seal(plain, aad("devices", column, rowid));
+    return seal_with(plain, aad("devices", column, rowid));
   }
   Result<Bytes> unseal(std::string_view column, std::int64_t rowid, const Bytes& sealed) {
     if (sealed.empty()) return Bytes{};
-    return box.open(sealed, aad("devices", column, rowid));
+    return open_with(sealed, aad("devices", column, rowid));
   }
   /// The DM credentials sealed (as JSON) in @p column of device @p rowid; none for an empty cell.
   Result<std::optional<DmCredentials>> unseal_dm(std::string_view column, std::int64_t rowid, const Bytes& sealed) {

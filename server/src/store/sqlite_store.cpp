@@ -36,7 +36,7 @@ SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteStore::~SqliteStore() = default;
 int SqliteStore::schema_version() noexcept { return static_cast<int>(store_migrations().size()); }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path, SecretBox box,
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path, mo::SecretBox box,
                                                        SqliteOptions options) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

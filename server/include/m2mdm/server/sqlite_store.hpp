@@ -1,14 +1,19 @@
 /// @file sqlite_store.hpp
-/// @brief The Store on SQLite: one file, WAL, schema migrations, secrets sealed with a SecretBox.
+/// @brief The Store on SQLite: one file, WAL, schema migrations, secrets sealed with a mo::SecretBox.
 #pragma once
 
-#include "m2mdm/server/secret_box.hpp"
+#include "m2mdm/mo/secret_box.hpp"
 #include "m2mdm/server/store.hpp"
 
 #include <filesystem>
 #include <memory>
 
 namespace m2mdm::server {
+
+/// The store's AES-256-GCM key in @p path (mo::SecretBox::load_or_create: created with 32 random
+/// bytes and mode 0600 when absent). A key file that is not 32 bytes or is readable by group or
+/// others fails with errc::config_error; other failures: io_error or the errno of the file.
+Result<mo::SecretBox> load_store_key(const std::filesystem::path& path);
 
 /// Options of the SQLite store.
 struct SqliteOptions {
@@ -22,8 +27,9 @@ class SqliteStore final : public Store {
  public:
   /// Opens (creating if missing) the database at @p path and migrates it to the current schema.
   /// A file that is not a SQLite database, or is corrupt, fails with errc::store_corrupt and
-  /// is left untouched.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path, SecretBox box,
+  /// is left untouched. Secrets are sealed with @p box; one that does not open (another key, or
+  /// altered) fails with errc::decrypt_failed.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path, mo::SecretBox box,
                                                    SqliteOptions options = {});
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;

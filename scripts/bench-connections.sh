@@ -13,15 +13,14 @@
 #   --threads      server threads (default nproc)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/bench_args.sh
+source "$ROOT/scripts/lib/bench_args.sh"
 BUILD_DIR=$ROOT/build/release N=10000 THREADS=$(nproc) STRICT=0
 while (($#)); do
   case $1 in
     --connections) N=${2:?}; shift 2 ;;
     --threads) THREADS=${2:?}; shift 2 ;;
-    --strict) STRICT=1; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "bench-connections: unknown option $1 (--help)" >&2; exit 2 ;;
-    *) BUILD_DIR=$1; shift ;;
+    *) bench_common_arg bench-connections "$1"; shift ;;
   esac
 done
 [[ $N =~ ^[1-9][0-9]*$ && $THREADS =~ ^[1-9][0-9]*$ ]] || { echo "bench-connections: numbers > 0, please" >&2; exit 2; }

@@ -23,6 +23,8 @@
 #   --keep          keep the temp dir (the store) and print its path
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/bench_args.sh
+source "$ROOT/scripts/lib/bench_args.sh"
 BUILD_DIR=$ROOT/build/release
 N=1000000 BATCH=4000 LOAD_DEVICES=1000 CONC=16 DURATION=20 THREADS=$(nproc) STRICT=0 KEEP=0
 while (($#)); do
@@ -33,11 +35,8 @@ while (($#)); do
     --concurrency) CONC=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --threads) THREADS=${2:?}; shift 2 ;;
-    --strict) STRICT=1; shift ;;
     --keep) KEEP=1; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "bench-scale: unknown option $1 (--help)" >&2; exit 2 ;;
-    *) BUILD_DIR=$1; shift ;;
+    *) bench_common_arg bench-scale "$1"; shift ;;
   esac
 done
 for n in "$N" "$BATCH" "$LOAD_DEVICES" "$CONC" "$DURATION" "$THREADS"; do

@@ -347,6 +347,37 @@ TEST_F(Rest, EveryJsonRouteTakesTheSameMediaTypes) {
   EXPECT_EQ(r.status, 202) << r.body;
 }
 
+// The DER forms the PVA reads: a CRL is taken with bytes after it (a trailing newline, as it has
+// always been), a certificate only when nothing follows it.
+TEST_F(Rest, PvaReadsDerCrlsWithTrailingBytesAndOnlyWholeDerCertificates) {
+  auto pki_dir = dir.path() / "pki";
+  auto pki = mo::init_test_pki(pki_dir, {.now = t - 3600});
+  ASSERT_TRUE(pki) << pki.error().message();
+  // PEM -> DER: the base64 between the armour lines.
+  auto der_of = [](const std::string& pem) {
+    std::string body;
+    std::istringstream in(pem);
+    for (std::string line; std::getline(in, line);)
+      if (!line.starts_with("-----")) body += line;
+    return base64_decode(body).value_or(Bytes{});
+  };
+  auto write = [&](const std::string& name, Bytes bytes) {
+    const auto path = dir.path() / name;
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+    return path;
+  };
+  Bytes crl = der_of(slurp(file_named(*pki, "manufacturer-crl")));
+  Bytes ca = der_of(slurp(file_named(*pki, "manufacturer-ca")));
+  ASSERT_FALSE(crl.empty());
+  ASSERT_FALSE(ca.empty());
+  crl.push_back('\n');
+  const auto ca_der = write("ca.der", ca);
+  EXPECT_TRUE(Pva::load({ca_der}, {write("crl-newline.der", crl)}));
+  ca.push_back('\n');
+  EXPECT_FALSE(Pva::load({write("ca-newline.der", ca)}, {}));
+}
+
 TEST_F(Rest, PvaValidatesChainValidityAndRevocation) {
   auto pki_dir = dir.path() / "pki";
   auto pki = mo::init_test_pki(pki_dir, {.now = t - 3600});

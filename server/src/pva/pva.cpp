@@ -30,10 +30,12 @@ BioPtr mem_bio(ByteView b) { return BioPtr(BIO_new_mem_buf(b.data(), static_cast
 
 bool is_pem(ByteView b) { return as_chars(b).find("-----BEGIN") != std::string_view::npos; }
 
-// Every object in @p data: any number of PEM blocks, or one DER encoding with nothing after it.
+// Every object in @p data: any number of PEM blocks, or one DER encoding (with @p whole_der,
+// only when nothing follows it: certificates are read so; a DER CRL has always been taken with
+// bytes after it, e.g. a trailing newline).
 template <class Ptr, class T>
 std::vector<Ptr> read_objects(ByteView data, T* (*from_pem)(BIO*, T**, pem_password_cb*, void*),
-                              T* (*from_der)(T**, const unsigned char**, long)) {
+                              T* (*from_der)(T**, const unsigned char**, long), bool whole_der) {
   std::vector<Ptr> out;
   if (is_pem(data)) {
     auto bio = mem_bio(data);
@@ -41,14 +43,16 @@ std::vector<Ptr> read_objects(ByteView data, T* (*from_pem)(BIO*, T**, pem_passw
   } else {
     const unsigned char* p = data.data();
     Ptr x(from_der(nullptr, &p, static_cast<long>(data.size())));
-    if (x && p == data.data() + data.size()) out.push_back(std::move(x));
+    if (x && (!whole_der || p == data.data() + data.size())) out.push_back(std::move(x));
   }
   return out;
 }
 
-std::vector<X509Ptr> read_certs(ByteView data) { return read_objects<X509Ptr>(data, PEM_read_bio_X509, d2i_X509); }
+std::vector<X509Ptr> read_certs(ByteView data) {
+  return read_objects<X509Ptr>(data, PEM_read_bio_X509, d2i_X509, true);
+}
 std::vector<CrlPtr> read_crls(ByteView data) {
-  return read_objects<CrlPtr>(data, PEM_read_bio_X509_CRL, d2i_X509_CRL);
+  return read_objects<CrlPtr>(data, PEM_read_bio_X509_CRL, d2i_X509_CRL, false);
 }
 
 std::string name_of(const X509_NAME* n) {

@@ -112,7 +112,7 @@ Result<McimRegistry> McimRegistry::open(Tre& tre) {
     }
   }
   if (changed) {
-    if (auto r = reg.persist(reg.entries_, reg.counters_); !r) return fail(r.error());
+    if (auto r = reg.persist(reg.entries_, reg.counters_, reg.nonces_); !r) return fail(r.error());
   }
   // Orphans: written by an install that did not reach its registry write, or left by a delete
   // after it. Blocked items stay (forensics) until their entry is removed. Only the registry's
@@ -127,10 +127,6 @@ Result<McimRegistry> McimRegistry::open(Tre& tre) {
     }
   }
   return reg;
-}
-
-Result<void> McimRegistry::persist(const std::vector<McimEntry>& entries, const Counters& counters) {
-  return persist(entries, counters, nonces_);
 }
 
 Result<void> McimRegistry::persist(const std::vector<McimEntry>& entries, const Counters& counters,
@@ -241,9 +237,7 @@ Result<McimEntry> McimRegistry::install(std::string_view id, const mo::TrustAnch
     result = e;
   }
   counters[prof.sho_id] = prof.binding->counter;
-  if (auto r = persist(next, counters); !r) return fail(r.error());
-  entries_ = std::move(next);
-  counters_ = std::move(counters);
+  if (auto r = commit(std::move(next), std::move(counters), nonces_); !r) return fail(r.error());
   (void)tre_->erase(download_item(id));  // an orphan left here is removed by the next open()
   return result;
 }
@@ -302,16 +296,20 @@ Result<std::vector<McimEntry>> McimRegistry::reset_to_pristine(const std::option
     deleted.push_back(e);
   }
   Nonces nonces = spent ? with_spent(*spent) : nonces_;
-  if (auto r = persist(next, counters_, nonces); !r) return fail(r.error());
-  entries_ = std::move(next);
-  nonces_ = std::move(nonces);
+  if (auto r = commit(std::move(next), counters_, std::move(nonces)); !r) return fail(r.error());
   erase_items(deleted);
   return deleted;
 }
 
 Result<void> McimRegistry::commit(std::vector<McimEntry> next) {
-  if (auto r = persist(next, counters_); !r) return r;
+  return commit(std::move(next), counters_, nonces_);
+}
+
+Result<void> McimRegistry::commit(std::vector<McimEntry> next, Counters counters, Nonces nonces) {
+  if (auto r = persist(next, counters, nonces); !r) return r;
   entries_ = std::move(next);
+  counters_ = std::move(counters);
+  nonces_ = std::move(nonces);
   return {};
 }
 
@@ -366,9 +364,7 @@ Result<std::vector<McimEntry>> McimRegistry::switch_operator(std::string_view id
     }
   }
   Nonces nonces = with_spent(spent);
-  if (auto r = persist(next, counters_, nonces); !r) return fail(r.error());
-  entries_ = std::move(next);
-  nonces_ = std::move(nonces);
+  if (auto r = commit(std::move(next), counters_, std::move(nonces)); !r) return fail(r.error());
   erase_items(discarded);
   return discarded;
 }

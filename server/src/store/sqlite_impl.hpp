@@ -26,12 +26,13 @@
 
 namespace m2mdm::server {
 
+namespace sqlite_detail {
+
 /// mo::SecretBox's failures as the store reports them: decrypt_failed (a secret that does not
 /// open), config_error (a loose or wrong-size key file), invalid_argument, io_error; an errno of
 /// the key file as it is (store_key.cpp).
-std::error_code store_error(std::error_code e);
+std::error_code box_error(std::error_code e);
 
-namespace sqlite_detail {
 
 inline std::error_code err(errc e) { return make_error_code(e); }
 
@@ -429,16 +430,16 @@ struct SqliteStore::Impl {
   }
 
   // --- encryption helpers
-  /// @p plain sealed with the store's key under @p aad_text (failures as store_error() maps them).
+  /// @p plain sealed with the store's key under @p aad_text (failures as box_error() maps them).
   Result<Bytes> seal_with(ByteView plain, std::string_view aad_text) {
     auto sealed = box.seal(plain, aad_text);
-    if (!sealed) return fail(store_error(sealed.error()));
+    if (!sealed) return fail(box_error(sealed.error()));
     return sealed;
   }
   /// @p sealed opened under @p aad_text; errc::decrypt_failed when it does not open.
   Result<Bytes> open_with(ByteView sealed, std::string_view aad_text) {
     auto plain = box.open(sealed, aad_text);
-    if (!plain) return fail(store_error(plain.error()));
+    if (!plain) return fail(box_error(plain.error()));
     return Bytes(plain->view().begin(), plain->view().end());
   }
   Result<Bytes> seal(std::string_view column, std::int64_t rowid, ByteView plain) {

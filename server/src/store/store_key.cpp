@@ -7,7 +7,7 @@
 
 namespace m2mdm::server {
 
-std::error_code store_error(std::error_code e) {
+std::error_code sqlite_detail::box_error(std::error_code e) {
   if (e == mo::errc::seal_tag_mismatch) return make_error_code(errc::decrypt_failed);
   if (e == mo::errc::bad_key) return make_error_code(errc::config_error);  // loose or wrong-size key file
   if (e == mo::errc::invalid_argument) return make_error_code(errc::invalid_argument);
@@ -17,7 +17,7 @@ std::error_code store_error(std::error_code e) {
 
 Result<mo::SecretBox> load_store_key(const std::filesystem::path& path) {
   auto box = mo::SecretBox::load_or_create(path);
-  if (!box) return fail(store_error(box.error()));
+  if (!box) return fail(sqlite_detail::box_error(box.error()));
   return box;
 }
 

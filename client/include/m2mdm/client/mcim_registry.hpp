@@ -114,10 +114,12 @@ class McimRegistry {
   using Counters = std::map<std::string, std::uint64_t, std::less<>>;
   using Nonces = std::map<std::string, std::int64_t, std::less<>>;  ///< spent token nonce -> its not_after
   explicit McimRegistry(Tre& tre) : tre_(&tre) {}
-  Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters);
   Result<void> persist(const std::vector<McimEntry>& entries, const Counters& counters, const Nonces& nonces);
-  /// Persists @p next with the current counters and, once written (the commit point), keeps it.
+  /// Persists @p next with the current counters and nonces and, once written (the commit point),
+  /// keeps it.
   Result<void> commit(std::vector<McimEntry> next);
+  /// Persists the three together and, once written (the commit point), keeps them.
+  Result<void> commit(std::vector<McimEntry> next, Counters counters, Nonces nonces);
   /// The entries with @p id's in @p state, the others unchanged.
   std::vector<McimEntry> with_state(std::string_view id, McimState state) const;
   McimEntry* find_mut(std::string_view id);

@@ -63,7 +63,7 @@ Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string
 Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
   Impl::WriteTx tx(*impl_);
   if (!tx.began()) return fail(err(errc::io_error));
-  M2MDM_TRY(impl_->update_one("UPDATE bootstraps SET active = 0 WHERE id = ?", [&](Query& st) { st.i64(1, id); }));
+  M2MDM_TRY(impl_->update_one("UPDATE bootstraps SET active = 0 WHERE id = ?", id));
   // A re-bootstrap that never left: its credentials go too (the device keeps its current ones).
   M2MDM_TRY(impl_->exec(
       "UPDATE devices SET pending_dm_credentials = NULL WHERE dev_id = (SELECT dev_id FROM bootstraps WHERE id = ?) "
@@ -79,8 +79,7 @@ Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, s
   if (!dev) return fail(dev.error());
   if (!dev->pending_dm) return false;
   M2MDM_TRY(impl_->write_dm_credentials(dev->id, *dev->pending_dm, now));
-  M2MDM_TRY(impl_->update_one("UPDATE devices SET pending_dm_credentials = NULL WHERE id = ?",
-                              [&](Query& st) { st.i64(1, dev->id); }));
+  M2MDM_TRY(impl_->update_one("UPDATE devices SET pending_dm_credentials = NULL WHERE id = ?", dev->id));
   M2MDM_TRY(impl_->audit({0, now, "device:" + std::string(dev_id), "dm.credentials.rebootstrapped",
                           std::string(dev_id), "the device authenticated with its re-bootstrap's credentials"}));
   M2MDM_TRY(impl_->begin_reprovisioning(dev_id, now));

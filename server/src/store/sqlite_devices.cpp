@@ -313,21 +313,20 @@ Result<std::vector<Device>> SqliteStore::list_devices(std::int64_t sho_id, std::
 
 Result<void> SqliteStore::set_device_state(std::string_view dev_id, DeviceState state, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  return impl_->update_one("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?",
-                           [&](Query& st) { st.text(1, to_string(state)).i64(2, now).text(3, dev_id); });
+  return impl_->update_one("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?", to_string(state), now,
+                           dev_id);
 }
 
 Result<void> SqliteStore::set_device_pfc(std::string_view dev_id, ByteView pfc_der, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  return impl_->update_one("UPDATE devices SET pfc_der = ?, updated = ? WHERE dev_id = ?",
-                           [&](Query& st) { st.blob(1, pfc_der).i64(2, now).text(3, dev_id); });
+  return impl_->update_one("UPDATE devices SET pfc_der = ?, updated = ? WHERE dev_id = ?", pfc_der, now, dev_id);
 }
 
 Result<void> SqliteStore::set_pfc_validation(std::string_view dev_id, std::string_view verdict_json,
                                              std::int64_t now) {
   Impl::Lock lock(*impl_);
-  return impl_->update_one("UPDATE devices SET pfc_validation = ?, updated = ? WHERE dev_id = ?",
-                           [&](Query& st) { st.text(1, verdict_json).i64(2, now).text(3, dev_id); });
+  return impl_->update_one("UPDATE devices SET pfc_validation = ?, updated = ? WHERE dev_id = ?", verdict_json, now,
+                           dev_id);
 }
 
 Result<void> SqliteStore::set_dm_credentials(std::string_view dev_id, const DmCredentials& dm, std::int64_t now) {
@@ -351,20 +350,10 @@ Result<void> SqliteStore::record_dm_message(std::string_view dev_id, const DmMes
       "state = CASE WHEN ?6 IS NOT NULL THEN ?6 "
       "             WHEN ?7 AND state IN ('imported','bootstrapped') THEN 'registered' ELSE state END "
       "WHERE dev_id = ?8",
-      [&](Query& st) {
-        st.i64(1, now).i64(2, w.server_nonce ? 1 : 0);
-        if (w.server_nonce) {
-          st.blob(3, *w.server_nonce).blob(4, w.client_nonce.value_or(Bytes{}));
-        } else {
-          st.null(3).null(4);
-        }
-        st.i64(5, w.seen ? 1 : 0);
-        if (w.state)
-          st.text(6, to_string(*w.state));
-        else
-          st.null(6);
-        st.i64(7, w.registered ? 1 : 0).text(8, dev_id);
-      }));
+      now, std::int64_t{w.server_nonce ? 1 : 0}, w.server_nonce,
+      w.server_nonce ? std::optional<Bytes>(w.client_nonce.value_or(Bytes{})) : std::nullopt,
+      std::int64_t{w.seen ? 1 : 0}, w.state ? std::optional<std::string_view>(to_string(*w.state)) : std::nullopt,
+      std::int64_t{w.registered ? 1 : 0}, dev_id));
   for (const AuditEntry& e : w.audit) M2MDM_TRY(impl_->audit(e));
   return tx.commit();
 }
@@ -387,9 +376,8 @@ Result<std::uint64_t> SqliteStore::reserve_sqn(std::string_view pcid, std::uint3
 
 Result<void> SqliteStore::set_sqn(std::string_view pcid, std::uint64_t next_sqn, std::int64_t now) {
   Impl::Lock lock(*impl_);
-  return impl_->update_one("UPDATE devices SET sqn = ?, updated = ? WHERE pcid = ?", [&](Query& st) {
-    st.i64(1, static_cast<std::int64_t>(next_sqn)).i64(2, now).text(3, pcid);
-  });
+  return impl_->update_one("UPDATE devices SET sqn = ?, updated = ? WHERE pcid = ?",
+                           static_cast<std::int64_t>(next_sqn), now, pcid);
 }
 
 Result<void> SqliteStore::patch_device(std::string_view dev_id, const DevicePatch& patch, std::int64_t now) {

@@ -642,18 +642,17 @@ struct SqliteStore::Impl {
                 *opc, rowid);
   }
 
-  Result<void> changed_one(sqlite3* d) {
-    if (sqlite3_changes(d) == 0) return fail(err(errc::not_found));
+  /// not_found when the last statement changed no row.
+  Result<void> changed_one() {
+    if (sqlite3_changes(db.get()) == 0) return fail(err(errc::not_found));
     return {};
   }
 
-  /// Runs the UPDATE @p sql with the values @p bind sets; not_found when it changed no row.
-  Result<void> update_one(const std::string& sql, const std::function<void(Query&)>& bind) {
-    auto st = q(sql);
-    if (!st) return fail(st.error());
-    bind(*st);
-    M2MDM_TRY(st->exec());
-    return changed_one(db.get());
+  /// Runs the UPDATE @p sql with @p values bound in order (exec); not_found when it changed no row.
+  template <typename... Values>
+  Result<void> update_one(const std::string& sql, const Values&... values) {
+    M2MDM_TRY(exec(sql, values...));
+    return changed_one();
   }
 
   /// Seals @p dm and writes it as the DM credentials of device @p rowid.

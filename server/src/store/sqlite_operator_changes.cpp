@@ -45,16 +45,12 @@ Result<void> SqliteStore::Impl::set_change_outcome(const OperatorChange& change,
   const bool terminal = to == ChangeState::completed || to == ChangeState::failed;
   return update_one(
       "UPDATE operator_changes SET state = ?, completed_at = ?, result_code = ?, updated = ? WHERE id = ?",
-      [&](Query& st) {
-        st.text(1, to_string(to)).i64(2, terminal ? now : 0).i64(3, code).i64(4, now).i64(5, change.id);
-      });
+      to_string(to), terminal ? now : std::int64_t{0}, std::int64_t{code}, now, change.id);
 }
 
 Result<void> SqliteStore::Impl::move_device_to(const OperatorChange& change, std::int64_t now) {
   // The DRF registry names the new SHO (A step 14, B step 8); the old SHO loses the device.
-  return update_one("UPDATE devices SET sho_id = ?, updated = ? WHERE dev_id = ?", [&](Query& st) {
-    st.i64(1, change.to_sho).i64(2, now).text(3, change.dev_id);
-  });
+  return update_one("UPDATE devices SET sho_id = ?, updated = ? WHERE dev_id = ?", change.to_sho, now, change.dev_id);
 }
 
 Result<void> SqliteStore::Impl::tell_old_sho(const OperatorChange& change, bool left, std::int64_t now) {
@@ -85,9 +81,8 @@ Result<void> SqliteStore::Impl::complete_operator_change(const Job& job, bool ok
     }
     M2MDM_TRY(set_change_outcome(*change, ChangeState::pristine, 0, now));
     M2MDM_TRY(move_device_to(*change, now));
-    M2MDM_TRY(update_one("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?", [&](Query& st) {
-      st.text(1, to_string(DeviceState::registered)).i64(2, now).text(3, change->dev_id);
-    }));
+    M2MDM_TRY(update_one("UPDATE devices SET state = ?, updated = ? WHERE dev_id = ?",
+                         to_string(DeviceState::registered), now, change->dev_id));
     M2MDM_TRY(tell_old_sho(*change, true, now));
     return audit({0, now, actor, "operator_change.pristine", subject, detail});
   }
@@ -124,7 +119,7 @@ Result<void> SqliteStore::Impl::begin_reprovisioning(std::string_view dev_id, st
   if (!job) return fail(job.error());
   M2MDM_TRY(update_one(
       "UPDATE operator_changes SET state = 'reprovisioning', job_id = ?, mcim = NULL, updated = ? WHERE id = ?",
-      [&](Query& u) { u.i64(1, job->id).i64(2, now).i64(3, id); }));
+      job->id, now, id));
   return audit({0, now, "device:" + std::string(dev_id), "operator_change.reprovisioning", std::to_string(id),
                 "job " + std::to_string(job->id)});
 }

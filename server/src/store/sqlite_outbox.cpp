@@ -24,14 +24,13 @@ Result<std::vector<OutboxEntry>> SqliteStore::due_callbacks(std::int64_t now, st
 
 Result<void> SqliteStore::mark_callback_acked(std::int64_t id) {
   Impl::Lock lock(*impl_);
-  return impl_->update_one("UPDATE outbox SET acknowledged = 1 WHERE id = ?",
-                           [&](Query& st) { st.i64(1, id); });
+  return impl_->update_one("UPDATE outbox SET acknowledged = 1 WHERE id = ?", id);
 }
 
 Result<void> SqliteStore::reschedule_callback(std::int64_t id, std::int64_t next_attempt_at) {
   Impl::Lock lock(*impl_);
   return impl_->update_one("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-                           [&](Query& st) { st.i64(1, next_attempt_at).i64(2, id); });
+                           next_attempt_at, id);
 }
 
 }  // namespace m2mdm::server

@@ -29,14 +29,12 @@ Result<std::vector<Sho>> SqliteStore::list_shos() {
 
 Result<void> SqliteStore::set_sho_callback(std::int64_t sho_id, std::string_view url) {
   Impl::Lock lock(*impl_);
-  return impl_->update_one("UPDATE shos SET callback_url = ? WHERE id = ?",
-                           [&](Query& st) { st.text(1, url).i64(2, sho_id); });
+  return impl_->update_one("UPDATE shos SET callback_url = ? WHERE id = ?", url, sho_id);
 }
 
 Result<void> SqliteStore::set_sho_signer(std::int64_t sho_id, std::string_view signer) {
   Impl::Lock lock(*impl_);
-  M2MDM_TRY(impl_->exec("UPDATE shos SET signer = ? WHERE id = ?", signer, sho_id));
-  return impl_->changed_one(impl_->db.get());
+  return impl_->update_one("UPDATE shos SET signer = ? WHERE id = ?", signer, sho_id);
 }
 
 }  // namespace m2mdm::server

@@ -3,6 +3,7 @@
 #include "m2mdm/conformance/remote_plan.hpp"
 
 #include "m2mdm/conformance/script.hpp"
+#include "m2mdm/syncml/xml_text.hpp"
 
 #include <algorithm>
 
@@ -14,19 +15,6 @@ using nlohmann::json;
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return s;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // The server's first message of a reset/verify session: its credential (or an HMAC header, set
@@ -106,8 +94,9 @@ PlannedSession reset_session(const CaseFiles& c, const RemoteOptions& o, CasePla
     for (const auto& n : nodes) {
       body += "    <Add><CmdID>" + std::to_string(id) + "</CmdID><Item><Target><LocURI>" +
               n.at("uri").get<std::string>() +
-              "</LocURI></Target><Meta><Format xmlns=\"syncml:metinf\">chr</Format></Meta><Data>" +
-              xml_escape(value_spec(n.at("value"))) + "</Data></Item></Add>\n";
+              "</LocURI></Target><Meta><Format xmlns=\"syncml:metinf\">chr</Format></Meta><Data>";
+      syncml::append_xml_text(body, value_spec(n.at("value")));
+      body += "</Data></Item></Add>\n";
       statuses.push_back({{"cmd", "Add"}, {"cmd_ref", id}, {"code", 200}});
       ++id;
     }

@@ -10,6 +10,7 @@
 // cannot be written: encode_xml fails with encode_failed instead of emitting invalid XML (binary
 // Item Data travels in XML only as base64 text with Meta Format b64).
 #include "codec_internal.hpp"
+#include "m2mdm/syncml/xml_text.hpp"
 
 #include <string>
 
@@ -44,7 +45,7 @@ class XmlSink final : public TokenSink {
     if (value.empty()) return empty(t);
     indent();
     start_tag(t, false);
-    escape(value);
+    append_xml_text(out_, value);
     end_tag(t);
     if (pretty_) out_ += '\n';
   }
@@ -81,23 +82,6 @@ class XmlSink final : public TokenSink {
     if (t == Tag::SyncML) out_ += " xmlns=\"SYNCML:SYNCML1.2\"";
     else if (info.page == 1) out_ += " xmlns=\"syncml:metinf\"";
     out_ += self_close ? "/>" : ">";
-  }
-  void escape(std::string_view v) {
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const char* rep = nullptr;
-      switch (v[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '\r': rep = "&#13;"; break;
-        default: continue;
-      }
-      out_.append(v.data() + run, i - run);
-      out_ += rep;
-      run = i + 1;
-    }
-    out_.append(v.data() + run, v.size() - run);
   }
 };
 

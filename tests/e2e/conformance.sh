@@ -20,6 +20,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 [ -x "$DEV" ] || fail "no m2mdm-device at $DEV"
 make_pki
 
+# server_auth LEVEL TYPE NAME SECRET DATA: one [[context.server.auth]] table of the bootstrap TOML
+# (the device's credential APPSRV, the server's CLIENT).
+server_auth() {
+  cat <<TOML
+    [[context.server.auth]]
+    level = "$1"
+    type = "$2"
+    name = "$3"
+    secret = "$4"
+    data = "$5"
+TOML
+}
+
 # device AUTH DEVID [DAEMON ARGS...]: a bootstrapped m2mdm-device daemon with the test account of
 # type AUTH; leaves DPID (its pid), PUSH_PORT (its UDP push port) and HTTP_PORT (the AppAddr's port).
 device() {
@@ -46,18 +59,8 @@ role = "mcim-provisioning"
   addr = "https://127.0.0.1:$HTTP_PORT/dm"
   init = false
   spki_pem = "$(pki tls-cert)"
-    [[context.server.auth]]
-    level = "APPSRV"
-    type = "$auth"
-    name = "$id"
-    secret = "conformance-client-secret"
-    data = "Y29uZm9ybWFuY2UtYw=="
-    [[context.server.auth]]
-    level = "CLIENT"
-    type = "$auth"
-    name = "m2mdm-conformance"
-    secret = "conformance-server-secret"
-    data = "Y29uZm9ybWFuY2Utcw=="
+$(server_auth APPSRV "$auth" "$id" conformance-client-secret Y29uZm9ybWFuY2UtYw==)
+$(server_auth CLIENT "$auth" m2mdm-conformance conformance-server-secret Y29uZm9ybWFuY2Utcw==)
 TOML
   "$M2MDM" bootstrap build --config "$dir/bootstrap.toml" --sec USERPIN --pin 1234 --format push \
     --out "$dir/bootstrap.push" >/dev/null

@@ -65,13 +65,12 @@ TEST(XmlReader, RefusesEveryAttackWithoutTouchingTheSecretOrStderr) {
         auto r = read_xml(d, {}, &err);
         if (!r) {
           EXPECT_EQ(err.code, r.error());
+          EXPECT_FALSE(err.what.empty());
         }
-        EXPECT_FALSE(err.what.empty());
         EXPECT_EQ(err.what.find(kSecret), std::string::npos);
         return r;
       },
       make_error_code(errc::malformed_xml));
-  EXPECT_TRUE(read_xml(plain_doc("plain")));  // the wrapper itself is fine
 }
 
 TEST(XmlReader, SaysWhichConstructItRefused) {
@@ -214,10 +213,7 @@ std::string syncml_doc(std::string_view payload) {
 }
 
 TEST(XmlReader, SyncmlDecoderRefusesEveryAttack) {
-  auto plain = decode_xml(as_bytes(syncml_doc("plain")));
-  ASSERT_TRUE(plain) << plain.error().message();
-  EXPECT_EQ(plain->hdr.source.loc_name, std::optional<std::string>("plain"));
-  expect_every_attack_refused(
+  auto plain = expect_every_attack_refused(
       "SyncML", syncml_doc,
       [](const std::string& d) {
         DecodeError err;
@@ -226,6 +222,8 @@ TEST(XmlReader, SyncmlDecoderRefusesEveryAttack) {
         return m;
       },
       make_error_code(errc::malformed_xml));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->hdr.source.loc_name, std::optional<std::string>("plain"));
   auto deep = decode_xml(as_bytes(syncml_doc(nested("x", 100))));
   ASSERT_FALSE(deep);
   EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));

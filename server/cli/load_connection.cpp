@@ -41,22 +41,13 @@ std::expected<std::shared_ptr<TlsTrust>, std::string> TlsTrust::create(const std
   return trust;
 }
 
-struct TlsTicket::Impl {
-  SSL_SESSION* session = nullptr;
-  ~Impl() { SSL_SESSION_free(session); }
-  void save(SSL* ssl) {
-    SSL_SESSION* s = SSL_get1_session(ssl);
-    if (s != nullptr && SSL_SESSION_is_resumable(s) != 1) {
-      SSL_SESSION_free(s);
-      return;
-    }
-    SSL_SESSION_free(session);
-    session = s;
-  }
-};
+void TlsTicket::Free::operator()(SSL_SESSION* s) const noexcept { SSL_SESSION_free(s); }
 
-TlsTicket::TlsTicket() : impl_(std::make_unique<Impl>()) {}
-TlsTicket::~TlsTicket() = default;
+void TlsTicket::save(SSL* ssl) {
+  std::unique_ptr<SSL_SESSION, Free> s(SSL_get1_session(ssl));
+  if (s != nullptr && SSL_SESSION_is_resumable(s.get()) != 1) return;
+  session_ = std::move(s);
+}
 
 namespace {
 
@@ -121,8 +112,8 @@ struct DmConnection::Impl {
                  SSL_set1_host(handle, url.host.c_str()) != 1) {
         return std::unexpected(LoadFailure{"tls", "bad host " + url.host});
       }
-      if (ticket != nullptr && ticket->impl().session != nullptr)
-        (void)SSL_set_session(handle, ticket->impl().session);  // a stale one: the server does a full handshake
+      if (ticket != nullptr && ticket->session() != nullptr)
+        (void)SSL_set_session(handle, ticket->session());  // a stale one: the server does a full handshake
       ec = {};
       secure->handshake(ssl::stream_base::client, ec);
       if (ec) {
@@ -139,7 +130,7 @@ struct DmConnection::Impl {
     beast::error_code ec;
     if (secure) {
       // TLS 1.3 tickets arrive after the handshake, read with the first response: saved now.
-      if (ticket != nullptr) ticket->impl().save(secure->native_handle());
+      if (ticket != nullptr) ticket->save(secure->native_handle());
       (void)SSL_shutdown(secure->native_handle());  // sends close_notify; the peer's is not awaited
       secure->next_layer().close(ec);
       secure.reset();

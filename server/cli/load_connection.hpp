@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+struct ssl_st;          // OpenSSL's SSL
+struct ssl_session_st;  // OpenSSL's SSL_SESSION
+
 namespace m2mdm::cli::load {
 
 /// Why an exchange failed: a short kind for the error table ("connect", "tls", "io", "http_503",
@@ -30,18 +33,25 @@ struct PostInfo {
 };
 
 /// A device's TLS session to resume on its next connection (RFC 8446 §2.2 / RFC 5077 tickets):
-/// what a device keeps between its sessions. Empty until a connection saved one into it.
+/// what a device keeps between its sessions. Empty until a connection saved one into it. Stays
+/// where it is made (a connection holds its address while it is open).
 class TlsTicket {
  public:
-  TlsTicket();
-  ~TlsTicket();
+  TlsTicket() = default;
   TlsTicket(const TlsTicket&) = delete;
   TlsTicket& operator=(const TlsTicket&) = delete;
-  struct Impl;
-  Impl& impl() noexcept { return *impl_; }
+
+  /// Keeps the session of the TLS connection @p ssl in place of the one held, if it can be
+  /// resumed (else the one held stays).
+  void save(ssl_st* ssl);
+  /// The session the next connection offers; nullptr until one was saved.
+  ssl_session_st* session() const noexcept { return session_.get(); }
 
  private:
-  std::unique_ptr<Impl> impl_;
+  struct Free {
+    void operator()(ssl_session_st* s) const noexcept;
+  };
+  std::unique_ptr<ssl_session_st, Free> session_;
 };
 
 /// A DM response as received.

@@ -45,6 +45,11 @@ done
   || fail "session mode: fewer connections than sessions"
 [ "$(jq .connections "$WORK/message.json")" -le 4 ] || fail "message mode: $(jq .connections "$WORK/message.json") connections"
 echo "ok: connections: session mode $(jq .connections "$WORK/session.json"), message mode $(jq .connections "$WORK/message.json")"
+# Each virtual device keeps its TLS session (its ticket) and offers it on its next connection:
+# with 20 devices and more sessions than that, some connections were resumed.
+[ "$(jq .sessions "$WORK/session.json")" -le 20 ] \
+  || [ "$(jq .tls_resumed "$WORK/session.json")" -gt 0 ] || fail "session mode: no TLS session resumed: $(cat "$WORK/session.json")"
+echo "ok: session mode resumed $(jq .tls_resumed "$WORK/session.json") TLS sessions"
 
 # Run 1 provisioned: 20 install results acknowledged, every job succeeded.
 [ "$(jq .alerts_acknowledged "$WORK/session.json")" -eq 20 ] \

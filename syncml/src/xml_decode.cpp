@@ -59,9 +59,10 @@ class NodeBuilder final : public XmlEvents {
       n = &open_.back()->children.emplace_back();
     }
     n->name = local;
-    // libxml2 hands the same namespace URI (interned in its dictionary) element after element.
-    if (ns.data() != last_ns_.data() || ns.size() != last_ns_.size()) {
-      last_ns_ = ns;
+    // Most elements are in the namespace of the one before: compared by content (the reader's
+    // contract says nothing of how long its views live or whether equal URIs share storage).
+    if (ns != last_ns_) {
+      last_ns_.assign(ns);  // no allocation once the longest URI seen fits
       last_space_ = space_of(ns);
     }
     n->space = last_space_;
@@ -88,7 +89,7 @@ class NodeBuilder final : public XmlEvents {
 
  private:
   std::vector<Node*> open_;
-  std::string_view last_ns_{"", 0};  // valid while the parse runs: libxml2's dictionary holds it
+  std::string last_ns_;  // the namespace URI of the last element started
   Space last_space_ = Space::None;
 };
 

@@ -75,7 +75,8 @@ struct XmlNode {
 class XmlEvents {
  public:
   virtual ~XmlEvents() = default;
-  /// An element opens: its local name and namespace URI (empty if none).
+  /// An element opens: its local name and namespace URI (empty if none). The views are valid
+  /// during the call only; copy what is kept.
   virtual void start_element(std::string_view local, std::string_view ns) = 0;
   /// The innermost open element closes.
   virtual void end_element() = 0;

@@ -51,6 +51,25 @@ NodeRule rule(std::string rel, AccessTypes access, Scope scope, Format format, s
   return r;
 }
 
+// The rules of the Operations interior node under @p parent ("" for the object's own) and of
+// its leaves @p ops: the node Get-able, each leaf Exec-able with no value (format null), all in
+// @p scope; @p also is access both have besides (Download/*/Operations is Added with its slot).
+std::vector<NodeRule> operations(std::string_view parent, Scope scope, std::initializer_list<std::string_view> ops,
+                                 AccessTypes also = 0) {
+  const std::string node = parent.empty() ? "Operations" : std::string(parent) + "/Operations";
+  std::vector<NodeRule> r{rule(node, static_cast<AccessTypes>(kAccessGet | also), scope, Format::Node)};
+  for (std::string_view op : ops) {
+    r.push_back(rule(node + "/" + std::string(op), static_cast<AccessTypes>(kAccessExec | also), scope, Format::Null));
+  }
+  return r;
+}
+
+std::vector<NodeRule> joined(std::initializer_list<std::vector<NodeRule>> groups) {
+  std::vector<NodeRule> all;
+  for (const auto& g : groups) all.insert(all.end(), g.begin(), g.end());
+  return all;
+}
+
 StatusCode first_error(std::initializer_list<StatusCode> codes) {
   for (StatusCode s : codes) {
     if (s != StatusCode::Ok) return s;
@@ -183,43 +202,41 @@ std::vector<NodeRule> m2msim_rules() {
   constexpr Scope P = Scope::Permanent;
   constexpr Scope D = Scope::Dynamic;
   const std::string t = "text/plain";
-  std::vector<NodeRule> r{
-      rule("", kAccessGet, P, Format::Node, std::string(kM2msimUrn)),
-      rule("PfC", kAccessGet, P, Format::Bin, "application/pkix-cert", bit(Format::B64)),
-      rule("DevId", kAccessGet, P, Format::Chr, t),
-      rule("MCIM", kAccessGet, P, Format::Node),
-      rule("MCIM/*", kAccessGet, D, Format::Node),
-      rule("MCIM/*/Id", kAccessGet, D, Format::Chr, t),
-      rule("MCIM/*/SHO", kAccessGet, D, Format::Chr, t),
-      rule("MCIM/*/State", kAccessGet, D, Format::Chr, t),
-      rule("MCIM/*/Counter", kAccessGet, D, Format::Chr, t),
-      rule("MCIM/*/LastResult", kAccessGet, D, Format::Int, t),
-      rule("MCIM/*/Operations", kAccessGet, D, Format::Node),
-      rule("MCIM/*/Operations/Activate", kAccessExec, D, Format::Null),
-      rule("MCIM/*/Operations/Deactivate", kAccessExec, D, Format::Null),
-      rule("MCIM/*/Operations/Delete", kAccessExec, D, Format::Null),
-      rule("Download", kAccessGet, P, Format::Node),
-      rule("Download/*", kAccessAdd | kAccessDelete | kAccessGet, D, Format::Node),
-      rule("Download/*/Package", kAccessAdd | kAccessReplace, D, Format::Bin, std::string(kSealedPackageType),
-           bit(Format::B64)),
-      rule("Download/*/TransactionId", kAccessAdd | kAccessGet | kAccessReplace, D, Format::Chr, t),
-      rule("Download/*/AuthToken", kAccessAdd | kAccessReplace, D, Format::Bin, "application/octet-stream",
-           bit(Format::B64)),
-      rule("Download/*/State", kAccessGet, D, Format::Chr, t),
-      rule("Download/*/Operations", kAccessAdd | kAccessGet, D, Format::Node),
-      rule("Download/*/Operations/Install", kAccessAdd | kAccessExec, D, Format::Null),
-      rule("Operations", kAccessGet, P, Format::Node),
-      rule("Operations/ResetToPristine", kAccessExec, P, Format::Null),
-      rule("ReBootstrap", kAccessGet, P, Format::Node),
-      rule("ReBootstrap/Armed", kAccessGet, P, Format::Bool, t),
-      rule("ReBootstrap/ArmedBy", kAccessGet, P, Format::Chr, t),
-      rule("ReBootstrap/Expiry", kAccessGet, P, Format::Chr, t),
-      rule("ReBootstrap/Operations", kAccessGet, P, Format::Node),
-      rule("ReBootstrap/Operations/Arm", kAccessExec, P, Format::Null),
-      rule("ReBootstrap/Operations/Disarm", kAccessExec, P, Format::Null),
-      rule("Ext", kAccessGet, P, Format::Node),
-  };
-  return r;
+  return joined({
+      {
+          rule("", kAccessGet, P, Format::Node, std::string(kM2msimUrn)),
+          rule("PfC", kAccessGet, P, Format::Bin, "application/pkix-cert", bit(Format::B64)),
+          rule("DevId", kAccessGet, P, Format::Chr, t),
+          rule("MCIM", kAccessGet, P, Format::Node),
+          rule("MCIM/*", kAccessGet, D, Format::Node),
+          rule("MCIM/*/Id", kAccessGet, D, Format::Chr, t),
+          rule("MCIM/*/SHO", kAccessGet, D, Format::Chr, t),
+          rule("MCIM/*/State", kAccessGet, D, Format::Chr, t),
+          rule("MCIM/*/Counter", kAccessGet, D, Format::Chr, t),
+          rule("MCIM/*/LastResult", kAccessGet, D, Format::Int, t),
+      },
+      operations("MCIM/*", D, {"Activate", "Deactivate", "Delete"}),
+      {
+          rule("Download", kAccessGet, P, Format::Node),
+          rule("Download/*", kAccessAdd | kAccessDelete | kAccessGet, D, Format::Node),
+          rule("Download/*/Package", kAccessAdd | kAccessReplace, D, Format::Bin, std::string(kSealedPackageType),
+               bit(Format::B64)),
+          rule("Download/*/TransactionId", kAccessAdd | kAccessGet | kAccessReplace, D, Format::Chr, t),
+          rule("Download/*/AuthToken", kAccessAdd | kAccessReplace, D, Format::Bin, "application/octet-stream",
+               bit(Format::B64)),
+          rule("Download/*/State", kAccessGet, D, Format::Chr, t),
+      },
+      operations("Download/*", D, {"Install"}, kAccessAdd),
+      operations("", P, {"ResetToPristine"}),
+      {
+          rule("ReBootstrap", kAccessGet, P, Format::Node),
+          rule("ReBootstrap/Armed", kAccessGet, P, Format::Bool, t),
+          rule("ReBootstrap/ArmedBy", kAccessGet, P, Format::Chr, t),
+          rule("ReBootstrap/Expiry", kAccessGet, P, Format::Chr, t),
+      },
+      operations("ReBootstrap", P, {"Arm", "Disarm"}),
+      {rule("Ext", kAccessGet, P, Format::Node)},
+  });
 }
 
 StatusCode install_m2msim_object(Tree& tree, const M2msimConfig& config) {

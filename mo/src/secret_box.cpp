@@ -26,6 +26,26 @@ std::unexpected<std::error_code> posix_error() { return fail(std::error_code(err
 
 const unsigned char* uchars(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
+enum class Direction { seal, open };
+
+// One AES-256-GCM pass over @p in into @p out (as long as @p in), @p aad authenticated: sealing
+// takes the tag into @p tag after the final block; opening sets @p tag as the expected one before
+// it (NIST SP 800-38D §7.2), so that the final block fails on a mismatch.
+bool gcm(Direction dir, ByteView key, const unsigned char* nonce, std::string_view aad, ByteView in,
+         unsigned char* out, unsigned char* tag) {
+  constexpr int tag_size = static_cast<int>(SecretBox::tag_size);
+  const bool sealing = dir == Direction::seal;
+  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  int fin = 0;
+  return ctx && EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce, sealing ? 1 : 0) == 1 &&
+         EVP_CipherUpdate(ctx.get(), nullptr, &len, uchars(aad), static_cast<int>(aad.size())) == 1 &&
+         EVP_CipherUpdate(ctx.get(), out, &len, in.data(), static_cast<int>(in.size())) == 1 &&
+         (sealing || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, tag_size, tag) == 1) &&
+         EVP_CipherFinal_ex(ctx.get(), out + len, &fin) == 1 &&
+         (!sealing || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_size, tag) == 1);
+}
+
 }  // namespace
 
 Result<SecretBox> SecretBox::from_key(ByteView key) {
@@ -75,16 +95,8 @@ Result<Bytes> SecretBox::seal(ByteView plain, std::string_view aad) const {
   if (!nonce) return fail(nonce.error());
   Bytes out(nonce_size + plain.size() + tag_size);
   std::copy(nonce->begin(), nonce->end(), out.begin());
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
-  int len = 0;
-  int fin = 0;
-  const bool ok =
-      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.view().data(), out.data()) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, uchars(aad), static_cast<int>(aad.size())) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), out.data() + nonce_size, &len, plain.data(), static_cast<int>(plain.size())) == 1 &&
-      EVP_EncryptFinal_ex(ctx.get(), out.data() + nonce_size + len, &fin) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_size),
-                          out.data() + nonce_size + plain.size()) == 1;
+  const bool ok = gcm(Direction::seal, key_.view(), out.data(), aad, plain, out.data() + nonce_size,
+                      out.data() + nonce_size + plain.size());
   if (!ok) {
     ERR_clear_error();
     OPENSSL_cleanse(out.data(), out.size());
@@ -100,15 +112,8 @@ Result<SecretBytes> SecretBox::open(ByteView sealed, std::string_view aad) const
   const std::size_t n = sealed.size() - nonce_size - tag_size;
   Bytes plain(n);
   Bytes tag(sealed.end() - static_cast<std::ptrdiff_t>(tag_size), sealed.end());
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
-  int len = 0;
-  int fin = 0;
-  const bool ok =
-      ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.view().data(), sealed.data()) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, uchars(aad), static_cast<int>(aad.size())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), plain.data(), &len, sealed.data() + nonce_size, static_cast<int>(n)) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag_size), tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &fin) == 1;
+  const bool ok = gcm(Direction::open, key_.view(), sealed.data(), aad, sealed.subspan(nonce_size, n), plain.data(),
+                      tag.data());
   ERR_clear_error();
   SecretBytes out(ok ? ByteView(plain) : ByteView());
   OPENSSL_cleanse(plain.data(), plain.size());

@@ -33,6 +33,20 @@ StatusCode first_error(std::initializer_list<StatusCode> codes) {
 
 std::string text_or_empty(const Tree& tree, const std::string& uri) { return tree.get_text(uri).value_or(""); }
 
+// One @p View per child of the interior node @p parent (a DMAcc list of <x>: AppAddr, AppAuth),
+// in name order: its name is the child's, the rest what @p read(child path, view) fills in.
+template <class View, class Read>
+std::vector<View> read_each_child(const Tree& tree, const std::string& parent, Read read) {
+  std::vector<View> out;
+  for (const auto& x : tree.children(parent)) {
+    View v;
+    v.name = x;
+    read(parent + "/" + x, v);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 // A node of a permanent, Get-only standard object (DevInfo, DevDetail): its path below the
 // object's root, and its value (text/plain in @p format) or none for an interior node.
 struct GetOnlyNode {
@@ -200,28 +214,20 @@ Result<DmAccountView> read_dm_account(const Tree& tree, std::string_view node_na
   a.name = text_or_empty(tree, base + "/Name");
   a.pref_con_ref = text_or_empty(tree, base + "/PrefConRef");
   a.aauth_pref = text_or_empty(tree, base + "/AAuthPref");
-  for (const auto& x : tree.children(base + "/AppAddr")) {
-    const std::string p = base + "/AppAddr/" + x;
-    DmAppAddr addr;
-    addr.name = x;
+  a.app_addr = read_each_child<DmAppAddr>(tree, base + "/AppAddr", [&](const std::string& p, DmAppAddr& addr) {
     addr.addr = text_or_empty(tree, p + "/Addr");
     addr.addr_type = text_or_empty(tree, p + "/AddrType");
     for (const auto& port : tree.children(p + "/Port")) {
       addr.ports.push_back(text_or_empty(tree, p + "/Port/" + port + "/PortNbr"));
     }
-    a.app_addr.push_back(std::move(addr));
-  }
-  for (const auto& x : tree.children(base + "/AppAuth")) {
-    const std::string p = base + "/AppAuth/" + x;
-    DmAppAuth auth;
-    auth.name = x;
+  });
+  a.app_auth = read_each_child<DmAppAuth>(tree, base + "/AppAuth", [&](const std::string& p, DmAppAuth& auth) {
     auth.level = text_or_empty(tree, p + "/AAuthLevel");
     auth.type = text_or_empty(tree, p + "/AAuthType");
     auth.auth_name = text_or_empty(tree, p + "/AAuthName");
     auth.secret = text_or_empty(tree, p + "/AAuthSecret");
     auth.data = tree.get_bytes(p + "/AAuthData").value_or(Bytes{});
-    a.app_auth.push_back(std::move(auth));
-  }
+  });
   return a;
 }
 

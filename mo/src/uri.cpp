@@ -1,4 +1,5 @@
 #include "m2mdm/mo/uri.hpp"
+#include "m2mdm/syncml/name_table.hpp"
 
 #include "pieces.hpp"
 
@@ -54,12 +55,7 @@ StatusCode check_limits(const std::vector<std::string>& segs, std::size_t query_
 
 }  // namespace
 
-std::string_view property_name(Property p) noexcept {
-  for (const auto& [prop, name] : kProps) {
-    if (prop == p) return name;
-  }
-  return "ACL";
-}
+std::string_view property_name(Property p) noexcept { return syncml::name_in(kProps, p).value_or("ACL"); }
 
 bool is_valid_segment(std::string_view segment) noexcept {
   if (segment.empty() || segment == "." || segment == "..") return false;
@@ -82,19 +78,14 @@ std::expected<Uri, StatusCode> Uri::parse(std::string_view text, const UriLimits
     if (query.starts_with("prop=")) {
       const std::string_view name = query.substr(5);
       if (name.empty()) return std::unexpected(StatusCode::BadRequest);
-      bool found = false;
-      for (const auto& [prop, pname] : kProps) {
-        if (pname == name) {
-          uri.property_ = prop;
-          found = true;
-        }
-      }
+      const auto prop = syncml::value_in(kProps, name);
       for (unsigned char c : name) {
         if (c < 0x20 || c == 0x7F || c == '?' || c == '&' || c == '=') {
           return std::unexpected(StatusCode::BadRequest);
         }
       }
-      if (!found) return std::unexpected(StatusCode::OptionalFeatureNotSupported);
+      if (!prop) return std::unexpected(StatusCode::OptionalFeatureNotSupported);
+      uri.property_ = *prop;
       uri.query_ = UriQuery::Prop;
     } else if (query.starts_with("list=")) {
       const std::string_view what = query.substr(5);

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace m2mdm::mo {
 namespace {
@@ -60,6 +61,56 @@ TEST(M2msimDdf, MatchesTheEnforcedRules) {
     EXPECT_EQ(it->second.scope, r.scope) << r.pattern;
     EXPECT_EQ(it->second.format, r.format) << r.pattern;
     EXPECT_EQ(it->second.type, r.type) << r.pattern;
+  }
+}
+
+// What the DDF does not state: the order of the table (the tree takes the first rule that
+// matches), the formats a leaf also accepts, titles and size limits.
+TEST(M2msimDdf, EnforcedRulesInTheirOrderWithTheirExtraFormats) {
+  const std::vector<std::string> order{
+      "",
+      "PfC",
+      "DevId",
+      "MCIM",
+      "MCIM/*",
+      "MCIM/*/Id",
+      "MCIM/*/SHO",
+      "MCIM/*/State",
+      "MCIM/*/Counter",
+      "MCIM/*/LastResult",
+      "MCIM/*/Operations",
+      "MCIM/*/Operations/Activate",
+      "MCIM/*/Operations/Deactivate",
+      "MCIM/*/Operations/Delete",
+      "Download",
+      "Download/*",
+      "Download/*/Package",
+      "Download/*/TransactionId",
+      "Download/*/AuthToken",
+      "Download/*/State",
+      "Download/*/Operations",
+      "Download/*/Operations/Install",
+      "Operations",
+      "Operations/ResetToPristine",
+      "ReBootstrap",
+      "ReBootstrap/Armed",
+      "ReBootstrap/ArmedBy",
+      "ReBootstrap/Expiry",
+      "ReBootstrap/Operations",
+      "ReBootstrap/Operations/Arm",
+      "ReBootstrap/Operations/Disarm",
+      "Ext",
+  };
+  const std::set<std::string> also_b64{"PfC", "Download/*/Package", "Download/*/AuthToken"};
+  const auto rules = m2msim_rules();
+  ASSERT_EQ(rules.size(), order.size());
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const std::string rel = order[i];
+    EXPECT_EQ(rules[i].pattern, rel.empty() ? std::string(kM2msimRoot) : std::string(kM2msimRoot) + "/" + rel) << i;
+    const unsigned b64 = 1u << static_cast<unsigned>(Format::B64);
+    EXPECT_EQ(rules[i].also_formats, also_b64.contains(rel) ? b64 : 0u) << rel;
+    EXPECT_TRUE(rules[i].title.empty()) << rel;
+    EXPECT_EQ(rules[i].max_size, 0u) << rel;
   }
 }
 

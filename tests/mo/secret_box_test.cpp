@@ -3,6 +3,7 @@
 #include "m2mdm/mo/secret_box.hpp"
 
 #include "m2mdm/mo/error.hpp"
+#include "m2mdm/test/hex.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@ namespace m2mdm::mo {
 namespace {
 
 namespace fs = std::filesystem;
+using test::unhex;
 
 Bytes bytes_of(std::string_view s) {
   const ByteView v = as_bytes(s);
@@ -46,6 +48,36 @@ TEST(SecretBox, SealsAndOpensUnderItsAssociatedDataOnly) {
   }
   for (std::size_t n = 0; n < sealed->size(); ++n) EXPECT_FALSE(box->open(ByteView(*sealed).first(n), "tree.m2mt")) << n;
   EXPECT_EQ(SecretBox::from_key(Bytes(31, 1)).error(), make_error_code(errc::invalid_argument));
+}
+
+// The sealed format is nonce || ciphertext || tag of plain AES-256-GCM: the GCM specification's
+// test cases 13 and 16 (McGrew & Viega, "The Galois/Counter Mode of Operation", AES-256), laid out
+// that way, open to their plaintexts; the same bytes under other associated data do not.
+TEST(SecretBox, OpensTheGcmSpecificationTestCases) {
+  auto zero = SecretBox::from_key(Bytes(SecretBox::key_size, 0));
+  ASSERT_TRUE(zero);
+  const Bytes empty_sealed = unhex("000000000000000000000000" "530f8afbc74536b9a963b4f1c4cb738b");
+  auto opened = zero->open(empty_sealed, "");
+  ASSERT_TRUE(opened) << opened.error().message();
+  EXPECT_EQ(opened->view().size(), 0u);
+  EXPECT_EQ(zero->open(empty_sealed, "x").error(), make_error_code(errc::seal_tag_mismatch));
+
+  auto box = SecretBox::from_key(unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"));
+  ASSERT_TRUE(box);
+  const Bytes aad = unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+  const std::string_view aad_text(reinterpret_cast<const char*>(aad.data()), aad.size());
+  const Bytes sealed = unhex(
+      "cafebabefacedbaddecaf888"
+      "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+      "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
+      "76fc6ece0f4e1768cddf8853bb2d551b");
+  opened = box->open(sealed, aad_text);
+  ASSERT_TRUE(opened) << opened.error().message();
+  const Bytes plain = unhex(
+      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+      "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
+  EXPECT_TRUE(constant_time_equal(opened->view(), plain));
+  EXPECT_EQ(box->open(sealed, aad_text.substr(1)).error(), make_error_code(errc::seal_tag_mismatch));
 }
 
 TEST(SecretBox, KeyFileIsCreatedPrivateAndLooseOnesAreRefused) {

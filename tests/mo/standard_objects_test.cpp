@@ -56,6 +56,31 @@ TEST_F(StdObjects, DevDetailPublishesUriLimits) {
   EXPECT_EQ(tree_.get_text("./DevDetail/OEM"), "ACME");
 }
 
+// Every field of every AppAddr and AppAuth <x> reads back as written, each under its node name.
+TEST_F(StdObjects, DmAccountListsReadBackWhole) {
+  acc_.app_addr.push_back(DmAppAddr{"2", "https://backup.example/dm", "IPv4", {}});
+  ASSERT_EQ(write_dm_account(tree_, acc_), StatusCode::Ok);
+  const auto back = read_dm_account(tree_, "dpf1");
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->app_addr.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back->app_addr[i].name, acc_.app_addr[i].name) << i;
+    EXPECT_EQ(back->app_addr[i].addr, acc_.app_addr[i].addr) << i;
+    EXPECT_EQ(back->app_addr[i].addr_type, acc_.app_addr[i].addr_type) << i;
+    EXPECT_EQ(back->app_addr[i].ports, acc_.app_addr[i].ports) << i;
+  }
+  ASSERT_EQ(back->app_auth.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const DmAppAuth& written = acc_.app_auth[1 - i];  // read back in name order: CLCRED, SRVCRED
+    EXPECT_EQ(back->app_auth[i].name, written.name) << i;
+    EXPECT_EQ(back->app_auth[i].level, written.level) << i;
+    EXPECT_EQ(back->app_auth[i].type, written.type) << i;
+    EXPECT_EQ(back->app_auth[i].auth_name, written.auth_name) << i;
+    EXPECT_EQ(back->app_auth[i].secret, written.secret) << i;
+    EXPECT_EQ(back->app_auth[i].data, written.data) << i;
+  }
+}
+
 TEST_F(StdObjects, DmAccountRoundTrip) {
   const auto back = read_dm_account(tree_, "dpf1");
   ASSERT_TRUE(back);

@@ -3,6 +3,17 @@
 #include "store/sqlite_impl.hpp"
 
 namespace m2mdm::server {
+namespace {
+
+constexpr auto kBootstrapRow = row_columns<BootstrapRecord>(
+    Field{"id", &BootstrapRecord::id}, Field{"dev_id", &BootstrapRecord::dev_id},
+    Field{"issued", &BootstrapRecord::issued}, Field{"actor", &BootstrapRecord::actor},
+    Field{"sec_method", &BootstrapRecord::sec_method}, Field{"delivery", &BootstrapRecord::delivery},
+    Field{"rebootstrap", &BootstrapRecord::rebootstrap}, Field{"active", &BootstrapRecord::active});
+
+BootstrapRecord read_bootstrap(Query& st) { return kBootstrapRow.read(st); }
+
+}  // namespace
 
 Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& record, const DmCredentials& dm,
                                                       const DmCredentials& app_credentials, std::int64_t now) {
@@ -50,14 +61,11 @@ Result<BootstrapRecord> SqliteStore::record_bootstrap(const BootstrapRecord& rec
 
 Result<std::optional<BootstrapRecord>> SqliteStore::active_bootstrap(std::string_view dev_id) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kBootstrapColumns +
+  auto st = impl_->q("SELECT " + column_list<kBootstrapRow>() +
                      " FROM bootstraps WHERE dev_id = ? AND active = 1 ORDER BY id DESC LIMIT 1");
   if (!st) return fail(st.error());
   st->text(1, dev_id);
-  return st->optional_row([](Query& row) {
-    return BootstrapRecord{row.col_i64(0),  row.col_text(1), row.col_i64(2),      row.col_text(3),
-                           row.col_text(4), row.col_text(5), row.col_i64(6) != 0, row.col_i64(7) != 0};
-  });
+  return st->optional_row(read_bootstrap);
 }
 
 Result<void> SqliteStore::deactivate_bootstrap(std::int64_t id) {
@@ -90,11 +98,8 @@ Result<bool> SqliteStore::promote_pending_credentials(std::string_view dev_id, s
 Result<std::vector<BootstrapRecord>> SqliteStore::list_bootstraps(std::string_view dev_id, std::int64_t before_id,
                                                                   std::size_t limit) {
   Impl::Lock lock(*impl_);
-  return impl_->select_id_page(std::string("SELECT ") + kBootstrapColumns + " FROM bootstraps WHERE dev_id = ?",
-                               {std::string(dev_id)}, before_id, true, limit, [](Query& row) {
-    return BootstrapRecord{row.col_i64(0),  row.col_text(1), row.col_i64(2),      row.col_text(3),
-                           row.col_text(4), row.col_text(5), row.col_i64(6) != 0, row.col_i64(7) != 0};
-  });
+  return impl_->select_id_page("SELECT " + column_list<kBootstrapRow>() + " FROM bootstraps WHERE dev_id = ?",
+                               {std::string(dev_id)}, before_id, true, limit, read_bootstrap);
 }
 
 }  // namespace m2mdm::server

@@ -10,7 +10,14 @@ using sqlite_detail::Query;
 namespace {
 using json = nlohmann::json;
 
-constexpr const char* kCommandColumns = "id, dev_id, submitted_by, wrap, ops, state, outcome, deadline, created, updated";
+/// The columns of a command; ops and outcome are JSON, read by read_command.
+constexpr auto kCommandRow = row_columns<MgmtCommand>(
+    Field{"id", &MgmtCommand::id}, Field{"dev_id", &MgmtCommand::dev_id},
+    Field{"submitted_by", &MgmtCommand::submitted_by},
+    EnumField{"wrap", &MgmtCommand::wrap, mgmt_wrap_from_string, MgmtWrap::none}, ByHand{"ops"},
+    EnumField{"state", &MgmtCommand::state, mgmt_state_from_string, MgmtState::failed}, ByHand{"outcome"},
+    Field{"deadline", &MgmtCommand::deadline}, Field{"created", &MgmtCommand::created},
+    Field{"updated", &MgmtCommand::updated});
 
 std::string ops_to_json(const std::vector<MgmtOp>& ops) {
   json arr = json::array();
@@ -42,12 +49,8 @@ int int_or(const json& j, const char* key, int def) {
 
 // Rows were written by this file; a malformed cell (a hand-edited store) reads as empty.
 MgmtCommand read_command(const Query& st) {
-  MgmtCommand c;
-  c.id = st.col_i64(0);
-  c.dev_id = st.col_text(1);
-  c.submitted_by = st.col_text(2);
-  c.wrap = mgmt_wrap_from_string(st.col_text(3)).value_or(MgmtWrap::none);
-  const json ops = json::parse(st.col_text(4), nullptr, false);
+  MgmtCommand c = kCommandRow.read(st);
+  const json ops = json::parse(st.col_text(kCommandRow.index("ops")), nullptr, false);
   if (ops.is_array()) {
     for (const auto& o : ops) {
       if (!o.is_object()) continue;
@@ -61,8 +64,7 @@ MgmtCommand read_command(const Query& st) {
       c.ops.push_back(std::move(op));
     }
   }
-  c.state = mgmt_state_from_string(st.col_text(5)).value_or(MgmtState::failed);
-  const json out = json::parse(st.col_text(6), nullptr, false);
+  const json out = json::parse(st.col_text(kCommandRow.index("outcome")), nullptr, false);
   if (out.is_object()) {
     if (auto it = out.find("statuses"); it != out.end() && it->is_array())
       for (const auto& s : *it)
@@ -74,14 +76,11 @@ MgmtCommand read_command(const Query& st) {
               {int_or(r, "index", -1), text_or(r, "source"), text_or(r, "format"), text_or(r, "type"), text_or(r, "data")});
     c.error = text_or(out, "error");
   }
-  c.deadline = st.col_i64(7);
-  c.created = st.col_i64(8);
-  c.updated = st.col_i64(9);
   return c;
 }
 
 Result<MgmtCommand> command_where_id(SqliteStore::Impl& impl, std::int64_t id) {
-  return impl.row_where(kCommandColumns, "commands", "id", id, read_command);
+  return impl.row_where(column_list<kCommandRow>(), "commands", "id", id, read_command);
 }
 }  // namespace
 
@@ -179,7 +178,7 @@ Result<std::size_t> SqliteStore::fail_orphaned_commands(std::string_view why, st
 Result<std::vector<MgmtCommand>> SqliteStore::list_commands(std::string_view dev_id, std::int64_t before_id,
                                                             std::size_t limit) {
   Impl::Lock lock(*impl_);
-  return impl_->select_id_page(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE dev_id = ?",
+  return impl_->select_id_page("SELECT " + column_list<kCommandRow>() + " FROM commands WHERE dev_id = ?",
                                {std::string(dev_id)}, before_id, true, limit, read_command);
 }
 

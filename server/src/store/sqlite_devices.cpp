@@ -296,7 +296,7 @@ Result<Device> SqliteStore::get_device(std::string_view dev_id) {
 
 Result<Device> SqliteStore::get_device_account(std::string_view dev_id) {
   Impl::Lock lock(*impl_);
-  return impl_->row_where(kDeviceAccountColumns, "devices", "dev_id", dev_id,
+  return impl_->row_where(device_account_columns(), "devices", "dev_id", dev_id,
                           [this](Query& row) { return impl_->read_device(row); });
 }
 
@@ -396,7 +396,7 @@ Result<std::vector<Device>> SqliteStore::find_devices(const DeviceQuery& query) 
   // Each filter is an equality on a leading column of an index that ends with dev_id (devices_sho,
   // devices_subscriber, devices_state, devices_sho_state) or the DevId range itself: a page is a
   // range walk of one index in DevId order.
-  std::string sql = std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE dev_id > ?";
+  std::string sql = "SELECT " + column_list<kDeviceRow>() + " FROM devices WHERE dev_id > ?";
   std::vector<Impl::SqlValue> values{query.after_dev_id};
   if (query.sho_id) {
     sql += " AND sho_id = ?";

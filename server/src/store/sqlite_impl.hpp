@@ -8,6 +8,7 @@
 
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/server/sqlite_store.hpp"
+#include "store/row_columns.hpp"
 #include "store/wal_sync.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <array>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -216,21 +218,40 @@ inline bool same_dm(const DmCredentials& a, const DmCredentials& b) {
          a.client_password == b.client_password;
 }
 
-inline constexpr const char* kDeviceColumns =
-    "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
-    "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
-    "subscriber_id, dm_server_nonce, dm_client_nonce";
-/// kDeviceColumns without the SIM secrets: device_pin, k and opc read as empty blobs (a DM
-/// session's read: nothing it does not use is unsealed or held in memory).
-inline constexpr const char* kDeviceAccountColumns =
-    "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, x'', x'', x'', sqn, pfc_der, "
-    "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
-    "subscriber_id, dm_server_nonce, dm_client_nonce";
-inline constexpr const char* kJobColumns =
-    "id, dev_id, sho_id, kind, payload, authorisation, correlator, state, attempts, deadline, created, updated, "
-    "notify_attempts, next_notify_at";
-inline constexpr const char* kShoColumns = "id, name, token_hash, callback_url, created, signer";
-inline constexpr const char* kBootstrapColumns = "id, dev_id, issued, actor, sec_method, delivery, rebootstrap, active";
+/// The columns of a device row. The secrets are sealed with their row id and column in the AAD,
+/// and the nonces override those of dm_credentials: SqliteStore::Impl::read_device reads them.
+inline constexpr auto kDeviceRow = row_columns<Device>(
+    Field{"id", &Device::id}, Field{"dev_id", &Device::dev_id}, Field{"pcid", &Device::pcid},
+    Field{"sho_id", &Device::sho_id}, Field{"dpf_address", &Device::dpf_address}, ByHand{"dm_credentials"},
+    ByHand{"device_pin"}, ByHand{"k"}, ByHand{"opc"}, Field{"sqn", &Device::sqn}, Field{"pfc_der", &Device::pfc_der},
+    Field{"pfc_validation", &Device::pfc_validation},
+    EnumField{"state", &Device::state, device_state_from_string, DeviceState::imported},
+    Field{"last_seen", &Device::last_seen}, Field{"push_address", &Device::push_address},
+    Field{"created", &Device::created}, Field{"updated", &Device::updated}, Field{"sec_method", &Device::sec_method},
+    ByHand{"pending_dm_credentials"}, Field{"subscriber_id", &Device::subscriber_id}, ByHand{"dm_server_nonce"},
+    ByHand{"dm_client_nonce"});
+/// The SIM secrets of a device row, which a DM session's read selects as empty blobs (x''):
+/// nothing it does not use is unsealed or held in memory.
+inline constexpr std::array<std::string_view, 3> kSimSecretColumns{"device_pin", "k", "opc"};
+/// kDeviceRow's SELECT list with kSimSecretColumns as x'' (the same columns at the same places, so
+/// read_device reads both lists), built once.
+inline const std::string& device_account_columns() {
+  static const std::string list = kDeviceRow.list({}, kSimSecretColumns);
+  return list;
+}
+
+inline constexpr auto kJobRow = row_columns<Job>(
+    Field{"id", &Job::id}, Field{"dev_id", &Job::dev_id}, Field{"sho_id", &Job::sho_id},
+    EnumField{"kind", &Job::kind, job_kind_from_string, JobKind::install}, Field{"payload", &Job::payload},
+    Field{"authorisation", &Job::authorisation}, Field{"correlator", &Job::correlator},
+    EnumField{"state", &Job::state, job_state_from_string, JobState::failed}, Field{"attempts", &Job::attempts},
+    Field{"deadline", &Job::deadline}, Field{"created", &Job::created}, Field{"updated", &Job::updated},
+    Field{"notify_attempts", &Job::notify_attempts}, Field{"next_notify_at", &Job::next_notify_at});
+
+inline constexpr auto kShoRow = row_columns<Sho>(Field{"id", &Sho::id}, Field{"name", &Sho::name},
+                                                 Field{"token_hash", &Sho::token_hash},
+                                                 Field{"callback_url", &Sho::callback_url},
+                                                 Field{"created", &Sho::created}, Field{"signer", &Sho::signer});
 
 inline bool dm_empty(const DmCredentials& dm) {
   return dm.server_id.empty() && dm.server_username.empty() && dm.server_password.empty() &&
@@ -459,41 +480,29 @@ struct SqliteStore::Impl {
     return dm_from_json(j);
   }
 
+  /// A row of "SELECT <kDeviceRow> FROM devices" (or of device_account_columns()), its secrets
+  /// opened.
   Result<Device> read_device(Query& st) {
-    Device d;
-    d.id = st.col_i64(0);
-    d.dev_id = st.col_text(1);
-    d.pcid = st.col_text(2);
-    if (!st.col_null(3)) d.sho_id = st.col_i64(3);
-    d.dpf_address = st.col_text(4);
-    auto dm = unseal_dm("dm_credentials", d.id, st.col_blob(5));
+    Device d = kDeviceRow.read(st);
+    auto dm = unseal_dm("dm_credentials", d.id, st.col_blob(kDeviceRow.index("dm_credentials")));
     if (!dm) return fail(dm.error());
     if (*dm) d.dm = std::move(**dm);
-    auto pin = unseal("device_pin", d.id, st.col_blob(6));
-    auto k = unseal("k", d.id, st.col_blob(7));
-    auto opc = unseal("opc", d.id, st.col_blob(8));
+    auto pin = unseal("device_pin", d.id, st.col_blob(kDeviceRow.index("device_pin")));
+    auto k = unseal("k", d.id, st.col_blob(kDeviceRow.index("k")));
+    auto opc = unseal("opc", d.id, st.col_blob(kDeviceRow.index("opc")));
     if (!pin) return fail(pin.error());
     if (!k) return fail(k.error());
     if (!opc) return fail(opc.error());
     d.device_pin = std::move(*pin);
     d.k = std::move(*k);
     d.opc = std::move(*opc);
-    d.sqn = static_cast<std::uint64_t>(st.col_i64(9));
-    d.pfc_der = st.col_blob(10);
-    d.pfc_validation = st.col_text(11);
-    d.state = device_state_from_string(st.col_text(12)).value_or(DeviceState::imported);
-    d.last_seen = st.col_i64(13);
-    d.push_address = st.col_text(14);
-    d.created = st.col_i64(15);
-    d.updated = st.col_i64(16);
-    d.sec_method = st.col_text(17);
-    auto pending = unseal_dm("pending_dm_credentials", d.id, st.col_blob(18));
+    auto pending = unseal_dm("pending_dm_credentials", d.id, st.col_blob(kDeviceRow.index("pending_dm_credentials")));
     if (!pending) return fail(pending.error());
     d.pending_dm = std::move(*pending);
-    if (!st.col_null(19)) d.subscriber_id = st.col_i64(19);
-    if (!st.col_null(20)) {  // the nonces set since dm_credentials was last written (migration 0011)
-      d.dm.server_nonce = st.col_blob(20);
-      d.dm.client_nonce = st.col_blob(21);
+    // The nonces set since dm_credentials was last written (migration 0011).
+    if (constexpr int server_nonce = kDeviceRow.index("dm_server_nonce"); !st.col_null(server_nonce)) {
+      d.dm.server_nonce = st.col_blob(server_nonce);
+      d.dm.client_nonce = st.col_blob(kDeviceRow.index("dm_client_nonce"));
     }
     return d;
   }
@@ -502,7 +511,7 @@ struct SqliteStore::Impl {
   /// DevId after @p after_dev_id.
   Result<std::vector<Device>> devices_page(const char* owner_column, std::int64_t owner, std::string_view after_dev_id,
                                            std::size_t limit) {
-    auto st = q(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE " + owner_column +
+    auto st = q("SELECT " + column_list<kDeviceRow>() + " FROM devices WHERE " + owner_column +
                 " = ? AND dev_id > ? ORDER BY dev_id LIMIT ?");
     if (!st) return fail(st.error());
     st->i64(1, owner).text(2, after_dev_id).i64(3, static_cast<std::int64_t>(limit));
@@ -512,9 +521,9 @@ struct SqliteStore::Impl {
   /// The row of "SELECT @p columns FROM @p table WHERE @p column = ?" with @p value bound
   /// (Query::bind), read by @p read (returning T or Result<T>); not_found when there is none.
   template <typename Value, typename Read>
-  auto row_where(const char* columns, const char* table, const char* column, const Value& value, Read read)
+  auto row_where(const std::string& columns, const char* table, const char* column, const Value& value, Read read)
       -> Result<typename ValueOf<std::invoke_result_t<Read, Query&>>::type> {
-    auto st = q(std::string("SELECT ") + columns + " FROM " + table + " WHERE " + column + " = ?");
+    auto st = q("SELECT " + columns + " FROM " + table + " WHERE " + column + " = ?");
     if (!st) return fail(st.error());
     st->bind(1, value);
     M2MDM_TRY(st->row());
@@ -524,56 +533,32 @@ struct SqliteStore::Impl {
   /// Every row of "SELECT @p columns FROM @p table WHERE @p column = ? ORDER BY id" with @p value
   /// bound, each read by @p read (Query::rows).
   template <typename Value, typename Read>
-  auto rows_where(const char* columns, const char* table, const char* column, const Value& value, Read read)
+  auto rows_where(const std::string& columns, const char* table, const char* column, const Value& value, Read read)
       -> decltype(std::declval<Query&>().rows(read)) {
-    auto st = q(std::string("SELECT ") + columns + " FROM " + table + " WHERE " + column + " = ? ORDER BY id");
+    auto st = q("SELECT " + columns + " FROM " + table + " WHERE " + column + " = ? ORDER BY id");
     if (!st) return fail(st.error());
     st->bind(1, value);
     return st->rows(read);
   }
 
   Result<Device> device_where(const char* column, std::string_view value) {
-    return row_where(kDeviceColumns, "devices", column, value, [this](Query& row) { return read_device(row); });
+    return row_where(column_list<kDeviceRow>(), "devices", column, value,
+                     [this](Query& row) { return read_device(row); });
   }
 
-  static Job read_job(Query& st) {
-    Job j;
-    j.id = st.col_i64(0);
-    j.dev_id = st.col_text(1);
-    j.sho_id = st.col_i64(2);
-    j.kind = job_kind_from_string(st.col_text(3)).value_or(JobKind::install);
-    j.payload = st.col_blob(4);
-    j.authorisation = st.col_text(5);
-    j.correlator = st.col_text(6);
-    j.state = job_state_from_string(st.col_text(7)).value_or(JobState::failed);
-    j.attempts = static_cast<int>(st.col_i64(8));
-    j.deadline = st.col_i64(9);
-    j.created = st.col_i64(10);
-    j.updated = st.col_i64(11);
-    j.notify_attempts = static_cast<int>(st.col_i64(12));
-    j.next_notify_at = st.col_i64(13);
-    return j;
-  }
+  /// A row of "SELECT <kJobRow> FROM jobs".
+  static Job read_job(Query& st) { return kJobRow.read(st); }
 
   Result<Job> job_where(const char* column, auto value) {
-    return row_where(kJobColumns, "jobs", column, value, read_job);
+    return row_where(column_list<kJobRow>(), "jobs", column, value, read_job);
   }
 
   Result<Sho> sho_where(const char* column, auto value) {
-    return row_where(kShoColumns, "shos", column, value, read_sho);
+    return row_where(column_list<kShoRow>(), "shos", column, value, read_sho);
   }
 
-  /// A row of "SELECT <kShoColumns> FROM shos".
-  static Sho read_sho(Query& st) {
-    Sho s;
-    s.id = st.col_i64(0);
-    s.name = st.col_text(1);
-    s.token_hash = st.col_blob(2);
-    s.callback_url = st.col_text(3);
-    s.created = st.col_i64(4);
-    s.signer = st.col_text(5);
-    return s;
-  }
+  /// A row of "SELECT <kShoRow> FROM shos".
+  static Sho read_sho(Query& st) { return kShoRow.read(st); }
 
   // --- SHO imports of devices held elsewhere (sqlite_devices.cpp)
   /// One SHO's shadow record of a DevId it imported while someone else held it.

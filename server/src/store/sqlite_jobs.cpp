@@ -62,12 +62,12 @@ Result<Job> SqliteStore::get_job_by_correlator(std::string_view correlator) {
 
 Result<std::vector<Job>> SqliteStore::list_jobs(std::string_view dev_id) {
   Impl::Lock lock(*impl_);
-  return impl_->rows_where(kJobColumns, "jobs", "dev_id", dev_id, Impl::read_job);
+  return impl_->rows_where(column_list<kJobRow>(), "jobs", "dev_id", dev_id, Impl::read_job);
 }
 
 Result<std::optional<Job>> SqliteStore::active_job(std::string_view dev_id) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kJobColumns +
+  auto st = impl_->q("SELECT " + column_list<kJobRow>() +
                      " FROM jobs WHERE dev_id = ? AND state IN ('delivering','delivered','awaiting_result') "
                      "ORDER BY id LIMIT 1");
   if (!st) return fail(st.error());
@@ -192,28 +192,26 @@ Result<std::size_t> SqliteStore::expire_jobs(std::int64_t now) {
 Result<std::vector<Job>> SqliteStore::jobs_to_notify(std::int64_t now, int max_attempts, std::size_t limit,
                                                      std::int64_t stalled_before) {
   Impl::Lock lock(*impl_);
-  std::string cols;
-  for (std::string_view c : {"id", "dev_id", "sho_id", "kind", "payload", "authorisation", "correlator", "state",
-                             "attempts", "deadline", "created", "updated", "notify_attempts", "next_notify_at"})
-    cols += (cols.empty() ? "j." : ", j.") + std::string(c);
   // A due job that cannot be notified (its device has no push address, or its retries are used
   // up) is parked: next_notify_at = kNotifyParked takes it out of the jobs_notify index range, so
   // the scan that runs after every submission sees each such job once, not on every run (which
   // made a backlog of N jobs for devices without a push address cost O(N) per submission). A
   // claim resets next_notify_at; a device that gets a push address un-parks its jobs (trigger
-  // jobs_unpark_on_push_address, migration 0010).
-  const std::string sql = "SELECT " + cols +
-                     ", (d.push_address = '' OR j.notify_attempts >= ?) AS parkable"
-                     " FROM jobs j JOIN devices d ON d.dev_id = j.dev_id "
-                     "WHERE (j.state IN ('queued','notified') OR "
-                     "       (j.state IN ('delivering','delivered') AND j.updated <= ?)) "
-                     "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) ORDER BY j.id LIMIT ?";
+  // jobs_unpark_on_push_address, migration 0010). The job's columns, then parkable (built once).
+  static const std::string sql = "SELECT " + kJobRow.list("j.") +
+                                 ", (d.push_address = '' OR j.notify_attempts >= ?) AS parkable"
+                                 " FROM jobs j JOIN devices d ON d.dev_id = j.dev_id "
+                                 "WHERE (j.state IN ('queued','notified') OR "
+                                 "       (j.state IN ('delivering','delivered') AND j.updated <= ?)) "
+                                 "AND j.next_notify_at <= ? AND (j.deadline = 0 OR j.deadline >= ?) "
+                                 "ORDER BY j.id LIMIT ?";
+  constexpr int parkable_column = kJobRow.size();
   std::vector<Job> due;
   for (;;) {
     auto st = impl_->q(sql);
     if (!st) return fail(st.error());
     st->i64(1, max_attempts).i64(2, stalled_before).i64(3, now).i64(4, now).i64(5, static_cast<std::int64_t>(limit));
-    auto rows = st->rows([](Query& row) { return std::pair{Impl::read_job(row), row.col_i64(14) != 0}; });
+    auto rows = st->rows([](Query& row) { return std::pair{Impl::read_job(row), row.col_i64(parkable_column) != 0}; });
     if (!rows) return fail(rows.error());
     std::vector<std::int64_t> park;
     for (auto& [job, parkable] : *rows) {
@@ -248,7 +246,7 @@ Result<std::vector<Job>> SqliteStore::list_jobs_page(const JobQuery& query) {
   Impl::Lock lock(*impl_);
   // Indexes: jobs_dev_state (a device's jobs), jobs_sho (an SHO's), jobs_state (one state), the
   // primary key otherwise.
-  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1";
+  std::string sql = "SELECT " + column_list<kJobRow>() + " FROM jobs WHERE 1";
   std::vector<Impl::SqlValue> values;
   if (!query.dev_id.empty()) {
     sql += " AND dev_id = ?";

@@ -4,32 +4,20 @@
 namespace m2mdm::server {
 namespace {
 
-constexpr const char* kChangeColumns =
-    "id, dev_id, variant, from_sho, to_sho, job_id, nonce, state, discard_detail, discarded_at, acknowledged_at, "
-    "completed_at, result_code, created, updated, reset_job_id, batch_id, install_ttl";
+/// The columns of an operator change (mcim is written, never read back).
+constexpr auto kChangeRow = row_columns<OperatorChange>(
+    Field{"id", &OperatorChange::id}, Field{"dev_id", &OperatorChange::dev_id},
+    Field{"variant", &OperatorChange::variant}, Field{"from_sho", &OperatorChange::from_sho},
+    Field{"to_sho", &OperatorChange::to_sho}, Field{"job_id", &OperatorChange::job_id},
+    Field{"nonce", &OperatorChange::nonce},
+    EnumField{"state", &OperatorChange::state, change_state_from_string, ChangeState::failed},
+    Field{"discard_detail", &OperatorChange::discard_detail}, Field{"discarded_at", &OperatorChange::discarded_at},
+    Field{"acknowledged_at", &OperatorChange::acknowledged_at}, Field{"completed_at", &OperatorChange::completed_at},
+    Field{"result_code", &OperatorChange::result_code}, Field{"created", &OperatorChange::created},
+    Field{"updated", &OperatorChange::updated}, Field{"reset_job_id", &OperatorChange::reset_job_id},
+    Field{"batch_id", &OperatorChange::batch_id}, Field{"install_ttl", &OperatorChange::install_ttl});
 
-OperatorChange read_change(Query& st) {
-  OperatorChange c;
-  c.id = st.col_i64(0);
-  c.dev_id = st.col_text(1);
-  c.variant = st.col_text(2);
-  c.from_sho = st.col_i64(3);
-  c.to_sho = st.col_i64(4);
-  c.job_id = st.col_i64(5);
-  c.nonce = st.col_text(6);
-  c.state = change_state_from_string(st.col_text(7)).value_or(ChangeState::failed);
-  c.discard_detail = st.col_text(8);
-  c.discarded_at = st.col_i64(9);
-  c.acknowledged_at = st.col_i64(10);
-  c.completed_at = st.col_i64(11);
-  c.result_code = static_cast<int>(st.col_i64(12));
-  c.created = st.col_i64(13);
-  c.updated = st.col_i64(14);
-  c.reset_job_id = st.col_i64(15);
-  c.batch_id = st.col_i64(16);
-  c.install_ttl = st.col_i64(17);
-  return c;
-}
+OperatorChange read_change(Query& st) { return kChangeRow.read(st); }
 
 /// States in which a change still waits for something (at most one per device).
 constexpr const char* kOpenChangeStates = "('requested','discarded','pristine','reprovisioning')";
@@ -37,7 +25,7 @@ constexpr const char* kOpenChangeStates = "('requested','discarded','pristine','
 }  // namespace
 
 Result<OperatorChange> SqliteStore::Impl::change_where(const char* column, std::int64_t value) {
-  return row_where(kChangeColumns, "operator_changes", column, value, read_change);
+  return row_where(column_list<kChangeRow>(), "operator_changes", column, value, read_change);
 }
 
 Result<void> SqliteStore::Impl::set_change_outcome(const OperatorChange& change, ChangeState to, int code,
@@ -181,12 +169,12 @@ Result<std::optional<OperatorChange>> SqliteStore::operator_change_for_job(std::
 
 Result<std::vector<OperatorChange>> SqliteStore::list_operator_changes(std::string_view dev_id) {
   Impl::Lock lock(*impl_);
-  return impl_->rows_where(kChangeColumns, "operator_changes", "dev_id", dev_id, read_change);
+  return impl_->rows_where(column_list<kChangeRow>(), "operator_changes", "dev_id", dev_id, read_change);
 }
 
 Result<std::vector<OperatorChange>> SqliteStore::operator_changes_in(ChangeState state) {
   Impl::Lock lock(*impl_);
-  return impl_->rows_where(kChangeColumns, "operator_changes", "state", to_string(state), read_change);
+  return impl_->rows_where(column_list<kChangeRow>(), "operator_changes", "state", to_string(state), read_change);
 }
 
 Result<ChangeBatch> SqliteStore::create_change_batch(std::int64_t to_sho, std::string_view variant,
@@ -209,7 +197,7 @@ Result<ChangeBatch> SqliteStore::get_change_batch(std::int64_t id) {
 
 Result<std::vector<OperatorChange>> SqliteStore::operator_changes_of_batch(std::int64_t id) {
   Impl::Lock lock(*impl_);
-  return impl_->rows_where(kChangeColumns, "operator_changes", "batch_id", id, read_change);
+  return impl_->rows_where(column_list<kChangeRow>(), "operator_changes", "batch_id", id, read_change);
 }
 
 Result<bool> SqliteStore::change_nonce_spent(std::string_view nonce) {
@@ -296,7 +284,7 @@ Result<bool> SqliteStore::expire_pristine_change(std::int64_t id, std::string_vi
 Result<std::vector<OperatorChange>> SqliteStore::list_open_operator_changes(std::optional<std::int64_t> sho_id,
                                                                             std::int64_t before_id, std::size_t limit) {
   Impl::Lock lock(*impl_);
-  std::string sql = std::string("SELECT ") + kChangeColumns + " FROM operator_changes WHERE state IN " +
+  std::string sql = "SELECT " + column_list<kChangeRow>() + " FROM operator_changes WHERE state IN " +
                     kOpenChangeStates;
   std::vector<Impl::SqlValue> values;
   if (sho_id) {

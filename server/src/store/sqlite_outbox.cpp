@@ -2,6 +2,14 @@
 #include "store/sqlite_impl.hpp"
 
 namespace m2mdm::server {
+namespace {
+
+constexpr auto kOutboxRow = row_columns<OutboxEntry>(
+    Field{"id", &OutboxEntry::id}, Field{"sho_id", &OutboxEntry::sho_id}, Field{"url", &OutboxEntry::url},
+    Field{"body", &OutboxEntry::body}, Field{"attempts", &OutboxEntry::attempts},
+    Field{"next_attempt_at", &OutboxEntry::next_attempt_at}, Field{"acknowledged", &OutboxEntry::acknowledged});
+
+}  // namespace
 
 Result<std::int64_t> SqliteStore::enqueue_callback(std::int64_t sho_id, std::string_view url, std::string_view body,
                                                    std::int64_t now) {
@@ -11,15 +19,13 @@ Result<std::int64_t> SqliteStore::enqueue_callback(std::int64_t sho_id, std::str
 
 Result<std::vector<OutboxEntry>> SqliteStore::due_callbacks(std::int64_t now, std::size_t limit) {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(
-      "SELECT id, sho_id, url, body, attempts, next_attempt_at, acknowledged FROM outbox "
-      "WHERE acknowledged = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?");
+  static const std::string sql =
+      "SELECT " + column_list<kOutboxRow>() +
+      " FROM outbox WHERE acknowledged = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?";
+  auto st = impl_->q(sql);
   if (!st) return fail(st.error());
   st->i64(1, now).i64(2, static_cast<std::int64_t>(limit));
-  return st->rows([](Query& row) {
-    return OutboxEntry{row.col_i64(0), row.col_i64(1), row.col_text(2), row.col_text(3),
-                       static_cast<int>(row.col_i64(4)), row.col_i64(5), row.col_i64(6) != 0};
-  });
+  return st->rows([](Query& row) { return kOutboxRow.read(row); });
 }
 
 Result<void> SqliteStore::mark_callback_acked(std::int64_t id) {

@@ -22,7 +22,7 @@ Result<Sho> SqliteStore::find_sho_by_token_hash(ByteView token_hash) {
 
 Result<std::vector<Sho>> SqliteStore::list_shos() {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kShoColumns + " FROM shos ORDER BY id");
+  auto st = impl_->q("SELECT " + column_list<kShoRow>() + " FROM shos ORDER BY id");
   if (!st) return fail(st.error());
   return st->rows(Impl::read_sho);
 }

@@ -4,20 +4,15 @@
 namespace m2mdm::server {
 namespace {
 
-constexpr const char* kSubscriberColumns = "id, name, token_hash, created";
+constexpr auto kSubscriberRow =
+    row_columns<Subscriber>(Field{"id", &Subscriber::id}, Field{"name", &Subscriber::name},
+                            Field{"token_hash", &Subscriber::token_hash}, Field{"created", &Subscriber::created});
 
-Subscriber read_subscriber(Query& st) {
-  Subscriber s;
-  s.id = st.col_i64(0);
-  s.name = st.col_text(1);
-  s.token_hash = st.col_blob(2);
-  s.created = st.col_i64(3);
-  return s;
-}
+Subscriber read_subscriber(Query& st) { return kSubscriberRow.read(st); }
 
 template <typename Value>
 Result<Subscriber> subscriber_where(SqliteStore::Impl& impl, const char* column, const Value& value) {
-  return impl.row_where(kSubscriberColumns, "subscribers", column, value, read_subscriber);
+  return impl.row_where(column_list<kSubscriberRow>(), "subscribers", column, value, read_subscriber);
 }
 
 }  // namespace
@@ -46,7 +41,7 @@ Result<Subscriber> SqliteStore::find_subscriber_by_token_hash(ByteView token_has
 
 Result<std::vector<Subscriber>> SqliteStore::list_subscribers() {
   Impl::Lock lock(*impl_);
-  auto st = impl_->q(std::string("SELECT ") + kSubscriberColumns + " FROM subscribers ORDER BY id");
+  auto st = impl_->q("SELECT " + column_list<kSubscriberRow>() + " FROM subscribers ORDER BY id");
   if (!st) return fail(st.error());
   return st->rows(read_subscriber);
 }

@@ -27,11 +27,12 @@ class RestApi {
   /// Routes, runs the endpoint, counts the request in the metrics; never throws.
   HttpResponse handle(const HttpRequest& request);
 
-  /// What the server installs after construction (ApiRouter's set_* functions), all behind one
-  /// mutex: endpoints copy a part under it (install() and wired()), /metrics calls the stats there.
+  /// What the server installs after construction, behind one mutex: ApiRouter's set_* functions
+  /// replace a part with install(), endpoints copy one with wired(), /metrics calls the stats
+  /// while holding it.
   struct Wiring {
     std::shared_ptr<DmEndpoint> dm = std::make_shared<UnavailableDmEndpoint>();  ///< never null (503 until set)
-    std::string default_dpf_address;                 ///< for imported devices that name none (ApiOptions' first)
+    std::string default_dpf_address;                 ///< for imported devices that name none; ApiOptions' at first
     std::function<HttpServerStats()> http_stats;     ///< empty: no connection gauges
     std::function<DpfStats()> dpf_stats;             ///< empty: no DM session counters
     std::shared_ptr<DrfService> drf;                 ///< nullptr: bootstrap answers 503

@@ -550,6 +550,8 @@ TEST_F(Rest, HealthzMetricsAndDmRouting) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, dm.body);
   EXPECT_EQ(r.header("x-seen-hmac").value_or(""), "algorithm=MD5, mac=x");
+  router->set_dm_endpoint(nullptr);  // back to the 503 endpoint
+  EXPECT_EQ(router->handle(dm).status, 503);
 }
 
 // Generic management commands: the operator or the device's SHO queues them, validated strictly;

@@ -81,17 +81,7 @@ HttpResponse RestApi::get_command(Call& call) {
 }
 
 void RestApi::command_queued(const MgmtCommand& cmd) {
-  std::function<void(const MgmtCommand&)> listener;
-  {
-    std::lock_guard lock(mutex_);
-    listener = command_listener_;
-  }
-  if (listener) listener(cmd);
-}
-
-void RestApi::set_command_listener(std::function<void(const MgmtCommand&)> listener) {
-  std::lock_guard lock(mutex_);
-  command_listener_ = std::move(listener);
+  if (auto listener = wired(&Wiring::command_listener)) listener(cmd);
 }
 
 HttpResponse RestApi::list_device_commands(Call& call) {

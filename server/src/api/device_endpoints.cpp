@@ -25,11 +25,7 @@ HttpResponse RestApi::import_devices(Call& call) {
   const bool is_sho = call.caller.is(Role::sho);
   std::vector<Device> devices;
   std::set<std::int64_t> sho_ids;
-  std::string default_dpf;
-  {
-    std::lock_guard lock(mutex_);
-    default_dpf = options_.default_dpf_address;
-  }
+  const std::string default_dpf = wired(&Wiring::default_dpf_address);
   devices.reserve(parsed->size());
   for (auto& item : *parsed) {
     Device d = std::move(item.device);

@@ -15,11 +15,7 @@ HttpResponse RestApi::bootstrap_device(Call& call) {
   if (!d) return store_error(d.error());
   auto req = parse_json_body(call, parse_bootstrap_request);
   if (!req) return req.error();
-  std::shared_ptr<DrfService> drf;
-  {
-    std::lock_guard lock(mutex_);
-    drf = drf_;
-  }
+  const auto drf = wired(&Wiring::drf);
   if (!drf || !drf->configured())
     return HttpResponse::json_error(503, "service unavailable", "the DRF is not configured (no DPF key pin)");
   BootstrapRequest br;

@@ -15,9 +15,9 @@ HttpResponse RestApi::get_metrics(Call& /*call*/) {
   std::optional<HttpServerStats> http;
   std::optional<DpfStats> dpf;
   {
-    std::lock_guard lock(mutex_);
-    if (http_stats_) http = http_stats_();
-    if (dpf_stats_) dpf = dpf_stats_();
+    std::lock_guard lock(mutex_);  // called under the lock: a set_*_stats() waits for a call in progress
+    if (wiring_.http_stats) http = wiring_.http_stats();
+    if (wiring_.dpf_stats) dpf = wiring_.dpf_stats();
   }
   return HttpResponse::make(200, "text/plain; version=0.0.4; charset=utf-8",
                             metrics_.render(stats ? &*stats : nullptr, http ? &*http : nullptr, dpf ? &*dpf : nullptr));
@@ -27,12 +27,7 @@ HttpResponse RestApi::post_dm(Call& call) {
   // OMA DM 1.2 HTTP binding: the two SyncML DM media types only.
   if (!ieq(call.body_type, dm_xml_content_type) && !ieq(call.body_type, dm_wbxml_content_type))
     return unsupported_media_type("use application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml");
-  std::shared_ptr<DmEndpoint> dm;
-  {
-    std::lock_guard lock(mutex_);
-    dm = dm_;
-  }
-  return dm->handle_dm(call.request);
+  return wired(&Wiring::dm)->handle_dm(call.request);
 }
 
 }  // namespace m2mdm::server

@@ -96,47 +96,12 @@ RestApi::RestApi(Store& store, const Pva& pva, ApiOptions options, Clock clock)
       options_(std::move(options)),
       icf_(store_, random_, IcfOptions{options_.icf_max_vectors, options_.icf_amf}),
       clock_(std::move(clock)),
-      changes_(std::make_shared<OperatorChangeService>(store_, pva_, change_options(options_, clock_))),
-      dm_(std::make_shared<UnavailableDmEndpoint>()) {}
-
-void RestApi::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) {
-  std::lock_guard lock(mutex_);
-  dm_ = endpoint ? std::move(endpoint) : std::make_shared<UnavailableDmEndpoint>();
-}
-
-void RestApi::set_default_dpf_address(std::string url) {
-  std::lock_guard lock(mutex_);
-  options_.default_dpf_address = std::move(url);
-}
-
-void RestApi::set_http_stats(std::function<HttpServerStats()> stats) {
-  std::lock_guard lock(mutex_);
-  http_stats_ = std::move(stats);
+      changes_(std::make_shared<OperatorChangeService>(store_, pva_, change_options(options_, clock_))) {
+  wiring_.default_dpf_address = options_.default_dpf_address;
 }
 
 void RestApi::job_queued(const Job& job) {
-  std::function<void(const Job&)> listener;
-  {
-    std::lock_guard lock(mutex_);
-    listener = job_listener_;
-  }
-  if (listener) listener(job);
-}
-
-void RestApi::set_dpf_stats(std::function<DpfStats()> stats) {
-  std::lock_guard lock(mutex_);
-  dpf_stats_ = std::move(stats);
-}
-
-void RestApi::set_drf(std::shared_ptr<DrfService> drf) {
-  changes_->set_drf(drf);
-  std::lock_guard lock(mutex_);
-  drf_ = std::move(drf);
-}
-
-void RestApi::set_job_listener(std::function<void(const Job&)> listener) {
-  std::lock_guard lock(mutex_);
-  job_listener_ = std::move(listener);
+  if (auto listener = wired(&Wiring::job_listener)) listener(job);
 }
 
 std::int64_t RestApi::now() const {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 
 namespace m2mdm::server {
 
@@ -26,14 +27,24 @@ class RestApi {
   /// Routes, runs the endpoint, counts the request in the metrics; never throws.
   HttpResponse handle(const HttpRequest& request);
 
-  void set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint);
-  void set_default_dpf_address(std::string url);
-  void set_http_stats(std::function<HttpServerStats()> stats);
-  void set_dpf_stats(std::function<DpfStats()> stats);
-  void set_drf(std::shared_ptr<DrfService> drf);
-  void set_job_listener(std::function<void(const Job&)> listener);
-  /// Called when a management command was queued (the package 0 trigger).
-  void set_command_listener(std::function<void(const MgmtCommand&)> listener);
+  /// What the server installs after construction, behind one mutex: ApiRouter's set_* functions
+  /// replace a part with install(), endpoints copy one with wired(), /metrics calls the stats
+  /// while holding it.
+  struct Wiring {
+    std::shared_ptr<DmEndpoint> dm = std::make_shared<UnavailableDmEndpoint>();  ///< never null (503 until set)
+    std::string default_dpf_address;                 ///< for imported devices that name none; ApiOptions' at first
+    std::function<HttpServerStats()> http_stats;     ///< empty: no connection gauges
+    std::function<DpfStats()> dpf_stats;             ///< empty: no DM session counters
+    std::shared_ptr<DrfService> drf;                 ///< nullptr: bootstrap answers 503
+    std::function<void(const Job&)> job_listener;    ///< told when a job was queued
+    std::function<void(const MgmtCommand&)> command_listener;  ///< told when a command was queued
+  };
+  /// Replaces one part of the wiring, under the lock.
+  template <class T, class V>
+  void install(T Wiring::*part, V&& value) {
+    std::lock_guard lock(mutex_);
+    wiring_.*part = std::forward<V>(value);
+  }
   const Metrics& metrics() const noexcept { return metrics_; }
   const std::shared_ptr<OperatorChangeService>& operator_changes() const noexcept { return changes_; }
 
@@ -52,6 +63,12 @@ class RestApi {
   void job_queued(const Job& job);
   /// Tells the command listener that @p cmd was queued.
   void command_queued(const MgmtCommand& cmd);
+  /// A copy of one part of the wiring, taken under the lock.
+  template <class T>
+  T wired(T Wiring::*part) const {
+    std::lock_guard lock(mutex_);
+    return wiring_.*part;
+  }
   /// Loads a device the caller may see: an SHO sees only its own, a VNO none (not_found otherwise).
   Result<Device> visible_device(const Caller& caller, const std::string& dev_id);
 
@@ -149,13 +166,8 @@ class RestApi {
   IcfService icf_;
   Clock clock_;
   std::shared_ptr<OperatorChangeService> changes_;
-  mutable std::mutex mutex_;  // guards the members below (installed after construction)
-  std::shared_ptr<DmEndpoint> dm_;
-  std::function<HttpServerStats()> http_stats_;
-  std::function<DpfStats()> dpf_stats_;
-  std::shared_ptr<DrfService> drf_;
-  std::function<void(const Job&)> job_listener_;
-  std::function<void(const MgmtCommand&)> command_listener_;
+  mutable std::mutex mutex_;  // guards wiring_
+  Wiring wiring_;
   Metrics metrics_;
 };
 

@@ -61,7 +61,7 @@ struct DrfRefusal {
 class DrfService {
  public:
   using Clock = std::function<std::int64_t()>;
-  /// @p settings.dpf_spki_sha256 must be 32 bytes for bootstraps to be issued (else not_configured).
+  /// @p settings.dpf.spki_sha256 must be 32 bytes for bootstraps to be issued (else not_configured).
   DrfService(Store& store, PushSender& sender, DrfSettings settings, Clock clock = {});
 
   /// Looks the device up, refuses a second bootstrap unless re-bootstrap is asked for and the
@@ -70,7 +70,7 @@ class DrfService {
   /// segments (sms). A failed UDP send deactivates the new bootstrap (push_failed).
   std::expected<BootstrapOutcome, DrfRefusal> bootstrap(std::string_view dev_id, const BootstrapRequest& request);
 
-  bool configured() const noexcept { return settings_.dpf_spki_sha256.size() == 32; }
+  bool configured() const noexcept { return settings_.dpf.spki_sha256.size() == 32; }
 
   /// Sends @p pdu (a push this DRF made before) to @p push_address again, as it is (a lost UDP
   /// push); false when the address is unusable or the send failed.

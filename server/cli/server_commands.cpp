@@ -91,12 +91,12 @@ void run_server(const ServerFlags& f, CLI::App& cmd) {
   if (given("--log-level")) c.log_level = f.log_level;
   if (given("--job-ttl")) c.job_ttl_seconds = f.job_ttl;
   if (given("--drf-provurl")) c.drf.provurl = f.drf_provurl;
-  if (given("--drf-server-id")) c.drf.dpf_server_id = f.drf_server_id;
-  if (given("--drf-apn")) c.drf.dpf_apn = f.drf_apn;
+  if (given("--drf-server-id")) c.drf.dpf.server_id = f.drf_server_id;
+  if (given("--drf-apn")) c.drf.dpf.apn = f.drf_apn;
   if (given("--drf-spki-pem")) c.drf_spki_pem = f.drf_spki_pem;
-  if (given("--drf-app-server-id")) c.drf.app_server_id = f.drf_app_server_id;
+  if (given("--drf-app-server-id")) c.drf.app.server_id = f.drf_app_server_id;
   if (given("--drf-app-address")) c.drf.app_address = f.drf_app_address;
-  if (given("--drf-app-apn")) c.drf.app_apn = f.drf_app_apn;
+  if (given("--drf-app-apn")) c.drf.app.apn = f.drf_app_apn;
   if (given("--drf-app-spki-pem")) c.drf_app_spki_pem = f.drf_app_spki_pem;
   if (given("--drf-auth-type")) c.drf.auth_type = f.drf_auth_type;
   if (given("--notify-max-attempts")) c.notify_max_attempts = f.notify_max_attempts;

@@ -23,7 +23,7 @@ using json = nlohmann::json;
 DrfSettings settings() {
   DrfSettings s;
   s.provurl = "https://ro.example/drf";
-  s.dpf_spki_sha256 = Bytes(32, 0xAB);
+  s.dpf.spki_sha256 = Bytes(32, 0xAB);
   return s;
 }
 
@@ -87,6 +87,67 @@ TEST(DrfIssuer, TwoContextsPinAndFreshCredentialsVerifiedWithTheDevicePin) {
   EXPECT_NE(b2->dm.server_nonce, b->dm.server_nonce);
 }
 
+/// What one context of an issued bootstrap holds: its NAPDEF, its w7 and its VENDORCONFIG.
+struct ExpectedContext {
+  std::string napid;
+  std::string nap_name;
+  std::string apn;
+  std::string server_id;
+  std::string name;
+  std::string addr;
+  bool init = false;
+  Bytes pin;
+  std::string server_password;  ///< of the account issued for this context
+};
+
+void expect_context(const bs::BootstrapContext& c, const ExpectedContext& e) {
+  ASSERT_TRUE(c.connectivity);
+  EXPECT_EQ(c.connectivity->napid, e.napid);
+  EXPECT_EQ(c.connectivity->name, e.nap_name);
+  EXPECT_EQ(c.connectivity->apn, e.apn);
+  EXPECT_EQ(c.account.server_id, e.server_id);
+  EXPECT_EQ(c.account.name, e.name);
+  EXPECT_EQ(c.account.addr, e.addr);
+  EXPECT_EQ(c.account.pref_conref, e.napid);
+  EXPECT_EQ(c.account.init, e.init);
+  EXPECT_EQ(c.spki_sha256, e.pin);
+  EXPECT_EQ(c.rebootstrap_token, "token-1");
+  ASSERT_TRUE(c.account.credential("SRVCRED"));
+  EXPECT_EQ(c.account.credential("SRVCRED")->type, "HMAC");
+  EXPECT_EQ(c.account.credential("SRVCRED")->secret, e.server_password);
+}
+
+TEST(DrfIssuer, EachContextIsWrittenFromItsOwnServerSettings) {
+  const Device d = device();
+  auto s = settings();
+  s.dpf = {"dpf-1", "DPF one", "apn.dpf", Bytes(32, 0xAB)};
+  s.app = {"app-1", "App one", "apn.app", Bytes(32, 0xCD)};
+  s.app_address = "https://app.example/dm";
+  s.auth_type = "HMAC";
+  auto b = issue_bootstrap(d, s, bs::SecMethod::userpin, 0x01, 7, "token-1");
+  ASSERT_TRUE(b) << b.error().message();
+  auto v = verify(*b, bs::SecMethod::userpin, "123456", std::nullopt);
+  ASSERT_TRUE(v) << v.error().message();
+  const auto& r = v->result();
+  ASSERT_EQ(r.contexts.size(), 2u);
+  expect_context(r.contexts[0], {"NAP-MCIM", "RO provisioning", "apn.dpf", "dpf-1", "DPF one", d.dpf_address, true,
+                                 Bytes(32, 0xAB), b->dm.server_password});
+  expect_context(r.contexts[1], {"NAP-APP", "M2M application", "apn.app", "app-1", "App one", "https://app.example/dm",
+                                 false, Bytes(32, 0xCD), b->app.server_password});
+
+  // Without its own address and pin the application context uses the DPF's.
+  auto defaults = issue_bootstrap(d, settings(), bs::SecMethod::userpin, 0x02, 8);
+  ASSERT_TRUE(defaults);
+  auto dv = verify(*defaults, bs::SecMethod::userpin, "123456", std::nullopt);
+  ASSERT_TRUE(dv);
+  const auto& default_app = dv->result().contexts.at(1);
+  EXPECT_EQ(default_app.account.addr, d.dpf_address);
+  EXPECT_EQ(default_app.account.name, "M2M application");
+  EXPECT_EQ(default_app.spki_sha256, Bytes(32, 0xAB));
+  ASSERT_TRUE(default_app.connectivity);
+  EXPECT_EQ(default_app.connectivity->apn, "iot.sho.example");
+}
+
 TEST(DrfIssuer, PushPduAndSmsSegmentsCarryTheSameBootstrap) {
   auto b = issue_bootstrap(device(), settings(), bs::SecMethod::userpin, 0x42, 9);
   ASSERT_TRUE(b);
@@ -135,7 +196,7 @@ TEST(DrfIssuer, RefusesWhatItCannotBuild) {
   EXPECT_EQ(issue_bootstrap(device(), settings(), bs::SecMethod::userpinmac, 1, 1).error(),
             make_error_code(errc::invalid_argument));
   auto s = settings();
-  s.dpf_spki_sha256.resize(20);
+  s.dpf.spki_sha256.resize(20);
   EXPECT_EQ(issue_bootstrap(device(), s, bs::SecMethod::userpin, 1, 1).error(), make_error_code(errc::invalid_argument));
   d = device();
   d.dpf_address.clear();

@@ -323,7 +323,7 @@ TEST_F(OperatorChangeApi, VariantBResetsReBootstrapsForTheNewShoThenInstalls) {
   UdpPushSender sender;
   DrfSettings ds;
   ds.provurl = "https://ro.example/drf";
-  ds.dpf_spki_sha256 = Bytes(32, 0xAB);
+  ds.dpf.spki_sha256 = Bytes(32, 0xAB);
   auto drf = std::make_shared<DrfService>(*store, sender, ds, t.fn());
   ASSERT_EQ(call("PATCH", "/api/v1/devices/" + std::string(kDev), old_token,
                  json{{"pushAddress", udp.address()}}.dump(), "application/merge-patch+json")
@@ -419,7 +419,7 @@ TEST_F(OperatorChangeApi, VariantBResumesAReBootstrapThatDidNotGoOut) {
   UdpPushSender sender;
   DrfSettings ds;
   ds.provurl = "https://ro.example/drf";
-  ds.dpf_spki_sha256 = Bytes(32, 0xAB);
+  ds.dpf.spki_sha256 = Bytes(32, 0xAB);
   ASSERT_EQ(call("PATCH", "/api/v1/devices/" + std::string(kDev), new_token,
                  json{{"pushAddress", udp.address()}}.dump(), "application/merge-patch+json")
                 .status,

@@ -47,6 +47,40 @@ std::vector<bs::AppAuthSpec> app_auths(const DmCredentials& dm, const std::strin
           bs::AppAuthSpec{"CLIENT", type, dm.server_username, dm.server_password, dm.server_nonce}};
 }
 
+/// What differs between the two contexts beyond their server: the NAPDEF's id and name, and
+/// whether the device starts a DM session at once.
+struct ContextKind {
+  bs::ContextRole role;
+  std::string_view napid;
+  std::string_view nap_name;
+  bool init;
+};
+// Context 1: MCIM provisioning at the DPF (seed 003 step 11: the DPF address and credentials);
+// the device starts the DM session at once (TR 33.812 step 12).
+constexpr ContextKind kMcimContext{bs::ContextRole::mcim_provisioning, "NAP-MCIM", "RO provisioning", true};
+// Context 2: M2M applications.
+constexpr ContextKind kAppContext{bs::ContextRole::m2m_application, "NAP-APP", "M2M application", false};
+
+/// One context of the bootstrap: the NAPDEF of its bearer and the w7 of the device's account
+/// @p account at @p server, reached at @p address and pinned to @p spki_sha256.
+bs::ContextSpec context_spec(const ContextKind& kind, const DrfServerSettings& server, const std::string& address,
+                             const Bytes& spki_sha256, const DmCredentials& account, const std::string& auth_type,
+                             std::string_view rebootstrap_token) {
+  bs::ContextSpec c;
+  c.role = kind.role;
+  c.nap.napid = kind.napid;
+  c.nap.name = kind.nap_name;
+  c.nap.apn = server.apn;
+  c.server.server_id = server.server_id;
+  c.server.name = server.name;
+  c.server.addr = address;
+  c.server.auths = app_auths(account, auth_type);
+  c.server.init = kind.init;
+  c.server.spki_sha256 = spki_sha256;
+  c.server.rebootstrap_token = std::string(rebootstrap_token);
+  return c;
+}
+
 }  // namespace
 
 Result<bs::SecMethod> parse_drf_sec_method(std::string_view name) {
@@ -60,8 +94,8 @@ Result<IssuedBootstrap> issue_bootstrap(const Device& device, const DrfSettings&
                                         std::string_view rebootstrap_token) {
   if (sec == bs::SecMethod::userpinmac) return fail(err(errc::invalid_argument));
   if (device.dpf_address.empty() || device.dev_id.empty()) return fail(err(errc::invalid_argument));
-  if (settings.dpf_spki_sha256.size() != 32) return fail(err(errc::invalid_argument));
-  if (!settings.app_spki_sha256.empty() && settings.app_spki_sha256.size() != 32)
+  if (settings.dpf.spki_sha256.size() != 32) return fail(err(errc::invalid_argument));
+  if (!settings.app.spki_sha256.empty() && settings.app.spki_sha256.size() != 32)
     return fail(err(errc::invalid_argument));
 
   bs::SecCredentials creds;
@@ -77,8 +111,8 @@ Result<IssuedBootstrap> issue_bootstrap(const Device& device, const DrfSettings&
 
   IssuedBootstrap out;
   out.sec = sec;
-  auto dm = fresh_credentials(settings.dpf_server_id, device.dev_id);
-  auto app = fresh_credentials(settings.app_server_id, device.dev_id);
+  auto dm = fresh_credentials(settings.dpf.server_id, device.dev_id);
+  auto app = fresh_credentials(settings.app.server_id, device.dev_id);
   if (!dm || !app) return fail(err(errc::io_error));
   out.dm = std::move(*dm);
   out.app = std::move(*app);
@@ -86,33 +120,12 @@ Result<IssuedBootstrap> issue_bootstrap(const Device& device, const DrfSettings&
   bs::BootstrapSpec spec;
   spec.name = settings.name;
   spec.provurl = settings.provurl.empty() ? device.dpf_address : settings.provurl;
-  // Context 1: MCIM provisioning at the DPF (seed 003 step 11: the DPF address and credentials).
-  bs::ContextSpec mcim;
-  mcim.role = bs::ContextRole::mcim_provisioning;
-  mcim.nap.napid = "NAP-MCIM";
-  mcim.nap.name = "RO provisioning";
-  mcim.nap.apn = settings.dpf_apn;
-  mcim.server.server_id = settings.dpf_server_id;
-  mcim.server.name = settings.dpf_name;
-  mcim.server.addr = device.dpf_address;
-  mcim.server.auths = app_auths(out.dm, settings.auth_type);
-  mcim.server.init = true;  // start the DM session at once (TR 33.812 step 12)
-  mcim.server.spki_sha256 = settings.dpf_spki_sha256;
-  mcim.server.rebootstrap_token = std::string(rebootstrap_token);
-  // Context 2: M2M applications.
-  bs::ContextSpec appctx;
-  appctx.role = bs::ContextRole::m2m_application;
-  appctx.nap.napid = "NAP-APP";
-  appctx.nap.name = "M2M application";
-  appctx.nap.apn = settings.app_apn;
-  appctx.server.server_id = settings.app_server_id;
-  appctx.server.name = settings.app_name;
-  appctx.server.addr = settings.app_address.empty() ? device.dpf_address : settings.app_address;
-  appctx.server.auths = app_auths(out.app, settings.auth_type);
-  appctx.server.init = false;
-  appctx.server.spki_sha256 = settings.app_spki_sha256.empty() ? settings.dpf_spki_sha256 : settings.app_spki_sha256;
-  appctx.server.rebootstrap_token = std::string(rebootstrap_token);
-  spec.contexts = {std::move(mcim), std::move(appctx)};
+  const std::string& app_address = settings.app_address.empty() ? device.dpf_address : settings.app_address;
+  const Bytes& app_pin = settings.app.spki_sha256.empty() ? settings.dpf.spki_sha256 : settings.app.spki_sha256;
+  spec.contexts = {context_spec(kMcimContext, settings.dpf, device.dpf_address, settings.dpf.spki_sha256, out.dm,
+                                settings.auth_type, rebootstrap_token),
+                   context_spec(kAppContext, settings.app, app_address, app_pin, out.app, settings.auth_type,
+                                rebootstrap_token)};
 
   auto doc = bs::build_bootstrap_doc(spec);
   if (!doc) return fail(doc.error());

@@ -2,7 +2,6 @@
 #include "m2mdm/server/drf_service.hpp"
 
 #include "m2mdm/server/error.hpp"
-#include "m2mdm/server/poll_thread.hpp"
 #include "m2mdm/syncml/encoding.hpp"
 
 #include <openssl/rand.h>
@@ -121,7 +120,7 @@ bool DrfService::push_again(std::string_view push_address, ByteView pdu) {
 }
 
 JobNotifier::JobNotifier(Store& store, PushSender& sender, NotifierOptions options)
-    : store_(store), sender_(sender), options_(std::move(options)), worker_(std::make_unique<PollThread>()) {}
+    : PollingWorker(options.poll), store_(store), sender_(sender), options_(std::move(options)) {}
 
 JobNotifier::~JobNotifier() { stop(); }
 
@@ -203,11 +202,5 @@ std::size_t JobNotifier::run_once() {
   }
   return sent + pushed;
 }
-
-void JobNotifier::start() { worker_->start(options_.poll, [this] { (void)run_once(); }); }
-
-void JobNotifier::poke() { worker_->poke(); }
-
-void JobNotifier::stop() { worker_->stop(); }
 
 }  // namespace m2mdm::server

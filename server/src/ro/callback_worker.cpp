@@ -2,8 +2,6 @@
 // by the timeout) and the outbox worker thread.
 #include "m2mdm/server/callback_worker.hpp"
 
-#include "m2mdm/server/poll_thread.hpp"
-
 #include "m2mdm/syncml/beast_names.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -241,7 +239,7 @@ HttpCallResult http_call(const HttpCall& call, const std::vector<std::filesystem
 // ---------------------------------------------------------------- worker
 
 CallbackWorker::CallbackWorker(Store& store, CallbackOptions options)
-    : store_(store), options_(std::move(options)), worker_(std::make_unique<PollThread>()) {}
+    : PollingWorker(options.poll), store_(store), options_(std::move(options)) {}
 
 CallbackWorker::~CallbackWorker() { stop(); }
 
@@ -281,11 +279,5 @@ std::size_t CallbackWorker::run_once() {
   }
   return acked;
 }
-
-void CallbackWorker::start() { worker_->start(options_.poll, [this] { (void)run_once(); }); }
-
-void CallbackWorker::poke() { worker_->poke(); }
-
-void CallbackWorker::stop() { worker_->stop(); }
 
 }  // namespace m2mdm::server

@@ -148,6 +148,11 @@ auto drf_string(std::string DrfSettings::*member) {
     return get_str(t, key, c.drf.*member, why);
   };
 }
+auto drf_string(DrfServerSettings DrfSettings::*server, std::string DrfServerSettings::*member) {
+  return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
+    return get_str(t, key, c.drf.*server.*member, why);
+  };
+}
 auto optional_path(std::optional<std::filesystem::path> ServerConfig::*member) {
   return [=](const toml::table& t, std::string_view key, ServerConfig& c, std::string& why) {
     return get_path(t, key, c.*member, why);
@@ -183,6 +188,7 @@ bool read_state_dir(const toml::table& t, std::string_view key, ServerConfig& c,
 const std::vector<Setting>& settings() {
   using C = ServerConfig;
   using D = DrfSettings;
+  using S = DrfServerSettings;
   static const std::vector<Setting> all = {
       {"", "listen", read_listen},
       {"", "state_dir", read_state_dir},
@@ -206,13 +212,13 @@ const std::vector<Setting>& settings() {
       {"operator_change", "subscriber_trust_anchors", paths(&C::subscriber_trust_anchors)},
       {"drf", "provurl", drf_string(&D::provurl)},
       {"drf", "name", drf_string(&D::name)},
-      {"drf", "server_id", drf_string(&D::dpf_server_id)},
-      {"drf", "server_name", drf_string(&D::dpf_name)},
-      {"drf", "apn", drf_string(&D::dpf_apn)},
-      {"drf", "app_server_id", drf_string(&D::app_server_id)},
-      {"drf", "app_name", drf_string(&D::app_name)},
+      {"drf", "server_id", drf_string(&D::dpf, &S::server_id)},
+      {"drf", "server_name", drf_string(&D::dpf, &S::name)},
+      {"drf", "apn", drf_string(&D::dpf, &S::apn)},
+      {"drf", "app_server_id", drf_string(&D::app, &S::server_id)},
+      {"drf", "app_name", drf_string(&D::app, &S::name)},
       {"drf", "app_address", drf_string(&D::app_address)},
-      {"drf", "app_apn", drf_string(&D::app_apn)},
+      {"drf", "app_apn", drf_string(&D::app, &S::apn)},
       {"drf", "auth_type", drf_string(&D::auth_type)},
       {"drf", "spki_pem", optional_path(&C::drf_spki_pem)},
       {"drf", "app_spki_pem", optional_path(&C::drf_app_spki_pem)},
@@ -292,7 +298,7 @@ Result<void> validate_config(const ServerConfig& c, std::string& why) {
     why = "drf.auth_type must be DIGEST or HMAC";
     return fail(cfg_err());
   }
-  if (c.drf.dpf_server_id.empty() || c.drf.app_server_id.empty() || c.drf.dpf_server_id == c.drf.app_server_id) {
+  if (c.drf.dpf.server_id.empty() || c.drf.app.server_id.empty() || c.drf.dpf.server_id == c.drf.app.server_id) {
     why = "drf.server_id and drf.app_server_id must be non-empty and different";
     return fail(cfg_err());
   }

@@ -270,7 +270,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
       why = "cannot read a certificate or public key for the DRF pin from " + pin_file->string();
       return fail(err(errc::config_error));
     }
-    drf.dpf_spki_sha256 = std::move(*pin);
+    drf.dpf.spki_sha256 = std::move(*pin);
   } else {
     spdlog::warn("drf: no TLS certificate and no drf.spki_pem: bootstraps cannot be issued (503)");
   }
@@ -280,7 +280,7 @@ Result<std::unique_ptr<RoServer>> RoServer::start(const ServerConfig& c, std::st
       why = "cannot read a certificate or public key from " + c.drf_app_spki_pem->string();
       return fail(err(errc::config_error));
     }
-    drf.app_spki_sha256 = std::move(*pin);
+    drf.app.spki_sha256 = std::move(*pin);
   }
 
   // The state: declared before the server so that, on a failure below, the server (and its open

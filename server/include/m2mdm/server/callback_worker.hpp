@@ -5,6 +5,7 @@
 ///        back-off (capped). All state is in the Store, so pending callbacks survive a restart.
 #pragma once
 
+#include "m2mdm/server/polling_worker.hpp"
 #include "m2mdm/server/store.hpp"
 #include "m2mdm/syncml/result.hpp"
 
@@ -24,8 +25,6 @@
 #include <vector>
 
 namespace m2mdm::server {
-
-class PollThread;
 
 /// Which addresses the RO may connect to on an SHO's behalf (SSRF guard for callbacks).
 /// Link-local addresses (169.254.0.0/16 with the cloud metadata service, fe80::/10), unspecified,
@@ -91,19 +90,14 @@ struct CallbackStats {
   std::uint64_t failed_attempts = 0;
 };
 
-/// Drains Store::due_callbacks (a background thread, or run_once() from a test).
-class CallbackWorker {
+/// Drains Store::due_callbacks (a background thread every options.poll, or run_once() from a test).
+class CallbackWorker final : public PollingWorker {
  public:
   CallbackWorker(Store& store, CallbackOptions options);
-  ~CallbackWorker();
-  CallbackWorker(const CallbackWorker&) = delete;
-  CallbackWorker& operator=(const CallbackWorker&) = delete;
+  ~CallbackWorker() override;  // stops the thread first: run_once() uses the members
 
   /// One sweep over the due entries; returns how many were acknowledged.
-  std::size_t run_once();
-  void start();
-  void poke();
-  void stop();
+  std::size_t run_once() override;
   CallbackStats stats() const noexcept { return {delivered_.load(), failed_.load()}; }
   /// The delay before attempt number @p attempts + 1 (attempts already failed >= 1).
   std::int64_t backoff(int attempts) const noexcept;
@@ -114,7 +108,6 @@ class CallbackWorker {
   CallbackOptions options_;
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> failed_{0};
-  std::unique_ptr<PollThread> worker_;  // the poll/poke loop (internal: poll_thread.hpp)
 };
 
 }  // namespace m2mdm::server

@@ -19,21 +19,24 @@
 
 namespace m2mdm::server {
 
+/// The DM server of one bootstrap context: what the device's account there and the context's
+/// bearer are written with.
+struct DrfServerSettings {
+  std::string server_id;  ///< PROVIDER-ID -> DMAcc ServerID
+  std::string name;       ///< APPLICATION NAME
+  std::string apn;        ///< NAPDEF NAP-ADDRESS of the context's bearer
+  Bytes spki_sha256;      ///< SHA-256 of the server's TLS SubjectPublicKeyInfo
+};
+
 /// What the DRF writes into every bootstrap (from the server configuration).
 struct DrfSettings {
   std::string provurl;                       ///< BOOTSTRAP PROVURL (the DRF itself); "" = the DPF URL
   std::string name = "m2mdm RO bootstrap";   ///< BOOTSTRAP NAME
-  // MCIM provisioning context (the DPF)
-  std::string dpf_server_id = "m2mdm-dpf";   ///< PROVIDER-ID -> DMAcc ServerID
-  std::string dpf_name = "RO DPF";
-  std::string dpf_apn = "m2m.ro.example";    ///< NAPDEF NAP-ADDRESS of the provisioning bearer
-  Bytes dpf_spki_sha256;                     ///< 32 bytes: SHA-256 of the DPF's TLS SubjectPublicKeyInfo
-  // M2M application context (the SHO's application DM server)
-  std::string app_server_id = "m2m-app";
-  std::string app_name = "M2M application";
+  /// MCIM provisioning context (the DPF, at the device's DPF address); spki_sha256: 32 bytes.
+  DrfServerSettings dpf{"m2mdm-dpf", "RO DPF", "m2m.ro.example", {}};
+  /// M2M application context (the SHO's application DM server); spki_sha256: empty = the DPF's pin.
+  DrfServerSettings app{"m2m-app", "M2M application", "iot.sho.example", {}};
   std::string app_address;                   ///< APPADDR; "" = the device's DPF address
-  std::string app_apn = "iot.sho.example";
-  Bytes app_spki_sha256;                     ///< empty = the DPF's pin
   /// AAUTHTYPE of both APPAUTHs: "DIGEST" (MD5 digest, DM_Security 1.2 §5.3) or "HMAC".
   std::string auth_type = "DIGEST";
 };

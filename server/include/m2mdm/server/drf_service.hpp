@@ -7,6 +7,7 @@
 #pragma once
 
 #include "m2mdm/server/drf.hpp"
+#include "m2mdm/server/polling_worker.hpp"
 #include "m2mdm/server/push.hpp"
 #include "m2mdm/server/store.hpp"
 
@@ -22,8 +23,6 @@
 #include <vector>
 
 namespace m2mdm::server {
-
-class PollThread;
 
 /// One bootstrap request (REST: POST /api/v1/devices/{devId}/bootstrap).
 struct BootstrapRequest {
@@ -62,7 +61,7 @@ struct DrfRefusal {
 class DrfService {
  public:
   using Clock = std::function<std::int64_t()>;
-  /// @p settings.dpf_spki_sha256 must be 32 bytes for bootstraps to be issued (else not_configured).
+  /// @p settings.dpf.spki_sha256 must be 32 bytes for bootstraps to be issued (else not_configured).
   DrfService(Store& store, PushSender& sender, DrfSettings settings, Clock clock = {});
 
   /// Looks the device up, refuses a second bootstrap unless re-bootstrap is asked for and the
@@ -71,7 +70,7 @@ class DrfService {
   /// segments (sms). A failed UDP send deactivates the new bootstrap (push_failed).
   std::expected<BootstrapOutcome, DrfRefusal> bootstrap(std::string_view dev_id, const BootstrapRequest& request);
 
-  bool configured() const noexcept { return settings_.dpf_spki_sha256.size() == 32; }
+  bool configured() const noexcept { return settings_.dpf.spki_sha256.size() == 32; }
 
   /// Sends @p pdu (a push this DRF made before) to @p push_address again, as it is (a lost UDP
   /// push); false when the address is unusable or the send failed.
@@ -98,22 +97,15 @@ struct NotifierOptions {
   std::function<std::int64_t()> clock;     ///< Unix seconds; default system clock
 };
 
-/// Pushes package 0 for queued jobs (a background thread, or run_once() from a test).
-class JobNotifier {
+/// Pushes package 0 for queued jobs (a background thread every options.poll, or run_once() from a
+/// test); poke() when a job was just submitted.
+class JobNotifier final : public PollingWorker {
  public:
   JobNotifier(Store& store, PushSender& sender, NotifierOptions options);
-  ~JobNotifier();
-  JobNotifier(const JobNotifier&) = delete;
-  JobNotifier& operator=(const JobNotifier&) = delete;
+  ~JobNotifier() override;  // stops the thread first: run_once() uses the members
 
   /// One sweep: every due job gets a push; returns how many pushes were sent.
-  std::size_t run_once();
-  /// Starts the thread (idempotent).
-  void start();
-  /// Wakes the thread now (a job was just submitted).
-  void poke();
-  /// Stops and joins the thread (idempotent).
-  void stop();
+  std::size_t run_once() override;
   /// Pushes one package 0 to @p dev_id from the thread (a generic management command was queued
   /// for it; DM_Notification 1.2 §6). One attempt: a device that misses it gets the command in
   /// its next session anyway.
@@ -127,7 +119,6 @@ class JobNotifier {
   Store& store_;
   PushSender& sender_;
   NotifierOptions options_;
-  std::unique_ptr<PollThread> worker_;  // the poll/poke loop (internal: poll_thread.hpp)
 };
 
 }  // namespace m2mdm::server

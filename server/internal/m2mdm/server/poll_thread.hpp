@@ -1,6 +1,6 @@
 /// @file poll_thread.hpp
 /// @brief A background thread that runs a task every `poll` interval, or at once when poked;
-///        the loop shared by the SHO callback worker and the package 0 notifier.
+///        the loop of a PollingWorker (polling_worker.hpp).
 #pragma once
 
 #include <chrono>

@@ -92,9 +92,9 @@ PlannedSession reset_session(const CaseFiles& c, const RemoteOptions& o, CasePla
     statuses.push_back({{"cmd", "Add"}, {"cmd_ref", id}, {"code", 200}});
     ++id;
     for (const auto& n : nodes) {
-      body += "    <Add><CmdID>" + std::to_string(id) + "</CmdID><Item><Target><LocURI>" +
-              n.at("uri").get<std::string>() +
-              "</LocURI></Target><Meta><Format xmlns=\"syncml:metinf\">chr</Format></Meta><Data>";
+      body += "    <Add><CmdID>" + std::to_string(id) + "</CmdID><Item><Target><LocURI>";
+      syncml::append_xml_text(body, n.at("uri").get<std::string>());
+      body += "</LocURI></Target><Meta><Format xmlns=\"syncml:metinf\">chr</Format></Meta><Data>";
       syncml::append_xml_text(body, value_spec(n.at("value")));
       body += "</Data></Item></Add>\n";
       statuses.push_back({{"cmd", "Add"}, {"cmd_ref", id}, {"code", 200}});

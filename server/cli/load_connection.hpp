@@ -41,8 +41,8 @@ class TlsTicket {
   TlsTicket(const TlsTicket&) = delete;
   TlsTicket& operator=(const TlsTicket&) = delete;
 
-  /// Keeps the session of the TLS connection @p ssl in place of the one held, if it can be
-  /// resumed (else the one held stays).
+  /// Keeps the session of the TLS connection @p ssl in place of the one held: a session that
+  /// cannot be resumed leaves the one held; a connection without a session clears it.
   void save(ssl_st* ssl);
   /// The session the next connection offers; nullptr until one was saved.
   ssl_session_st* session() const noexcept { return session_.get(); }

@@ -42,6 +42,23 @@ TEST(StoreRowColumns, DeviceAccountColumnsLineUpWithDeviceColumns) {
   EXPECT_EQ(blanked, kSimSecretColumns.size());
 }
 
+// The SELECT lists as the store wrote them by hand before they came from the tables (a reorder
+// or a renamed cell would change the statements and the order a reader expects).
+TEST(StoreRowColumns, DeviceAndJobListsAreTheStoresSelectLists) {
+  EXPECT_EQ(column_list<kDeviceRow>(),
+            "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, device_pin, k, opc, sqn, pfc_der, "
+            "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
+            "subscriber_id, dm_server_nonce, dm_client_nonce");
+  EXPECT_EQ(device_account_columns(),
+            "id, dev_id, pcid, sho_id, dpf_address, dm_credentials, x'', x'', x'', sqn, pfc_der, "
+            "pfc_validation, state, last_seen, push_address, created, updated, sec_method, pending_dm_credentials, "
+            "subscriber_id, dm_server_nonce, dm_client_nonce");
+  EXPECT_EQ(kJobRow.list("j."),
+            "j.id, j.dev_id, j.sho_id, j.kind, j.payload, j.authorisation, j.correlator, j.state, j.attempts, "
+            "j.deadline, j.created, j.updated, j.notify_attempts, j.next_notify_at");
+  static_assert(kJobRow.size() == 14);
+}
+
 TEST(StoreRowColumns, ListsTheNamesInOrderWithAPrefix) {
   EXPECT_EQ(column_list<kShoRow>(), "id, name, token_hash, callback_url, created, signer");
   EXPECT_EQ(kShoRow.list("s."), "s.id, s.name, s.token_hash, s.callback_url, s.created, s.signer");

@@ -14,7 +14,7 @@ ApiRouter::~ApiRouter() = default;
 using Wiring = RestApi::Wiring;
 
 void ApiRouter::set_dm_endpoint(std::shared_ptr<DmEndpoint> endpoint) {
-  api_->install(&Wiring::dm, endpoint ? std::move(endpoint) : std::make_shared<UnavailableDmEndpoint>());
+  api_->install(&Wiring::dm, std::move(endpoint));
 }
 void ApiRouter::set_default_dpf_address(std::string url) { api_->install(&Wiring::default_dpf_address, std::move(url)); }
 void ApiRouter::set_http_stats(std::function<HttpServerStats()> stats) { api_->install(&Wiring::http_stats, std::move(stats)); }

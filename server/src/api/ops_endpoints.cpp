@@ -27,7 +27,8 @@ HttpResponse RestApi::post_dm(Call& call) {
   // OMA DM 1.2 HTTP binding: the two SyncML DM media types only.
   if (!ieq(call.body_type, dm_xml_content_type) && !ieq(call.body_type, dm_wbxml_content_type))
     return unsupported_media_type("use application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml");
-  return wired(&Wiring::dm)->handle_dm(call.request);
+  if (const auto dm = wired(&Wiring::dm)) return dm->handle_dm(call.request);
+  return UnavailableDmEndpoint().handle_dm(call.request);
 }
 
 }  // namespace m2mdm::server

@@ -97,7 +97,8 @@ RestApi::RestApi(Store& store, const Pva& pva, ApiOptions options, Clock clock)
       icf_(store_, random_, IcfOptions{options_.icf_max_vectors, options_.icf_amf}),
       clock_(std::move(clock)),
       changes_(std::make_shared<OperatorChangeService>(store_, pva_, change_options(options_, clock_))) {
-  wiring_.default_dpf_address = options_.default_dpf_address;
+  // The live value is the wiring's (set_default_dpf_address replaces it); options_ keeps no copy.
+  wiring_.default_dpf_address = std::exchange(options_.default_dpf_address, {});
 }
 
 void RestApi::job_queued(const Job& job) {

@@ -31,7 +31,7 @@ class RestApi {
   /// replace a part with install(), endpoints copy one with wired(), /metrics calls the stats
   /// while holding it.
   struct Wiring {
-    std::shared_ptr<DmEndpoint> dm = std::make_shared<UnavailableDmEndpoint>();  ///< never null (503 until set)
+    std::shared_ptr<DmEndpoint> dm;                  ///< nullptr: /dm answers 503 (UnavailableDmEndpoint)
     std::string default_dpf_address;                 ///< for imported devices that name none; ApiOptions' at first
     std::function<HttpServerStats()> http_stats;     ///< empty: no connection gauges
     std::function<DpfStats()> dpf_stats;             ///< empty: no DM session counters

@@ -12,14 +12,12 @@
 #include "m2mdm/server/store.hpp"
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <expected>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace m2mdm::server {

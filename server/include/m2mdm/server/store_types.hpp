@@ -294,9 +294,9 @@ struct OperatorChange {
   int result_code = 0;            ///< the install result (1200 = success); 0 = none yet
   std::int64_t created = 0;
   std::int64_t updated = 0;
+  std::int64_t install_ttl = 0;   ///< B: seconds the install job may take once it exists
   // Written by create_operator_change only (not read back):
   Bytes mcim;                     ///< B: the new SHO's sealed MCIM, delivered after the re-bootstrap
-  std::int64_t install_ttl = 0;   ///< B: seconds the install job may take once it exists
 };
 
 /// One bulk operator-change request of a new SHO (a list of devices, seed 001 §5.4.4 step 3).

@@ -100,6 +100,27 @@ Acl acl_for(const std::vector<std::string>& servers, std::initializer_list<AclOp
 
 StatusCode set_null(Tree& tree, const std::string& uri) { return tree.set(uri, NodeValue{Format::Null, {}, {}}); }
 
+/// An interior node of the object whose leaves a view reads (./M2MSIMMobj/MCIM/<x>,
+/// ./M2MSIMMobj/Download/<x>). A leaf that is missing reads as empty.
+struct EntryLeaves {
+  const Tree& tree;
+  const Node& node;
+  std::string base;  ///< the entry's URI
+
+  std::string text(std::string_view leaf) const { return tree.get_text(uri(leaf)).value_or(""); }
+  Bytes bytes(std::string_view leaf) const { return tree.get_bytes(uri(leaf)).value_or(Bytes{}); }
+  std::string uri(std::string_view leaf) const { return base + "/" + std::string(leaf); }
+};
+
+/// The entry @p node_name of the object's list @p list ("MCIM", "Download"); not_found unless it
+/// exists as an interior node.
+Result<EntryLeaves> entry_at(const Tree& tree, std::string_view list, std::string_view node_name) {
+  std::string base = m2msim_uri(std::string(list) + "/" + std::string(node_name));
+  const Node* n = tree.find(base);
+  if (n == nullptr || !n->interior()) return fail(make_error_code(errc::not_found));
+  return EntryLeaves{tree, *n, std::move(base)};
+}
+
 ExecOutcome arm_handler(ExecRequest& req) {
   // Data: optional validity in seconds, 1..86400 (default 600).
   std::int64_t seconds = 600;
@@ -299,21 +320,14 @@ StatusCode write_mcim_entry(Tree& tree, const McimEntryView& e) {
 }
 
 Result<McimEntryView> read_mcim_entry(const Tree& tree, std::string_view node_name) {
-  const std::string base = m2msim_uri("MCIM/" + std::string(node_name));
-  const Node* n = tree.find(base);
-  if (n == nullptr || !n->interior()) return fail(make_error_code(errc::not_found));
-  McimEntryView e;
-  e.node_name = std::string(node_name);
-  e.id = tree.get_text(base + "/Id").value_or("");
-  e.sho = tree.get_text(base + "/SHO").value_or("");
-  const auto state = parse_mcim_state(tree.get_text(base + "/State").value_or(""));
+  const auto entry = entry_at(tree, "MCIM", node_name);
+  if (!entry) return fail(entry.error());
+  const auto state = parse_mcim_state(entry->text("State"));
   if (!state) return fail(make_error_code(errc::malformed));
-  e.state = *state;
-  if (!parse_uint(tree.get_text(base + "/Counter").value_or(""), e.counter) ||
-      !parse_uint(tree.get_text(base + "/LastResult").value_or(""), e.last_result)) {
+  McimEntryView e{.node_name = std::string(node_name), .id = entry->text("Id"), .sho = entry->text("SHO"),
+                  .state = *state, .visible_to = entry->node.acl.servers(AclOp::Get)};
+  if (!parse_uint(entry->text("Counter"), e.counter) || !parse_uint(entry->text("LastResult"), e.last_result))
     return fail(make_error_code(errc::malformed));
-  }
-  e.visible_to = n->acl.servers(AclOp::Get);
   return e;
 }
 
@@ -326,15 +340,12 @@ std::vector<McimEntryView> list_mcim_entries(const Tree& tree) {
 }
 
 Result<DownloadView> read_download(const Tree& tree, std::string_view node_name) {
-  const std::string base = m2msim_uri("Download/" + std::string(node_name));
-  const Node* n = tree.find(base);
-  if (n == nullptr || !n->interior()) return fail(make_error_code(errc::not_found));
-  DownloadView d;
-  d.node_name = std::string(node_name);
-  d.package = tree.get_bytes(base + "/Package").value_or(Bytes{});
-  d.transaction_id = tree.get_text(base + "/TransactionId").value_or("");
-  d.auth_token = tree.get_bytes(base + "/AuthToken").value_or(Bytes{});
-  if (const auto st = tree.get_text(base + "/State")) {
+  const auto entry = entry_at(tree, "Download", node_name);
+  if (!entry) return fail(entry.error());
+  DownloadView d{.node_name = std::string(node_name), .package = entry->bytes("Package"),
+                 .transaction_id = entry->text("TransactionId"), .auth_token = entry->bytes("AuthToken")};
+  // A slot that never had a State leaf is Idle; one whose State is not a state name is malformed.
+  if (const auto st = tree.get_text(entry->uri("State"))) {
     const auto parsed = parse_download_state(*st);
     if (!parsed) return fail(make_error_code(errc::malformed));
     d.state = *parsed;

@@ -1,9 +1,9 @@
 // The OMA CP XML parser and the DM-profile bootstrap reader, driven through their public entry
-// points with the attacks of tests/syncml/hostile_xml.hpp: both read through the tree's one
-// hardened reader (m2mdm/syncml/xml_reader.hpp) and refuse every one of them.
-#include "../syncml/hostile_xml.hpp"
+// points with the attacks of tests/support (m2mdm/test/hostile_xml.hpp): both read through the
+// tree's one hardened reader (m2mdm/syncml/xml_reader.hpp) and refuse every one of them.
 #include "m2mdm/bootstrap/cp_document.hpp"
 #include "m2mdm/bootstrap/dm_profile.hpp"
+#include "m2mdm/test/hostile_xml.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,6 @@
 
 namespace m2mdm::bootstrap {
 namespace {
-
-using testing_xml::expect_every_attack_refused;
-using testing_xml::kSecret;
-using testing_xml::SecretFile;
 
 // PROV content has no free text: the payload goes into a parm value.
 std::string cp_doc(std::string_view payload) {
@@ -24,7 +20,7 @@ std::string cp_doc(std::string_view payload) {
 }
 
 TEST(XmlHardening, CpDocumentRefusesEveryAttack) {
-  auto plain = expect_every_attack_refused(
+  auto plain = test::expect_every_attack_refused(
       "wap-provisioningdoc", cp_doc, [](const std::string& d) { return parse_cp_xml(d); },
       make_error_code(errc::cp_bad_xml));
   ASSERT_TRUE(plain);
@@ -64,7 +60,7 @@ Bytes dm_message(std::string_view opaque, std::size_t extra_depth = 0) {
 }
 
 TEST(XmlHardening, DmProfileRefusesMarkupInjectedThroughOpaqueData) {
-  SecretFile secret;
+  test::SecretFile secret;
   auto plain = dm_bootstrap_leaves(dm_message("srv1"));
   ASSERT_TRUE(plain) << plain.error().message();
   EXPECT_EQ(plain->at("./DMAcc/a/ServerID"), "srv1");
@@ -87,7 +83,7 @@ TEST(XmlHardening, DmProfileRefusesMarkupInjectedThroughOpaqueData) {
                          "\" parse=\"text\"/><![CDATA[";
   auto r = dm_bootstrap_leaves(dm_message(xi));
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_EQ(r->at("./DMAcc/a/ServerID").find(kSecret), std::string::npos);
+  EXPECT_EQ(r->at("./DMAcc/a/ServerID").find(test::kSecret), std::string::npos);
 }
 
 TEST(XmlHardening, DmProfileRefusesDeepNesting) {

@@ -1,10 +1,10 @@
 // The tree's one hardened XML reader (m2mdm/syncml/xml_reader.hpp) and the SyncML XML decoder on
-// top of it: every attack of hostile_xml.hpp is refused, before anything is expanded or fetched,
-// without a word on stderr; a secret file an attack points at never shows up.
-#include "hostile_xml.hpp"
+// top of it: every attack of m2mdm/test/hostile_xml.hpp is refused, before anything is expanded or
+// fetched, without a word on stderr; a secret file an attack points at never shows up.
 #include "m2mdm/syncml/codec.hpp"
 #include "m2mdm/syncml/error.hpp"
 #include "m2mdm/syncml/xml_reader.hpp"
+#include "m2mdm/test/hostile_xml.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,11 +13,6 @@
 
 namespace m2mdm::syncml {
 namespace {
-
-using testing_xml::expect_every_attack_refused;
-using testing_xml::kSecret;
-using testing_xml::nested;
-using testing_xml::SecretFile;
 
 std::string plain_doc(std::string_view payload) {
   return "<r a=\"" + std::string(payload) + "\"><t>" + std::string(payload) + "</t></r>";
@@ -58,7 +53,7 @@ TEST(XmlReader, ReadsElementsTextAttributesAndNamespaces) {
 }
 
 TEST(XmlReader, RefusesEveryAttackWithoutTouchingTheSecretOrStderr) {
-  expect_every_attack_refused(
+  test::expect_every_attack_refused(
       "r", plain_doc,
       [](const std::string& d) {
         DecodeError err;
@@ -67,7 +62,7 @@ TEST(XmlReader, RefusesEveryAttackWithoutTouchingTheSecretOrStderr) {
           EXPECT_EQ(err.code, r.error());
           EXPECT_FALSE(err.what.empty());
         }
-        EXPECT_EQ(err.what.find(kSecret), std::string::npos);
+        EXPECT_EQ(err.what.find(test::kSecret), std::string::npos);
         return r;
       },
       make_error_code(errc::malformed_xml));
@@ -87,7 +82,7 @@ TEST(XmlReader, SaysWhichConstructItRefused) {
 }
 
 TEST(XmlReader, XIncludeIsNeverProcessed) {
-  SecretFile secret;
+  test::SecretFile secret;
   auto r = read_xml("<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"" + secret.path() +
                     "\" parse=\"text\"/></r>");
   ASSERT_TRUE(r) << r.error().message();
@@ -103,14 +98,14 @@ TEST(XmlReader, BoundsSizeAndDepth) {
   EXPECT_EQ(big.error(), make_error_code(errc::too_large));
   EXPECT_EQ(err.where, "byte 64");
 
-  EXPECT_TRUE(read_xml(nested("a", 10), XmlLimits{1024, 10}));
-  auto deep = read_xml(nested("a", 11), XmlLimits{1024, 10}, &err);
+  EXPECT_TRUE(read_xml(test::nested("a", 10), XmlLimits{1024, 10}));
+  auto deep = read_xml(test::nested("a", 11), XmlLimits{1024, 10}, &err);
   ASSERT_FALSE(deep);
   EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));
   EXPECT_EQ(err.what, "elements nested deeper than 10");
 
   // The default bound (libxml2's own, 256) holds for a document of 100 000 nested elements.
-  auto very_deep = read_xml(nested("a", 100000), XmlLimits{8u * 1024u * 1024u, 256});
+  auto very_deep = read_xml(test::nested("a", 100000), XmlLimits{8u * 1024u * 1024u, 256});
   ASSERT_FALSE(very_deep);
   EXPECT_EQ(very_deep.error(), make_error_code(errc::too_deep));
 }
@@ -154,7 +149,7 @@ TEST(XmlReaderEvents, ReportsElementsAndTextInDocumentOrder) {
 }
 
 TEST(XmlReaderEvents, RefusesEveryAttackLikeTheTreeReader) {
-  expect_every_attack_refused(
+  test::expect_every_attack_refused(
       "r", plain_doc,
       [](const std::string& d) -> Result<std::string> {
         DecodeError err;
@@ -165,9 +160,9 @@ TEST(XmlReaderEvents, RefusesEveryAttackLikeTheTreeReader) {
           EXPECT_EQ(err.code, r.error());
           EXPECT_FALSE(err.what.empty());
         }
-        EXPECT_EQ(err.what.find(kSecret), std::string::npos);
+        EXPECT_EQ(err.what.find(test::kSecret), std::string::npos);
         if (r) {
-          EXPECT_EQ(r->find(kSecret), std::string::npos);
+          EXPECT_EQ(r->find(test::kSecret), std::string::npos);
         }
         return r;
       },
@@ -188,8 +183,8 @@ TEST(XmlReaderEvents, BoundsSizeDepthAndWhatFollowsTheRoot) {
   auto big = read_events("<r>" + std::string(100, 'x') + "</r>", XmlLimits{64, 256}, &err);
   ASSERT_FALSE(big);
   EXPECT_EQ(big.error(), make_error_code(errc::too_large));
-  EXPECT_TRUE(read_events(nested("a", 10), XmlLimits{1024, 10}));
-  auto deep = read_events(nested("a", 100000), XmlLimits{8u * 1024u * 1024u, 256}, &err);
+  EXPECT_TRUE(read_events(test::nested("a", 10), XmlLimits{1024, 10}));
+  auto deep = read_events(test::nested("a", 100000), XmlLimits{8u * 1024u * 1024u, 256}, &err);
   ASSERT_FALSE(deep);
   EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));
   for (std::string_view bad : {"", "<r>", "<r></s>", "text", "<r/><r/>", "<r/>garbage"}) {
@@ -213,18 +208,18 @@ std::string syncml_doc(std::string_view payload) {
 }
 
 TEST(XmlReader, SyncmlDecoderRefusesEveryAttack) {
-  auto plain = expect_every_attack_refused(
+  auto plain = test::expect_every_attack_refused(
       "SyncML", syncml_doc,
       [](const std::string& d) {
         DecodeError err;
         auto m = decode_xml(as_bytes(d), {}, &err);
-        EXPECT_EQ(err.what.find(kSecret), std::string::npos);
+        EXPECT_EQ(err.what.find(test::kSecret), std::string::npos);
         return m;
       },
       make_error_code(errc::malformed_xml));
   ASSERT_TRUE(plain);
   EXPECT_EQ(plain->hdr.source.loc_name, std::optional<std::string>("plain"));
-  auto deep = decode_xml(as_bytes(syncml_doc(nested("x", 100))));
+  auto deep = decode_xml(as_bytes(syncml_doc(test::nested("x", 100))));
   ASSERT_FALSE(deep);
   EXPECT_EQ(deep.error(), make_error_code(errc::too_deep));
 }

@@ -3,6 +3,7 @@
 // references, the other DTD declarations, deep nesting. Shared by the reader's own tests
 // (tests/syncml/xml_reader_test.cpp) and the tests that drive each parser through its public
 // entry point (tests/bootstrap/xml_hardening_test.cpp, tests/mo/ddf_hardening_test.cpp).
+// Header-only, GoogleTest.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,7 +18,7 @@
 #include <system_error>
 #include <vector>
 
-namespace m2mdm::testing_xml {
+namespace m2mdm::test {
 
 /// What the secret file holds: no parser's output or message may ever contain it.
 inline constexpr std::string_view kSecret = "m2mdm-secret-7f3a9c";
@@ -128,4 +129,4 @@ auto expect_every_attack_refused(std::string_view root, const Wrap& wrap, Parse 
   return plain;
 }
 
-}  // namespace m2mdm::testing_xml
+}  // namespace m2mdm::test

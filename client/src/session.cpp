@@ -590,13 +590,7 @@ struct ClientSession::Impl {
     ++report.messages_received;
 
     syncml::DecodeError detail;
-    auto decoded = [&]() -> Result<Message> {
-      if (auto enc = syncml::encoding_from_content_type(content_type)) {
-        return *enc == syncml::Encoding::Xml ? syncml::decode_xml(body, config.decode_limits, &detail)
-                                             : syncml::decode_wbxml(body, config.decode_limits, &detail);
-      }
-      return syncml::decode(body, config.decode_limits, &detail);
-    }();
+    auto decoded = syncml::decode_received(body, content_type, config.decode_limits, &detail);
     if (!decoded) {
       return abort("malformed server message: " + detail.what + (detail.where.empty() ? "" : " at " + detail.where));
     }

@@ -337,10 +337,17 @@ std::optional<Encoding> detect_encoding(ByteView b) noexcept {
 }
 
 Result<Message> decode(ByteView bytes, const DecodeLimits& limits, DecodeError* error) {
-  const auto enc = detect_encoding(bytes);
+  return decode_received(bytes, {}, limits, error);
+}
+
+Result<Message> decode_received(ByteView bytes, std::string_view content_type, const DecodeLimits& limits,
+                                DecodeError* error, Encoding* encoding) {
+  auto enc = encoding_from_content_type(content_type);
+  if (!enc) enc = detect_encoding(bytes);
   if (!enc)
     return detail::decode_fail(error, errc::malformed_xml, "neither XML nor WBXML (unrecognised first byte)",
                                "byte 0");
+  if (encoding != nullptr) *encoding = *enc;
   return *enc == Encoding::Wbxml ? decode_wbxml(bytes, limits, error) : decode_xml(bytes, limits, error);
 }
 

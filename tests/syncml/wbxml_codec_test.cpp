@@ -283,5 +283,46 @@ TEST(WbxmlCodec, DecodeDetectsWbxml) {
   EXPECT_EQ(*r, sample());
 }
 
+// What both session engines call on a message off HTTP: the Content-Type says the encoding; only
+// when it names neither are the first bytes asked.
+TEST(DecodeReceived, TheContentTypeChoosesTheEncoding) {
+  const Bytes wbxml = enc(sample());
+  auto xml = encode_xml(sample());
+  ASSERT_TRUE(xml);
+
+  Encoding used = Encoding::Xml;
+  auto r = decode_received(wbxml, "application/vnd.syncml.dm+wbxml", {}, nullptr, &used);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, sample());
+  EXPECT_EQ(used, Encoding::Wbxml);
+
+  r = decode_received(*xml, "Application/VND.SyncML.DM+XML; charset=utf-8", {}, nullptr, &used);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, sample());
+  EXPECT_EQ(used, Encoding::Xml);
+
+  // The declared encoding is not second-guessed: XML bytes declared WBXML are refused as WBXML.
+  DecodeError err;
+  EXPECT_FALSE(decode_received(*xml, "application/vnd.syncml.dm+wbxml", {}, &err));
+  EXPECT_EQ(err.code, make_error_code(errc::malformed_wbxml));
+}
+
+TEST(DecodeReceived, AnotherContentTypeFallsBackToTheFirstBytes) {
+  Encoding used = Encoding::Xml;
+  auto r = decode_received(enc(sample()), "application/octet-stream", {}, nullptr, &used);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, sample());
+  EXPECT_EQ(used, Encoding::Wbxml);
+
+  DecodeError err;
+  used = Encoding::Wbxml;
+  const Bytes junk{0x7f, 0x00, 0x01};
+  auto bad = decode_received(junk, "", {}, &err, &used);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), make_error_code(errc::malformed_xml));
+  EXPECT_EQ(err.where, "byte 0");
+  EXPECT_EQ(used, Encoding::Wbxml);  // untouched when no encoding was found
+}
+
 }  // namespace
 }  // namespace m2mdm::syncml

@@ -466,23 +466,20 @@ struct DmServerSession::Impl {
 
   Result<DmReply> handle(ByteView body, std::string_view content_type, std::optional<std::string_view> hmac_header) {
     if (state == DmServerState::Completed || state == DmServerState::Aborted) return fail(errc::invalid_argument);
-    syncml::DecodeError detail;
-    auto enc = syncml::encoding_from_content_type(content_type);
-    if (!enc) enc = syncml::detect_encoding(body);
-    if (!enc) return fail(syncml::errc::malformed_xml);
     // Before the device has proved who it is, the work spent on its bytes is bounded.
     syncml::DecodeLimits limits = config.decode_limits;
     if (!device_check.authenticated() && config.unauthenticated_max_bytes != 0) {
       limits.max_bytes = std::min(limits.max_bytes, config.unauthenticated_max_bytes);
       limits.max_commands = std::min(limits.max_commands, config.unauthenticated_max_commands);
     }
-    auto decoded = *enc == syncml::Encoding::Xml ? syncml::decode_xml(body, limits, &detail)
-                                                 : syncml::decode_wbxml(body, limits, &detail);
+    syncml::DecodeError detail;
+    syncml::Encoding received_in{};
+    auto decoded = syncml::decode_received(body, content_type, limits, &detail, &received_in);
     if (!decoded) {
       if (state == DmServerState::New) return fail(decoded.error());
       return abort_session("undecodable message from the device: " + detail.what);
     }
-    encoding = *enc;  // answer in the device's encoding
+    encoding = received_in;  // answer in the device's encoding
     const Message& msg = *decoded;
     ++report.messages;
 

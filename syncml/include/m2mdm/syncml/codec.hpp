@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace m2mdm::syncml {
 
@@ -47,6 +48,12 @@ Result<Message> decode_xml(ByteView bytes, const DecodeLimits& limits = {}, Deco
 Result<Message> decode_wbxml(ByteView bytes, const DecodeLimits& limits = {}, DecodeError* error = nullptr);
 /// Detects the encoding and decodes.
 Result<Message> decode(ByteView bytes, const DecodeLimits& limits = {}, DecodeError* error = nullptr);
+/// Decodes a message as it came over HTTP: in the encoding its Content-Type names, or, when the
+/// type names neither, in the one its first bytes show. The one decoding step of both session
+/// engines. @p encoding, when given, receives the encoding the message was read in (a server
+/// answers in it).
+Result<Message> decode_received(ByteView bytes, std::string_view content_type, const DecodeLimits& limits = {},
+                                DecodeError* error = nullptr, Encoding* encoding = nullptr);
 
 /// Encodes canonical XML (elements in DTD order, UTF-8, no indentation unless @p pretty).
 Result<Bytes> encode_xml(const Message& message, bool pretty = false);

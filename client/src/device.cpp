@@ -12,6 +12,7 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/tree_store.hpp"
 #include "m2mdm/syncml/notification.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 #include "text_format.hpp"
 
 
@@ -258,9 +259,7 @@ struct Device::Impl {
   }
 
   std::int64_t now() const {
-    if (options.clock) return options.clock();
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return unix_now(options.clock);
   }
 
   // The tree's store: images sealed under the TRE's state key (client/state_key.hpp).

@@ -6,6 +6,7 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -90,9 +91,7 @@ M2msimAgent::M2msimAgent(mo::Tree& tree, Tre& tre, McimRegistry& registry, Alert
       options_(std::move(options)) {}
 
 std::int64_t M2msimAgent::now() const {
-  if (options_.clock) return options_.clock();
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return unix_now(options_.clock);
 }
 
 void M2msimAgent::attach() {

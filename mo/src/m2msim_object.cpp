@@ -1,6 +1,7 @@
 #include "m2mdm/mo/m2msim_object.hpp"
 
 #include "m2mdm/mo/error.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <array>
 #include <charconv>
@@ -77,12 +78,6 @@ StatusCode first_error(std::initializer_list<StatusCode> codes) {
   return StatusCode::Ok;
 }
 
-std::int64_t tree_now(const Tree& tree) {
-  if (tree.options().clock) return tree.options().clock();
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 template <class T>
 bool parse_uint(std::string_view s, T& out) {
   if (s.empty()) return false;
@@ -129,7 +124,7 @@ ExecOutcome arm_handler(ExecRequest& req) {
     return ExecOutcome{StatusCode::BadRequest};
   }
   if (req.server_id.empty()) return ExecOutcome{StatusCode::PermissionDenied};
-  const StatusCode s = arm_rebootstrap(req.tree, req.server_id, tree_now(req.tree) + seconds);
+  const StatusCode s = arm_rebootstrap(req.tree, req.server_id, unix_now(req.tree.options().clock) + seconds);
   return ExecOutcome{s};
 }
 

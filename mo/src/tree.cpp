@@ -1,4 +1,5 @@
 #include "m2mdm/mo/tree.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -62,10 +63,7 @@ Tree::Tree(TreeOptions options) : options_(std::move(options)) {
 }
 
 std::int64_t Tree::now() const {
-  if (options_.clock) return options_.clock();
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return unix_now(options_.clock);
 }
 
 std::expected<Uri, StatusCode> Tree::parse(std::string_view text) const {

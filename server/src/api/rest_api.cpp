@@ -6,6 +6,7 @@
 #include "api/request_parts.hpp"
 #include "api/responses.hpp"
 #include "m2mdm/server/error.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -106,8 +107,7 @@ void RestApi::job_queued(const Job& job) {
 }
 
 std::int64_t RestApi::now() const {
-  if (clock_) return clock_();
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return unix_now(clock_);
 }
 
 void RestApi::audit(const Call& call, std::string action, std::string subject, std::string detail) {

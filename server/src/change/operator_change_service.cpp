@@ -5,6 +5,7 @@
 #include "m2mdm/mo/change_token.hpp"
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -12,10 +13,6 @@
 
 namespace m2mdm::server {
 namespace {
-
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::unexpected<ChangeRefusal> refuse(ChangeRefusalKind kind, std::string reason) {
   return std::unexpected(ChangeRefusal{kind, std::move(reason)});
@@ -26,7 +23,7 @@ std::unexpected<ChangeRefusal> refuse(ChangeRefusalKind kind, std::string reason
 OperatorChangeService::OperatorChangeService(Store& store, const Pva& pva, OperatorChangeOptions options)
     : store_(store), pva_(pva), options_(std::move(options)) {}
 
-std::int64_t OperatorChangeService::now() const { return options_.clock ? options_.clock() : system_now(); }
+std::int64_t OperatorChangeService::now() const { return unix_now(options_.clock); }
 
 void OperatorChangeService::set_drf(std::shared_ptr<DrfService> drf) {
   std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <openssl/rand.h>
 
@@ -318,10 +319,7 @@ void DpfService::bound_unauthenticated_locked(const std::shared_ptr<Entry>& entr
 
 DpfService::DpfService(Store& store, DpfOptions options) : store_(store), options_(std::move(options)) {
   if (!options_.clock) {
-    options_.clock = [] {
-      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    options_.clock = [] { return unix_now(); };
   }
 }
 

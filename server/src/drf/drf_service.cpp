@@ -3,6 +3,7 @@
 
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -11,10 +12,6 @@
 
 namespace m2mdm::server {
 namespace {
-
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::uint8_t random_byte() {
   std::uint8_t b = 0;
@@ -42,7 +39,7 @@ std::uint16_t random_session_id() {
 DrfService::DrfService(Store& store, PushSender& sender, DrfSettings settings, Clock clock)
     : store_(store), sender_(sender), settings_(std::move(settings)), clock_(std::move(clock)) {}
 
-std::int64_t DrfService::now() const { return clock_ ? clock_() : system_now(); }
+std::int64_t DrfService::now() const { return unix_now(clock_); }
 
 std::expected<BootstrapOutcome, DrfRefusal> DrfService::bootstrap(std::string_view dev_id,
                                                                   const BootstrapRequest& request) {
@@ -124,7 +121,7 @@ JobNotifier::JobNotifier(Store& store, PushSender& sender, NotifierOptions optio
 
 JobNotifier::~JobNotifier() { stop(); }
 
-std::int64_t JobNotifier::now() const { return options_.clock ? options_.clock() : system_now(); }
+std::int64_t JobNotifier::now() const { return unix_now(options_.clock); }
 
 void JobNotifier::push_device(std::string dev_id) {
   {

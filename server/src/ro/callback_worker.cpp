@@ -3,6 +3,7 @@
 #include "m2mdm/server/callback_worker.hpp"
 
 #include "m2mdm/syncml/beast_names.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,10 +18,6 @@ namespace m2mdm::server {
 namespace {
 
 using namespace beast_names;  // asio, beast, http, ssl, tcp
-
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 struct Url {
   bool tls = false;
@@ -243,7 +240,7 @@ CallbackWorker::CallbackWorker(Store& store, CallbackOptions options)
 
 CallbackWorker::~CallbackWorker() { stop(); }
 
-std::int64_t CallbackWorker::now() const { return options_.clock ? options_.clock() : system_now(); }
+std::int64_t CallbackWorker::now() const { return unix_now(options_.clock); }
 
 std::int64_t CallbackWorker::backoff(int attempts) const noexcept {
   const int shift = std::clamp(attempts - 1, 0, 30);

@@ -5,6 +5,7 @@
 #include "m2mdm/bootstrap/builder.hpp"
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/syncml/openssl_handles.hpp"
+#include "m2mdm/syncml/unix_clock.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -46,10 +47,6 @@ Result<mo::TrustAnchors> load_anchors(const std::vector<std::filesystem::path>& 
     }
   }
   return std::move(*set);
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 using syncml::openssl::BioPtr;

@@ -4,6 +4,8 @@
 /// CallbackOptions, DrfService, ApiRouter, DeviceOptions, M2msimAgent... (header-only).
 #pragma once
 
+#include "m2mdm/syncml/unix_clock.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -40,8 +42,6 @@ class MockClock {
 };
 
 /// The real time in Unix seconds (what the components use when given no clock).
-inline std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+inline std::int64_t system_now() { return unix_now(); }
 
 }  // namespace m2mdm::test

@@ -39,17 +39,6 @@ std::optional<std::string> item_target(const syncml::Item& item) {
   return item.target->loc_uri;
 }
 
-// The Meta in effect for an item: the item's own, else the command's (DM_RepPro 1.2 §6.5.6).
-syncml::Meta effective_meta(const syncml::Item& item, const std::optional<syncml::Meta>& command_meta) {
-  syncml::Meta m = command_meta.value_or(syncml::Meta{});
-  if (item.meta) {
-    if (item.meta->format) m.format = item.meta->format;
-    if (item.meta->type) m.type = item.meta->type;
-    if (item.meta->size) m.size = item.meta->size;
-    if (item.meta->mark) m.mark = item.meta->mark;
-  }
-  return m;
-}
 
 
 // True when @p a and @p b name the same scheme, host (case-insensitively) and port.
@@ -390,13 +379,7 @@ struct ClientSession::Impl {
   // with Alert 1225 naming the item (DM_RepPro 1.2 §7, "End of Data for chunked object not received").
   void interrupt_large_object(std::vector<Command>& out) {
     if (!large_object.active()) return;
-    syncml::Alert alert;
-    alert.cmd_id = cmd_id();
-    alert.data = syncml::code(AlertCode::NoEndOfData);
-    syncml::Item item;
-    item.target = syncml::Location{large_object.uri(), std::nullopt};
-    alert.items.push_back(std::move(item));
-    out.push_back(Command{alert});
+    out.push_back(Command{syncml::no_end_of_data_alert(cmd_id(), large_object.uri())});
     large_object.reset();
   }
 
@@ -408,7 +391,7 @@ struct ClientSession::Impl {
   StatusCode write_item(CommandKind kind, const syncml::Item& item, const std::optional<syncml::Meta>& command_meta) {
     const auto uri = item_target(item);
     if (!uri) return StatusCode::BadRequest;
-    const syncml::Meta meta = effective_meta(item, command_meta);
+    const syncml::Meta meta = syncml::effective_meta(item, command_meta);
     auto value = item_value(item, meta);
     if (!value) return value.error();
 

@@ -37,6 +37,26 @@ StatusCode LargeObjectAssembler::append(ByteView chunk, bool more_data) {
   return StatusCode::Ok;
 }
 
+StatusCode LargeObjectAssembler::append_data(std::string_view data, bool b64, bool more_data) {
+  if (!b64) return append(as_bytes(data), more_data);
+  auto decoded = base64_decode(data);
+  if (!decoded) {
+    reset();
+    return StatusCode::BadRequest;
+  }
+  return append(*decoded, more_data);
+}
+
+Alert no_end_of_data_alert(std::uint32_t cmd_id, std::string uri) {
+  Alert alert;
+  alert.cmd_id = cmd_id;
+  alert.data = code(AlertCode::NoEndOfData);
+  Item item;
+  item.target = Location{std::move(uri), std::nullopt};
+  alert.items.push_back(std::move(item));
+  return alert;
+}
+
 Bytes LargeObjectAssembler::take() {
   Bytes out = std::move(data_);
   reset();

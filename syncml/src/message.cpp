@@ -24,6 +24,17 @@ constexpr std::array<std::pair<CommandKind, const char*>, 11> kNames{{
 
 }  // namespace
 
+Meta effective_meta(const Item& item, const std::optional<Meta>& command_meta) {
+  Meta m = command_meta.value_or(Meta{});
+  if (item.meta) {
+    if (item.meta->format) m.format = item.meta->format;
+    if (item.meta->type) m.type = item.meta->type;
+    if (item.meta->size) m.size = item.meta->size;
+    if (item.meta->mark) m.mark = item.meta->mark;
+  }
+  return m;
+}
+
 const char* command_name(CommandKind kind) noexcept { return name_in(kNames, kind).value_or("?"); }
 
 std::optional<CommandKind> command_from_name(std::string_view name) noexcept { return value_in(kNames, name); }

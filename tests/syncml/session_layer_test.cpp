@@ -237,6 +237,44 @@ TEST(LargeObjectAssembler, AssemblesExactlyTheDeclaredSize) {
   EXPECT_EQ(lo.append(bytes_of("x"), false), StatusCode::BadRequest);  // nothing started
 }
 
+TEST(LargeObjectAssembler, Base64ChunksAreDecodedEachOnItsOwn) {
+  LargeObjectAssembler lo;
+  lo.start("./a", 6);  // Size counts the decoded bytes
+  EXPECT_EQ(lo.append_data(base64_encode(bytes_of("abc")), true, true), StatusCode::ChunkedItemAccepted);
+  EXPECT_EQ(lo.append_data(base64_encode(bytes_of("def")), true, false), StatusCode::Ok);
+  EXPECT_EQ(lo.take(), bytes_of("abcdef"));
+
+  lo.start("./b", 6);
+  EXPECT_EQ(lo.append_data("abc", false, true), StatusCode::ChunkedItemAccepted);  // not b64: as is
+  EXPECT_EQ(lo.append_data("not*base64", true, false), StatusCode::BadRequest);
+  EXPECT_FALSE(lo.active());  // discarded
+}
+
+TEST(LargeObjectAssembler, NoEndOfDataAlertNamesTheObject) {
+  const Alert a = no_end_of_data_alert(7, "./DevInfo/Ext");
+  EXPECT_EQ(a.cmd_id, 7u);
+  EXPECT_EQ(a.data, 1225);
+  ASSERT_EQ(a.items.size(), 1u);
+  ASSERT_TRUE(a.items[0].target);
+  EXPECT_EQ(a.items[0].target->loc_uri, "./DevInfo/Ext");
+}
+
+TEST(EffectiveMeta, EachFieldOfTheItemsMetaOverTheCommands) {
+  Meta command;
+  command.format = "b64";
+  command.type = "application/x";
+  command.size = 10;
+  Item item;
+  EXPECT_EQ(effective_meta(item, command), command);
+  EXPECT_EQ(effective_meta(item, std::nullopt), Meta{});
+  item.meta = Meta{};
+  item.meta->type = "text/plain";
+  const Meta m = effective_meta(item, command);
+  EXPECT_EQ(m.type, "text/plain");
+  EXPECT_EQ(m.format, "b64");
+  EXPECT_EQ(m.size, 10u);
+}
+
 TEST(ObjectChunker, SizeOnFirstMoreDataOnAllButLastEachChunkDecodesAlone) {
   Bytes object;
   for (int i = 0; i < 1000; ++i) object.push_back(static_cast<std::uint8_t>(i * 7));

@@ -74,6 +74,7 @@ struct DmServerSession::Impl {
   // device's chunked Results.
   std::optional<MgmtRun> mgmt;
   syncml::LargeObjectAssembler replace_object;  // a device's Replace value arriving in chunks
+  bool replace_b64 = false;                     // ... whose Format is b64 (each chunk decoded)
   std::vector<syncml::Status> results_statuses;
 
   Impl(DmBackend& b, DmServerConfig c) : backend(b), config(std::move(c)), encoding(config.default_encoding) {}
@@ -243,25 +244,32 @@ struct DmServerSession::Impl {
   }
 
   // One item of a device's Replace sent as a large object. The first chunk declares the object's
-  // Size (411 without), within our MaxObjSize (413); chunks are answered 213; a last chunk that
-  // does not complete the declared Size is 424 (DM_RepPro 1.2 §7). Ok: @p value holds the whole.
+  // Size (411 without), within our MaxObjSize (413), in the item's Meta or the command's; chunks
+  // are answered 213; a last chunk that does not complete the declared Size is 424 (DM_RepPro 1.2
+  // §7). A b64 object's chunks are each base64 (Size counts the decoded bytes); the whole is kept
+  // as base64 text, as an unchunked b64 value is. Ok: @p value holds the whole.
   StatusCode on_replace_chunk(const ItemCommand& cmd, const syncml::Item& item, const std::string& uri,
                               std::string& value) {
     if (!replace_object.active()) {
-      const syncml::Meta* meta = item.meta ? &*item.meta : (cmd.meta ? &*cmd.meta : nullptr);
-      const std::optional<std::uint64_t> declared = meta ? meta->size : std::nullopt;
-      const StatusCode first = syncml::LargeObjectAssembler::check_first(declared, config.max_obj_size);
-      if (first != StatusCode::Ok || !declared) return first;
-      replace_object.start(uri, *declared);
+      const syncml::Meta meta = syncml::effective_meta(item, cmd.meta);
+      const StatusCode first = syncml::LargeObjectAssembler::check_first(meta.size, config.max_obj_size);
+      if (first != StatusCode::Ok || !meta.size) return first;
+      replace_object.start(uri, *meta.size);
+      replace_b64 = meta.format == "b64";
     }
-    const StatusCode code = replace_object.append(as_bytes(value), item.more_data);
-    if (code != StatusCode::Ok) {
-      if (code != StatusCode::ChunkedItemAccepted) replace_object.reset();
-      return code;
-    }
+    const StatusCode code = replace_object.append_data(value, replace_b64, item.more_data);
+    if (code != StatusCode::Ok) return code;  // 213 for more; 400/424 discarded the object
     const Bytes whole = replace_object.take();
-    value.assign(whole.begin(), whole.end());
+    value = replace_b64 ? base64_encode(whole) : std::string(as_chars(whole));
     return StatusCode::Ok;
+  }
+
+  // Another command, or an item for another node, before the device's last chunk: the object is
+  // dropped and the device told with Alert 1225 naming it (DM_RepPro 1.2 §7), as the client does.
+  void interrupt_replace_object(Message& reply) {
+    if (!replace_object.active()) return;
+    reply.body.push_back(Command{syncml::no_end_of_data_alert(cmd_id(), replace_object.uri())});
+    replace_object.reset();
   }
 
   // The Exec that runs @p job on the device (its CmdID is set by the caller).
@@ -618,6 +626,7 @@ struct DmServerSession::Impl {
             const std::string uri = item.source ? item.source->loc_uri
                                                 : (item.target ? item.target->loc_uri : std::string{});
             std::string value = item.data.value_or("");
+            if (replace_object.active() && replace_object.uri() != uri) interrupt_replace_object(reply);
             if (item.more_data || replace_object.active()) {
               const auto code = on_replace_chunk(*cmd, item, uri, value);
               if (code != StatusCode::Ok) {
@@ -627,13 +636,14 @@ struct DmServerSession::Impl {
             }
             if (uri.starts_with(kDevInfoPrefix)) devinfo[uri.substr(kDevInfoPrefix.size())] = value;
           }
-        } else if (replace_object.active()) {
-          replace_object.reset();  // another command before the last chunk: the object is dropped (§7)
+        } else {
+          interrupt_replace_object(reply);  // another command before the last chunk
         }
         reply.body.push_back(Command{status_for(msg.hdr.msg_id, cmd->cmd_id, syncml::command_name(cmd->kind), s)});
         continue;
       }
       if (const auto* container = std::get_if<syncml::Container>(&command.value)) {
+        interrupt_replace_object(reply);
         reply.body.push_back(Command{status_for(msg.hdr.msg_id, container->cmd_id,
                                                  syncml::command_name(container->kind), StatusCode::CommandNotAllowed)});
       }
@@ -659,7 +669,10 @@ struct DmServerSession::Impl {
       }
       if (pending_ops.empty() && !more_to_come && !(delivery && !delivery->done)) plan_mgmt();
     }
-    const bool has_ops = !pending_ops.empty();
+    // An Alert of ours already in the reply (1225 for a dropped object) is owed a Status too.
+    const bool has_ops = !pending_ops.empty() || std::ranges::any_of(reply.body, [](const Command& c) {
+                           return std::holds_alternative<syncml::Alert>(c.value);
+                         });
     while (!pending_ops.empty()) {
       reply.body.push_back(std::move(pending_ops.front()));
       pending_ops.pop_front();

@@ -87,50 +87,30 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
   const int index = it->second;
   std::optional<syncml::StatusCode> reply;
   for (const auto& item : res.items) {
-    const syncml::Meta* meta = item.meta ? &*item.meta : (res.meta ? &*res.meta : nullptr);
+    const syncml::Meta meta = syncml::effective_meta(item, res.meta);
     const std::string source = item.source ? item.source->loc_uri : res.source_ref.value_or(res.target_ref.value_or(""));
     if (!assembler_.active() && !item.more_data) {
       // A whole object in one item.
-      cmd_.results.push_back({index, source, meta && meta->format ? *meta->format : std::string{},
-                              meta && meta->type ? *meta->type : std::string{}, data_text(item)});
+      cmd_.results.push_back({index, source, meta.format.value_or(""), meta.type.value_or(""), data_text(item)});
       results_arrived(index);
       continue;
     }
     if (!assembler_.active()) {
       // The first chunk of a large object: it must declare its Size, within our MaxObjSize
       // (DM_RepPro 1.2 §7; DM_Protocol 1.2 §6.10).
-      const std::optional<std::uint64_t> declared = meta ? meta->size : std::nullopt;
-      const syncml::StatusCode first = syncml::LargeObjectAssembler::check_first(declared, max_obj_size);
-      if (first != syncml::StatusCode::Ok || !declared) {
+      const syncml::StatusCode first = syncml::LargeObjectAssembler::check_first(meta.size, max_obj_size);
+      if (first != syncml::StatusCode::Ok || !meta.size) {
         cmd_.statuses.push_back({index, "Results", syncml::code(first)});
         reply = first;
         results_arrived(index);  // refused (413/411): nothing more of it will be taken
         continue;
       }
-      assembler_.start(source, *declared);
-      pending_ = {index, source, meta && meta->format ? *meta->format : std::string{},
-                  meta && meta->type ? *meta->type : std::string{}, {}};
+      assembler_.start(source, *meta.size);
+      pending_ = {index, source, meta.format.value_or(""), meta.type.value_or(""), {}};
     }
     // A b64 object travels as chunks each base64-encoded on its own; Size counts the decoded bytes.
     const bool b64 = pending_.format == "b64";
-    const std::string text = data_text(item);
-    Bytes chunk;
-    if (b64) {
-      auto decoded = base64_decode(text);
-      if (!decoded) {
-        assembler_.reset();
-        cmd_.statuses.push_back({index, "Results", syncml::code(syncml::StatusCode::BadRequest)});
-        reply = syncml::StatusCode::BadRequest;
-        pending_ = {};
-        results_arrived(index);
-        continue;
-      }
-      chunk = std::move(*decoded);
-    } else {
-      const ByteView raw = as_bytes(text);
-      chunk.assign(raw.begin(), raw.end());
-    }
-    const syncml::StatusCode s = assembler_.append(chunk, item.more_data);
+    const syncml::StatusCode s = assembler_.append_data(data_text(item), b64, item.more_data);
     reply = s;
     if (s == syncml::StatusCode::Ok) {
       const Bytes whole = assembler_.take();
@@ -142,7 +122,7 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
       pending_ = {};
       results_arrived(index);
     } else if (s != syncml::StatusCode::ChunkedItemAccepted) {
-      // 424: the object is discarded, and reported.
+      // 400 (a chunk that is not base64) or 424: the object is discarded, and reported.
       cmd_.statuses.push_back({index, "Results", syncml::code(s)});
       pending_ = {};
       results_arrived(index);

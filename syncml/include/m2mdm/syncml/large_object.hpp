@@ -43,6 +43,12 @@ class LargeObjectAssembler {
   /// discarded.
   StatusCode append(ByteView chunk, bool more_data);
 
+  /// Appends an item's Data as the next chunk. A b64 object (@p b64: its Format is b64) travels
+  /// as chunks each base64-encoded on its own, and Size counts the decoded bytes (DM_RepPro 1.2
+  /// §7), so each chunk is decoded first: 400 BadRequest, the object discarded, for one that is
+  /// not base64. Otherwise as append().
+  StatusCode append_data(std::string_view data, bool b64, bool more_data);
+
   /// The completed object (after append() returned 200); the assembler is idle again.
   Bytes take();
 
@@ -59,6 +65,11 @@ class LargeObjectAssembler {
   std::uint64_t declared_ = 0;
   Bytes data_;
 };
+
+/// Alert 1225 "End of Data for chunked object not received" naming the object at @p uri: the
+/// answer when another command or another object's item arrives before the last chunk, after
+/// which the object is discarded (DM_RepPro 1.2 §7).
+Alert no_end_of_data_alert(std::uint32_t cmd_id, std::string uri);
 
 /// Cuts one object into large-object chunks, each sent base64-encoded on its own.
 class ObjectChunker {

@@ -66,6 +66,11 @@ struct Item {
   friend bool operator==(const Item&, const Item&) = default;
 };
 
+/// The Meta in effect for an item of a command: each field the item's own Meta gives, else the
+/// command's (DM_RepPro 1.2 §6.5.6). An item Meta that gives only a Format leaves the command's
+/// Size in effect.
+Meta effective_meta(const Item& item, const std::optional<Meta>& command_meta);
+
 /// The kinds of command a SyncBody may hold (DM_RepPro 1.2 §6.6).
 enum class CommandKind { Add, Alert, Atomic, Copy, Delete, Exec, Get, Replace, Results, Sequence, Status };
 

@@ -19,13 +19,6 @@ const AuthCredential* DmAccount::credential(std::string_view level) const noexce
 
 namespace {
 
-std::optional<std::uint16_t> parse_port(std::string_view s) {
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size() || v == 0 || v > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(v);
-}
-
 Result<DmAccount> map_w7(const Characteristic& app) {
   DmAccount acc;
   acc.app_id = "w7";
@@ -44,7 +37,7 @@ Result<DmAccount> map_w7(const Characteristic& app) {
     auto ports = a.children_of("PORT");
     if (!ports.empty()) {
       if (auto nbr = ports.front()->value_of("PORTNBR")) {
-        acc.port = parse_port(*nbr);
+        acc.port = detail::parse_port(*nbr);
         if (!acc.port) return fail(errc::cp_invalid_w7);
       }
     }

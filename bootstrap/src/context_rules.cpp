@@ -4,6 +4,8 @@
 
 #include <openssl/sha.h>
 
+#include <charconv>
+
 namespace m2mdm::bootstrap::detail {
 
 Result<void> apply_extension(BootstrapContext& ctx, const M2mdmExtension& ext) {
@@ -27,6 +29,13 @@ Result<void> add_context(BootstrapResult& out, BootstrapContext ctx) {
       return fail(errc::cp_invalid_w7);
   out.contexts.push_back(std::move(ctx));
   return {};
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size() || v == 0 || v > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(v);
 }
 
 Result<BootstrapResult> require_contexts(BootstrapResult out) {

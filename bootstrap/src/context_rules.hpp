@@ -4,8 +4,10 @@
 
 #include "m2mdm/bootstrap/apply.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace m2mdm::bootstrap::detail {
 
@@ -23,6 +25,10 @@ Result<void> apply_extension(BootstrapContext& ctx, const M2mdmExtension& ext);
 
 /// Appends @p ctx to @p out. Errors: cp_invalid_w7 when an earlier context has its context name or ServerID.
 Result<void> add_context(BootstrapResult& out, BootstrapContext ctx);
+
+/// A port number as a bootstrap writes it (CP PORTNBR, DM-profile Port/<x>/PortNbr): decimal
+/// digits only, 1..65535; nullopt for anything else (" 443", "+443", "443abc", "0").
+std::optional<std::uint16_t> parse_port(std::string_view text);
 
 /// @p out when it holds at least one context. Errors: cp_missing_w7.
 Result<BootstrapResult> require_contexts(BootstrapResult out);

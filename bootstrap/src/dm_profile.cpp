@@ -161,14 +161,8 @@ Result<BootstrapResult> interpret_dm_bootstrap(ByteView wbxml, const CpLimits& l
       acc.addr_type = find("AddrType");
       for (const auto& [k, v] : a) {
         if (k.rfind("Port/", 0) == 0 && k.size() > 12 && k.substr(k.size() - 8) == "/PortNbr") {
-          unsigned port = 0;
-          try {
-            port = static_cast<unsigned>(std::stoul(v));
-          } catch (...) {
-            return fail(errc::cp_invalid_w7);
-          }
-          if (port == 0 || port > 65535) return fail(errc::cp_invalid_w7);
-          acc.port = static_cast<std::uint16_t>(port);
+          acc.port = detail::parse_port(v);
+          if (!acc.port) return fail(errc::cp_invalid_w7);
           break;
         }
       }

@@ -2,20 +2,9 @@
 #include "m2mdm/client/transport.hpp"
 
 #include "m2mdm/client/error.hpp"
-
-#include <cctype>
+#include "m2mdm/syncml/codec.hpp"
 
 namespace m2mdm::client {
-
-namespace {
-
-bool is_syncml_dm_type(std::string_view type) {
-  std::string lower(type);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == kSyncmlDmXml || lower == kSyncmlDmWbxml;
-}
-
-}  // namespace
 
 Result<SessionReport> run_session(ClientSession& session, Transport& transport, Outgoing first,
                                   unsigned max_round_trips) {
@@ -26,7 +15,8 @@ Result<SessionReport> run_session(ClientSession& session, Transport& transport, 
     auto reply = transport.post(*next);
     if (!reply) return fail(reply.error());
     if (reply->status != 200) return fail(errc::http_status);
-    if (!is_syncml_dm_type(reply->content_type)) return fail(errc::bad_content_type);
+    // Either DM media type, parameters and case as HTTP allows (the codec's own reading of it).
+    if (!syncml::encoding_from_content_type(reply->content_type)) return fail(errc::bad_content_type);
     std::optional<std::string_view> hmac;
     if (reply->hmac_header) hmac = *reply->hmac_header;
     auto resp = session.on_response(reply->body, reply->content_type, hmac);

@@ -1,6 +1,7 @@
 // DM-profile bootstrap (SyncML DM WBXML with TNDS, textual SEC): same DMAcc result as the CP path.
 #include "cp_test_support.hpp"
 #include "m2mdm/bootstrap/dm_profile.hpp"
+#include "m2mdm/syncml/codec.hpp"
 
 #include <gtest/gtest.h>
 
@@ -86,6 +87,43 @@ TEST(DmProfile, PlainItemsWithoutTndsAndCrossCheckWithXml2wbxml) {
   EXPECT_EQ(r->contexts[0].account.addr, "http://srv1/dm");
   ASSERT_NE(r->contexts[0].account.credential("CLCRED"), nullptr);
   EXPECT_EQ(r->contexts[0].account.credential("CLCRED")->data, (Bytes{1, 2, 3}));
+}
+
+// A DM-profile bootstrap of one account whose AppAddr port is @p port, as WBXML (our own codec).
+Bytes dm_profile_with_port(std::string_view port) {
+  syncml::Message m;
+  m.hdr.session_id = "1";
+  m.hdr.msg_id = 1;
+  m.hdr.target.loc_uri = "IMEI:1";
+  m.hdr.source.loc_uri = "srv";
+  syncml::ItemCommand add;
+  add.kind = syncml::CommandKind::Add;
+  add.cmd_id = 1;
+  for (const auto& [uri, data] : {std::pair<std::string, std::string>{"./DMAcc/a/ServerID", "srv1"},
+                                  {"./DMAcc/a/AppAddr/x/Addr", "https://srv1/dm"},
+                                  {"./DMAcc/a/AppAddr/x/Port/p/PortNbr", std::string(port)}}) {
+    syncml::Item item;
+    item.target = syncml::Location{uri, std::nullopt};
+    item.data = data;
+    add.items.push_back(std::move(item));
+  }
+  m.body.push_back(syncml::Command{add});
+  m.final = true;
+  return syncml::encode_wbxml(m).value();
+}
+
+// The port is read as the CP path reads PORTNBR: decimal digits only, 1..65535 (the DM profile
+// used to take whatever std::stoul took, so "+443" and "443abc" were port 443).
+TEST(DmProfile, APortIsDecimalDigitsOnlyLikeInCp) {
+  auto ok = interpret_dm_bootstrap(dm_profile_with_port("8443"));
+  ASSERT_TRUE(ok) << ok.error().message();
+  ASSERT_EQ(ok->contexts.size(), 1u);
+  EXPECT_EQ(ok->contexts[0].account.port, 8443);
+  for (const char* bad : {"443abc", "+443", "0x1bb", "0", "65536", "", "-1"}) {
+    auto r = interpret_dm_bootstrap(dm_profile_with_port(bad));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error(), make_error_code(errc::cp_invalid_w7)) << bad;
+  }
 }
 
 TEST(DmProfile, RejectsGarbage) {

@@ -2,10 +2,12 @@
 // provisioning session (auth both ways, DevInfo, PfC, sealed MCIM in large-object chunks,
 // Exec Install, Generic Alert) with a real software TRE, real CMS sealing and a real tree.
 #include "m2mdm/client/alert_outbox.hpp"
+#include "m2mdm/client/error.hpp"
 #include "m2mdm/client/m2msim_agent.hpp"
 #include "m2mdm/client/mcim_registry.hpp"
 #include "m2mdm/client/session.hpp"
 #include "m2mdm/client/software_tre.hpp"
+#include "m2mdm/client/transport.hpp"
 #include "m2mdm/mo/m2msim_object.hpp"
 #include "m2mdm/mo/mcim_profile.hpp"
 #include "m2mdm/mo/pki.hpp"
@@ -113,6 +115,42 @@ class DmEnginesTest : public test::PkiTest {
   client::SessionReport client_report_;
   server::DmServerReport server_report_;
 };
+
+// A Transport whose server answers with @p content_type (the in-process DPF's bytes unchanged).
+class RelabellingTransport final : public client::Transport {
+ public:
+  RelabellingTransport(server::DmBackend& backend, std::string content_type)
+      : inner_(backend), content_type_(std::move(content_type)) {}
+  Result<client::HttpReply> post(const client::Outgoing& message) override {
+    auto reply = inner_.post(message);
+    if (reply) reply->content_type = content_type_;
+    return reply;
+  }
+
+ private:
+  test::InProcessTransport inner_;
+  std::string content_type_;
+};
+
+// run_session takes either DM media type as HTTP lets a server write it (case, parameters), the
+// way the codec reads a Content-Type, and refuses any other type.
+TEST_F(DmEnginesTest, RunSessionReadsTheMediaTypeLikeTheCodec) {
+  for (const char* type : {"application/vnd.syncml.dm+xml; charset=utf-8", "Application/VND.SyncML.DM+XML"}) {
+    client::ClientSession session(tree_, outbox_, std::string(kServerId));
+    auto first = session.start_client_initiated();
+    ASSERT_TRUE(first) << first.error().message();
+    RelabellingTransport transport(backend_, type);
+    auto report = client::run_session(session, transport, std::move(*first));
+    EXPECT_TRUE(report) << type << ": " << (report ? "" : report.error().message());
+  }
+  client::ClientSession session(tree_, outbox_, std::string(kServerId));
+  auto first = session.start_client_initiated();
+  ASSERT_TRUE(first);
+  RelabellingTransport transport(backend_, "text/html");
+  auto report = client::run_session(session, transport, std::move(*first));
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error(), make_error_code(client::errc::bad_content_type));
+}
 
 TEST_F(DmEnginesTest, RegistrationSessionReadsDevInfoAndPfc) {
   const int trips = run_session();

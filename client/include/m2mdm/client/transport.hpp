@@ -33,13 +33,14 @@ class Transport {
   virtual Result<HttpReply> post(const Outgoing& message) = 0;
 };
 
-/// The two SyncML DM media types (DM_RepPro 1.2 §5).
-inline constexpr std::string_view kSyncmlDmXml = "application/vnd.syncml.dm+xml";
-inline constexpr std::string_view kSyncmlDmWbxml = "application/vnd.syncml.dm+wbxml";
+/// The two SyncML DM media types (DM_RepPro 1.2 §5), as the codec names them.
+inline constexpr std::string_view kSyncmlDmXml = syncml::kContentTypeXml;
+inline constexpr std::string_view kSyncmlDmWbxml = syncml::kContentTypeWbxml;
 
 /// Runs @p session from its first message @p first until it ends: posts each message, feeds each
 /// reply to on_response(). At most @p max_round_trips POSTs. A reply that is not HTTP 200
-/// (http_status) or not a SyncML DM media type (bad_content_type), or a transport error, ends
+/// (http_status) or not a SyncML DM media type (bad_content_type; parameters such as
+/// "; charset=utf-8" and case do not matter), or a transport error, ends
 /// the loop with that error. When the session ends Aborted the result is errc::session_aborted
 /// (session.report().abort_reason says why); Completed gives the report.
 Result<SessionReport> run_session(ClientSession& session, Transport& transport, Outgoing first,

@@ -173,6 +173,20 @@ TEST_F(DmEnginesTest, RegistrationSessionReadsDevInfoAndPfc) {
   EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
 }
 
+// A MaxMsgSize that makes the device send its PfC in large-object chunks: the DPF answers each
+// (213) and stores the certificate once, whole (it used to store each chunk as the PfC, the last
+// one winning, and answer none).
+TEST_F(DmEnginesTest, APfcSentInChunksIsStoredWhole) {
+  const Bytes pfc = tre_->platform_certificate();
+  ASSERT_GT(base64_encode(pfc).size(), 600u) << "the PfC must not fit one message of 1200 bytes";
+  server::DmServerConfig small;
+  small.max_msg_size = 1200;
+  const int chunked_trips = run_session({}, small);
+  EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
+  EXPECT_GE(chunked_trips, 3) << "the PfC did not come in chunks";
+  EXPECT_EQ(backend_.pfc, pfc);
+}
+
 TEST_F(DmEnginesTest, DeliversSealedMcimInChunksAndReportsInstall) {
   backend_.add_job(7, "job-7-abc", seal(1));
   client::SessionConfig small;

@@ -75,6 +75,8 @@ struct DmServerSession::Impl {
   std::optional<MgmtRun> mgmt;
   syncml::LargeObjectAssembler replace_object;  // a device's Replace value arriving in chunks
   bool replace_b64 = false;                     // ... whose Format is b64 (each chunk decoded)
+  syncml::LargeObjectAssembler pfc_object;      // the device's PfC Results arriving in chunks
+  bool pfc_b64 = false;
   std::vector<syncml::Status> results_statuses;
 
   Impl(DmBackend& b, DmServerConfig c) : backend(b), config(std::move(c)), encoding(config.default_encoding) {}
@@ -459,15 +461,37 @@ struct DmServerSession::Impl {
     }
     for (const auto& item : results.items) {
       const std::string uri = item.source ? item.source->loc_uri : results.target_ref.value_or(std::string{});
-      if (uri == mo::m2msim_uri("PfC") && item.data) {
-        const bool b64 = item.meta && item.meta->format && *item.meta->format == "b64";
-        if (b64) {
-          if (auto der = base64_decode(*item.data)) backend.on_pfc(device_uri, *der);
-        } else {
-          backend.on_pfc(device_uri, as_bytes(*item.data));
-        }
+      if (uri == mo::m2msim_uri("PfC")) on_pfc_item(results, item, msg_id);
+    }
+  }
+
+  // The device's PfC, the Results of our Get: whole, or in large-object chunks when it does not
+  // fit the device's message within our MaxMsgSize (DM_RepPro 1.2 §7): each chunk is answered
+  // (213, then 200, or the refusal) and the certificate is stored once, whole.
+  void on_pfc_item(const syncml::Results& results, const syncml::Item& item, std::uint32_t msg_id) {
+    const syncml::Meta meta = syncml::effective_meta(item, results.meta);
+    if (!pfc_object.active() && !item.more_data) {
+      if (!item.data) return;
+      if (meta.format != "b64") {
+        backend.on_pfc(device_uri, as_bytes(*item.data));
+      } else if (auto der = base64_decode(*item.data)) {
+        backend.on_pfc(device_uri, *der);
+      }
+      return;
+    }
+    StatusCode s = StatusCode::Ok;
+    if (!pfc_object.active()) {
+      s = syncml::LargeObjectAssembler::check_first(meta.size, config.max_obj_size);
+      if (s == StatusCode::Ok && meta.size) {
+        pfc_object.start(mo::m2msim_uri("PfC"), *meta.size);
+        pfc_b64 = meta.format == "b64";
       }
     }
+    if (pfc_object.active()) {
+      s = pfc_object.append_data(item.data.value_or(""), pfc_b64, item.more_data);
+      if (s == StatusCode::Ok) backend.on_pfc(device_uri, pfc_object.take());
+    }
+    results_statuses.push_back(status_for(msg_id, results.cmd_id, "Results", s));
   }
 
   // ---- one device message -------------------------------------------------------------------

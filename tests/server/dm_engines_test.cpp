@@ -173,9 +173,9 @@ TEST_F(DmEnginesTest, RegistrationSessionReadsDevInfoAndPfc) {
   EXPECT_EQ(client_state_, client::SessionState::Completed) << client_report_.abort_reason;
 }
 
-// A MaxMsgSize that makes the device send its PfC in large-object chunks: the DPF answers each
-// (213) and stores the certificate once, whole (it used to store each chunk as the PfC, the last
-// one winning, and answer none).
+// A MaxMsgSize that makes the device send its PfC in large-object chunks: the DPF stores the
+// certificate once, whole, and the session completes (it used to store each chunk as the PfC,
+// the last one winning).
 TEST_F(DmEnginesTest, APfcSentInChunksIsStoredWhole) {
   const Bytes pfc = tre_->platform_certificate();
   ASSERT_GT(base64_encode(pfc).size(), 600u) << "the PfC must not fit one message of 1200 bytes";

@@ -40,7 +40,10 @@ syncml::Command replace(std::uint32_t cmd_id, std::vector<syncml::Item> items,
 
 class DmSessionChunks : public ::testing::Test {
  protected:
-  DmSessionChunks() { backend_.creds = test::test_credentials(kServer, kDev); }
+  DmSessionChunks() {
+    backend_.creds = test::test_credentials(kServer, kDev);
+    backend_.pfc = Bytes{1};  // known: the DPF asks the device nothing of its own
+  }
 
   /// Sends device message @p msg_id (package 1 with its md5 credential and Alert 1201 first) and
   /// returns the server's reply, decoded.
@@ -140,7 +143,6 @@ TEST_F(DmSessionChunks, AnItemForAnotherNodeBeforeTheLastChunkDropsTheObjectWith
   EXPECT_EQ(status_of(r2, 3), 200);
   EXPECT_EQ(backend_.devinfo["Man"], "m2mdm");
   EXPECT_FALSE(backend_.devinfo.contains("Mod"));
-  EXPECT_FALSE(r2.hdr.session_id.empty());
 }
 
 TEST_F(DmSessionChunks, AnotherCommandBeforeTheLastChunkDropsTheObjectWithAlert1225) {
@@ -156,8 +158,25 @@ TEST_F(DmSessionChunks, AnotherCommandBeforeTheLastChunkDropsTheObjectWithAlert1
   EXPECT_EQ(no_end_of_data(r2), std::vector<std::string>{"./DevInfo/Mod"});
   EXPECT_EQ(status_of(r2, 3), 405);  // the DPF takes no Add from a device
   EXPECT_FALSE(backend_.devinfo.contains("Mod"));
-  // The Alert is owed a Status: the reply does not end the session.
-  EXPECT_NE(session_.state(), DmServerState::Completed);
+  // The Alert is owed a Status: this Final reply, with nothing else asked, does not end the
+  // session; the device's next message (its Statuses) does.
+  EXPECT_TRUE(r2.final);
+  EXPECT_EQ(session_.state(), DmServerState::Running);
+  send(3, {}, true);
+  EXPECT_EQ(session_.state(), DmServerState::Completed);
+}
+
+TEST_F(DmSessionChunks, AFinalMessageThatLeavesAnObjectOpenDropsItWithAlert1225) {
+  syncml::Meta meta;
+  meta.size = 6;
+  const auto r1 = send(1, {replace(2, {devinfo_item("Mod", "abc", true)}, meta)}, true);  // MoreData and Final
+  EXPECT_EQ(status_of(r1, 2), 213);
+  EXPECT_EQ(no_end_of_data(r1), std::vector<std::string>{"./DevInfo/Mod"});
+  EXPECT_EQ(session_.state(), DmServerState::Running);
+  // The object is gone: a stray "last chunk" is a whole value of its own, not its end.
+  const auto r2 = send(2, {replace(3, {devinfo_item("Mod", "def")})}, true);
+  EXPECT_EQ(status_of(r2, 3), 200);
+  EXPECT_EQ(backend_.devinfo["Mod"], "def");
 }
 
 }  // namespace

@@ -273,6 +273,14 @@ TEST(EffectiveMeta, EachFieldOfTheItemsMetaOverTheCommands) {
   EXPECT_EQ(m.type, "text/plain");
   EXPECT_EQ(m.format, "b64");
   EXPECT_EQ(m.size, 10u);
+  item.meta->format = "chr";
+  item.meta->size = 3;
+  item.meta->mark = "high";
+  const Meta all = effective_meta(item, command);
+  EXPECT_EQ(all.format, "chr");
+  EXPECT_EQ(all.type, "text/plain");
+  EXPECT_EQ(all.size, 3u);
+  EXPECT_EQ(all.mark, "high");
 }
 
 TEST(ObjectChunker, SizeOnFirstMoreDataOnAllButLastEachChunkDecodesAlone) {

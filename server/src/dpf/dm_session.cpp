@@ -274,6 +274,17 @@ struct DmServerSession::Impl {
     replace_object.reset();
   }
 
+  // The device ended its package (Final) with an object still arriving: Final closes the package
+  // and an object's chunks come in consecutive messages of it (DM_Protocol 1.2 §6, DM_RepPro 1.2
+  // §7), so the object never ends; it is dropped with Alert 1225, and the session goes on for
+  // the device's Status.
+  void interrupt_objects_at_final(Message& reply) {
+    interrupt_replace_object(reply);
+    if (!pfc_object.active()) return;
+    reply.body.push_back(Command{syncml::no_end_of_data_alert(cmd_id(), pfc_object.uri())});
+    pfc_object.reset();
+  }
+
   // The Exec that runs @p job on the device (its CmdID is set by the caller).
   ItemCommand job_exec(const Job& job) const {
     ItemCommand exec;
@@ -673,6 +684,7 @@ struct DmServerSession::Impl {
       }
     }
     if (!devinfo.empty()) backend.on_device_info(device_uri, devinfo);
+    if (msg.final) interrupt_objects_at_final(reply);
 
     // The device has more of its package: ask for it (DM_Protocol 1.2 §8.2.1).
     if (!msg.final && !device_asks_next) {

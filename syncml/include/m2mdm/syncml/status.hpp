@@ -18,14 +18,14 @@ enum class StatusCode : std::uint16_t {
   NonAuthoritativeResponse = 203,        ///< completed, but the answer may not be the authoritative copy
   NoContent = 204,                       ///< completed; there is no data to return
   ResetContent = 205,                    ///< completed; the originator should refresh what it shows
-  PartialContent = 206,                  ///< only part of the requested data is returned (more may follow)
+  PartialContent = 206,                  ///< only part of the command was completed
   ConflictResolvedWithMerge = 207,       ///< a conflict was resolved by merging both versions (DS heritage)
   ConflictResolvedClientWins = 208,      ///< a conflict was resolved in favour of the client's command
   ConflictResolvedWithDuplicate = 209,   ///< a conflict was resolved by keeping a duplicate
   DeleteWithoutArchive = 210,            ///< deleted, but not archived first
   ItemNotDeleted = 211,                  ///< nothing was deleted: the item was not found
   AuthenticationAccepted = 212,          ///< the credentials hold for the rest of the session (only in answer to Cred)
-  ChunkedItemAccepted = 213,             ///< a <MoreData/> chunk was buffered; send the next one (DM_Protocol 1.2 §7)
+  ChunkedItemAccepted = 213,             ///< a <MoreData/> chunk was buffered; send the next one (DM_RepPro 1.2 §7)
   OperationCancelled = 214,              ///< completed, and no further command will be processed in the session
   NotExecuted = 215,                     ///< not executed: the user, asked, declined it
   AtomicRollBackOk = 216,                ///< the Atomic this command was in failed; this command was rolled back
@@ -36,7 +36,7 @@ enum class StatusCode : std::uint16_t {
   NotModified = 304,                     ///< the target was not modified
   UseProxy = 305,                        ///< the target must be reached through a proxy
   BadRequest = 400,                      ///< the command is malformed and was not executed
-  InvalidCredentials = 401,              ///< missing or wrong credentials, or too few rights for the command
+  InvalidCredentials = 401,              ///< the credentials given were refused
   PaymentRequired = 402,                 ///< payment is needed first
   Forbidden = 403,                       ///< understood but refused; repeating it will not help
   NotFound = 404,                        ///< the target does not exist
@@ -61,7 +61,7 @@ enum class StatusCode : std::uint16_t {
   SoftDeleteConflict = 423,              ///< a soft-delete conflicts with the target
   SizeMismatch = 424,                    ///< the reassembled chunks do not add up to the announced Meta/Size
   PermissionDenied = 425,                ///< the ACL does not grant the originator this command on the target
-  PartialItemNotAccepted = 426,          ///< a chunk was refused (out of order, or the object already ended)
+  PartialItemNotAccepted = 426,          ///< a chunk was not accepted: the whole item must be sent again
   ItemNotEmpty = 427,                    ///< a Delete of an interior node that still has children
   MoveFailed = 428,                      ///< a Move could not be completed
   CommandFailed = 500,                   ///< the recipient failed to execute a valid command
@@ -77,7 +77,7 @@ enum class StatusCode : std::uint16_t {
   ServerFailure = 511,                   ///< the server failed while processing the command
   SynchronizationFailed = 512,           ///< the session failed as a whole
   ProtocolVersionNotSupported = 513,     ///< the VerProto is not supported
-  OperationCancelledFailed = 514,        ///< cancelled before completion; no further command will be processed
+  OperationCancelledFailed = 514,        ///< not done: the operation was cancelled first; repeat it next session
   AtomicRollBackFailed = 516,            ///< the Atomic failed and rolling this command back failed too
   AtomicResponseTooLargeToFit = 517,     ///< the answers to an Atomic do not fit in one message
 };
@@ -99,7 +99,7 @@ enum class AlertCode : std::uint16_t {
   NextMessage = 1222,          ///< more of the package is wanted: send the next message
   SessionAbort = 1223,         ///< the sender ends the session now
   ClientEvent = 1224,          ///< a client event is reported
-  NoEndOfData = 1225,          ///< a chunked object ended without its last chunk (DM_Protocol 1.2 §7)
+  NoEndOfData = 1225,          ///< a chunked object ended without its last chunk (DM_RepPro 1.2 §7)
   GenericAlert = 1226,         ///< Generic Alert: an asynchronous result or event (DM_Protocol 1.2 §8.7)
 };
 

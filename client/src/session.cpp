@@ -251,12 +251,7 @@ struct ClientSession::Impl {
                    " bytes) leaves no room for what is left to send");
     if (ask_next_message || more) {
       // DM_RepPro 1.2 §8.2 / DM_Protocol 1.2 §8.2.1: Alert 1222 asks for the next message.
-      if (ask_next_message) {
-        syncml::Alert next;
-        next.cmd_id = cmd_id();
-        next.data = syncml::code(AlertCode::NextMessage);
-        m.body.push_back(Command{next});
-      }
+      if (ask_next_message) m.body.push_back(Command{syncml::session_alert(cmd_id(), AlertCode::NextMessage)});
     }
     m.final = package_complete && !more && !ask_next_message;
     auto body = syncml::encode(m, config.encoding);
@@ -605,8 +600,7 @@ struct ClientSession::Impl {
     // A fresh nonce for the server's next credential goes with 212 (DM_Security 1.2 §5.3), but
     // only in a message we actually send: rotated in the tree and never told, it would lock the
     // server out of the next session.
-    const bool rotate_server_nonce =
-        server_auth == StatusCode::AuthenticationAccepted && server_check.expected().type != AuthType::basic;
+    const bool rotate_server_nonce = server_check.next_nonce_due(server_auth);
     if (!server_ok) {
       if (++server_auth_failures > 1) {
         // One more challenge after a failure, then stop (DM_Security 1.2 §5.3).
@@ -631,10 +625,7 @@ struct ClientSession::Impl {
 
     // A message without Final that carries Alert 1222 asks for the rest of OUR package; one
     // without Final and without it announces more of the server's (DM_Protocol 1.2 §8.2.1).
-    const bool server_asks_next = std::any_of(msg.body.begin(), msg.body.end(), [](const Command& c) {
-      const auto* a = std::get_if<syncml::Alert>(&c.value);
-      return a && a->data == syncml::code(AlertCode::NextMessage);
-    });
+    const bool server_asks_next = syncml::asks_next_message(msg);
 
     std::vector<Command> responses;
     responses.push_back(Command{hdr_status});

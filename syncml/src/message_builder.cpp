@@ -1,7 +1,23 @@
 // One side's SyncHdr, MsgIDs and CmdIDs (see m2mdm/syncml/message_builder.hpp).
 #include "m2mdm/syncml/message_builder.hpp"
 
+#include <algorithm>
+
 namespace m2mdm::syncml {
+
+Alert session_alert(std::uint32_t cmd_id, AlertCode code_value) {
+  Alert alert;
+  alert.cmd_id = cmd_id;
+  alert.data = code(code_value);
+  return alert;
+}
+
+bool asks_next_message(const Message& received) {
+  return std::ranges::any_of(received.body, [](const Command& c) {
+    const auto* a = std::get_if<Alert>(&c.value);
+    return a != nullptr && a->data == code(AlertCode::NextMessage);
+  });
+}
 
 Status status_for(std::uint32_t msg_ref, std::uint32_t cmd_ref, std::string_view cmd, StatusCode code_value) {
   Status s;

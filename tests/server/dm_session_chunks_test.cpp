@@ -93,6 +93,18 @@ class DmSessionChunks : public ::testing::Test {
     return out;
   }
 
+  /// Message 1 opens a 6-byte object: Replace (CmdID 2) of ./DevInfo/<leaf> with its first chunk
+  /// @p data under a command Meta of Size 6 and @p format, answered 213.
+  syncml::Message open_object(std::string_view leaf, std::string data, std::optional<std::string> format = {},
+                              bool final = false) {
+    syncml::Meta meta;
+    meta.size = 6;
+    meta.format = std::move(format);
+    auto reply = send(1, {replace(2, {devinfo_item(leaf, std::move(data), true)}, meta)}, final);
+    EXPECT_EQ(status_of(reply, 2), 213);
+    return reply;
+  }
+
   test::MemoryDmBackend backend_;
   DmServerSession session_{backend_, DmServerConfig{}};
 };
@@ -112,32 +124,23 @@ TEST_F(DmSessionChunks, TheCommandsSizeHoldsUnderAnItemMetaThatGivesOnlyTheType)
 }
 
 TEST_F(DmSessionChunks, ABase64ObjectIsAssembledFromDecodedChunksAndKeptAsBase64Text) {
+  open_object("Ext", base64_encode(as_bytes("abc")), "b64");  // Size 6: the decoded bytes "abc" + "def"
   syncml::Meta meta;
   meta.format = "b64";
-  meta.size = 6;  // decoded bytes: "abc" + "def"
-  const auto r1 = send(1, {replace(2, {devinfo_item("Ext", base64_encode(as_bytes("abc")), true)}, meta)}, false);
-  EXPECT_EQ(status_of(r1, 2), 213);
   const auto r2 = send(2, {replace(3, {devinfo_item("Ext", base64_encode(as_bytes("def")))}, meta)}, true);
   EXPECT_EQ(status_of(r2, 3), 200);
   EXPECT_EQ(backend_.devinfo["Ext"], base64_encode(as_bytes("abcdef")));  // as an unchunked b64 value
 }
 
 TEST_F(DmSessionChunks, AChunkThatIsNotBase64IsRefusedAndTheObjectDropped) {
-  syncml::Meta meta;
-  meta.format = "b64";
-  meta.size = 6;
-  const auto r1 = send(1, {replace(2, {devinfo_item("Ext", base64_encode(as_bytes("abc")), true)}, meta)}, false);
-  EXPECT_EQ(status_of(r1, 2), 213);
-  const auto r2 = send(2, {replace(3, {devinfo_item("Ext", "not*base64")}, meta)}, true);
+  open_object("Ext", base64_encode(as_bytes("abc")), "b64");
+  const auto r2 = send(2, {replace(3, {devinfo_item("Ext", "not*base64")})}, true);
   EXPECT_EQ(status_of(r2, 3), 400);
   EXPECT_FALSE(backend_.devinfo.contains("Ext"));
 }
 
 TEST_F(DmSessionChunks, AnItemForAnotherNodeBeforeTheLastChunkDropsTheObjectWithAlert1225) {
-  syncml::Meta meta;
-  meta.size = 6;
-  const auto r1 = send(1, {replace(2, {devinfo_item("Mod", "abc", true)}, meta)}, false);
-  EXPECT_EQ(status_of(r1, 2), 213);
+  open_object("Mod", "abc");
   const auto r2 = send(2, {replace(3, {devinfo_item("Man", "m2mdm")})}, true);
   EXPECT_EQ(no_end_of_data(r2), std::vector<std::string>{"./DevInfo/Mod"});
   EXPECT_EQ(status_of(r2, 3), 200);
@@ -146,10 +149,7 @@ TEST_F(DmSessionChunks, AnItemForAnotherNodeBeforeTheLastChunkDropsTheObjectWith
 }
 
 TEST_F(DmSessionChunks, AnotherCommandBeforeTheLastChunkDropsTheObjectWithAlert1225) {
-  syncml::Meta meta;
-  meta.size = 6;
-  const auto r1 = send(1, {replace(2, {devinfo_item("Mod", "abc", true)}, meta)}, false);
-  EXPECT_EQ(status_of(r1, 2), 213);
+  open_object("Mod", "abc");
   syncml::ItemCommand add;
   add.kind = syncml::CommandKind::Add;
   add.cmd_id = 3;
@@ -167,10 +167,7 @@ TEST_F(DmSessionChunks, AnotherCommandBeforeTheLastChunkDropsTheObjectWithAlert1
 }
 
 TEST_F(DmSessionChunks, AFinalMessageThatLeavesAnObjectOpenDropsItWithAlert1225) {
-  syncml::Meta meta;
-  meta.size = 6;
-  const auto r1 = send(1, {replace(2, {devinfo_item("Mod", "abc", true)}, meta)}, true);  // MoreData and Final
-  EXPECT_EQ(status_of(r1, 2), 213);
+  const auto r1 = open_object("Mod", "abc", std::nullopt, /*final=*/true);  // MoreData and Final
   EXPECT_EQ(no_end_of_data(r1), std::vector<std::string>{"./DevInfo/Mod"});
   EXPECT_EQ(session_.state(), DmServerState::Running);
   // The object is gone: a stray "last chunk" is a whole value of its own, not its end.

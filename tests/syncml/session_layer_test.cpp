@@ -207,6 +207,30 @@ TEST(MessageBuilder, HeadsNumbersAndAnswersTheSyncHdr) {
   EXPECT_EQ(s.source_refs, std::vector<std::string>{"https://srv/dm"});
 }
 
+TEST(PeerAuthenticator, ANextNonceGoesWith212ForEverySchemeButBasic) {
+  for (AuthType t : {AuthType::md5, AuthType::hmac}) {
+    const PeerAuthenticator check(AuthSecret{t, "dev", "secret", bytes_of("n")});
+    EXPECT_TRUE(check.next_nonce_due(StatusCode::AuthenticationAccepted));
+    EXPECT_FALSE(check.next_nonce_due(StatusCode::Ok));
+    EXPECT_FALSE(check.next_nonce_due(StatusCode::InvalidCredentials));  // a challenge, not a NextNonce
+  }
+  const PeerAuthenticator basic(AuthSecret{AuthType::basic, "dev", "secret", {}});
+  EXPECT_FALSE(basic.next_nonce_due(StatusCode::AuthenticationAccepted));
+}
+
+TEST(SessionAlerts, BuiltWithoutItemsAndTheNextMessageAskIsFound) {
+  const Alert next = session_alert(4, AlertCode::NextMessage);
+  EXPECT_EQ(next.cmd_id, 4u);
+  EXPECT_EQ(next.data, 1222);
+  EXPECT_TRUE(next.items.empty());
+  Message m;
+  EXPECT_FALSE(asks_next_message(m));
+  m.body.push_back(Command{session_alert(1, AlertCode::ClientInitiatedMgmt)});
+  EXPECT_FALSE(asks_next_message(m));
+  m.body.push_back(Command{next});
+  EXPECT_TRUE(asks_next_message(m));
+}
+
 // ---- large objects ------------------------------------------------------------------------------
 
 TEST(LargeObjectAssembler, FirstChunkRules) {

@@ -147,10 +147,7 @@ struct DmServerSession::Impl {
     }
     finish_mgmt(MgmtState::failed, "session aborted: " + report.abort_reason);
     Message m = new_message();
-    syncml::Alert alert;
-    alert.cmd_id = cmd_id();
-    alert.data = syncml::code(AlertCode::SessionAbort);
-    m.body.push_back(Command{alert});
+    m.body.push_back(Command{syncml::session_alert(cmd_id(), AlertCode::SessionAbort)});
     m.final = true;
     return emit(std::move(m), true);
   }
@@ -602,11 +599,10 @@ struct DmServerSession::Impl {
       reply.final = true;
       return emit(std::move(reply), false);
     }
-    if (device_auth == StatusCode::AuthenticationAccepted && client_auth() != AuthType::basic)
+    if (device_check.next_nonce_due(device_auth))
       hdr_status.chal = new_client_challenge(/*persist=*/true);  // NextNonce for the device's next session
 
     // The device's answers to our previous message (they may carry the nonce for our credential).
-    bool device_asks_next = false;
     std::map<std::string, std::string> devinfo;
     for (const auto& command : msg.body) {
       if (const auto* st = std::get_if<syncml::Status>(&command.value)) handle_status(*st);
@@ -629,7 +625,6 @@ struct DmServerSession::Impl {
           report.abort_reason = "device aborted the session (1223)";
           return fail(errc::invalid_argument);
         }
-        if (code == syncml::code(AlertCode::NextMessage)) device_asks_next = true;
         if (code == syncml::code(AlertCode::GenericAlert)) {
           for (const auto& item : alert->items) {
             DeviceAlert a;
@@ -687,11 +682,8 @@ struct DmServerSession::Impl {
     if (msg.final) interrupt_objects_at_final(reply);
 
     // The device has more of its package: ask for it (DM_Protocol 1.2 §8.2.1).
-    if (!msg.final && !device_asks_next) {
-      syncml::Alert next;
-      next.cmd_id = cmd_id();
-      next.data = syncml::code(AlertCode::NextMessage);
-      reply.body.push_back(Command{next});
+    if (!msg.final && !syncml::asks_next_message(msg)) {
+      reply.body.push_back(Command{syncml::session_alert(cmd_id(), AlertCode::NextMessage)});
       return emit(std::move(reply), false);
     }
 

@@ -28,6 +28,15 @@ Status status_for(std::uint32_t msg_ref, std::uint32_t cmd_ref, std::string_view
 std::vector<Status> statuses_for_all(const Message& received, StatusCode code,
                                      const std::optional<Chal>& chal = std::nullopt);
 
+/// An Alert of @p code that carries no item: the session alerts 1200/1201, 1222 Next Message,
+/// 1223 Session Abort (DM_Protocol 1.2 §8.2, §8.7).
+Alert session_alert(std::uint32_t cmd_id, AlertCode code);
+
+/// Whether @p received carries Alert 1222: its sender asks for the next message of our package
+/// (DM_Protocol 1.2 §8.2.1). A message without Final and without it announces more of the
+/// sender's own package instead.
+bool asks_next_message(const Message& received);
+
 /// Numbers and heads the messages one side sends in one session.
 class MessageBuilder {
  public:

@@ -59,6 +59,13 @@ class PeerAuthenticator {
   /// nullopt when the CSPRNG fails.
   std::optional<Chal> challenge();
 
+  /// Whether the Status @p verdict (from verify()) carries a NextNonce for the peer's next
+  /// session: with 212 the nonce is rotated for any scheme that uses one, i.e. not basic
+  /// (DM_Security 1.2 §5.3). A 401/407 carries a challenge for the retry in any case.
+  bool next_nonce_due(StatusCode verdict) const noexcept {
+    return verdict == StatusCode::AuthenticationAccepted && expected_.type != AuthType::basic;
+  }
+
   /// What the peer must prove. The engines may change the scheme (e.g. the server learns it from
   /// the device's first message) or load a stored nonce.
   const AuthSecret& expected() const noexcept { return expected_; }

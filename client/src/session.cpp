@@ -10,8 +10,6 @@
 #include "m2mdm/syncml/peer_auth.hpp"
 #include "m2mdm/syncml/status.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -690,11 +688,9 @@ ClientSession::ClientSession(mo::Tree& tree, AlertOutbox& outbox, std::string se
 ClientSession::~ClientSession() = default;
 
 Result<Outgoing> ClientSession::start_client_initiated() {
-  std::uint16_t sid = 0;
-  while (sid == 0) {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&sid), sizeof sid) != 1) return fail(errc::io_error);
-  }
-  return impl_->start(syncml::code(AlertCode::ClientInitiatedMgmt), syncml::session_id_hex(sid));
+  const auto sid = syncml::random_session_id();
+  if (!sid) return fail(errc::io_error);
+  return impl_->start(syncml::code(AlertCode::ClientInitiatedMgmt), syncml::session_id_hex(*sid));
 }
 
 Result<Outgoing> ClientSession::start_server_initiated(const syncml::Notification& notification) {

@@ -3,6 +3,8 @@
 #include "auth_internal.hpp"
 #include "m2mdm/syncml/error.hpp"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <string>
 
@@ -203,6 +205,14 @@ std::optional<NotificationNonce> verify_notification_with_reset(const DecodedNot
 }
 
 std::string session_id_hex(std::uint16_t session_id) { return hex_upper(session_id); }
+
+Result<std::uint16_t> random_session_id() {
+  std::uint16_t sid = 0;
+  while (sid == 0) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&sid), sizeof sid) != 1) return fail(errc::crypto_failed);
+  }
+  return sid;
+}
 
 Result<std::uint16_t> parse_session_id_hex(std::string_view text) {
   if (text.empty() || text.size() > 4) return fail(errc::invalid_value);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 namespace m2mdm::syncml {
@@ -225,6 +226,18 @@ TEST(Pkg0, SessionIdHex) {  // §6.2.2.10: upper-case, no leading zeros
   for (unsigned v = 1; v <= 0xffff; v += 0x111) {
     EXPECT_EQ(parse_session_id_hex(session_id_hex(static_cast<std::uint16_t>(v))).value(), v);
   }
+}
+
+TEST(Pkg0, RandomSessionIdsAreNeverZeroAndParseBack) {  // the client's and the DRF's one source
+  std::set<std::uint16_t> seen;
+  for (int i = 0; i < 64; ++i) {
+    const auto sid = random_session_id();
+    ASSERT_TRUE(sid);
+    EXPECT_NE(*sid, 0);
+    EXPECT_EQ(parse_session_id_hex(session_id_hex(*sid)), *sid);
+    seen.insert(*sid);
+  }
+  EXPECT_GT(seen.size(), 32u);  // random, not a fixed value (64 draws of 65535 collide rarely)
 }
 
 TEST(Pkg0, EnumNames) {

@@ -3,6 +3,7 @@
 
 #include "m2mdm/server/error.hpp"
 #include "m2mdm/syncml/encoding.hpp"
+#include "m2mdm/syncml/notification.hpp"
 #include "m2mdm/syncml/unix_clock.hpp"
 
 #include <openssl/rand.h>
@@ -25,11 +26,11 @@ std::string random_token() {
   return hex_encode(ByteView(raw, sizeof raw));
 }
 
-std::uint16_t random_session_id() {
-  std::uint8_t b[2] = {0, 0};
-  (void)RAND_bytes(b, 2);
-  const auto v = static_cast<std::uint16_t>((b[0] << 8) | b[1]);
-  return v == 0 ? 1 : v;
+// A package 0 for @p dm with a fresh SessionID; fails (nothing is sent) when the CSPRNG does.
+Result<Bytes> package0(const DmCredentials& dm, bool reset_nonce) {
+  const auto sid = syncml::random_session_id();
+  if (!sid) return fail(sid.error());
+  return make_package0_push(dm, *sid, random_byte(), reset_nonce);
 }
 
 }  // namespace
@@ -143,7 +144,7 @@ std::size_t JobNotifier::push_requested() {
     auto device = store_.get_device(dev_id);
     if (!device || device->push_address.empty()) continue;
     auto to = parse_push_address(device->push_address);
-    auto pdu = make_package0_push(device->dm, random_session_id(), random_byte(), /*reset_nonce=*/false);
+    auto pdu = package0(device->dm, /*reset_nonce=*/false);
     const bool ok = to && pdu && static_cast<bool>(sender_.send(*to, *pdu));
     (void)store_.append_audit({0, t, "system", ok ? "dpf.notify" : "dpf.notify.failed", dev_id,
                                "management command, to " + device->push_address});
@@ -173,13 +174,13 @@ std::size_t JobNotifier::run_once() {
     // keyed with the reset nonce, which the device accepts as a fallback (DM_Notification 1.2
     // §6.2.2.2); its session then agrees fresh nonces again.
     const bool reset_nonce = job.notify_attempts % 2 == 1;
-    auto pdu = make_package0_push(device->dm, random_session_id(), random_byte(), reset_nonce);
+    auto pdu = package0(device->dm, reset_nonce);
     bool ok = false;
     // A re-bootstrap the device has not used yet: it may hold either set of credentials, and
     // verifies a package 0 only with the server credentials it holds. The re-bootstrap's first
     // (the likelier), then the current ones; the device acts on the one that verifies.
     if (to && device->pending_dm) {
-      if (auto pending = make_package0_push(*device->pending_dm, random_session_id(), random_byte(), reset_nonce))
+      if (auto pending = package0(*device->pending_dm, reset_nonce))
         ok = static_cast<bool>(sender_.send(*to, *pending));
     }
     if (to && pdu) ok = static_cast<bool>(sender_.send(*to, *pdu)) || ok;

@@ -143,4 +143,9 @@ std::string session_id_hex(std::uint16_t session_id);
 /// The inverse: 1 to 4 hex digits of either case, value 1..FFFF. errc::invalid_value otherwise.
 Result<std::uint16_t> parse_session_id_hex(std::string_view text);
 
+/// A fresh session id for a package 0 or a client-initiated session: random, 1..FFFF (0 is
+/// not a SessionID parse_session_id_hex takes). errc::crypto_failed when the CSPRNG fails, never
+/// a fixed fallback value.
+Result<std::uint16_t> random_session_id();
+
 }  // namespace m2mdm::syncml

@@ -16,9 +16,18 @@ StatusCode LargeObjectAssembler::check_first(std::optional<std::uint64_t> declar
 
 void LargeObjectAssembler::start(std::string uri, std::uint64_t declared_size) {
   active_ = true;
+  b64_ = false;
   uri_ = std::move(uri);
   declared_ = declared_size;
   data_.clear();
+}
+
+StatusCode LargeObjectAssembler::begin(std::string uri, const Meta& first_chunk_meta, std::uint64_t max_obj_size) {
+  const StatusCode first = check_first(first_chunk_meta.size, max_obj_size);
+  if (first != StatusCode::Ok) return first;
+  start(std::move(uri), *first_chunk_meta.size);
+  b64_ = first_chunk_meta.format == "b64";
+  return StatusCode::Ok;
 }
 
 StatusCode LargeObjectAssembler::append(ByteView chunk, bool more_data) {
@@ -37,8 +46,8 @@ StatusCode LargeObjectAssembler::append(ByteView chunk, bool more_data) {
   return StatusCode::Ok;
 }
 
-StatusCode LargeObjectAssembler::append_data(std::string_view data, bool b64, bool more_data) {
-  if (!b64) return append(as_bytes(data), more_data);
+StatusCode LargeObjectAssembler::append_data(std::string_view data, bool more_data) {
+  if (!b64_) return append(as_bytes(data), more_data);
   auto decoded = base64_decode(data);
   if (!decoded) {
     reset();
@@ -65,6 +74,7 @@ Bytes LargeObjectAssembler::take() {
 
 void LargeObjectAssembler::reset() noexcept {
   active_ = false;
+  b64_ = false;
   uri_.clear();
   declared_ = 0;
   data_.clear();

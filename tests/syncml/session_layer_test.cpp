@@ -262,16 +262,26 @@ TEST(LargeObjectAssembler, AssemblesExactlyTheDeclaredSize) {
 }
 
 TEST(LargeObjectAssembler, Base64ChunksAreDecodedEachOnItsOwn) {
+  Meta b64;
+  b64.format = "b64";
+  b64.size = 6;  // Size counts the decoded bytes
+  Meta chr;
+  chr.size = 6;
   LargeObjectAssembler lo;
-  lo.start("./a", 6);  // Size counts the decoded bytes
-  EXPECT_EQ(lo.append_data(base64_encode(bytes_of("abc")), true, true), StatusCode::ChunkedItemAccepted);
-  EXPECT_EQ(lo.append_data(base64_encode(bytes_of("def")), true, false), StatusCode::Ok);
+  EXPECT_EQ(lo.begin("./a", b64, 100), StatusCode::Ok);
+  EXPECT_EQ(lo.append_data(base64_encode(bytes_of("abc")), true), StatusCode::ChunkedItemAccepted);
+  EXPECT_EQ(lo.append_data(base64_encode(bytes_of("def")), false), StatusCode::Ok);
   EXPECT_EQ(lo.take(), bytes_of("abcdef"));
 
-  lo.start("./b", 6);
-  EXPECT_EQ(lo.append_data("abc", false, true), StatusCode::ChunkedItemAccepted);  // not b64: as is
-  EXPECT_EQ(lo.append_data("not*base64", true, false), StatusCode::BadRequest);
+  EXPECT_EQ(lo.begin("./b", chr, 100), StatusCode::Ok);
+  EXPECT_EQ(lo.append_data("abc", true), StatusCode::ChunkedItemAccepted);  // not b64: as is
+  EXPECT_EQ(lo.begin("./c", b64, 100), StatusCode::Ok);
+  EXPECT_EQ(lo.append_data("not*base64", false), StatusCode::BadRequest);
   EXPECT_FALSE(lo.active());  // discarded
+
+  EXPECT_EQ(lo.begin("./d", Meta{}, 100), StatusCode::SizeRequired);  // begin() is check_first() + start()
+  EXPECT_EQ(lo.begin("./d", b64, 5), StatusCode::RequestEntityTooLarge);
+  EXPECT_FALSE(lo.active());
 }
 
 TEST(LargeObjectAssembler, NoEndOfDataAlertNamesTheObject) {

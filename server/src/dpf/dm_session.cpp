@@ -74,9 +74,7 @@ struct DmServerSession::Impl {
   // device's chunked Results.
   std::optional<MgmtRun> mgmt;
   syncml::LargeObjectAssembler replace_object;  // a device's Replace value arriving in chunks
-  bool replace_b64 = false;                     // ... whose Format is b64 (each chunk decoded)
   syncml::LargeObjectAssembler pfc_object;      // the device's PfC Results arriving in chunks
-  bool pfc_b64 = false;
   std::vector<syncml::Status> results_statuses;
 
   Impl(DmBackend& b, DmServerConfig c) : backend(b), config(std::move(c)), encoding(config.default_encoding) {}
@@ -250,25 +248,26 @@ struct DmServerSession::Impl {
   StatusCode on_replace_chunk(const ItemCommand& cmd, const syncml::Item& item, const std::string& uri,
                               std::string& value) {
     if (!replace_object.active()) {
-      const syncml::Meta meta = syncml::effective_meta(item, cmd.meta);
-      const StatusCode first = syncml::LargeObjectAssembler::check_first(meta.size, config.max_obj_size);
-      if (first != StatusCode::Ok || !meta.size) return first;
-      replace_object.start(uri, *meta.size);
-      replace_b64 = meta.format == "b64";
+      const StatusCode first = replace_object.begin(uri, syncml::effective_meta(item, cmd.meta), config.max_obj_size);
+      if (first != StatusCode::Ok) return first;
     }
-    const StatusCode code = replace_object.append_data(value, replace_b64, item.more_data);
+    const StatusCode code = replace_object.append_data(value, item.more_data);
     if (code != StatusCode::Ok) return code;  // 213 for more; 400/424 discarded the object
+    const bool b64 = replace_object.base64();
     const Bytes whole = replace_object.take();
-    value = replace_b64 ? base64_encode(whole) : std::string(as_chars(whole));
+    value = b64 ? base64_encode(whole) : std::string(as_chars(whole));
     return StatusCode::Ok;
   }
 
   // Another command, or an item for another node, before the device's last chunk: the object is
   // dropped and the device told with Alert 1225 naming it (DM_RepPro 1.2 §7), as the client does.
-  void interrupt_replace_object(Message& reply) {
-    if (!replace_object.active()) return;
-    reply.body.push_back(Command{syncml::no_end_of_data_alert(cmd_id(), replace_object.uri())});
-    replace_object.reset();
+  void interrupt_replace_object(Message& reply) { drop_with_1225(replace_object, reply); }
+
+  // Drops @p object, if one is arriving, and tells the device with Alert 1225 naming it.
+  void drop_with_1225(syncml::LargeObjectAssembler& object, Message& reply) {
+    if (!object.active()) return;
+    reply.body.push_back(Command{syncml::no_end_of_data_alert(cmd_id(), object.uri())});
+    object.reset();
   }
 
   // The device ended its package (Final) with an object still arriving: Final closes the package
@@ -276,10 +275,8 @@ struct DmServerSession::Impl {
   // §7), so the object never ends; it is dropped with Alert 1225, and the session goes on for
   // the device's Status.
   void interrupt_objects_at_final(Message& reply) {
-    interrupt_replace_object(reply);
-    if (!pfc_object.active()) return;
-    reply.body.push_back(Command{syncml::no_end_of_data_alert(cmd_id(), pfc_object.uri())});
-    pfc_object.reset();
+    drop_with_1225(replace_object, reply);
+    drop_with_1225(pfc_object, reply);
   }
 
   // The Exec that runs @p job on the device (its CmdID is set by the caller).
@@ -488,15 +485,9 @@ struct DmServerSession::Impl {
       return;
     }
     StatusCode s = StatusCode::Ok;
-    if (!pfc_object.active()) {
-      s = syncml::LargeObjectAssembler::check_first(meta.size, config.max_obj_size);
-      if (s == StatusCode::Ok && meta.size) {
-        pfc_object.start(mo::m2msim_uri("PfC"), *meta.size);
-        pfc_b64 = meta.format == "b64";
-      }
-    }
+    if (!pfc_object.active()) s = pfc_object.begin(mo::m2msim_uri("PfC"), meta, config.max_obj_size);
     if (pfc_object.active()) {
-      s = pfc_object.append_data(item.data.value_or(""), pfc_b64, item.more_data);
+      s = pfc_object.append_data(item.data.value_or(""), item.more_data);
       if (s == StatusCode::Ok) backend.on_pfc(device_uri, pfc_object.take());
     }
     results_statuses.push_back(status_for(msg_id, results.cmd_id, "Results", s));

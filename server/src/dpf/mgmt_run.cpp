@@ -98,19 +98,18 @@ std::optional<syncml::StatusCode> MgmtRun::on_results(const syncml::Results& res
     if (!assembler_.active()) {
       // The first chunk of a large object: it must declare its Size, within our MaxObjSize
       // (DM_RepPro 1.2 §7; DM_Protocol 1.2 §6.10).
-      const syncml::StatusCode first = syncml::LargeObjectAssembler::check_first(meta.size, max_obj_size);
-      if (first != syncml::StatusCode::Ok || !meta.size) {
+      const syncml::StatusCode first = assembler_.begin(source, meta, max_obj_size);
+      if (first != syncml::StatusCode::Ok) {
         cmd_.statuses.push_back({index, "Results", syncml::code(first)});
         reply = first;
         results_arrived(index);  // refused (413/411): nothing more of it will be taken
         continue;
       }
-      assembler_.start(source, *meta.size);
       pending_ = {index, source, meta.format.value_or(""), meta.type.value_or(""), {}};
     }
     // A b64 object travels as chunks each base64-encoded on its own; Size counts the decoded bytes.
-    const bool b64 = pending_.format == "b64";
-    const syncml::StatusCode s = assembler_.append_data(data_text(item), b64, item.more_data);
+    const bool b64 = assembler_.base64();
+    const syncml::StatusCode s = assembler_.append_data(data_text(item), item.more_data);
     reply = s;
     if (s == syncml::StatusCode::Ok) {
       const Bytes whole = assembler_.take();

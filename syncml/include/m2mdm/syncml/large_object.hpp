@@ -37,17 +37,23 @@ class LargeObjectAssembler {
   /// Starts an object for @p uri of @p declared_size bytes (after check_first() said 200).
   void start(std::string uri, std::uint64_t declared_size);
 
+  /// Starts an object from the Meta in effect for its first chunk (effective_meta()):
+  /// check_first() on its Size against @p max_obj_size, then start(); a b64 Format makes
+  /// append_data() decode each chunk. Returns check_first()'s code (200: started; 411/413:
+  /// nothing started).
+  StatusCode begin(std::string uri, const Meta& first_chunk_meta, std::uint64_t max_obj_size);
+
   /// Appends the next chunk's bytes. Returns 213 ChunkedItemAccepted when @p more_data (more
   /// follows), 200 when the object is complete (take() hands it over), or 424 SizeMismatch when
   /// the object outgrew its declared size or its last chunk left it short — the object is then
   /// discarded.
   StatusCode append(ByteView chunk, bool more_data);
 
-  /// Appends an item's Data as the next chunk. A b64 object (@p b64: its Format is b64) travels
-  /// as chunks each base64-encoded on its own, and Size counts the decoded bytes (DM_RepPro 1.2
+  /// Appends an item's Data as the next chunk. A b64 object (begin() saw Format b64) travels as
+  /// chunks each base64-encoded on its own, and Size counts the decoded bytes (DM_RepPro 1.2
   /// §7), so each chunk is decoded first: 400 BadRequest, the object discarded, for one that is
   /// not base64. Otherwise as append().
-  StatusCode append_data(std::string_view data, bool b64, bool more_data);
+  StatusCode append_data(std::string_view data, bool more_data);
 
   /// The completed object (after append() returned 200); the assembler is idle again.
   Bytes take();
@@ -58,9 +64,12 @@ class LargeObjectAssembler {
   bool active() const noexcept { return active_; }
   const std::string& uri() const noexcept { return uri_; }
   std::uint64_t declared_size() const noexcept { return declared_; }
+  /// The object in progress is b64 (its chunks are decoded; read it before take()).
+  bool base64() const noexcept { return b64_; }
 
  private:
   bool active_ = false;
+  bool b64_ = false;
   std::string uri_;
   std::uint64_t declared_ = 0;
   Bytes data_;
